@@ -1,0 +1,132 @@
+"""The project's one exception tree.
+
+Every error the provider raises on purpose derives from :class:`DrsProviderError`.
+Subclasses carry the facts (file, field path, job, servers) as attributes so callers and
+tests can act on them, and their messages say where and what.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+class DrsProviderError(Exception):
+    """Root of every error raised on purpose by airflow-provider-drs."""
+
+
+# --- plans -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanIssue:
+    """One problem in a plan file: where (file, field path) and what."""
+
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
+
+
+class PlanError(DrsProviderError):
+    """A plan file (or a set of plan files) is invalid; holds every issue found."""
+
+    def __init__(self, issues: Sequence[PlanIssue]) -> None:
+        self.issues: tuple[PlanIssue, ...] = tuple(issues)
+        super().__init__("\n".join(str(issue) for issue in self.issues))
+
+
+# --- AWS / DRS ---------------------------------------------------------------------------
+
+
+class DrsServerSelectionError(DrsProviderError):
+    """Servers named by a selector cannot be used: unknown IDs, or a tag selector matching nothing."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        unknown_ids: Sequence[str] = (),
+        tags: Mapping[str, str] | None = None,
+    ) -> None:
+        self.unknown_ids = tuple(unknown_ids)
+        self.tags = dict(tags or {})
+        super().__init__(message)
+
+
+class DrsServerBusyError(DrsProviderError):
+    """A source server is already taking part in an active DRS job."""
+
+    def __init__(self, busy: Mapping[str, str]) -> None:
+        #: source server ID -> ID of the active job holding it
+        self.busy = dict(busy)
+        listed = ", ".join(f"{server} (in job {job})" for server, job in sorted(self.busy.items()))
+        super().__init__(f"source servers busy in an active DRS job: {listed}")
+
+
+class DrsQuotaError(DrsProviderError):
+    """A request would go beyond a DRS quota (servers per job, active servers, concurrent jobs)."""
+
+
+class DrsPreflightError(DrsProviderError):
+    """Preflight found problems; nothing was launched. Holds every problem found."""
+
+    def __init__(self, plan: str, problems: Sequence[str]) -> None:
+        self.plan = plan
+        self.problems = tuple(problems)
+        body = "\n".join(f"  - {problem}" for problem in self.problems)
+        super().__init__(
+            f"preflight of plan '{plan}' failed with {len(self.problems)} problem(s); "
+            f"no recovery was launched:\n{body}"
+        )
+
+
+@dataclass(frozen=True)
+class FailedServer:
+    """A source server whose launch failed in a DRS job, with the job log's rawError."""
+
+    source_server_id: str
+    job_id: str
+    launch_status: str
+    hostname: str | None = None
+    raw_error: str | None = None
+
+    def __str__(self) -> str:
+        name = f"{self.source_server_id} ({self.hostname})" if self.hostname else self.source_server_id
+        reason = self.raw_error or "no rawError in the job log"
+        return f"{name} in job {self.job_id}: {self.launch_status}: {reason}"
+
+
+class DrsJobFailedError(DrsProviderError):
+    """Required servers did not launch in their DRS job(s)."""
+
+    def __init__(self, failed: Sequence[FailedServer]) -> None:
+        self.failed = tuple(failed)
+        body = "\n".join(f"  - {server}" for server in self.failed)
+        super().__init__(f"{len(self.failed)} required source server(s) failed to launch:\n{body}")
+
+
+class DrsJobTimeoutError(DrsProviderError):
+    """DRS jobs did not reach COMPLETED within the allowed time."""
+
+    def __init__(self, job_ids: Sequence[str], waited_seconds: float) -> None:
+        self.job_ids = tuple(job_ids)
+        self.waited_seconds = waited_seconds
+        super().__init__(
+            f"DRS job(s) {', '.join(self.job_ids)} not COMPLETED after {waited_seconds:.0f} s"
+        )
+
+
+# --- simulator ---------------------------------------------------------------------------
+
+
+class FleetFileError(DrsProviderError):
+    """A simulator fleet file is invalid; names the file and the field."""
+
+    def __init__(self, file: str, path: str, message: str) -> None:
+        self.file = file
+        self.path = path
+        super().__init__(f"{file}: {path}: {message}" if path else f"{file}: {message}")

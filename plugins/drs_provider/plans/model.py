@@ -1,0 +1,72 @@
+"""The plan model: plain typed objects, no Airflow and no boto3 (DESIGN.md contract 1).
+
+A :class:`Plan` is only ever built by the loader after validation, so its fields hold
+checked values and ``depends_on`` is already resolved (omitted = the wave listed before).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+PLAN_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,50}$"
+WAVE_NAME_PATTERN = PLAN_NAME_PATTERN
+SOURCE_SERVER_ID_PATTERN = r"^s-[0-9a-zA-Z]{17}$"
+MAX_SERVERS_PER_JOB_LIMIT = 200  # StartRecovery takes 1..200 source servers
+
+
+@dataclass(frozen=True)
+class ServerSelector:
+    """Servers by ID and/or by tags; tags match servers carrying ALL of them."""
+
+    ids: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.ids and not self.tags
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form, as passed to operators and shown in docs."""
+        return {"ids": list(self.ids), "tags": dict(self.tags)}
+
+
+@dataclass(frozen=True)
+class Wave:
+    """One wave: servers recovered together, after every wave in ``depends_on``."""
+
+    name: str
+    servers: ServerSelector
+    depends_on: tuple[str, ...]
+    optional_servers: ServerSelector | None = None
+    poll_interval: int | None = None
+    timeout: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A validated recovery plan, loaded from ``source`` (the YAML file's path)."""
+
+    name: str
+    waves: tuple[Wave, ...]
+    source: str
+    description: str | None = None
+    owner: str | None = None
+    aws_conn_id: str | None = None
+    region: str | None = None
+    schedule: str | None = None
+    max_servers_per_job: int | None = None
+
+    @property
+    def dag_id(self) -> str:
+        return f"drs_plan_{self.name}"
+
+    def wave(self, name: str) -> Wave:
+        for wave in self.waves:
+            if wave.name == name:
+                return wave
+        raise KeyError(name)
