@@ -22,15 +22,15 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider -m "not e2e" $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugins tests dags
-	$(BIN)/ruff format --check plugins tests dags
+	$(BIN)/ruff check plugins tests dags tools
+	$(BIN)/ruff format --check plugins tests dags tools
 	$(BIN)/mypy
 
 demo: $(STAMP)
-	$(BIN)/python -m drs_provider.demo
+	$(BIN)/python -m tools.demo
 
 demo-ui: $(STAMP)
-	$(BIN)/python -m drs_provider.demo --keep-up
+	$(BIN)/python -m tools.demo --keep-up
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.parse_time
