@@ -70,3 +70,34 @@ class Plan:
             if wave.name == name:
                 return wave
         raise KeyError(name)
+
+    def to_dict(self) -> dict[str, object]:
+        """The plan in plan-file form (``depends_on`` always explicit); loads back to an equal plan."""
+        data: dict[str, object] = {"plan": self.name}
+        for key in ("description", "owner", "aws_conn_id", "region", "schedule", "max_servers_per_job"):
+            value = getattr(self, key)
+            if value is not None:
+                data[key] = value
+        data["waves"] = [_wave_to_dict(wave) for wave in self.waves]
+        return data
+
+
+def _selector_to_dict(selector: ServerSelector) -> dict[str, object]:
+    data: dict[str, object] = {}
+    if selector.ids:
+        data["ids"] = list(selector.ids)
+    if selector.tags:
+        data["tags"] = dict(selector.tags)
+    return data
+
+
+def _wave_to_dict(wave: Wave) -> dict[str, object]:
+    data: dict[str, object] = {"name": wave.name, "servers": _selector_to_dict(wave.servers)}
+    if wave.optional_servers is not None:
+        data["optional_servers"] = _selector_to_dict(wave.optional_servers)
+    data["depends_on"] = list(wave.depends_on)
+    if wave.poll_interval is not None:
+        data["poll_interval"] = wave.poll_interval
+    if wave.timeout is not None:
+        data["timeout"] = wave.timeout
+    return data

@@ -1,0 +1,160 @@
+"""``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema.
+
+Plain argparse and the :mod:`drs_provider.plans` package only, so it runs in a second, with
+no Airflow set up, in CI or a pre-commit hook.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from drs_provider.exceptions import PlanError
+from drs_provider.plans import load_plan_file, plan_json_schema, render_graph
+from drs_provider.plans.loader import PLAN_FILE_SUFFIXES, collect_plans, display_name, plan_files
+from drs_provider.plans.yaml_source import parse_yaml
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+PLANS_DIR_ENV = "DRS_PLANS_DIR"
+DEFAULT_PLANS_DIR = "dags/recovery_plans"
+
+
+def default_plans_dir() -> str:
+    """``$DRS_PLANS_DIR``, else ``dags/recovery_plans`` (relative to the working directory)."""
+    return os.environ.get(PLANS_DIR_ENV) or DEFAULT_PLANS_DIR
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="drs-plan",
+        description="Check and inspect AWS DRS recovery plans (YAML files).",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lint = commands.add_parser(
+        "lint",
+        help="check plan files and report every problem",
+        description=(
+            "Check plan files (or every *.yaml/*.yml in directories) and print every problem as "
+            "'file: field: message'. Exit status 1 if anything is wrong, else 0."
+        ),
+    )
+    lint.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=f"plan files or directories (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
+    )
+
+    graph = commands.add_parser(
+        "graph",
+        help="show a plan's waves in dependency order",
+        description="Show which waves run in parallel and what each wave waits for.",
+    )
+    graph.add_argument(
+        "plan", metavar="PLAN", help="a plan file, or the name of a plan in the plans directory"
+    )
+    graph.add_argument(
+        "--plans-dir",
+        default=None,
+        help=f"where to look up a plan by name (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
+    )
+
+    commands.add_parser(
+        "schema",
+        help="print the plan file JSON Schema",
+        description="Print the JSON Schema (draft 2020-12) of plan files, for editors and CI.",
+    )
+    return parser
+
+
+def _lint(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
+    files: list[Path] = []
+    unreadable = 0
+    for given in paths or [default_plans_dir()]:
+        path = Path(given)
+        if path.is_dir():
+            found = plan_files(path)
+            if not found:
+                print(f"{given}: no plan files (*.yaml, *.yml) here", file=err)
+                unreadable += 1
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            print(f"{given}: no such file or directory", file=err)
+            unreadable += 1
+    # A file named twice (itself and through its directory) is checked once.
+    unique = list({os.path.abspath(file): file for file in files}.values())
+    plan_set = collect_plans(unique, display_root=Path.cwd())
+    for issue in plan_set.issues:
+        print(issue, file=out)
+    problems = len(plan_set.issues)
+    broken = len(plan_set.errors)
+    checked = f"{len(unique)} plan file{'s' if len(unique) != 1 else ''}"
+    if problems:
+        print(f"{problems} problem{'s' if problems != 1 else ''} in {broken} of {checked}", file=out)
+    elif not unreadable:
+        print(f"{checked} OK: {', '.join(plan.name for plan in plan_set.plans)}", file=out)
+    return 1 if problems or unreadable else 0
+
+
+def _graph(plan_ref: str, plans_dir: str | None, out: TextIO, err: TextIO) -> int:
+    path = Path(plan_ref)
+    if path.is_file() or path.suffix in PLAN_FILE_SUFFIXES:
+        try:
+            plan = load_plan_file(path)
+        except PlanError as error:
+            print(error, file=err)
+            return 1
+        print(render_graph(plan, file=plan_ref), file=out)
+        return 0
+    directory = Path(plans_dir or default_plans_dir())
+    if not directory.is_dir():
+        print(f"{directory}: no such plans directory (set --plans-dir or ${PLANS_DIR_ENV})", file=err)
+        return 1
+    plan_set = collect_plans(plan_files(directory), display_root=Path.cwd())
+    for plan in plan_set.plans:
+        if plan.name == plan_ref:
+            print(render_graph(plan, file=display_name(plan.source, Path.cwd())), file=out)
+            return 0
+    for file, issues in plan_set.errors.items():
+        if _declared_name(file) == plan_ref:
+            print(f"plan {plan_ref!r} has problems; fix them first:", file=err)
+            for issue in issues:
+                print(issue, file=err)
+            return 1
+    known = ", ".join(plan.name for plan in plan_set.plans) or "none"
+    print(f"no plan named {plan_ref!r} in {directory} (valid plans there: {known})", file=err)
+    return 1
+
+
+def _declared_name(file: str) -> object:
+    """The ``plan:`` value a (possibly broken) plan file declares, if it can be read at all."""
+    try:
+        document = parse_yaml(Path(file).read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError):
+        return None
+    return document.value.get("plan") if isinstance(document.value, dict) else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``drs-plan`` with ``argv`` (default: the command line); return the exit status."""
+    args = _parser().parse_args(argv)
+    out, err = sys.stdout, sys.stderr
+    if args.command == "lint":
+        return _lint(args.paths, out, err)
+    if args.command == "graph":
+        return _graph(args.plan, args.plans_dir, out, err)
+    print(json.dumps(plan_json_schema(), indent=2), file=out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""Wave order: a stable topological order, parallel steps, and a text picture of the plan."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from drs_provider.exceptions import PlanError, PlanIssue
+
+if TYPE_CHECKING:
+    from drs_provider.plans.model import Plan, ServerSelector, Wave
+
+
+def topological_waves(plan: Plan) -> list[Wave]:
+    """Every wave after the waves it depends on; among ready waves, the one listed first.
+
+    A plan whose listing order already respects its dependencies comes back unchanged.
+
+    :raises PlanError: if the waves depend on each other in a cycle or on unknown waves
+        (impossible for a loaded plan, which was validated)
+    """
+    done: set[str] = set()
+    ordered: list[Wave] = []
+    remaining = list(plan.waves)
+    while remaining:
+        ready = next((wave for wave in remaining if set(wave.depends_on) <= done), None)
+        if ready is None:
+            stuck = ", ".join(wave.name for wave in remaining)
+            raise PlanError([PlanIssue(plan.source, "waves", f"waves {stuck} can never start")])
+        ordered.append(ready)
+        done.add(ready.name)
+        remaining.remove(ready)
+    return ordered
+
+
+def wave_steps(plan: Plan) -> list[list[Wave]]:
+    """Waves grouped by depth: step 1 has no upstream wave, step n waits for one in step n-1.
+
+    Waves in one step never depend on each other, so they run in parallel. (The DAG starts
+    each wave as soon as its own upstream waves are done, not when the whole step before is.)
+    """
+    depth: dict[str, int] = {}
+    for wave in topological_waves(plan):
+        depth[wave.name] = 1 + max((depth[name] for name in wave.depends_on), default=0)
+    steps: list[list[Wave]] = [[] for _ in range(max(depth.values(), default=0))]
+    for wave in topological_waves(plan):
+        steps[depth[wave.name] - 1].append(wave)
+    return steps
+
+
+def describe_selector(selector: ServerSelector) -> str:
+    """``3 ids + tags Role=db, App=shop``: what a selector picks, in one short phrase."""
+    parts = []
+    if selector.ids:
+        parts.append(f"{len(selector.ids)} id{'s' if len(selector.ids) != 1 else ''}")
+    if selector.tags:
+        parts.append("tags " + ", ".join(f"{key}={value}" for key, value in selector.tags.items()))
+    return " + ".join(parts) or "nothing"
+
+
+def render_graph(plan: Plan, *, file: str | None = None) -> str:
+    """The plan's waves as text: numbered steps, what each wave recovers and waits for."""
+    steps = wave_steps(plan)
+    where = f" ({file})" if file else ""
+    count = len(plan.waves)
+    lines = [
+        f"plan {plan.name}{where}: {count} wave{'s' if count != 1 else ''} in {len(steps)} "
+        f"step{'s' if len(steps) != 1 else ''}",
+        "waves in one step run in parallel; each wave starts once the waves it depends on have recovered",
+    ]
+    width = max(len(wave.name) for wave in plan.waves)
+    for number, step in enumerate(steps, start=1):
+        parallel = f" ({len(step)} waves in parallel)" if len(step) > 1 else ""
+        lines.append("")
+        lines.append(f"step {number}{parallel}")
+        for wave in step:
+            servers = f"servers: {describe_selector(wave.servers)}"
+            if wave.optional_servers is not None:
+                servers += f"; optional: {describe_selector(wave.optional_servers)}"
+            lines.append(f"  {wave.name.ljust(width)}  {servers}")
+            upstream = ", ".join(wave.depends_on) if wave.depends_on else "nothing (starts at once)"
+            lines.append(f"  {' ' * width}  depends on: {upstream}")
+    return "\n".join(lines)

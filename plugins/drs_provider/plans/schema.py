@@ -1,0 +1,124 @@
+"""The JSON Schema (draft 2020-12) of a plan file, generated from :mod:`.rules`.
+
+The same rules drive the validator, so the schema and the validator agree on structure. The
+schema cannot say everything (wave references, cycles, a server in two waves, the finer cron
+check); editors use it for completion and early hints, and ``drs-plan lint`` has the last
+word. It is shipped as ``schema.json`` beside this module; regenerate it with
+``drs-plan schema > plugins/drs_provider/plans/schema.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from drs_provider.plans.rules import PLAN, SELECTOR, WAVE, Integer, ListOf, Object, Rule, Text, TextMap
+
+SCHEMA_FILE = Path(__file__).with_name("schema.json")
+SCHEMA_ID = "urn:airflow-provider-drs:recovery-plan:v1"
+
+_DEFS = {SELECTOR.title: SELECTOR, WAVE.title: WAVE}
+
+
+def plan_json_schema() -> dict[str, Any]:
+    """The plan file's JSON Schema as a dict; equal to the shipped ``schema.json``."""
+    schema: dict[str, Any] = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_ID,
+        "title": "AWS DRS recovery plan (airflow-provider-drs, schema v1)",
+    }
+    schema.update(_object(PLAN))
+    schema["$defs"] = {name: _object(rule) for name, rule in _DEFS.items()}
+    return schema
+
+
+def schema_text() -> str:
+    """``plan_json_schema()`` as the text of ``schema.json``."""
+    return json.dumps(plan_json_schema(), indent=2) + "\n"
+
+
+def _rule(rule: Rule) -> dict[str, Any]:
+    for name, defined in _DEFS.items():
+        if rule is defined:
+            return {"$ref": f"#/$defs/{name}"}
+    if isinstance(rule, Object):
+        return _object(rule)
+    if isinstance(rule, ListOf):
+        return _list(rule)
+    if isinstance(rule, TextMap):
+        return _text_map(rule)
+    if isinstance(rule, Integer):
+        return _integer(rule)
+    return _text(rule)
+
+
+def _described(rule: Rule, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": rule.description, **schema} if rule.description else schema
+
+
+def _object(rule: Object) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "properties": {key.name: _rule(key.rule) for key in rule.keys},
+        "additionalProperties": False,
+    }
+    required = [key.name for key in rule.keys if key.required]
+    if required:
+        schema["required"] = required
+    if rule.needs_one_of:
+        schema["anyOf"] = [
+            {"required": [name], "properties": {name: _non_empty(rule, name)}} for name in rule.needs_one_of
+        ]
+    return _described(rule, schema)
+
+
+def _non_empty(rule: Object, name: str) -> dict[str, Any]:
+    key = rule.key(name)
+    if key is not None and isinstance(key.rule, TextMap):
+        return {"minProperties": 1}
+    return {"minItems": 1}
+
+
+def _list(rule: ListOf) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "array", "items": _rule(rule.items)}
+    if rule.min_items:
+        schema["minItems"] = rule.min_items
+    if rule.unique:
+        schema["uniqueItems"] = True
+    return _described(rule, schema)
+
+
+def _text_map(rule: TextMap) -> dict[str, Any]:
+    schema: dict[str, Any] = {
+        "type": "object",
+        "propertyNames": _text(rule.keys),
+        "additionalProperties": _text(rule.values),
+    }
+    if rule.max_entries is not None:
+        schema["maxProperties"] = rule.max_entries
+    return _described(rule, schema)
+
+
+def _integer(rule: Integer) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "integer"}
+    if rule.minimum is not None:
+        schema["minimum"] = rule.minimum
+    if rule.maximum is not None:
+        schema["maximum"] = rule.maximum
+    return _described(rule, schema)
+
+
+def _text(rule: Text) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "string"}
+    if rule.min_length:
+        schema["minLength"] = rule.min_length
+    if rule.max_length is not None:
+        schema["maxLength"] = rule.max_length
+    if rule.pattern:
+        schema["pattern"] = rule.pattern
+    if rule.reserved_prefix:
+        # case-insensitive "does not start with", written without regex flags for ECMA-262
+        prefix = "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in rule.reserved_prefix)
+        schema["not"] = {"pattern": f"^{prefix}"}
+    return _described(rule, schema)

@@ -1,0 +1,219 @@
+"""Check raw YAML values against the rules in :mod:`.rules`, collecting every problem.
+
+The checker never stops at the first problem. It returns the checked values (text, ints,
+tuples, dicts) so later steps can go on with whatever was valid; a value that broke its rule
+comes back as :data:`INVALID`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Final
+
+from drs_provider.plans.rules import ALL_OBJECTS, Integer, ListOf, Object, Text, TextMap
+from drs_provider.plans.yaml_source import format_path
+
+if TYPE_CHECKING:
+    from drs_provider.plans.rules import Rule
+    from drs_provider.plans.yaml_source import Path, SourceMap
+
+
+class _Invalid:
+    def __repr__(self) -> str:
+        return "INVALID"
+
+
+#: Stands for a value that broke its rule (already reported).
+INVALID: Final = _Invalid()
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A rule broken at ``path`` (a tuple of keys and indexes)."""
+
+    path: Path
+    message: str
+    #: where it was found, when that differs from where ``path`` was first written
+    line: int | None = None
+
+
+def describe(value: object) -> str:
+    """Name a YAML value's type and value for a message: ``boolean true``, ``integer 5``."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int):
+        return f"integer {value}"
+    if isinstance(value, float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {_short(value)!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, datetime.date):
+        return f"date {value.isoformat()}"
+    if isinstance(value, bytes):
+        return "binary data"
+    return type(value).__name__
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _where_keys_belong() -> dict[str, list[str]]:
+    places: dict[str, list[str]] = {}
+    for obj in ALL_OBJECTS:
+        for name in obj.names:
+            places.setdefault(name, []).append(obj.where)
+    return places
+
+
+_KEY_PLACES = _where_keys_belong()
+
+
+def unknown_key_message(obj: Object, key: str) -> str:
+    """Say that ``key`` is not valid in ``obj``, with the likely intended key or place."""
+    close = difflib.get_close_matches(key, obj.names, n=1, cutoff=0.6)
+    if close:
+        return f"unknown key {key!r} (did you mean {close[0]!r}?)"
+    elsewhere = [place for place in _KEY_PLACES.get(key, []) if place != obj.where]
+    if elsewhere:
+        return f"unknown key {key!r} here (it belongs {' or '.join(elsewhere)})"
+    return f"unknown key {key!r} (valid keys: {', '.join(obj.names)})"
+
+
+@dataclass
+class Checker:
+    """Checks values against rules; collects :attr:`problems` instead of raising."""
+
+    source: SourceMap
+    problems: list[Problem] = field(default_factory=list)
+
+    def report(self, path: Path, message: str, line: int | None = None) -> None:
+        self.problems.append(Problem(path, message, line))
+
+    def check(self, rule: Rule, value: object, path: Path) -> object:
+        """Return ``value`` checked and converted, or :data:`INVALID` after reporting why."""
+        if isinstance(rule, Object):
+            return self._object(rule, value, path)
+        if isinstance(rule, ListOf):
+            return self._list(rule, value, path)
+        if isinstance(rule, TextMap):
+            return self._text_map(rule, value, path)
+        if isinstance(rule, Integer):
+            return self._integer(rule, value, path)
+        return self._text(rule, value, path, what="")
+
+    def _wrong_type(self, path: Path, expected: str, value: object) -> _Invalid:
+        message = f"expected {expected}, got {describe(value)}"
+        plain = self.source.plain_text.get(path)
+        if expected == "a string" and plain is not None and value is not None:
+            kind = describe(value).split()[0]
+            article = "an" if kind[0] in "aeiou" else "a"
+            message += f"; unquoted, YAML reads {plain!r} as {article} {kind}: put it in quotes"
+        elif expected == "an integer" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
+            message += "; remove the quotes"
+        elif value is None and expected == "a list":
+            message += "; write [] for an empty list"
+        self.report(path, message)
+        return INVALID
+
+    def _object(self, rule: Object, value: object, path: Path) -> object:
+        if not isinstance(value, dict):
+            return self._wrong_type(path, f"a mapping ({rule.title})", value)
+        checked: dict[str, object] = {}
+        for key, item in value.items():
+            key_rule = rule.key(key)
+            if key_rule is None:
+                self.report((*path, key), unknown_key_message(rule, key))
+                continue
+            checked[key] = self.check(key_rule.rule, item, (*path, key))
+        for key_rule in rule.keys:
+            if key_rule.required and key_rule.name not in value:
+                self.report(path, f"missing required key {key_rule.name!r}")
+        if rule.needs_one_of and not any(value.get(name) for name in rule.needs_one_of):
+            given = " or ".join(repr(name) for name in rule.needs_one_of)
+            self.report(path, f"selects no servers: give a non-empty {given}")
+        return checked
+
+    def _list(self, rule: ListOf, value: object, path: Path) -> object:
+        if not isinstance(value, list):
+            return self._wrong_type(path, "a list", value)
+        if len(value) < rule.min_items:
+            self.report(path, f"needs at least {rule.min_items} item{'s' if rule.min_items > 1 else ''}")
+        items: list[object] = []
+        first_index: dict[object, int] = {}
+        for index, item in enumerate(value):
+            checked = self.check(rule.items, item, (*path, index))
+            if rule.unique and isinstance(checked, str):
+                if checked in first_index:
+                    first = format_path((*path, first_index[checked]))
+                    self.report((*path, index), f"{checked!r} is listed twice (first at {first})")
+                    checked = INVALID
+                else:
+                    first_index[checked] = index
+            items.append(checked)
+        return tuple(items)
+
+    def _text_map(self, rule: TextMap, value: object, path: Path) -> object:
+        if not isinstance(value, dict):
+            return self._wrong_type(path, "a mapping of tag keys to values", value)
+        if rule.max_entries is not None and len(value) > rule.max_entries:
+            self.report(path, f"has {len(value)} entries; at most {rule.max_entries} are allowed")
+        checked: dict[str, str] = {}
+        valid = True
+        for key, item in value.items():
+            key_ok = self._text(rule.keys, key, (*path, key), what="key ") is not INVALID
+            checked_value = self._text(rule.values, item, (*path, key), what="value ")
+            if key_ok and isinstance(checked_value, str):
+                checked[key] = checked_value
+            else:
+                valid = False
+        return checked if valid else INVALID
+
+    def _integer(self, rule: Integer, value: object, path: Path) -> object:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema's integer type accepts 30.0 too
+        if isinstance(value, bool) or not isinstance(value, int):
+            return self._wrong_type(path, "an integer", value)
+        low, high = rule.minimum, rule.maximum
+        if (low is not None and value < low) or (high is not None and value > high):
+            unit = f" {rule.unit}" if rule.unit else ""
+            self.report(path, f"must be between {low} and {high}{unit}, got {value}")
+            return INVALID
+        return value
+
+    def _text(self, rule: Text, value: object, path: Path, *, what: str) -> object:
+        if not isinstance(value, str):
+            return self._wrong_type(path, "a string", value)
+        problem = self._text_problem(rule, value)
+        if problem:
+            self.report(path, f"{what}{problem}")
+            return INVALID
+        return value
+
+    @staticmethod
+    def _text_problem(rule: Text, value: str) -> str | None:
+        shown = repr(_short(value))
+        if len(value) < rule.min_length:
+            return "must not be empty" if rule.min_length == 1 else f"must be at least {rule.min_length} long"
+        if rule.max_length is not None and len(value) > rule.max_length:
+            return f"{shown} is {len(value)} characters long; at most {rule.max_length} are allowed"
+        if rule.reserved_prefix and value.lower().startswith(rule.reserved_prefix):
+            return f"{shown} must not start with {rule.reserved_prefix!r} (reserved by AWS)"
+        if rule.check is not None:
+            return rule.check(value)
+        if rule.pattern and not re.fullmatch(rule.pattern, value):
+            hint = f": {rule.hint}" if rule.hint else f" (pattern {rule.pattern})"
+            suggestion = rule.suggest(value) if rule.suggest else None
+            if suggestion and suggestion != value:
+                hint += f" (did you mean {suggestion!r}?)"
+            return f"{shown} is not valid{hint}"
+        return None

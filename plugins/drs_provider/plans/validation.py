@@ -1,0 +1,274 @@
+"""Turn a parsed plan document into a :class:`~drs_provider.plans.model.Plan`, or every problem.
+
+First the structure rules (:mod:`.structure`), then the rules that look at several values at
+once: unique wave names, ``depends_on`` naming real waves, no dependency cycles, and no
+source server in two places. Every problem is collected; a plan is built only when there are
+none, so a :class:`Plan` always holds checked values.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import TYPE_CHECKING
+
+from drs_provider.exceptions import PlanError, PlanIssue
+from drs_provider.plans.model import Plan, ServerSelector, Wave
+from drs_provider.plans.rules import PLAN
+from drs_provider.plans.structure import INVALID, Checker
+from drs_provider.plans.yaml_source import format_path
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from drs_provider.plans.yaml_source import Document, Path
+
+
+@dataclass(frozen=True)
+class _WaveEntry:
+    """A wave as far as it could be checked; ``index`` is its place in ``waves``."""
+
+    index: int
+    name: str | None
+    fields: Mapping[str, object]
+
+    @property
+    def path(self) -> Path:
+        return ("waves", self.index)
+
+
+def validate_document(document: Document, *, file: str, source: str) -> Plan:
+    """Return the plan in ``document``, or raise :class:`PlanError` with every problem.
+
+    :param file: the file name shown in messages (``recovery_plans/shop.yaml``)
+    :param source: the file's absolute path, kept as :attr:`Plan.source`
+    """
+    checker = Checker(document.source)
+    for problem in document.problems:
+        checker.report(problem.path, problem.message, problem.line)
+    plan: Plan | None = None
+    data = document.value
+    if data is None and not document.problems:
+        checker.report((), "the file is empty; a plan needs at least 'plan' and 'waves'")
+    elif data is not None and not isinstance(data, dict):
+        checker.report((), f"the top level must be a mapping with 'plan' and 'waves', not {_kind(data)}")
+    elif isinstance(data, dict):
+        checked = checker.check(PLAN, data, ())
+        assert isinstance(checked, dict)
+        waves = _wave_entries(checked, data)
+        _check_wave_names(checker, waves)
+        dependencies = _resolve_dependencies(checker, waves, data)
+        _check_cycles(checker, waves, dependencies)
+        _check_servers_once(checker, waves)
+        if not checker.problems:
+            plan = _build_plan(checked, waves, dependencies, source)
+    if plan is None:
+        raise PlanError(_issues(checker, document, file))
+    return plan
+
+
+def _kind(value: object) -> str:
+    return "a list" if isinstance(value, list) else f"a single value ({type(value).__name__})"
+
+
+def _issues(checker: Checker, document: Document, file: str) -> list[PlanIssue]:
+    located: list[tuple[int, int, PlanIssue]] = []
+    for order, problem in enumerate(checker.problems):
+        line = problem.line or document.source.line_of(problem.path)
+        message = problem.message
+        if line and not message.startswith("YAML syntax error"):
+            message = f"{message} (line {line})"
+        located.append((line or 0, order, PlanIssue(file, format_path(problem.path), message)))
+    located.sort(key=lambda item: (item[0], item[1]))
+    return [issue for _, _, issue in located]
+
+
+def _wave_entries(checked: Mapping[str, object], raw: Mapping[object, object]) -> list[_WaveEntry]:
+    raw_waves = raw.get("waves")
+    checked_waves = checked.get("waves")
+    if not isinstance(raw_waves, list) or not isinstance(checked_waves, tuple):
+        return []
+    entries = []
+    for index, (raw_wave, fields) in enumerate(zip(raw_waves, checked_waves, strict=True)):
+        # A name that broke the name rule still identifies the wave, so references to it
+        # are not reported a second time as unknown waves.
+        name = raw_wave.get("name") if isinstance(raw_wave, dict) else None
+        entries.append(
+            _WaveEntry(
+                index,
+                name if isinstance(name, str) else None,
+                fields if isinstance(fields, dict) else {},
+            )
+        )
+    return entries
+
+
+def _check_wave_names(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
+    first: dict[str, _WaveEntry] = {}
+    for wave in waves:
+        if wave.name is None:
+            continue
+        if wave.name in first:
+            where = format_path(first[wave.name].path)
+            checker.report((*wave.path, "name"), f"wave name {wave.name!r} is already used by {where}")
+        else:
+            first[wave.name] = wave
+
+
+def _resolve_dependencies(
+    checker: Checker, waves: Sequence[_WaveEntry], raw: Mapping[object, object]
+) -> dict[int, tuple[int, ...]]:
+    """Map each wave's index to the indexes of the waves it depends on (omitted = the one before)."""
+    index_of: dict[str, int] = {}
+    for wave in waves:
+        if wave.name is not None:
+            index_of.setdefault(wave.name, wave.index)
+    dependencies: dict[int, tuple[int, ...]] = {}
+    for wave in waves:
+        if "depends_on" not in wave.fields:
+            dependencies[wave.index] = (wave.index - 1,) if wave.index > 0 else ()
+            continue
+        names = wave.fields["depends_on"]
+        if not isinstance(names, tuple):
+            continue
+        upstream: list[int] = []
+        for name in names:
+            if not isinstance(name, str):
+                continue
+            path = (*wave.path, "depends_on")
+            if name == wave.name:
+                checker.report(path, f"wave {name!r} cannot depend on itself")
+            elif name not in index_of:
+                checker.report(path, _unknown_wave_message(name, list(index_of)))
+            else:
+                upstream.append(index_of[name])
+        dependencies[wave.index] = tuple(upstream)
+    return dependencies
+
+
+def _unknown_wave_message(name: str, known: list[str]) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"unknown wave {name!r} (did you mean {close[0]!r}?)"
+    listed = ", ".join(known) if known else "none"
+    return f"unknown wave {name!r} (waves in this plan: {listed})"
+
+
+def _check_cycles(
+    checker: Checker, waves: Sequence[_WaveEntry], dependencies: dict[int, tuple[int, ...]]
+) -> None:
+    names = {wave.index: wave.name or format_path(wave.path) for wave in waves}
+    implicit = {wave.index for wave in waves if "depends_on" not in wave.fields and wave.index > 0}
+    reported: set[frozenset[int]] = set()
+    for start in sorted(dependencies):
+        cycle = _cycle_from(start, dependencies)
+        if cycle is None or frozenset(cycle) in reported:
+            continue
+        reported.add(frozenset(cycle))
+        chain = " -> ".join(names[index] for index in (*cycle, cycle[0]))
+        notes = [
+            f"{names[index]!r} depends on {names[index - 1]!r} because it omits depends_on"
+            for index in cycle
+            if index in implicit
+        ]
+        message = f"dependency cycle: {chain}"
+        if notes:
+            message += f" ({'; '.join(notes)})"
+        checker.report(("waves", cycle[0], "depends_on"), message)
+
+
+def _cycle_from(start: int, dependencies: dict[int, tuple[int, ...]]) -> list[int] | None:
+    """The dependency cycle through ``start`` (as a list of wave indexes), if there is one."""
+    stack: list[tuple[int, list[int]]] = [(start, [start])]
+    seen: set[int] = set()
+    while stack:
+        node, trail = stack.pop()
+        for upstream in dependencies.get(node, ()):
+            if upstream == start:
+                return trail
+            if upstream not in seen:
+                seen.add(upstream)
+                stack.append((upstream, [*trail, upstream]))
+    return None
+
+
+def _check_servers_once(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
+    first: dict[str, tuple[Path, _WaveEntry]] = {}
+    for wave in waves:
+        for selector_key in ("servers", "optional_servers"):
+            selector = wave.fields.get(selector_key)
+            ids = selector.get("ids") if isinstance(selector, dict) else None
+            if not isinstance(ids, tuple):
+                continue
+            for position, server in enumerate(ids):
+                if not isinstance(server, str):
+                    continue
+                path: Path = (*wave.path, selector_key, "ids", position)
+                if server not in first:
+                    first[server] = (path, wave)
+                    continue
+                earlier_path, earlier_wave = first[server]
+                if earlier_wave is wave:
+                    message = (
+                        f"server {server} is already at {format_path(earlier_path)}; "
+                        "a server is either required or optional"
+                    )
+                else:
+                    owner = repr(earlier_wave.name) if earlier_wave.name else format_path(earlier_wave.path)
+                    message = (
+                        f"server {server} is already in wave {owner} ({format_path(earlier_path)}); "
+                        "a server can be recovered by one wave only"
+                    )
+                checker.report(path, message)
+
+
+def _selector(value: object) -> ServerSelector:
+    assert isinstance(value, dict)
+    ids = value.get("ids", ())
+    tags = value.get("tags", {})
+    assert isinstance(ids, tuple) and isinstance(tags, dict)
+    return ServerSelector(ids=tuple(str(server) for server in ids), tags=MappingProxyType(dict(tags)))
+
+
+def _build_plan(
+    checked: Mapping[str, object],
+    waves: Sequence[_WaveEntry],
+    dependencies: dict[int, tuple[int, ...]],
+    source: str,
+) -> Plan:
+    names = {wave.index: wave.name for wave in waves}
+    built = []
+    for wave in waves:
+        fields = wave.fields
+        assert wave.name is not None and all(value is not INVALID for value in fields.values())
+        optional = fields.get("optional_servers")
+        built.append(
+            Wave(
+                name=wave.name,
+                servers=_selector(fields["servers"]),
+                depends_on=tuple(str(names[index]) for index in dependencies[wave.index]),
+                optional_servers=_selector(optional) if optional is not None else None,
+                poll_interval=_int_or_none(fields.get("poll_interval")),
+                timeout=_int_or_none(fields.get("timeout")),
+            )
+        )
+    return Plan(
+        name=str(checked["plan"]),
+        waves=tuple(built),
+        source=source,
+        description=_str_or_none(checked.get("description")),
+        owner=_str_or_none(checked.get("owner")),
+        aws_conn_id=_str_or_none(checked.get("aws_conn_id")),
+        region=_str_or_none(checked.get("region")),
+        schedule=_str_or_none(checked.get("schedule")),
+        max_servers_per_job=_int_or_none(checked.get("max_servers_per_job")),
+    )
+
+
+def _str_or_none(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _int_or_none(value: object) -> int | None:
+    return value if isinstance(value, int) else None

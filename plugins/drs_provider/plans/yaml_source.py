@@ -1,0 +1,249 @@
+"""Read YAML text into plain values, remembering where each value was written.
+
+PyYAML's ``safe_load`` keeps the last of two equal keys without a word and forgets line
+numbers. Plans are edited by hand under pressure, so this reader composes the node tree with
+the safe loader, builds the values itself, and reports duplicate keys, unsupported tags and
+runaway aliases as problems with a line number instead of losing them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import yaml
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+#: One step into a document: a mapping key or a sequence index.
+PathPart = str | int
+Path = tuple[PathPart, ...]
+
+# Expanding aliases can blow a small file up exponentially ("billion laughs"); no real plan
+# comes anywhere near this many values.
+MAX_VALUES = 100_000
+
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_STR_TAG = "tag:yaml.org,2002:str"
+
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def format_path(path: Path) -> str:
+    """Render a path the way messages show it: ``waves[1].servers.ids[0]``."""
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif part.isidentifier():
+            text += f".{part}" if text else part
+        else:
+            text += f"[{part!r}]"
+    return text
+
+
+@dataclass(frozen=True)
+class SourceProblem:
+    """A problem found while reading the YAML itself, before any plan rule."""
+
+    path: Path
+    message: str
+    line: int | None
+
+
+@dataclass
+class SourceMap:
+    """Where each value of a document was written (1-based lines), and its raw text."""
+
+    lines: dict[Path, int] = field(default_factory=dict)
+    #: the text of plain (unquoted) scalars, to explain surprises such as ``on`` -> true
+    plain_text: dict[Path, str] = field(default_factory=dict)
+
+    def line_of(self, path: Path) -> int | None:
+        """The line of ``path``, or of its nearest ancestor that has one."""
+        while True:
+            if path in self.lines:
+                return self.lines[path]
+            if not path:
+                return None
+            path = path[:-1]
+
+
+@dataclass
+class Document:
+    """A parsed YAML document: its value (``None`` for an empty file), positions, problems."""
+
+    value: object
+    source: SourceMap
+    problems: list[SourceProblem]
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class _Builder:
+    """Builds plain Python values from a composed node tree."""
+
+    def __init__(self, loader: yaml.SafeLoader) -> None:
+        self._loader = loader
+        self.source = SourceMap()
+        self.problems: list[SourceProblem] = []
+        self._count = 0
+        self._active: set[int] = set()
+
+    def problem(self, path: Path, message: str, node: yaml.Node | None = None) -> None:
+        line = node.start_mark.line + 1 if node is not None else self.source.line_of(path)
+        self.problems.append(SourceProblem(path, message, line))
+
+    def build(self, node: yaml.Node, path: Path) -> object:
+        self._count += 1
+        if self._count > MAX_VALUES:
+            raise _TooLarge
+        self.source.lines.setdefault(path, node.start_mark.line + 1)
+        if id(node) in self._active:
+            self.problem(path, "an alias refers to the value that contains it", node)
+            return None
+        self._active.add(id(node))
+        try:
+            if isinstance(node, yaml.MappingNode):
+                return self._mapping(node, path)
+            if isinstance(node, yaml.SequenceNode):
+                return self._sequence(node, path)
+            return self._scalar(node, path)
+        finally:
+            self._active.discard(id(node))
+
+    def _scalar(self, node: yaml.Node, path: Path) -> object:
+        try:
+            value = self._loader.construct_object(node, deep=True)
+        except yaml.YAMLError as error:
+            self.problem(path, f"unsupported YAML value: {_first_line(error)}", node)
+            return None
+        if isinstance(node, yaml.ScalarNode) and not node.style and node.tag != _STR_TAG:
+            self.source.plain_text[path] = node.value
+        return value
+
+    def _sequence(self, node: yaml.SequenceNode, path: Path) -> list[object]:
+        if node.tag != _SEQ_TAG:
+            self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
+        return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[object, object]:
+        if node.tag != _MAP_TAG:
+            self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
+        result: dict[object, object] = {}
+        first_line: dict[object, int] = {}
+        merges: list[tuple[yaml.Node, Path]] = []
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merges.append((value_node, path))
+                continue
+            key = self._key(key_node, path)
+            if key is None:
+                continue
+            line = key_node.start_mark.line + 1
+            if key in result:
+                message = f"duplicate key {key!r} (also on line {first_line[key]}); write each key once"
+                self.problem((*path, _part(key)), message, key_node)
+                continue
+            first_line[key] = line
+            self.source.lines[(*path, _part(key))] = line
+            result[key] = self.build(value_node, (*path, _part(key)))
+        # Merge keys (``<<: *defaults``) fill in only what the mapping does not set itself.
+        for merged_node, merge_path in merges:
+            for key, value in self._merged(merged_node, merge_path):
+                result.setdefault(key, value)
+        return result
+
+    def _merged(self, node: yaml.Node, path: Path) -> Iterator[tuple[object, object]]:
+        sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
+        for source in sources:
+            if not isinstance(source, yaml.MappingNode):
+                self.problem(path, "a merge key ('<<') must refer to a mapping", source)
+                continue
+            built = self.build(source, path)
+            if isinstance(built, dict):
+                yield from built.items()
+
+    def _key(self, key_node: yaml.Node, path: Path) -> object:
+        if not isinstance(key_node, yaml.ScalarNode):
+            self.problem(path, "a key must be plain text, not a list or mapping", key_node)
+            return None
+        try:
+            key = self._loader.construct_object(key_node, deep=True)
+        except yaml.YAMLError as error:
+            self.problem(path, f"unsupported YAML key: {_first_line(error)}", key_node)
+            return None
+        if not isinstance(key, str):
+            # YAML 1.1 reads `on:`/`no:` as booleans and `1:` as a number; keep the text.
+            self.problem(
+                (*path, key_node.value),
+                f"key {key_node.value!r} is read as {_kind(key)}, not text; quote it",
+                key_node,
+            )
+            return None
+        return key
+
+
+def _part(key: object) -> PathPart:
+    return key if isinstance(key, str) else str(key)
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    if isinstance(value, int | float):
+        return "a number"
+    return type(value).__name__
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def parse_yaml(text: str) -> Document:
+    """Parse one YAML document safely (only standard tags; nothing is executed).
+
+    Never raises for bad input: syntax errors, several documents, duplicate keys and so on
+    come back as :attr:`Document.problems`, each with a line number where one is known.
+    """
+    loader = _Loader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.MarkedYAMLError as error:
+            mark = error.problem_mark or error.context_mark
+            line = mark.line + 1 if mark else None
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+            problem = error.problem or error.context or "invalid YAML"
+            detail = f"{where}{problem}"
+            if error.context and error.problem:
+                detail = f"{where}{problem} ({error.context})"
+            return Document(None, SourceMap(), [SourceProblem((), f"YAML syntax error at {detail}", line)])
+        except yaml.YAMLError as error:
+            return Document(None, SourceMap(), [SourceProblem((), f"YAML error: {_first_line(error)}", None)])
+        if node is None:
+            return Document(None, SourceMap(), [])
+        builder = _Builder(loader)
+        try:
+            value = builder.build(node, ())
+        except _TooLarge:
+            return Document(
+                None,
+                builder.source,
+                [SourceProblem((), f"the document expands to more than {MAX_VALUES} values", None)],
+            )
+        except RecursionError:
+            return Document(
+                None, builder.source, [SourceProblem((), "the document is nested too deeply", None)]
+            )
+        return Document(value, builder.source, builder.problems)
+    finally:
+        loader.dispose()
