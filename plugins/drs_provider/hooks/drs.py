@@ -1,0 +1,428 @@
+"""Hook for AWS Elastic Disaster Recovery (DRS).
+
+A thin wrapper around ``boto3.client("drs")`` with helpers only where one DRS request is not
+enough: pagination, the API's per-request limits (200 source servers, 1000 job IDs), tag
+selection of source servers, and assembling per-server results of finished jobs.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from botocore.exceptions import ClientError
+
+from drs_provider.exceptions import (
+    DrsProviderError,
+    DrsQuotaError,
+    DrsServerBusyError,
+    DrsServerSelectionError,
+)
+
+if TYPE_CHECKING:
+    import boto3
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: API limits from the DRS service model.
+SOURCE_SERVER_IDS_PER_REQUEST = 200
+JOB_IDS_PER_REQUEST = 1000
+RECOVERY_INSTANCES_PER_REQUEST = 200
+MAX_SERVERS_PER_START_RECOVERY = 200
+
+SOURCE_SERVER_ID_PATTERN = re.compile(r"^s-[0-9a-zA-Z]{17}$")
+JOB_ID_PATTERN = re.compile(r"^drsjob-[0-9a-zA-Z]{17}$")
+
+#: Throttled calls are retried inside botocore up to this many attempts, each after the
+#: ``Retry-After`` the service asked for (botocore itself only reads ``x-amz-retry-after``).
+THROTTLE_MAX_ATTEMPTS = 30
+#: Longest single wait honoured from a ``Retry-After`` header, in seconds.
+THROTTLE_MAX_DELAY = 60.0
+
+
+def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Yield consecutive slices of ``items`` holding at most ``size`` elements."""
+    if size < 1:
+        raise ValueError(f"chunk size must be at least 1, got {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def format_drs_time(moment: datetime) -> str:
+    """Render ``moment`` as the ISO-8601 UTC string DRS filters expect (``...Z``)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_drs_time(value: str) -> datetime:
+    """Parse an ISO-8601 timestamp as DRS returns it; naive values are taken as UTC."""
+    parsed = datetime.fromisoformat(value)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def retry_after_throttling(
+    response: tuple[Any, Mapping[str, Any]] | None = None, attempts: int = 1, **_: Any
+) -> float | None:
+    """
+    botocore ``needs-retry`` handler: wait as long as DRS asks before retrying a throttled call.
+
+    DRS answers throttling with HTTP 429 and a ``Retry-After`` header in seconds. Returning a
+    delay makes botocore (and aiobotocore) sleep and resend; returning ``None`` leaves the
+    decision to the client's configured retry mode.
+    """
+    if response is None:
+        return None
+    http_response, parsed = response
+    code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, Mapping) else None
+    if getattr(http_response, "status_code", None) != 429 and code != "ThrottlingException":
+        return None
+    if attempts >= THROTTLE_MAX_ATTEMPTS:
+        return None
+    header = None
+    headers = getattr(http_response, "headers", None)
+    if headers is not None:
+        header = headers.get("Retry-After") or headers.get("retry-after")
+    try:
+        delay = float(header) if header is not None else None
+    except ValueError:
+        delay = None
+    if delay is None or delay < 0:
+        # No usable hint: capped exponential backoff with jitter.
+        delay = random.uniform(0.5, 1.0) * min(2.0 ** (attempts - 1), 20.0)
+    return min(delay, THROTTLE_MAX_DELAY)
+
+
+def source_server_hostname(server: Mapping[str, Any]) -> str | None:
+    """The hostname DRS recorded for a source server, if any."""
+    hints = server.get("sourceProperties", {}).get("identificationHints", {})
+    return hints.get("hostname") or hints.get("fqdn")
+
+
+class DrsHook(AwsBaseHook):
+    """
+    Interact with AWS Elastic Disaster Recovery (DRS).
+
+    Provides a thin wrapper around :external+boto3:py:class:`boto3.client("drs") <drs.Client>`
+    plus helpers for multi-request work. Throttled requests are retried after the
+    ``Retry-After`` that DRS sends, so throttling delays a recovery but does not fail it.
+
+    Additional arguments (such as ``aws_conn_id``, ``region_name``, ``config``) are passed down
+    to :class:`~airflow.providers.amazon.aws.hooks.base_aws.AwsBaseHook`.
+    """
+
+    #: Replication states from which DRS can launch a recovery instance.
+    RECOVERABLE_REPLICATION_STATES: frozenset[str] = frozenset(
+        {
+            "CONTINUOUS",
+            "BACKLOG",
+            "CREATING_SNAPSHOT",
+            "RESCAN",
+            "PENDING_SNAPSHOT_SHIPPING",
+            "SHIPPING_SNAPSHOT",
+        }
+    )
+    #: Job statuses of a job that still holds its servers.
+    ACTIVE_JOB_STATUSES: frozenset[str] = frozenset({"PENDING", "STARTED"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["client_type"] = "drs"
+        super().__init__(*args, **kwargs)
+
+    @cached_property
+    def waiter_path(self) -> Path:  # type: ignore[override]
+        """Our own botocore-format waiters; the base class only looks inside the amazon provider."""
+        return Path(__file__).resolve().parents[1] / "waiters" / "drs.json"
+
+    def get_session(self, region_name: str | None = None, deferrable: bool = False) -> boto3.session.Session:
+        """Session whose clients (boto3 and aiobotocore alike) honour DRS's ``Retry-After``."""
+        session = super().get_session(region_name=region_name, deferrable=deferrable)
+        events = getattr(session, "events", None)
+        if events is None:  # an aiobotocore session is a botocore session
+            events = session.get_component("event_emitter")  # type: ignore[attr-defined]
+        events.register_first("needs-retry.drs", retry_after_throttling, unique_id="drs-retry-after")
+        return session
+
+    # --- source servers ---------------------------------------------------------------
+
+    def describe_source_servers(self, ids: Sequence[str] | None = None) -> list[dict]:
+        """
+        Describe source servers, following every page.
+
+        :param ids: source server IDs to describe (any number; sent 200 per request), or
+            ``None`` for every source server in the account and region.
+        :return: the source servers DRS returned; unknown IDs are simply absent.
+        """
+        paginator = self.conn.get_paginator("describe_source_servers")
+        if ids is None:
+            return [item for page in paginator.paginate(filters={}) for item in page.get("items", [])]
+        servers: list[dict] = []
+        for chunk in chunked(list(dict.fromkeys(ids)), SOURCE_SERVER_IDS_PER_REQUEST):
+            for page in paginator.paginate(filters={"sourceServerIDs": list(chunk)}):
+                servers.extend(page.get("items", []))
+        return servers
+
+    def resolve_source_servers(
+        self, ids: Sequence[str] = (), tags: Mapping[str, str] | None = None
+    ) -> list[dict]:
+        """
+        Resolve a server selector to source servers.
+
+        The result is the union of the servers named by ID and the servers carrying ALL of the
+        given tags, in that order, without duplicates.
+
+        :param ids: source server IDs; each must exist.
+        :param tags: tag selector; must match at least one server.
+        :raises DrsServerSelectionError: naming the unknown or malformed IDs, or the tag
+            selector that matched nothing.
+        """
+        ids = list(dict.fromkeys(ids))
+        malformed = [server_id for server_id in ids if not SOURCE_SERVER_ID_PATTERN.match(str(server_id))]
+        if malformed:
+            raise DrsServerSelectionError(
+                "not source server IDs (expected 's-' and 17 letters or digits): "
+                + ", ".join(repr(server_id) for server_id in malformed),
+                unknown_ids=malformed,
+            )
+        selected: dict[str, dict] = {}
+        if ids:
+            found = {server["sourceServerID"]: server for server in self.describe_source_servers(ids)}
+            unknown = [server_id for server_id in ids if server_id not in found]
+            if unknown:
+                raise DrsServerSelectionError(
+                    f"unknown source server IDs in region {self.conn_region_name}: {', '.join(unknown)}",
+                    unknown_ids=unknown,
+                )
+            selected.update((server_id, found[server_id]) for server_id in ids)
+        if tags:
+            matching = [
+                server
+                for server in self.describe_source_servers()
+                if all(server.get("tags", {}).get(key) == value for key, value in tags.items())
+            ]
+            if not matching:
+                shown = ", ".join(f"{key}={value}" for key, value in sorted(tags.items()))
+                raise DrsServerSelectionError(
+                    f"no source server in region {self.conn_region_name} carries all tags {{{shown}}}",
+                    tags=tags,
+                )
+            for server in matching:
+                selected.setdefault(server["sourceServerID"], server)
+        return list(selected.values())
+
+    # --- jobs ---------------------------------------------------------------------------
+
+    def _paginate_jobs(self, filters: Mapping[str, Any]) -> list[dict]:
+        paginator = self.conn.get_paginator("describe_jobs")
+        return [item for page in paginator.paginate(filters=dict(filters)) for item in page.get("items", [])]
+
+    def active_jobs(self) -> list[dict]:
+        """Every DRS job that is still PENDING or STARTED (and so still holds its servers)."""
+        return [job for job in self._paginate_jobs({}) if job.get("status") in self.ACTIVE_JOB_STATUSES]
+
+    def find_busy_servers(self, server_ids: Iterable[str]) -> dict[str, str]:
+        """Map each of ``server_ids`` that takes part in an active job to that job's ID."""
+        wanted = set(server_ids)
+        busy: dict[str, str] = {}
+        for job in self.active_jobs():
+            for server in job.get("participatingServers", []):
+                if server.get("sourceServerID") in wanted:
+                    busy.setdefault(server["sourceServerID"], job["jobID"])
+        return busy
+
+    def find_jobs_by_tags(self, tags: Mapping[str, str], *, since: datetime | None = None) -> list[dict]:
+        """
+        Jobs carrying ALL of ``tags``, oldest first.
+
+        :param tags: tags every returned job must carry with these values.
+        :param since: only look at jobs created at or after this time (narrows the listing).
+        """
+        filters = {"fromDate": format_drs_time(since)} if since else {}
+        jobs = [
+            job
+            for job in self._paginate_jobs(filters)
+            if all(job.get("tags", {}).get(key) == value for key, value in tags.items())
+        ]
+        return sorted(jobs, key=lambda job: job.get("creationDateTime", ""))
+
+    def describe_jobs(self, job_ids: Sequence[str]) -> list[dict]:
+        """Describe jobs by ID: one DescribeJobs request per 1000 IDs; unknown IDs are absent."""
+        jobs: list[dict] = []
+        for chunk in chunked(list(dict.fromkeys(job_ids)), JOB_IDS_PER_REQUEST):
+            jobs.extend(self._paginate_jobs_page_sized({"jobIDs": list(chunk)}, len(chunk)))
+        return jobs
+
+    def _paginate_jobs_page_sized(self, filters: Mapping[str, Any], page_size: int) -> list[dict]:
+        paginator = self.conn.get_paginator("describe_jobs")
+        pages = paginator.paginate(filters=dict(filters), PaginationConfig={"PageSize": page_size})
+        return [item for page in pages for item in page.get("items", [])]
+
+    def job_log_items(self, job_id: str) -> list[dict]:
+        """Every log item of a job, oldest first as DRS returns them."""
+        paginator = self.conn.get_paginator("describe_job_log_items")
+        return [item for page in paginator.paginate(jobID=job_id) for item in page.get("items", [])]
+
+    def describe_recovery_instances(self, recovery_instance_ids: Sequence[str]) -> list[dict]:
+        """Describe recovery instances by ID, 200 per request, following every page."""
+        paginator = self.conn.get_paginator("describe_recovery_instances")
+        instances: list[dict] = []
+        for chunk in chunked(list(dict.fromkeys(recovery_instance_ids)), RECOVERY_INSTANCES_PER_REQUEST):
+            for page in paginator.paginate(filters={"recoveryInstanceIDs": list(chunk)}):
+                instances.extend(page.get("items", []))
+        return instances
+
+    # --- snapshots ----------------------------------------------------------------------
+
+    def latest_snapshots_before(self, server_ids: Iterable[str], point_in_time: datetime) -> dict[str, str]:
+        """
+        For each server, the latest completed recovery snapshot taken at or before a moment.
+
+        :param server_ids: source server IDs.
+        :param point_in_time: the moment to recover to (naive values are UTC).
+        :return: source server ID -> ``recoverySnapshotID`` to pass to StartRecovery.
+        :raises DrsServerSelectionError: naming every server with no such snapshot.
+        """
+        if point_in_time.tzinfo is None:
+            point_in_time = point_in_time.replace(tzinfo=UTC)
+        paginator = self.conn.get_paginator("describe_recovery_snapshots")
+        # The filter's bound may be exclusive; widen it and decide on the exact times here.
+        filters = {"toDateTime": format_drs_time(point_in_time + timedelta(seconds=1))}
+        chosen: dict[str, str] = {}
+        missing: list[str] = []
+        for server_id in dict.fromkeys(server_ids):
+            best: tuple[datetime, str] | None = None
+            for page in paginator.paginate(sourceServerID=server_id, filters=filters, order="DESC"):
+                for snapshot in page.get("items", []):
+                    taken = snapshot.get("timestamp")  # absent until the snapshot is complete
+                    if not taken:
+                        continue
+                    moment = parse_drs_time(taken)
+                    if moment <= point_in_time and (best is None or moment > best[0]):
+                        best = (moment, snapshot["snapshotID"])
+            if best is None:
+                missing.append(server_id)
+            else:
+                chosen[server_id] = best[1]
+        if missing:
+            raise DrsServerSelectionError(
+                f"no completed recovery snapshot at or before {format_drs_time(point_in_time)} "
+                f"for source servers: {', '.join(missing)}",
+                unknown_ids=missing,
+            )
+        return chosen
+
+    # --- recovery -----------------------------------------------------------------------
+
+    def start_recovery_job(
+        self,
+        source_servers: Sequence[Mapping[str, str]],
+        *,
+        is_drill: bool,
+        tags: Mapping[str, str] | None = None,
+    ) -> dict:
+        """
+        One StartRecovery request; returns the job DRS created.
+
+        Errors are raised as botocore ``ClientError``; :meth:`explain_start_recovery_error`
+        turns them into this provider's exceptions.
+        """
+        if not 1 <= len(source_servers) <= MAX_SERVERS_PER_START_RECOVERY:
+            raise ValueError(
+                f"StartRecovery takes 1 to {MAX_SERVERS_PER_START_RECOVERY} source servers, "
+                f"got {len(source_servers)}"
+            )
+        request: dict[str, Any] = {
+            "sourceServers": [dict(server) for server in source_servers],
+            "isDrill": is_drill,
+        }
+        if tags:
+            request["tags"] = dict(tags)
+        return self.conn.start_recovery(**request)["job"]
+
+    def start_recovery(
+        self,
+        source_servers: Sequence[Mapping[str, str]],
+        *,
+        is_drill: bool,
+        tags: Mapping[str, str] | None = None,
+        max_servers_per_job: int = 100,
+    ) -> list[str]:
+        """
+        Start recovery of ``source_servers`` in jobs of at most ``max_servers_per_job`` servers.
+
+        :param source_servers: StartRecovery server entries: ``{"sourceServerID": ...}`` and
+            optionally ``"recoverySnapshotID"``.
+        :param is_drill: launch drill instances (True) or real recovery instances (False).
+        :param tags: tags for every job.
+        :param max_servers_per_job: servers per StartRecovery request, 1 to 200.
+        :return: the IDs of the jobs started, in order.
+        :raises DrsServerBusyError: a server already takes part in an active job.
+        :raises DrsQuotaError: a DRS quota would be exceeded.
+        """
+        job_ids = []
+        for chunk in chunked(list(source_servers), max_servers_per_job):
+            try:
+                job = self.start_recovery_job(chunk, is_drill=is_drill, tags=tags)
+            except ClientError as error:
+                raise self.explain_start_recovery_error(error, chunk) from error
+            job_ids.append(job["jobID"])
+        return job_ids
+
+    def explain_start_recovery_error(
+        self, error: ClientError, source_servers: Sequence[Mapping[str, str]]
+    ) -> Exception:
+        """
+        Turn a StartRecovery ``ClientError`` into an exception a person can act on.
+
+        ConflictException becomes :class:`DrsServerBusyError` naming the jobs that hold the
+        servers; ServiceQuotaExceededException becomes :class:`DrsQuotaError` with the numbers.
+        Anything else is returned unchanged.
+        """
+        code = error.response.get("Error", {}).get("Code")
+        server_ids = [server["sourceServerID"] for server in source_servers]
+        message = error.response.get("Error", {}).get("Message") or error.response.get("message", "")
+        if code == "ConflictException":
+            busy = self.find_busy_servers(server_ids)
+            if busy:
+                return DrsServerBusyError(busy)
+            return DrsProviderError(
+                f"StartRecovery of {len(server_ids)} source servers ({_summarise(server_ids)}) "
+                f"conflicted with the state of a resource, but no active job holds them now: {message}"
+            )
+        if code == "ServiceQuotaExceededException":
+            active = self.active_jobs()
+            active_servers = sum(len(job.get("participatingServers", [])) for job in active)
+            quota = error.response.get("quotaCode") or "unknown quota"
+            return DrsQuotaError(
+                f"StartRecovery of {len(server_ids)} source servers ({_summarise(server_ids)}) "
+                f"exceeds a DRS quota ({quota}): {message}. "
+                f"Right now {len(active)} active jobs hold {active_servers} source servers. "
+                "Lower max_servers_per_job, wait for running jobs, or raise the quota."
+            )
+        return error
+
+    def terminate_recovery_instances(self, recovery_instance_ids: Sequence[str]) -> dict:
+        """
+        Terminate recovery instances, 200 per request.
+
+        :return: ``{"jobs": [...]}``, the termination jobs DRS started.
+        """
+        jobs = []
+        for chunk in chunked(list(dict.fromkeys(recovery_instance_ids)), RECOVERY_INSTANCES_PER_REQUEST):
+            jobs.append(self.conn.terminate_recovery_instances(recoveryInstanceIDs=list(chunk))["job"])
+        return {"jobs": jobs}
+
+
+def _summarise(ids: Sequence[str], shown: int = 5) -> str:
+    """The first few IDs and how many more, for messages about large selections."""
+    head = ", ".join(ids[:shown])
+    return head if len(ids) <= shown else f"{head} and {len(ids) - shown} more"

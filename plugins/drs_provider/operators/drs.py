@@ -1,0 +1,418 @@
+"""Operator that starts DRS recovery (or drill) jobs, once per task however often it runs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
+from airflow.providers.common.compat.sdk import AirflowException, conf
+from botocore.exceptions import BotoCoreError, ClientError
+
+from drs_provider.exceptions import DrsJobTimeoutError, DrsProviderError, DrsServerSelectionError
+from drs_provider.hooks.drs import MAX_SERVERS_PER_START_RECOVERY, DrsHook, chunked, parse_drs_time
+from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
+from drs_provider.sensors.drs import collect_recovery_outcome, describe_all_jobs
+from drs_provider.template_values import as_bool, as_int, as_str_dict, as_str_list
+from drs_provider.triggers.drs import DrsJobCompleteTrigger
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from airflow.sdk import Context
+
+#: Tags that identify the task that started a job; a retry finds its jobs by them.
+TAG_DAG_ID = "airflow:dag_id"
+TAG_RUN_ID = "airflow:run_id"
+TAG_TASK_ID = "airflow:task_id"
+TAG_MAP_INDEX = "airflow:map_index"
+#: Which part of a split selection a job holds, e.g. ``2/5`` (for people; not for matching).
+TAG_CHUNK = "airflow:chunk"
+RESERVED_TAG_PREFIXES = ("aws:", "airflow:")
+
+# AWS tag rules: keys up to 128 characters, values up to 256, at most 50 tags per resource.
+MAX_TAG_KEY_LENGTH = 128
+MAX_TAG_VALUE_LENGTH = 256
+MAX_TAGS_PER_RESOURCE = 50
+_TAG_CHARACTERS = re.compile(r"[^\w .:/=+\-@]", re.UNICODE)
+#: How far before a run's ``run_after`` its jobs are looked for (clock skew, manual dates).
+JOB_LOOKBACK = timedelta(days=1)
+
+
+def tag_value(raw: str) -> str:
+    """
+    ``raw`` as a valid AWS tag value that stays the same on every retry.
+
+    Characters AWS does not allow become ``_``; an overlong value is cut and suffixed with a
+    hash of the original so two different values cannot end up with the same tag.
+    """
+    cleaned = _TAG_CHARACTERS.sub("_", raw)
+    if cleaned == raw and len(raw) <= MAX_TAG_VALUE_LENGTH:
+        return raw
+    digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
+    return f"{cleaned[: MAX_TAG_VALUE_LENGTH - 17]}-{digest}"
+
+
+def validate_job_tags(tags: Mapping[str, str], *, field: str) -> None:
+    """Reject caller tags that AWS would refuse or that collide with the identity tags."""
+    problems = []
+    for key, value in tags.items():
+        if key.lower().startswith(RESERVED_TAG_PREFIXES):
+            problems.append(f"key {key!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
+        if not 1 <= len(key) <= MAX_TAG_KEY_LENGTH or _TAG_CHARACTERS.search(key):
+            problems.append(f"key {key!r} is not a valid AWS tag key")
+        if len(value) > MAX_TAG_VALUE_LENGTH or _TAG_CHARACTERS.search(value):
+            problems.append(f"value {value!r} of {key!r} is not a valid AWS tag value")
+    if problems:
+        raise ValueError(f"{field}: " + "; ".join(problems))
+
+
+class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
+    """
+    Start recovery (or a drill) of DRS source servers and return the IDs of the jobs.
+
+    Servers are selected by ID and/or by tags (a server must carry ALL the tags); optional
+    servers are launched too, but the sensor lets their launches fail. The selection is split
+    into jobs of at most ``max_servers_per_job`` servers. Each job is tagged with the DAG, run,
+    task (and map index) that started it and a ``airflow:chunk`` marker such as ``2/5``.
+
+    Idempotent: when the task runs again in the same DAG run (a retry, or after a response
+    was lost), it finds the jobs it already started by those tags and starts only the servers
+    none of them covers. A ConflictException is checked against those tags before it is
+    reported as a server busy in another job. To launch again, start a new DAG run.
+
+    Pushes XComs ``source_server_ids`` and ``optional_source_server_ids`` (the resolved IDs)
+    and returns the job IDs (``return_value``).
+
+    :param source_server_ids: required servers by ID: a list or a JSON / Python-literal list
+        string. (templated)
+    :param tags: required servers by tags, a mapping or a JSON string. (templated)
+    :param optional_source_server_ids: optional servers by ID. (templated)
+    :param optional_tags: optional servers by tags. (templated)
+    :param is_drill: launch drill instances (default) instead of recovery instances. (templated)
+    :param point_in_time: ISO-8601 time; launch every server from its latest recovery
+        snapshot taken at or before it, instead of the latest data. (templated)
+    :param max_servers_per_job: servers per DRS job, 1 to 200 (default 100). (templated)
+    :param job_tags: extra tags for every job. (templated)
+    :param wait_for_completion: wait in the worker until the jobs finish and every required
+        server launched.
+    :param waiter_delay: seconds between polls while waiting.
+    :param waiter_max_attempts: polls before giving up.
+    :param deferrable: wait in the triggerer instead (frees the worker slot).
+    """
+
+    aws_hook_class = DrsHook
+    template_fields: Sequence[str] = aws_template_fields(
+        "source_server_ids",
+        "tags",
+        "optional_source_server_ids",
+        "optional_tags",
+        "is_drill",
+        "point_in_time",
+        "max_servers_per_job",
+        "job_tags",
+    )
+    template_fields_renderers = {
+        "source_server_ids": "json",
+        "tags": "json",
+        "optional_source_server_ids": "json",
+        "optional_tags": "json",
+        "job_tags": "json",
+    }
+    operator_extra_links = (DrsJobLink(), DrsSourceServerLink())
+    ui_color = "#ff9900"
+
+    def __init__(
+        self,
+        *,
+        source_server_ids: Sequence[str] | str | None = None,
+        tags: Mapping[str, str] | str | None = None,
+        optional_source_server_ids: Sequence[str] | str | None = None,
+        optional_tags: Mapping[str, str] | str | None = None,
+        is_drill: bool | str = True,
+        point_in_time: str | None = None,
+        max_servers_per_job: int | str = 100,
+        job_tags: Mapping[str, str] | str | None = None,
+        wait_for_completion: bool = False,
+        waiter_delay: int = 30,
+        waiter_max_attempts: int = 120,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.source_server_ids = source_server_ids
+        self.tags = tags
+        self.optional_source_server_ids = optional_source_server_ids
+        self.optional_tags = optional_tags
+        self.is_drill = is_drill
+        self.point_in_time = point_in_time
+        self.max_servers_per_job = max_servers_per_job
+        self.job_tags = job_tags
+        self.wait_for_completion = wait_for_completion
+        self.waiter_delay = waiter_delay
+        self.waiter_max_attempts = waiter_max_attempts
+        self.deferrable = deferrable
+
+    # --- arguments ----------------------------------------------------------------------
+
+    def _field(self, name: str) -> str:
+        return f"{self.task_id}.{name}"
+
+    def _point_in_time(self) -> datetime | None:
+        value: Any = self.point_in_time
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        if isinstance(value, datetime):
+            return value
+        try:
+            return parse_drs_time(str(value).strip())
+        except ValueError:
+            raise ValueError(
+                f"{self._field('point_in_time')}: {value!r} is not an ISO-8601 time "
+                "(for example 2024-05-01T12:00:00Z)"
+            ) from None
+
+    def _max_servers_per_job(self) -> int:
+        size = as_int(self.max_servers_per_job, field=self._field("max_servers_per_job"))
+        if not 1 <= size <= MAX_SERVERS_PER_START_RECOVERY:
+            raise ValueError(
+                f"{self._field('max_servers_per_job')}: must be 1 to {MAX_SERVERS_PER_START_RECOVERY}, "
+                f"got {size}"
+            )
+        return size
+
+    def _identity_tags(self, context: Context) -> dict[str, str]:
+        ti = context["ti"]
+        identity = {
+            TAG_DAG_ID: tag_value(ti.dag_id),
+            TAG_RUN_ID: tag_value(ti.run_id),
+            TAG_TASK_ID: tag_value(ti.task_id),
+        }
+        map_index = getattr(ti, "map_index", -1)
+        if map_index is not None and map_index >= 0:
+            identity[TAG_MAP_INDEX] = str(map_index)
+        return identity
+
+    @staticmethod
+    def _lookback_start(context: Context) -> datetime | None:
+        dag_run = context.get("dag_run")
+        moments = [getattr(dag_run, name, None) for name in ("run_after", "logical_date", "start_date")]
+        known = [moment for moment in moments if isinstance(moment, datetime)]
+        return min(known) - JOB_LOOKBACK if known else None
+
+    # --- execution ----------------------------------------------------------------------
+
+    def _resolve(self, context: Context) -> tuple[list[str], list[str]]:
+        ids = as_str_list(self.source_server_ids, field=self._field("source_server_ids"))
+        tags = as_str_dict(self.tags, field=self._field("tags"))
+        optional_ids = as_str_list(
+            self.optional_source_server_ids, field=self._field("optional_source_server_ids")
+        )
+        optional_tags = as_str_dict(self.optional_tags, field=self._field("optional_tags"))
+        required: list[str] = []
+        optional: list[str] = []
+        try:
+            if ids or tags:
+                required = [s["sourceServerID"] for s in self.hook.resolve_source_servers(ids, tags)]
+        except DrsServerSelectionError as error:
+            raise type(error)(
+                f"{self.task_id}: servers: {error}", unknown_ids=error.unknown_ids, tags=error.tags
+            ) from error
+        try:
+            if optional_ids or optional_tags:
+                optional = [
+                    s["sourceServerID"] for s in self.hook.resolve_source_servers(optional_ids, optional_tags)
+                ]
+        except DrsServerSelectionError as error:
+            raise type(error)(
+                f"{self.task_id}: optional servers: {error}", unknown_ids=error.unknown_ids, tags=error.tags
+            ) from error
+        # A server named both ways is required: its failure must not pass unnoticed.
+        optional = [server_id for server_id in optional if server_id not in set(required)]
+        if not required and not optional:
+            raise DrsServerSelectionError(
+                f"{self.task_id}: no servers selected; give source_server_ids, tags, "
+                "optional_source_server_ids or optional_tags"
+            )
+        return required, optional
+
+    def execute(self, context: Context) -> list[str]:
+        is_drill = as_bool(self.is_drill, field=self._field("is_drill"))
+        size = self._max_servers_per_job()
+        point_in_time = self._point_in_time()
+        job_tags = as_str_dict(self.job_tags, field=self._field("job_tags"))
+        validate_job_tags(job_tags, field=self._field("job_tags"))
+        identity = self._identity_tags(context)
+        if len(identity) + 1 + len(job_tags) > MAX_TAGS_PER_RESOURCE:
+            raise ValueError(
+                f"{self._field('job_tags')}: {len(job_tags)} tags plus {len(identity) + 1} identity tags "
+                f"exceed the AWS limit of {MAX_TAGS_PER_RESOURCE} tags per job"
+            )
+
+        required, optional = self._resolve(context)
+        ti = context["ti"]
+        ti.xcom_push(key="source_server_ids", value=required)
+        ti.xcom_push(key="optional_source_server_ids", value=optional)
+        selected = required + optional
+        self.log.info(
+            "%s of %d required and %d optional source servers",
+            "Drill" if is_drill else "RECOVERY",
+            len(required),
+            len(optional),
+        )
+
+        job_ids = self._start_jobs(context, selected, identity, job_tags, is_drill, size, point_in_time)
+        self._persist_links(context, job_ids, selected)
+
+        if self.deferrable:
+            self.defer(
+                trigger=DrsJobCompleteTrigger(
+                    job_ids=job_ids,
+                    optional_source_server_ids=optional,
+                    waiter_delay=self.waiter_delay,
+                    waiter_max_attempts=self.waiter_max_attempts,
+                    aws_conn_id=self.aws_conn_id,
+                    region_name=self.region_name,
+                    verify=self.verify,
+                    botocore_config=self.botocore_config,
+                ),
+                method_name="execute_complete",
+            )
+        if self.wait_for_completion:
+            self._wait(job_ids, optional)
+        return job_ids
+
+    def _start_jobs(
+        self,
+        context: Context,
+        selected: list[str],
+        identity: dict[str, str],
+        job_tags: dict[str, str],
+        is_drill: bool,
+        size: int,
+        point_in_time: datetime | None,
+    ) -> list[str]:
+        """Start jobs for every selected server that no job of this task covers yet."""
+        since = self._lookback_start(context)
+        earlier = self.hook.find_jobs_by_tags(identity, since=since)
+        covered = {s["sourceServerID"] for job in earlier for s in job.get("participatingServers", [])}
+        job_ids = [job["jobID"] for job in earlier]
+        if earlier:
+            self.log.info(
+                "This task already started %d DRS jobs (%s) covering %d servers; not starting them again",
+                len(earlier),
+                ", ".join(job_ids),
+                len(covered & set(selected)),
+            )
+        remaining = [server_id for server_id in selected if server_id not in covered]
+        if not remaining:
+            return job_ids
+        snapshots = self.hook.latest_snapshots_before(remaining, point_in_time) if point_in_time else {}
+        entries = [
+            {
+                "sourceServerID": server_id,
+                **({"recoverySnapshotID": snapshots[server_id]} if snapshots else {}),
+            }
+            for server_id in remaining
+        ]
+        chunks = list(chunked(entries, size))
+        total = len(earlier) + len(chunks)
+        for number, chunk in enumerate(chunks, start=len(earlier) + 1):
+            tags = {**job_tags, **identity, TAG_CHUNK: f"{number}/{total}"}
+            job_id = self._start_one(chunk, tags, identity, is_drill, since)
+            self.log.info("Started DRS job %s (%d/%d) for %d servers", job_id, number, total, len(chunk))
+            job_ids.append(job_id)
+        return job_ids
+
+    def _start_one(
+        self,
+        chunk: Sequence[Mapping[str, str]],
+        tags: dict[str, str],
+        identity: dict[str, str],
+        is_drill: bool,
+        since: datetime | None,
+    ) -> str:
+        """One StartRecovery; a conflict or lost response is first checked against our own tags."""
+        try:
+            return self.hook.start_recovery_job(chunk, is_drill=is_drill, tags=tags)["jobID"]
+        except (ClientError, BotoCoreError) as error:
+            code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+            if isinstance(error, BotoCoreError) or code in ("ConflictException", "InternalServerException"):
+                # The job may exist although its response never arrived (botocore's retry of
+                # the lost request then conflicts with it): adopt it rather than fail or relaunch.
+                wanted = {server["sourceServerID"] for server in chunk}
+                for job in self.hook.find_jobs_by_tags(identity, since=since):
+                    held = {s["sourceServerID"] for s in job.get("participatingServers", [])}
+                    if wanted <= held:
+                        self.log.warning(
+                            "StartRecovery answered %s, but job %s of this task holds the servers; using it",
+                            code or type(error).__name__,
+                            job["jobID"],
+                        )
+                        return job["jobID"]
+            if isinstance(error, ClientError):
+                raise self.hook.explain_start_recovery_error(error, chunk) from error
+            raise
+
+    def _persist_links(self, context: Context, job_ids: list[str], selected: list[str]) -> None:
+        region = self.hook.conn_region_name
+        partition = self.hook.conn_partition
+        if job_ids:
+            DrsJobLink.persist(
+                context=context, operator=self, region_name=region, aws_partition=partition, job_id=job_ids[0]
+            )
+        DrsSourceServerLink.persist(
+            context=context,
+            operator=self,
+            region_name=region,
+            aws_partition=partition,
+            source_server_id=selected[0] if len(selected) == 1 else "",
+        )
+
+    def _wait(self, job_ids: list[str], optional: list[str]) -> None:
+        """Wait in the worker with the ``job_complete`` waiter, then judge every server."""
+        waiter = self.hook.get_waiter(
+            "job_complete", parameters={"optional_server_ids": json.dumps(optional)}
+        )
+        try:
+            wait(
+                waiter=waiter,
+                waiter_delay=self.waiter_delay,
+                waiter_max_attempts=self.waiter_max_attempts,
+                args={"filters": {"jobIDs": job_ids}, "maxResults": len(job_ids)},
+                failure_message="DRS recovery failed",
+                status_message="DRS job status",
+                status_args=["items[].status"],
+            )
+        except AirflowException as error:
+            if "max attempts" in str(error):
+                raise DrsJobTimeoutError(job_ids, self.waiter_delay * self.waiter_max_attempts) from error
+            if "terminal failure" not in str(error):
+                raise
+        self._judge(job_ids, optional)
+
+    def _judge(self, job_ids: list[str], optional: list[str]) -> None:
+        outcome = collect_recovery_outcome(self.hook, describe_all_jobs(self.hook, job_ids), optional)
+        for failed in outcome.failed_optional:
+            self.log.warning("optional source server did not launch: %s", failed)
+        outcome.raise_for_required()
+
+    def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:
+        """Resume after the trigger: fail unless every required server launched."""
+        if not event:
+            raise DrsProviderError(f"{self.task_id}: the trigger ended without an event")
+        job_ids = as_str_list(event.get("job_ids"), field="job_ids")
+        status = event.get("status")
+        if status == "timeout":
+            raise DrsJobTimeoutError(job_ids, self.waiter_delay * self.waiter_max_attempts)
+        if status not in ("success", "failure"):
+            raise DrsProviderError(
+                f"waiting for DRS jobs {', '.join(job_ids)} failed: {event.get('message')}"
+            )
+        self._judge(job_ids, as_str_list(event.get("optional_source_server_ids"), field="optional"))
+        return job_ids
