@@ -1,0 +1,16 @@
+# The image that docker-compose.yaml builds: the official Airflow image plus this provider.
+#
+# Installing the distribution (not only mounting plugins/) is what registers the provider:
+# Airflow finds providers through the `apache_airflow_provider` entry point. The compose file
+# still mounts ./dags and ./plugins, and puts /opt/airflow/plugins first on PYTHONPATH, so edits
+# to plans and provider code take effect without a rebuild. Rebuild (`docker compose build`)
+# after changing dependencies in pyproject.toml.
+FROM apache/airflow:3.3.2-python3.11
+
+COPY --chown=airflow:0 pyproject.toml README.md /opt/airflow/provider-src/
+COPY --chown=airflow:0 plugins/drs_provider /opt/airflow/provider-src/plugins/drs_provider
+
+# Naming the image's own Airflow version keeps pip from moving Airflow while it resolves
+# the provider's pins (boto3/botocore inside aiobotocore's window).
+RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /opt/airflow/provider-src \
+    && rm -rf /opt/airflow/provider-src

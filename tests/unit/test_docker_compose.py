@@ -1,0 +1,423 @@
+"""Static checks of docker-compose.yaml and the Dockerfile it builds.
+
+No Docker engine runs here, so the file is checked for what would break `docker compose up`:
+the Compose Specification schema, paths and commands that must exist, Airflow options that
+must be real, and the wiring between services (executor, broker, database, simulator).
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.metadata
+import importlib.resources
+import importlib.util
+import json
+import os
+import re
+import shlex
+import subprocess
+import sys
+import tomllib
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import jsonschema
+import pytest
+import yaml
+from cryptography.fernet import Fernet
+from packaging.specifiers import SpecifierSet
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO / "docker-compose.yaml"
+DOCKERFILE = REPO / "Dockerfile"
+
+AIRFLOW_COMPONENTS = (
+    "airflow-api-server",
+    "airflow-scheduler",
+    "airflow-dag-processor",
+    "airflow-triggerer",
+    "airflow-worker",
+)
+LONG_RUNNING = (*AIRFLOW_COMPONENTS, "postgres", "redis", "drs-simulator")
+SIMULATOR = "drs-simulator"
+API_SERVER = "airflow-api-server"
+# Where the image's entrypoint hands the command to `airflow` (see the official image docs).
+AIRFLOW_IMAGE_ENTRYPOINT = "/entrypoint"
+_VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+
+
+def interpolate(value: str) -> str:
+    """Resolve ``${NAME:-default}`` and ``$$`` the way Compose does with an empty environment."""
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        return match.group("default") or ""
+
+    return _VARIABLE.sub(replace, value)
+
+
+@cache
+def compose() -> dict[str, Any]:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def services() -> dict[str, dict[str, Any]]:
+    return compose()["services"]
+
+
+def environment(service: str) -> dict[str, str]:
+    env = services()[service].get("environment", {})
+    assert isinstance(env, dict), f"{service}: write environment as a mapping"
+    return {key: interpolate(str(value)) for key, value in env.items()}
+
+
+def command_lines(service: str) -> list[list[str]]:
+    """Every command line a service runs: its main command and its healthcheck."""
+    spec = services()[service]
+    lines: list[list[str]] = []
+    entrypoint = spec.get("entrypoint")
+    command = spec.get("command")
+    if isinstance(command, str):
+        command = shlex.split(interpolate(command))
+    command = [interpolate(part) for part in command or []]
+    if entrypoint == ["/bin/bash", "-c"]:
+        lines.extend(shlex.split(line) for line in _script_lines(command[0]))
+    elif entrypoint is None:
+        if command and "build" in spec:
+            # The Airflow image's entrypoint runs `airflow <command>`.
+            lines.append(["airflow", *command])
+    else:
+        lines.append([*entrypoint, *command])
+    test = spec.get("healthcheck", {}).get("test")
+    if test:
+        kind, *rest = test
+        if kind == "CMD-SHELL":
+            lines.extend(shlex.split(line) for line in _script_lines(interpolate(rest[0])))
+        else:
+            assert kind == "CMD", f"{service}: healthcheck test starts with {kind!r}"
+            lines.append([interpolate(part) for part in rest])
+    return lines
+
+
+def _script_lines(script: str) -> list[str]:
+    joined = script.replace("\\\n", " ")
+    return [line.strip() for line in joined.splitlines() if line.strip()]
+
+
+def airflow_invocations() -> dict[str, list[list[str]]]:
+    """``airflow`` argument lists per service, including ``exec /entrypoint airflow ...``."""
+    found: dict[str, list[list[str]]] = {}
+    for name in services():
+        for line in command_lines(name):
+            if line[:3] == ["exec", AIRFLOW_IMAGE_ENTRYPOINT, "airflow"]:
+                line = line[2:]
+            if line and line[0] == "airflow":
+                found.setdefault(name, []).append(line[1:])
+    return found
+
+
+def option_value(argv: list[str], flag: str) -> str:
+    assert flag in argv, f"{flag} missing from {argv}"
+    return argv[argv.index(flag) + 1]
+
+
+def compose_spec_schema() -> dict[str, Any]:
+    # check-jsonschema (a dev dependency) vendors the Compose Specification's own schema.
+    schema_file = importlib.resources.files("check_jsonschema.builtin_schemas.vendor") / "compose-spec.json"
+    return json.loads(schema_file.read_text())
+
+
+def pyproject() -> dict[str, Any]:
+    return tomllib.loads((REPO / "pyproject.toml").read_text())
+
+
+def test_file_is_valid_against_the_compose_specification_schema() -> None:
+    schema = compose_spec_schema()
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(compose())]
+    assert errors == []
+
+
+def test_the_schema_rejects_what_compose_would_reject() -> None:
+    # Guards the test above: a misspelled service key must not pass.
+    schema = compose_spec_schema()
+    broken = yaml.safe_load(COMPOSE_FILE.read_text())
+    broken["services"]["redis"]["helthcheck"] = broken["services"]["redis"].pop("healthcheck")
+    assert not jsonschema.validators.validator_for(schema)(schema).is_valid(broken)
+
+
+def test_the_stack_has_the_official_airflow_shape_plus_the_simulator() -> None:
+    assert set(services()) == {*LONG_RUNNING, "airflow-init"}
+
+
+def test_every_depends_on_names_a_service_and_a_condition_it_can_meet() -> None:
+    for name, spec in services().items():
+        for dependency, how in spec.get("depends_on", {}).items():
+            assert dependency in services(), f"{name} depends on unknown {dependency}"
+            if how["condition"] == "service_healthy":
+                assert "healthcheck" in services()[dependency], f"{name} waits for {dependency}'s health"
+            else:
+                assert how["condition"] == "service_completed_successfully"
+                assert "restart" not in services()[dependency], f"{dependency} must run once and exit"
+
+
+def test_airflow_components_start_after_the_database_is_migrated() -> None:
+    assert airflow_invocations()["airflow-init"] == [["db", "migrate"]]
+    for name in AIRFLOW_COMPONENTS:
+        depends_on = services()[name]["depends_on"]
+        assert depends_on["airflow-init"] == {"condition": "service_completed_successfully"}
+        assert depends_on["postgres"] == {"condition": "service_healthy"}
+        assert depends_on["redis"] == {"condition": "service_healthy"}
+
+
+def test_components_that_call_drs_wait_for_a_healthy_simulator() -> None:
+    for name in ("airflow-worker", "airflow-triggerer"):
+        assert services()[name]["depends_on"][SIMULATOR] == {"condition": "service_healthy"}
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_long_running_services_have_a_healthcheck_and_restart(name: str) -> None:
+    spec = services()[name]
+    assert spec["healthcheck"]["test"], name
+    assert spec["restart"] == "always"
+
+
+def test_every_mounted_or_built_path_exists_in_the_repository() -> None:
+    named_volumes = set(compose().get("volumes", {}))
+    bind_sources: list[str] = []
+    for name, spec in services().items():
+        build = spec.get("build")
+        if build is not None:
+            context = build if isinstance(build, str) else build["context"]
+            assert (REPO / context / "Dockerfile").is_file(), name
+        for volume in spec.get("volumes", []):
+            source = interpolate(volume).split(":")[0]
+            if source.startswith((".", "/")):
+                bind_sources.append(source)
+            else:
+                assert source in named_volumes, f"{name}: volume {source} is not declared"
+    assert {"./dags", "./plugins"} <= set(bind_sources)
+    for source in bind_sources:
+        assert (REPO / source).is_dir(), source
+
+
+def test_the_dockerfile_copies_only_paths_that_exist() -> None:
+    copies = [line.split()[1:] for line in DOCKERFILE.read_text().splitlines() if line.startswith("COPY")]
+    assert copies
+    for parts in copies:
+        sources = [part for part in parts[:-1] if not part.startswith("--")]
+        for source in sources:
+            assert (REPO / source).exists(), source
+
+
+def test_the_image_is_the_pinned_airflow_with_this_provider_installed() -> None:
+    dockerfile = DOCKERFILE.read_text()
+    match = re.search(r"^FROM apache/airflow:(?P<airflow>[\d.]+)-python(?P<python>[\d.]+)$", dockerfile, re.M)
+    assert match, "the image must build FROM an official apache/airflow tag"
+    project = pyproject()["project"]
+    airflow_pin = next(dep for dep in project["dependencies"] if dep.startswith("apache-airflow>"))
+    assert match["airflow"] in SpecifierSet(airflow_pin.removeprefix("apache-airflow"))
+    assert match["python"] in SpecifierSet(project["requires-python"])
+    # The local stack (make demo, the e2e tests) runs the same Airflow release.
+    assert match["airflow"] == importlib.metadata.version("apache-airflow")
+    # The distribution is installed (that registers the provider), keeping the image's Airflow.
+    assert 'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /opt/airflow/provider-src' in (
+        dockerfile
+    )
+    assert "apache_airflow_provider" in pyproject()["project"]["entry-points"]
+
+
+def test_every_airflow_service_runs_the_built_image() -> None:
+    for name in (*AIRFLOW_COMPONENTS, "airflow-init", SIMULATOR):
+        assert services()[name]["build"] == ".", name
+
+
+def test_every_airflow_command_is_valid_for_the_installed_airflow() -> None:
+    invocations = [argv for lines in airflow_invocations().values() for argv in lines]
+    commands = {argv[0] for argv in invocations}
+    assert {"api-server", "scheduler", "dag-processor", "triggerer", "celery", "db", "jobs"} <= commands
+    # Celery's subcommands exist only under CeleryExecutor, so parse with the compose file's
+    # executor, in a child process with its own AIRFLOW_HOME.
+    probe = (
+        "import json, sys\n"
+        "from airflow.cli.cli_parser import get_parser\n"
+        "bad = []\n"
+        "for argv in json.loads(sys.argv[1]):\n"
+        "    try:\n"
+        "        get_parser().parse_args(argv)\n"
+        "    except SystemExit:\n"
+        "        bad.append(argv)\n"
+        "print(json.dumps(bad))\n"
+    )
+    home = Path(os.environ.get("TMPDIR", "/tmp")) / f"compose-cli-probe-{os.getpid()}"
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__EXECUTOR": environment("airflow-worker")["AIRFLOW__CORE__EXECUTOR"],
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "false",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", probe, json.dumps(invocations)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(result.stdout.strip().splitlines()[-1]) == []
+
+
+def test_health_probes_ask_the_right_job_types() -> None:
+    checks = {
+        name: argv for name, lines in airflow_invocations().items() for argv in lines if argv[0] == "jobs"
+    }
+    assert option_value(checks["airflow-dag-processor"], "--job-type") == "DagProcessorJob"
+    assert option_value(checks["airflow-triggerer"], "--job-type") == "TriggererJob"
+
+
+def test_the_worker_health_probe_names_the_celery_app_of_the_celery_provider() -> None:
+    (probe,) = [line for line in command_lines("airflow-worker") if line[0] == "celery"]
+    module_name, attribute = option_value(probe, "--app").rsplit(".", 1)
+    spec = importlib.util.find_spec(module_name)
+    assert spec is not None and spec.origin is not None, module_name
+    tree = ast.parse(Path(spec.origin).read_text())
+    assigned = {
+        target.id
+        for node in tree.body
+        if isinstance(node, ast.Assign | ast.AnnAssign)
+        for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+        if isinstance(target, ast.Name)
+    }
+    # The provider builds its app lazily through a module-level __getattr__.
+    lazy = {
+        constant.value
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name == "__getattr__"
+        for constant in ast.walk(node)
+        if isinstance(constant, ast.Constant)
+    }
+    assert attribute in assigned | lazy
+
+
+def test_every_airflow_setting_is_a_real_airflow_option() -> None:
+    from airflow.configuration import conf
+
+    # Every documented option, including those without a default and the providers' own.
+    documented = conf.configuration_description
+    assert "celery" in documented, "the celery provider's options must be loaded to check them"
+    for name in (*AIRFLOW_COMPONENTS, "airflow-init"):
+        for key in environment(name):
+            if not key.startswith("AIRFLOW__"):
+                continue
+            section, option = key.removeprefix("AIRFLOW__").lower().split("__", 1)
+            options = documented.get(section, {}).get("options", {})
+            assert option in options, f"{name}: {key} is not an Airflow option"
+
+
+def test_the_auth_manager_is_importable() -> None:
+    module_name, class_name = environment(API_SERVER)["AIRFLOW__CORE__AUTH_MANAGER"].rsplit(".", 1)
+    module = importlib.import_module(module_name)
+    assert isinstance(getattr(module, class_name), type)
+
+
+def test_the_executor_is_celery_on_redis_with_postgres_for_metadata_and_results() -> None:
+    for name in (*AIRFLOW_COMPONENTS, "airflow-init"):
+        env = environment(name)
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
+        broker = urlsplit(env["AIRFLOW__CELERY__BROKER_URL"])
+        assert (broker.scheme, broker.hostname, broker.port) == ("redis", "redis", 6379)
+        metadata = urlsplit(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+        assert (metadata.scheme, metadata.hostname) == ("postgresql+psycopg2", "postgres")
+        results = urlsplit(env["AIRFLOW__CELERY__RESULT_BACKEND"])
+        assert (results.scheme, results.hostname) == ("db+postgresql", "postgres")
+        postgres = environment("postgres")
+        for url in (metadata, results):
+            assert (url.username, url.password) == (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"])
+            assert url.path == f"/{postgres['POSTGRES_DB']}"
+
+
+def test_all_components_share_one_fernet_key_and_jwt_secret() -> None:
+    envs = [environment(name) for name in (*AIRFLOW_COMPONENTS, "airflow-init")]
+    for key in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET"):
+        values = {env[key] for env in envs}
+        assert len(values) == 1 and values != {""}, key
+    Fernet(envs[0]["AIRFLOW__CORE__FERNET_KEY"])  # raises if the default is not a usable key
+
+
+def test_workers_reach_the_execution_api_on_the_api_server() -> None:
+    url = urlsplit(environment("airflow-worker")["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
+    assert url.hostname == API_SERVER
+    published = {int(mapping.split(":")[-1]) for mapping in services()[API_SERVER]["ports"]}
+    assert url.port in published
+    assert url.path.rstrip("/") == "/execution"
+
+
+def test_aws_default_points_at_the_simulator_service() -> None:
+    from airflow.models.connection import Connection
+
+    raw = environment("airflow-worker")["AIRFLOW_CONN_AWS_DEFAULT"]
+    connection = Connection.from_json(raw, conn_id="aws_default")
+    assert connection.conn_type == "aws"
+    assert connection.login and connection.password
+    extra = connection.extra_dejson
+    assert extra["region_name"] == "us-east-1"
+    endpoint = urlsplit(extra["endpoint_url"])
+
+    (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
+    assert endpoint.scheme == "http"
+    assert endpoint.hostname == SIMULATOR
+    assert endpoint.port == int(option_value(simulator_argv, "--port"))
+    assert option_value(simulator_argv, "--host") == "0.0.0.0"
+    # The triggerer polls DRS too, so it must see the same connection.
+    assert environment("airflow-triggerer")["AIRFLOW_CONN_AWS_DEFAULT"] == raw
+
+
+def test_the_simulator_runs_the_installed_console_script_on_the_mounted_sample_fleet() -> None:
+    (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
+    assert "drs-simulator" in pyproject()["project"]["scripts"]
+    fleet = option_value(simulator_argv, "--fleet")
+    volumes = services()[SIMULATOR]["volumes"]
+    mounts = {target: source for source, target in (interpolate(v).split(":")[:2] for v in volumes)}
+    mount_target = next(target for target in mounts if fleet.startswith(target + "/"))
+    assert (REPO / mounts[mount_target] / fleet.removeprefix(mount_target + "/")).is_file(), fleet
+    assert float(option_value(simulator_argv, "--speed")) > 0
+
+
+def test_the_simulator_accepts_the_arguments_the_service_passes() -> None:
+    (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
+    result = subprocess.run(
+        [sys.executable, "-m", "drs_provider.simulator", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO / "plugins",
+    )
+    assert result.returncode == 0, result.stderr
+    for flag in (part for part in simulator_argv[1:] if part.startswith("--")):
+        assert flag in result.stdout, flag
+
+
+def test_the_simulator_health_probe_asks_its_control_api() -> None:
+    (probe,) = [line for line in command_lines(SIMULATOR) if line[0] == "curl"]
+    url = urlsplit(probe[-1])
+    (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
+    assert url.port == int(option_value(simulator_argv, "--port"))
+    assert url.path == "/_simulator/calls"
+
+
+def test_the_api_server_writes_the_login_the_readme_documents() -> None:
+    env = environment(API_SERVER)
+    user = env["_AIRFLOW_WWW_USER_USERNAME"]
+    password = env["_AIRFLOW_WWW_USER_PASSWORD"]
+    assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == f"{user}:admin"
+    script = services()[API_SERVER]["command"][0]
+    assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" in script
+    assert f"exec {AIRFLOW_IMAGE_ENTRYPOINT} airflow api-server" in script
+    (published,) = services()[API_SERVER]["ports"]
+    readme = (REPO / "README.md").read_text()
+    assert "docker compose up" in readme
+    assert f"http://localhost:{published.split(':')[0]}" in readme
+    assert f"{user} / {password}" in readme
