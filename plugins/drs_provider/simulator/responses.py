@@ -1,0 +1,381 @@
+"""The wire layer: parse a DRS REST-JSON request, call the model, serialise the answer or the error.
+
+Transport-independent: :func:`handle_drs` takes method, path, query, headers and body bytes and
+returns a :class:`Reply` (or :data:`DROP`, meaning: close the connection without answering).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from drs_provider.simulator import exceptions as errors
+from drs_provider.simulator import service
+from drs_provider.simulator.models import OPERATIONS, Simulator
+from drs_provider.simulator.validation import summary, validate
+
+CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+DROP = Reply(status=0)
+"""Sentinel: the call was carried out but the client gets no answer (the connection is closed)."""
+
+
+def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
+    body = b"" if payload is None else json.dumps(payload, separators=(",", ":")).encode()
+    base = {"Content-Type": "application/json", "x-amzn-RequestId": str(uuid.uuid4())}
+    base.update(headers or {})
+    return Reply(status=status, body=body, headers=base)
+
+
+def error_reply(error: errors.DrsError) -> Reply:
+    headers = {"x-amzn-ErrorType": error.code, **error.headers}
+    return json_reply(error.status, error.body(), headers)
+
+
+def region_from_authorization(header: str | None) -> str:
+    """The region of the SigV4 credential scope; raises the errors AWS answers without a good header."""
+    if not header:
+        raise errors.MissingAuthenticationTokenException()
+    if not header.startswith("AWS4-HMAC-SHA256"):
+        raise errors.IncompleteSignatureException(
+            "Authorization header requires the AWS4-HMAC-SHA256 algorithm (Signature Version 4)"
+        )
+    found = CREDENTIAL_SCOPE.search(header)
+    if found is None:
+        raise errors.IncompleteSignatureException(
+            "Authorization header requires 'Credential' parameter with a credential scope "
+            "<key>/<date>/<region>/<service>/aws4_request"
+        )
+    return found.group(3)
+
+
+def _parse_body(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise errors.ValidationException(
+            f"Could not parse the request body as JSON: {exc}", reason="cannotParse"
+        ) from exc
+    if not isinstance(parsed, dict):
+        raise errors.ValidationException(
+            "Could not parse the request body: a JSON object was expected", reason="cannotParse"
+        )
+    return parsed
+
+
+def build_params(
+    operation: str, labels: dict[str, str], query: dict[str, list[str]], headers: dict[str, str], body: bytes
+) -> dict[str, Any]:
+    """The operation's input as one dict, members taken from body, URI, query string and headers."""
+    shape = service.operation(operation).input_shape
+    params: dict[str, Any] = {}
+    payload = _parse_body(body)
+    if shape is None:
+        return params
+    lower_headers = {k.lower(): v for k, v in headers.items()}
+    for name, member in shape.members.items():
+        location = member.serialization.get("location")
+        wire = member.serialization.get("name", name)
+        if location is None:
+            if name in payload:
+                params[name] = payload[name]
+        elif location == "uri":
+            if wire in labels:
+                params[name] = unquote(labels[wire])
+        elif location == "querystring":
+            if wire in query:
+                values = query[wire]
+                if member.type_name == "list":
+                    params[name] = values
+                elif member.type_name in ("integer", "long"):
+                    params[name] = int(values[0]) if values[0].lstrip("-").isdigit() else values[0]
+                elif member.type_name == "boolean":
+                    params[name] = values[0].lower() == "true"
+                else:
+                    params[name] = values[0]
+        elif location == "header" and wire.lower() in lower_headers:
+            params[name] = lower_headers[wire.lower()]
+    return params
+
+
+def _job_ids(*documents: Any) -> list[str]:
+    """Every DRS job ID in the documents (jobID/jobIDs members, job ARNs), in order, once each."""
+    found: dict[str, None] = {}
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for key, item in value.items():
+                if key == "jobID" and isinstance(item, str):
+                    found[item] = None
+                elif key == "jobIDs" and isinstance(item, list):
+                    for job_id in item:
+                        if isinstance(job_id, str):
+                            found[job_id] = None
+                elif key == "resourceArn" and isinstance(item, str) and ":job/" in item:
+                    found[item.rsplit("/", 1)[-1]] = None
+                else:
+                    walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    for document in documents:
+        walk(document)
+    return list(found)
+
+
+def handle_drs(
+    simulator: Simulator,
+    method: str,
+    path: str,
+    query_string: str,
+    headers: dict[str, str],
+    body: bytes,
+) -> Reply:
+    """Answer one DRS API call (anything that is not under ``/_simulator/``)."""
+    started = time.time()
+    lower_headers = {k.lower(): v for k, v in headers.items()}
+    entry: dict[str, Any] = {
+        "operation": None,
+        "time": started,
+        "method": method,
+        "path": path,
+        "region": None,
+        "request": None,
+        "status": None,
+        "error": None,
+        "job_ids": [],
+        "throttled": False,
+        "dropped": False,
+    }
+    try:
+        try:
+            entry["request"] = json.loads(body.decode("utf-8")) if body.strip() else {}
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            entry["request"] = body.decode("utf-8", "replace")
+        reply, result = _dispatch(simulator, method, path, query_string, lower_headers, body, entry)
+    except errors.DrsError as exc:
+        reply, result = error_reply(exc), None
+        entry["error"] = exc.code
+        entry["message"] = exc.message
+    except Exception as exc:  # never let a request take the server down
+        error = errors.InternalServerException(
+            f"Internal error in the DRS simulator: {type(exc).__name__}: {exc}"
+        )
+        reply, result = error_reply(error), None
+        entry["error"] = error.code
+        entry["message"] = error.message
+    entry["status"] = reply.status if reply is not DROP else None
+    entry["job_ids"] = _job_ids(entry["request"], result)
+    entry["duration"] = time.time() - started
+    simulator.record(entry)
+    return reply
+
+
+def _dispatch(
+    simulator: Simulator,
+    method: str,
+    path: str,
+    query_string: str,
+    headers: dict[str, str],
+    body: bytes,
+    entry: dict[str, Any],
+) -> tuple[Reply, dict[str, Any] | None]:
+    routed = service.match(method, path)
+    if routed is not None:
+        entry["operation"] = routed[0].operation
+    region = region_from_authorization(headers.get("authorization"))
+    entry["region"] = region
+    if routed is None:
+        raise errors.UnknownOperationException(
+            f"No DRS operation is bound to {method} {path}"
+            + (" (that path exists with another HTTP method)" if service.path_exists(path) else "")
+        )
+    route, labels = routed
+    operation = route.operation
+    if operation not in OPERATIONS:
+        raise errors.NotImplementedOperation(
+            f"The DRS simulator does not implement {operation} "
+            f"(implemented: {', '.join(sorted(OPERATIONS))}; "
+            "see python -m drs_provider.simulator --list-operations)"
+        )
+
+    latency = simulator.draw_latency(operation)
+    if latency > 0:
+        time.sleep(latency)
+    retry_after = simulator.draw_throttle(operation)
+    if retry_after is not None:
+        entry["throttled"] = True
+        raise errors.ThrottlingException("Rate exceeded", retry_after_seconds=retry_after)
+
+    query = parse_qs(query_string, keep_blank_values=True)
+    params = build_params(operation, labels, query, headers, body)
+    entry["request"] = params
+    op_model = service.operation(operation)
+    if op_model.input_shape is not None:
+        problems = validate(op_model.input_shape, params)
+        if problems:
+            raise errors.ValidationException(
+                summary(problems),
+                reason="fieldValidationFailed",
+                field_list=[{"name": name, "message": message} for name, message in problems],
+            )
+
+    result = simulator.call(operation, region, params)
+    if simulator.strict and op_model.output_shape is not None:
+        problems = validate(op_model.output_shape, result)
+        if problems:
+            raise errors.InternalServerException(
+                f"DRS simulator bug: the {operation} response breaks the service model: {summary(problems)}"
+            )
+    if simulator.draw_drop(operation):
+        entry["dropped"] = True
+        return DROP, result
+    payload = result if op_model.output_shape is not None else None
+    return json_reply(route.status, payload), result
+
+
+# --- the control API (/_simulator/...) ------------------------------------------------------------
+
+
+class ControlError(Exception):
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def _json_body(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        parsed = json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ControlError(f"the body is not valid JSON: {exc}") from exc
+    if not isinstance(parsed, dict):
+        raise ControlError("the body must be a JSON object")
+    return parsed
+
+
+def control_health(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    return simulator.state()
+
+
+def control_calls(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    operation = query.get("operation", [None])[0]
+    return simulator.call_log(operation)
+
+
+def control_reset(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    from drs_provider.exceptions import FleetFileError
+    from drs_provider.simulator.fleet import load_fleet
+
+    request = _json_body(body)
+    unknown = sorted(set(request) - {"fleet", "fleet_path", "speed"})
+    if unknown:
+        raise ControlError(f"unknown key(s) {', '.join(unknown)} (known: fleet, fleet_path, speed)")
+    fleet = None
+    try:
+        if request.get("fleet") is not None:
+            fleet = load_fleet(request["fleet"]) if isinstance(request["fleet"], dict) else None
+            if fleet is None:
+                raise ControlError("fleet must be a JSON object (a parsed fleet file)")
+        elif request.get("fleet_path") is not None:
+            fleet = load_fleet(str(request["fleet_path"]))
+    except FleetFileError as exc:
+        raise ControlError(str(exc)) from exc
+    speed = request.get("speed")
+    if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float)) or speed < 0):
+        raise ControlError(f"speed must be a number >= 0, got {speed!r}")
+    simulator.reset(fleet, None if speed is None else float(speed))
+    return simulator.state()
+
+
+def control_get_faults(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    from drs_provider.simulator.models import FAULT_KEYS
+
+    with simulator.lock:
+        return {"faults": simulator.faults.to_json(), "keys": FAULT_KEYS}
+
+
+def control_set_faults(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    from drs_provider.simulator.models import Faults
+
+    try:
+        faults = Faults.from_json(_json_body(body))
+    except ValueError as exc:
+        raise ControlError(str(exc)) from exc
+    simulator.set_faults(faults)
+    return {"faults": faults.to_json()}
+
+
+def _clock_state(simulator: Simulator) -> dict[str, Any]:
+    from drs_provider.simulator.models import iso
+
+    now = simulator.clock.now()
+    return {"now": iso(now), "epoch": now, "speed": simulator.clock.speed}
+
+
+def control_get_clock(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    return _clock_state(simulator)
+
+
+def control_set_clock(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    request = _json_body(body)
+    unknown = sorted(set(request) - {"advance_seconds", "speed"})
+    if unknown:
+        raise ControlError(f"unknown key(s) {', '.join(unknown)} (known: advance_seconds, speed)")
+    with simulator.lock:
+        speed = request.get("speed")
+        if speed is not None:
+            if isinstance(speed, bool) or not isinstance(speed, (int, float)) or speed < 0:
+                raise ControlError(f"speed must be a number >= 0, got {speed!r}")
+            simulator.clock.set_speed(float(speed))
+        advance = request.get("advance_seconds")
+        if advance is not None:
+            if isinstance(advance, bool) or not isinstance(advance, (int, float)) or advance < 0:
+                raise ControlError(f"advance_seconds must be a number >= 0, got {advance!r}")
+            simulator.clock.advance(float(advance))
+        for backend in simulator.backends.values():
+            backend.tick()
+        return _clock_state(simulator)
+
+
+def control_get_quotas(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    return simulator.fleet.quotas.to_dict()
+
+
+def control_set_quotas(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    from drs_provider.simulator.fleet import QUOTA_KEYS, Quotas
+
+    request = _json_body(body)
+    values = simulator.fleet.quotas.to_dict()
+    for key, value in request.items():
+        if key not in QUOTA_KEYS:
+            raise ControlError(f"unknown quota {key!r} (known: {', '.join(QUOTA_KEYS)})")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ControlError(f"{key} must be a positive integer, got {value!r}")
+        values[key] = value
+    quotas = Quotas(**values)
+    simulator.set_quotas(quotas)
+    return quotas.to_dict()
+
+
+def control_operations(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    from drs_provider.simulator.checklist import operations_status
+
+    return operations_status()

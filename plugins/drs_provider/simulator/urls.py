@@ -1,0 +1,28 @@
+"""Routes. DRS operations are routed from the botocore model (see :mod:`.service`); the control API
+for tests and demos lives under ``/_simulator/``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from drs_provider.simulator import responses
+from drs_provider.simulator.models import Simulator
+
+CONTROL_PREFIX = "/_simulator/"
+
+ControlHandler = Callable[[Simulator, dict[str, list[str]], bytes], Any]
+
+CONTROL_ROUTES: dict[tuple[str, str], ControlHandler] = {
+    ("GET", "/_simulator/health"): responses.control_health,
+    ("GET", "/_simulator/calls"): responses.control_calls,
+    ("POST", "/_simulator/reset"): responses.control_reset,
+    ("GET", "/_simulator/faults"): responses.control_get_faults,
+    ("POST", "/_simulator/faults"): responses.control_set_faults,
+    ("GET", "/_simulator/clock"): responses.control_get_clock,
+    ("POST", "/_simulator/clock"): responses.control_set_clock,
+    ("GET", "/_simulator/quotas"): responses.control_get_quotas,
+    ("POST", "/_simulator/quotas"): responses.control_set_quotas,
+    ("GET", "/_simulator/operations"): responses.control_operations,
+}
