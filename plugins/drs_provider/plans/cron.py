@@ -14,7 +14,7 @@ from dataclasses import dataclass
 SCHEDULE_PRESETS = ("@once", "@hourly", "@daily", "@weekly", "@monthly", "@quarterly", "@yearly")
 
 # Loose shape shipped in the JSON Schema; `schedule_problem` is the real check.
-SCHEDULE_PATTERN = r"^(@[a-z]+|\S+( +\S+){4})$"
+SCHEDULE_PATTERN = r"^\s*(@[a-z]+|\S+(\s+\S+){4})\s*$"
 
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _WEEKDAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT")

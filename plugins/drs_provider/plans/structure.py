@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
 from drs_provider.plans.rules import ALL_OBJECTS, Integer, ListOf, Object, Text, TextMap
-from drs_provider.plans.yaml_source import format_path
+from drs_provider.plans.yaml_source import UNREADABLE, format_path
 
 if TYPE_CHECKING:
     from drs_provider.plans.rules import Rule
@@ -101,6 +101,8 @@ class Checker:
 
     def check(self, rule: Rule, value: object, path: Path) -> object:
         """Return ``value`` checked and converted, or :data:`INVALID` after reporting why."""
+        if value is UNREADABLE:
+            return INVALID  # the reader has reported it
         if isinstance(rule, Object):
             return self._object(rule, value, path)
         if isinstance(rule, ListOf):
@@ -137,8 +139,10 @@ class Checker:
             checked[key] = self.check(key_rule.rule, item, (*path, key))
         for key_rule in rule.keys:
             if key_rule.required and key_rule.name not in value:
-                self.report(path, f"missing required key {key_rule.name!r}")
-        if rule.needs_one_of and not any(value.get(name) for name in rule.needs_one_of):
+                self.report((*path, key_rule.name), f"required key {key_rule.name!r} is missing")
+        if rule.needs_one_of and not any(
+            value.get(name) and value.get(name) is not UNREADABLE for name in rule.needs_one_of
+        ):
             given = " or ".join(repr(name) for name in rule.needs_one_of)
             self.report(path, f"selects no servers: give a non-empty {given}")
         return checked

@@ -58,7 +58,7 @@ def validate_document(document: Document, *, file: str, source: str) -> Plan:
         assert isinstance(checked, dict)
         waves = _wave_entries(checked, data)
         _check_wave_names(checker, waves)
-        dependencies = _resolve_dependencies(checker, waves, data)
+        dependencies = _resolve_dependencies(checker, waves)
         _check_cycles(checker, waves, dependencies)
         _check_servers_once(checker, waves)
         if not checker.problems:
@@ -116,14 +116,20 @@ def _check_wave_names(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
             first[wave.name] = wave
 
 
-def _resolve_dependencies(
-    checker: Checker, waves: Sequence[_WaveEntry], raw: Mapping[object, object]
-) -> dict[int, tuple[int, ...]]:
+def _resolve_dependencies(checker: Checker, waves: Sequence[_WaveEntry]) -> dict[int, tuple[int, ...]]:
     """Map each wave's index to the indexes of the waves it depends on (omitted = the one before)."""
     index_of: dict[str, int] = {}
+    repeated: set[int] = set()
     for wave in waves:
-        if wave.name is not None:
-            index_of.setdefault(wave.name, wave.index)
+        if wave.name is None:
+            continue
+        if wave.name in index_of:
+            repeated.add(wave.index)
+        else:
+            index_of[wave.name] = wave.index
+    # While a wave has no readable name a reference may mean it: its own problem is reported,
+    # and references are checked once it is fixed, instead of burying it under echoes.
+    every_wave_named = all(wave.name is not None for wave in waves)
     dependencies: dict[int, tuple[int, ...]] = {}
     for wave in waves:
         if "depends_on" not in wave.fields:
@@ -138,9 +144,11 @@ def _resolve_dependencies(
                 continue
             path = (*wave.path, "depends_on")
             if name == wave.name:
-                checker.report(path, f"wave {name!r} cannot depend on itself")
+                if wave.index not in repeated:  # a repeated name may mean the other wave
+                    checker.report(path, f"wave {name!r} cannot depend on itself")
             elif name not in index_of:
-                checker.report(path, _unknown_wave_message(name, list(index_of)))
+                if every_wave_named:
+                    checker.report(path, _unknown_wave_message(name, list(index_of)))
             else:
                 upstream.append(index_of[name])
         dependencies[wave.index] = tuple(upstream)

@@ -29,6 +29,15 @@ _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
 
+
+class _Unreadable:
+    def __repr__(self) -> str:
+        return "UNREADABLE"
+
+
+#: Stands for a value that could not be read (already reported as a problem).
+UNREADABLE = _Unreadable()
+
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -106,7 +115,7 @@ class _Builder:
         self.source.lines.setdefault(path, node.start_mark.line + 1)
         if id(node) in self._active:
             self.problem(path, "an alias refers to the value that contains it", node)
-            return None
+            return UNREADABLE
         self._active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -122,19 +131,21 @@ class _Builder:
             value = self._loader.construct_object(node, deep=True)
         except yaml.YAMLError as error:
             self.problem(path, f"unsupported YAML value: {_first_line(error)}", node)
-            return None
+            return UNREADABLE
         if isinstance(node, yaml.ScalarNode) and not node.style and node.tag != _STR_TAG:
             self.source.plain_text[path] = node.value
         return value
 
-    def _sequence(self, node: yaml.SequenceNode, path: Path) -> list[object]:
+    def _sequence(self, node: yaml.SequenceNode, path: Path) -> object:
         if node.tag != _SEQ_TAG:
             self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
+            return UNREADABLE
         return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> dict[object, object]:
+    def _mapping(self, node: yaml.MappingNode, path: Path) -> object:
         if node.tag != _MAP_TAG:
             self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
+            return UNREADABLE
         result: dict[object, object] = {}
         first_line: dict[object, int] = {}
         merges: list[tuple[yaml.Node, Path]] = []

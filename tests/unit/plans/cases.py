@@ -1,0 +1,447 @@
+"""One failing example for every plan rule: how to break a valid plan, where, and what is said.
+
+Shared by the validation tests (the loader reports exactly that) and the schema tests (the
+JSON Schema rejects the structural ones too).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.unit.plans.samples import DB_ID, REPORTS_ID, SHOP_YAML
+
+DELETE = object()
+
+Mutation = Callable[[dict[str, Any]], None]
+
+
+def change(*steps: tuple[tuple[str | int, ...], Any]) -> Mutation:
+    """A mutation setting each path to a value (or deleting it with DELETE)."""
+
+    def mutate(plan: dict[str, Any]) -> None:
+        for path, value in steps:
+            parent: Any = plan
+            for part in path[:-1]:
+                parent = parent[part]
+            if value is DELETE:
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+
+    return mutate
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    #: YAML text, or a mutation of samples.valid_plan()
+    source: str | Mutation
+    path: str
+    fragment: str
+    #: the JSON Schema can express this rule, so it rejects the example too
+    in_schema: bool = True
+
+
+def _text(old: str, new: str) -> str:
+    assert old in SHOP_YAML, old
+    return SHOP_YAML.replace(old, new, 1)
+
+
+LONG = "k" * 129
+
+CASES = [
+    # the file as a whole
+    Case("empty file", "", "", "the file is empty", in_schema=False),
+    Case("only a comment", "# nothing yet\n", "", "the file is empty", in_schema=False),
+    Case("top level is a list", "- plan: shop\n", "", "top level must be a mapping"),
+    Case("top level is text", "just words\n", "", "top level must be a mapping"),
+    Case("syntax error", "plan: [shop\nwaves: []\n", "", "YAML syntax error at line", in_schema=False),
+    Case("bad indentation", _text("    timeout: 3600", "   timeout: 3600"), "", "YAML syntax error", False),
+    Case("two documents", SHOP_YAML + "---\nplan: other\n", "", "YAML", in_schema=False),
+    Case(
+        "duplicate key",
+        _text("  - name: app ", "  - name: app\n    name: apps "),
+        "waves[1].name",
+        "duplicate key 'name' (also on line 17)",
+        in_schema=False,
+    ),
+    Case(
+        "duplicate top-level key",
+        SHOP_YAML + "plan: shop2\n",
+        "plan",
+        "duplicate key 'plan' (also on line 1)",
+        in_schema=False,
+    ),
+    Case(
+        "python tag",
+        _text("owner: dr-team", "owner: !!python/object/apply:os.getcwd []"),
+        "owner",
+        "unsupported YAML tag",
+        in_schema=False,
+    ),
+    Case(
+        "python scalar tag",
+        _text("owner: dr-team", "owner: !!python/name:os.system"),
+        "owner",
+        "unsupported YAML value",
+        in_schema=False,
+    ),
+    Case("boolean key", SHOP_YAML + "on: true\n", "on", "read as a boolean, not text; quote it", False),
+    Case("number key", SHOP_YAML + "1: x\n", "['1']", "read as a number", in_schema=False),
+    # required keys
+    Case("no plan", change((("plan",), DELETE)), "plan", "required key 'plan' is missing"),
+    Case("no waves", change((("waves",), DELETE)), "waves", "required key 'waves' is missing"),
+    Case("empty waves", change((("waves",), [])), "waves", "needs at least 1 item"),
+    Case("waves not a list", change((("waves",), {"name": "a"})), "waves", "expected a list, got a mapping"),
+    Case(
+        "wave not a mapping",
+        change((("waves", 1), "app")),
+        "waves[1]",
+        "expected a mapping (wave), got string",
+    ),
+    Case("wave without name", change((("waves", 1, "name"), DELETE)), "waves[1].name", "'name' is missing"),
+    Case(
+        "wave without servers",
+        change((("waves", 1, "servers"), DELETE)),
+        "waves[1].servers",
+        "required key 'servers' is missing",
+    ),
+    # unknown keys
+    Case("unknown top key", change((("wave",), [])), "wave", "unknown key 'wave' (did you mean 'waves'?)"),
+    Case(
+        "unknown wave key",
+        change((("waves", 3, "depend_on"), ["app"])),
+        "waves[3].depend_on",
+        "unknown key 'depend_on' (did you mean 'depends_on'?)",
+    ),
+    Case(
+        "unknown selector key",
+        change((("waves", 2, "servers", "id"), [REPORTS_ID])),
+        "waves[2].servers.id",
+        "unknown key 'id' (did you mean 'ids'?)",
+    ),
+    Case(
+        "wave key at the top",
+        change((("poll_interval",), 30)),
+        "poll_interval",
+        "unknown key 'poll_interval' here (it belongs in a wave)",
+    ),
+    Case(
+        "selector key in the wave",
+        change((("waves", 1, "tags"), {"Role": "app"})),
+        "waves[1].tags",
+        "it belongs under 'servers' or 'optional_servers'",
+    ),
+    Case("unrelated key", change((("colour",), "red")), "colour", "unknown key 'colour' (valid keys: plan,"),
+    # names
+    Case(
+        "plan name capitals", change((("plan",), "Shop")), "plan", "'Shop' is not valid: a lowercase letter"
+    ),
+    Case("plan name hint", change((("plan",), "Web-Shop")), "plan", "(did you mean 'web_shop'?)"),
+    Case("plan name too long", change((("plan",), "a" * 52)), "plan", "is not valid"),
+    Case("plan name a number", change((("plan",), 5)), "plan", "expected a string, got integer 5"),
+    Case(
+        "wave name digit first", change((("waves", 0, "name"), "1st")), "waves[0].name", "'1st' is not valid"
+    ),
+    Case("wave name empty", change((("waves", 0, "name"), "")), "waves[0].name", "'' is not valid"),
+    Case(
+        "duplicate wave name",
+        change((("waves", 3, "name"), "app")),
+        "waves[3].name",
+        "wave name 'app' is already used by waves[1]",
+        in_schema=False,
+    ),
+    # depends_on
+    Case(
+        "depends_on text",
+        change((("waves", 3, "depends_on"), "app")),
+        "waves[3].depends_on",
+        "expected a list, got string 'app'",
+    ),
+    Case(
+        "depends_on null",
+        change((("waves", 3, "depends_on"), None)),
+        "waves[3].depends_on",
+        "got nothing (null); write [] for an empty list",
+    ),
+    Case(
+        "depends_on unknown",
+        change((("waves", 3, "depends_on"), ["app", "db"])),
+        "waves[3].depends_on",
+        "unknown wave 'db'",
+        in_schema=False,
+    ),
+    Case(
+        "depends_on typo",
+        change((("waves", 3, "depends_on"), ["ap"])),
+        "waves[3].depends_on",
+        "unknown wave 'ap' (did you mean 'app'?)",
+        in_schema=False,
+    ),
+    Case(
+        "depends_on itself",
+        change((("waves", 3, "depends_on"), ["web"])),
+        "waves[3].depends_on",
+        "wave 'web' cannot depend on itself",
+        in_schema=False,
+    ),
+    Case(
+        "depends_on twice",
+        change((("waves", 3, "depends_on"), ["app", "app"])),
+        "waves[3].depends_on[1]",
+        "'app' is listed twice (first at waves[3].depends_on[0])",
+    ),
+    Case(
+        "depends_on a number",
+        change((("waves", 3, "depends_on"), [1])),
+        "waves[3].depends_on[0]",
+        "expected a string, got integer 1",
+    ),
+    Case(
+        "dependency cycle",
+        change((("waves", 1, "depends_on"), ["web"])),
+        "waves[1].depends_on",
+        "dependency cycle: app -> web -> app",
+        in_schema=False,
+    ),
+    Case(
+        "cycle through an omitted depends_on",
+        change((("waves", 0, "depends_on"), ["web"])),
+        "waves[0].depends_on",
+        "dependency cycle: database -> web -> app -> database ('app' depends on 'database' because it omits",
+        in_schema=False,
+    ),
+    # selectors
+    Case("selector empty", change((("waves", 1, "servers"), {})), "waves[1].servers", "selects no servers"),
+    Case(
+        "selector with empty ids only",
+        change((("waves", 2, "servers", "ids"), [])),
+        "waves[2].servers",
+        "selects no servers: give a non-empty 'ids' or 'tags'",
+    ),
+    Case(
+        "optional selector empty",
+        change((("waves", 0, "optional_servers"), {"tags": {}})),
+        "waves[0].optional_servers",
+        "selects no servers",
+    ),
+    Case(
+        "selector a list",
+        change((("waves", 2, "servers"), [REPORTS_ID])),
+        "waves[2].servers",
+        "expected a mapping (selector), got a list",
+    ),
+    Case(
+        "ids a string",
+        change((("waves", 2, "servers", "ids"), REPORTS_ID)),
+        "waves[2].servers.ids",
+        "expected a list, got string",
+    ),
+    Case(
+        "server id pattern",
+        change((("waves", 2, "servers", "ids"), ["s-123"])),
+        "waves[2].servers.ids[0]",
+        "'s-123' is not valid: 's-' then 17 letters or digits",
+    ),
+    Case(
+        "server id with a trailing newline",
+        change((("waves", 2, "servers", "ids"), [REPORTS_ID + "\n"])),
+        "waves[2].servers.ids[0]",
+        "is not valid",
+        in_schema=False,  # ECMA-262 "$" and Python's re.search disagree on a final newline
+    ),
+    Case(
+        "server id twice in a list",
+        change((("waves", 2, "servers", "ids"), [REPORTS_ID, REPORTS_ID])),
+        "waves[2].servers.ids[1]",
+        f"'{REPORTS_ID}' is listed twice",
+    ),
+    Case(
+        "server id in two waves",
+        change((("waves", 2, "servers", "ids"), [DB_ID])),
+        "waves[2].servers.ids[0]",
+        f"server {DB_ID} is already in wave 'database' (waves[0].servers.ids[0])",
+        in_schema=False,
+    ),
+    Case(
+        "server id required and optional",
+        change((("waves", 0, "optional_servers", "ids"), [DB_ID])),
+        "waves[0].optional_servers.ids[0]",
+        "is already at waves[0].servers.ids[0]; a server is either required or optional",
+        in_schema=False,
+    ),
+    # tags
+    Case(
+        "tags a list",
+        change((("waves", 1, "servers", "tags"), ["Role=app"])),
+        "waves[1].servers.tags",
+        "expected a mapping of tag keys to values, got a list",
+    ),
+    Case(
+        "tag value a number",
+        change((("waves", 1, "servers", "tags", "Role"), 5)),
+        "waves[1].servers.tags.Role",
+        "expected a string, got integer 5",
+    ),
+    Case(
+        "tag value unquoted version",
+        _text("tags: {Role: app}", "tags: {Version: 1.10}"),
+        "waves[1].servers.tags.Version",
+        "got number 1.1; unquoted, YAML reads '1.10' as a number: put it in quotes",
+    ),
+    Case(
+        "tag value null",
+        change((("waves", 1, "servers", "tags", "Role"), None)),
+        "waves[1].servers.tags.Role",
+        "expected a string, got nothing (null)",
+    ),
+    Case(
+        "tag key too long",
+        change((("waves", 1, "servers", "tags"), {LONG: "x"})),
+        f"waves[1].servers.tags.{LONG}",
+        "is 129 characters long; at most 128 are allowed",
+    ),
+    Case(
+        "tag key empty",
+        change((("waves", 1, "servers", "tags"), {"": "x"})),
+        "waves[1].servers.tags['']",
+        "key must not be empty",
+    ),
+    Case(
+        "tag value too long",
+        change((("waves", 1, "servers", "tags", "Role"), "v" * 257)),
+        "waves[1].servers.tags.Role",
+        "value 'vvv",
+    ),
+    Case(
+        "tag key aws prefix",
+        change((("waves", 1, "servers", "tags"), {"aws:cloudformation:stack-name": "shop"})),
+        "waves[1].servers.tags['aws:cloudformation:stack-name']",
+        "must not start with 'aws:' (reserved by AWS)",
+    ),
+    Case(
+        "tag key AWS prefix in capitals",
+        change((("waves", 1, "servers", "tags"), {"AWS:Name": "shop"})),
+        "waves[1].servers.tags['AWS:Name']",
+        "must not start with 'aws:'",
+    ),
+    Case(
+        "too many tags",
+        change((("waves", 1, "servers", "tags"), {f"k{i}": "v" for i in range(51)})),
+        "waves[1].servers.tags",
+        "has 51 entries; at most 50 are allowed",
+    ),
+    # numbers: bools are not numbers, and each has a range
+    Case(
+        "max_servers_per_job 0",
+        change((("max_servers_per_job",), 0)),
+        "max_servers_per_job",
+        "between 1 and 200",
+    ),
+    Case(
+        "max_servers_per_job 201", change((("max_servers_per_job",), 201)), "max_servers_per_job", "got 201"
+    ),
+    Case(
+        "max_servers_per_job true",
+        change((("max_servers_per_job",), True)),
+        "max_servers_per_job",
+        "expected an integer, got boolean true",
+    ),
+    Case(
+        "max_servers_per_job quoted",
+        change((("max_servers_per_job",), "100")),
+        "max_servers_per_job",
+        "expected an integer, got string '100'; remove the quotes",
+    ),
+    Case(
+        "max_servers_per_job fraction",
+        change((("max_servers_per_job",), 1.5)),
+        "max_servers_per_job",
+        "expected an integer, got number 1.5",
+    ),
+    Case(
+        "poll_interval 0",
+        change((("waves", 0, "poll_interval"), 0)),
+        "waves[0].poll_interval",
+        "must be between 1 and 3600 seconds, got 0",
+    ),
+    Case(
+        "poll_interval too big",
+        change((("waves", 0, "poll_interval"), 3601)),
+        "waves[0].poll_interval",
+        "got 3601",
+    ),
+    Case(
+        "poll_interval false",
+        change((("waves", 0, "poll_interval"), False)),
+        "waves[0].poll_interval",
+        "got boolean false",
+    ),
+    Case(
+        "timeout too short",
+        change((("waves", 0, "timeout"), 59)),
+        "waves[0].timeout",
+        "must be between 60 and 86400 seconds, got 59",
+    ),
+    Case("timeout too long", change((("waves", 0, "timeout"), 86401)), "waves[0].timeout", "got 86401"),
+    Case("timeout a list", change((("waves", 0, "timeout"), [60])), "waves[0].timeout", "got a list"),
+    # schedule
+    Case("schedule a number", change((("schedule",), 5)), "schedule", "expected a string, got integer 5"),
+    Case(
+        "schedule four fields",
+        change((("schedule",), "0 3 * *")),
+        "schedule",
+        "'0 3 * *' is not a cron expression: expected 5 fields",
+    ),
+    Case(
+        "schedule minute out of range",
+        change((("schedule",), "61 3 * * 1")),
+        "schedule",
+        "minute field '61': 61 is out of range 0..59",
+        in_schema=False,
+    ),
+    Case(
+        "schedule weekday name",
+        change((("schedule",), "0 3 * * MONDAY")),
+        "schedule",
+        "day-of-week field 'MONDAY': 'MONDAY' is not a number 0..7 or SUN..SAT",
+        in_schema=False,
+    ),
+    Case(
+        "schedule unknown preset",
+        change((("schedule",), "@fortnightly")),
+        "schedule",
+        "unknown preset '@fortnightly'",
+        in_schema=False,
+    ),
+    Case(
+        "schedule continuous",
+        change((("schedule",), "@continuous")),
+        "schedule",
+        "'@continuous' would start a new drill as soon as the last one ends",
+        in_schema=False,
+    ),
+    # region, connection, free text
+    Case("region capitals", change((("region",), "US-EAST-1")), "region", "an AWS region such as us-east-1"),
+    Case("region a name", change((("region",), "virginia")), "region", "'virginia' is not valid"),
+    Case(
+        "region unquoted no",
+        _text("region: us-east-1", "region: no"),
+        "region",
+        "got boolean false; unquoted, YAML reads 'no' as a boolean: put it in quotes",
+    ),
+    Case("aws_conn_id empty", change((("aws_conn_id",), "")), "aws_conn_id", "must not be empty"),
+    Case("aws_conn_id spaces", change((("aws_conn_id",), "aws default")), "aws_conn_id", "without spaces"),
+    Case("aws_conn_id null", change((("aws_conn_id",), None)), "aws_conn_id", "got nothing (null)"),
+    Case("description a number", change((("description",), 3)), "description", "expected a string"),
+    Case("owner a list", change((("owner",), ["a", "b"])), "owner", "expected a string, got a list"),
+    Case(
+        "owner a date",
+        _text("owner: dr-team", "owner: 2024-01-01"),
+        "owner",
+        "got date 2024-01-01; unquoted, YAML reads '2024-01-01' as a date",
+        in_schema=False,  # safe_load gives a date object, which is not JSON
+    ),
+]

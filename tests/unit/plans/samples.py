@@ -1,0 +1,82 @@
+"""Plan data shared by the plan tests: a valid plan that exercises every key, and file helpers."""
+
+from __future__ import annotations
+
+import copy
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+DB_ID = "s-0123456789abcdef0"
+REPORTS_ID = "s-1123456789abcdef1"
+SPARE_ID = "s-2123456789abcdef2"
+
+_VALID: dict[str, Any] = {
+    "plan": "shop",
+    "description": "Web shop, 3 tiers",
+    "owner": "dr-team",
+    "aws_conn_id": "aws_default",
+    "region": "us-east-1",
+    "schedule": "0 3 * * 1",
+    "max_servers_per_job": 100,
+    "waves": [
+        {
+            "name": "database",
+            "servers": {"ids": [DB_ID], "tags": {"Role": "db"}},
+            "optional_servers": {"tags": {"Role": "db-replica"}},
+            "poll_interval": 30,
+            "timeout": 3600,
+        },
+        {"name": "app", "servers": {"tags": {"Role": "app"}}},
+        {"name": "reports", "depends_on": [], "servers": {"ids": [REPORTS_ID]}},
+        {
+            "name": "web",
+            "depends_on": ["app", "reports"],
+            "servers": {"tags": {"Role": "web", "Tier": "front"}},
+        },
+    ],
+}
+
+#: The contract's example plan, written the way a person writes it (comments, flow style).
+SHOP_YAML = """\
+plan: shop                    # unique across plans
+description: Web shop, 3 tiers
+owner: dr-team
+aws_conn_id: aws_default
+region: us-east-1
+schedule: "0 3 * * 1"
+max_servers_per_job: 100
+waves:
+  - name: database
+    servers:
+      ids: [s-0123456789abcdef0]
+      tags: {Role: db}
+    optional_servers:
+      tags: {Role: db-replica}
+    poll_interval: 30
+    timeout: 3600
+  - name: app                 # depends on database, the wave listed before it
+    servers: {tags: {Role: app}}
+  - name: reports
+    depends_on: []
+    servers: {ids: [s-1123456789abcdef1]}
+  - name: web
+    depends_on: [app, reports]
+    servers: {tags: {Role: web, Tier: front}}
+"""
+
+
+def valid_plan() -> dict[str, Any]:
+    """A fresh copy of a valid plan using every key; tests mutate it."""
+    return copy.deepcopy(_VALID)
+
+
+def write(path: Path, content: str | dict[str, Any]) -> Path:
+    """Write ``content`` (YAML text, or data dumped as YAML) to ``path``; return ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = content if isinstance(content, str) else yaml.safe_dump(content, sort_keys=False)
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -1,0 +1,173 @@
+"""Every plan rule, broken once: the loader names the file, the field path and the problem."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+import yaml
+
+from drs_provider.exceptions import PlanError, PlanIssue
+from drs_provider.plans import load_plan_file
+from tests.unit.plans.cases import CASES, Case, change
+from tests.unit.plans.samples import DB_ID, SHOP_YAML, valid_plan, write
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def source_text(case: Case) -> str:
+    if isinstance(case.source, str):
+        return case.source
+    plan = valid_plan()
+    case.source(plan)
+    return yaml.safe_dump(plan, sort_keys=False)
+
+
+def issues_of(path: Path) -> tuple[PlanIssue, ...]:
+    with pytest.raises(PlanError) as caught:
+        load_plan_file(path)
+    return caught.value.issues
+
+
+def test_the_valid_samples_load(tmp_path: Path) -> None:
+    from_text = load_plan_file(write(tmp_path / "a.yaml", SHOP_YAML))
+    from_data = load_plan_file(write(tmp_path / "b.yaml", valid_plan()))
+    assert from_text.name == "shop"
+    assert from_text.waves == from_data.waves
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_each_rule_is_reported_at_its_path(case: Case, tmp_path: Path) -> None:
+    file = write(tmp_path / "plan.yaml", source_text(case))
+
+    issues = issues_of(file)
+
+    matching = [issue for issue in issues if issue.path == case.path and case.fragment in issue.message]
+    assert matching, f"expected {case.path}: ...{case.fragment}... in:\n" + "\n".join(map(str, issues))
+    assert all(issue.file == str(file) for issue in issues)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_each_broken_example_has_only_the_problem_it_was_given(case: Case, tmp_path: Path) -> None:
+    """A single mistake gives a single message: no cascades that bury the real one."""
+    issues = issues_of(write(tmp_path / "plan.yaml", source_text(case)))
+    assert len(issues) == 1, "\n".join(map(str, issues))
+
+
+def test_messages_carry_the_line(tmp_path: Path) -> None:
+    text = SHOP_YAML.replace("timeout: 3600", "timeout: 5")
+    (issue,) = issues_of(write(tmp_path / "shop.yaml", text))
+    assert str(issue) == (
+        f"{tmp_path / 'shop.yaml'}: waves[0].timeout: must be between 60 and 86400 seconds, got 5 (line 16)"
+    )
+
+
+def test_every_problem_in_a_file_is_reported_in_line_order(tmp_path: Path) -> None:
+    text = """\
+plan: Shop
+region: no
+max_servers_per_job: true
+waves:
+  - name: app
+    depend_on: [web]
+    servers: {ids: [s-123], tags: {aws:x: y}}
+  - name: web
+    depends_on: [app, db]
+    servers: {}
+    timeout: 10
+  - name: db
+    name: db2
+    servers: {ids: [s-0123456789abcdef0]}
+  - name: x
+    depends_on: [y]
+    servers: {ids: [s-0123456789abcdef0]}
+  - name: y
+    depends_on: [x]
+    servers: {tags: {a: b}}
+"""
+    issues = issues_of(write(tmp_path / "plan.yaml", text))
+
+    assert [issue.path for issue in issues] == [
+        "plan",
+        "region",
+        "max_servers_per_job",
+        "waves[0].depend_on",
+        "waves[0].servers.ids[0]",
+        "waves[0].servers.tags['aws:x']",
+        "waves[1].depends_on",  # web -> db -> web: db omits depends_on, so it follows web
+        "waves[1].servers",
+        "waves[1].timeout",
+        "waves[2].name",
+        "waves[3].depends_on",
+        "waves[3].servers.ids[0]",
+    ]
+    assert "dependency cycle: web -> db -> web" in issues[6].message
+    assert "dependency cycle: x -> y -> x" in issues[10].message
+    assert "already in wave 'db'" in issues[11].message
+
+
+def test_a_plan_holds_resolved_dependencies_and_checked_values(tmp_path: Path) -> None:
+    plan = load_plan_file(write(tmp_path / "shop.yaml", SHOP_YAML))
+
+    assert [(wave.name, wave.depends_on) for wave in plan.waves] == [
+        ("database", ()),
+        ("app", ("database",)),
+        ("reports", ()),
+        ("web", ("app", "reports")),
+    ]
+    database = plan.wave("database")
+    assert database.servers.ids == (DB_ID,)
+    assert dict(database.servers.tags) == {"Role": "db"}
+    assert database.optional_servers is not None
+    assert dict(database.optional_servers.tags) == {"Role": "db-replica"}
+    assert (database.poll_interval, database.timeout) == (30, 3600)
+    assert plan.wave("app").optional_servers is None
+    assert (plan.region, plan.schedule, plan.max_servers_per_job) == ("us-east-1", "0 3 * * 1", 100)
+    assert (plan.owner, plan.aws_conn_id, plan.description) == ("dr-team", "aws_default", "Web shop, 3 tiers")
+    assert plan.source == str(tmp_path / "shop.yaml")
+    assert plan.dag_id == "drs_plan_shop"
+
+
+def test_optional_keys_may_be_left_out(tmp_path: Path) -> None:
+    minimal = "plan: tiny\nwaves:\n  - name: only\n    servers: {tags: {App: tiny}}\n"
+    plan = load_plan_file(write(tmp_path / "tiny.yaml", minimal))
+    assert plan.waves[0].depends_on == ()
+    assert (plan.region, plan.schedule, plan.aws_conn_id, plan.max_servers_per_job) == (None,) * 4
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    ["@weekly", "@daily", "@once", "0 3 * * 1", "*/15 2-4 1,15 JAN-MAR MON#2", "0 0 L * ?", "30 4 * * sun"],
+)
+def test_accepted_schedules(schedule: str, tmp_path: Path) -> None:
+    plan = valid_plan()
+    change((("schedule",), schedule))(plan)
+    assert load_plan_file(write(tmp_path / "p.yaml", plan)).schedule == schedule
+
+
+def test_yaml_anchors_and_merge_keys_work(tmp_path: Path) -> None:
+    text = """\
+plan: anchors
+waves:
+  - name: one
+    servers: {tags: &shop {App: shop}}
+    timeout: 600
+    poll_interval: 10
+  - name: two
+    <<: {timeout: 600, poll_interval: 20}
+    poll_interval: 15
+    servers: {tags: *shop}
+"""
+    plan = load_plan_file(write(tmp_path / "a.yaml", text))
+    two = plan.wave("two")
+    assert dict(two.servers.tags) == {"App": "shop"}
+    assert (two.timeout, two.poll_interval) == (600, 15)  # the wave's own key wins over the merge
+
+
+def test_integral_floats_count_as_integers(tmp_path: Path) -> None:
+    """JSON Schema's integer type accepts 3600.0; the loader agrees and stores an int."""
+    plan = valid_plan()
+    change((("waves", 0, "timeout"), 3600.0))(plan)
+    timeout = load_plan_file(write(tmp_path / "p.yaml", plan)).waves[0].timeout
+    assert timeout == 3600 and isinstance(timeout, int)
