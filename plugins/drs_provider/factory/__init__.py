@@ -1,0 +1,52 @@
+"""Plan -> Airflow DAG: the one place that knows both plans and Airflow (DESIGN.md contract 2).
+
+``build_dags(plans_dir)`` turns every valid plan file into a DAG ``drs_plan_<plan>``;
+``raise_for_broken_plans(plans_dir)`` raises one error naming every issue of every broken
+file (see :mod:`drs_provider.factory.import_errors` for why these are two DAG files).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from drs_provider.factory.import_errors import (
+    LoadedPlans,
+    load_buildable_plans,
+    plans_dir_for,
+    raise_for_broken_plans,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from airflow.sdk import DAG
+
+__all__ = ["LoadedPlans", "build_dags", "load_buildable_plans", "plans_dir_for", "raise_for_broken_plans"]
+
+log = logging.getLogger(__name__)
+
+
+def build_dags(plans_dir: str | Path | None = None) -> dict[str, DAG]:
+    """
+    One DAG per valid plan in ``plans_dir``, keyed by ``dag_id``; never raises for a bad plan.
+
+    :param plans_dir: the plan files' directory; default :func:`plans_dir_for` (``$DRS_PLANS_DIR``,
+        else ``recovery_plans/`` in Airflow's dags folder).
+    :return: ``{dag_id: DAG}``, ready for ``globals().update(...)`` in a DAG file. Broken
+        files are left out here and reported by :func:`raise_for_broken_plans`.
+    """
+    from drs_provider.factory.render import render_plan
+
+    loaded = load_buildable_plans(plans_dir if plans_dir is not None else plans_dir_for())
+    for path, issues in loaded.errors.items():
+        log.warning("plan file %s left out: %s", path, "; ".join(str(issue) for issue in issues))
+    dags: dict[str, DAG] = {}
+    for plan in loaded.plans:
+        try:
+            dags[plan.dag_id] = render_plan(plan)
+        except Exception:
+            # A validated plan that cannot be rendered is a bug here, not in the plan: keep the
+            # other plans' DAGs and leave a traceback in the dag-processor log.
+            log.exception("plan %s (%s) could not be rendered as a DAG", plan.name, plan.source)
+    return dags

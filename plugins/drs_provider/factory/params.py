@@ -1,0 +1,72 @@
+"""The run-time parameters of a plan's DAG (DESIGN.md contract 2), as Airflow Params.
+
+Each Param carries a JSON Schema, so the UI's trigger form, the REST API and ``airflow dags
+trigger`` all reject a bad ``conf`` before a run is created. The preflight task checks the
+same values again (a run created some other way still cannot launch with them).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from drs_provider.plans.model import Plan
+
+MODE_DRILL = "drill"
+MODE_RECOVERY = "recovery"
+MODES = (MODE_DRILL, MODE_RECOVERY)
+
+#: ISO-8601 date and time, seconds and zone optional (a missing zone means UTC). jsonschema's
+#: ``format: date-time`` is only checked when an optional package is installed, so the
+#: pattern is what really validates; ``format`` stays for the UI's date-time picker.
+POINT_IN_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$"
+
+
+def plan_params(plan: Plan) -> dict[str, Any]:
+    """The ``params`` of ``plan``'s DAG: ``mode``, ``confirm``, ``waves``, ``point_in_time``."""
+    # Imported here: rendering calls this once per plan, and the plans layer stays Airflow-free.
+    from airflow.sdk import Param
+
+    wave_names = [wave.name for wave in plan.waves]
+    return {
+        "mode": Param(
+            MODE_DRILL,
+            type="string",
+            enum=list(MODES),
+            title="Mode",
+            description=(
+                "drill: launch drill instances and leave production alone (the default). "
+                "recovery: a real recovery; needs 'confirm' set to the plan name. "
+                "Scheduled runs are always drills."
+            ),
+        ),
+        "confirm": Param(
+            "",
+            type="string",
+            title="Confirm recovery",
+            description=f"For mode=recovery only: type the plan name ({plan.name}) to confirm.",
+        ),
+        "waves": Param(
+            None,
+            type=["null", "array"],
+            items={"type": "string", "enum": wave_names},
+            uniqueItems=True,
+            examples=wave_names,
+            title="Waves",
+            description=(
+                "Run only these waves (empty: every wave). Dependencies among the chosen "
+                "waves still hold; the other waves are skipped."
+            ),
+        ),
+        "point_in_time": Param(
+            None,
+            type=["null", "string"],
+            format="date-time",
+            pattern=POINT_IN_TIME_PATTERN,
+            title="Point in time",
+            description=(
+                "Optional ISO-8601 time, e.g. 2026-05-04T03:00:00Z (no zone means UTC): launch "
+                "each server from its latest recovery snapshot taken at or before it."
+            ),
+        ),
+    }

@@ -1,0 +1,473 @@
+"""Preflight of a recovery plan run, and the wave start operator that launches what it checked.
+
+``preflight`` is the first task of every plan DAG. It checks the run's parameters and the
+state of every source server the run would launch, reports EVERY problem at once in one
+:class:`~drs_provider.exceptions.DrsPreflightError`, and only ever makes read-only DRS calls
+(DescribeSourceServers, DescribeJobs, DescribeRecoverySnapshots). On success it returns (XCom
+``return_value``) the resolved run: drill or not, and for each wave whether it runs and the
+exact source server IDs to launch. Each wave's ``start_recovery``
+(:class:`DrsPlanWaveStartOperator`) launches exactly those servers, so what is launched is what
+was checked, even when tag selectors would match other servers later.
+
+Quota defaults (DRS account quotas vary; override in Airflow config ``[drs]`` or per operator):
+``max_servers_in_active_jobs`` = 500 servers across all active jobs, counting jobs already
+running; ``max_concurrent_jobs`` = 20 active jobs; jobs hold at most ``max_servers_per_job``
+servers (the plan's value, else 100). Waves that may run at the same time (no dependency path
+between them) are counted together.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+
+from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
+from drs_provider.hooks.drs import DrsHook, source_server_hostname
+from drs_provider.operators.drs import DrsStartRecoveryOperator
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from airflow.sdk import Context
+
+MODE_DRILL = "drill"
+MODE_RECOVERY = "recovery"
+DEFAULT_MAX_SERVERS_PER_JOB = 100
+DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS = 500
+DEFAULT_MAX_CONCURRENT_JOBS = 20
+PREFLIGHT_TASK_ID = "preflight"
+
+
+def run_type_of(context: Context) -> str:
+    """The run's type as a plain string: ``manual``, ``scheduled``, ``backfill``, ..."""
+    run_type = getattr(context.get("dag_run"), "run_type", None)
+    return str(getattr(run_type, "value", run_type) or "")
+
+
+def parse_point_in_time(text: str) -> datetime:
+    """An ISO-8601 date and time as an aware datetime (no zone means UTC); ValueError if unreadable."""
+    moment = datetime.fromisoformat(text.strip())
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def peak_concurrent(weights: Mapping[str, int], ancestors: Mapping[str, set[str]]) -> int:
+    """
+    The largest total weight of waves that can be active together.
+
+    Two waves can overlap unless one is an ancestor of the other, so this is the heaviest
+    set of pairwise unrelated waves (a maximum-weight antichain). Plans are small; a
+    branch-and-bound search is exact and fast for them. Beyond 40 waves it returns the sum
+    of all weights, a safe upper bound.
+    """
+    names = sorted(weights, key=lambda name: -weights[name])
+    if len(names) > 40:
+        return sum(weights.values())
+    related = {
+        name: {other for other in names if other in ancestors[name] or name in ancestors[other]}
+        for name in names
+    }
+    remaining = [sum(weights[name] for name in names[index:]) for index in range(len(names) + 1)]
+    best = 0
+
+    def search(index: int, blocked: frozenset[str], total: int) -> None:
+        nonlocal best
+        best = max(best, total)
+        if index == len(names) or total + remaining[index] <= best:
+            return
+        name = names[index]
+        if name not in blocked:
+            search(index + 1, blocked | related[name], total + weights[name])
+        search(index + 1, blocked, total)
+
+    search(0, frozenset(), 0)
+    return best
+
+
+def _ancestors(waves: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
+    parents = {wave["name"]: set(wave.get("depends_on") or ()) for wave in waves}
+    found: dict[str, set[str]] = {}
+
+    def visit(name: str) -> set[str]:
+        if name not in found:
+            found[name] = set()  # cycles are rejected by the plan loader; this only guards recursion
+            result: set[str] = set()
+            for parent in parents.get(name, ()):
+                result |= {parent} | visit(parent)
+            found[name] = result
+        return found[name]
+
+    for name in parents:
+        visit(name)
+    return found
+
+
+def _tags_text(tags: Mapping[str, str]) -> str:
+    return "{" + ", ".join(f"{key}={value}" for key, value in sorted(tags.items())) + "}"
+
+
+class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
+    """
+    Check a recovery plan run before anything is launched; fail with every problem at once.
+
+    Checks: ``mode``/``confirm`` (a recovery needs ``confirm`` equal to the plan name and a run
+    triggered by hand; these fail before any DRS call), ``waves`` names, ``point_in_time``
+    (readable, not in the future, a snapshot at or before it for each server), every selector
+    (unknown IDs, tag selectors matching nothing, a server picked by two waves), replication
+    state, servers busy in active DRS jobs, and the quotas described in the module docstring.
+    Optional servers never fail the preflight: unusable ones are left out and logged.
+
+    :param plan_name: the plan's name (what ``confirm`` must equal).
+    :param waves: the plan's waves in JSON form: ``name``, ``servers`` (``ids``, ``tags``),
+        ``optional_servers`` (same shape, or null) and resolved ``depends_on``.
+    :param max_servers_per_job: servers per StartRecovery job (default 100).
+    :param max_servers_in_active_jobs: default from ``[drs] max_servers_in_active_jobs``, else 500.
+    :param max_concurrent_jobs: default from ``[drs] max_concurrent_jobs``, else 20.
+    """
+
+    aws_hook_class = DrsHook
+    template_fields: Sequence[str] = aws_template_fields()
+    ui_color = "#e8f4ff"
+
+    def __init__(
+        self,
+        *,
+        plan_name: str,
+        waves: Sequence[Mapping[str, Any]],
+        max_servers_per_job: int | None = None,
+        max_servers_in_active_jobs: int | None = None,
+        max_concurrent_jobs: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.plan_name = plan_name
+        self.waves = [dict(wave) for wave in waves]
+        self.max_servers_per_job = max_servers_per_job or DEFAULT_MAX_SERVERS_PER_JOB
+        self.max_servers_in_active_jobs = max_servers_in_active_jobs
+        self.max_concurrent_jobs = max_concurrent_jobs
+
+    # --- parameters (no DRS calls) ------------------------------------------------------
+
+    def check_safety(self, params: Mapping[str, Any], run_type: str) -> list[str]:
+        """Problems that must stop the run before it talks to DRS at all."""
+        mode = params.get("mode") or MODE_DRILL
+        if mode not in (MODE_DRILL, MODE_RECOVERY):
+            return [f"mode: {mode!r} is not 'drill' or 'recovery'"]
+        if mode != MODE_RECOVERY:
+            return []
+        problems = []
+        if run_type != "manual":
+            problems.append(
+                f"mode: a {run_type or 'non-manual'} run is always a drill; a recovery must be "
+                "triggered by hand (UI, REST API or CLI) with mode=recovery"
+            )
+        confirm = params.get("confirm") or ""
+        if confirm != self.plan_name:
+            problems.append(
+                f"confirm: mode=recovery needs confirm={self.plan_name!r} (the plan name), got {confirm!r}"
+            )
+        return problems
+
+    def chosen_waves(self, params: Mapping[str, Any], problems: list[str]) -> list[str]:
+        """The waves this run launches (every wave unless ``waves`` names some)."""
+        names = [wave["name"] for wave in self.waves]
+        wanted = params.get("waves") or []
+        if isinstance(wanted, str):
+            wanted = [wanted]
+        unknown = [name for name in wanted if name not in names]
+        if unknown:
+            problems.append(
+                f"waves: unknown wave(s) {', '.join(map(repr, unknown))}; "
+                f"plan {self.plan_name!r} has {', '.join(names)}"
+            )
+        if not wanted:
+            return names
+        return [name for name in names if name in wanted]
+
+    def point_in_time(self, params: Mapping[str, Any], problems: list[str]) -> datetime | None:
+        text = params.get("point_in_time")
+        if not text:
+            return None
+        try:
+            moment = parse_point_in_time(str(text))
+        except ValueError:
+            problems.append(f"point_in_time: {text!r} is not an ISO-8601 date and time")
+            return None
+        now = datetime.now(UTC)
+        if moment > now:
+            problems.append(
+                f"point_in_time: {moment.isoformat()} is in the future "
+                f"(now {now.isoformat(timespec='seconds')})"
+            )
+            return None
+        return moment
+
+    # --- DRS state ----------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        params = context.get("params") or {}
+        run_type = run_type_of(context)
+        problems = self.check_safety(params, run_type)
+        if problems:
+            raise DrsPreflightError(self.plan_name, problems)
+        chosen = self.chosen_waves(params, problems)
+        moment = self.point_in_time(params, problems)
+        warnings: list[str] = []
+        launch = self._resolve(chosen, problems, warnings)
+        self._check_servers(launch, problems, warnings)
+        if moment is not None:
+            self._check_snapshots(launch, moment, problems, warnings)
+        self._check_quotas(launch, problems)
+        for warning in warnings:
+            self.log.warning("%s", warning)
+        if problems:
+            raise DrsPreflightError(self.plan_name, problems)
+        is_drill = (params.get("mode") or MODE_DRILL) != MODE_RECOVERY
+        for name, wave in launch.items():
+            self.log.info(
+                "wave %s: %d server(s) %s; optional %s",
+                name,
+                len(wave["source_server_ids"]),
+                ", ".join(wave["source_server_ids"]),
+                ", ".join(wave["optional_source_server_ids"]) or "-",
+            )
+        self.log.info(
+            "preflight passed: %s of plan %s, waves %s",
+            "DRILL" if is_drill else "RECOVERY",
+            self.plan_name,
+            ", ".join(chosen),
+        )
+        return {
+            "plan": self.plan_name,
+            "mode": MODE_DRILL if is_drill else MODE_RECOVERY,
+            "is_drill": is_drill,
+            "point_in_time": moment.isoformat() if moment else None,
+            "waves": {
+                wave["name"]: {
+                    "run": wave["name"] in launch,
+                    "source_server_ids": launch.get(wave["name"], {}).get("source_server_ids", []),
+                    "optional_source_server_ids": launch.get(wave["name"], {}).get(
+                        "optional_source_server_ids", []
+                    ),
+                }
+                for wave in self.waves
+            },
+            "warnings": warnings,
+        }
+
+    def _resolve(
+        self, chosen: Sequence[str], problems: list[str], warnings: list[str]
+    ) -> dict[str, dict[str, Any]]:
+        """Resolve every chosen wave's selectors with at most two DescribeSourceServers sweeps."""
+        waves = [wave for wave in self.waves if wave["name"] in chosen]
+        selectors = [
+            (wave["name"], optional, selector)
+            for wave in waves
+            for optional, selector in ((False, wave.get("servers")), (True, wave.get("optional_servers")))
+            if selector
+        ]
+        named_ids = list(dict.fromkeys(i for _, _, selector in selectors for i in selector.get("ids") or ()))
+        by_id = {server["sourceServerID"]: server for server in self.hook.describe_source_servers(named_ids)}
+        everyone: list[dict] = []
+        if any(selector.get("tags") for _, _, selector in selectors):
+            everyone = self.hook.describe_source_servers()
+            by_id.update((server["sourceServerID"], server) for server in everyone)
+        self.servers = by_id
+        launch: dict[str, dict[str, Any]] = {
+            wave["name"]: {"source_server_ids": [], "optional_source_server_ids": []} for wave in waves
+        }
+        for wave_name, optional, selector in selectors:
+            field = "optional_servers" if optional else "servers"
+            found: list[str] = []
+            unknown = [i for i in selector.get("ids") or () if i not in by_id]
+            if unknown:
+                message = f"wave {wave_name!r}: {field}.ids: unknown source server(s) {', '.join(unknown)}"
+                (warnings if optional else problems).append(message + (" (left out)" if optional else ""))
+            found += [i for i in selector.get("ids") or () if i in by_id]
+            tags = selector.get("tags") or {}
+            if tags:
+                matching = [
+                    server["sourceServerID"]
+                    for server in everyone
+                    if all((server.get("tags") or {}).get(key) == value for key, value in tags.items())
+                ]
+                if not matching:
+                    message = f"wave {wave_name!r}: {field}.tags {_tags_text(tags)} match no source server"
+                    (warnings if optional else problems).append(message + (" (left out)" if optional else ""))
+                found += matching
+            key = "optional_source_server_ids" if optional else "source_server_ids"
+            launch[wave_name][key] = list(dict.fromkeys(launch[wave_name][key] + found))
+        for wave in launch.values():  # a server both required and optional is required
+            required = set(wave["source_server_ids"])
+            wave["optional_source_server_ids"] = [
+                i for i in wave["optional_source_server_ids"] if i not in required
+            ]
+        owners: dict[str, list[str]] = {}
+        for wave_name, wave in launch.items():
+            for server_id in wave["source_server_ids"] + wave["optional_source_server_ids"]:
+                owners.setdefault(server_id, []).append(wave_name)
+        for server_id, wave_names in owners.items():
+            if len(wave_names) > 1:
+                problems.append(
+                    f"{self._name(server_id)} is selected by more than one wave: "
+                    f"{', '.join(map(repr, wave_names))}; a server can be recovered only once per run"
+                )
+        return launch
+
+    def _name(self, server_id: str) -> str:
+        hostname = source_server_hostname(self.servers.get(server_id, {}))
+        return f"{server_id} ({hostname})" if hostname else server_id
+
+    def _drop(self, launch: dict[str, dict[str, Any]], wave_name: str, server_id: str) -> None:
+        wave = launch[wave_name]
+        wave["optional_source_server_ids"] = [i for i in wave["optional_source_server_ids"] if i != server_id]
+
+    def _each_server(self, launch: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, bool]]:
+        return [
+            (wave_name, server_id, optional)
+            for wave_name, wave in launch.items()
+            for optional, key in ((False, "source_server_ids"), (True, "optional_source_server_ids"))
+            for server_id in wave[key]
+        ]
+
+    def _check_servers(
+        self, launch: dict[str, dict[str, Any]], problems: list[str], warnings: list[str]
+    ) -> None:
+        """Replication state and servers held by active DRS jobs."""
+        recoverable = DrsHook.RECOVERABLE_REPLICATION_STATES
+        self.active_jobs = self.hook.active_jobs()
+        holder = {
+            server["sourceServerID"]: job
+            for job in self.active_jobs
+            for server in job.get("participatingServers") or ()
+            if server.get("sourceServerID")
+        }
+        for wave_name, server_id, optional in self._each_server(launch):
+            reasons = []
+            state = (self.servers[server_id].get("dataReplicationInfo") or {}).get(
+                "dataReplicationState", "UNKNOWN"
+            )
+            if state not in recoverable:
+                reasons.append(f"is not recoverable: replication state {state}")
+            if server_id in holder:
+                job = holder[server_id]
+                reasons.append(
+                    f"is busy in active DRS job {job.get('jobID')} "
+                    f"({job.get('status')}, {job.get('type', 'job')})"
+                )
+            for reason in reasons:
+                message = f"wave {wave_name!r}: {self._name(server_id)} {reason}"
+                if optional:
+                    warnings.append(f"{message}; optional server left out")
+                    self._drop(launch, wave_name, server_id)
+                else:
+                    problems.append(message)
+
+    def _check_snapshots(
+        self, launch: dict[str, dict[str, Any]], moment: datetime, problems: list[str], warnings: list[str]
+    ) -> None:
+        servers = self._each_server(launch)
+        try:
+            self.hook.latest_snapshots_before([server_id for _, server_id, _ in servers], moment)
+            return
+        except DrsServerSelectionError as error:
+            missing = set(error.unknown_ids)
+        for wave_name, server_id, optional in servers:
+            if server_id not in missing:
+                continue
+            message = (
+                f"wave {wave_name!r}: {self._name(server_id)} has no recovery snapshot at or before "
+                f"point_in_time {moment.isoformat()}"
+            )
+            if optional:
+                warnings.append(f"{message}; optional server left out")
+                self._drop(launch, wave_name, server_id)
+            else:
+                problems.append(message)
+
+    def _quota(self, name: str, given: int | None, default: int) -> int:
+        if given is not None:
+            return given
+        from airflow.configuration import conf
+
+        return conf.getint("drs", name, fallback=default)
+
+    def _check_quotas(self, launch: Mapping[str, Mapping[str, Any]], problems: list[str]) -> None:
+        max_servers = self._quota(
+            "max_servers_in_active_jobs", self.max_servers_in_active_jobs, DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS
+        )
+        max_jobs = self._quota("max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS)
+        sizes = {
+            name: len(wave["source_server_ids"]) + len(wave["optional_source_server_ids"])
+            for name, wave in launch.items()
+        }
+        jobs = {name: math.ceil(size / self.max_servers_per_job) for name, size in sizes.items()}
+        ancestors = _ancestors(self.waves)
+        peak_servers = peak_concurrent(sizes, ancestors)
+        peak_jobs = peak_concurrent(jobs, ancestors)
+        active_servers = sum(len(job.get("participatingServers") or ()) for job in self.active_jobs)
+        if active_servers + peak_servers > max_servers:
+            problems.append(
+                f"quota: up to {peak_servers} server(s) of this run may recover at once, and "
+                f"{active_servers} already are in {len(self.active_jobs)} active job(s): more than the "
+                f"{max_servers} servers allowed across active jobs ([drs] max_servers_in_active_jobs)"
+            )
+        if len(self.active_jobs) + peak_jobs > max_jobs:
+            problems.append(
+                f"quota: up to {peak_jobs} job(s) of this run (at most {self.max_servers_per_job} servers "
+                f"each) may run at once beside {len(self.active_jobs)} active job(s): more than the "
+                f"{max_jobs} concurrent jobs allowed ([drs] max_concurrent_jobs)"
+            )
+
+
+class DrsPlanWaveStartOperator(DrsStartRecoveryOperator):
+    """
+    ``start_recovery`` of one wave of a plan DAG: launches what ``preflight`` resolved.
+
+    Skips itself when the run's ``waves`` leave this wave out. Otherwise it takes the server
+    IDs, the drill/recovery decision and the point in time from ``preflight``'s XCom, so it
+    launches exactly what preflight checked. It refuses to run without a preflight result.
+
+    :param plan_name: the plan's name.
+    :param wave_name: this wave's name.
+    :param preflight_task_id: the preflight task of the DAG.
+    """
+
+    def __init__(
+        self, *, plan_name: str, wave_name: str, preflight_task_id: str = PREFLIGHT_TASK_ID, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.plan_name = plan_name
+        self.wave_name = wave_name
+        self.preflight_task_id = preflight_task_id
+
+    def execute(self, context: Context) -> Any:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        resolved = context["ti"].xcom_pull(task_ids=self.preflight_task_id, map_indexes=-1)
+        wave = ((resolved or {}).get("waves") or {}).get(self.wave_name)
+        if not wave:
+            raise DrsPreflightError(
+                self.plan_name,
+                [f"wave {self.wave_name!r}: no result from task {self.preflight_task_id!r}; clear it too"],
+            )
+        if not wave["run"]:
+            raise AirflowSkipException(f"wave {self.wave_name!r} is not among this run's waves")
+        is_drill = bool(resolved.get("is_drill", True))
+        if not is_drill:
+            # Defence in depth: the same rule preflight enforced, checked again at launch.
+            params = context.get("params") or {}
+            if params.get("confirm") != self.plan_name or run_type_of(context) != "manual":
+                raise DrsPreflightError(
+                    self.plan_name, ["a recovery needs a manual run with confirm equal to the plan name"]
+                )
+        self.source_server_ids = list(wave["source_server_ids"])
+        self.tags = None
+        self.optional_source_server_ids = list(wave["optional_source_server_ids"])
+        self.optional_tags = None
+        self.is_drill = is_drill
+        self.point_in_time = resolved.get("point_in_time")
+        return super().execute(context)
