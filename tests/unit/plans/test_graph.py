@@ -1,0 +1,81 @@
+"""Wave order: dependency first, stable, and a readable picture of parallel steps."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+import pytest
+
+from drs_provider.exceptions import PlanError
+from drs_provider.plans import Plan, ServerSelector, Wave, render_graph, topological_waves, wave_steps
+
+SOME = ServerSelector(tags=MappingProxyType({"App": "x"}))
+
+
+def plan_of(*waves: tuple[str, tuple[str, ...]]) -> Plan:
+    return Plan(
+        name="p",
+        waves=tuple(Wave(name=name, servers=SOME, depends_on=deps) for name, deps in waves),
+        source="p.yaml",
+    )
+
+
+def names(waves: list[Wave]) -> list[str]:
+    return [wave.name for wave in waves]
+
+
+def test_an_order_that_already_respects_dependencies_is_kept() -> None:
+    plan = plan_of(("db", ()), ("app", ("db",)), ("reports", ()), ("web", ("app", "reports")))
+    assert names(topological_waves(plan)) == ["db", "app", "reports", "web"]
+
+
+def test_waves_listed_before_their_upstream_move_after_it() -> None:
+    plan = plan_of(("web", ("app",)), ("app", ("db",)), ("db", ()), ("batch", ()))
+    assert names(topological_waves(plan)) == ["db", "app", "web", "batch"]
+
+
+def test_independent_waves_keep_their_listing_order() -> None:
+    plan = plan_of(("c", ()), ("a", ()), ("b", ()))
+    assert names(topological_waves(plan)) == ["c", "a", "b"]
+
+
+def test_a_cycle_in_a_hand_built_plan_is_a_plan_error() -> None:
+    plan = plan_of(("a", ("b",)), ("b", ("a",)), ("c", ()))
+    with pytest.raises(PlanError, match="waves a, b can never start"):
+        topological_waves(plan)
+
+
+def test_steps_group_waves_by_depth() -> None:
+    plan = plan_of(("db", ()), ("app", ("db",)), ("reports", ()), ("web", ("app", "reports")), ("cache", ()))
+    assert [names(step) for step in wave_steps(plan)] == [["db", "reports", "cache"], ["app"], ["web"]]
+
+
+def test_render_graph_shows_steps_servers_and_dependencies() -> None:
+    plan = Plan(
+        name="shop",
+        source="shop.yaml",
+        waves=(
+            Wave(
+                name="database",
+                servers=ServerSelector(ids=("s-0123456789abcdef0",), tags=MappingProxyType({"Role": "db"})),
+                optional_servers=ServerSelector(tags=MappingProxyType({"Role": "replica"})),
+                depends_on=(),
+            ),
+            Wave(name="reports", servers=SOME, depends_on=()),
+            Wave(name="web", servers=ServerSelector(ids=("s-1", "s-2")), depends_on=("database", "reports")),
+        ),
+    )
+    assert render_graph(plan, file="recovery_plans/shop.yaml") == (
+        "plan shop (recovery_plans/shop.yaml): 3 waves in 2 steps\n"
+        "waves in one step run in parallel; each wave starts once the waves it depends on have recovered\n"
+        "\n"
+        "step 1 (2 waves in parallel)\n"
+        "  database  servers: 1 id + tags Role=db; optional: tags Role=replica\n"
+        "            depends on: nothing (starts at once)\n"
+        "  reports   servers: tags App=x\n"
+        "            depends on: nothing (starts at once)\n"
+        "\n"
+        "step 2\n"
+        "  web       servers: 2 ids\n"
+        "            depends on: database, reports"
+    )

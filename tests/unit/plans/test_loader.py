@@ -1,0 +1,175 @@
+"""Loading a directory of plans: good plans load beside broken ones, names are unique."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+
+from drs_provider.exceptions import PlanError
+from drs_provider.plans import PlanSet, load_plan_file, load_plans
+from tests.unit.plans.samples import SHOP_YAML, write
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def tiny(name: str, wave: str = "only") -> str:
+    return f"plan: {name}\nwaves:\n  - name: {wave}\n    servers: {{tags: {{App: {name}}}}}\n"
+
+
+@pytest.fixture
+def plans_dir(tmp_path: Path) -> Path:
+    return tmp_path / "dags" / "recovery_plans"
+
+
+def test_a_broken_file_never_hides_the_good_ones(plans_dir: Path) -> None:
+    write(plans_dir / "a_good.yaml", tiny("alpha"))
+    broken = write(plans_dir / "b_broken.yaml", "plan: beta\nwaves: [\n")
+    write(plans_dir / "c_good.yml", tiny("gamma"))
+    invalid = write(plans_dir / "d_invalid.yaml", tiny("delta").replace("only", "Only"))
+
+    plan_set = load_plans(plans_dir)
+
+    assert [plan.name for plan in plan_set.plans] == ["alpha", "gamma"]
+    assert set(plan_set.errors) == {str(broken), str(invalid)}
+    (syntax,) = plan_set.errors[str(broken)]
+    assert syntax.file == "recovery_plans/b_broken.yaml"
+    assert "YAML syntax error" in syntax.message
+    (name,) = plan_set.errors[str(invalid)]
+    assert str(name).startswith("recovery_plans/d_invalid.yaml: waves[0].name: 'Only' is not valid")
+
+
+def test_plans_come_sorted_by_name_whatever_the_file_names(plans_dir: Path) -> None:
+    write(plans_dir / "1.yaml", tiny("zulu"))
+    write(plans_dir / "2.yaml", tiny("alpha"))
+    write(plans_dir / "3.yaml", tiny("mike"))
+    assert [plan.name for plan in load_plans(plans_dir).plans] == ["alpha", "mike", "zulu"]
+
+
+def test_a_duplicate_plan_name_is_an_error_in_the_later_file(plans_dir: Path) -> None:
+    first = write(plans_dir / "a.yaml", tiny("shop", wave="first"))
+    second = write(plans_dir / "b.yaml", tiny("shop", wave="second"))
+
+    plan_set = load_plans(plans_dir)
+
+    assert [plan.waves[0].name for plan in plan_set.plans] == ["first"]
+    assert plan_set.plans[0].source == str(first)
+    (issue,) = plan_set.errors[str(second)]
+    assert (
+        str(issue) == "recovery_plans/b.yaml: plan: plan name 'shop' is already used by recovery_plans/a.yaml"
+    )
+
+
+def test_only_yaml_files_directly_in_the_directory_count(plans_dir: Path) -> None:
+    write(plans_dir / "shop.yaml", SHOP_YAML)
+    write(plans_dir / "notes.txt", "not a plan")
+    write(plans_dir / "shop.yaml.bak", "not: a plan")
+    write(plans_dir / ".#shop.yaml", "an editor's lock file")
+    write(plans_dir / "archive" / "old.yaml", "plan: [broken")
+    (plans_dir / "folder.yaml").mkdir()
+
+    plan_set = load_plans(plans_dir)
+
+    assert [plan.name for plan in plan_set.plans] == ["shop"]
+    assert dict(plan_set.errors) == {}
+
+
+def test_an_empty_directory_gives_an_empty_set(plans_dir: Path) -> None:
+    plans_dir.mkdir(parents=True)
+    assert load_plans(plans_dir) == PlanSet()
+
+
+def test_a_missing_directory_is_reported_not_raised(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere"
+    plan_set = load_plans(missing)
+    assert plan_set.plans == ()
+    (issue,) = plan_set.errors[str(missing)]
+    assert "cannot read the plans directory" in issue.message
+
+
+def test_load_plans_accepts_a_display_root(plans_dir: Path, tmp_path: Path) -> None:
+    write(plans_dir / "bad.yaml", "plan: x\n")
+    plan_set = load_plans(plans_dir, display_root=tmp_path)
+    (issue,) = plan_set.issues
+    assert issue.file == "dags/recovery_plans/bad.yaml"
+
+
+def test_error_keys_are_absolute_even_for_a_relative_directory(
+    plans_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bad = write(plans_dir / "bad.yaml", "plan: x\n")
+    monkeypatch.chdir(tmp_path)
+    plan_set = load_plans("dags/recovery_plans")
+    assert list(plan_set.errors) == [str(bad)]
+    assert plan_set.issues[0].file == "recovery_plans/bad.yaml"
+
+
+def test_load_plan_file_shows_the_path_as_given_or_relative_to_display_root(tmp_path: Path) -> None:
+    bad = write(tmp_path / "plans" / "bad.yaml", "plan: x\nwaves: []\n")
+    with pytest.raises(PlanError) as as_given:
+        load_plan_file(bad)
+    with pytest.raises(PlanError) as relative:
+        load_plan_file(bad, display_root=tmp_path)
+    assert as_given.value.issues[0].file == str(bad)
+    assert str(relative.value) == "plans/bad.yaml: waves: needs at least 1 item (line 2)"
+
+
+def test_plan_error_holds_every_issue_and_says_them_all(tmp_path: Path) -> None:
+    bad = write(tmp_path / "bad.yaml", "plan: X\nregion: 5\nwaves: []\n")
+    with pytest.raises(PlanError) as caught:
+        load_plan_file(bad, display_root=tmp_path)
+    assert str(caught.value).splitlines() == [
+        "bad.yaml: plan: 'X' is not valid: a lowercase letter, then up to 50 lowercase letters, digits or "
+        "underscores (did you mean 'x'?) (line 1)",
+        "bad.yaml: region: expected a string, got integer 5; unquoted, YAML reads '5' as an integer: "
+        "put it in quotes (line 2)",
+        "bad.yaml: waves: needs at least 1 item (line 3)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b"plan: caf\xe9\n", "not UTF-8 text"),
+        (b"\x00" * 10, "YAML"),
+        (b"x" * 1_000_001, "larger than 1000000 bytes"),
+    ],
+    ids=["latin-1", "binary", "huge"],
+)
+def test_unreadable_files_are_plan_errors(content: bytes, fragment: str, tmp_path: Path) -> None:
+    path = tmp_path / "plan.yaml"
+    path.write_bytes(content)
+    with pytest.raises(PlanError) as caught:
+        load_plan_file(path)
+    assert fragment in str(caught.value)
+
+
+def test_a_missing_file_is_a_plan_error(tmp_path: Path) -> None:
+    with pytest.raises(PlanError, match="cannot read the file"):
+        load_plan_file(tmp_path / "absent.yaml")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+def test_a_file_without_read_permission_is_a_plan_error(tmp_path: Path) -> None:
+    path = write(tmp_path / "locked.yaml", SHOP_YAML)
+    path.chmod(0)
+    with pytest.raises(PlanError, match="cannot read the file"):
+        load_plan_file(path)
+
+
+def test_a_byte_order_mark_is_fine(tmp_path: Path) -> None:
+    path = tmp_path / "bom.yaml"
+    path.write_bytes(b"\xef\xbb\xbf" + SHOP_YAML.encode())
+    assert load_plan_file(path).name == "shop"
+
+
+def test_plan_lookup_and_flat_issue_list(plans_dir: Path) -> None:
+    write(plans_dir / "a.yaml", tiny("alpha"))
+    write(plans_dir / "b.yaml", "plan: 1\n")
+    plan_set = load_plans(plans_dir)
+    assert plan_set.plan("alpha").name == "alpha"
+    with pytest.raises(KeyError):
+        plan_set.plan("b")
+    assert [issue.path for issue in plan_set.issues] == ["plan", "waves"]
