@@ -1,0 +1,87 @@
+"""Shared pieces for provider tests against the in-process DRS simulator."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from drs_provider.hooks.drs import DrsHook
+
+SHOP_DB = ["s-0a000000000000001", "s-0a000000000000002"]
+SHOP_APP = ["s-0a000000000000003", "s-0a000000000000004"]
+SHOP_WEB = ["s-0a000000000000005", "s-0a000000000000006"]
+SHOP_DB_REPLICA = "s-0a000000000000007"
+SHOP_ALL = [*SHOP_DB, *SHOP_APP, *SHOP_WEB, SHOP_DB_REPLICA]
+PORTAL_ALL = [f"s-0b00000000000000{n}" for n in range(1, 6)]
+
+
+class TaskInstanceStandIn:
+    """The few task-instance facts and the XCom push an operator's ``execute()`` uses."""
+
+    def __init__(
+        self, task_id: str, dag_id: str = "drs_plan_shop", run_id: str = "manual__test", map_index: int = -1
+    ):
+        self.task_id = task_id
+        self.dag_id = dag_id
+        self.run_id = run_id
+        self.map_index = map_index
+        self.xcom: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.xcom[key] = value
+
+
+class DagRunStandIn:
+    def __init__(self, run_after: datetime) -> None:
+        self.run_after = run_after
+        self.logical_date = run_after
+        self.start_date = run_after
+
+
+def make_context(task_id: str, run_id: str = "manual__test", **ti_kwargs: Any) -> dict[str, Any]:
+    """A minimal execution context for calling ``execute()`` directly."""
+    ti = TaskInstanceStandIn(task_id, run_id=run_id, **ti_kwargs)
+    return {"ti": ti, "task_instance": ti, "dag_run": DagRunStandIn(datetime.now(UTC))}
+
+
+@pytest.fixture
+def drs_hook(aws_conn: str) -> DrsHook:
+    return DrsHook(aws_conn_id=aws_conn)
+
+
+def large_fleet(count: int, *, failing: dict[int, str] | None = None) -> dict[str, Any]:
+    """A fleet of ``count`` servers tagged ``App: big``; ``failing`` maps index -> rawError."""
+    failing = failing or {}
+    servers = []
+    for index in range(count):
+        server: dict[str, Any] = {
+            "id": f"s-{index:017d}",
+            "hostname": f"big-{index}",
+            "tags": {"App": "big"},
+            "launch_seconds": 30 + index % 7,
+        }
+        if index in failing:
+            server["fail_launch"] = failing[index]
+        servers.append(server)
+    return {
+        "account_id": "123456789012",
+        "region": "us-east-1",
+        "quotas": {"max_servers_per_job": 100, "max_servers_in_active_jobs": 1000, "max_concurrent_jobs": 20},
+        "source_servers": servers,
+    }
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Create the metadata database of the test AIRFLOW_HOME once, for tests that run real DAGs."""
+    home = Path(__import__("os").environ["AIRFLOW_HOME"])
+    if not (home / ".drs-db-migrated").exists():
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, timeout=300
+        )
+        (home / ".drs-db-migrated").touch()

@@ -1,0 +1,313 @@
+"""DrsStartRecoveryOperator against the simulator: selection, splitting, idempotency, errors, modes."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from airflow.providers.common.compat.sdk import TaskDeferred
+from tests.integration.provider.conftest import (
+    SHOP_ALL,
+    SHOP_APP,
+    SHOP_DB,
+    SHOP_DB_REPLICA,
+    large_fleet,
+    make_context,
+)
+
+from drs_provider.exceptions import (
+    DrsJobFailedError,
+    DrsQuotaError,
+    DrsServerBusyError,
+    DrsServerSelectionError,
+)
+from drs_provider.hooks.drs import DrsHook, parse_drs_time
+from drs_provider.operators.drs import (
+    TAG_CHUNK,
+    TAG_DAG_ID,
+    TAG_RUN_ID,
+    TAG_TASK_ID,
+    DrsStartRecoveryOperator,
+)
+
+
+def operator(**kwargs) -> DrsStartRecoveryOperator:
+    kwargs.setdefault("task_id", "database.start_recovery")
+    kwargs.setdefault("waiter_delay", 1)
+    kwargs.setdefault("waiter_max_attempts", 120)
+    return DrsStartRecoveryOperator(**kwargs)
+
+
+def run_trigger_to_event(trigger) -> dict:
+    async def first_event():
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("the trigger ended without an event")
+
+    return asyncio.run(first_event())
+
+
+def jobs_on_simulator(drs_simulator) -> list[dict]:
+    return drs_simulator.client().describe_jobs(filters={})["items"]
+
+
+def test_no_wait_returns_job_ids_tags_jobs_and_pushes_resolved_servers(drs_simulator, aws_conn):
+    context = make_context("database.start_recovery", run_id="manual__2026-01-01T00:00:00+00:00")
+    op = operator(
+        tags={"App": "shop", "Role": "db"}, optional_tags={"Role": "db-replica"}, job_tags={"team": "dr"}
+    )
+
+    job_ids = op.execute(context)
+
+    [job] = jobs_on_simulator(drs_simulator)
+    assert job_ids == [job["jobID"]]
+    assert sorted(s["sourceServerID"] for s in job["participatingServers"]) == sorted(
+        [*SHOP_DB, SHOP_DB_REPLICA]
+    )
+    assert job["tags"] == {
+        TAG_DAG_ID: "drs_plan_shop",
+        TAG_RUN_ID: "manual__2026-01-01T00:00:00+00:00",
+        TAG_TASK_ID: "database.start_recovery",
+        TAG_CHUNK: "1/1",
+        "team": "dr",
+    }
+    assert context["ti"].xcom["source_server_ids"] == SHOP_DB
+    assert context["ti"].xcom["optional_source_server_ids"] == [SHOP_DB_REPLICA]
+    [request] = [call["request"] for call in drs_simulator.calls("StartRecovery")]
+    assert request["isDrill"] is True
+    assert context["ti"].xcom["drs_job"]["job_id"] == job["jobID"]
+
+
+def test_string_arguments_from_templates_are_read(drs_simulator, aws_conn):
+    context = make_context("t")
+    op = operator(
+        source_server_ids=str(SHOP_DB),  # Python-literal list, as a non-native render gives it
+        tags='{"Role": "app"}',
+        is_drill="False",
+        max_servers_per_job="1",
+    )
+
+    job_ids = op.execute(context)
+
+    assert len(job_ids) == 4
+    requests = [call["request"] for call in drs_simulator.calls("StartRecovery")]
+    assert all(request["isDrill"] is False for request in requests)
+    assert context["ti"].xcom["source_server_ids"] == [*SHOP_DB, *SHOP_APP]
+
+
+def test_a_server_named_required_and_optional_counts_as_required(aws_conn):
+    context = make_context("t")
+    operator(source_server_ids=[SHOP_DB[0]], optional_source_server_ids=[SHOP_DB[0], SHOP_DB[1]]).execute(
+        context
+    )
+
+    assert context["ti"].xcom["source_server_ids"] == [SHOP_DB[0]]
+    assert context["ti"].xcom["optional_source_server_ids"] == [SHOP_DB[1]]
+
+
+def test_450_servers_become_jobs_of_at_most_the_configured_size_and_are_tracked(drs_simulator, aws_conn):
+    drs_simulator.reset(fleet=large_fleet(450))
+    op = operator(tags={"App": "big"}, max_servers_per_job=100, wait_for_completion=True)
+
+    job_ids = op.execute(make_context("big.start_recovery"))
+
+    assert len(job_ids) == 5
+    jobs = {job["jobID"]: job for job in jobs_on_simulator(drs_simulator)}
+    assert sorted(len(jobs[job_id]["participatingServers"]) for job_id in job_ids) == [50, 100, 100, 100, 100]
+    assert sorted(jobs[job_id]["tags"][TAG_CHUNK] for job_id in job_ids) == [f"{n}/5" for n in range(1, 6)]
+    assert all(jobs[job_id]["status"] == "COMPLETED" for job_id in job_ids)
+    launched = {
+        s["sourceServerID"]
+        for job in jobs.values()
+        for s in job["participatingServers"]
+        if s["launchStatus"] == "LAUNCHED"
+    }
+    assert len(launched) == 450
+
+
+def test_retry_starts_no_second_job(drs_simulator, aws_conn):
+    op = operator(tags={"App": "shop"}, max_servers_per_job=3)
+    first = op.execute(make_context("t"))
+
+    second = operator(tags={"App": "shop"}, max_servers_per_job=3).execute(make_context("t"))
+
+    assert second == first
+    assert len(drs_simulator.calls("StartRecovery")) == 3
+    assert len(jobs_on_simulator(drs_simulator)) == 3
+
+
+def test_retry_after_a_partial_start_starts_only_the_missing_servers(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)  # keep jobs active, so the third one hits the quota
+    drs_simulator.set_quotas(max_concurrent_jobs=2)
+    with pytest.raises(DrsQuotaError):
+        operator(tags={"App": "shop"}, max_servers_per_job=3).execute(make_context("t"))
+    assert len(jobs_on_simulator(drs_simulator)) == 2
+    drs_simulator.set_quotas(max_concurrent_jobs=20)
+
+    job_ids = operator(tags={"App": "shop"}, max_servers_per_job=3).execute(make_context("t"))
+
+    jobs = jobs_on_simulator(drs_simulator)
+    assert len(job_ids) == 3 == len(jobs)
+    covered = [s["sourceServerID"] for job in jobs for s in job["participatingServers"]]
+    assert sorted(covered) == sorted(SHOP_ALL), "every server exactly once"
+
+
+def test_another_run_launches_again(drs_simulator, aws_conn):
+    hook = DrsHook(aws_conn_id=aws_conn)
+    [first] = operator(source_server_ids=[SHOP_DB[0]]).execute(make_context("t", run_id="run-1"))
+    # The same server can launch again once its first job is over.
+    hook.get_waiter("job_complete").wait(
+        filters={"jobIDs": [first]}, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    )
+
+    [second] = operator(source_server_ids=[SHOP_DB[0]]).execute(make_context("t", run_id="run-2"))
+
+    assert second != first
+    assert len(jobs_on_simulator(drs_simulator)) == 2
+
+
+def test_dropped_start_recovery_response_then_retry_leaves_one_job(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(drop_response_count=1)
+    op = operator(tags={"App": "shop", "Role": "db"})
+
+    job_ids = op.execute(make_context("t"))
+
+    jobs = jobs_on_simulator(drs_simulator)
+    assert len(jobs) == 1
+    assert job_ids == [jobs[0]["jobID"]]
+    assert len(drs_simulator.calls("StartRecovery")) >= 1
+
+
+def test_lost_answer_without_client_retry_is_adopted_and_a_task_retry_starts_nothing(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(drop_response_count=1)
+    no_client_retry = {"retries": {"total_max_attempts": 1}}
+
+    first = operator(tags={"App": "shop", "Role": "db"}, botocore_config=no_client_retry).execute(
+        make_context("t")
+    )
+    second = operator(tags={"App": "shop", "Role": "db"}).execute(make_context("t"))
+
+    jobs = jobs_on_simulator(drs_simulator)
+    assert len(jobs) == 1
+    assert first == second == [jobs[0]["jobID"]]
+    assert len(drs_simulator.calls("StartRecovery")) == 1, "the lost request was not sent again"
+
+
+def test_busy_server_names_the_job_holding_it(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)
+    [other_job] = DrsHook(aws_conn_id=aws_conn).start_recovery(
+        [{"sourceServerID": SHOP_DB[1]}], is_drill=True
+    )
+
+    with pytest.raises(DrsServerBusyError, match=other_job) as caught:
+        operator(source_server_ids=SHOP_DB).execute(make_context("t"))
+
+    assert caught.value.busy == {SHOP_DB[1]: other_job}
+
+
+def test_quota_error_carries_the_numbers(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_quotas(max_servers_in_active_jobs=3)
+
+    with pytest.raises(DrsQuotaError) as caught:
+        operator(tags={"App": "shop"}).execute(make_context("t"))
+
+    message = str(caught.value)
+    assert "7 source servers" in message
+    assert "3" in message
+
+
+def test_unknown_ids_and_empty_tag_selector_fail_before_any_launch(drs_simulator, aws_conn):
+    with pytest.raises(DrsServerSelectionError, match="s-0f0000000000000aa"):
+        operator(source_server_ids=["s-0f0000000000000aa"]).execute(make_context("t"))
+    with pytest.raises(DrsServerSelectionError, match="optional servers.*Role=queue"):
+        operator(tags={"Role": "db"}, optional_tags={"Role": "queue"}).execute(make_context("t"))
+    with pytest.raises(DrsServerSelectionError, match="no servers selected"):
+        operator().execute(make_context("t"))
+    assert drs_simulator.calls("StartRecovery") == []
+
+
+def test_point_in_time_launches_from_the_chosen_snapshots(drs_simulator, aws_conn):
+    client = drs_simulator.client()
+    expected = {}
+    moments = []
+    for server_id in SHOP_DB:
+        snapshots = [
+            s
+            for s in client.describe_recovery_snapshots(sourceServerID=server_id)["items"]
+            if s.get("timestamp")
+        ]
+        ordered = sorted(snapshots, key=lambda s: parse_drs_time(s["timestamp"]))
+        moments.append(parse_drs_time(ordered[-2]["timestamp"]))
+    point = min(moments)
+    for server_id in SHOP_DB:
+        snapshots = [
+            s
+            for s in client.describe_recovery_snapshots(sourceServerID=server_id)["items"]
+            if s.get("timestamp")
+        ]
+        expected[server_id] = max(
+            (s for s in snapshots if parse_drs_time(s["timestamp"]) <= point),
+            key=lambda s: parse_drs_time(s["timestamp"]),
+        )["snapshotID"]
+
+    operator(source_server_ids=SHOP_DB, point_in_time=point.isoformat()).execute(make_context("t"))
+
+    [request] = [call["request"] for call in drs_simulator.calls("StartRecovery")]
+    assert {s["sourceServerID"]: s["recoverySnapshotID"] for s in request["sourceServers"]} == expected
+
+
+def test_bad_point_in_time_is_named(aws_conn):
+    with pytest.raises(ValueError, match="point_in_time.*yesterday"):
+        operator(source_server_ids=SHOP_DB, point_in_time="yesterday").execute(make_context("t"))
+
+
+def test_wait_mode_fails_on_a_required_server_with_its_raw_error(drs_simulator, aws_conn):
+    drs_simulator.set_faults(fail_servers={SHOP_DB[1]: "EC2 capacity: InsufficientInstanceCapacity"})
+
+    with pytest.raises(DrsJobFailedError, match="InsufficientInstanceCapacity") as caught:
+        operator(source_server_ids=SHOP_DB, wait_for_completion=True).execute(make_context("t"))
+
+    assert [f.source_server_id for f in caught.value.failed] == [SHOP_DB[1]]
+
+
+def test_wait_mode_passes_when_only_an_optional_server_fails(drs_simulator, aws_conn):
+    drs_simulator.set_faults(fail_servers=[SHOP_DB_REPLICA])
+
+    job_ids = operator(
+        source_server_ids=SHOP_DB, optional_source_server_ids=[SHOP_DB_REPLICA], wait_for_completion=True
+    ).execute(make_context("t"))
+
+    [job] = DrsHook(aws_conn_id=aws_conn).describe_jobs(job_ids)
+    statuses = {s["sourceServerID"]: s["launchStatus"] for s in job["participatingServers"]}
+    assert statuses == {SHOP_DB[0]: "LAUNCHED", SHOP_DB[1]: "LAUNCHED", SHOP_DB_REPLICA: "FAILED"}
+
+
+def test_deferrable_mode_defers_then_completes(drs_simulator, aws_conn):
+    op = operator(tags={"Role": "app"}, deferrable=True)
+    context = make_context("t")
+
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    event = run_trigger_to_event(deferred.value.trigger)
+    result = getattr(op, deferred.value.method_name)(context, event)
+
+    assert event["status"] == "success"
+    [job] = jobs_on_simulator(drs_simulator)
+    assert result == [job["jobID"]]
+    assert job["status"] == "COMPLETED"
+
+
+def test_deferrable_mode_fails_on_a_required_server(drs_simulator, aws_conn):
+    drs_simulator.set_faults(fail_servers={SHOP_APP[0]: "launch template is invalid"})
+    op = operator(tags={"Role": "app"}, deferrable=True)
+    context = make_context("t")
+
+    with pytest.raises(TaskDeferred) as deferred:
+        op.execute(context)
+    event = run_trigger_to_event(deferred.value.trigger)
+
+    with pytest.raises(DrsJobFailedError, match="launch template is invalid"):
+        op.execute_complete(context, event)
