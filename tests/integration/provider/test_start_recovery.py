@@ -222,7 +222,7 @@ def test_quota_error_carries_the_numbers(drs_simulator, aws_conn):
 def test_unknown_ids_and_empty_tag_selector_fail_before_any_launch(drs_simulator, aws_conn):
     with pytest.raises(DrsServerSelectionError, match="s-0f0000000000000aa"):
         operator(source_server_ids=["s-0f0000000000000aa"]).execute(make_context("t"))
-    with pytest.raises(DrsServerSelectionError, match="optional servers.*Role=queue"):
+    with pytest.raises(DrsServerSelectionError, match=r"optional servers.*Role=queue"):
         operator(tags={"Role": "db"}, optional_tags={"Role": "queue"}).execute(make_context("t"))
     with pytest.raises(DrsServerSelectionError, match="no servers selected"):
         operator().execute(make_context("t"))
@@ -260,7 +260,7 @@ def test_point_in_time_launches_from_the_chosen_snapshots(drs_simulator, aws_con
 
 
 def test_bad_point_in_time_is_named(aws_conn):
-    with pytest.raises(ValueError, match="point_in_time.*yesterday"):
+    with pytest.raises(ValueError, match=r"point_in_time.*yesterday"):
         operator(source_server_ids=SHOP_DB, point_in_time="yesterday").execute(make_context("t"))
 
 

@@ -1,0 +1,200 @@
+"""DrsJobSensor and DrsJobCompleteTrigger against the simulator: verdicts, results, faults, timeouts."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+
+import pytest
+from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
+from tests.integration.provider.conftest import (
+    SHOP_APP,
+    SHOP_DB,
+    SHOP_DB_REPLICA,
+    large_fleet,
+    make_context,
+)
+
+from drs_provider.exceptions import DrsJobFailedError, DrsJobTimeoutError
+from drs_provider.hooks.drs import DrsHook
+from drs_provider.sensors.drs import DrsJobSensor
+from drs_provider.triggers.drs import DrsJobCompleteTrigger
+
+
+def start(aws_conn: str, server_ids: list[str], per_job: int = 100) -> list[str]:
+    hook = DrsHook(aws_conn_id=aws_conn)
+    return hook.start_recovery(
+        [{"sourceServerID": s} for s in server_ids], is_drill=True, max_servers_per_job=per_job
+    )
+
+
+def first_event(trigger: DrsJobCompleteTrigger) -> dict:
+    async def run() -> dict:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("the trigger ended without an event")
+
+    return asyncio.run(run())
+
+
+def sense(sensor: DrsJobSensor, context: dict) -> list[dict]:
+    """Run the sensor as Airflow would: poke loop, or defer -> trigger -> execute_complete."""
+    if not sensor.deferrable:
+        return sensor.execute(context)
+    with pytest.raises(TaskDeferred) as deferred:
+        sensor.execute(context)
+    event = first_event(deferred.value.trigger)
+    return getattr(sensor, deferred.value.method_name)(context, event)
+
+
+def sensor(job_ids, *, deferrable: bool, **kwargs) -> DrsJobSensor:
+    return DrsJobSensor(
+        task_id="database.wait_for_recovery",
+        job_ids=job_ids,
+        deferrable=deferrable,
+        poke_interval=kwargs.pop("poke_interval", 0.2 if not deferrable else 1),
+        **kwargs,
+    )
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
+def test_success_returns_one_result_per_server(aws_conn, deferrable):
+    job_ids = start(aws_conn, [*SHOP_DB, *SHOP_APP], per_job=2)
+
+    results = sense(sensor(job_ids, deferrable=deferrable), make_context("w"))
+
+    assert sorted(r["sourceServerID"] for r in results) == sorted([*SHOP_DB, *SHOP_APP])
+    by_server = {r["sourceServerID"]: r for r in results}
+    db1 = by_server[SHOP_DB[0]]
+    assert db1["hostname"] == "db-1"
+    assert db1["launchStatus"] == "LAUNCHED"
+    assert db1["jobID"] == job_ids[0]
+    assert db1["optional"] is False
+    assert db1["recoveryInstanceID"].startswith("i-")
+    assert db1["ec2InstanceID"].startswith("i-")
+    assert db1["launchStartedDateTime"] and db1["endDateTime"] and db1["jobCreationDateTime"]
+    assert "rawError" not in db1
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
+def test_failed_required_server_fails_with_its_raw_error(drs_simulator, aws_conn, deferrable):
+    drs_simulator.set_faults(fail_servers={SHOP_DB[1]: "InsufficientInstanceCapacity in us-east-1a"})
+    job_ids = start(aws_conn, [*SHOP_DB, SHOP_DB_REPLICA])
+
+    with pytest.raises(DrsJobFailedError) as caught:
+        sense(
+            sensor(job_ids, deferrable=deferrable, optional_source_server_ids=[SHOP_DB_REPLICA]),
+            make_context("w"),
+        )
+
+    [failed] = caught.value.failed
+    assert (failed.source_server_id, failed.job_id, failed.launch_status) == (
+        SHOP_DB[1],
+        job_ids[0],
+        "FAILED",
+    )
+    assert failed.hostname == "db-2"
+    assert "InsufficientInstanceCapacity in us-east-1a" in str(caught.value)
+    assert SHOP_DB[1] in str(caught.value)
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
+def test_failed_optional_server_passes_with_a_warning(drs_simulator, aws_conn, deferrable, capsys):
+    drs_simulator.set_faults(fail_servers={SHOP_DB_REPLICA: "replica volume missing"})
+    job_ids = start(aws_conn, [*SHOP_DB, SHOP_DB_REPLICA])
+    # A JSON string, as a rendered template gives it.
+    optional = f'["{SHOP_DB_REPLICA}"]'
+
+    results = sense(
+        sensor(job_ids, deferrable=deferrable, optional_source_server_ids=optional), make_context("w")
+    )
+
+    replica = next(r for r in results if r["sourceServerID"] == SHOP_DB_REPLICA)
+    assert replica["launchStatus"] == "FAILED"
+    assert replica["optional"] is True
+    assert replica["rawError"] == "replica volume missing"
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "[warning" in line]
+    assert any(
+        "optional source server did not launch" in line and SHOP_DB_REPLICA in line for line in warnings
+    )
+
+
+def test_450_servers_in_five_jobs_are_tracked_to_the_end(drs_simulator, aws_conn):
+    drs_simulator.reset(fleet=large_fleet(450, failing={7: "boot disk is corrupt"}))
+    job_ids = start(aws_conn, [f"s-{i:017d}" for i in range(450)], per_job=100)
+    assert len(job_ids) == 5
+
+    with pytest.raises(DrsJobFailedError) as caught:
+        sense(sensor(job_ids, deferrable=True), make_context("w"))
+
+    assert [f.source_server_id for f in caught.value.failed] == [f"s-{7:017d}"]
+    assert "boot disk is corrupt" in str(caught.value)
+    polls = drs_simulator.calls("DescribeJobs")
+    assert all(len(call["request"]["filters"]["jobIDs"]) == 5 for call in polls[:1])
+
+
+def test_throttling_at_30_percent_still_completes(drs_simulator, aws_conn):
+    drs_simulator.set_faults(throttle_rate=0.3, retry_after_seconds=0, seed=1234)
+    job_ids = start(aws_conn, [*SHOP_DB, *SHOP_APP], per_job=1)
+
+    results = sense(sensor(job_ids, deferrable=True), make_context("w"))
+    poked = sense(sensor(job_ids, deferrable=False), make_context("w"))
+
+    assert {r["launchStatus"] for r in results} == {"LAUNCHED"} == {r["launchStatus"] for r in poked}
+    statuses = [call["status"] for call in drs_simulator.calls()]
+    assert statuses.count(429) > 0, "the fault must have throttled some calls"
+
+
+def test_trigger_waits_the_retry_after_that_drs_asks_for(drs_simulator, aws_conn):
+    [job_id] = start(aws_conn, SHOP_DB)
+    drs_simulator.set_faults(throttle_count=2, retry_after_seconds=1, throttle_operations=["DescribeJobs"])
+
+    event = first_event(DrsJobCompleteTrigger(job_ids=[job_id], waiter_delay=1, aws_conn_id=aws_conn))
+
+    assert event["status"] == "success"
+    calls = drs_simulator.calls("DescribeJobs")
+    assert [call["status"] for call in calls[:3]] == [429, 429, 200]
+    gaps = [later["time"] - earlier["time"] for earlier, later in itertools.pairwise(calls[:3])]
+    assert all(gap >= 0.95 for gap in gaps), f"retried before Retry-After: {gaps}"
+
+
+def test_trigger_gives_up_after_bounded_transient_errors(drs_simulator, aws_conn, capsys):
+    [job_id] = start(aws_conn, SHOP_DB)
+    drs_simulator.set_faults(latency_seconds=3, latency_operations=["DescribeJobs"])
+    trigger = DrsJobCompleteTrigger(
+        job_ids=[job_id],
+        waiter_delay=0,
+        max_transient_errors=2,
+        aws_conn_id=aws_conn,
+        botocore_config={"read_timeout": 0.5, "retries": {"total_max_attempts": 1}},
+    )
+
+    event = first_event(trigger)
+
+    assert event["status"] == "error"
+    assert "Read timeout" in event["message"]
+    retried = [line for line in capsys.readouterr().out.splitlines() if "DescribeJobs failed" in line]
+    assert len(retried) == 2, "two failed polls are ridden out, the third ends the wait"
+
+
+def test_deferred_timeout_raises_job_timeout(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)  # the job never finishes
+    job_ids = start(aws_conn, SHOP_DB)
+    waiting = sensor(job_ids, deferrable=True, poke_interval=0, max_attempts=2)
+
+    with pytest.raises(DrsJobTimeoutError, match=job_ids[0]):
+        sense(waiting, make_context("w"))
+
+
+def test_poke_timeout_raises_sensor_timeout(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)
+    job_ids = start(aws_conn, SHOP_DB)
+
+    with pytest.raises(AirflowSensorTimeout):
+        sense(sensor(job_ids, deferrable=False, poke_interval=0.1, timeout=0.5), make_context("w"))
+
+
+def test_unknown_job_is_named(aws_conn):
+    missing = "drsjob-0000000000000000x"
+    with pytest.raises(Exception, match=missing):
+        sense(sensor([missing], deferrable=False), make_context("w"))
