@@ -21,6 +21,8 @@ class DrsError(Exception):
         self.message = message
         self.members: dict[str, Any] = {k: v for k, v in members.items() if v is not None}
         self.headers: dict[str, str] = {}
+        #: DRS jobs the error is about (for the simulator's call log), e.g. the job holding a busy server
+        self.job_ids: list[str] = []
 
     def body(self) -> dict[str, Any]:
         """The JSON body: ``message`` plus the shape's other members (``code`` where the shape has one)."""

@@ -201,13 +201,14 @@ def parse_fleet(data: Any, name: str) -> Fleet:
     for index, raw in enumerate(raw_servers):
         where = f"source_servers[{index}]"
         spec = _parse_server(raw, where, problems)
-        if spec is None:
+        raw_id = raw.get("id") if isinstance(raw, dict) else None
+        if isinstance(raw_id, str) and raw_id in seen:
+            bad(f"{where}.id", f"{raw_id!r} repeats source_servers[{seen[raw_id]}].id")
             continue
-        if spec.id in seen:
-            bad(f"{where}.id", f"{spec.id!r} repeats source_servers[{seen[spec.id]}].id")
-            continue
-        seen[spec.id] = index
-        servers.append(spec)
+        if isinstance(raw_id, str):
+            seen[raw_id] = index
+        if spec is not None:
+            servers.append(spec)
 
     if problems:
         raise FleetValidationError(name, problems)

@@ -570,11 +570,13 @@ class DrsBackend:
         held = [(server_id, busy[server_id]) for server_id in ids if server_id in busy]
         if held:
             listed = ", ".join(f"{server_id} (held by active job {job_id})" for server_id, job_id in held)
-            raise errors.ConflictException(
+            conflict = errors.ConflictException(
                 f"Source server(s) already taking part in an active job: {listed}",
                 resource_id=held[0][0],
                 resource_type="SOURCE_SERVER",
             )
+            conflict.job_ids = list(dict.fromkeys(job_id for _, job_id in held))
+            raise conflict
         active = self._active_jobs()
         if len(active) >= self.quotas.max_concurrent_jobs:
             raise errors.ServiceQuotaExceededException(

@@ -163,6 +163,7 @@ def handle_drs(
         "throttled": False,
         "dropped": False,
     }
+    error_jobs: list[str] = []
     try:
         try:
             entry["request"] = json.loads(body.decode("utf-8")) if body.strip() else {}
@@ -173,6 +174,7 @@ def handle_drs(
         reply, result = error_reply(exc), None
         entry["error"] = exc.code
         entry["message"] = exc.message
+        error_jobs = exc.job_ids
     except Exception as exc:  # never let a request take the server down
         error = errors.InternalServerException(
             f"Internal error in the DRS simulator: {type(exc).__name__}: {exc}"
@@ -181,7 +183,7 @@ def handle_drs(
         entry["error"] = error.code
         entry["message"] = error.message
     entry["status"] = reply.status if reply is not DROP else None
-    entry["job_ids"] = _job_ids(entry["request"], result)
+    entry["job_ids"] = _job_ids(entry["request"], result, {"jobIDs": error_jobs})
     entry["duration"] = time.time() - started
     simulator.record(entry)
     return reply

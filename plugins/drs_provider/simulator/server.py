@@ -26,6 +26,7 @@ MAX_BODY = 16 * 1024 * 1024
 
 class DrsRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
+    disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms delayed-ACK stalls)
     server_version = "drs-simulator"
     sys_version = ""
     server: DrsHTTPServer
@@ -176,7 +177,9 @@ class RunningSimulator:
         self.simulator = server.simulator
         self.url = server_url(server)
         self.host, self.port = server.server_address[0], server.server_address[1]
-        self._thread = threading.Thread(target=server.serve_forever, name="drs-simulator", daemon=True)
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="drs-simulator", daemon=True
+        )
         self._thread.start()
 
     @property

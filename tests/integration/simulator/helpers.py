@@ -5,13 +5,15 @@ from __future__ import annotations
 import http.client
 import json
 import time
-from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from botocore.validate import ParamValidator
 
 from drs_provider.simulator.validation import validate
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 AUTH = (
     "AWS4-HMAC-SHA256 Credential=testing/20240101/{region}/drs/aws4_request, "

@@ -28,7 +28,10 @@ def test_bad_source_server_id_fails_field_validation(loose):
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert response["reason"] == "fieldValidationFailed"
     assert response["fieldList"] == [
-        {"name": "sourceServers[0].sourceServerID", "message": "Member must have length greater than or equal to 19"}
+        {
+            "name": "sourceServers[0].sourceServerID",
+            "message": "Member must have length greater than or equal to 19",
+        }
     ]
     assert "sourceServers[0].sourceServerID" in response["Error"]["Message"]
 
@@ -59,7 +62,11 @@ def test_every_problem_is_listed(loose):
 def test_required_members_list_lengths_enums_and_ranges(loose):
     cases = [
         (lambda: loose.start_recovery(), "sourceServers", "Member must not be null"),
-        (lambda: loose.start_recovery(sourceServers=[]), "sourceServers", "length greater than or equal to 1"),
+        (
+            lambda: loose.start_recovery(sourceServers=[]),
+            "sourceServers",
+            "length greater than or equal to 1",
+        ),
         (
             lambda: loose.start_recovery(sourceServers=[{"sourceServerID": "s-0a000000000000001"}] * 201),
             "sourceServers",
@@ -99,7 +106,10 @@ def test_unsigned_boto3_client_gets_missing_authentication_token(drs_simulator):
 
     session = botocore.session.get_session()
     client = session.create_client(
-        "drs", region_name="us-east-1", endpoint_url=drs_simulator.url, config=Config(signature_version=UNSIGNED)
+        "drs",
+        region_name="us-east-1",
+        endpoint_url=drs_simulator.url,
+        config=Config(signature_version=UNSIGNED),
     )
     with pytest.raises(ClientError) as caught:
         client.describe_jobs()
@@ -109,7 +119,12 @@ def test_unsigned_boto3_client_gets_missing_authentication_token(drs_simulator):
 
 def test_non_sigv4_authorization_is_refused(drs_simulator):
     status, headers, _ = raw_call(
-        drs_simulator.url, "POST", "/DescribeJobs", {}, auth=False, headers={"Authorization": "Basic dXNlcjpwYXNz"}
+        drs_simulator.url,
+        "POST",
+        "/DescribeJobs",
+        {},
+        auth=False,
+        headers={"Authorization": "Basic dXNlcjpwYXNz"},
     )
     assert status == 403
     assert headers["x-amzn-errortype"] == "IncompleteSignatureException"
@@ -126,7 +141,9 @@ def test_malformed_json_cannot_be_parsed(drs_simulator):
 
 
 def test_wrong_json_type_is_field_validation(drs_simulator):
-    status, _, answer = raw_call(drs_simulator.url, "POST", "/StartRecovery", {"sourceServers": "s-0a000000000000001"})
+    status, _, answer = raw_call(
+        drs_simulator.url, "POST", "/StartRecovery", {"sourceServers": "s-0a000000000000001"}
+    )
     assert status == 400
     assert answer["reason"] == "fieldValidationFailed"
     assert answer["fieldList"][0]["name"] == "sourceServers"
@@ -141,7 +158,9 @@ def test_unknown_path_and_bad_method(drs_simulator):
     assert status == 404
     assert headers["x-amzn-errortype"] == "UnknownOperationException"
     assert "another HTTP method" in body["message"]
-    status, headers, _ = raw_call(drs_simulator.url, "PUT", "/tags/arn%3Aaws%3Adrs%3Aus-east-1%3A1%3Ajob%2Fx", {})
+    status, headers, _ = raw_call(
+        drs_simulator.url, "PUT", "/tags/arn%3Aaws%3Adrs%3Aus-east-1%3A1%3Ajob%2Fx", {}
+    )
     assert status == 404 and headers["x-amzn-errortype"] == "UnknownOperationException"
     calls = drs_simulator.calls()
     assert [c["status"] for c in calls] == [404, 404, 404]

@@ -78,9 +78,9 @@ def test_job_goes_pending_started_completed_step_by_step(drs_simulator, drs):
 
 def test_launched_server_gets_a_recovery_instance_and_succeeded_result(drs_simulator, drs):
     drs_simulator.reset(speed=0)
-    job = drs.start_recovery(
-        sourceServers=[{"sourceServerID": WEB_1}], isDrill=True, tags={"plan": "shop"}
-    )["job"]
+    job = drs.start_recovery(sourceServers=[{"sourceServerID": WEB_1}], isDrill=True, tags={"plan": "shop"})[
+        "job"
+    ]
     drs_simulator.advance(100)
     done = job_of(drs, job["jobID"])
     (part,) = done["participatingServers"]
@@ -101,7 +101,9 @@ def test_launched_server_gets_a_recovery_instance_and_succeeded_result(drs_simul
     assert source["lifeCycle"]["lastLaunch"]["initiated"]["type"] == "DRILL"
     assert source["lifeCycle"]["lastLaunch"]["status"] == "LAUNCHED"
     # the LAUNCH_START event names the instance that then exists
-    launch = [i for i in drs.describe_job_log_items(jobID=job["jobID"])["items"] if i["event"] == "LAUNCH_START"]
+    launch = [
+        i for i in drs.describe_job_log_items(jobID=job["jobID"])["items"] if i["event"] == "LAUNCH_START"
+    ]
     assert launch[0]["eventData"]["targetInstanceID"] == instance_id
 
 
@@ -131,8 +133,15 @@ def test_failed_launch_logs_launch_failed_with_raw_error(drs_simulator, drs):
     assert "InsufficientInstanceCapacity" in failed[0]["eventData"]["rawError"]
     # per server, DRS's order; LAUNCH_FAILED where a successful launch has no event
     broken = [i["event"] for i in items if i.get("eventData", {}).get("sourceServerID") == BROKEN]
-    assert broken == ["SNAPSHOT_START", "SNAPSHOT_END", "CONVERSION_START", "CONVERSION_END", "LAUNCH_START", "LAUNCH_FAILED"]
-    assert [i["event"] for i in items][0] == "JOB_START" and [i["event"] for i in items][-1] == "JOB_END"
+    assert broken == [
+        "SNAPSHOT_START",
+        "SNAPSHOT_END",
+        "CONVERSION_START",
+        "CONVERSION_END",
+        "LAUNCH_START",
+        "LAUNCH_FAILED",
+    ]
+    assert next(i["event"] for i in items) == "JOB_START" and [i["event"] for i in items][-1] == "JOB_END"
     assert server(drs, BROKEN)["lastLaunchResult"] == "FAILED"
     assert "recoveryInstanceId" not in server(drs, BROKEN)
     times = [i["logDateTime"] for i in items]
@@ -158,7 +167,9 @@ def test_unrecoverable_replication_state_is_accepted_and_fails(drs_simulator, dr
     assert server(drs, server_id)["lastLaunchResult"] == "FAILED"
 
 
-@pytest.mark.parametrize("state", sorted(RECOVERABLE_STATES & {"CONTINUOUS", "BACKLOG", "CREATING_SNAPSHOT", "RESCAN"}))
+@pytest.mark.parametrize(
+    "state", sorted(RECOVERABLE_STATES & {"CONTINUOUS", "BACKLOG", "CREATING_SNAPSHOT", "RESCAN"})
+)
 def test_recoverable_replication_states_launch(drs_simulator, drs, sample_fleet_dict, state):
     fleet = sample_fleet_dict
     fleet["source_servers"][0]["replication_state"] = state
@@ -175,7 +186,9 @@ def test_sample_fleet_stalled_server_fails_with_reason(drs):
     job = drs.start_recovery(sourceServers=[{"sourceServerID": STALLED}], isDrill=True)["job"]
     done = wait_job(drs, job["jobID"])
     assert statuses(done) == {STALLED: "FAILED"}
-    (failed,) = [i for i in drs.describe_job_log_items(jobID=job["jobID"])["items"] if i["event"] == "LAUNCH_FAILED"]
+    (failed,) = [
+        i for i in drs.describe_job_log_items(jobID=job["jobID"])["items"] if i["event"] == "LAUNCH_FAILED"
+    ]
     assert "STALLED" in failed["eventData"]["rawError"]
 
 
@@ -200,9 +213,9 @@ def test_terminate_recovery_instances_runs_a_terminate_job(drs_simulator, drs):
     assert job["initiatedBy"] == "TERMINATE_RECOVERY_INSTANCES"
     assert job["participatingServers"][0]["recoveryInstanceID"] == web["recoveryInstanceID"]
     drs_simulator.advance(3)
-    (shutting,) = drs.describe_recovery_instances(filters={"recoveryInstanceIDs": [web["recoveryInstanceID"]]})[
-        "items"
-    ]
+    (shutting,) = drs.describe_recovery_instances(
+        filters={"recoveryInstanceIDs": [web["recoveryInstanceID"]]}
+    )["items"]
     assert shutting["ec2InstanceState"] == "SHUTTING-DOWN"
     # a server whose instance is being terminated is busy
     with pytest.raises(drs.exceptions.ConflictException):
@@ -251,7 +264,12 @@ def test_unknown_recovery_snapshot_fails_the_server(drs_simulator, drs):
     )["job"]
     drs_simulator.advance(10)
     items = drs.describe_job_log_items(jobID=job["jobID"])["items"]
-    assert [i["event"] for i in items] == ["JOB_START", "USING_PREVIOUS_SNAPSHOT_FAILED", "LAUNCH_FAILED", "JOB_END"]
+    assert [i["event"] for i in items] == [
+        "JOB_START",
+        "USING_PREVIOUS_SNAPSHOT_FAILED",
+        "LAUNCH_FAILED",
+        "JOB_END",
+    ]
     assert "pit-00000000000000000" in items[2]["eventData"]["rawError"]
 
 

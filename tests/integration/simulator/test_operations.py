@@ -1,4 +1,4 @@
-"""Every implemented operation through boto3, with filters and pagination; answers checked against the model."""
+"""Every implemented operation through boto3, with filters and pagination, checked against the model."""
 
 from __future__ import annotations
 
@@ -46,7 +46,9 @@ def test_describe_source_servers_paginates(drs):
     pages = list(drs.get_paginator("describe_source_servers").paginate(PaginationConfig={"PageSize": 3}))
     assert all(len(p["items"]) <= 3 for p in pages)
     assert "nextToken" not in pages[-1]
-    assert [i["sourceServerID"] for p in pages for i in p["items"]] == [i["sourceServerID"] for i in everything]
+    assert [i["sourceServerID"] for p in pages for i in p["items"]] == [
+        i["sourceServerID"] for i in everything
+    ]
 
 
 def test_bad_next_token_is_a_validation_error(drs):
@@ -81,13 +83,19 @@ def test_describe_jobs_filters_and_pagination(drs_simulator, drs):
     everything = drs.describe_jobs()["items"]
     assert [j["jobID"] for j in everything] == ids
     assert [j["jobID"] for j in drs.describe_jobs(filters={"jobIDs": ids[1:3]})["items"]] == ids[1:3]
-    created = [datetime.strptime(j["creationDateTime"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC) for j in everything]
+    created = [
+        datetime.strptime(j["creationDateTime"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+        for j in everything
+    ]
 
     def stamp(moment: datetime) -> str:
         return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
     window = drs.describe_jobs(
-        filters={"fromDate": stamp(created[1] - timedelta(seconds=1)), "toDate": stamp(created[3] - timedelta(seconds=1))}
+        filters={
+            "fromDate": stamp(created[1] - timedelta(seconds=1)),
+            "toDate": stamp(created[3] - timedelta(seconds=1)),
+        }
     )["items"]
     assert [j["jobID"] for j in window] == ids[1:3]
     pages = list(drs.get_paginator("describe_jobs").paginate(PaginationConfig={"PageSize": 2}))
@@ -101,7 +109,9 @@ def test_describe_job_log_items_paginates(drs):
     everything = drs.describe_job_log_items(jobID=job["jobID"])["items"]
     assert len(everything) == 2 + 3 * 5
     pages = list(
-        drs.get_paginator("describe_job_log_items").paginate(jobID=job["jobID"], PaginationConfig={"PageSize": 4})
+        drs.get_paginator("describe_job_log_items").paginate(
+            jobID=job["jobID"], PaginationConfig={"PageSize": 4}
+        )
     )
     assert len(pages) == 5
     assert [i for p in pages for i in p["items"]] == everything
@@ -147,7 +157,10 @@ def test_describe_recovery_instances_filters_and_pagination(drs_simulator, drs):
     some = drs.describe_recovery_instances(filters={"sourceServerIDs": SHOP[:2]})["items"]
     assert sorted(i["sourceServerID"] for i in some) == SHOP[:2]
     one = everything[3]["recoveryInstanceID"]
-    assert [i["recoveryInstanceID"] for i in drs.describe_recovery_instances(filters={"recoveryInstanceIDs": [one]})["items"]] == [one]
+    assert [
+        i["recoveryInstanceID"]
+        for i in drs.describe_recovery_instances(filters={"recoveryInstanceIDs": [one]})["items"]
+    ] == [one]
     pages = list(drs.get_paginator("describe_recovery_instances").paginate(PaginationConfig={"PageSize": 3}))
     assert [len(p["items"]) for p in pages] == [3, 3, 1]
 
@@ -158,10 +171,18 @@ def test_tags_on_jobs_source_servers_and_recovery_instances(drs_simulator, drs):
     drs_simulator.advance(100)
     (instance,) = drs.describe_recovery_instances()["items"]
     (server,) = drs.describe_source_servers(filters={"sourceServerIDs": [SHOP[4]]})["items"]
-    for arn, before in ((job["arn"], {"a": "1"}), (server["arn"], {"App": "shop", "Role": "web"}), (instance["arn"], {"a": "1"})):
+    for arn, before in (
+        (job["arn"], {"a": "1"}),
+        (server["arn"], {"App": "shop", "Role": "web"}),
+        (instance["arn"], {"a": "1"}),
+    ):
         assert drs.list_tags_for_resource(resourceArn=arn)["tags"] == before
         drs.tag_resource(resourceArn=arn, tags={"owner": "dr-team", "env": "drill"})
-        assert drs.list_tags_for_resource(resourceArn=arn)["tags"] == {**before, "owner": "dr-team", "env": "drill"}
+        assert drs.list_tags_for_resource(resourceArn=arn)["tags"] == {
+            **before,
+            "owner": "dr-team",
+            "env": "drill",
+        }
         drs.untag_resource(resourceArn=arn, tagKeys=["owner", "env"])
         assert drs.list_tags_for_resource(resourceArn=arn)["tags"] == before
     drs.tag_resource(resourceArn=server["arn"], tags={"Tier": "1"})
@@ -176,12 +197,17 @@ def test_tags_on_unknown_resource_are_not_found(drs):
     assert caught.value.response["resourceId"] == arn
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
     with pytest.raises(drs.exceptions.ResourceNotFoundException):
-        drs.tag_resource(resourceArn="arn:aws:drs:us-west-2:123456789012:source-server/s-0a000000000000001", tags={"a": "b"})
+        drs.tag_resource(
+            resourceArn="arn:aws:drs:us-west-2:123456789012:source-server/s-0a000000000000001",
+            tags={"a": "b"},
+        )
 
 
 def test_start_recovery_with_unknown_server_is_not_found(drs):
     with pytest.raises(drs.exceptions.ResourceNotFoundException) as caught:
-        drs.start_recovery(sourceServers=[{"sourceServerID": SHOP[0]}, {"sourceServerID": "s-99999999999999999"}])
+        drs.start_recovery(
+            sourceServers=[{"sourceServerID": SHOP[0]}, {"sourceServerID": "s-99999999999999999"}]
+        )
     assert caught.value.response["resourceId"] == "s-99999999999999999"
     assert caught.value.response["resourceType"] == "SOURCE_SERVER"
     assert drs.describe_jobs()["items"] == []

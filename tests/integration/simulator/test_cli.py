@@ -1,0 +1,134 @@
+"""The simulator as a process: drs-simulator / python -m drs_provider.simulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import boto3
+import pytest
+
+from drs_provider.simulator import SAMPLE_FLEET
+
+pytestmark = pytest.mark.integration
+
+SCRIPT = Path(sys.executable).parent / "drs-simulator"
+URL_LINE = re.compile(r"listening on (http://127\.0\.0\.1:\d+)")
+
+
+def start(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    assert process.stdout is not None
+    line = process.stdout.readline()
+    found = URL_LINE.search(line)
+    if not found:
+        process.kill()
+        raise AssertionError(
+            f"no URL line; got {line!r}; stderr: {process.stderr.read() if process.stderr else ''}"
+        )
+    return process, found.group(1)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [[str(SCRIPT)], [sys.executable, "-m", "drs_provider.simulator"]],
+    ids=["console-script", "python-m"],
+)
+def test_cli_prints_its_url_serves_and_stops_on_sigterm(command, tmp_path):
+    if command[0] == str(SCRIPT) and not SCRIPT.exists():
+        pytest.skip("the drs-simulator console script is not installed in this environment")
+    process, url = start(
+        [*command, "--host", "127.0.0.1", "--port", "0", "--fleet", str(SAMPLE_FLEET), "--speed", "100"]
+    )
+    try:
+        client = boto3.client(
+            "drs", endpoint_url=url, region_name="us-east-1", aws_access_key_id="a", aws_secret_access_key="b"
+        )
+        assert len(client.describe_source_servers()["items"]) >= 12
+        with urllib.request.urlopen(f"{url}/_simulator/health", timeout=10) as response:
+            assert json.loads(response.read())["speed"] == 100
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "stopped" in out
+
+
+def test_cli_stops_on_sigint(tmp_path):
+    process, _url = start([sys.executable, "-m", "drs_provider.simulator", "--port", "0"])
+    process.send_signal(signal.SIGINT)
+    process.communicate(timeout=20)
+    assert process.returncode == 0
+
+
+def test_cli_rejects_a_bad_fleet_with_exit_2(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        "account_id: '123456789012'\nregion: us-east-1\nsource_servers:\n"
+        "  - {id: s-0a000000000000001, hostname: a}\n"
+        "  - {id: s-0a000000000000002, hostname: b}\n"
+        "  - {id: s-0a000000000000003, hostname: c}\n"
+        "  - {id: s-bad, hostname: d, colour: blue}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet", str(fleet)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert f"{fleet}: source_servers[3].id: 's-bad' does not match s-[0-9a-zA-Z]{{17}}" in result.stderr
+    assert f"{fleet}: source_servers[3].colour: unknown key" in result.stderr
+    assert "listening" not in result.stdout
+
+
+def test_cli_missing_fleet_file_exits_2(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "drs_provider.simulator", "--fleet", str(tmp_path / "nope.yaml")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "nope.yaml" in result.stderr
+
+
+def test_cli_lists_operations_like_the_checked_in_checklist():
+    result = subprocess.run(
+        [sys.executable, "-m", "drs_provider.simulator", "--list-operations"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0
+    checked_in = (
+        Path(__file__).resolve().parents[3] / "plugins/drs_provider/simulator/OPERATIONS.md"
+    ).read_text()
+    assert result.stdout == checked_in
+
+
+def test_port_in_use_is_a_clear_error():
+    process, url = start([sys.executable, "-m", "drs_provider.simulator", "--port", "0"])
+    try:
+        port = url.rsplit(":", 1)[1]
+        started = time.monotonic()
+        result = subprocess.run(
+            [sys.executable, "-m", "drs_provider.simulator", "--port", port],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert result.returncode == 1
+        assert "cannot listen" in result.stderr
+        assert time.monotonic() - started < 30
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)

@@ -1,0 +1,59 @@
+"""Simulated time and the model without HTTP."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from drs_provider.simulator import SAMPLE_FLEET
+from drs_provider.simulator.clock import SimulatedClock
+from drs_provider.simulator.fleet import load_fleet
+from drs_provider.simulator.models import Faults, Simulator, iso, parse_iso
+
+
+def test_clock_speed_and_advance():
+    clock = SimulatedClock(speed=0, start=1000.0)
+    assert clock.now() == 1000.0
+    assert clock.advance(60) == 1060.0
+    clock.set_speed(1000)
+    time.sleep(0.02)
+    assert clock.now() >= 1060.0 + 15
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+    with pytest.raises(ValueError):
+        SimulatedClock(speed=-1)
+
+
+def test_iso_round_trip_and_model_pattern():
+    stamp = iso(1_700_000_000.25)
+    assert stamp == "2023-11-14T22:13:20.250000Z"
+    assert parse_iso(stamp) == 1_700_000_000.25
+    assert parse_iso("2023-11-14T22:13:20Z") == 1_700_000_000.0
+
+
+def test_a_job_runs_on_a_manual_clock_without_http():
+    simulator = Simulator(load_fleet(SAMPLE_FLEET), speed=0)
+    job = simulator.call(
+        "StartRecovery", "us-east-1", {"sourceServers": [{"sourceServerID": "s-0b000000000000005"}]}
+    )
+    job_id = job["job"]["jobID"]
+    simulator.clock.advance(100)
+    (done,) = simulator.call("DescribeJobs", "us-east-1", {"filters": {"jobIDs": [job_id]}})["items"]
+    assert done["status"] == "COMPLETED"
+    assert simulator.state()["recovery_instances"] == 1
+
+
+def test_faults_from_json_validates():
+    faults = Faults.from_json({"fail_servers": ["s-0a000000000000001"], "drop_response_count": 1})
+    assert faults.drop_response_operations == ["StartRecovery"]
+    assert "s-0a000000000000001" in faults.fail_servers
+    for bad in (
+        [],
+        {"throttle_rate": -0.1},
+        {"latency_seconds": 61},
+        {"seed": "x"},
+        {"throttle_operations": [1]},
+    ):
+        with pytest.raises(ValueError):
+            Faults.from_json(bad)

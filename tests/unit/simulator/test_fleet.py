@@ -1,0 +1,160 @@
+"""Fleet files: the format, every error named by file and field, the sample fleet."""
+
+from __future__ import annotations
+
+import pytest
+
+from drs_provider.exceptions import FleetFileError
+from drs_provider.simulator import SAMPLE_FLEET
+from drs_provider.simulator.fleet import FleetValidationError, Quotas, load_fleet, parse_fleet
+
+GOOD = """\
+account_id: "123456789012"
+region: eu-central-1
+source_servers:
+  - id: s-0a000000000000001
+    hostname: db-1
+"""
+
+
+def write(tmp_path, text, name="fleet.yaml"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_minimal_fleet_gets_defaults(tmp_path):
+    fleet = load_fleet(write(tmp_path, GOOD))
+    (server,) = fleet.source_servers
+    assert fleet.account_id == "123456789012" and fleet.region == "eu-central-1"
+    assert server.replication_state == "CONTINUOUS"
+    assert server.launch_seconds == 60
+    assert server.fail_launch is False
+    assert server.tags == {}
+    assert fleet.quotas == Quotas(100, 500, 20)
+
+
+def test_error_names_file_and_field(tmp_path):
+    text = (
+        GOOD
+        + "".join(f"  - {{id: s-0a00000000000000{n}, hostname: h{n}}}\n" for n in (2, 3))
+        + ("  - {id: s-bad, hostname: h4}\n")
+    )
+    path = write(tmp_path, text)
+    with pytest.raises(FleetFileError) as caught:
+        load_fleet(path)
+    assert str(caught.value) == f"{path}: source_servers[3].id: 's-bad' does not match s-[0-9a-zA-Z]{{17}}"
+    assert caught.value.file == str(path)
+    assert caught.value.path == "source_servers[3].id"
+
+
+def test_all_errors_are_collected(tmp_path):
+    text = """\
+account_id: 42
+region: mars-1
+colour: red
+quotas: {max_servers_per_job: 0, max_bananas: 3}
+source_servers:
+  - {id: s-0a000000000000001, hostname: a, replication_state: HAPPY, launch_seconds: -5, fail_launch: 3}
+  - {id: s-0a000000000000001, hostname: b}
+  - {hostname: c, tags: {App: 7}, extra: 1}
+  - just-a-string
+"""
+    path = write(tmp_path, text)
+    with pytest.raises(FleetValidationError) as caught:
+        load_fleet(path)
+    paths = [problem[0] for problem in caught.value.problems]
+    assert paths == [
+        "colour",
+        "account_id",
+        "region",
+        "quotas.max_servers_per_job",
+        "quotas.max_bananas",
+        "source_servers[0].replication_state",
+        "source_servers[0].launch_seconds",
+        "source_servers[0].fail_launch",
+        "source_servers[1].id",
+        "source_servers[2].extra",
+        "source_servers[2].id",
+        "source_servers[2].tags.App",
+        "source_servers[3]",
+    ]
+    lines = str(caught.value).splitlines()
+    assert len(lines) == len(paths)
+    assert all(line.startswith(f"{path}: ") for line in lines)
+    assert "repeats source_servers[0].id" in str(caught.value)
+    assert isinstance(caught.value, FleetFileError)
+
+
+def test_missing_required_keys(tmp_path):
+    with pytest.raises(FleetValidationError) as caught:
+        load_fleet(write(tmp_path, "{}\n"))
+    assert [p for p, _ in caught.value.problems] == ["account_id", "region", "source_servers"]
+
+
+def test_yaml_syntax_error_names_the_file_and_line(tmp_path):
+    path = write(tmp_path, "account_id: [\n")
+    with pytest.raises(FleetFileError) as caught:
+        load_fleet(path)
+    assert str(caught.value).startswith(f"{path}: not valid YAML: line ")
+
+
+def test_not_a_mapping(tmp_path):
+    with pytest.raises(FleetFileError, match="must be a mapping"):
+        load_fleet(write(tmp_path, "- 1\n- 2\n"))
+
+
+def test_unreadable_file(tmp_path):
+    with pytest.raises(FleetFileError, match="cannot read"):
+        load_fleet(tmp_path / "missing.yaml")
+
+
+def test_fail_launch_can_carry_the_raw_error():
+    fleet = parse_fleet(
+        {
+            "account_id": "123456789012",
+            "region": "us-east-1",
+            "source_servers": [{"id": "s-0a000000000000001", "hostname": "a", "fail_launch": "disk full"}],
+        },
+        "<dict>",
+    )
+    assert fleet.source_servers[0].fail_launch == "disk full"
+
+
+def test_round_trip_through_to_dict():
+    fleet = load_fleet(SAMPLE_FLEET)
+    assert parse_fleet(fleet.to_dict(), "<again>").source_servers == fleet.source_servers
+
+
+SHOP = {
+    "s-0a000000000000001": ("db-1", "db"),
+    "s-0a000000000000002": ("db-2", "db"),
+    "s-0a000000000000003": ("app-1", "app"),
+    "s-0a000000000000004": ("app-2", "app"),
+    "s-0a000000000000005": ("web-1", "web"),
+    "s-0a000000000000006": ("web-2", "web"),
+    "s-0a000000000000007": ("db-replica-1", "db-replica"),
+}
+PORTAL = {
+    "s-0b000000000000001": ("portal-db", "db"),
+    "s-0b000000000000002": ("portal-cache", "cache"),
+    "s-0b000000000000003": ("portal-api", "api"),
+    "s-0b000000000000004": ("portal-batch", "batch"),
+    "s-0b000000000000005": ("portal-web", "web"),
+}
+
+
+def test_sample_fleet_has_exactly_the_shop_and_portal_servers():
+    fleet = load_fleet(SAMPLE_FLEET)
+    by_app: dict[str, dict[str, tuple[str, str]]] = {}
+    for server in fleet.source_servers:
+        by_app.setdefault(server.tags["App"], {})[server.id] = (server.hostname, server.tags["Role"])
+        if server.tags["App"] in ("shop", "portal"):
+            assert server.tags == {"App": server.tags["App"], "Role": server.tags["Role"]}
+            assert server.replication_state == "CONTINUOUS"
+            assert 30 <= server.launch_seconds <= 90
+            assert server.fail_launch is False
+    assert by_app["shop"] == SHOP
+    assert by_app["portal"] == PORTAL
+    lab = load_fleet(SAMPLE_FLEET).source_servers
+    assert any(s.replication_state == "STALLED" and s.tags["App"] == "lab" for s in lab)
