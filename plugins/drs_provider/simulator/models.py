@@ -423,16 +423,13 @@ class DrsBackend:
         for server in self.servers.values():
             if wanted and server.id not in wanted:
                 continue
-            if hardware_id and hardware_id != self._hardware_id(server):
+            if hardware_id:  # simulated servers have no hardware ID: the filter matches none
                 continue
             if staging and self.account_id not in staging:
                 continue
             items.append(server)
         page, token = paginate(items, params)
         return {"items": [self._server_json(s) for s in page], **({"nextToken": token} if token else {})}
-
-    def _hardware_id(self, server: SourceServer) -> str:
-        return "hw-" + _hex(f"{self.account_id}/{server.id}/hardware", 16)
 
     def _server_json(self, server: SourceServer) -> dict[str, Any]:
         now = self.clock.now()

@@ -153,6 +153,7 @@ def handle_drs(
     entry: dict[str, Any] = {
         "operation": None,
         "time": started,
+        "simulated_time": simulator.clock.now(),
         "method": method,
         "path": path,
         "region": None,

@@ -190,6 +190,10 @@ class RunningSimulator:
     def account_id(self) -> str:
         return self.simulator.fleet.account_id
 
+    def calls(self, operation: str | None = None) -> list[dict[str, Any]]:
+        """The DRS calls received so far, oldest first (in-process; no HTTP)."""
+        return self.simulator.call_log(operation)
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
