@@ -17,7 +17,7 @@ from drs_provider.exceptions import PlanError, PlanIssue
 from drs_provider.plans.model import Plan, ServerSelector, Wave
 from drs_provider.plans.rules import PLAN
 from drs_provider.plans.structure import INVALID, Checker
-from drs_provider.plans.yaml_source import format_path
+from drs_provider.plans.yaml_source import UNREADABLE, format_path
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -51,7 +51,7 @@ def validate_document(document: Document, *, file: str, source: str) -> Plan:
     data = document.value
     if data is None and not document.problems:
         checker.report((), "the file is empty; a plan needs at least 'plan' and 'waves'")
-    elif data is not None and not isinstance(data, dict):
+    elif data is not None and data is not UNREADABLE and not isinstance(data, dict):
         checker.report((), f"the top level must be a mapping with 'plan' and 'waves', not {_kind(data)}")
     elif isinstance(data, dict):
         checked = checker.check(PLAN, data, ())

@@ -28,6 +28,7 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _STR_TAG = "tag:yaml.org,2002:str"
+_VALUE_TAG = "tag:yaml.org,2002:value"
 
 
 class _Unreadable:
@@ -129,8 +130,11 @@ class _Builder:
     def _scalar(self, node: yaml.Node, path: Path) -> object:
         try:
             value = self._loader.construct_object(node, deep=True)
-        except yaml.YAMLError as error:
-            self.problem(path, f"unsupported YAML value: {_first_line(error)}", node)
+        except yaml.YAMLError:
+            if node.tag == _VALUE_TAG:  # a bare '=' has a YAML 1.1 type no safe loader builds
+                self.problem(path, f"{node.value!r} needs quotes to be read as text", node)
+            else:
+                self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
             return UNREADABLE
         if isinstance(node, yaml.ScalarNode) and not node.style and node.tag != _STR_TAG:
             self.source.plain_text[path] = node.value

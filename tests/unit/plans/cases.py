@@ -85,8 +85,11 @@ CASES = [
         "python scalar tag",
         _text("owner: dr-team", "owner: !!python/name:os.system"),
         "owner",
-        "unsupported YAML value",
+        "unsupported YAML tag 'tag:yaml.org,2002:python/name:os.system'",
         in_schema=False,
+    ),
+    Case(
+        "bare equals sign", _text("owner: dr-team", "owner: ="), "owner", "'=' needs quotes", in_schema=False
     ),
     Case("boolean key", SHOP_YAML + "on: true\n", "on", "read as a boolean, not text; quote it", False),
     Case("number key", SHOP_YAML + "1: x\n", "['1']", "read as a number", in_schema=False),
