@@ -1,0 +1,239 @@
+"""The demo's progress view and report, on data recorded from a real drill of the shop plan.
+
+``shop_drill_recording.json`` holds what ``python -m tools.demo`` saw during one run on Airflow
+3.3.2 against the simulator: REST API v2 dag runs and task instances, DescribeJobs items, and the
+``wait_for_recovery`` XComs, at three moments (database recovering, web recovering, finished).
+"""
+
+from __future__ import annotations
+
+import copy
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tools.demo import (
+    DEFAULT_PLANS_DIR,
+    DrillResult,
+    ProgressView,
+    ServerCounts,
+    format_progress,
+    format_report,
+    parse_time,
+    plan_waves,
+    server_counts,
+    wave_progress,
+    wave_state,
+)
+
+RECORDING = json.loads((Path(__file__).parent / "shop_drill_recording.json").read_text())
+WAVES = ["database", "app", "web"]
+DAG_ID = "drs_plan_shop"
+
+
+def moment(name: str) -> dict[str, Any]:
+    return copy.deepcopy(RECORDING[name])
+
+
+def task(snapshot: dict[str, Any], task_id: str) -> dict[str, Any]:
+    return next(ti for ti in snapshot["task_instances"] if ti["task_id"] == task_id)
+
+
+def by_name(progress: list[Any]) -> dict[str, Any]:
+    return {step.name: step for step in progress}
+
+
+def test_the_demo_drills_the_three_tier_example_plan_in_dependency_order() -> None:
+    assert plan_waves(DEFAULT_PLANS_DIR, "shop") == (DAG_ID, WAVES)
+
+
+def test_an_unknown_plan_is_refused_with_the_plans_that_exist() -> None:
+    with pytest.raises(SystemExit, match=r"no valid plan 'nope'.*shop"):
+        plan_waves(DEFAULT_PLANS_DIR, "nope")
+
+
+@pytest.mark.parametrize(
+    ("start", "wait", "expected"),
+    [
+        (None, None, "waiting"),
+        ("scheduled", None, "starting"),
+        ("running", None, "starting"),
+        ("up_for_retry", None, "starting"),
+        ("success", None, "recovering"),
+        ("success", "deferred", "recovering"),
+        ("success", "success", "recovered"),
+        ("failed", "upstream_failed", "failed"),
+        ("success", "failed", "failed"),
+        ("upstream_failed", "upstream_failed", "not run"),
+    ],
+)
+def test_a_wave_state_reads_its_two_tasks(start: str | None, wait: str | None, expected: str) -> None:
+    assert wave_state(start, wait) == expected
+
+
+def test_servers_are_counted_per_launch_status() -> None:
+    jobs = [
+        {"participatingServers": [{"launchStatus": "LAUNCHED"}, {"launchStatus": "IN_PROGRESS"}]},
+        {"participatingServers": [{"launchStatus": "FAILED"}, {}]},
+    ]
+    counts = server_counts(jobs)
+    assert counts == ServerCounts(launched=1, failed=1, total=4)
+    assert counts.describe() == "1/4 launched, 1 failed"
+    assert ServerCounts().describe() == "-"
+
+
+def test_progress_while_the_database_wave_recovers() -> None:
+    snapshot = moment("mid_database")
+    progress = by_name(wave_progress(WAVES, snapshot["task_instances"], snapshot["jobs_by_wave"]))
+    assert list(progress) == ["preflight", *WAVES]
+    assert progress["preflight"].state == "passed"
+    assert progress["database"].state == "recovering"
+    assert progress["database"].servers == ServerCounts(launched=1, failed=0, total=3)
+    assert (progress["app"].state, progress["web"].state) == ("waiting", "waiting")
+    assert progress["app"].started is None
+
+    started = parse_time(task(snapshot, "database.start_recovery")["start_date"])
+    assert started is not None
+    now = started + timedelta(seconds=12.34)
+    lines = format_progress(DAG_ID, snapshot["run"], list(progress.values()), now)
+    assert lines[0].startswith(f"{DAG_ID}  run {snapshot['run']['dag_run_id']}  running")
+    rows = {line.split()[0]: line.split() for line in lines[1:]}
+    assert rows["database"] == ["database", "recovering", "1/3", "launched", "12.3s"]
+    assert rows["app"] == ["app", "waiting", "-", "-"]
+    assert rows["preflight"][:2] == ["preflight", "passed"]
+
+
+def test_progress_while_the_web_wave_recovers() -> None:
+    snapshot = moment("mid_web")
+    progress = by_name(wave_progress(WAVES, snapshot["task_instances"], snapshot["jobs_by_wave"]))
+    assert [progress[wave].state for wave in WAVES] == ["recovered", "recovered", "recovering"]
+    assert progress["database"].servers.describe() == "3/3 launched"
+    assert progress["web"].servers == ServerCounts(launched=0, failed=0, total=2)
+    # A finished wave's clock stops at its last task's end.
+    wait_end = parse_time(task(snapshot, "database.wait_for_recovery")["end_date"])
+    assert progress["database"].ended == wait_end
+    later = datetime.now(UTC)
+    assert progress["database"].elapsed(later) == progress["database"].elapsed(later + timedelta(hours=1))
+
+
+def final_result(snapshot: dict[str, Any], servers: dict[str, Any]) -> DrillResult:
+    return DrillResult(
+        plan="shop",
+        dag_id=DAG_ID,
+        run=snapshot["run"],
+        waves=wave_progress(WAVES, snapshot["task_instances"], snapshot["jobs_by_wave"]),
+        servers=servers,
+        failed_tasks=sorted(ti["task_id"] for ti in snapshot["task_instances"] if ti["state"] == "failed"),
+        startup_seconds=20.2,
+        total_seconds=65.4,
+    )
+
+
+def test_the_report_of_a_successful_drill() -> None:
+    snapshot = moment("final")
+    result = final_result(snapshot, RECORDING["servers"])
+    assert result.succeeded
+    report = format_report(result)
+    lines = report.splitlines()
+    assert lines[0] == f"Drill of plan 'shop' SUCCEEDED  ({DAG_ID}, run {snapshot['run']['dag_run_id']})"
+
+    steps = lines[lines.index("Steps (times UTC):") + 1 : lines.index("Servers:")]
+    rows = {line.split()[0]: line.split() for line in steps if line.strip()}
+    assert rows["step"] == ["step", "state", "start", "end", "duration", "servers"]
+    for wave in WAVES:
+        start = parse_time(task(snapshot, f"{wave}.start_recovery")["start_date"])
+        end = parse_time(task(snapshot, f"{wave}.wait_for_recovery")["end_date"])
+        assert start is not None and end is not None
+        assert rows[wave][:5] == [
+            wave,
+            "recovered",
+            start.strftime("%H:%M:%S"),
+            end.strftime("%H:%M:%S"),
+            f"{(end - start).total_seconds():.1f}s",
+        ]
+
+    server_lines = [line.split() for line in lines if "LAUNCHED" in line]
+    reported = {line[1]: line for line in server_lines}
+    assert set(reported) == {"db-1", "db-2", "db-replica-1", "app-1", "app-2", "web-1", "web-2"}
+    for wave, servers in RECORDING["servers"].items():
+        for server in servers:
+            line = reported[server["hostname"]]
+            assert line[:5] == [
+                wave,
+                server["hostname"],
+                server["sourceServerID"],
+                server["recoveryInstanceID"],
+                server["ec2InstanceID"],
+            ]
+    assert reported["db-replica-1"][-1] == "(optional)"
+    run_seconds = (
+        parse_time(snapshot["run"]["end_date"]) - parse_time(snapshot["run"]["start_date"])  # type: ignore[operator]
+    ).total_seconds()
+    assert lines[-1] == (
+        f"Time: drill {run_seconds:.1f}s (run start to end); "
+        "Airflow and simulator start-up 20.2s; demo total 1m05s"
+    )
+    assert "Failed tasks" not in report and "Launch errors" not in report
+
+
+def test_the_report_of_a_failed_drill_names_the_server_and_its_error() -> None:
+    snapshot = moment("final")
+    snapshot["run"]["state"] = "failed"
+    task(snapshot, "web.wait_for_recovery")["state"] = "failed"
+    web_job = snapshot["jobs_by_wave"]["web"][0]
+    web_job["participatingServers"][1]["launchStatus"] = "FAILED"
+    servers = copy.deepcopy(RECORDING["servers"])
+    failed = servers["web"][1]
+    failed.update(launchStatus="FAILED", recoveryInstanceID=None, ec2InstanceID=None)
+    failed["rawError"] = "Launch template refers to a subnet that does not exist"
+
+    report = format_report(final_result(snapshot, servers))
+    lines = report.splitlines()
+    assert lines[0].startswith("Drill of plan 'shop' FAILED")
+    web_row = next(line.split() for line in lines if line.startswith("  web ") and "failed" in line)
+    assert web_row[-4:] == ["1/2", "launched,", "1", "failed"]
+    failed_row = next(line.split() for line in lines if failed["hostname"] in line and "FAILED" in line)
+    assert failed_row == ["web", failed["hostname"], failed["sourceServerID"], "-", "-", "FAILED"]
+    assert f"  {failed['hostname']}: {failed['rawError']}" in lines
+    assert "Failed tasks: web.wait_for_recovery" in lines
+
+
+def test_a_pipe_gets_one_line_per_change() -> None:
+    out = io.StringIO()
+    view = ProgressView(out, interactive=False)
+    first = moment("mid_database")
+    progress = wave_progress(WAVES, first["task_instances"], first["jobs_by_wave"])
+    view.show(DAG_ID, first["run"], progress, since=14.2)
+    view.show(DAG_ID, first["run"], progress, since=15.3)
+    lines = out.getvalue().splitlines()
+    assert lines == [
+        "[ 14.2s] preflight: passed, servers -",
+        "[ 14.2s] database: recovering, servers 1/3 launched",
+        "[ 14.2s] app: waiting, servers -",
+        "[ 14.2s] web: waiting, servers -",
+    ]
+    later = moment("mid_web")
+    later_progress = wave_progress(WAVES, later["task_instances"], later["jobs_by_wave"])
+    view.show(DAG_ID, later["run"], later_progress, since=40.0)
+    assert out.getvalue().splitlines()[4:] == [
+        "[ 40.0s] database: recovered, servers 3/3 launched",
+        "[ 40.0s] app: recovered, servers 2/2 launched",
+        "[ 40.0s] web: recovering, servers 0/2 launched",
+    ]
+
+
+def test_a_terminal_gets_the_block_redrawn_in_place() -> None:
+    out = io.StringIO()
+    view = ProgressView(out, interactive=True)
+    snapshot = moment("mid_database")
+    progress = wave_progress(WAVES, snapshot["task_instances"], snapshot["jobs_by_wave"])
+    view.show(DAG_ID, snapshot["run"], progress, since=1.0)
+    first_block = out.getvalue()
+    assert "\x1b[" not in first_block
+    block_lines = len(first_block.splitlines())
+    view.show(DAG_ID, snapshot["run"], progress, since=2.0)
+    # Up over the previous block and clear it, then the new block.
+    assert out.getvalue()[len(first_block) :].startswith(f"\x1b[{block_lines}F\x1b[J")
