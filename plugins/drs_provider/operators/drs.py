@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +71,20 @@ def validate_job_tags(tags: Mapping[str, str], *, field: str) -> None:
             problems.append(f"value {value!r} of {key!r} is not a valid AWS tag value")
     if problems:
         raise ValueError(f"{field}: " + "; ".join(problems))
+
+
+@dataclass(frozen=True)
+class RecoveryArguments:
+    """The operator's arguments once read from whatever the templates rendered."""
+
+    source_server_ids: list[str]
+    tags: dict[str, str]
+    optional_source_server_ids: list[str]
+    optional_tags: dict[str, str]
+    is_drill: bool
+    point_in_time: datetime | None
+    max_servers_per_job: int
+    job_tags: dict[str, str]
 
 
 class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
@@ -207,13 +222,26 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
 
     # --- execution ----------------------------------------------------------------------
 
-    def _resolve(self, context: Context) -> tuple[list[str], list[str]]:
-        ids = as_str_list(self.source_server_ids, field=self._field("source_server_ids"))
-        tags = as_str_dict(self.tags, field=self._field("tags"))
-        optional_ids = as_str_list(
-            self.optional_source_server_ids, field=self._field("optional_source_server_ids")
+    def read_arguments(self) -> RecoveryArguments:
+        """Read and check every templated argument; errors name the task and the field."""
+        job_tags = as_str_dict(self.job_tags, field=self._field("job_tags"))
+        validate_job_tags(job_tags, field=self._field("job_tags"))
+        return RecoveryArguments(
+            source_server_ids=as_str_list(self.source_server_ids, field=self._field("source_server_ids")),
+            tags=as_str_dict(self.tags, field=self._field("tags")),
+            optional_source_server_ids=as_str_list(
+                self.optional_source_server_ids, field=self._field("optional_source_server_ids")
+            ),
+            optional_tags=as_str_dict(self.optional_tags, field=self._field("optional_tags")),
+            is_drill=as_bool(self.is_drill, field=self._field("is_drill")),
+            point_in_time=self._point_in_time(),
+            max_servers_per_job=self._max_servers_per_job(),
+            job_tags=job_tags,
         )
-        optional_tags = as_str_dict(self.optional_tags, field=self._field("optional_tags"))
+
+    def _resolve(self, args: RecoveryArguments) -> tuple[list[str], list[str]]:
+        ids, tags = args.source_server_ids, args.tags
+        optional_ids, optional_tags = args.optional_source_server_ids, args.optional_tags
         required: list[str] = []
         optional: list[str] = []
         try:
@@ -242,11 +270,9 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         return required, optional
 
     def execute(self, context: Context) -> list[str]:
-        is_drill = as_bool(self.is_drill, field=self._field("is_drill"))
-        size = self._max_servers_per_job()
-        point_in_time = self._point_in_time()
-        job_tags = as_str_dict(self.job_tags, field=self._field("job_tags"))
-        validate_job_tags(job_tags, field=self._field("job_tags"))
+        args = self.read_arguments()
+        is_drill, size, point_in_time = args.is_drill, args.max_servers_per_job, args.point_in_time
+        job_tags = args.job_tags
         identity = self._identity_tags(context)
         if len(identity) + 1 + len(job_tags) > MAX_TAGS_PER_RESOURCE:
             raise ValueError(
@@ -254,7 +280,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
                 f"exceed the AWS limit of {MAX_TAGS_PER_RESOURCE} tags per job"
             )
 
-        required, optional = self._resolve(context)
+        required, optional = self._resolve(args)
         ti = context["ti"]
         ti.xcom_push(key="source_server_ids", value=required)
         ti.xcom_push(key="optional_source_server_ids", value=optional)

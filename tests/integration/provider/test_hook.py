@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from tests.integration.provider.conftest import PORTAL_ALL, SHOP_ALL, SHOP_APP, SHOP_DB, large_fleet
 
 from drs_provider.exceptions import DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook, parse_drs_time
+from tests.integration.provider.conftest import PORTAL_ALL, SHOP_ALL, SHOP_APP, SHOP_DB, large_fleet
 
 
 def test_describe_all_source_servers_follows_every_page(drs_simulator, drs_hook):

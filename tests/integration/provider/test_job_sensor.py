@@ -7,6 +7,11 @@ import itertools
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
+
+from drs_provider.exceptions import DrsJobFailedError, DrsJobTimeoutError
+from drs_provider.hooks.drs import DrsHook
+from drs_provider.sensors.drs import DrsJobSensor
+from drs_provider.triggers.drs import DrsJobCompleteTrigger
 from tests.integration.provider.conftest import (
     SHOP_APP,
     SHOP_DB,
@@ -14,11 +19,6 @@ from tests.integration.provider.conftest import (
     large_fleet,
     make_context,
 )
-
-from drs_provider.exceptions import DrsJobFailedError, DrsJobTimeoutError
-from drs_provider.hooks.drs import DrsHook
-from drs_provider.sensors.drs import DrsJobSensor
-from drs_provider.triggers.drs import DrsJobCompleteTrigger
 
 
 def start(aws_conn: str, server_ids: list[str], per_job: int = 100) -> list[str]:

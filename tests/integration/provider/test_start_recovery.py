@@ -6,14 +6,6 @@ import asyncio
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
-from tests.integration.provider.conftest import (
-    SHOP_ALL,
-    SHOP_APP,
-    SHOP_DB,
-    SHOP_DB_REPLICA,
-    large_fleet,
-    make_context,
-)
 
 from drs_provider.exceptions import (
     DrsJobFailedError,
@@ -28,6 +20,14 @@ from drs_provider.operators.drs import (
     TAG_RUN_ID,
     TAG_TASK_ID,
     DrsStartRecoveryOperator,
+)
+from tests.integration.provider.conftest import (
+    SHOP_ALL,
+    SHOP_APP,
+    SHOP_DB,
+    SHOP_DB_REPLICA,
+    large_fleet,
+    make_context,
 )
 
 
