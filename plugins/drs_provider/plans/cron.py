@@ -108,8 +108,7 @@ def _item_problem(field: _Field, item: str) -> str | None:
         problem = _value_problem(field, part)
         if problem:
             return problem
-    if end and (field.number(start) or 0) > (field.number(end) or 0):
-        return f"range {item!r} runs backwards"
+    # A backwards range wraps around (FRI-MON is Friday to Monday), as croniter reads it.
     return None
 
 
