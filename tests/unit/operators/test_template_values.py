@@ -22,7 +22,7 @@ def test_empty_and_single_values(value, expected):
 
 @pytest.mark.parametrize("value", [{"a": "b"}, 7, "[1, 2]", "['a', ''", "[None]"])
 def test_bad_lists_name_the_field(value):
-    with pytest.raises(ValueError, match="^wave.ids: "):
+    with pytest.raises(ValueError, match=r"^wave\.ids: "):
         as_str_list(value, field="wave.ids")
 
 
@@ -33,7 +33,7 @@ def test_mappings(value):
 
 @pytest.mark.parametrize("value", [["Role"], "{'Role': 1}", "[1]"])
 def test_bad_mappings_name_the_field(value):
-    with pytest.raises(ValueError, match="^wave.tags: "):
+    with pytest.raises(ValueError, match=r"^wave\.tags: "):
         as_str_dict(value, field="wave.tags")
 
 
