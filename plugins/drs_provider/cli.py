@@ -41,8 +41,8 @@ def _parser() -> argparse.ArgumentParser:
         "lint",
         help="check plan files and report every problem",
         description=(
-            "Check plan files (or every *.yaml/*.yml in directories) and print every problem as "
-            "'file: field: message'. Exit status 1 if anything is wrong, else 0."
+            "Check plan files (or every *.yaml/*.yml in directories) and print every problem to "
+            "stderr as 'file: field: message'. Exit status 1 if anything is wrong, else 0."
         ),
     )
     lint.add_argument(
@@ -94,13 +94,13 @@ def _lint(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
     unique = list({os.path.abspath(file): file for file in files}.values())
     plan_set = collect_plans(unique, display_root=Path.cwd())
     for issue in plan_set.issues:
-        print(issue, file=out)
+        print(issue, file=err)
     problems = len(plan_set.issues)
     broken = len(plan_set.errors)
     checked = f"{len(unique)} plan file{'s' if len(unique) != 1 else ''}"
     if problems:
-        print(f"{problems} problem{'s' if problems != 1 else ''} in {broken} of {checked}", file=out)
-    elif not unreadable:
+        print(f"{problems} problem{'s' if problems != 1 else ''} in {broken} of {checked}", file=err)
+    elif unique:
         print(f"{checked} OK: {', '.join(plan.name for plan in plan_set.plans)}", file=out)
     return 1 if problems or unreadable else 0
 
