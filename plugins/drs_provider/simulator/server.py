@@ -27,6 +27,7 @@ MAX_BODY = 16 * 1024 * 1024
 class DrsRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as botocore's connection pool expects
     disable_nagle_algorithm = True  # headers and body go out at once (no 40 ms delayed-ACK stalls)
+    timeout = 300  # an idle keep-alive connection is closed after this many seconds
     server_version = "drs-simulator"
     sys_version = ""
     server: DrsHTTPServer

@@ -28,6 +28,7 @@ def test_throttle_a_fraction_of_calls_with_retry_after(drs_simulator, make_drs):
             assert response["ResponseMetadata"]["HTTPStatusCode"] == 429
             assert response["ResponseMetadata"]["HTTPHeaders"]["retry-after"] == "3"
             assert response["serviceCode"] == "drs"
+            assert response["retryAfterSeconds"] == "3"
             throttled += 1
     assert 8 <= throttled <= 32
     calls = drs_simulator.calls("DescribeJobs")
