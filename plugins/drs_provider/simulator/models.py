@@ -16,17 +16,17 @@ Timeline of a LAUNCH job created at T (L = the server's ``launch_seconds``)::
                or LAUNCH_FAILED (eventData.rawError), launchStatus FAILED, lastLaunchResult FAILED
     last+1     JOB_END, job COMPLETED, endDateTime
 
-The model's JobLogEvent enum has no LAUNCH_END: a successful launch is LAUNCH_START and then, once
-every server is done, JOB_END (DRS's own log looks the same).
+The model's JobLogEvent enum has no LAUNCH_END, so a successful launch is LAUNCH_START and then,
+once every server is done, JOB_END; only a failure gets its own event (LAUNCH_FAILED).
 
 Replication states. Recoverable: CONTINUOUS, BACKLOG, CREATING_SNAPSHOT, RESCAN,
 PENDING_SNAPSHOT_SHIPPING, SHIPPING_SNAPSHOT (the last two are console names, not in the model's
 DataReplicationState enum, so a fleet cannot set them). Not recoverable: STOPPED, INITIATING,
 INITIAL_SYNC, PAUSED, STALLED, DISCONNECTED. A server in a state that cannot be recovered is still
-ACCEPTED into the job (StartRecovery does not list such a rejection: its only modelled errors are
-Conflict, ServiceQuotaExceeded, Throttling, InternalServer, UninitializedAccount, and DRS's console
-lets you launch such a server and reports the failure in the job log); at T+2 it gets LAUNCH_FAILED
-with a rawError saying which state blocked it, and ends FAILED.
+ACCEPTED into the job: the model gives StartRecovery no error for it (its only modelled errors are
+Conflict, ServiceQuotaExceeded, Throttling, InternalServer, UninitializedAccount) and we found no
+evidence that DRS rejects such servers up front. At T+2 it gets LAUNCH_FAILED with a rawError
+saying which state blocked it, and ends FAILED.
 """
 
 from __future__ import annotations
