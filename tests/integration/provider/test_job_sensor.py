@@ -198,3 +198,32 @@ def test_unknown_job_is_named(aws_conn):
     missing = "drsjob-0000000000000000x"
     with pytest.raises(Exception, match=missing):
         sense(sensor([missing], deferrable=False), make_context("w"))
+
+
+def test_start_from_trigger_kwargs_run_as_rendered_strings(aws_conn):
+    job_ids = start(aws_conn, [*SHOP_DB, SHOP_DB_REPLICA])
+    waiting = sensor(
+        "{{ ti.xcom_pull(task_ids='start', map_indexes=-1) }}",
+        deferrable=True,
+        optional_source_server_ids="{{ ti.xcom_pull(task_ids='start', key='optional', map_indexes=-1) }}",
+        start_from_trigger=True,
+    )
+    args = waiting.start_trigger_args
+    assert args is not None and args.next_method == "execute_complete"
+    # Only kwargs that are also template fields get rendered before the trigger starts.
+    assert {"job_ids", "optional_source_server_ids"} <= set(args.trigger_kwargs) & set(
+        waiting.template_fields
+    )
+
+    # What the triggerer would build once those two fields are rendered (to strings).
+    rendered = {
+        **args.trigger_kwargs,
+        "job_ids": str(job_ids),
+        "optional_source_server_ids": f"['{SHOP_DB_REPLICA}']",
+    }
+    event = first_event(DrsJobCompleteTrigger(**rendered))
+    results = waiting.execute_complete(make_context("w"), event)
+
+    assert event["status"] == "success"
+    assert event["job_ids"] == job_ids
+    assert len(results) == 3

@@ -311,3 +311,17 @@ def test_deferrable_mode_fails_on_a_required_server(drs_simulator, aws_conn):
 
     with pytest.raises(DrsJobFailedError, match="launch template is invalid"):
         op.execute_complete(context, event)
+
+
+def test_30_percent_throttling_still_starts_every_job_exactly_once(drs_simulator, aws_conn):
+    drs_simulator.set_faults(throttle_rate=0.3, retry_after_seconds=0, seed=99)
+
+    job_ids = operator(tags={"App": "shop"}, max_servers_per_job=2, wait_for_completion=True).execute(
+        make_context("t")
+    )
+
+    jobs = jobs_on_simulator(drs_simulator)
+    assert len(job_ids) == 4 == len(jobs)
+    covered = [s["sourceServerID"] for job in jobs for s in job["participatingServers"]]
+    assert sorted(covered) == sorted(SHOP_ALL)
+    assert 429 in [call["status"] for call in drs_simulator.calls()]

@@ -1,0 +1,34 @@
+"""DrsJobSensor without a server: serialised DAGs keep what the scheduler needs."""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG
+from airflow.serialization.serialized_objects import BaseSerialization, DagSerialization
+
+from drs_provider.sensors.drs import DrsJobSensor
+
+
+def serialised_task(**kwargs):
+    with DAG("sensing", schedule=None) as dag:
+        DrsJobSensor(task_id="wait", job_ids=["drsjob-0a000000000000001"], **kwargs)
+    return DagSerialization.from_dict(DagSerialization.to_dict(dag)).get_task("wait")
+
+
+def test_start_from_trigger_survives_dag_serialisation():
+    task = serialised_task(start_from_trigger=True, poke_interval=10, timeout=100, region_name="eu-west-1")
+
+    assert task.start_from_trigger is True
+    args = task.start_trigger_args
+    assert args.trigger_cls == "drs_provider.triggers.drs.DrsJobCompleteTrigger"
+    assert args.next_method == "execute_complete"
+    kwargs = BaseSerialization.deserialize(args.trigger_kwargs)
+    assert kwargs["job_ids"] == ["drsjob-0a000000000000001"]
+    assert (kwargs["waiter_delay"], kwargs["waiter_max_attempts"]) == (10, 10)
+    assert kwargs["region_name"] == "eu-west-1"
+
+
+def test_start_from_trigger_is_off_by_default():
+    task = serialised_task()
+
+    assert task.start_from_trigger is False
+    assert task.start_trigger_args is None
