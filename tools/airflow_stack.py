@@ -1,0 +1,529 @@
+"""A real Airflow 3.3 deployment on this machine, started and stopped from Python.
+
+The end-to-end tests and ``make demo`` use it to run recovery plans the way production does:
+separate ``airflow api-server``, ``scheduler``, ``dag-processor`` and ``triggerer`` processes
+(plus ``airflow celery worker`` for the production-like set-up), driven only over HTTP::
+
+    from tools.airflow_stack import AirflowStack, RestClient, SimulatorProcess, StackConfig
+
+    with SimulatorProcess(fleet_file, speed=10.0) as sim:
+        config = StackConfig(home=tmp / "airflow", plans_dir=plans, simulator_url=sim.url)
+        with AirflowStack(config) as stack:
+            run_id = stack.rest.trigger("drs_plan_shop", {"mode": "drill"})
+            stack.rest.wait_for_run("drs_plan_shop", run_id, timeout=300)
+            stack.restart("triggerer")       # SIGKILL its process group, start it again
+            stack.logs_dir                   # <name>.log for every process
+
+Two back ends:
+
+``sqlite``
+    SQLite metadata database and the LocalExecutor (tasks run as children of the scheduler).
+``postgres-celery``
+    A fresh PostgreSQL database (created on start, dropped on stop), the CeleryExecutor with a
+    Redis broker, and a Celery worker consuming a queue of its own. Keys in Redis carry a prefix
+    unique to the stack, so stacks running side by side never see each other's tasks.
+
+Every process gets the same Fernet key, JWT secret and a complete environment built here
+(nothing ``AIRFLOW*`` is inherited from the caller). The ``aws_default`` connection comes from
+``AIRFLOW_CONN_AWS_DEFAULT`` and points boto3 at the simulator through ``endpoint_url``. Poll
+intervals are shortened so that runs take seconds, not minutes.
+
+The stack stops every process it started (and their descendants) on exit, on exceptions, on
+``KeyboardInterrupt`` and on SIGTERM; :meth:`AirflowStack.stop` may be called any number of times.
+"""
+
+from __future__ import annotations
+
+import atexit
+import configparser
+import contextlib
+import json
+import os
+import secrets
+import shlex
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import uuid
+from base64 import urlsafe_b64encode
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
+
+from tools.processes import ManagedProcess, free_port, stop_processes, tail, wait_until
+from tools.rest_client import RestApiError, RestClient
+from tools.simulator_process import SimulatorProcess
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from types import FrameType, TracebackType
+
+__all__ = [
+    "AirflowStack",
+    "RestClient",
+    "SimulatorProcess",
+    "StackConfig",
+    "postgres_and_redis_available",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+Backend = Literal["sqlite", "postgres-celery"]
+
+#: The processes of each back end, in start order.
+PROCESSES: dict[str, tuple[str, ...]] = {
+    "sqlite": ("api-server", "scheduler", "dag-processor", "triggerer"),
+    "postgres-celery": ("api-server", "scheduler", "dag-processor", "triggerer", "celery-worker"),
+}
+
+
+def _generated_password() -> str:
+    return secrets.token_urlsafe(12)
+
+
+@dataclass
+class StackConfig:
+    """What to run and where.
+
+    :param home: the ``AIRFLOW_HOME`` (created if missing); process logs go to ``home/process-logs``.
+    :param plans_dir: the recovery plans to load (``DRS_PLANS_DIR`` for every process).
+    :param simulator_url: DRS endpoint for the ``aws_default`` connection.
+    :param backend: ``sqlite`` (LocalExecutor) or ``postgres-celery`` (CeleryExecutor).
+    :param dags_folder: the DAG files (default: the repository's ``dags/``).
+    :param plugins_folder: Airflow's plugins folder (default: the repository's ``plugins/``).
+    :param extra_env: added to every process's environment last, so ``AIRFLOW__X__Y`` overrides.
+    :param admin_user: the simple auth manager's user.
+    :param admin_password: that user's password (random unless given).
+    :param expected_dag_ids: DAGs that must be parsed before the stack counts as started;
+        when empty, the stack waits until the DAG files were parsed at least once.
+    :param postgres_url: server to create the metadata database on (``postgres-celery``).
+    :param redis_url: the Celery broker (``postgres-celery``).
+    :param startup_timeout: seconds for migration, health and parsing, each.
+    """
+
+    home: Path
+    plans_dir: Path
+    simulator_url: str
+    backend: Backend = "sqlite"
+    dags_folder: Path = REPO_ROOT / "dags"
+    plugins_folder: Path = REPO_ROOT / "plugins"
+    extra_env: dict[str, str] = field(default_factory=dict)
+    admin_user: str = "admin"
+    admin_password: str = field(default_factory=_generated_password)
+    expected_dag_ids: Sequence[str] = ()
+    postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    startup_timeout: float = 300.0
+
+
+def _reachable(host: str, port: int, timeout: float = 2.0) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def postgres_and_redis_available(
+    postgres_url: str = StackConfig.postgres_url, redis_url: str = StackConfig.redis_url
+) -> str | None:
+    """``None`` when both servers answer, else a sentence saying which one does not."""
+    missing = []
+    for name, url, default_port in (("PostgreSQL", postgres_url, 5432), ("Redis", redis_url, 6379)):
+        parts = urlsplit(url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or default_port
+        if not _reachable(host, port):
+            missing.append(f"{name} is not reachable at {host}:{port}")
+    return "; ".join(missing) or None
+
+
+class _PostgresDatabase:
+    """A database of its own on a shared PostgreSQL server, dropped again on :meth:`drop`."""
+
+    def __init__(self, server_url: str) -> None:
+        self.server_url = server_url
+        self.name = f"drs_e2e_{uuid.uuid4().hex[:12]}"
+        self.created = False
+
+    def _admin_connection(self) -> Any:
+        import psycopg2
+
+        connection = psycopg2.connect(self.server_url)
+        connection.autocommit = True
+        return connection
+
+    def create(self) -> None:
+        connection = self._admin_connection()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'CREATE DATABASE "{self.name}"')
+            self.created = True
+        finally:
+            connection.close()
+
+    def drop(self) -> None:
+        if not self.created:
+            return
+        connection = self._admin_connection()
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            self.created = False
+        finally:
+            connection.close()
+
+    def url(self, scheme: str) -> str:
+        """This database's URL on the same server, e.g. with scheme ``postgresql+psycopg2``."""
+        authority = urlsplit(self.server_url).netloc
+        return f"{scheme}://{authority}/{self.name}"
+
+
+class AirflowStack:
+    """Runs one Airflow deployment for as long as the context is open (see the module docstring).
+
+    :ivar api_url: root of the API server (REST API under ``/api/v2``).
+    :ivar ui_url: the web UI.
+    :ivar login: ``(user, password)`` for the UI and ``POST /auth/token``.
+    :ivar rest: a logged-in :class:`RestClient`.
+    :ivar logs_dir: one ``<process>.log`` per process (stdout and stderr).
+    """
+
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        self.home = Path(config.home).resolve()
+        self.logs_dir = self.home / "process-logs"
+        self.api_port = 0
+        self.processes: dict[str, ManagedProcess] = {}
+        self.env: dict[str, str] = {}
+        self._database = _PostgresDatabase(config.postgres_url) if config.backend != "sqlite" else None
+        self._celery_queue = f"drs-e2e-{uuid.uuid4().hex[:10]}"
+        self._redis_prefix = f"{self._celery_queue}:"
+        self._rest: RestClient | None = None
+        self._stopped = False
+        self._previous_sigterm: Any = None
+        self._started = False
+
+    # -- public surface --------------------------------------------------------------------------
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def ui_url(self) -> str:
+        return f"{self.api_url}/"
+
+    @property
+    def login(self) -> tuple[str, str]:
+        return (self.config.admin_user, self.config.admin_password)
+
+    @property
+    def rest(self) -> RestClient:
+        if self._rest is None:
+            self._rest = RestClient(self.api_url, *self.login)
+        return self._rest
+
+    def log_path(self, process: str) -> Path:
+        return self.logs_dir / f"{process}.log"
+
+    def start(self) -> AirflowStack:
+        """Configure, migrate, start every process, and wait until healthy with DAGs parsed."""
+        if self._started:
+            return self
+        self._started = True
+        self._install_signal_handler()
+        atexit.register(self.stop)
+        try:
+            self._prepare()
+            self._migrate()
+            for name in PROCESSES[self.config.backend]:
+                self._spawn(name)
+            self._wait_healthy()
+            self._wait_parsed()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def restart(self, process: str) -> None:
+        """SIGKILL the process group of ``process`` (a crash, not a shutdown) and start it again."""
+        managed = self.processes[process]
+        managed.kill()
+        managed.start()
+
+    def kill(self, process: str) -> None:
+        """SIGKILL ``process`` and its descendants without starting it again."""
+        self.processes[process].kill()
+
+    def running(self) -> dict[str, bool]:
+        """``{process: alive}`` for every process of the stack."""
+        return {name: managed.is_running() for name, managed in self.processes.items()}
+
+    def log_tails(self, lines: int = 40) -> str:
+        """The last lines of every process log, for failure reports."""
+        parts = []
+        for name in self.processes:
+            parts.append(f"----- {name} ({self.log_path(name)}) -----\n{tail(self.log_path(name), lines)}")
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        """Stop every process and its descendants, drop the PostgreSQL database and Redis keys."""
+        if self._stopped:
+            return
+        self._stopped = True
+        with contextlib.suppress(Exception):
+            stop_processes(list(self.processes.values()), grace_seconds=10)
+        if self._rest is not None:
+            self._rest.close()
+        if self._database is not None:
+            with contextlib.suppress(Exception):
+                self._database.drop()
+            with contextlib.suppress(Exception):
+                self._delete_redis_keys()
+        self._restore_signal_handler()
+        with contextlib.suppress(Exception):
+            atexit.unregister(self.stop)
+
+    def __enter__(self) -> AirflowStack:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # -- configuration ---------------------------------------------------------------------------
+
+    def _settings(self) -> dict[str, dict[str, str]]:
+        """The airflow.cfg content: short poll intervals, low footprint, isolated ports."""
+        config = self.config
+        fernet_key = urlsafe_b64encode(os.urandom(32)).decode()
+        settings: dict[str, dict[str, str]] = {
+            "core": {
+                "dags_folder": str(Path(config.dags_folder).resolve()),
+                "plugins_folder": str(Path(config.plugins_folder).resolve()),
+                "executor": "LocalExecutor" if config.backend == "sqlite" else "CeleryExecutor",
+                "load_examples": "False",
+                "fernet_key": fernet_key,
+                "parallelism": "8",
+                "dags_are_paused_at_creation": "True",
+                "simple_auth_manager_users": f"{config.admin_user}:admin",
+                "simple_auth_manager_passwords_file": str(self.home / "simple_auth_manager_passwords.json"),
+                "execution_api_server_url": f"{self.api_url}/execution/",
+                "min_serialized_dag_update_interval": "5",
+            },
+            "database": {"sql_alchemy_conn": f"sqlite:///{self.home / 'airflow.db'}"},
+            "api": {
+                "host": "127.0.0.1",
+                "port": str(self.api_port),
+                "workers": "1",
+                "secret_key": secrets.token_hex(16),
+                "expose_config": "True",
+            },
+            "api_auth": {"jwt_secret": secrets.token_hex(32)},
+            "logging": {
+                "base_log_folder": str(self.home / "logs"),
+                "worker_log_server_port": str(free_port()),
+                "trigger_log_server_port": str(free_port()),
+                "colored_console_log": "False",
+            },
+            "scheduler": {
+                "scheduler_heartbeat_sec": "2",
+                "job_heartbeat_sec": "2",
+                "scheduler_idle_sleep_time": "0.5",
+                "parsing_cleanup_interval": "30",
+            },
+            "dag_processor": {
+                "refresh_interval": "10",
+                "min_file_process_interval": "10",
+                "parsing_processes": "1",
+                "print_stats_interval": "600",
+            },
+            # A killed triggerer's triggers move to a live one once its heartbeat is this old.
+            "triggerer": {"job_heartbeat_sec": "2", "triggerer_health_check_threshold": "15"},
+        }
+        if self._database is not None:
+            settings["database"]["sql_alchemy_conn"] = self._database.url("postgresql+psycopg2")
+            settings["celery"] = {
+                "broker_url": config.redis_url,
+                "result_backend": self._database.url("db+postgresql+psycopg2"),
+                "worker_concurrency": "4",
+            }
+            settings["celery_broker_transport_options"] = {
+                "global_keyprefix": self._redis_prefix,
+                "visibility_timeout": "3600",
+            }
+            settings["operators"] = {"default_queue": self._celery_queue}
+        return settings
+
+    def _environment(self) -> dict[str, str]:
+        inherited = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith(("AIRFLOW", "AWS_", "DRS_", "PYTEST"))
+        }
+        connection = {
+            "conn_type": "aws",
+            "login": "testing",
+            "password": "testing",
+            "extra": {"endpoint_url": self.config.simulator_url, "region_name": "us-east-1"},
+        }
+        env = {
+            **inherited,
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(connection),
+            "DRS_PLANS_DIR": str(Path(self.config.plans_dir).resolve()),
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            "PYTHONUNBUFFERED": "1",
+        }
+        env.update(self.config.extra_env)
+        return env
+
+    def _prepare(self) -> None:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
+        self.api_port = free_port()
+        if self._database is not None:
+            self._database.create()
+        parser = configparser.ConfigParser(interpolation=None)
+        parser.read_dict(self._settings())
+        with (self.home / "airflow.cfg").open("w") as handle:
+            parser.write(handle)
+        (self.home / "simple_auth_manager_passwords.json").write_text(
+            json.dumps({self.config.admin_user: self.config.admin_password}) + "\n"
+        )
+        self.env = self._environment()
+        # For people: `source <home>/stack.env` and the airflow CLI talks to this stack.
+        exports = [
+            f"export {key}={shlex.quote(value)}"
+            for key, value in sorted(self.env.items())
+            if key.startswith(("AIRFLOW", "AWS_", "DRS_"))
+        ]
+        (self.home / "stack.env").write_text("\n".join(exports) + "\n")
+
+    def _airflow(self) -> str:
+        return str(Path(sys.executable).parent / "airflow")
+
+    def _migrate(self) -> None:
+        log_path = self.log_path("db-migrate")
+        with log_path.open("wb") as log:
+            completed = subprocess.run(
+                [self._airflow(), "db", "migrate"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                timeout=self.config.startup_timeout,
+                check=False,
+                start_new_session=True,
+            )
+        if completed.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed ({completed.returncode}):\n{tail(log_path)}")
+
+    def _command(self, name: str) -> list[str]:
+        airflow = self._airflow()
+        if name == "api-server":
+            return [
+                airflow,
+                "api-server",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.api_port),
+                "--workers",
+                "1",
+            ]
+        if name == "celery-worker":
+            return [
+                airflow, "celery", "worker",
+                "--queues", self._celery_queue,
+                "--concurrency", "4",
+                "--celery-hostname", f"{self._celery_queue}@%h",
+                "--without-mingle", "--without-gossip",
+            ]  # fmt: skip
+        return [airflow, name]
+
+    def _spawn(self, name: str) -> None:
+        managed = ManagedProcess(
+            name, self._command(name), env=self.env, log_path=self.log_path(name), cwd=self.home
+        )
+        self.processes[name] = managed
+        managed.start()
+
+    # -- waiting ---------------------------------------------------------------------------------
+
+    def _check_processes(self) -> None:
+        for managed in self.processes.values():
+            if not managed.is_running():
+                raise RuntimeError(
+                    f"{managed.name} exited with status {managed.exit_code()}; "
+                    f"last log lines:\n{tail(managed.log_path)}"
+                )
+
+    def _healthy(self) -> bool:
+        self._check_processes()
+        health = self.rest.health()
+        components = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+        return all((health.get(name) or {}).get("status") == "healthy" for name in components)
+
+    def _wait_healthy(self) -> None:
+        try:
+            wait_until("a healthy Airflow", self._healthy, timeout=self.config.startup_timeout)
+        except TimeoutError as error:
+            raise TimeoutError(f"{error}\n{self.log_tails()}") from error
+
+    def _parsed(self) -> bool:
+        self._check_processes()
+        if self.config.expected_dag_ids:
+            known = {dag["dag_id"] for dag in self.rest.dags()}
+            return set(self.config.expected_dag_ids) <= known
+        return bool(self.rest.dags() or self.rest.import_errors())
+
+    def _wait_parsed(self) -> None:
+        try:
+            wait_until("the DAG files to be parsed", self._parsed, timeout=self.config.startup_timeout)
+        except TimeoutError as error:
+            with contextlib.suppress(RestApiError):
+                raise TimeoutError(f"{error}; import errors: {self.rest.import_errors()}") from error
+            raise
+
+    # -- clean-up --------------------------------------------------------------------------------
+
+    def _delete_redis_keys(self) -> None:
+        import redis
+
+        client = redis.Redis.from_url(self.config.redis_url)
+        try:
+            keys = list(client.scan_iter(match=f"{self._redis_prefix}*", count=500))
+            keys += [
+                key for key in client.scan_iter(match=f"*{self._celery_queue}*", count=500) if key not in keys
+            ]
+            if keys:
+                client.delete(*keys)
+        finally:
+            client.close()
+
+    def _install_signal_handler(self) -> None:
+        if threading.current_thread() is not threading.main_thread():
+            return
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            # Unwind through the `with` blocks so that every process is stopped.
+            raise SystemExit(128 + signum)
+
+        self._previous_sigterm = signal.signal(signal.SIGTERM, on_sigterm)
+
+    def _restore_signal_handler(self) -> None:
+        if self._previous_sigterm is None or threading.current_thread() is not threading.main_thread():
+            return
+        signal.signal(signal.SIGTERM, self._previous_sigterm)
+        self._previous_sigterm = None

@@ -1,0 +1,201 @@
+"""Child processes that never outlive their owner.
+
+Each :class:`ManagedProcess` runs in its own session (so its own process group), writes stdout
+and stderr to one log file, and is stopped together with every descendant it spawned: Airflow's
+task supervisor moves task processes into process groups of their own, so killing the group
+alone could leave them behind. The direct child also gets ``PR_SET_PDEATHSIG`` so that it is
+told to stop even when its owner dies without running any clean-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import time
+from typing import TYPE_CHECKING, TypeVar
+
+import psutil
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+    from pathlib import Path
+
+_PR_SET_PDEATHSIG = 1
+
+T = TypeVar("T")
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free right now (the OS picks it; there is a small race)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+def _terminate_when_parent_dies() -> None:
+    """Runs in the child before exec: ask the kernel to send SIGTERM when the parent exits."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    """The last ``lines`` lines of a text file, or a note that it does not exist."""
+    if not path.exists():
+        return f"({path} does not exist)"
+    text = path.read_text(errors="replace").splitlines()
+    return "\n".join(text[-lines:])
+
+
+class ManagedProcess:
+    """One long-running command in its own process group, logging to ``log_path``.
+
+    :param name: a short name for messages ("scheduler", "simulator", ...).
+    :param argv: the command line.
+    :param env: the complete environment of the process (nothing is inherited implicitly).
+    :param log_path: file that receives stdout and stderr; appended to across restarts.
+    :param cwd: working directory.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str],
+        log_path: Path,
+        cwd: Path | None = None,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.env = dict(env)
+        self.log_path = log_path
+        self.cwd = cwd
+        self.popen: subprocess.Popen[bytes] | None = None
+        self.starts = 0
+
+    @property
+    def pid(self) -> int | None:
+        return self.popen.pid if self.popen else None
+
+    def start(self) -> None:
+        """Start the command; an already running process is left alone."""
+        if self.is_running():
+            return
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self.starts += 1
+        with self.log_path.open("ab") as log:
+            log.write(f"\n===== start #{self.starts}: {' '.join(self.argv)}\n".encode())
+            log.flush()
+            self.popen = subprocess.Popen(
+                self.argv,
+                env=self.env,
+                cwd=self.cwd,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_terminate_when_parent_dies,
+            )
+
+    def is_running(self) -> bool:
+        return self.popen is not None and self.popen.poll() is None
+
+    def exit_code(self) -> int | None:
+        return None if self.popen is None else self.popen.poll()
+
+    def kill(self) -> None:
+        """SIGKILL the process group and every descendant at once (a crash, as far as it can tell)."""
+        stop_processes([self], grace_seconds=0)
+
+    def stop(self, grace_seconds: float = 10.0) -> None:
+        """Stop the process, its group and its descendants; safe to call any number of times.
+
+        SIGTERM first so that Airflow can mark its job as ended, SIGKILL for whatever is still
+        alive after ``grace_seconds``.
+        """
+        stop_processes([self], grace_seconds=grace_seconds)
+
+    def _members(self) -> list[psutil.Process]:
+        """The process and all its descendants, found before any of them is signalled: once a
+        parent dies its children are re-parented and can no longer be found from it."""
+        if self.popen is None or self.popen.poll() is not None:
+            return []
+        try:
+            leader = psutil.Process(self.popen.pid)
+            return [leader, *leader.children(recursive=True)]
+        except psutil.NoSuchProcess:
+            return []
+
+    def _signal_group(self, sig: signal.Signals) -> None:
+        if self.popen is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.popen.pid, sig)
+
+    def _reap(self) -> None:
+        if self.popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.popen.wait(timeout=5)
+
+
+def stop_processes(processes: Sequence[ManagedProcess], grace_seconds: float = 10.0) -> None:
+    """Stop several processes at once: SIGTERM to all, one shared grace period, then SIGKILL.
+
+    Stopping them together keeps the total time at one grace period, however many there are.
+    """
+    members = {process: process._members() for process in processes}
+    everything = [proc for group in members.values() for proc in group]
+    if grace_seconds > 0:
+        for process in processes:
+            process._signal_group(signal.SIGTERM)
+        for proc in everything:
+            with contextlib.suppress(psutil.Error):
+                proc.terminate()
+        _, everything = psutil.wait_procs(everything, timeout=grace_seconds)
+    for process in processes:
+        process._signal_group(signal.SIGKILL)
+    for proc in everything:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    psutil.wait_procs(everything, timeout=5)
+    for process in processes:
+        process._reap()
+
+
+def wait_until(
+    condition_description: str,
+    check: Callable[[], T | None],
+    *,
+    timeout: float,
+    interval: float = 0.5,
+    alive: ManagedProcess | None = None,
+) -> T:
+    """Call ``check()`` until it returns something truthy, and return that value.
+
+    Raises ``TimeoutError`` after ``timeout`` seconds, or ``RuntimeError`` as soon as the
+    process ``alive`` (when given) has exited, with the tail of its log.
+    """
+    deadline = time.monotonic() + timeout
+    last_error: Exception | None = None
+    while True:
+        if alive is not None and not alive.is_running():
+            raise RuntimeError(
+                f"{alive.name} exited with status {alive.exit_code()} while waiting for "
+                f"{condition_description}; last log lines:\n{tail(alive.log_path)}"
+            )
+        try:
+            result = check()
+        except Exception as error:  # the service may not be up yet
+            last_error = error
+            result = None
+        if result:
+            return result
+        if time.monotonic() >= deadline:
+            detail = f" (last error: {last_error!r})" if last_error else ""
+            raise TimeoutError(f"timed out after {timeout:.0f}s waiting for {condition_description}{detail}")
+        time.sleep(interval)
