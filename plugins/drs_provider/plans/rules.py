@@ -101,6 +101,8 @@ class Object:
     where: str = ""
     #: at least one of these keys must be present and non-empty
     needs_one_of: tuple[str, ...] = ()
+    #: how to write it, said when something else stands in its place
+    shape_hint: str = ""
 
     def key(self, name: str) -> Key | None:
         for key in self.keys:
@@ -125,10 +127,37 @@ def suggest_name(text: str) -> str | None:
     return name if re.fullmatch(PLAN_NAME_PATTERN, name) else None
 
 
+def server_id_problem(value: str) -> str | None:
+    """Why ``value`` is not a DRS source server ID (None if it is one), said precisely."""
+    if re.fullmatch(SOURCE_SERVER_ID_PATTERN, value):
+        return None
+    shown = repr(value if len(value) <= 60 else value[:57] + "...")
+    if value.startswith("i-"):
+        detail = "that is an EC2 instance ID; use the DRS source server ID (s-...) of that instance"
+    elif value != value.strip():
+        detail = "it has spaces or line breaks around it"
+    elif not value.startswith("s-"):
+        detail = "a source server ID starts with 's-'"
+    elif len(value) != 19:
+        detail = f"it has {len(value) - 2} characters after 's-'; a source server ID has 17"
+    else:
+        detail = "after 's-' only letters and digits may follow"
+    return f"{shown} is not a DRS source server ID: {detail} (e.g. s-0123456789abcdef0)"
+
+
+def region_problem(value: str) -> str | None:
+    """Why ``value`` is not an AWS region name (None if it is one)."""
+    if re.fullmatch(REGION_PATTERN, value):
+        return None
+    shown = repr(value if len(value) <= 60 else value[:57] + "...")
+    zone = re.fullmatch(r"([a-z]{2}(-[a-z]+)+-[0-9]{1,2})[a-z]", value)
+    if zone:
+        return f"{shown} is an availability zone; give its region, {zone[1]!r}"
+    return f"{shown} is not an AWS region name such as us-east-1"
+
+
 SERVER_ID = Text(
-    description="A DRS source server ID.",
-    pattern=SOURCE_SERVER_ID_PATTERN,
-    hint="'s-' then 17 letters or digits, e.g. s-0123456789abcdef0",
+    description="A DRS source server ID.", pattern=SOURCE_SERVER_ID_PATTERN, check=server_id_problem
 )
 
 SELECTOR = Object(
@@ -139,6 +168,7 @@ SELECTOR = Object(
     ),
     where="under 'servers' or 'optional_servers'",
     needs_one_of=("ids", "tags"),
+    shape_hint="write 'ids: [...]' and/or 'tags: {Key: value}' under it",
     keys=(
         Key("ids", ListOf(SERVER_ID, description="Source server IDs.")),
         Key(
@@ -171,6 +201,7 @@ WAVE = Object(
     title="wave",
     description="Servers recovered together, after every wave in depends_on.",
     where="in a wave",
+    shape_hint="each wave is a mapping with at least 'name' and 'servers'",
     keys=(
         Key("name", WAVE_NAME, required=True),
         Key("servers", SELECTOR, required=True),
@@ -213,6 +244,7 @@ PLAN = Object(
     title="plan",
     description="An AWS Elastic Disaster Recovery plan: waves of source servers with dependencies.",
     where="at the top level of the plan",
+    shape_hint="a plan is a mapping with at least 'plan' and 'waves'",
     keys=(
         Key(
             "plan",
@@ -241,7 +273,7 @@ PLAN = Object(
             Text(
                 description="AWS region of the DRS source servers; else the connection's region.",
                 pattern=REGION_PATTERN,
-                hint="an AWS region such as us-east-1",
+                check=region_problem,
             ),
         ),
         Key(

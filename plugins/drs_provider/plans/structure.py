@@ -113,23 +113,31 @@ class Checker:
             return self._integer(rule, value, path)
         return self._text(rule, value, path, what="")
 
-    def _wrong_type(self, path: Path, expected: str, value: object) -> _Invalid:
+    def _wrong_type(self, path: Path, expected: str, value: object, hint: str = "") -> _Invalid:
         message = f"expected {expected}, got {describe(value)}"
         plain = self.source.plain_text.get(path)
-        if expected == "a string" and plain is not None and value is not None:
+        if hint:
+            message += f"; {hint}"
+        elif expected == "a string" and plain is not None and value is not None:
             kind = describe(value).split()[0]
             article = "an" if kind[0] in "aeiou" else "a"
             message += f"; unquoted, YAML reads {plain!r} as {article} {kind}: put it in quotes"
+        elif expected == "a string" and value is None:
+            message += '; write "" for empty text'
         elif expected == "an integer" and isinstance(value, str) and value.strip().lstrip("-").isdigit():
             message += "; remove the quotes"
-        elif value is None and expected == "a list":
+        elif expected == "a list" and value is None:
             message += "; write [] for an empty list"
+        elif expected == "a list" and isinstance(value, str | int):
+            message += f"; write [{value}] for a list of one"
+        elif expected == "a list" and isinstance(value, dict):
+            message += "; start each item on its own line with '- '"
         self.report(path, message)
         return INVALID
 
     def _object(self, rule: Object, value: object, path: Path) -> object:
         if not isinstance(value, dict):
-            return self._wrong_type(path, f"a mapping ({rule.title})", value)
+            return self._wrong_type(path, f"a mapping ({rule.title})", value, rule.shape_hint)
         checked: dict[str, object] = {}
         for key, item in value.items():
             key_rule = rule.key(key)

@@ -61,6 +61,7 @@ def validate_document(document: Document, *, file: str, source: str) -> Plan:
         dependencies = _resolve_dependencies(checker, waves)
         _check_cycles(checker, waves, dependencies)
         _check_servers_once(checker, waves)
+        _check_tag_overlaps(checker, waves)
         if not checker.problems:
             plan = _build_plan(checked, waves, dependencies, source)
     if plan is None:
@@ -229,6 +230,38 @@ def _check_servers_once(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
                         "a server can be recovered by one wave only"
                     )
                 checker.report(path, message)
+
+
+def _check_tag_overlaps(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
+    """Two tag selectors where one's tags include all of the other's pick the same servers.
+
+    Tags are matched when a run starts, but this much is certain from the file alone: every
+    server the narrower selector picks, the broader one picks too.
+    """
+    earlier: list[tuple[Path, _WaveEntry, Mapping[str, str]]] = []
+    for wave in waves:
+        for selector_key in ("servers", "optional_servers"):
+            selector = wave.fields.get(selector_key)
+            tags = selector.get("tags") if isinstance(selector, dict) else None
+            if not isinstance(tags, dict) or not tags:
+                continue
+            path: Path = (*wave.path, selector_key, "tags")
+            for other_path, other_wave, other_tags in earlier:
+                if other_tags.items() <= tags.items():
+                    relation = "every server these tags select is also selected by"
+                elif tags.items() <= other_tags.items():
+                    relation = "these tags also select every server selected by"
+                else:
+                    continue
+                if other_wave is wave:
+                    why = "in this wave; a server is either required or optional"
+                else:
+                    owner = repr(other_wave.name) if other_wave.name else format_path(other_wave.path)
+                    why = f"in wave {owner}; a server can be recovered by one wave only"
+                shown = ", ".join(f"{key}={value}" for key, value in other_tags.items())
+                checker.report(path, f"{relation} {format_path(other_path)} ({shown}) {why}")
+                break
+            earlier.append((path, wave, tags))
 
 
 def _selector(value: object) -> ServerSelector:

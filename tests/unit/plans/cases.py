@@ -246,13 +246,25 @@ CASES = [
         "server id pattern",
         change((("waves", 2, "servers", "ids"), ["s-123"])),
         "waves[2].servers.ids[0]",
-        "'s-123' is not valid: 's-' then 17 letters or digits",
+        "'s-123' is not a DRS source server ID: it has 3 characters after 's-'; a source server ID has 17",
+    ),
+    Case(
+        "server id of an EC2 instance",
+        change((("waves", 2, "servers", "ids"), ["i-0123456789abcdef0"])),
+        "waves[2].servers.ids[0]",
+        "that is an EC2 instance ID; use the DRS source server ID (s-...) of that instance",
+    ),
+    Case(
+        "server id with a dash",
+        change((("waves", 2, "servers", "ids"), ["s-0123456789abcde-0"])),
+        "waves[2].servers.ids[0]",
+        "after 's-' only letters and digits may follow",
     ),
     Case(
         "server id with a trailing newline",
         change((("waves", 2, "servers", "ids"), [REPORTS_ID + "\n"])),
         "waves[2].servers.ids[0]",
-        "is not valid",
+        "it has spaces or line breaks around it",
         in_schema=False,  # ECMA-262 "$" and Python's re.search disagree on a final newline
     ),
     Case(
@@ -273,6 +285,32 @@ CASES = [
         change((("waves", 0, "optional_servers", "ids"), [DB_ID])),
         "waves[0].optional_servers.ids[0]",
         "is already at waves[0].servers.ids[0]; a server is either required or optional",
+        in_schema=False,
+    ),
+    Case(
+        "tags of one wave within another's",
+        change((("waves", 3, "servers", "tags"), {"Role": "app", "Tier": "front"})),
+        "waves[3].servers.tags",
+        "every server these tags select is also selected by waves[1].servers.tags (Role=app) in wave 'app'; "
+        "a server can be recovered by one wave only",
+        in_schema=False,
+    ),
+    Case(
+        "tags broader than another wave's",
+        change(
+            (("waves", 3, "servers", "tags"), {"Tier": "front"}),
+            (("waves", 1, "servers", "tags", "Tier"), "front"),
+        ),
+        "waves[3].servers.tags",
+        "these tags also select every server selected by waves[1].servers.tags (Role=app, Tier=front)",
+        in_schema=False,
+    ),
+    Case(
+        "same tags required and optional",
+        change((("waves", 0, "optional_servers", "tags"), {"Role": "db"})),
+        "waves[0].optional_servers.tags",
+        "also selected by waves[0].servers.tags (Role=db) in this wave; a server is either required or "
+        "optional",
         in_schema=False,
     ),
     # tags
@@ -427,8 +465,16 @@ CASES = [
         in_schema=False,
     ),
     # region, connection, free text
-    Case("region capitals", change((("region",), "US-EAST-1")), "region", "an AWS region such as us-east-1"),
-    Case("region a name", change((("region",), "virginia")), "region", "'virginia' is not valid"),
+    Case("region capitals", change((("region",), "US-EAST-1")), "region", "is not an AWS region name"),
+    Case(
+        "region an availability zone",
+        change((("region",), "eu-west-1b")),
+        "region",
+        "'eu-west-1b' is an availability zone; give its region, 'eu-west-1'",
+    ),
+    Case(
+        "region a name", change((("region",), "virginia")), "region", "'virginia' is not an AWS region name"
+    ),
     Case(
         "region unquoted no",
         _text("region: us-east-1", "region: no"),

@@ -67,7 +67,8 @@ def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
             selector["ids"] = [next(ids)]
         chosen_tags = draw(tags)
         if chosen_tags or not selector:
-            selector["tags"] = chosen_tags or {"App": name}
+            # a tag unique to the wave, so no wave's tags include another's
+            selector["tags"] = {**chosen_tags, "Wave": name}
         wave["servers"] = selector
         if draw(st.booleans()):
             wave["optional_servers"] = {"ids": [next(ids)]}

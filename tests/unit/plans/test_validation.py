@@ -151,17 +151,16 @@ def test_yaml_anchors_and_merge_keys_work(tmp_path: Path) -> None:
 plan: anchors
 waves:
   - name: one
-    servers: {tags: &shop {App: shop}}
-    timeout: 600
-    poll_interval: 10
+    servers: {tags: {<<: &shop {App: shop}, Role: db}}
+    <<: &timing {timeout: 600, poll_interval: 10}
   - name: two
-    <<: {timeout: 600, poll_interval: 20}
+    <<: *timing
     poll_interval: 15
-    servers: {tags: *shop}
+    servers: {tags: {<<: *shop, Role: web}}
 """
     plan = load_plan_file(write(tmp_path / "a.yaml", text))
     two = plan.wave("two")
-    assert dict(two.servers.tags) == {"App": "shop"}
+    assert dict(two.servers.tags) == {"App": "shop", "Role": "web"}
     assert (two.timeout, two.poll_interval) == (600, 15)  # the wave's own key wins over the merge
 
 
