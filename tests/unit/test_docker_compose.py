@@ -43,8 +43,6 @@ AIRFLOW_COMPONENTS = (
 LONG_RUNNING = (*AIRFLOW_COMPONENTS, "postgres", "redis", "drs-simulator")
 SIMULATOR = "drs-simulator"
 API_SERVER = "airflow-api-server"
-# Where the image's entrypoint hands the command to `airflow` (see the official image docs).
-AIRFLOW_IMAGE_ENTRYPOINT = "/entrypoint"
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
 
@@ -83,8 +81,9 @@ def command_lines(service: str) -> list[list[str]]:
     if isinstance(command, str):
         command = shlex.split(interpolate(command))
     command = [interpolate(part) for part in command or []]
-    if entrypoint == ["/bin/bash", "-c"]:
-        lines.extend(shlex.split(line) for line in _script_lines(command[0]))
+    if entrypoint is None and command[:2] == ["bash", "-c"]:
+        # The Airflow image's entrypoint runs `bash -c <script>` as it is.
+        lines.extend(shlex.split(line) for line in _script_lines(command[2]))
     elif entrypoint is None:
         if command and "build" in spec:
             # The Airflow image's entrypoint runs `airflow <command>`.
@@ -103,17 +102,17 @@ def command_lines(service: str) -> list[list[str]]:
 
 
 def _script_lines(script: str) -> list[str]:
+    """A shell script's commands, continuation lines joined and a leading ``exec`` dropped."""
     joined = script.replace("\\\n", " ")
-    return [line.strip() for line in joined.splitlines() if line.strip()]
+    lines = [line.strip() for line in joined.splitlines() if line.strip()]
+    return [line.removeprefix("exec ") for line in lines]
 
 
 def airflow_invocations() -> dict[str, list[list[str]]]:
-    """``airflow`` argument lists per service, including ``exec /entrypoint airflow ...``."""
+    """``airflow`` argument lists per service: commands, scripts and health probes."""
     found: dict[str, list[list[str]]] = {}
     for name in services():
         for line in command_lines(name):
-            if line[:3] == ["exec", AIRFLOW_IMAGE_ENTRYPOINT, "airflow"]:
-                line = line[2:]
             if line and line[0] == "airflow":
                 found.setdefault(name, []).append(line[1:])
     return found
@@ -415,9 +414,9 @@ def test_the_api_server_writes_the_login_the_readme_documents() -> None:
     user = env["_AIRFLOW_WWW_USER_USERNAME"]
     password = env["_AIRFLOW_WWW_USER_PASSWORD"]
     assert env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS"] == f"{user}:admin"
-    script = services()[API_SERVER]["command"][0]
+    script = services()[API_SERVER]["command"][2]
     assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" in script
-    assert f"exec {AIRFLOW_IMAGE_ENTRYPOINT} airflow api-server" in script
+    assert script.rstrip().endswith("exec airflow api-server")
     (published,) = services()[API_SERVER]["ports"]
     readme = (REPO / "README.md").read_text()
     assert "docker compose up" in readme
