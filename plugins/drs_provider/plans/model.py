@@ -26,6 +26,9 @@ class ServerSelector:
     ids: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
+    def __hash__(self) -> int:  # tags are a read-only mapping, which is not hashable itself
+        return hash((self.ids, frozenset(self.tags.items())))
+
     @property
     def is_empty(self) -> bool:
         return not self.ids and not self.tags

@@ -95,6 +95,8 @@ class Checker:
 
     source: SourceMap
     problems: list[Problem] = field(default_factory=list)
+    #: paths the YAML reader already reported, so no rule repeats it (an unquoted `on:` key)
+    reported: set[Path] = field(default_factory=set)
 
     def report(self, path: Path, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(path, message, line))
@@ -142,7 +144,8 @@ class Checker:
         for key, item in value.items():
             key_rule = rule.key(key)
             if key_rule is None:
-                self.report((*path, key), unknown_key_message(rule, key))
+                if (*path, key) not in self.reported:
+                    self.report((*path, key), unknown_key_message(rule, key))
                 continue
             checked[key] = self.check(key_rule.rule, item, (*path, key))
         for key_rule in rule.keys:

@@ -44,7 +44,7 @@ def validate_document(document: Document, *, file: str, source: str) -> Plan:
     :param file: the file name shown in messages (``recovery_plans/shop.yaml``)
     :param source: the file's absolute path, kept as :attr:`Plan.source`
     """
-    checker = Checker(document.source)
+    checker = Checker(document.source, reported={problem.path for problem in document.problems})
     for problem in document.problems:
         checker.report(problem.path, problem.message, problem.line)
     plan: Plan | None = None

@@ -194,13 +194,14 @@ class _Builder:
             self.problem(path, f"unsupported YAML key: {_first_line(error)}", key_node)
             return None
         if not isinstance(key, str):
-            # YAML 1.1 reads `on:`/`no:` as booleans and `1:` as a number; keep the text.
+            # YAML 1.1 reads `on:`/`no:` as booleans and `1:` as a number. Say so, and go on
+            # with the text as written so the rest of the mapping is still checked.
             self.problem(
                 (*path, key_node.value),
                 f"key {key_node.value!r} is read as {_kind(key)}, not text; quote it",
                 key_node,
             )
-            return None
+            return str(key_node.value)
         return key
 
 

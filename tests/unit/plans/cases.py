@@ -93,6 +93,20 @@ CASES = [
     ),
     Case("boolean key", SHOP_YAML + "on: true\n", "on", "read as a boolean, not text; quote it", False),
     Case("number key", SHOP_YAML + "1: x\n", "['1']", "read as a number", in_schema=False),
+    Case(
+        "number tag key",
+        _text("tags: {Role: app}", "tags: {Role: app, 2024: x}"),
+        "waves[1].servers.tags['2024']",
+        "key '2024' is read as a number, not text; quote it",
+        in_schema=False,
+    ),
+    Case(
+        "only tag key a boolean",
+        _text("tags: {Role: app}", "tags: {yes: x}"),
+        "waves[1].servers.tags.yes",
+        "key 'yes' is read as a boolean",
+        in_schema=False,
+    ),
     # required keys
     Case("no plan", change((("plan",), DELETE)), "plan", "required key 'plan' is missing"),
     Case("no waves", change((("waves",), DELETE)), "waves", "required key 'waves' is missing"),

@@ -127,6 +127,7 @@ def test_a_plan_holds_resolved_dependencies_and_checked_values(tmp_path: Path) -
     assert (plan.owner, plan.aws_conn_id, plan.description) == ("dr-team", "aws_default", "Web shop, 3 tiers")
     assert plan.source == str(tmp_path / "shop.yaml")
     assert plan.dag_id == "drs_plan_shop"
+    assert hash(plan) == hash(load_plan_file(tmp_path / "shop.yaml"))  # usable as a key or in a set
 
 
 def test_optional_keys_may_be_left_out(tmp_path: Path) -> None:
