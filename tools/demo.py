@@ -189,7 +189,8 @@ def wave_progress(
                 name=wave,
                 state=state,
                 servers=server_counts(jobs_by_wave.get(wave, ())),
-                started=parse_time(start.get("start_date")),
+                # Airflow stamps a start on tasks it marks upstream_failed; they never ran.
+                started=parse_time(start.get("start_date")) if state != "not run" else None,
                 ended=ended,
             )
         )
@@ -401,16 +402,39 @@ class DrillWatcher:
         ids = [server["sourceServerID"] for server in servers]
         described = self.drs.describe_source_servers(filters={"sourceServerIDs": ids})["items"]
         hostnames = {item["sourceServerID"]: source_hostname(item) for item in described}
+        instance_ids = [
+            server["recoveryInstanceID"] for server in servers if server.get("recoveryInstanceID")
+        ]
+        ec2_ids = {}
+        if instance_ids:
+            instances = self.drs.describe_recovery_instances(filters={"recoveryInstanceIDs": instance_ids})
+            ec2_ids = {item["recoveryInstanceID"]: item.get("ec2InstanceID") for item in instances["items"]}
+        raw_errors: dict[str, str] = {}
+        for job in jobs:
+            pages = self.drs.get_paginator("describe_job_log_items").paginate(jobID=job["jobID"])
+            raw_errors.update(launch_errors(item for page in pages for item in page["items"]))
         return [
             {
                 "sourceServerID": server["sourceServerID"],
                 "hostname": hostnames.get(server["sourceServerID"]),
                 "recoveryInstanceID": server.get("recoveryInstanceID"),
+                "ec2InstanceID": ec2_ids.get(server.get("recoveryInstanceID", "")),
                 "launchStatus": server.get("launchStatus"),
                 "jobID": server["jobID"],
+                "rawError": raw_errors.get(server["sourceServerID"]),
             }
             for server in servers
         ]
+
+
+def launch_errors(log_items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """Per source server, the ``rawError`` of its failed launch (DescribeJobLogItems items)."""
+    errors: dict[str, str] = {}
+    for item in log_items:
+        data = item.get("eventData", {})
+        if item.get("event") == "LAUNCH_FAILED" and data.get("sourceServerID") and data.get("rawError"):
+            errors[data["sourceServerID"]] = data["rawError"]
+    return errors
 
 
 def source_hostname(source_server: Mapping[str, Any]) -> str | None:

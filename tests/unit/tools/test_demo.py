@@ -18,8 +18,10 @@ import pytest
 from tools.demo import (
     DEFAULT_PLANS_DIR,
     DrillResult,
+    DrillWatcher,
     ProgressView,
     ServerCounts,
+    drs_client,
     format_progress,
     format_report,
     parse_time,
@@ -237,3 +239,28 @@ def test_a_terminal_gets_the_block_redrawn_in_place() -> None:
     view.show(DAG_ID, snapshot["run"], progress, since=2.0)
     # Up over the previous block and clear it, then the new block.
     assert out.getvalue()[len(first_block) :].startswith(f"\x1b[{block_lines}F\x1b[J")
+
+
+def test_a_failed_wave_is_reported_from_drs_with_each_servers_error(drs_simulator: Any) -> None:
+    """No XCom exists for a failed wave: the demo asks DRS itself (here the simulator, via boto3)."""
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(fail_servers={"s-0a000000000000004": "Insufficient capacity in us-east-1a"})
+    client = drs_client(drs_simulator.url, drs_simulator.region)
+    job = client.start_recovery(
+        isDrill=True,
+        sourceServers=[{"sourceServerID": "s-0a000000000000003"}, {"sourceServerID": "s-0a000000000000004"}],
+    )["job"]
+    drs_simulator.advance(600)
+    watcher = DrillWatcher(stack=None, drs=client, dag_id=DAG_ID, run_id="r", waves=["app"])  # type: ignore[arg-type]
+    watcher.job_ids = {"app": [job["jobID"]]}
+    watcher.jobs_by_wave = watcher._describe_jobs()
+    assert server_counts(watcher.jobs_by_wave["app"]) == ServerCounts(launched=1, failed=1, total=2)
+
+    (results,) = [watcher.server_results()["app"]]
+    by_host = {server["hostname"]: server for server in results}
+    assert set(by_host) == {"app-1", "app-2"}
+    assert by_host["app-1"]["launchStatus"] == "LAUNCHED"
+    assert by_host["app-1"]["ec2InstanceID"]
+    assert by_host["app-1"]["rawError"] is None
+    assert by_host["app-2"]["launchStatus"] == "FAILED"
+    assert by_host["app-2"]["rawError"] == "Insufficient capacity in us-east-1a"
