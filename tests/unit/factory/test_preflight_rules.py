@@ -1,0 +1,81 @@
+"""The preflight's pure rules: concurrent-wave peaks and point-in-time parsing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+from itertools import combinations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from drs_provider.operators.preflight import _ancestors, parse_point_in_time, peak_concurrent
+
+
+def brute_force_peak(weights: dict[str, int], ancestors: dict[str, set[str]]) -> int:
+    names = list(weights)
+    best = 0
+    for size in range(1, len(names) + 1):
+        for group in combinations(names, size):
+            if all(a not in ancestors[b] and b not in ancestors[a] for a, b in combinations(group, 2)):
+                best = max(best, sum(weights[name] for name in group))
+    return best
+
+
+@st.composite
+def wave_graphs(draw: st.DrawFn) -> tuple[dict[str, int], dict[str, set[str]]]:
+    count = draw(st.integers(min_value=1, max_value=8))
+    names = [f"w{index}" for index in range(count)]
+    waves = []
+    for index, name in enumerate(names):
+        parents = draw(st.lists(st.sampled_from(names[:index]), unique=True)) if index else []
+        waves.append({"name": name, "depends_on": parents})
+    weights = {name: draw(st.integers(min_value=0, max_value=300)) for name in names}
+    return weights, _ancestors(waves)
+
+
+@settings(max_examples=200, deadline=None)
+@given(wave_graphs())
+def test_peak_is_the_heaviest_set_of_unrelated_waves(
+    graph: tuple[dict[str, int], dict[str, set[str]]],
+) -> None:
+    weights, ancestors = graph
+    assert peak_concurrent(weights, ancestors) == brute_force_peak(weights, ancestors)
+
+
+def test_peak_of_a_chain_is_its_heaviest_wave_and_of_parallel_waves_their_sum() -> None:
+    chain = _ancestors(
+        [{"name": "a"}, {"name": "b", "depends_on": ["a"]}, {"name": "c", "depends_on": ["b"]}]
+    )
+    parallel = _ancestors([{"name": "a"}, {"name": "b"}, {"name": "c", "depends_on": ["a", "b"]}])
+
+    assert peak_concurrent({"a": 100, "b": 300, "c": 200}, chain) == 300
+    assert peak_concurrent({"a": 100, "b": 300, "c": 350}, parallel) == 400
+
+
+def test_ancestors_are_transitive() -> None:
+    found = _ancestors(
+        [{"name": "a"}, {"name": "b", "depends_on": ["a"]}, {"name": "c", "depends_on": ["b"]}]
+    )
+
+    assert found == {"a": set(), "b": {"a"}, "c": {"a", "b"}}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2026-05-04T03:00:00Z", datetime(2026, 5, 4, 3, tzinfo=UTC)),
+        ("2026-05-04 03:00", datetime(2026, 5, 4, 3, tzinfo=UTC)),
+        ("2026-05-04T05:00:00+02:00", datetime(2026, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))),
+    ],
+)
+def test_point_in_time_is_aware_and_naive_means_utc(text: str, expected: datetime) -> None:
+    parsed = parse_point_in_time(text)
+
+    assert parsed == expected
+    assert parsed.tzinfo is not None
+
+
+def test_an_unreadable_point_in_time_is_a_value_error() -> None:
+    with pytest.raises(ValueError):
+        parse_point_in_time("last tuesday")
