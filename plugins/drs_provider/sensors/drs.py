@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 #: DRS job statuses. A COMPLETED job says nothing about whether its servers launched.
 JOB_INTERMEDIATE_STATES: tuple[str, ...] = ("PENDING", "STARTED")
 JOB_SUCCESS_STATES: tuple[str, ...] = ("COMPLETED",)
+#: DRS has no failed job status: failure is only ever per server.
+JOB_FAILURE_STATES: tuple[str, ...] = ()
 #: ``participatingServers[].launchStatus`` values: the verdict per server.
 LAUNCH_INTERMEDIATE_STATES: tuple[str, ...] = ("PENDING", "IN_PROGRESS")
 LAUNCH_SUCCESS_STATES: tuple[str, ...] = ("LAUNCHED",)
@@ -162,6 +164,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
 
     JOB_INTERMEDIATE_STATES = JOB_INTERMEDIATE_STATES
     JOB_SUCCESS_STATES = JOB_SUCCESS_STATES
+    JOB_FAILURE_STATES = JOB_FAILURE_STATES
     LAUNCH_INTERMEDIATE_STATES = LAUNCH_INTERMEDIATE_STATES
     LAUNCH_SUCCESS_STATES = LAUNCH_SUCCESS_STATES
     LAUNCH_FAILURE_STATES = LAUNCH_FAILURE_STATES

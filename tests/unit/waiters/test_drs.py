@@ -14,6 +14,7 @@ from botocore.stub import Stubber
 
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.sensors.drs import (
+    JOB_FAILURE_STATES,
     JOB_INTERMEDIATE_STATES,
     JOB_SUCCESS_STATES,
     LAUNCH_FAILURE_STATES,
@@ -88,7 +89,7 @@ def test_constants_cover_the_service_model_enums():
     job_enum = set(shapes.shape_for("JobStatus").enum)
     launch_enum = set(shapes.shape_for("LaunchStatus").enum)
 
-    assert set(JOB_INTERMEDIATE_STATES) | set(JOB_SUCCESS_STATES) == job_enum
+    assert set(JOB_INTERMEDIATE_STATES) | set(JOB_SUCCESS_STATES) | set(JOB_FAILURE_STATES) == job_enum
     assert (
         set(LAUNCH_INTERMEDIATE_STATES) | set(LAUNCH_SUCCESS_STATES) | set(LAUNCH_FAILURE_STATES)
         == launch_enum
