@@ -69,6 +69,8 @@ class ListOf:
     description: str = ""
     min_items: int = 0
     unique: bool = True
+    #: what one item is called in messages
+    noun: str = "item"
 
 
 @dataclass(frozen=True)
@@ -297,7 +299,7 @@ PLAN = Object(
         ),
         Key(
             "waves",
-            ListOf(WAVE, description="The waves, at least one.", min_items=1, unique=False),
+            ListOf(WAVE, description="The waves, at least one.", min_items=1, unique=False, noun="wave"),
             required=True,
         ),
     ),

@@ -162,7 +162,9 @@ class Checker:
         if not isinstance(value, list):
             return self._wrong_type(path, "a list", value)
         if len(value) < rule.min_items:
-            self.report(path, f"needs at least {rule.min_items} item{'s' if rule.min_items > 1 else ''}")
+            self.report(
+                path, f"needs at least {rule.min_items} {rule.noun}{'s' if rule.min_items > 1 else ''}"
+            )
         items: list[object] = []
         first_index: dict[object, int] = {}
         for index, item in enumerate(value):

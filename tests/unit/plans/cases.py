@@ -110,7 +110,7 @@ CASES = [
     # required keys
     Case("no plan", change((("plan",), DELETE)), "plan", "required key 'plan' is missing"),
     Case("no waves", change((("waves",), DELETE)), "waves", "required key 'waves' is missing"),
-    Case("empty waves", change((("waves",), [])), "waves", "needs at least 1 item"),
+    Case("empty waves", change((("waves",), [])), "waves", "needs at least 1 wave"),
     Case("waves not a list", change((("waves",), {"name": "a"})), "waves", "expected a list, got a mapping"),
     Case(
         "wave not a mapping",

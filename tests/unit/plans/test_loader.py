@@ -113,7 +113,7 @@ def test_load_plan_file_shows_the_path_as_given_or_relative_to_display_root(tmp_
     with pytest.raises(PlanError) as relative:
         load_plan_file(bad, display_root=tmp_path)
     assert as_given.value.issues[0].file == str(bad)
-    assert str(relative.value) == "plans/bad.yaml: waves: needs at least 1 item (line 2)"
+    assert str(relative.value) == "plans/bad.yaml: waves: needs at least 1 wave (line 2)"
 
 
 def test_plan_error_holds_every_issue_and_says_them_all(tmp_path: Path) -> None:
@@ -125,7 +125,7 @@ def test_plan_error_holds_every_issue_and_says_them_all(tmp_path: Path) -> None:
         "underscores (did you mean 'x'?) (line 1)",
         "bad.yaml: region: expected a string, got integer 5; unquoted, YAML reads '5' as an integer: "
         "put it in quotes (line 2)",
-        "bad.yaml: waves: needs at least 1 item (line 3)",
+        "bad.yaml: waves: needs at least 1 wave (line 3)",
     ]
 
 
