@@ -206,7 +206,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         return {
             "job_ids": self.job_ids,
             "optional_source_server_ids": self.optional_source_server_ids,
-            "waiter_delay": int(self.poke_interval),
+            "waiter_delay": max(1, round(self.poke_interval)),  # never hammer DRS
             "waiter_max_attempts": self.max_attempts,
             "aws_conn_id": self.aws_conn_id,
             "region_name": self.region_name,
