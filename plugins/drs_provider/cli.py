@@ -15,11 +15,14 @@ from typing import TYPE_CHECKING, TextIO
 
 from drs_provider.exceptions import PlanError
 from drs_provider.plans import load_plan_file, plan_json_schema, render_graph
+from drs_provider.plans.graph import render_mermaid
 from drs_provider.plans.loader import PLAN_FILE_SUFFIXES, collect_plans, display_name, plan_files
 from drs_provider.plans.yaml_source import parse_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from drs_provider.plans import Plan
 
 PLANS_DIR_ENV = "DRS_PLANS_DIR"
 DEFAULT_PLANS_DIR = "dags/recovery_plans"
@@ -59,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     graph.add_argument(
         "plan", metavar="PLAN", help="a plan file, or the name of a plan in the plans directory"
+    )
+    graph.add_argument(
+        "--format",
+        choices=("text", "mermaid"),
+        default="text",
+        help="text (default): steps of parallel waves; mermaid: a flowchart for Markdown",
     )
     graph.add_argument(
         "--plans-dir",
@@ -105,7 +114,11 @@ def _lint(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
     return 1 if problems or unreadable else 0
 
 
-def _graph(plan_ref: str, plans_dir: str | None, out: TextIO, err: TextIO) -> int:
+def _render(plan: Plan, file: str, output_format: str) -> str:
+    return render_mermaid(plan) if output_format == "mermaid" else render_graph(plan, file=file)
+
+
+def _graph(plan_ref: str, plans_dir: str | None, output_format: str, out: TextIO, err: TextIO) -> int:
     path = Path(plan_ref)
     if path.is_file() or path.suffix in PLAN_FILE_SUFFIXES:
         try:
@@ -113,7 +126,7 @@ def _graph(plan_ref: str, plans_dir: str | None, out: TextIO, err: TextIO) -> in
         except PlanError as error:
             print(error, file=err)
             return 1
-        print(render_graph(plan, file=plan_ref), file=out)
+        print(_render(plan, plan_ref, output_format), file=out)
         return 0
     directory = Path(plans_dir or default_plans_dir())
     if not directory.is_dir():
@@ -122,7 +135,7 @@ def _graph(plan_ref: str, plans_dir: str | None, out: TextIO, err: TextIO) -> in
     plan_set = collect_plans(plan_files(directory), display_root=Path.cwd())
     for plan in plan_set.plans:
         if plan.name == plan_ref:
-            print(render_graph(plan, file=display_name(plan.source, Path.cwd())), file=out)
+            print(_render(plan, display_name(plan.source, Path.cwd()), output_format), file=out)
             return 0
     for file, issues in plan_set.errors.items():
         if _declared_name(file) == plan_ref:
@@ -151,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "lint":
         return _lint(args.paths, out, err)
     if args.command == "graph":
-        return _graph(args.plan, args.plans_dir, out, err)
+        return _graph(args.plan, args.plans_dir, args.format, out, err)
     print(json.dumps(plan_json_schema(), indent=2), file=out)
     return 0
 

@@ -115,6 +115,14 @@ def test_graph_by_file_and_by_name(project: Path, capsys: pytest.CaptureFixture[
     )
 
 
+def test_graph_as_mermaid(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "dags/recovery_plans/shop.yaml", SHOP_YAML)
+    status, out, _ = run(capsys, "graph", "shop", "--format", "mermaid")
+    assert status == 0
+    assert out.startswith("flowchart LR\n")
+    assert out.endswith("    w_app --> w_web\n    w_reports --> w_web\n")
+
+
 def test_graph_looks_names_up_in_plans_dir(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
     write(project / "other/x.yaml", tiny("alpha"))
     status, out, _ = run(capsys, "graph", "alpha", "--plans-dir", "other")

@@ -1,4 +1,4 @@
-"""Wave order: a stable topological order, parallel steps, and a text picture of the plan."""
+"""Wave order: a stable topological order, parallel steps, and pictures of the plan (text, Mermaid)."""
 
 from __future__ import annotations
 
@@ -80,3 +80,21 @@ def render_graph(plan: Plan, *, file: str | None = None) -> str:
             upstream = ", ".join(wave.depends_on) if wave.depends_on else "nothing (starts at once)"
             lines.append(f"  {' ' * width}  depends on: {upstream}")
     return "\n".join(lines)
+
+
+def render_mermaid(plan: Plan) -> str:
+    """The plan as a Mermaid flowchart (upstream --> downstream), for runbooks and READMEs."""
+    lines = ["flowchart LR"]
+    for wave in topological_waves(plan):
+        label = f"{wave.name}<br/>{describe_selector(wave.servers)}"
+        if wave.optional_servers is not None:
+            label += f"<br/>optional: {describe_selector(wave.optional_servers)}"
+        # Node IDs get a prefix: a wave may be called "end", which Mermaid reserves.
+        lines.append(f'    w_{wave.name}["{_mermaid_text(label)}"]')
+    for wave in plan.waves:
+        lines.extend(f"    w_{upstream} --> w_{wave.name}" for upstream in wave.depends_on)
+    return "\n".join(lines)
+
+
+def _mermaid_text(text: str) -> str:
+    return text.replace('"', "#quot;")

@@ -7,7 +7,15 @@ from types import MappingProxyType
 import pytest
 
 from drs_provider.exceptions import PlanError
-from drs_provider.plans import Plan, ServerSelector, Wave, render_graph, topological_waves, wave_steps
+from drs_provider.plans import (
+    Plan,
+    ServerSelector,
+    Wave,
+    render_graph,
+    render_mermaid,
+    topological_waves,
+    wave_steps,
+)
 
 SOME = ServerSelector(tags=MappingProxyType({"App": "x"}))
 
@@ -78,4 +86,30 @@ def test_render_graph_shows_steps_servers_and_dependencies() -> None:
         "step 2\n"
         "  web       servers: 2 ids\n"
         "            depends on: database, reports"
+    )
+
+
+def test_render_mermaid_draws_upstream_to_downstream() -> None:
+    plan = Plan(
+        name="p",
+        source="p.yaml",
+        waves=(
+            Wave(
+                name="web",
+                servers=ServerSelector(tags=MappingProxyType({"Name": 'say "hi"'})),
+                depends_on=("end",),
+            ),
+            Wave(
+                name="end",
+                servers=ServerSelector(ids=("s-1",)),
+                optional_servers=ServerSelector(ids=("s-2",)),
+                depends_on=(),
+            ),
+        ),
+    )
+    assert render_mermaid(plan) == (
+        "flowchart LR\n"
+        '    w_end["end<br/>1 id<br/>optional: 1 id"]\n'
+        '    w_web["web<br/>tags Name=say #quot;hi#quot;"]\n'
+        "    w_end --> w_web"
     )
