@@ -113,7 +113,7 @@ def test_a_subset_run_of_a_downstream_wave_alone_is_not_blocked_by_skipped_upstr
 
 
 def test_a_recovery_needs_confirm_and_fails_before_any_drs_call(
-    plan_dag: Callable[..., DAG], drs_simulator: Any
+    plan_dag: Callable[..., DAG], drs_simulator: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state, tasks = run_dag(plan_dag("shop"), {"mode": "recovery", "confirm": "shoP"})
 
@@ -121,6 +121,10 @@ def test_a_recovery_needs_confirm_and_fails_before_any_drs_call(
     assert tasks["preflight"] == "failed"
     assert {state for task, state in tasks.items() if task != "preflight"} == {"upstream_failed"}
     assert drs_simulator.calls() == []
+    output = capsys.readouterr()
+    assert (
+        "confirm: mode=recovery needs confirm='shop' (the plan name), got 'shoP'" in output.out + output.err
+    )
 
 
 def test_a_confirmed_recovery_launches_recovery_instances(
@@ -133,7 +137,7 @@ def test_a_confirmed_recovery_launches_recovery_instances(
 
 
 def test_a_busy_server_fails_preflight_and_nothing_is_launched(
-    plan_dag: Callable[..., DAG], drs_simulator: Any
+    plan_dag: Callable[..., DAG], drs_simulator: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     drs_simulator.set_speed(0)  # the job below stays active during the run
     other = drs_simulator.client().start_recovery(
@@ -146,7 +150,8 @@ def test_a_busy_server_fails_preflight_and_nothing_is_launched(
     assert state == "failed"
     assert tasks["preflight"] == "failed"
     assert len(drs_simulator.calls("StartRecovery")) == before
-    assert other  # the preflight message names it (see the unit tests of the message)
+    output = capsys.readouterr()
+    assert f"s-0a000000000000003 (app-1) is busy in active DRS job {other}" in output.out + output.err
 
 
 STALLED_PLAN = """
@@ -162,13 +167,16 @@ STALLED_PLAN = """
 
 
 def test_a_stalled_server_fails_preflight_and_nothing_is_launched(
-    plan_dag: Callable[..., DAG], drs_simulator: Any
+    plan_dag: Callable[..., DAG], drs_simulator: Any, capsys: pytest.CaptureFixture[str]
 ) -> None:
     state, tasks = run_dag(plan_dag("lab_stalled", STALLED_PLAN))
 
     assert state == "failed"
     assert tasks["preflight"] == "failed"
     assert drs_simulator.calls("StartRecovery") == []
+    output = capsys.readouterr()
+    expected = "wave 'core': s-0c000000000000001 (lab-stalled) is not recoverable: replication state STALLED"
+    assert expected in output.out + output.err
 
 
 FAILING_PLAN = """
