@@ -89,7 +89,12 @@ def _lint(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
     for given in paths or [default_plans_dir()]:
         path = Path(given)
         if path.is_dir():
-            found = plan_files(path)
+            try:
+                found = plan_files(path)
+            except OSError as error:
+                print(f"{given}: cannot read the directory: {error.strerror or error}", file=err)
+                unreadable += 1
+                continue
             if not found:
                 print(f"{given}: no plan files (*.yaml, *.yml) here", file=err)
                 unreadable += 1

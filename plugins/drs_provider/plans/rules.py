@@ -45,7 +45,8 @@ class Text:
     max_length: int | None = None
     #: prefix the value must not start with, compared case-insensitively
     reserved_prefix: str | None = None
-    #: a finer check than ``pattern``; returns the problem or None
+    #: replaces ``pattern`` in the validator with a check that explains itself; returns the
+    #: problem or None, and must accept only values that ``pattern`` (shipped in the schema) matches
     check: Callable[[str], str | None] | None = None
     #: proposes a valid value close to an invalid one
     suggest: Callable[[str], str | None] | None = None
