@@ -21,7 +21,7 @@ from drs_provider.plans.rules import ALL_OBJECTS
 if TYPE_CHECKING:
     from pathlib import Path
 
-FUZZ = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FUZZ = settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 #: messages about the file as a whole, which have no field path
 WHOLE_FILE = (
