@@ -1,18 +1,17 @@
-"""The README's annotated plan is a valid plan, so the documentation cannot rot silently."""
+"""The README's plan examples say what the code does, so the documentation cannot rot silently."""
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
+from drs_provider.exceptions import PlanError
 from drs_provider.plans import load_plan_file, plan_json_schema
 from tests.conftest import REPO_ROOT
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def readme_plan_example() -> str:
@@ -41,3 +40,17 @@ def test_the_annotated_example_loads_and_passes_the_schema(tmp_path: Path) -> No
         .resolve()
         .is_file()
     )
+
+
+def test_the_validation_example_is_what_the_loader_says(tmp_path: Path) -> None:
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Validation") : readme.index("What is checked:")]
+    shown = re.findall(r"```\n(.*?)```", section, flags=re.DOTALL)[0].splitlines()
+    plan_file = tmp_path / "dags" / "recovery_plans" / "billing.yaml"
+    plan_file.parent.mkdir(parents=True)
+    plan_file.write_bytes((Path(__file__).parent / "fixtures" / "billing.yaml").read_bytes())
+
+    with pytest.raises(PlanError) as caught:
+        load_plan_file(plan_file, display_root=tmp_path)
+
+    assert [str(issue) for issue in caught.value.issues] == shown
