@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
+from urllib.parse import quote
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -239,12 +240,26 @@ class DrillResult:
     #: wave -> per-server results (the ``wait_for_recovery`` XCom shape, see DrsJobSensor).
     servers: dict[str, list[dict[str, Any]]]
     failed_tasks: list[str] = field(default_factory=list)
+    #: failed task -> the exception its log ends with (see :func:`failure_reason`).
+    failure_reasons: dict[str, str] = field(default_factory=dict)
     startup_seconds: float | None = None
     total_seconds: float | None = None
 
     @property
     def succeeded(self) -> bool:
         return self.run.get("state") == "success"
+
+
+def failure_reason(log_content: Sequence[Any]) -> str | None:
+    """The exception a task log ends with (REST API v2 structured log entries), else its last error."""
+    entries = [entry for entry in log_content if isinstance(entry, dict)]
+    for entry in reversed(entries):
+        for detail in reversed(entry.get("error_detail") or []):
+            return f"{detail.get('exc_type')}: {detail.get('exc_value')}"
+    for entry in reversed(entries):
+        if entry.get("level") == "error":
+            return str(entry.get("event"))
+    return None
 
 
 def format_report(result: DrillResult) -> str:
@@ -295,7 +310,10 @@ def format_report(result: DrillResult) -> str:
     if errors:
         lines += ["", "Launch errors:", *errors]
     if result.failed_tasks:
-        lines += ["", f"Failed tasks: {', '.join(result.failed_tasks)}"]
+        lines += ["", "Failed tasks:"]
+        for task_id in result.failed_tasks:
+            reason = result.failure_reasons.get(task_id, "see its log")
+            lines.append(f"  {task_id}: " + reason.replace("\n", "\n    "))
     timing = [f"drill {format_seconds(run_seconds)} (run start to end)"]
     if result.startup_seconds is not None:
         timing.append(f"Airflow and simulator start-up {format_seconds(result.startup_seconds)}")
@@ -373,6 +391,23 @@ class DrillWatcher:
         return {
             wave: [jobs[job_id] for job_id in ids if job_id in jobs] for wave, ids in self.job_ids.items()
         }
+
+    def failure_reasons(self, task_ids: Iterable[str]) -> dict[str, str]:
+        """Why each failed task failed, from its log through the REST API."""
+        from tools.rest_client import RestApiError
+
+        tries = {ti["task_id"]: ti["try_number"] for ti in self.task_instances}
+        reasons = {}
+        for task_id in task_ids:
+            path = (
+                f"/api/v2/dags/{quote(self.dag_id, safe='')}/dagRuns/{quote(self.run_id, safe='')}"
+                f"/taskInstances/{quote(task_id, safe='')}/logs/{tries[task_id]}"
+            )
+            with contextlib.suppress(RestApiError):
+                reason = failure_reason(self.stack.rest.request("GET", path).get("content", []))
+                if reason:
+                    reasons[task_id] = reason
+        return reasons
 
     def server_results(self) -> dict[str, list[dict[str, Any]]]:
         """Per wave, the servers as ``wait_for_recovery`` reported them, else as DRS shows them."""
@@ -609,6 +644,7 @@ def _drill(
     run = stack.rest.dag_run(dag_id, run_id)
     progress = watcher.poll()
     failed_tasks = sorted(ti["task_id"] for ti in watcher.task_instances if ti["state"] == "failed")
+    reasons = watcher.failure_reasons(failed_tasks)
     _say(f"Run {run_id} finished: {state}")
     return DrillResult(
         plan=args.plan,
@@ -617,6 +653,7 @@ def _drill(
         waves=progress,
         servers=watcher.server_results(),
         failed_tasks=failed_tasks,
+        failure_reasons=reasons,
         startup_seconds=startup_seconds,
         total_seconds=time.monotonic() - demo_started,
     )

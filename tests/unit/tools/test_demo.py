@@ -22,6 +22,7 @@ from tools.demo import (
     ProgressView,
     ServerCounts,
     drs_client,
+    failure_reason,
     format_progress,
     format_report,
     parse_time,
@@ -192,7 +193,28 @@ def test_the_report_of_a_failed_drill_names_the_server_and_its_error() -> None:
     failed.update(launchStatus="FAILED", recoveryInstanceID=None, ec2InstanceID=None)
     failed["rawError"] = "Launch template refers to a subnet that does not exist"
 
-    report = format_report(final_result(snapshot, servers))
+    result = final_result(snapshot, servers)
+    result.failure_reasons = {
+        "web.wait_for_recovery": failure_reason(
+            [
+                {"level": "info", "event": "Trigger fired event"},
+                {
+                    "level": "error",
+                    "event": "Task failed with exception",
+                    "error_detail": [
+                        {
+                            "exc_type": "DrsJobFailedError",
+                            "exc_value": "1 required source server(s) failed to launch:\n"
+                            f"  - {failed['sourceServerID']} (web-2): FAILED",
+                        }
+                    ],
+                },
+                {"level": "info", "event": "Task instance in failure state"},
+            ]
+        )
+        or ""
+    }
+    report = format_report(result)
     lines = report.splitlines()
     assert lines[0].startswith("Drill of plan 'shop' FAILED")
     web_row = next(line.split() for line in lines if line.startswith("  web ") and "failed" in line)
@@ -200,7 +222,10 @@ def test_the_report_of_a_failed_drill_names_the_server_and_its_error() -> None:
     failed_row = next(line.split() for line in lines if failed["hostname"] in line and "FAILED" in line)
     assert failed_row == ["web", failed["hostname"], failed["sourceServerID"], "-", "-", "FAILED"]
     assert f"  {failed['hostname']}: {failed['rawError']}" in lines
-    assert "Failed tasks: web.wait_for_recovery" in lines
+    assert lines[lines.index("Failed tasks:") + 1 :][:2] == [
+        "  web.wait_for_recovery: DrsJobFailedError: 1 required source server(s) failed to launch:",
+        f"      - {failed['sourceServerID']} (web-2): FAILED",
+    ]
 
 
 def test_a_pipe_gets_one_line_per_change() -> None:
@@ -264,3 +289,10 @@ def test_a_failed_wave_is_reported_from_drs_with_each_servers_error(drs_simulato
     assert by_host["app-1"]["rawError"] is None
     assert by_host["app-2"]["launchStatus"] == "FAILED"
     assert by_host["app-2"]["rawError"] == "Insufficient capacity in us-east-1a"
+
+
+def test_a_failure_reason_falls_back_to_the_last_error_line() -> None:
+    assert (
+        failure_reason([{"level": "error", "event": "first"}, {"level": "error", "event": "last"}]) == "last"
+    )
+    assert failure_reason(["plain text lines when the log could not be parsed"]) is None
