@@ -18,7 +18,7 @@ from drs_provider.plans.yaml_source import UNREADABLE, format_path
 
 if TYPE_CHECKING:
     from drs_provider.plans.rules import Rule
-    from drs_provider.plans.yaml_source import Path, SourceMap
+    from drs_provider.plans.yaml_source import FieldPath, SourceMap
 
 
 class _Invalid:
@@ -34,7 +34,7 @@ INVALID: Final = _Invalid()
 class Problem:
     """A rule broken at ``path`` (a tuple of keys and indexes)."""
 
-    path: Path
+    path: FieldPath
     message: str
     #: where it was found, when that differs from where ``path`` was first written
     line: int | None = None
@@ -96,12 +96,12 @@ class Checker:
     source: SourceMap
     problems: list[Problem] = field(default_factory=list)
     #: paths the YAML reader already reported, so no rule repeats it (an unquoted `on:` key)
-    reported: set[Path] = field(default_factory=set)
+    reported: set[FieldPath] = field(default_factory=set)
 
-    def report(self, path: Path, message: str, line: int | None = None) -> None:
+    def report(self, path: FieldPath, message: str, line: int | None = None) -> None:
         self.problems.append(Problem(path, message, line))
 
-    def check(self, rule: Rule, value: object, path: Path) -> object:
+    def check(self, rule: Rule, value: object, path: FieldPath) -> object:
         """Return ``value`` checked and converted, or :data:`INVALID` after reporting why."""
         if value is UNREADABLE:
             return INVALID  # the reader has reported it
@@ -115,7 +115,7 @@ class Checker:
             return self._integer(rule, value, path)
         return self._text(rule, value, path, what="")
 
-    def _wrong_type(self, path: Path, expected: str, value: object, hint: str = "") -> _Invalid:
+    def _wrong_type(self, path: FieldPath, expected: str, value: object, hint: str = "") -> _Invalid:
         message = f"expected {expected}, got {describe(value)}"
         plain = self.source.plain_text.get(path)
         if hint:
@@ -137,7 +137,7 @@ class Checker:
         self.report(path, message)
         return INVALID
 
-    def _object(self, rule: Object, value: object, path: Path) -> object:
+    def _object(self, rule: Object, value: object, path: FieldPath) -> object:
         if not isinstance(value, dict):
             return self._wrong_type(path, f"a mapping ({rule.title})", value, rule.shape_hint)
         checked: dict[str, object] = {}
@@ -158,7 +158,7 @@ class Checker:
             self.report(path, f"selects no servers: give a non-empty {given}")
         return checked
 
-    def _list(self, rule: ListOf, value: object, path: Path) -> object:
+    def _list(self, rule: ListOf, value: object, path: FieldPath) -> object:
         if not isinstance(value, list):
             return self._wrong_type(path, "a list", value)
         if len(value) < rule.min_items:
@@ -179,7 +179,7 @@ class Checker:
             items.append(checked)
         return tuple(items)
 
-    def _text_map(self, rule: TextMap, value: object, path: Path) -> object:
+    def _text_map(self, rule: TextMap, value: object, path: FieldPath) -> object:
         if not isinstance(value, dict):
             return self._wrong_type(path, "a mapping of tag keys to values", value)
         if rule.max_entries is not None and len(value) > rule.max_entries:
@@ -195,7 +195,7 @@ class Checker:
                 valid = False
         return checked if valid else INVALID
 
-    def _integer(self, rule: Integer, value: object, path: Path) -> object:
+    def _integer(self, rule: Integer, value: object, path: FieldPath) -> object:
         if isinstance(value, float) and value.is_integer():
             value = int(value)  # JSON Schema's integer type accepts 30.0 too
         if isinstance(value, bool) or not isinstance(value, int):
@@ -207,7 +207,7 @@ class Checker:
             return INVALID
         return value
 
-    def _text(self, rule: Text, value: object, path: Path, *, what: str) -> object:
+    def _text(self, rule: Text, value: object, path: FieldPath, *, what: str) -> object:
         if not isinstance(value, str):
             return self._wrong_type(path, "a string", value)
         problem = self._text_problem(rule, value)

@@ -22,7 +22,7 @@ from drs_provider.plans.yaml_source import UNREADABLE, format_path
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
-    from drs_provider.plans.yaml_source import Document, Path
+    from drs_provider.plans.yaml_source import Document, FieldPath
 
 
 @dataclass(frozen=True)
@@ -34,7 +34,7 @@ class _WaveEntry:
     fields: Mapping[str, object]
 
     @property
-    def path(self) -> Path:
+    def path(self) -> FieldPath:
         return ("waves", self.index)
 
 
@@ -203,7 +203,7 @@ def _cycle_from(start: int, dependencies: dict[int, tuple[int, ...]]) -> list[in
 
 
 def _check_servers_once(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
-    first: dict[str, tuple[Path, _WaveEntry]] = {}
+    first: dict[str, tuple[FieldPath, _WaveEntry]] = {}
     for wave in waves:
         for selector_key in ("servers", "optional_servers"):
             selector = wave.fields.get(selector_key)
@@ -213,7 +213,7 @@ def _check_servers_once(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
             for position, server in enumerate(ids):
                 if not isinstance(server, str):
                     continue
-                path: Path = (*wave.path, selector_key, "ids", position)
+                path: FieldPath = (*wave.path, selector_key, "ids", position)
                 if server not in first:
                     first[server] = (path, wave)
                     continue
@@ -238,14 +238,14 @@ def _check_tag_overlaps(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
     Tags are matched when a run starts, but this much is certain from the file alone: every
     server the narrower selector picks, the broader one picks too.
     """
-    earlier: list[tuple[Path, _WaveEntry, Mapping[str, str]]] = []
+    earlier: list[tuple[FieldPath, _WaveEntry, Mapping[str, str]]] = []
     for wave in waves:
         for selector_key in ("servers", "optional_servers"):
             selector = wave.fields.get(selector_key)
             tags = selector.get("tags") if isinstance(selector, dict) else None
             if not isinstance(tags, dict) or not tags:
                 continue
-            path: Path = (*wave.path, selector_key, "tags")
+            path: FieldPath = (*wave.path, selector_key, "tags")
             for other_path, other_wave, other_tags in earlier:
                 if other_tags.items() <= tags.items():
                     relation = "every server these tags select is also selected by"

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 #: One step into a document: a mapping key or a sequence index.
 PathPart = str | int
-Path = tuple[PathPart, ...]
+FieldPath = tuple[PathPart, ...]
 
 # Expanding aliases can blow a small file up exponentially ("billion laughs"); no real plan
 # comes anywhere near this many values.
@@ -42,7 +42,7 @@ UNREADABLE = _Unreadable()
 _Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def format_path(path: Path) -> str:
+def format_path(path: FieldPath) -> str:
     """Render a path the way messages show it: ``waves[1].servers.ids[0]``."""
     text = ""
     for part in path:
@@ -59,7 +59,7 @@ def format_path(path: Path) -> str:
 class SourceProblem:
     """A problem found while reading the YAML itself, before any plan rule."""
 
-    path: Path
+    path: FieldPath
     message: str
     line: int | None
 
@@ -68,11 +68,11 @@ class SourceProblem:
 class SourceMap:
     """Where each value of a document was written (1-based lines), and its raw text."""
 
-    lines: dict[Path, int] = field(default_factory=dict)
+    lines: dict[FieldPath, int] = field(default_factory=dict)
     #: the text of plain (unquoted) scalars, to explain surprises such as ``on`` -> true
-    plain_text: dict[Path, str] = field(default_factory=dict)
+    plain_text: dict[FieldPath, str] = field(default_factory=dict)
 
-    def line_of(self, path: Path) -> int | None:
+    def line_of(self, path: FieldPath) -> int | None:
         """The line of ``path``, or of its nearest ancestor that has one."""
         while True:
             if path in self.lines:
@@ -105,11 +105,11 @@ class _Builder:
         self._count = 0
         self._active: set[int] = set()
 
-    def problem(self, path: Path, message: str, node: yaml.Node | None = None) -> None:
+    def problem(self, path: FieldPath, message: str, node: yaml.Node | None = None) -> None:
         line = node.start_mark.line + 1 if node is not None else self.source.line_of(path)
         self.problems.append(SourceProblem(path, message, line))
 
-    def build(self, node: yaml.Node, path: Path) -> object:
+    def build(self, node: yaml.Node, path: FieldPath) -> object:
         self._count += 1
         if self._count > MAX_VALUES:
             raise _TooLarge
@@ -127,7 +127,7 @@ class _Builder:
         finally:
             self._active.discard(id(node))
 
-    def _scalar(self, node: yaml.Node, path: Path) -> object:
+    def _scalar(self, node: yaml.Node, path: FieldPath) -> object:
         try:
             value = self._loader.construct_object(node, deep=True)
         except yaml.YAMLError:
@@ -140,19 +140,19 @@ class _Builder:
             self.source.plain_text[path] = node.value
         return value
 
-    def _sequence(self, node: yaml.SequenceNode, path: Path) -> object:
+    def _sequence(self, node: yaml.SequenceNode, path: FieldPath) -> object:
         if node.tag != _SEQ_TAG:
             self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
             return UNREADABLE
         return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
 
-    def _mapping(self, node: yaml.MappingNode, path: Path) -> object:
+    def _mapping(self, node: yaml.MappingNode, path: FieldPath) -> object:
         if node.tag != _MAP_TAG:
             self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
             return UNREADABLE
         result: dict[object, object] = {}
         first_line: dict[object, int] = {}
-        merges: list[tuple[yaml.Node, Path]] = []
+        merges: list[tuple[yaml.Node, FieldPath]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
                 merges.append((value_node, path))
@@ -174,7 +174,7 @@ class _Builder:
                 result.setdefault(key, value)
         return result
 
-    def _merged(self, node: yaml.Node, path: Path) -> Iterator[tuple[object, object]]:
+    def _merged(self, node: yaml.Node, path: FieldPath) -> Iterator[tuple[object, object]]:
         sources = node.value if isinstance(node, yaml.SequenceNode) else [node]
         for source in sources:
             if not isinstance(source, yaml.MappingNode):
@@ -184,7 +184,7 @@ class _Builder:
             if isinstance(built, dict):
                 yield from built.items()
 
-    def _key(self, key_node: yaml.Node, path: Path) -> object:
+    def _key(self, key_node: yaml.Node, path: FieldPath) -> object:
         if not isinstance(key_node, yaml.ScalarNode):
             self.problem(path, "a key must be plain text, not a list or mapping", key_node)
             return None
