@@ -325,3 +325,17 @@ def test_30_percent_throttling_still_starts_every_job_exactly_once(drs_simulator
     covered = [s["sourceServerID"] for job in jobs for s in job["participatingServers"]]
     assert sorted(covered) == sorted(SHOP_ALL)
     assert 429 in [call["status"] for call in drs_simulator.calls()]
+
+
+def test_mapped_tasks_and_odd_run_ids_keep_their_own_jobs(drs_simulator, aws_conn):
+    run_id = "api run #7 <from ci> " + "x" * 300  # characters AWS refuses, and too long for a tag
+    first = operator(source_server_ids=[SHOP_DB[0]]).execute(make_context("t", run_id=run_id, map_index=0))
+    other = operator(source_server_ids=[SHOP_DB[1]]).execute(make_context("t", run_id=run_id, map_index=1))
+
+    again = operator(source_server_ids=[SHOP_DB[0]]).execute(make_context("t", run_id=run_id, map_index=0))
+
+    assert again == first != other
+    assert len(jobs_on_simulator(drs_simulator)) == 2
+    tags = {job["jobID"]: job["tags"] for job in jobs_on_simulator(drs_simulator)}
+    assert tags[first[0]]["airflow:map_index"] == "0"
+    assert len(tags[first[0]][TAG_RUN_ID]) <= 256
