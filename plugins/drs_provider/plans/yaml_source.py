@@ -150,28 +150,28 @@ class _Builder:
         if node.tag != _MAP_TAG:
             self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
             return UNREADABLE
+        # Merge keys (``<<: *defaults``) fill in only what the mapping does not set itself. They
+        # are built first so that the mapping's own keys keep their own line numbers.
         result: dict[object, object] = {}
-        first_line: dict[object, int] = {}
-        merges: list[tuple[yaml.Node, FieldPath]] = []
         for key_node, value_node in node.value:
             if key_node.tag == _MERGE_TAG:
-                merges.append((value_node, path))
+                for key, value in self._merged(value_node, path):
+                    result.setdefault(key, value)
+        first_line: dict[object, int] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
                 continue
             key = self._key(key_node, path)
             if key is None:
                 continue
             line = key_node.start_mark.line + 1
-            if key in result:
+            if key in first_line:
                 message = f"duplicate key {key!r} (also on line {first_line[key]}); write each key once"
                 self.problem((*path, _part(key)), message, key_node)
                 continue
             first_line[key] = line
             self.source.lines[(*path, _part(key))] = line
             result[key] = self.build(value_node, (*path, _part(key)))
-        # Merge keys (``<<: *defaults``) fill in only what the mapping does not set itself.
-        for merged_node, merge_path in merges:
-            for key, value in self._merged(merged_node, merge_path):
-                result.setdefault(key, value)
         return result
 
     def _merged(self, node: yaml.Node, path: FieldPath) -> Iterator[tuple[object, object]]:

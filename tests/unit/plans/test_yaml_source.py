@@ -100,3 +100,10 @@ def test_an_empty_document_has_no_value_and_no_problem() -> None:
 )
 def test_format_path(path: tuple[str | int, ...], text: str) -> None:
     assert format_path(path) == text
+
+
+def test_a_key_set_beside_a_merge_keeps_its_own_line() -> None:
+    document = parse_yaml("base: &b\n  x: 1\n  y: 2\nuse:\n  y: 3\n  <<: *b\n")
+    assert document.value == {"base": {"x": 1, "y": 2}, "use": {"x": 1, "y": 3}}
+    assert document.source.line_of(("use", "y")) == 5
+    assert document.source.line_of(("use", "x")) == 2  # from the anchor
