@@ -211,3 +211,15 @@ def test_a_failed_wave_stops_its_downstream_while_the_independent_branch_complet
     jobs = jobs_by_wave(drs_simulator)
     assert set(jobs) == {"broken", "independent"}
     assert all(job["status"] == "COMPLETED" for job in jobs["independent"])
+
+
+def test_in_a_subset_run_a_failed_chosen_wave_still_stops_its_chosen_downstream(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    state, tasks = run_dag(plan_dag("lab_failing", FAILING_PLAN), {"waves": ["broken", "after_broken"]})
+
+    assert state == "failed"
+    assert tasks["broken.wait_for_recovery"] == "failed"
+    assert tasks["after_broken.start_recovery"] == "upstream_failed"
+    assert tasks["independent.start_recovery"] == "skipped"
+    assert set(jobs_by_wave(drs_simulator)) == {"broken"}

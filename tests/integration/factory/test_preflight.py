@@ -182,3 +182,55 @@ def test_a_point_in_time_before_any_snapshot_names_each_server(aws_conn: str, dr
         "wave 'web': s-0a000000000000005 (web-1) has no recovery snapshot at or before point_in_time "
         "2001-01-01T00:00:00+00:00",
     )
+
+
+class XComStandIn:
+    """A task instance whose preflight XCom is ``value``."""
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.pulled: list[dict[str, Any]] = []
+
+    def xcom_pull(self, **kwargs: Any) -> Any:
+        self.pulled.append(kwargs)
+        return self.value
+
+
+def wave_start(aws_conn: str) -> Any:
+    from drs_provider.operators.preflight import DrsPlanWaveStartOperator
+
+    return DrsPlanWaveStartOperator(
+        task_id="start_recovery",
+        plan_name="shop",
+        wave_name="web",
+        tags={"Role": "web"},
+        aws_conn_id=aws_conn,
+    )
+
+
+def test_a_wave_never_launches_without_a_preflight_result(aws_conn: str, drs_simulator: Any) -> None:
+    ti = XComStandIn(None)
+
+    with pytest.raises(DrsPreflightError, match="no result from task 'preflight'"):
+        wave_start(aws_conn).execute({"ti": ti, **context()})
+
+    assert ti.pulled == [{"task_ids": "preflight", "map_indexes": -1}]
+    assert drs_simulator.calls() == []
+
+
+def test_a_wave_refuses_a_recovery_that_the_run_did_not_confirm(aws_conn: str, drs_simulator: Any) -> None:
+    resolved = {
+        "is_drill": False,
+        "waves": {
+            "web": {
+                "run": True,
+                "source_server_ids": ["s-0a000000000000005"],
+                "optional_source_server_ids": [],
+            }
+        },
+    }
+
+    with pytest.raises(DrsPreflightError, match="a recovery needs a manual run with confirm"):
+        wave_start(aws_conn).execute({"ti": XComStandIn(resolved), **context(mode="recovery", confirm="")})
+
+    assert drs_simulator.calls() == []
