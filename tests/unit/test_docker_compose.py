@@ -8,6 +8,7 @@ must be real, and the wiring between services (executor, broker, database, simul
 from __future__ import annotations
 
 import ast
+import copy
 import importlib.metadata
 import importlib.resources
 import importlib.util
@@ -146,6 +147,30 @@ def test_the_schema_rejects_what_compose_would_reject() -> None:
     broken = yaml.safe_load(COMPOSE_FILE.read_text())
     broken["services"]["redis"]["helthcheck"] = broken["services"]["redis"].pop("healthcheck")
     assert not jsonschema.validators.validator_for(schema)(schema).is_valid(broken)
+
+
+def interpolated(value: Any) -> Any:
+    """``value`` with every string interpolated, as Compose sees it with an empty environment."""
+    if isinstance(value, dict):
+        return {key: interpolated(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [interpolated(item) for item in value]
+    return interpolate(value) if isinstance(value, str) else value
+
+
+def test_a_strict_compose_parser_accepts_the_file_after_interpolation() -> None:
+    # compose-spec (a Rust implementation of the specification) checks what the JSON Schema
+    # leaves as plain strings: image references, durations, port mappings, restart policies.
+    # It takes neither YAML merge keys nor variables, so it gets the file as Compose resolves it.
+    from compose_spec import PyCompose
+
+    resolved = {key: value for key, value in interpolated(compose()).items() if not key.startswith("x-")}
+    project = PyCompose.from_json(json.dumps(resolved))
+    assert sorted(project.service_names()) == sorted(services())
+    broken = copy.deepcopy(resolved)
+    broken["services"]["redis"]["healthcheck"]["interval"] = "10 seconds"
+    with pytest.raises(ValueError, match="duration"):
+        PyCompose.from_json(json.dumps(broken))
 
 
 def test_the_stack_has_the_official_airflow_shape_plus_the_simulator() -> None:
