@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from drs_provider.operators.preflight import MODE_DRILL, MODE_RECOVERY
+
 if TYPE_CHECKING:
     from drs_provider.plans.model import Plan
 
-MODE_DRILL = "drill"
-MODE_RECOVERY = "recovery"
 MODES = (MODE_DRILL, MODE_RECOVERY)
 
 #: ISO-8601 date and time, seconds and zone optional (a missing zone means UTC). jsonschema's
