@@ -213,7 +213,7 @@ def format_progress(
     """The live view: a header line for the run, then one line per wave."""
     started = parse_time(run.get("start_date")) or parse_time(run.get("queued_at"))
     elapsed = (now - started).total_seconds() if started else None
-    lines = [f"{dag_id}  run {run['dag_run_id']}  {run['state']}  {format_seconds(elapsed)}"]
+    lines = [f"{dag_id}  {run['state']}  {format_seconds(elapsed)}  run {run['dag_run_id']}"]
     rows = [["step", "state", "servers", "elapsed"]]
     rows += [
         [wave.name, wave.state, wave.servers.describe(), format_seconds(wave.elapsed(now))]
@@ -329,9 +329,11 @@ def format_report(result: DrillResult) -> str:
 class ProgressView:
     """Redraws the progress block in place on a terminal; prints changed waves otherwise."""
 
-    def __init__(self, out: TextIO, *, interactive: bool) -> None:
+    def __init__(self, out: TextIO, *, interactive: bool, width: int | None = None) -> None:
         self.out = out
         self.interactive = interactive
+        # Lines wider than the terminal would wrap and throw off the redraw.
+        self.width = width or shutil.get_terminal_size().columns
         self._drawn_lines = 0
         self._last: dict[str, tuple[str, ServerCounts]] = {}
 
@@ -340,7 +342,7 @@ class ProgressView:
     ) -> None:
         now = datetime.now(UTC)
         if self.interactive:
-            lines = format_progress(dag_id, run, progress, now)
+            lines = [line[: self.width - 1] for line in format_progress(dag_id, run, progress, now)]
             if self._drawn_lines:
                 # Cursor up over the previous block, then clear to the end of the screen.
                 self.out.write(f"\x1b[{self._drawn_lines}F\x1b[J")
@@ -607,6 +609,8 @@ def run_demo(args: argparse.Namespace) -> int:
                     _say(f"\nProcess logs: {stack.logs_dir}; task logs: {stack.home / 'logs'}")
                 if args.keep_up:
                     _wait_for_ctrl_c(stack, simulator)
+                else:
+                    _say("\n`make demo-ui` runs the same drill and keeps Airflow up to explore it in the UI.")
                 stopping = time.monotonic()
                 _say("Stopping Airflow and the simulator ...")
             _say(f"  stopped after {format_seconds(time.monotonic() - stopping)}")

@@ -102,7 +102,8 @@ def test_progress_while_the_database_wave_recovers() -> None:
     assert started is not None
     now = started + timedelta(seconds=12.34)
     lines = format_progress(DAG_ID, snapshot["run"], list(progress.values()), now)
-    assert lines[0].startswith(f"{DAG_ID}  run {snapshot['run']['dag_run_id']}  running")
+    run_elapsed = (now - parse_time(snapshot["run"]["start_date"])).total_seconds()  # type: ignore[operator]
+    assert lines[0] == f"{DAG_ID}  running  {run_elapsed:.1f}s  run {snapshot['run']['dag_run_id']}"
     rows = {line.split()[0]: line.split() for line in lines[1:]}
     assert rows["database"] == ["database", "recovering", "1/3", "launched", "12.3s"]
     assert rows["app"] == ["app", "waiting", "-", "-"]
@@ -254,12 +255,13 @@ def test_a_pipe_gets_one_line_per_change() -> None:
 
 def test_a_terminal_gets_the_block_redrawn_in_place() -> None:
     out = io.StringIO()
-    view = ProgressView(out, interactive=True)
+    view = ProgressView(out, interactive=True, width=60)
     snapshot = moment("mid_database")
     progress = wave_progress(WAVES, snapshot["task_instances"], snapshot["jobs_by_wave"])
     view.show(DAG_ID, snapshot["run"], progress, since=1.0)
     first_block = out.getvalue()
     assert "\x1b[" not in first_block
+    assert max(len(line) for line in first_block.splitlines()) < 60, "no line may wrap"
     block_lines = len(first_block.splitlines())
     view.show(DAG_ID, snapshot["run"], progress, since=2.0)
     # Up over the previous block and clear it, then the new block.
