@@ -17,6 +17,9 @@ PLAN_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,50}$"
 WAVE_NAME_PATTERN = PLAN_NAME_PATTERN
 SOURCE_SERVER_ID_PATTERN = r"^s-[0-9a-zA-Z]{17}$"
 MAX_SERVERS_PER_JOB_LIMIT = 200  # StartRecovery takes 1..200 source servers
+#: Names a wave cannot have: each wave becomes a task group beside these tasks of the DAG
+#: (DESIGN.md contract 2), and a group may not share a task's ID.
+RESERVED_WAVE_NAMES = frozenset({"preflight"})
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from drs_provider.plans.cron import SCHEDULE_PATTERN, schedule_problem
 from drs_provider.plans.model import (
     MAX_SERVERS_PER_JOB_LIMIT,
     PLAN_NAME_PATTERN,
+    RESERVED_WAVE_NAMES,
     SOURCE_SERVER_ID_PATTERN,
     WAVE_NAME_PATTERN,
 )
@@ -45,6 +46,9 @@ class Text:
     max_length: int | None = None
     #: prefix the value must not start with, compared case-insensitively
     reserved_prefix: str | None = None
+    #: values taken for something else, with the reason
+    reserved: tuple[str, ...] = ()
+    reserved_reason: str = ""
     #: replaces ``pattern`` in the validator with a check that explains itself; returns the
     #: problem or None, and must accept only values that ``pattern`` (shipped in the schema) matches
     check: Callable[[str], str | None] | None = None
@@ -198,7 +202,10 @@ WAVE_NAME = Text(
     pattern=WAVE_NAME_PATTERN,
     hint=NAME_HINT,
     suggest=suggest_name,
+    reserved=tuple(sorted(RESERVED_WAVE_NAMES)),
+    reserved_reason="the DAG has a task of that name",
 )
+
 
 WAVE = Object(
     title="wave",

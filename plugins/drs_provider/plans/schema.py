@@ -117,8 +117,15 @@ def _text(rule: Text) -> dict[str, Any]:
         schema["maxLength"] = rule.max_length
     if rule.pattern:
         schema["pattern"] = rule.pattern
+    excluded: list[dict[str, Any]] = []
+    if rule.reserved:
+        excluded.append({"enum": list(rule.reserved)})
     if rule.reserved_prefix:
         # case-insensitive "does not start with", written without regex flags for ECMA-262
         prefix = "".join(f"[{c.lower()}{c.upper()}]" if c.isalpha() else c for c in rule.reserved_prefix)
-        schema["not"] = {"pattern": f"^{prefix}"}
+        excluded.append({"pattern": f"^{prefix}"})
+    if len(excluded) == 1:
+        schema["not"] = excluded[0]
+    elif excluded:
+        schema["allOf"] = [{"not": item} for item in excluded]
     return _described(rule, schema)

@@ -223,6 +223,8 @@ class Checker:
             return "must not be empty" if rule.min_length == 1 else f"must be at least {rule.min_length} long"
         if rule.max_length is not None and len(value) > rule.max_length:
             return f"{shown} is {len(value)} characters long; at most {rule.max_length} are allowed"
+        if value in rule.reserved:
+            return f"{shown} is reserved ({rule.reserved_reason}); choose another name"
         if rule.reserved_prefix and value.lower().startswith(rule.reserved_prefix):
             return f"{shown} must not start with {rule.reserved_prefix!r} (reserved by AWS)"
         if rule.check is not None:

@@ -162,6 +162,12 @@ CASES = [
     Case(
         "wave name digit first", change((("waves", 0, "name"), "1st")), "waves[0].name", "'1st' is not valid"
     ),
+    Case(
+        "wave name of a DAG task",
+        change((("waves", 0, "name"), "preflight"), (("waves", 1, "depends_on"), ["preflight"])),
+        "waves[0].name",
+        "'preflight' is reserved (the DAG has a task of that name); choose another name",
+    ),
     Case("wave name empty", change((("waves", 0, "name"), "")), "waves[0].name", "'' is not valid"),
     Case(
         "duplicate wave name",

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from drs_provider.exceptions import PlanError
 from drs_provider.plans import Plan, load_plan_file, plan_json_schema
+from drs_provider.plans.model import RESERVED_WAVE_NAMES
 from drs_provider.plans.rules import ALL_OBJECTS
 
 if TYPE_CHECKING:
@@ -55,7 +56,11 @@ tags = st.dictionaries(tag_keys, tag_values, max_size=3)
 @st.composite
 def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
     """A valid plan: unique wave names, each depending only on waves listed before it."""
-    wave_names = draw(st.lists(names, min_size=1, max_size=6, unique=True))
+    wave_names = draw(
+        st.lists(
+            names.filter(lambda name: name not in RESERVED_WAVE_NAMES), min_size=1, max_size=6, unique=True
+        )
+    )
     ids = iter(
         draw(st.lists(server_ids, min_size=2 * len(wave_names), max_size=2 * len(wave_names), unique=True))
     )
