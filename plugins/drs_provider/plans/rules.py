@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
-CONN_ID_PATTERN = r"^\S+$"
+# What Airflow allows in a connection ID, in ASCII so JSON Schema engines read it alike.
+CONN_ID_PATTERN = r"^[A-Za-z0-9_#!()\-.:/\\]+$"
 
 POLL_INTERVAL_RANGE = (1, 3600)  # seconds: at most an hour between DescribeJobs calls
 TIMEOUT_RANGE = (60, 86400)  # seconds: a wave's jobs get between a minute and a day
@@ -273,7 +274,7 @@ PLAN = Object(
             Text(
                 description="Airflow AWS connection to use (default aws_default).",
                 pattern=CONN_ID_PATTERN,
-                hint="a connection ID without spaces",
+                hint="an Airflow connection ID: letters, digits and _ # ! ( ) - . : / \\ only",
                 min_length=1,
                 max_length=250,
             ),

@@ -502,7 +502,9 @@ CASES = [
         "got boolean false; unquoted, YAML reads 'no' as a boolean: put it in quotes",
     ),
     Case("aws_conn_id empty", change((("aws_conn_id",), "")), "aws_conn_id", "must not be empty"),
-    Case("aws_conn_id spaces", change((("aws_conn_id",), "aws default")), "aws_conn_id", "without spaces"),
+    Case(
+        "aws_conn_id spaces", change((("aws_conn_id",), "aws default")), "aws_conn_id", "letters, digits and"
+    ),
     Case("aws_conn_id null", change((("aws_conn_id",), None)), "aws_conn_id", "got nothing (null)"),
     Case("description a number", change((("description",), 3)), "description", "expected a string"),
     Case("owner a list", change((("owner",), ["a", "b"])), "owner", "expected a string, got a list"),
