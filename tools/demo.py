@@ -262,6 +262,15 @@ def failure_reason(log_content: Sequence[Any]) -> str | None:
     return None
 
 
+def instance_text(recovery_instance_id: str | None, ec2_instance_id: str | None) -> str:
+    """A recovery instance, with its EC2 instance only where DRS reports a different ID."""
+    if not recovery_instance_id:
+        return "-"
+    if ec2_instance_id and ec2_instance_id != recovery_instance_id:
+        return f"{recovery_instance_id} (EC2 {ec2_instance_id})"
+    return recovery_instance_id
+
+
 def format_report(result: DrillResult) -> str:
     verdict = "SUCCEEDED" if result.succeeded else "FAILED"
     run_start = parse_time(result.run.get("start_date"))
@@ -286,7 +295,7 @@ def format_report(result: DrillResult) -> str:
             ]
         )
     lines += table(wave_rows)
-    server_rows = [["wave", "server", "source server", "recovery instance", "EC2 instance", "status"]]
+    server_rows = [["wave", "server", "source server", "recovery instance", "status"]]
     errors = []
     for wave in result.waves:
         for server in result.servers.get(wave.name, []):
@@ -298,8 +307,7 @@ def format_report(result: DrillResult) -> str:
                     wave.name,
                     str(server.get("hostname") or "-"),
                     str(server["sourceServerID"]),
-                    str(server.get("recoveryInstanceID") or "-"),
-                    str(server.get("ec2InstanceID") or "-"),
+                    instance_text(server.get("recoveryInstanceID"), server.get("ec2InstanceID")),
                     status,
                 ]
             )

@@ -25,6 +25,7 @@ from tools.demo import (
     failure_reason,
     format_progress,
     format_report,
+    instance_text,
     parse_time,
     plan_waves,
     server_counts,
@@ -165,12 +166,14 @@ def test_the_report_of_a_successful_drill() -> None:
     for wave, servers in RECORDING["servers"].items():
         for server in servers:
             line = reported[server["hostname"]]
+            # DRS recovery instances are EC2 instances: one ID unless DRS reports two.
+            assert server["ec2InstanceID"] == server["recoveryInstanceID"]
             assert line[:5] == [
                 wave,
                 server["hostname"],
                 server["sourceServerID"],
                 server["recoveryInstanceID"],
-                server["ec2InstanceID"],
+                "LAUNCHED",
             ]
     assert reported["db-replica-1"][-1] == "(optional)"
     run_seconds = (
@@ -221,7 +224,7 @@ def test_the_report_of_a_failed_drill_names_the_server_and_its_error() -> None:
     web_row = next(line.split() for line in lines if line.startswith("  web ") and "failed" in line)
     assert web_row[-4:] == ["1/2", "launched,", "1", "failed"]
     failed_row = next(line.split() for line in lines if failed["hostname"] in line and "FAILED" in line)
-    assert failed_row == ["web", failed["hostname"], failed["sourceServerID"], "-", "-", "FAILED"]
+    assert failed_row == ["web", failed["hostname"], failed["sourceServerID"], "-", "FAILED"]
     assert f"  {failed['hostname']}: {failed['rawError']}" in lines
     assert lines[lines.index("Failed tasks:") + 1 :][:2] == [
         "  web.wait_for_recovery: DrsJobFailedError: 1 required source server(s) failed to launch:",
@@ -298,3 +301,11 @@ def test_a_failure_reason_falls_back_to_the_last_error_line() -> None:
         failure_reason([{"level": "error", "event": "first"}, {"level": "error", "event": "last"}]) == "last"
     )
     assert failure_reason(["plain text lines when the log could not be parsed"]) is None
+
+
+def test_an_ec2_instance_is_shown_only_when_it_differs_from_the_recovery_instance() -> None:
+    assert instance_text("i-0123456789abcdef0", "i-0123456789abcdef0") == "i-0123456789abcdef0"
+    assert instance_text("i-0123456789abcdef0", "i-0fedcba9876543210") == (
+        "i-0123456789abcdef0 (EC2 i-0fedcba9876543210)"
+    )
+    assert instance_text(None, None) == "-"
