@@ -7,16 +7,16 @@ no Airflow set up, in CI or a pre-commit hook.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from drs_provider.exceptions import PlanError
-from drs_provider.plans import load_plan_file, plan_json_schema, render_graph
+from drs_provider.plans import load_plan_file, render_graph
 from drs_provider.plans.graph import render_mermaid
 from drs_provider.plans.loader import PLAN_FILE_SUFFIXES, collect_plans, display_name, plan_files
+from drs_provider.plans.schema import schema_text
 from drs_provider.plans.yaml_source import parse_yaml
 
 if TYPE_CHECKING:
@@ -129,6 +129,7 @@ def _graph(plan_ref: str, plans_dir: str | None, output_format: str, out: TextIO
         try:
             plan = load_plan_file(path)
         except PlanError as error:
+            print(f"{plan_ref} has problems; fix them first:", file=err)
             print(error, file=err)
             return 1
         print(_render(plan, plan_ref, output_format), file=out)
@@ -137,7 +138,11 @@ def _graph(plan_ref: str, plans_dir: str | None, output_format: str, out: TextIO
     if not directory.is_dir():
         print(f"{directory}: no such plans directory (set --plans-dir or ${PLANS_DIR_ENV})", file=err)
         return 1
-    plan_set = collect_plans(plan_files(directory), display_root=Path.cwd())
+    try:
+        plan_set = collect_plans(plan_files(directory), display_root=Path.cwd())
+    except OSError as error:
+        print(f"{directory}: cannot read the plans directory: {error.strerror or error}", file=err)
+        return 1
     for plan in plan_set.plans:
         if plan.name == plan_ref:
             print(_render(plan, display_name(plan.source, Path.cwd()), output_format), file=out)
@@ -170,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _lint(args.paths, out, err)
     if args.command == "graph":
         return _graph(args.plan, args.plans_dir, args.format, out, err)
-    print(json.dumps(plan_json_schema(), indent=2), file=out)
+    out.write(schema_text())
     return 0
 
 

@@ -12,6 +12,7 @@ import pytest
 
 from drs_provider.cli import main
 from drs_provider.plans import plan_json_schema
+from drs_provider.plans.schema import SCHEMA_FILE
 from tests.unit.plans.samples import SHOP_YAML, write
 
 BROKEN = "plan: broken\nwaves:\n  - name: app\n    servers: {}\n  - name: web\n    depends_on: [db]\n"
@@ -146,6 +147,7 @@ def test_graph_of_a_broken_plan_shows_its_problems(project: Path, capsys: pytest
     by_file = run(capsys, "graph", "dags/recovery_plans/broken.yaml")
 
     assert by_name[0] == by_file[0] == 1
+    assert by_file[2].startswith("dags/recovery_plans/broken.yaml has problems; fix them first:\n")
     assert by_name[2].startswith("plan 'broken' has problems; fix them first:\n")
     assert "dags/recovery_plans/broken.yaml: waves[1].depends_on: unknown wave 'db'" in by_name[2]
     assert "dags/recovery_plans/broken.yaml: waves[1].depends_on: unknown wave 'db'" in by_file[2]
@@ -161,6 +163,7 @@ def test_schema_prints_the_json_schema(capsys: pytest.CaptureFixture[str]) -> No
     status, out, err = run(capsys, "schema")
     assert (status, err) == (0, "")
     assert json.loads(out) == plan_json_schema()
+    assert out == SCHEMA_FILE.read_text(encoding="utf-8")  # `drs-plan schema > schema.json` regenerates it
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:
