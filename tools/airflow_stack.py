@@ -345,6 +345,11 @@ class AirflowStack:
                 "parsing_processes": "1",
                 "print_stats_interval": "600",
             },
+            # The task supervisor notices its task's exit only when its select() times out, at
+            # most this often. With the default of 5 s, a deferral's "success" event can reach
+            # the scheduler after the trigger already resumed the task, which then fails it as a
+            # "state mismatch" (apache/airflow#72716). Waves that finish within seconds hit it.
+            "workers": {"min_heartbeat_interval": "1"},
             # A killed triggerer's triggers move to a live one once its heartbeat is this old.
             "triggerer": {"job_heartbeat_sec": "2", "triggerer_health_check_threshold": "15"},
         }

@@ -99,6 +99,11 @@ class RestClient:
     def dags(self) -> list[dict[str, Any]]:
         return self._paged("/api/v2/dags", "dags")
 
+    def tasks(self, dag_id: str) -> list[dict[str, Any]]:
+        """The DAG's tasks, each with ``task_id`` and ``downstream_task_ids``."""
+        result: list[dict[str, Any]] = self.request("GET", f"/api/v2/dags/{_quoted(dag_id)}/tasks")["tasks"]
+        return result
+
     def unpause(self, dag_id: str) -> None:
         self.request("PATCH", f"/api/v2/dags/{_quoted(dag_id)}", json={"is_paused": False})
 

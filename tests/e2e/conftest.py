@@ -1,0 +1,76 @@
+"""End-to-end test plumbing: which Airflow set-ups run, process logs on failure, measured figures.
+
+Set-ups (``backend`` fixture, module scope, so a module's tests share one running stack):
+
+* ``sqlite``: SQLite and the LocalExecutor; always runs.
+* ``postgres-celery``: PostgreSQL metadata database, CeleryExecutor with a Redis broker and a
+  real Celery worker. It needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; where
+  they are missing its tests are skipped with the reason, except under ``CI=true``, where a
+  missing server fails them: CI must exercise the production-like set-up.
+
+Figures (timings) are reported, never asserted: tests add lines with the ``e2e_figures``
+fixture and they are printed in pytest's terminal summary.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+from tools.airflow_stack import postgres_and_redis_available
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+BACKENDS = ("sqlite", "postgres-celery")
+
+_FIGURES: list[str] = []
+
+
+def ci_requires_every_backend() -> bool:
+    return os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    """The Airflow set-up under test; skips (or, with ``CI=true``, fails) when its servers are absent."""
+    name: str = request.param
+    if name == "postgres-celery":
+        missing = postgres_and_redis_available()
+        if missing:
+            message = f"postgres-celery set-up not tested: {missing}"
+            if ci_requires_every_backend():
+                pytest.fail(f"{message} (CI=true requires it)")
+            pytest.skip(message)
+    return name
+
+
+@pytest.fixture(scope="session")
+def e2e_figures() -> list[str]:
+    """Lines of measured figures, printed at the end of the session."""
+    return _FIGURES
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, object, object]:
+    report = yield
+    # Let fixtures see whether the test itself failed (to print process logs).
+    setattr(item, f"report_{call.when}", report)
+    return report
+
+
+def owner_failed(request: pytest.FixtureRequest) -> bool:
+    """Whether the test that owns ``request`` failed in set-up or in its body."""
+    return any(
+        getattr(getattr(request.node, f"report_{when}", None), "failed", False) for when in ("setup", "call")
+    )
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    if _FIGURES:
+        terminalreporter.section("end-to-end figures (measured, not asserted)")
+        for line in _FIGURES:
+            terminalreporter.write_line(line)
