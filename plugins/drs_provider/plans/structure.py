@@ -139,7 +139,10 @@ class Checker:
 
     def _object(self, rule: Object, value: object, path: FieldPath) -> object:
         if not isinstance(value, dict):
-            return self._wrong_type(path, f"a mapping ({rule.title})", value, rule.shape_hint)
+            hint = rule.shape_hint
+            if isinstance(value, str) and re.search(r"^[\w-]+:\S", value):
+                hint = f"put a space after the ':' in {value.split(':')[0]}:"  # `name:web` is one string
+            return self._wrong_type(path, f"a mapping ({rule.title})", value, hint)
         checked: dict[str, object] = {}
         for key, item in value.items():
             key_rule = rule.key(key)

@@ -118,6 +118,12 @@ CASES = [
         "waves[1]",
         "expected a mapping (wave), got string",
     ),
+    Case(
+        "no space after a colon",
+        change((("waves", 1), "name:app")),
+        "waves[1]",
+        "got string 'name:app'; put a space after the ':' in name:",
+    ),
     Case("wave without name", change((("waves", 1, "name"), DELETE)), "waves[1].name", "'name' is missing"),
     Case(
         "wave without servers",
