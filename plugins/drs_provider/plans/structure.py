@@ -131,7 +131,7 @@ class Checker:
         elif expected == "a list" and value is None:
             message += "; write [] for an empty list"
         elif expected == "a list" and isinstance(value, str | int):
-            message += f"; write [{value}] for a list of one"
+            message += f"; write [{value}] for a list"
         elif expected == "a list" and isinstance(value, dict):
             message += "; start each item on its own line with '- '"
         self.report(path, message)
