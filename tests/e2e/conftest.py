@@ -6,7 +6,9 @@ Set-ups (``backend`` fixture, module scope, so a module's tests share one runnin
 * ``postgres-celery``: PostgreSQL metadata database, CeleryExecutor with a Redis broker and a
   real Celery worker. It needs PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379; where
   they are missing its tests are skipped with the reason, except under ``CI=true``, where a
-  missing server fails them: CI must exercise the production-like set-up.
+  missing server fails them: CI must exercise the production-like set-up. Other servers:
+  ``DRS_E2E_POSTGRES_URL`` (``postgresql://user@host:port/db``, a database to connect to
+  while creating the test's own) and ``DRS_E2E_REDIS_URL``.
 
 Figures (timings) are reported, never asserted: tests add lines with the ``e2e_figures``
 fixture and they are printed in pytest's terminal summary.
@@ -18,12 +20,14 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
-from tools.airflow_stack import postgres_and_redis_available
+from tools.airflow_stack import StackConfig, postgres_and_redis_available
 
 if TYPE_CHECKING:
     from collections.abc import Generator
 
 BACKENDS = ("sqlite", "postgres-celery")
+POSTGRES_URL = os.environ.get("DRS_E2E_POSTGRES_URL", StackConfig.postgres_url)
+REDIS_URL = os.environ.get("DRS_E2E_REDIS_URL", StackConfig.redis_url)
 
 _FIGURES: list[str] = []
 
@@ -37,7 +41,7 @@ def backend(request: pytest.FixtureRequest) -> str:
     """The Airflow set-up under test; skips (or, with ``CI=true``, fails) when its servers are absent."""
     name: str = request.param
     if name == "postgres-celery":
-        missing = postgres_and_redis_available()
+        missing = postgres_and_redis_available(POSTGRES_URL, REDIS_URL)
         if missing:
             message = f"postgres-celery set-up not tested: {missing}"
             if ci_requires_every_backend():

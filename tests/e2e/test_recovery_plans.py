@@ -33,7 +33,7 @@ from tools.wave_timing import (
     succeeded,
 )
 
-from tests.e2e.conftest import owner_failed
+from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, owner_failed
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -169,6 +169,8 @@ def deployment(
             simulator_url=simulator.url,
             backend=backend,  # type: ignore[arg-type]
             expected_dag_ids=[dag_id(name) for name in PLANS],
+            postgres_url=POSTGRES_URL,
+            redis_url=REDIS_URL,
         )
         with AirflowStack(config) as stack:
             e2e_figures.append(f"[{backend}] stack ready in {time.monotonic() - started:.1f}s")
