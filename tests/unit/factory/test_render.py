@@ -209,3 +209,27 @@ def test_no_broken_plan_no_error() -> None:
     from drs_provider.factory import raise_for_broken_plans
 
     raise_for_broken_plans(EXAMPLE_PLANS)
+
+
+def test_connection_region_and_job_size_reach_every_drs_task(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "dr_west.yaml",
+        """
+        plan: dr_west
+        aws_conn_id: aws_dr
+        region: us-west-2
+        max_servers_per_job: 20
+        waves:
+          - name: only
+            servers: {ids: [s-0a000000000000001]}
+        """,
+    )
+
+    dag = build_dags(tmp_path)["drs_plan_dr_west"]
+
+    for task in dag.tasks:
+        assert (task.aws_conn_id, task.region_name) == ("aws_dr", "us-west-2")  # type: ignore[attr-defined]
+    assert dag.get_task("only.start_recovery").max_servers_per_job == 20  # type: ignore[attr-defined]
+    assert dag.get_task("preflight").max_servers_per_job == 20  # type: ignore[attr-defined]
+    assert dag.owner == "airflow"
