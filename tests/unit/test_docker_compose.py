@@ -449,3 +449,17 @@ def test_the_api_server_writes_the_login_the_readme_documents() -> None:
     assert "docker compose up" in readme
     assert f"http://localhost:{published.split(':')[0]}" in readme
     assert f"{user} / {password}" in readme
+
+
+def test_health_probes_ask_the_ports_airflow_listens_on() -> None:
+    from airflow.configuration import conf
+
+    (scheduler_probe,) = [line for line in command_lines("airflow-scheduler") if line[0] == "curl"]
+    scheduler_port = conf.getint("scheduler", "scheduler_health_check_server_port")
+    assert urlsplit(scheduler_probe[-1]).port == scheduler_port
+    assert environment("airflow-scheduler")["AIRFLOW__SCHEDULER__ENABLE_HEALTH_CHECK"] == "true"
+    (api_probe,) = [line for line in command_lines(API_SERVER) if line[0] == "curl"]
+    api_port = conf.getint("api", "port")
+    assert urlsplit(api_probe[-1]).port == api_port
+    assert urlsplit(api_probe[-1]).path == "/api/v2/version"
+    assert f"{api_port}:{api_port}" in services()[API_SERVER]["ports"]
