@@ -17,11 +17,12 @@ from typing import TYPE_CHECKING, Any, cast
 
 from drs_provider.factory.docs import plan_doc_md
 from drs_provider.factory.params import plan_params
+from drs_provider.plans.model import ServerSelector
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
 
-    from drs_provider.plans.model import Plan, ServerSelector, Wave
+    from drs_provider.plans.model import Plan, Wave
 
 #: A fixed date in the past: with ``catchup=False`` only the latest schedule interval runs.
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -82,6 +83,7 @@ def render_plan(plan: Plan) -> DAG:
         starts = {}
         waits = {}
         for wave in plan.waves:
+            optional = wave.optional_servers or ServerSelector()
             with TaskGroup(group_id=wave.name, tooltip=f"wave {wave.name}"):
                 start = DrsPlanWaveStartOperator(
                     task_id="start_recovery",
@@ -90,6 +92,8 @@ def render_plan(plan: Plan) -> DAG:
                     # The selector shows in the UI; at run time preflight's resolved IDs replace it.
                     source_server_ids=list(wave.servers.ids) or None,
                     tags=dict(wave.servers.tags) or None,
+                    optional_source_server_ids=list(optional.ids) or None,
+                    optional_tags=dict(optional.tags) or None,
                     max_servers_per_job=plan.max_servers_per_job or DEFAULT_MAX_SERVERS_PER_JOB,
                     job_tags={"drs:plan": plan.name, "drs:wave": wave.name},
                     wait_for_completion=False,
