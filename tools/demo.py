@@ -12,7 +12,8 @@ address and login, until Ctrl-C.
 
 Progress comes from the same places a person would look: task states from the REST API, the
 job IDs that each wave's ``start_recovery`` returned (its XCom), and those jobs' per-server
-launch status from DRS (the simulator) through boto3.
+launch status from DRS (the simulator) through boto3. What is shown, and how, lives in
+:mod:`tools.demo_view`.
 """
 
 from __future__ import annotations
@@ -25,11 +26,21 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from tools.demo_view import (
+    DrillResult,
+    ProgressView,
+    WaveProgress,
+    failure_reason,
+    format_report,
+    format_seconds,
+    start_task,
+    wait_task,
+    wave_progress,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -41,328 +52,9 @@ DEFAULT_PLANS_DIR = REPO_ROOT / "dags" / "recovery_plans"
 DEFAULT_FLEET = REPO_ROOT / "plugins" / "drs_provider" / "simulator" / "sample_fleet.yaml"
 DEFAULT_PLAN = "shop"
 
-#: Task instance states in which a task is on its way but not finished.
-ACTIVE_TASK_STATES = frozenset(
-    {"scheduled", "queued", "running", "deferred", "up_for_retry", "up_for_reschedule", "restarting"}
-)
-#: States of a task that will not run because something upstream failed.
-NOT_RUN_TASK_STATES = frozenset({"upstream_failed", "skipped", "removed"})
-LAUNCHED = "LAUNCHED"
-LAUNCH_FAILED_STATES = frozenset({"FAILED", "TERMINATED"})
-
 EXIT_SUCCESS = 0
 EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
-
-
-# -- what the demo shows: plain data in, text out ---------------------------------------------
-
-
-def parse_time(value: str | None) -> datetime | None:
-    """An ISO-8601 time from the REST API (``...Z`` or ``+00:00``), or None."""
-    if not value:
-        return None
-    return datetime.fromisoformat(value)
-
-
-def format_seconds(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    minutes, rest = divmod(round(seconds), 60)
-    return f"{minutes}m{rest:02d}s"
-
-
-def format_clock(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%H:%M:%S") if moment else "-"
-
-
-def start_task(wave: str) -> str:
-    return f"{wave}.start_recovery"
-
-
-def wait_task(wave: str) -> str:
-    return f"{wave}.wait_for_recovery"
-
-
-PREFLIGHT_TASK = "preflight"
-
-
-def preflight_state(state: str | None) -> str:
-    """One word for the preflight task (it checks every server before any wave starts)."""
-    if state == "success":
-        return "passed"
-    if state == "failed":
-        return "failed"
-    if state in ACTIVE_TASK_STATES:
-        return "checking"
-    return "waiting"
-
-
-def wave_state(start_state: str | None, wait_state: str | None) -> str:
-    """One word for where a wave is, from the states of its two tasks."""
-    if wait_state == "success":
-        return "recovered"
-    if "failed" in (start_state, wait_state):
-        return "failed"
-    if start_state in NOT_RUN_TASK_STATES or wait_state in NOT_RUN_TASK_STATES:
-        return "not run"
-    if start_state == "success":
-        return "recovering"
-    if start_state in ACTIVE_TASK_STATES:
-        return "starting"
-    return "waiting"
-
-
-@dataclass(frozen=True)
-class ServerCounts:
-    """Servers of a wave's DRS jobs by launch status."""
-
-    launched: int = 0
-    failed: int = 0
-    total: int = 0
-
-    def describe(self) -> str:
-        if not self.total:
-            return "-"
-        text = f"{self.launched}/{self.total} launched"
-        return f"{text}, {self.failed} failed" if self.failed else text
-
-
-def server_counts(jobs: Iterable[Mapping[str, Any]]) -> ServerCounts:
-    """Count the participating servers of DRS jobs (DescribeJobs items) by launch status."""
-    statuses = [
-        server.get("launchStatus", "PENDING")
-        for job in jobs
-        for server in job.get("participatingServers", [])
-    ]
-    return ServerCounts(
-        launched=sum(status == LAUNCHED for status in statuses),
-        failed=sum(status in LAUNCH_FAILED_STATES for status in statuses),
-        total=len(statuses),
-    )
-
-
-@dataclass(frozen=True)
-class WaveProgress:
-    """Where one wave stands at one moment."""
-
-    name: str
-    state: str
-    servers: ServerCounts
-    started: datetime | None
-    ended: datetime | None
-
-    def elapsed(self, now: datetime) -> float | None:
-        if self.started is None:
-            return None
-        return ((self.ended or now) - self.started).total_seconds()
-
-
-def wave_progress(
-    waves: Sequence[str],
-    task_instances: Sequence[Mapping[str, Any]],
-    jobs_by_wave: Mapping[str, Sequence[Mapping[str, Any]]],
-) -> list[WaveProgress]:
-    """Preflight, then each wave: progress from the run's task instances (REST shape) and DRS jobs."""
-    by_task = {ti["task_id"]: ti for ti in task_instances}
-    preflight = by_task.get(PREFLIGHT_TASK, {})
-    preflight_word = preflight_state(preflight.get("state"))
-    progress = [
-        WaveProgress(
-            name=PREFLIGHT_TASK,
-            state=preflight_word,
-            servers=ServerCounts(),
-            started=parse_time(preflight.get("start_date")),
-            ended=parse_time(preflight.get("end_date")) if preflight_word in ("passed", "failed") else None,
-        )
-    ]
-    for wave in waves:
-        start = by_task.get(start_task(wave), {})
-        wait = by_task.get(wait_task(wave), {})
-        state = wave_state(start.get("state"), wait.get("state"))
-        end_dates = [parse_time(start.get("end_date")), parse_time(wait.get("end_date"))]
-        finished = state in ("recovered", "failed")
-        ended = max((moment for moment in end_dates if moment), default=None) if finished else None
-        progress.append(
-            WaveProgress(
-                name=wave,
-                state=state,
-                servers=server_counts(jobs_by_wave.get(wave, ())),
-                # Airflow stamps a start on tasks it marks upstream_failed; they never ran.
-                started=parse_time(start.get("start_date")) if state != "not run" else None,
-                ended=ended,
-            )
-        )
-    return progress
-
-
-def table(rows: Sequence[Sequence[str]], indent: str = "  ") -> list[str]:
-    """Left-aligned columns separated by two spaces; the first row is the header."""
-    widths = [max(len(row[column]) for row in rows) for column in range(len(rows[0]))]
-    return [
-        indent + "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in rows
-    ]
-
-
-def format_progress(
-    dag_id: str, run: Mapping[str, Any], progress: Sequence[WaveProgress], now: datetime
-) -> list[str]:
-    """The live view: a header line for the run, then one line per wave."""
-    started = parse_time(run.get("start_date")) or parse_time(run.get("queued_at"))
-    elapsed = (now - started).total_seconds() if started else None
-    lines = [f"{dag_id}  {run['state']}  {format_seconds(elapsed)}  run {run['dag_run_id']}"]
-    rows = [["step", "state", "servers", "elapsed"]]
-    rows += [
-        [wave.name, wave.state, wave.servers.describe(), format_seconds(wave.elapsed(now))]
-        for wave in progress
-    ]
-    return lines + table(rows)
-
-
-def progress_line(wave: WaveProgress, since_trigger: float) -> str:
-    """One line for logs and pipes, printed when a wave changes."""
-    return (
-        f"[{format_seconds(since_trigger):>6}] {wave.name}: {wave.state}, servers {wave.servers.describe()}"
-    )
-
-
-@dataclass
-class DrillResult:
-    """Everything the final report needs, collected after the run finished."""
-
-    plan: str
-    dag_id: str
-    run: dict[str, Any]
-    waves: list[WaveProgress]
-    #: wave -> per-server results (the ``wait_for_recovery`` XCom shape, see DrsJobSensor).
-    servers: dict[str, list[dict[str, Any]]]
-    failed_tasks: list[str] = field(default_factory=list)
-    #: failed task -> the exception its log ends with (see :func:`failure_reason`).
-    failure_reasons: dict[str, str] = field(default_factory=dict)
-    startup_seconds: float | None = None
-    total_seconds: float | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.run.get("state") == "success"
-
-
-def failure_reason(log_content: Sequence[Any]) -> str | None:
-    """The exception a task log ends with (REST API v2 structured log entries), else its last error."""
-    entries = [entry for entry in log_content if isinstance(entry, dict)]
-    for entry in reversed(entries):
-        for detail in reversed(entry.get("error_detail") or []):
-            return f"{detail.get('exc_type')}: {detail.get('exc_value')}"
-    for entry in reversed(entries):
-        if entry.get("level") == "error":
-            return str(entry.get("event"))
-    return None
-
-
-def instance_text(recovery_instance_id: str | None, ec2_instance_id: str | None) -> str:
-    """A recovery instance, with its EC2 instance only where DRS reports a different ID."""
-    if not recovery_instance_id:
-        return "-"
-    if ec2_instance_id and ec2_instance_id != recovery_instance_id:
-        return f"{recovery_instance_id} (EC2 {ec2_instance_id})"
-    return recovery_instance_id
-
-
-def format_report(result: DrillResult) -> str:
-    verdict = "SUCCEEDED" if result.succeeded else "FAILED"
-    run_start = parse_time(result.run.get("start_date"))
-    run_end = parse_time(result.run.get("end_date"))
-    run_seconds = (run_end - run_start).total_seconds() if run_start and run_end else None
-    lines = [
-        f"Drill of plan '{result.plan}' {verdict}  ({result.dag_id}, run {result.run['dag_run_id']})",
-        "",
-        "Steps (times UTC):",
-    ]
-    wave_rows = [["step", "state", "start", "end", "duration", "servers"]]
-    for wave in result.waves:
-        duration = (wave.ended - wave.started).total_seconds() if wave.started and wave.ended else None
-        wave_rows.append(
-            [
-                wave.name,
-                wave.state,
-                format_clock(wave.started),
-                format_clock(wave.ended),
-                format_seconds(duration),
-                wave.servers.describe(),
-            ]
-        )
-    lines += table(wave_rows)
-    server_rows = [["wave", "server", "source server", "recovery instance", "status"]]
-    errors = []
-    for wave in result.waves:
-        for server in result.servers.get(wave.name, []):
-            status = str(server.get("launchStatus") or "-")
-            if server.get("optional"):
-                status += " (optional)"
-            server_rows.append(
-                [
-                    wave.name,
-                    str(server.get("hostname") or "-"),
-                    str(server["sourceServerID"]),
-                    instance_text(server.get("recoveryInstanceID"), server.get("ec2InstanceID")),
-                    status,
-                ]
-            )
-            if server.get("rawError"):
-                errors.append(f"  {server.get('hostname') or server['sourceServerID']}: {server['rawError']}")
-    if len(server_rows) > 1:
-        lines += ["", "Servers:", *table(server_rows)]
-    if errors:
-        lines += ["", "Launch errors:", *errors]
-    if result.failed_tasks:
-        lines += ["", "Failed tasks:"]
-        for task_id in result.failed_tasks:
-            reason = result.failure_reasons.get(task_id, "see its log")
-            lines.append(f"  {task_id}: " + reason.replace("\n", "\n    "))
-    timing = [f"drill {format_seconds(run_seconds)} (run start to end)"]
-    if result.startup_seconds is not None:
-        timing.append(f"Airflow and simulator start-up {format_seconds(result.startup_seconds)}")
-    if result.total_seconds is not None:
-        timing.append(f"demo total {format_seconds(result.total_seconds)}")
-    lines += ["", "Time: " + "; ".join(timing)]
-    return "\n".join(lines)
-
-
-# -- the live view -----------------------------------------------------------------------------
-
-
-class ProgressView:
-    """Redraws the progress block in place on a terminal; prints changed waves otherwise."""
-
-    def __init__(self, out: TextIO, *, interactive: bool, width: int | None = None) -> None:
-        self.out = out
-        self.interactive = interactive
-        # Lines wider than the terminal would wrap and throw off the redraw.
-        self.width = width or shutil.get_terminal_size().columns
-        self._drawn_lines = 0
-        self._last: dict[str, tuple[str, ServerCounts]] = {}
-
-    def show(
-        self, dag_id: str, run: Mapping[str, Any], progress: Sequence[WaveProgress], since: float
-    ) -> None:
-        now = datetime.now(UTC)
-        if self.interactive:
-            lines = [line[: self.width - 1] for line in format_progress(dag_id, run, progress, now)]
-            if self._drawn_lines:
-                # Cursor up over the previous block, then clear to the end of the screen.
-                self.out.write(f"\x1b[{self._drawn_lines}F\x1b[J")
-            self.out.write("\n".join(lines) + "\n")
-            self._drawn_lines = len(lines)
-        else:
-            for wave in progress:
-                key = (wave.state, wave.servers)
-                if self._last.get(wave.name) != key:
-                    self._last[wave.name] = key
-                    self.out.write(progress_line(wave, since) + "\n")
-        self.out.flush()
 
 
 # -- talking to the stack and the simulator ----------------------------------------------------

@@ -1,5 +1,7 @@
 """The demo's progress view and report, on data recorded from a real drill of the shop plan.
 
+Also the demo's DRS side (a failed wave's servers) against the in-process simulator.
+
 ``shop_drill_recording.json`` holds what ``python -m tools.demo`` saw during one run on Airflow
 3.3.2 against the simulator: REST API v2 dag runs and task instances, DescribeJobs items, and the
 ``wait_for_recovery`` XComs, at three moments (database recovering, web recovering, finished).
@@ -15,19 +17,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tools.demo import (
-    DEFAULT_PLANS_DIR,
+from tools.demo import DEFAULT_PLANS_DIR, DrillWatcher, drs_client, plan_waves
+from tools.demo_view import (
     DrillResult,
-    DrillWatcher,
     ProgressView,
     ServerCounts,
-    drs_client,
     failure_reason,
     format_progress,
     format_report,
     instance_text,
     parse_time,
-    plan_waves,
     server_counts,
     wave_progress,
     wave_state,
