@@ -59,9 +59,7 @@ def test_make_demo_runs_a_drill_reports_it_and_leaves_nothing_behind() -> None:
             rf"^  {wave} +recovered +\d\d:\d\d:\d\d +\d\d:\d\d:\d\d +[\dm.]+s +\d/\d launched$", report, re.M
         )
     for hostname in SHOP_SERVERS:
-        assert re.search(
-            rf"^  \w+ +{hostname} +s-\w{{17}} +i-\w{{17}} +LAUNCHED", report, re.M
-        ), hostname
+        assert re.search(rf"^  \w+ +{hostname} +s-\w{{17}} +i-\w{{17}} +LAUNCHED", report, re.M), hostname
     # Progress was shown while the drill ran, not only at the end.
     assert re.search(r"^\[ *[\dm.]+s\] database: recovering, servers \d/3 launched$", output, re.M)
 
