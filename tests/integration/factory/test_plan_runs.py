@@ -223,3 +223,19 @@ def test_in_a_subset_run_a_failed_chosen_wave_still_stops_its_chosen_downstream(
     assert tasks["after_broken.start_recovery"] == "upstream_failed"
     assert tasks["independent.start_recovery"] == "skipped"
     assert set(jobs_by_wave(drs_simulator)) == {"broken"}
+
+
+def test_a_point_in_time_run_launches_each_server_from_a_snapshot(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    from datetime import UTC, timedelta
+
+    moment_before = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+
+    state, tasks = run_dag(plan_dag("shop"), {"waves": ["web"], "point_in_time": moment_before})
+
+    assert state == "success", tasks
+    [start] = drs_simulator.calls("StartRecovery")
+    servers = start["request"]["sourceServers"]
+    assert {server["sourceServerID"] for server in servers} == SHOP_WEB
+    assert all(server.get("recoverySnapshotID") for server in servers)
