@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -228,8 +228,6 @@ def test_in_a_subset_run_a_failed_chosen_wave_still_stops_its_chosen_downstream(
 def test_a_point_in_time_run_launches_each_server_from_a_snapshot(
     plan_dag: Callable[..., DAG], drs_simulator: Any
 ) -> None:
-    from datetime import UTC, timedelta
-
     moment_before = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
 
     state, tasks = run_dag(plan_dag("shop"), {"waves": ["web"], "point_in_time": moment_before})
