@@ -22,6 +22,7 @@ import argparse
 import contextlib
 import importlib.metadata
 import shutil
+import signal
 import sys
 import tempfile
 import threading
@@ -44,6 +45,7 @@ from tools.demo_view import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
+    from types import FrameType
 
     from tools.airflow_stack import AirflowStack, SimulatorProcess
 
@@ -363,8 +365,15 @@ def _drill(
     )
 
 
+def _interrupt_once(signum: int, frame: FrameType | None) -> None:
+    # A second Ctrl-C must not cut short the clean-up that the first one starts.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    signal.signal(signal.SIGINT, _interrupt_once)
     try:
         return run_demo(args)
     except KeyboardInterrupt:
