@@ -1,0 +1,57 @@
+"""The backend of one account + region: every resource backend combined, and the operation table."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from drs_provider.simulator.models.jobs import JobsBackend
+from drs_provider.simulator.models.launch_jobs import LaunchJobsBackend
+from drs_provider.simulator.models.recovery_instances import RecoveryInstancesBackend
+from drs_provider.simulator.models.recovery_snapshots import RecoverySnapshotsBackend
+from drs_provider.simulator.models.source_servers import SourceServersBackend
+from drs_provider.simulator.models.tags import TagsBackend
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+
+    from drs_provider.simulator.clock import SimulatedClock
+    from drs_provider.simulator.fleet import Quotas, ServerSpec
+    from drs_provider.simulator.models.faults import Faults
+
+
+class DrsBackend(
+    LaunchJobsBackend,
+    RecoveryInstancesBackend,
+    JobsBackend,
+    RecoverySnapshotsBackend,
+    SourceServersBackend,
+    TagsBackend,
+):
+    """Everything DRS holds for one account in one region."""
+
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        servers: Iterable[ServerSpec],
+        quotas: Quotas,
+        clock: SimulatedClock,
+        faults: Callable[[], Faults],
+    ) -> None:
+        super().__init__(account_id, region, quotas, clock, faults)
+        self._add_source_servers(servers)
+
+
+OPERATIONS: dict[str, str] = {
+    "DescribeSourceServers": "describe_source_servers",
+    "StartRecovery": "start_recovery",
+    "DescribeJobs": "describe_jobs",
+    "DescribeJobLogItems": "describe_job_log_items",
+    "DescribeRecoverySnapshots": "describe_recovery_snapshots",
+    "DescribeRecoveryInstances": "describe_recovery_instances",
+    "TerminateRecoveryInstances": "terminate_recovery_instances",
+    "TagResource": "tag_resource",
+    "UntagResource": "untag_resource",
+    "ListTagsForResource": "list_tags_for_resource",
+}
+"""Implemented DRS operations -> the DrsBackend method carrying each out."""

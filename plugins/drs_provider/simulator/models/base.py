@@ -1,0 +1,68 @@
+"""The base every resource backend shares: what one account + region holds, and how it changes.
+
+Nothing runs in the background. Each job, when it is created, schedules its state changes (log
+events, launch statuses, recovery instances) at simulated times with :meth:`BackendBase._at`, and
+every call first applies the changes that are due (:meth:`BackendBase.tick`). So state only
+depends on the simulated time, and a manual clock (speed 0 + ``advance``) is fully deterministic.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from drs_provider.simulator.clock import SimulatedClock
+    from drs_provider.simulator.fleet import Quotas
+    from drs_provider.simulator.models.faults import Faults
+    from drs_provider.simulator.models.jobs import Job
+    from drs_provider.simulator.models.recovery_instances import RecoveryInstance
+    from drs_provider.simulator.models.recovery_snapshots import Snapshot
+    from drs_provider.simulator.models.source_servers import SourceServer
+
+
+class BackendBase:
+    """State of one account in one region, and the queue of changes scheduled in simulated time.
+
+    The per-resource backends are mixins over this base and :class:`.DrsBackend` combines them, the
+    way moto's EC2 backend combines its per-resource backends.
+    """
+
+    def __init__(
+        self,
+        account_id: str,
+        region: str,
+        quotas: Quotas,
+        clock: SimulatedClock,
+        faults: Callable[[], Faults],
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.quotas = quotas
+        self.clock = clock
+        # A getter, not a value: the simulator replaces its fault set while backends live on.
+        self._faults = faults
+        self.epoch = clock.now()
+        self.servers: dict[str, SourceServer] = {}
+        self.jobs: dict[str, Job] = {}
+        self.instances: dict[str, RecoveryInstance] = {}
+        self.job_snapshots: dict[str, list[Snapshot]] = {}
+        self._events: list[tuple[float, int, Callable[[float], None]]] = []
+        self._seq = itertools.count()
+
+    def arn(self, kind: str, resource_id: str) -> str:
+        return f"arn:aws:drs:{self.region}:{self.account_id}:{kind}/{resource_id}"
+
+    def _at(self, when: float, action: Callable[[float], None]) -> None:
+        # The sequence number keeps changes due at the same time in the order they were scheduled.
+        heapq.heappush(self._events, (when, next(self._seq), action))
+
+    def tick(self, now: float | None = None) -> None:
+        """Apply every scheduled change due at or before ``now`` (simulated), oldest first."""
+        now = self.clock.now() if now is None else now
+        while self._events and self._events[0][0] <= now:
+            when, _, action = heapq.heappop(self._events)
+            action(when)

@@ -1,0 +1,131 @@
+"""Recovery instances: what a successful launch leaves behind, DescribeRecoveryInstances, and
+TerminateRecoveryInstances with the TERMINATE job it runs."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from drs_provider.simulator import exceptions as errors
+from drs_provider.simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY, JobsBackend
+from drs_provider.simulator.models.source_servers import machine_properties
+from drs_provider.simulator.models.wire import iso, page_answer
+
+if TYPE_CHECKING:
+    from drs_provider.simulator.models.jobs import Job
+
+TERMINATE_SECONDS = 30.0  # simulated seconds to terminate a recovery instance
+
+
+@dataclass
+class RecoveryInstance:
+    id: str
+    arn: str
+    job_id: str
+    source_server_id: str
+    is_drill: bool
+    tags: dict[str, str]
+    launched: float
+    point_in_time: float
+    hostname: str
+    state: str = "RUNNING"
+
+
+class RecoveryInstancesBackend(JobsBackend):
+    def _new_instance_id(self) -> str:
+        while True:
+            instance_id = "i-" + secrets.token_hex(9)[:17]
+            if instance_id not in self.instances:
+                return instance_id
+
+    def describe_recovery_instances(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.tick()
+        filters = params.get("filters") or {}
+        ids = filters.get("recoveryInstanceIDs")
+        servers = filters.get("sourceServerIDs")
+        items = [
+            instance
+            for instance in self.instances.values()
+            if (not ids or instance.id in ids) and (not servers or instance.source_server_id in servers)
+        ]
+        return page_answer(items, params, self._instance_json)
+
+    def _instance_json(self, instance: RecoveryInstance) -> dict[str, Any]:
+        return {
+            "ec2InstanceID": instance.id,
+            "ec2InstanceState": instance.state,
+            "jobID": instance.job_id,
+            "recoveryInstanceID": instance.id,
+            "sourceServerID": instance.source_server_id,
+            "arn": instance.arn,
+            "tags": dict(instance.tags),
+            "isDrill": instance.is_drill,
+            "pointInTimeSnapshotDateTime": iso(instance.point_in_time),
+            "originEnvironment": "ON_PREMISES",
+            "recoveryInstanceProperties": {
+                "lastUpdatedDateTime": iso(instance.launched),
+                "identificationHints": {"hostname": instance.hostname, "awsInstanceID": instance.id},
+                **machine_properties(),
+            },
+        }
+
+    def terminate_recovery_instances(self, params: dict[str, Any]) -> dict[str, Any]:
+        now = self.clock.now()
+        self.tick(now)
+        ids: list[str] = list(dict.fromkeys(params["recoveryInstanceIDs"]))
+        unknown = [instance_id for instance_id in ids if instance_id not in self.instances]
+        if unknown:
+            raise errors.ResourceNotFoundException(
+                f"Recovery instance(s) not found in account {self.account_id} region {self.region}: "
+                + ", ".join(unknown),
+                resource_id=unknown[0],
+                resource_type="RECOVERY_INSTANCE",
+            )
+        instances = [self.instances[instance_id] for instance_id in ids]
+        server_ids = [instance.source_server_id for instance in instances]
+        self._check_capacity(server_ids)
+        job = self._create_job(
+            "TERMINATE", "TERMINATE_RECOVERY_INSTANCES", server_ids, {}, now, is_drill=False
+        )
+        for instance in instances:
+            job.participants[instance.source_server_id].recovery_instance_id = instance.id
+        start = now + JOB_START_DELAY
+        end = start + TERMINATE_SECONDS
+        self._at(start, lambda when: self._job_started(job, when))
+        for instance in instances:
+            self._schedule_termination(job, instance, start, end)
+        self._at(end + JOB_END_DELAY, lambda when: self._job_ended(job, when))
+        return {"job": self._job_json(job)}
+
+    def _schedule_termination(self, job: Job, instance: RecoveryInstance, start: float, end: float) -> None:
+        part = job.participants[instance.source_server_id]
+
+        def cleanup_start(when: float) -> None:
+            part.launch_status = "IN_PROGRESS"
+            instance.state = "SHUTTING-DOWN"
+            self._log(
+                job,
+                when,
+                "CLEANUP_START",
+                sourceServerID=instance.source_server_id,
+                targetInstanceID=instance.id,
+            )
+
+        def cleanup_end(when: float) -> None:
+            part.launch_status = "TERMINATED"
+            instance.state = "TERMINATED"
+            self.instances.pop(instance.id, None)
+            server = self.servers.get(instance.source_server_id)
+            if server is not None and server.recovery_instance_id == instance.id:
+                server.recovery_instance_id = None
+            self._log(
+                job,
+                when,
+                "CLEANUP_END",
+                sourceServerID=instance.source_server_id,
+                targetInstanceID=instance.id,
+            )
+
+        self._at(start, cleanup_start)
+        self._at(end, cleanup_end)

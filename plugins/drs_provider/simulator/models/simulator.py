@@ -1,0 +1,150 @@
+"""The whole simulator: the backends per (account, region), the clock, faults and the call log."""
+
+from __future__ import annotations
+
+import random
+import threading
+from typing import Any
+
+from drs_provider.simulator.clock import SimulatedClock
+from drs_provider.simulator.fleet import Fleet, Quotas
+from drs_provider.simulator.models.backend import OPERATIONS, DrsBackend
+from drs_provider.simulator.models.faults import Faults, applies_to
+from drs_provider.simulator.models.wire import iso
+
+
+class Simulator:
+    """The simulator's whole state: fleet, clock, backends per (account, region), faults, call log.
+
+    Every public method is thread-safe (one lock guards all state).
+    """
+
+    def __init__(self, fleet: Fleet, speed: float = 1.0, *, strict: bool = False) -> None:
+        self.lock = threading.RLock()
+        self.strict = strict
+        self._initial_fleet = fleet
+        self.fleet = fleet
+        self.clock = SimulatedClock(speed)
+        self.faults = Faults()
+        self._random = random.Random()
+        self.backends: dict[tuple[str, str], DrsBackend] = {}
+        self.calls: list[dict[str, Any]] = []
+        self._load(fleet)
+
+    def _load(self, fleet: Fleet) -> None:
+        self.fleet = fleet
+        self.backends = {}
+        self.backend(fleet.region)
+
+    def backend(self, region: str, account_id: str | None = None) -> DrsBackend:
+        account = account_id or self.fleet.account_id
+        with self.lock:
+            key = (account, region)
+            if key not in self.backends:
+                servers = (
+                    self.fleet.source_servers
+                    if (account, region) == (self.fleet.account_id, self.fleet.region)
+                    else ()
+                )
+                self.backends[key] = DrsBackend(
+                    account, region, servers, self.fleet.quotas, self.clock, lambda: self.faults
+                )
+            return self.backends[key]
+
+    def reset(self, fleet: Fleet | None = None, speed: float | None = None) -> None:
+        """Back to the start: a fleet (default: the one the simulator started with), no jobs/faults/calls."""
+        with self.lock:
+            if speed is not None:
+                self.clock = SimulatedClock(speed)
+            else:
+                self.clock = SimulatedClock(self.clock.speed)
+            self.faults = Faults()
+            self._random = random.Random()
+            self.calls = []
+            self._load(fleet or self._initial_fleet)
+
+    def set_faults(self, faults: Faults) -> None:
+        with self.lock:
+            self.faults = faults
+            self._random = random.Random(faults.seed)
+
+    def set_quotas(self, quotas: Quotas) -> None:
+        with self.lock:
+            self.fleet = Fleet(
+                account_id=self.fleet.account_id,
+                region=self.fleet.region,
+                source_servers=self.fleet.source_servers,
+                quotas=quotas,
+                source=self.fleet.source,
+            )
+            for backend in self.backends.values():
+                backend.quotas = quotas
+
+    # -- faults, decided per call -------------------------------------------------------------------
+
+    def draw_throttle(self, operation: str) -> int | None:
+        """Retry-After seconds if this call is throttled, else None."""
+        with self.lock:
+            faults = self.faults
+            if not applies_to(faults.throttle_operations, operation):
+                return None
+            if faults.throttle_count > 0:
+                faults.throttle_count -= 1
+                return faults.retry_after_seconds
+            if faults.throttle_rate > 0 and self._random.random() < faults.throttle_rate:
+                return faults.retry_after_seconds
+            return None
+
+    def draw_latency(self, operation: str) -> float:
+        with self.lock:
+            faults = self.faults
+            return faults.latency_seconds if applies_to(faults.latency_operations, operation) else 0.0
+
+    def draw_drop(self, operation: str) -> bool:
+        with self.lock:
+            faults = self.faults
+            if not applies_to(faults.drop_response_operations, operation):
+                return False
+            if faults.drop_response_count > 0:
+                faults.drop_response_count -= 1
+                return True
+            return faults.drop_response_rate > 0 and self._random.random() < faults.drop_response_rate
+
+    # -- the call log ------------------------------------------------------------------------------------
+
+    def record(self, entry: dict[str, Any]) -> None:
+        with self.lock:
+            entry["seq"] = len(self.calls) + 1
+            self.calls.append(entry)
+
+    def call_log(self, operation: str | None = None) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(c) for c in self.calls if operation is None or c["operation"] == operation]
+
+    # -- operations ------------------------------------------------------------------------------------
+
+    def call(self, operation: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
+        method = OPERATIONS[operation]
+        with self.lock:
+            backend = self.backend(region)
+            result: dict[str, Any] = getattr(backend, method)(params)
+            return result
+
+    def state(self) -> dict[str, Any]:
+        """A summary for GET /_simulator/health."""
+        with self.lock:
+            for backend in self.backends.values():
+                backend.tick()
+            return {
+                "status": "ok",
+                "account_id": self.fleet.account_id,
+                "region": self.fleet.region,
+                "fleet": self.fleet.source,
+                "speed": self.clock.speed,
+                "now": iso(self.clock.now()),
+                "source_servers": len(self.fleet.source_servers),
+                "jobs": sum(len(b.jobs) for b in self.backends.values()),
+                "active_jobs": sum(len(b._active_jobs()) for b in self.backends.values()),
+                "recovery_instances": sum(len(b.instances) for b in self.backends.values()),
+                "calls": len(self.calls),
+            }

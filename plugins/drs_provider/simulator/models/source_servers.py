@@ -1,0 +1,147 @@
+"""Source servers: the replicating machines of the fleet, and DescribeSourceServers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from drs_provider.simulator.models.base import BackendBase
+from drs_provider.simulator.models.wire import iso, page_answer, stable_hex
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from drs_provider.simulator.fleet import ServerSpec
+
+# Replication states a recovery can start from, and the ones it cannot; the launch_jobs module
+# docstring says why StartRecovery still accepts a server in the latter.
+RECOVERABLE_STATES = frozenset(
+    {"CONTINUOUS", "BACKLOG", "CREATING_SNAPSHOT", "RESCAN", "PENDING_SNAPSHOT_SHIPPING", "SHIPPING_SNAPSHOT"}
+)
+UNRECOVERABLE_STATES = frozenset(
+    {"STOPPED", "INITIATING", "INITIAL_SYNC", "PAUSED", "STALLED", "DISCONNECTED"}
+)
+
+
+@dataclass
+class SourceServer:
+    spec: ServerSpec
+    arn: str
+    tags: dict[str, str]
+    replication_state: str
+    added: float
+    last_launch_result: str = "NOT_STARTED"
+    recovery_instance_id: str | None = None
+    last_launch: dict[str, Any] | None = None
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+
+def machine_properties() -> dict[str, Any]:
+    """CPUs, RAM and OS of every simulated machine; a recovery instance reports the same."""
+    return {
+        "cpus": [{"cores": 2, "modelName": "Intel(R) Xeon(R) Platinum 8259CL CPU @ 2.50GHz"}],
+        "ramBytes": 8 * 1024**3,
+        "os": {"fullString": "Amazon Linux 2023"},
+    }
+
+
+class SourceServersBackend(BackendBase):
+    def _add_source_servers(self, specs: Iterable[ServerSpec]) -> None:
+        # Fleet servers have been replicating for a day when the backend starts.
+        for spec in specs:
+            self.servers[spec.id] = SourceServer(
+                spec=spec,
+                arn=self.arn("source-server", spec.id),
+                tags=dict(spec.tags),
+                replication_state=spec.replication_state,
+                added=self.epoch - 86400,
+            )
+
+    def describe_source_servers(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.tick()
+        filters = params.get("filters") or {}
+        wanted = filters.get("sourceServerIDs")
+        hardware_id = filters.get("hardwareId")
+        staging = filters.get("stagingAccountIDs")
+        items = []
+        for server in self.servers.values():
+            if wanted and server.id not in wanted:
+                continue
+            if hardware_id:  # simulated servers have no hardware ID: the filter matches none
+                continue
+            if staging and self.account_id not in staging:
+                continue
+            items.append(server)
+        return page_answer(items, params, self._server_json)
+
+    def _server_json(self, server: SourceServer) -> dict[str, Any]:
+        now = self.clock.now()
+        spec = server.spec
+        replicated = 64 * 1024**3
+        info: dict[str, Any] = {
+            "dataReplicationState": server.replication_state,
+            "lagDuration": "PT0S" if server.replication_state in RECOVERABLE_STATES else "PT6H",
+            "replicatedDisks": [
+                {
+                    "deviceName": "/dev/sda",
+                    "totalStorageBytes": replicated,
+                    "replicatedStorageBytes": replicated
+                    if server.replication_state not in ("INITIATING", "INITIAL_SYNC")
+                    else replicated // 3,
+                    "rescannedStorageBytes": 0,
+                    "backloggedStorageBytes": 0,
+                }
+            ],
+            "stagingAvailabilityZone": f"{self.region}a",
+        }
+        if server.replication_state == "STALLED":
+            info["dataReplicationError"] = {
+                "error": "UNSTABLE_NETWORK",
+                "rawError": "Replication stalled: the agent cannot reach the replication server",
+            }
+        life: dict[str, Any] = {
+            "addedToServiceDateTime": iso(server.added),
+            "firstByteDateTime": iso(server.added + 60),
+            "elapsedReplicationDuration": "P1D",
+            "lastSeenByServiceDateTime": iso(
+                now if server.replication_state != "DISCONNECTED" else server.added
+            ),
+        }
+        if server.last_launch is not None:
+            life["lastLaunch"] = server.last_launch
+        # Derived from the server ID, so a server keeps its addresses across resets.
+        mac = "02:" + ":".join(stable_hex(server.id + "mac", 10)[i : i + 2] for i in range(0, 10, 2))
+        ip = f"10.0.{int(stable_hex(server.id, 2), 16)}.{int(stable_hex(server.id + 'b', 2), 16)}"
+        item: dict[str, Any] = {
+            "sourceServerID": server.id,
+            "arn": server.arn,
+            "tags": dict(server.tags),
+            "lastLaunchResult": server.last_launch_result,
+            "dataReplicationInfo": info,
+            "lifeCycle": life,
+            "sourceProperties": {
+                "lastUpdatedDateTime": iso(server.added),
+                "recommendedInstanceType": "m5.large",
+                "identificationHints": {"hostname": spec.hostname, "fqdn": f"{spec.hostname}.corp.example"},
+                "networkInterfaces": [
+                    {
+                        "macAddress": mac,
+                        "ips": [ip],
+                        "isPrimary": True,
+                    }
+                ],
+                "disks": [{"deviceName": "/dev/sda", "bytes": replicated}],
+                **machine_properties(),
+                "supportsNitroInstances": True,
+                "architecture": "x86_64",
+            },
+            "stagingArea": {"status": "NOT_EXTENDED"},
+            "replicationDirection": "FAILOVER",
+            "agentVersion": "1.2.3",
+        }
+        if server.recovery_instance_id:
+            item["recoveryInstanceId"] = server.recovery_instance_id
+        return item
