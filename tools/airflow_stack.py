@@ -339,9 +339,10 @@ class AirflowStack:
                 "scheduler_idle_sleep_time": "0.5",
                 "parsing_cleanup_interval": "30",
             },
+            # Plans are in place before the stack starts; re-parsing often would only cost CPU.
             "dag_processor": {
-                "refresh_interval": "10",
-                "min_file_process_interval": "10",
+                "refresh_interval": "30",
+                "min_file_process_interval": "30",
                 "parsing_processes": "1",
                 "print_stats_interval": "600",
             },

@@ -5,8 +5,9 @@ Everything comes from the DRS side, so it measures what a person watching DRS wo
 * a wave *starts* with its StartRecovery call (the job carries the ``drs:wave`` tag);
 * a job *ends* at its ``endDateTime`` (simulated time, converted to wall-clock time with the
   simulator's call log, which records both clocks for every call);
-* a job is *seen completed* by the first DescribeJobs call for it made at or after that end:
-  that call's answer is the first to say COMPLETED.
+* a job is *polled* by DescribeJobs calls that name it in their ``jobIDs`` filter (the wave's
+  sensor), and *seen completed* by the first such call made at or after its end: that call's
+  answer is the first to say COMPLETED.
 
 The hand-off latency of a dependency edge is the time from the last upstream job's end (and,
 separately, from the call that first saw it completed) to the downstream wave's StartRecovery
@@ -16,7 +17,7 @@ call. :func:`measure` does it all for one DAG; :func:`format_handoffs` prints th
 from __future__ import annotations
 
 import statistics
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -37,8 +38,14 @@ class WaveJob:
     wave: str
     job_id: str
     started: float
+    first_polled: float | None = None
     ended: float | None = None
     seen_completed: float | None = None
+
+    @property
+    def until_first_poll(self) -> float | None:
+        """Seconds from StartRecovery to the wave's first DescribeJobs about the job."""
+        return None if self.first_polled is None else self.first_polled - self.started
 
 
 @dataclass(frozen=True)
@@ -110,17 +117,30 @@ def simulated_to_wall(calls: Sequence[Mapping[str, Any]], simulated: float, spee
     return float(anchor["time"]) + (simulated - float(anchor["simulated_time"])) / speed
 
 
+def asks_about(call: Mapping[str, Any], job_id: str) -> bool:
+    """Whether ``call`` is a successful DescribeJobs that names ``job_id`` in its filter.
+
+    That is how a wave's sensor polls its jobs; listings (which ``start_recovery`` makes to find
+    jobs it may already have started) mention every job and say nothing about the sensor.
+    """
+    if call.get("operation") != "DescribeJobs" or not succeeded(call):
+        return False
+    request = call.get("request")
+    filters = request.get("filters") if isinstance(request, dict) else None
+    return isinstance(filters, dict) and job_id in (filters.get("jobIDs") or [])
+
+
+def first_polled(calls: Iterable[Mapping[str, Any]], job_id: str) -> Mapping[str, Any] | None:
+    """The first DescribeJobs call that asked about ``job_id``."""
+    return next((call for call in calls if asks_about(call, job_id)), None)
+
+
 def first_seen_completed(
     calls: Iterable[Mapping[str, Any]], job_id: str, ended_simulated: float
 ) -> Mapping[str, Any] | None:
-    """The first successful DescribeJobs call about ``job_id`` made once the job had ended."""
+    """The first DescribeJobs call that asked about ``job_id`` once the job had ended."""
     for call in calls:
-        if (
-            call.get("operation") == "DescribeJobs"
-            and succeeded(call)
-            and job_id in (call.get("job_ids") or [])
-            and float(call.get("simulated_time") or 0) >= ended_simulated
-        ):
+        if asks_about(call, job_id) and float(call.get("simulated_time") or 0) >= ended_simulated:
             return call
     return None
 
@@ -131,27 +151,22 @@ def place_jobs(
     speed: float,
     dag_id: str | None = None,
 ) -> list[WaveJob]:
-    """:func:`started_jobs` with each job's end and first-seen-completed times filled in.
+    """:func:`started_jobs` with each job's first poll, end and first-seen-completed times.
 
     :param end_times: ``{job_id: endDateTime as simulated epoch seconds}`` for the jobs that ended.
     :param speed: the simulator's speed (simulated seconds per second).
     """
     placed = []
     for job in started_jobs(calls, dag_id):
+        polled = first_polled(calls, job.job_id)
+        facts: dict[str, Any] = {"first_polled": None if polled is None else float(polled["time"])}
         ended_simulated = end_times.get(job.job_id)
-        if ended_simulated is None:
-            placed.append(job)
-            continue
-        seen = first_seen_completed(calls, job.job_id, ended_simulated)
-        placed.append(
-            WaveJob(
-                **{
-                    **job.__dict__,
-                    "ended": simulated_to_wall(calls, ended_simulated, speed),
-                    "seen_completed": None if seen is None else float(seen["time"]) + float(seen["duration"]),
-                }
-            )
-        )
+        if ended_simulated is not None:
+            seen = first_seen_completed(calls, job.job_id, ended_simulated)
+            facts["ended"] = simulated_to_wall(calls, ended_simulated, speed)
+            if seen is not None:
+                facts["seen_completed"] = float(seen["time"]) + float(seen["duration"])
+        placed.append(replace(job, **facts))
     return placed
 
 

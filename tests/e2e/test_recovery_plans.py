@@ -14,6 +14,7 @@ process. What happened on the DRS side is read from the simulator's call log.
 
 from __future__ import annotations
 
+import statistics
 import time
 from collections import defaultdict
 from dataclasses import dataclass
@@ -242,16 +243,22 @@ def jobs_by_wave(jobs: list[WaveJob]) -> dict[str, list[WaveJob]]:
 
 
 def report_handoffs(
-    airflow: Deployment, plan: str, edges: list[Handoff], figures: list[str], note: str = ""
+    airflow: Deployment, plan: str, jobs: list[WaveJob], edges: list[Handoff], figures: list[str]
 ) -> None:
     from_end, from_seen = median_handoff(edges)
     figures.append(
-        f"[{airflow.backend}] {plan}{note}: wave hand-off (poll_interval={POLL_INTERVAL}s), "
+        f"[{airflow.backend}] {plan}: wave hand-off (poll_interval={POLL_INTERVAL}s), "
         f"median {from_end:.1f}s from job end, {from_seen:.1f}s from the DescribeJobs that saw COMPLETED"
         if from_end is not None and from_seen is not None
-        else f"[{airflow.backend}] {plan}{note}: no hand-off measured"
+        else f"[{airflow.backend}] {plan}: no hand-off measured"
     )
     figures.extend(f"    {line}" for line in format_handoffs(edges).splitlines())
+    until_poll = [job.until_first_poll for job in jobs if job.until_first_poll is not None]
+    if until_poll:
+        figures.append(
+            f"    StartRecovery -> the wave sensor's first DescribeJobs: median "
+            f"{statistics.median(until_poll):.1f}s over {len(until_poll)} waves"
+        )
     print(format_handoffs(edges))
 
 
@@ -290,7 +297,7 @@ def test_parallel_branches_respect_dependencies_and_overlap(
     # Independent waves ran at the same time: each started before the other ended.
     assert db.started < files.ended and files.started < db.ended, (db, files)
     assert sorted((edge.upstream, edge.downstream) for edge in edges) == [("db", "app"), ("files", "web")]
-    report_handoffs(airflow, plan, edges, e2e_figures)
+    report_handoffs(airflow, plan, jobs, edges, e2e_figures)
 
 
 def test_failed_launch_stops_downstream_waves_only(airflow: Deployment) -> None:
