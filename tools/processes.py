@@ -120,14 +120,13 @@ class ManagedProcess:
         """
         stop_processes([self], grace_seconds=grace_seconds)
 
-    def _members(self) -> list[psutil.Process]:
-        """The process and all its descendants, found before any of them is signalled: once a
-        parent dies its children are re-parented and can no longer be found from it."""
+    def _descendants(self) -> list[psutil.Process]:
+        """Every descendant, found before any of them is signalled: once a parent dies its
+        children are re-parented and can no longer be found from it."""
         if self.popen is None or self.popen.poll() is not None:
             return []
         try:
-            leader = psutil.Process(self.popen.pid)
-            return [leader, *leader.children(recursive=True)]
+            return psutil.Process(self.popen.pid).children(recursive=True)
         except psutil.NoSuchProcess:
             return []
 
@@ -137,10 +136,10 @@ class ManagedProcess:
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.popen.pid, sig)
 
-    def _reap(self) -> None:
+    def _reap(self, timeout: float) -> None:
         if self.popen is not None:
             with contextlib.suppress(subprocess.TimeoutExpired):
-                self.popen.wait(timeout=5)
+                self.popen.wait(timeout=timeout)
 
 
 def stop_processes(processes: Sequence[ManagedProcess], grace_seconds: float = 10.0) -> None:
@@ -148,23 +147,27 @@ def stop_processes(processes: Sequence[ManagedProcess], grace_seconds: float = 1
 
     Stopping them together keeps the total time at one grace period, however many there are.
     """
-    members = {process: process._members() for process in processes}
-    everything = [proc for group in members.values() for proc in group]
+    # The direct children are waited for through Popen (psutil would reap them and lose their
+    # exit status); the deeper descendants through psutil.
+    descendants = [proc for process in processes for proc in process._descendants()]
     if grace_seconds > 0:
         for process in processes:
             process._signal_group(signal.SIGTERM)
-        for proc in everything:
+        for proc in descendants:
             with contextlib.suppress(psutil.Error):
                 proc.terminate()
-        _, everything = psutil.wait_procs(everything, timeout=grace_seconds)
+        deadline = time.monotonic() + grace_seconds
+        for process in processes:
+            process._reap(max(0.0, deadline - time.monotonic()))
+        _, descendants = psutil.wait_procs(descendants, timeout=max(0.0, deadline - time.monotonic()))
     for process in processes:
         process._signal_group(signal.SIGKILL)
-    for proc in everything:
+    for proc in descendants:
         with contextlib.suppress(psutil.Error):
             proc.kill()
-    psutil.wait_procs(everything, timeout=5)
+    psutil.wait_procs(descendants, timeout=5)
     for process in processes:
-        process._reap()
+        process._reap(5)
 
 
 def wait_until(
