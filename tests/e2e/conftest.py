@@ -17,6 +17,7 @@ fixture and they are printed in pytest's terminal summary.
 from __future__ import annotations
 
 import os
+import statistics
 from typing import TYPE_CHECKING
 
 import pytest
@@ -30,6 +31,8 @@ POSTGRES_URL = os.environ.get("DRS_E2E_POSTGRES_URL", StackConfig.postgres_url)
 REDIS_URL = os.environ.get("DRS_E2E_REDIS_URL", StackConfig.redis_url)
 
 _FIGURES: list[str] = []
+#: Every wave hand-off measured in the session: (set-up, seconds from job end, from seen COMPLETED).
+_HANDOFFS: list[tuple[str, float, float | None]] = []
 
 
 def ci_requires_every_backend() -> bool:
@@ -56,6 +59,12 @@ def e2e_figures() -> list[str]:
     return _FIGURES
 
 
+@pytest.fixture(scope="session")
+def e2e_handoffs() -> list[tuple[str, float, float | None]]:
+    """Wave hand-offs measured by the tests, summarised per set-up at the end of the session."""
+    return _HANDOFFS
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -78,3 +87,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("end-to-end figures (measured, not asserted)")
         for line in _FIGURES:
             terminalreporter.write_line(line)
+    for name in sorted({setup for setup, _, _ in _HANDOFFS}):
+        from_end = [end for setup, end, _ in _HANDOFFS if setup == name]
+        from_seen = [seen for setup, _, seen in _HANDOFFS if setup == name and seen is not None]
+        terminalreporter.write_line(
+            f"[{name}] wave hand-off over all {len(from_end)} measured: median "
+            f"{statistics.median(from_end):.1f}s from job end"
+            + (f", {statistics.median(from_seen):.1f}s from seen COMPLETED" if from_seen else "")
+        )

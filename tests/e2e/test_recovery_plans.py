@@ -266,7 +266,7 @@ def report_handoffs(
 
 
 def test_parallel_branches_respect_dependencies_and_overlap(
-    airflow: Deployment, e2e_figures: list[str]
+    airflow: Deployment, e2e_figures: list[str], e2e_handoffs: list[tuple[str, float, float | None]]
 ) -> None:
     plan = "e2e_parallel"
     run_id, state, states = run_plan(airflow, plan)
@@ -298,6 +298,7 @@ def test_parallel_branches_respect_dependencies_and_overlap(
     assert db.started < files.ended and files.started < db.ended, (db, files)
     assert sorted((edge.upstream, edge.downstream) for edge in edges) == [("db", "app"), ("files", "web")]
     report_handoffs(airflow, plan, jobs, edges, e2e_figures)
+    e2e_handoffs.extend((airflow.backend, edge.from_job_end, edge.from_seen_completed) for edge in edges)
 
 
 def test_failed_launch_stops_downstream_waves_only(airflow: Deployment) -> None:

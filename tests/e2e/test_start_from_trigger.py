@@ -118,7 +118,9 @@ def chain_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Airf
 
 
 def test_start_from_trigger_hand_off_compared_with_worker_start(
-    chain_stack: tuple[AirflowStack, SimulatorProcess], e2e_figures: list[str]
+    chain_stack: tuple[AirflowStack, SimulatorProcess],
+    e2e_figures: list[str],
+    e2e_handoffs: list[tuple[str, float, float | None]],
 ) -> None:
     stack, simulator = chain_stack
     run_ids: dict[str, list[str]] = {variant: [] for variant in VARIANTS}
@@ -145,6 +147,8 @@ def test_start_from_trigger_hand_off_compared_with_worker_start(
         until_poll = [job.until_first_poll for job in jobs if job.until_first_poll is not None]
         assert len(until_poll) == len(jobs), (variant, jobs)
         print(f"{variant}:\n{format_handoffs(edges)}")
+        if variant == "worker":  # the plan DAGs' own set-up
+            e2e_handoffs.extend(("sqlite", edge.from_job_end, edge.from_seen_completed) for edge in edges)
         e2e_figures.append(
             f"[sqlite] sensor {LABELS[variant]}: StartRecovery -> first DescribeJobs median "
             f"{statistics.median(until_poll):.1f}s over {len(until_poll)} waves; hand-off median "
