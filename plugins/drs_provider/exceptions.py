@@ -7,8 +7,11 @@ tests can act on them, and their messages say where and what.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
 
 
 class DrsProviderError(Exception):
@@ -115,9 +118,7 @@ class DrsJobTimeoutError(DrsProviderError):
     def __init__(self, job_ids: Sequence[str], waited_seconds: float) -> None:
         self.job_ids = tuple(job_ids)
         self.waited_seconds = waited_seconds
-        super().__init__(
-            f"DRS job(s) {', '.join(self.job_ids)} not COMPLETED after {waited_seconds:.0f} s"
-        )
+        super().__init__(f"DRS job(s) {', '.join(self.job_ids)} not COMPLETED after {waited_seconds:.0f} s")
 
 
 # --- simulator ---------------------------------------------------------------------------
