@@ -424,8 +424,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
 
     def _judge(self, job_ids: list[str], optional: list[str]) -> None:
         outcome = collect_recovery_outcome(self.hook, describe_all_jobs(self.hook, job_ids), optional)
-        for failed in outcome.failed_optional:
-            self.log.warning("optional source server did not launch: %s", failed)
+        outcome.log_warnings(self.log)
         outcome.raise_for_required()
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> list[str]:

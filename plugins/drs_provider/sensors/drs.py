@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
@@ -34,6 +34,12 @@ LAUNCH_SUCCESS_STATES: tuple[str, ...] = ("LAUNCHED",)
 LAUNCH_FAILURE_STATES: tuple[str, ...] = ("FAILED", "TERMINATED")
 
 
+class _WarningLog(Protocol):
+    """The one logger method the outcome needs (stdlib and Airflow's structured loggers both have it)."""
+
+    def warning(self, msg: Any, /, *args: Any) -> Any: ...
+
+
 @dataclass
 class RecoveryOutcome:
     """Per-server results of a set of DRS jobs, and which of them failed."""
@@ -41,6 +47,17 @@ class RecoveryOutcome:
     results: list[dict[str, Any]] = field(default_factory=list)
     failed_required: list[FailedServer] = field(default_factory=list)
     failed_optional: list[FailedServer] = field(default_factory=list)
+    #: servers still launching in an unfinished job when a required failure ended the wait
+    still_launching: list[str] = field(default_factory=list)
+
+    def log_warnings(self, log: _WarningLog) -> None:
+        """Warn about optional servers that did not launch and servers left launching."""
+        for failed in self.failed_optional:
+            log.warning("optional source server did not launch: %s", failed)
+        if self.still_launching:
+            log.warning(
+                "a required server failed; these were still launching: %s", ", ".join(self.still_launching)
+            )
 
     def raise_for_required(self) -> None:
         """Raise :class:`DrsJobFailedError` naming every required server that did not launch."""
@@ -72,9 +89,11 @@ def collect_recovery_outcome(
     """
     Judge finished DRS jobs server by server.
 
-    A required server succeeded only if its ``launchStatus`` is LAUNCHED; anything else in a
-    finished job is a failure, named with the ``rawError`` from the job log. Optional servers
-    may fail without failing the outcome.
+    A required server succeeded only if its ``launchStatus`` is LAUNCHED; a FAILED or TERMINATED
+    server, or anything else in a COMPLETED job, is a failure, named with the ``rawError`` from
+    the job log. A server still launching in an unfinished job (the wait ends early once a
+    required server has failed) is neither: it is listed in ``still_launching``, never named
+    as failed. Optional servers may fail without failing the outcome.
     """
     optional = set(optional_ids)
     server_ids = [s["sourceServerID"] for job in jobs for s in job.get("participatingServers", [])]
@@ -99,6 +118,7 @@ def collect_recovery_outcome(
             hook.log.warning("could not describe recovery instances: %s", error)
     outcome = RecoveryOutcome()
     for job in jobs:
+        job_finished = job.get("status") in JOB_SUCCESS_STATES
         started, raw_errors = _launch_events(hook.job_log_items(job["jobID"]))
         for server in job.get("participatingServers", []):
             server_id = server["sourceServerID"]
@@ -115,7 +135,11 @@ def collect_recovery_outcome(
                 "launchStartedDateTime": started.get(server_id),
                 "endDateTime": job.get("endDateTime"),
             }
-            if status not in LAUNCH_SUCCESS_STATES:
+            if status in LAUNCH_SUCCESS_STATES:
+                pass
+            elif status in LAUNCH_INTERMEDIATE_STATES and not job_finished:
+                outcome.still_launching.append(server_id)
+            else:
                 result["rawError"] = raw_errors.get(server_id)
                 failed = FailedServer(
                     source_server_id=server_id,
@@ -263,8 +287,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
 
     def _judge(self, jobs: Sequence[Mapping[str, Any]], optional: set[str]) -> list[dict[str, Any]]:
         outcome = collect_recovery_outcome(self.hook, jobs, sorted(optional))
-        for failed in outcome.failed_optional:
-            self.log.warning("optional source server did not launch: %s", failed)
+        outcome.log_warnings(self.log)
         outcome.raise_for_required()
         launched = sum(
             1 for result in outcome.results if result["launchStatus"] in self.LAUNCH_SUCCESS_STATES

@@ -76,6 +76,34 @@ def test_success_returns_one_result_per_server(aws_conn, deferrable):
     assert "rawError" not in db1
 
 
+EARLY_FAILURE_FLEET = {
+    "account_id": "123456789012",
+    "region": "us-east-1",
+    "source_servers": [
+        {"id": "s-0c000000000000001", "hostname": "quick-fail", "launch_seconds": 10, "fail_launch": "boom"},
+        {"id": "s-0c000000000000002", "hostname": "slow-ok", "launch_seconds": 200},
+    ],
+}
+
+
+@pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
+def test_a_server_still_launching_is_never_named_as_failed(drs_simulator, aws_conn, deferrable):
+    """A required failure ends the wait before the job completes; the slow server is not blamed."""
+    drs_simulator.reset(EARLY_FAILURE_FLEET, speed=0)
+    quick, slow = (server["id"] for server in EARLY_FAILURE_FLEET["source_servers"])
+    job_ids = start(aws_conn, [quick, slow])
+    drs_simulator.advance(60)  # quick has FAILED; slow is IN_PROGRESS; the job is STARTED
+
+    with pytest.raises(DrsJobFailedError) as caught:
+        sense(sensor(job_ids, deferrable=deferrable), make_context("w"))
+
+    assert [failed.source_server_id for failed in caught.value.failed] == [quick]
+    assert caught.value.failed[0].raw_error == "boom"
+    assert slow not in str(caught.value)
+    [job] = drs_simulator.client().describe_jobs(filters={"jobIDs": job_ids})["items"]
+    assert job["status"] == "STARTED"  # the verdict really came before COMPLETED
+
+
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
 def test_failed_required_server_fails_with_its_raw_error(drs_simulator, aws_conn, deferrable):
     drs_simulator.set_faults(fail_servers={SHOP_DB[1]: "InsufficientInstanceCapacity in us-east-1a"})
