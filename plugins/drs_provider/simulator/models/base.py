@@ -12,8 +12,10 @@ import heapq
 import itertools
 from typing import TYPE_CHECKING
 
+from drs_provider.simulator import exceptions as errors
+
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Collection, Sequence
 
     from drs_provider.simulator.clock import SimulatedClock
     from drs_provider.simulator.fleet import Quotas
@@ -55,6 +57,18 @@ class BackendBase:
 
     def arn(self, kind: str, resource_id: str) -> str:
         return f"arn:aws:drs:{self.region}:{self.account_id}:{kind}/{resource_id}"
+
+    def require_known(
+        self, ids: Sequence[str], known: Collection[str], *, label: str, resource_type: str
+    ) -> None:
+        """Raise ResourceNotFoundException naming every ID of ``ids`` not in ``known``."""
+        unknown = [resource_id for resource_id in ids if resource_id not in known]
+        if unknown:
+            raise errors.ResourceNotFoundException(
+                f"{label} not found in account {self.account_id} region {self.region}: " + ", ".join(unknown),
+                resource_id=unknown[0],
+                resource_type=resource_type,
+            )
 
     def _at(self, when: float, action: Callable[[float], None]) -> None:
         # The sequence number keeps changes due at the same time in the order they were scheduled.

@@ -68,14 +68,7 @@ class LaunchJobsBackend(RecoveryInstancesBackend, RecoverySnapshotsBackend):
                 field_list=duplicates,
             )
         check_job_size(ids, self.quotas)
-        unknown = [server_id for server_id in ids if server_id not in self.servers]
-        if unknown:
-            raise errors.ResourceNotFoundException(
-                f"Source server(s) not found in account {self.account_id} region {self.region}: "
-                + ", ".join(unknown),
-                resource_id=unknown[0],
-                resource_type="SOURCE_SERVER",
-            )
+        self.require_known(ids, self.servers, label="Source server(s)", resource_type="SOURCE_SERVER")
         self._check_capacity(ids)
         is_drill = bool(params.get("isDrill", False))
         tags = dict(params.get("tags") or {})

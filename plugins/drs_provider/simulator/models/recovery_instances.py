@@ -7,7 +7,6 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
 from drs_provider.simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY, JobsBackend
 from drs_provider.simulator.models.source_servers import machine_properties
 from drs_provider.simulator.models.wire import iso, page_answer
@@ -74,14 +73,9 @@ class RecoveryInstancesBackend(JobsBackend):
         now = self.clock.now()
         self.tick(now)
         ids: list[str] = list(dict.fromkeys(params["recoveryInstanceIDs"]))
-        unknown = [instance_id for instance_id in ids if instance_id not in self.instances]
-        if unknown:
-            raise errors.ResourceNotFoundException(
-                f"Recovery instance(s) not found in account {self.account_id} region {self.region}: "
-                + ", ".join(unknown),
-                resource_id=unknown[0],
-                resource_type="RECOVERY_INSTANCE",
-            )
+        self.require_known(
+            ids, self.instances, label="Recovery instance(s)", resource_type="RECOVERY_INSTANCE"
+        )
         instances = [self.instances[instance_id] for instance_id in ids]
         server_ids = [instance.source_server_id for instance in instances]
         self._check_capacity(server_ids)
