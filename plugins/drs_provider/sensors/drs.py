@@ -32,6 +32,8 @@ JOB_FAILURE_STATES: tuple[str, ...] = ()
 LAUNCH_INTERMEDIATE_STATES: tuple[str, ...] = ("PENDING", "IN_PROGRESS")
 LAUNCH_SUCCESS_STATES: tuple[str, ...] = ("LAUNCHED",)
 LAUNCH_FAILURE_STATES: tuple[str, ...] = ("FAILED", "TERMINATED")
+#: XCom key of the per-server results, pushed whether or not the servers launched.
+SERVERS_XCOM_KEY = "servers"
 
 
 class _WarningLog(Protocol):
@@ -174,7 +176,8 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
     Returns (XCom ``return_value``) one dict per server: ``sourceServerID``, ``hostname``,
     ``recoveryInstanceID``, ``ec2InstanceID``, ``launchStatus``, ``jobID``, ``optional``,
     ``jobCreationDateTime``, ``launchStartedDateTime``, ``endDateTime`` (the job's end) and,
-    for servers that did not launch, ``rawError``.
+    for servers that did not launch, ``rawError``. The same list is pushed as XCom ``servers``
+    before the verdict, so a failed wave's results (with each ``rawError``) are kept too.
 
     :param job_ids: DRS job IDs: a list, a JSON / Python-literal list string, or one ID. (templated)
     :param optional_source_server_ids: servers whose failed launch does not fail the task. (templated)
@@ -283,11 +286,15 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         if unfinished and not required_failed:
             self.log.info("DRS jobs not COMPLETED yet: %s", ", ".join(unfinished))
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._judge(jobs, optional))
+        return PokeReturnValue(is_done=True, xcom_value=self._judge(context, jobs, optional))
 
-    def _judge(self, jobs: Sequence[Mapping[str, Any]], optional: set[str]) -> list[dict[str, Any]]:
+    def _judge(
+        self, context: Context, jobs: Sequence[Mapping[str, Any]], optional: set[str]
+    ) -> list[dict[str, Any]]:
         outcome = collect_recovery_outcome(self.hook, jobs, sorted(optional))
         outcome.log_warnings(self.log)
+        # Pushed before the verdict: a failed wave's servers (with each rawError) stay readable.
+        context["ti"].xcom_push(key=SERVERS_XCOM_KEY, value=outcome.results)
         outcome.raise_for_required()
         launched = sum(
             1 for result in outcome.results if result["launchStatus"] in self.LAUNCH_SUCCESS_STATES
@@ -310,4 +317,4 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         optional = set(
             as_str_list(event.get("optional_source_server_ids"), field="optional_source_server_ids")
         )
-        return self._judge(describe_all_jobs(self.hook, job_ids), optional)
+        return self._judge(context, describe_all_jobs(self.hook, job_ids), optional)

@@ -109,12 +109,19 @@ def test_failed_required_server_fails_with_its_raw_error(drs_simulator, aws_conn
     drs_simulator.set_faults(fail_servers={SHOP_DB[1]: "InsufficientInstanceCapacity in us-east-1a"})
     job_ids = start(aws_conn, [*SHOP_DB, SHOP_DB_REPLICA])
 
+    context = make_context("w")
     with pytest.raises(DrsJobFailedError) as caught:
         sense(
             sensor(job_ids, deferrable=deferrable, optional_source_server_ids=[SHOP_DB_REPLICA]),
-            make_context("w"),
+            context,
         )
 
+    # The per-server results survive the failure as XCom `servers`, each failure with its rawError.
+    kept = {result["sourceServerID"]: result for result in context["ti"].xcom["servers"]}
+    assert set(kept) == {*SHOP_DB, SHOP_DB_REPLICA}
+    assert kept[SHOP_DB[1]]["launchStatus"] == "FAILED"
+    assert kept[SHOP_DB[1]]["rawError"] == "InsufficientInstanceCapacity in us-east-1a"
+    assert kept[SHOP_DB[0]]["launchStatus"] == "LAUNCHED"
     [failed] = caught.value.failed
     assert (failed.source_server_id, failed.job_id, failed.launch_status) == (
         SHOP_DB[1],
