@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from drs_provider.constants import SERVERS_XCOM_KEY
+from drs_provider.recovery.outcome import judge_jobs
+from drs_provider.recovery.selection import source_server_hostname
 from tools.demo_view import (
     DrillResult,
     ProgressView,
@@ -114,33 +117,30 @@ class DrillWatcher:
         return reasons
 
     def server_results(self) -> dict[str, list[dict[str, Any]]]:
-        """Per wave, the servers as ``wait_for_recovery`` reported them, else as DRS shows them."""
+        """Per wave, the servers as ``wait_for_recovery`` judged them (XCom ``servers``), else from DRS."""
         from tools.rest_client import RestApiError
 
         states = {ti["task_id"]: ti["state"] for ti in self.task_instances}
         results: dict[str, list[dict[str, Any]]] = {}
         for wave in self.waves:
-            if states.get(wait_task(wave)) == "success":
+            if states.get(wait_task(wave)) in ("success", "failed"):
                 with contextlib.suppress(RestApiError):
-                    results[wave] = list(
-                        self.stack.rest.xcom(self.dag_id, self.run_id, wait_task(wave)) or []
+                    judged = self.stack.rest.xcom(
+                        self.dag_id, self.run_id, wait_task(wave), key=SERVERS_XCOM_KEY
                     )
-                    continue
-            # A failed wave returns nothing: show what DRS says about its servers.
+                    if judged:
+                        results[wave] = list(judged)
+                        continue
+            # Not judged (yet): judge what DRS says about the wave's jobs the same way.
             results[wave] = self._servers_from_drs(self.jobs_by_wave.get(wave, []))
         return results
 
     def _servers_from_drs(self, jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        servers = [
-            {**server, "jobID": job["jobID"]}
-            for job in jobs
-            for server in job.get("participatingServers", [])
-        ]
+        servers = [server for job in jobs for server in job.get("participatingServers", [])]
         if not servers:
             return []
         ids = [server["sourceServerID"] for server in servers]
         described = self.drs.describe_source_servers(filters={"sourceServerIDs": ids})["items"]
-        hostnames = {item["sourceServerID"]: source_hostname(item) for item in described}
         instance_ids = [
             server["recoveryInstanceID"] for server in servers if server.get("recoveryInstanceID")
         ]
@@ -148,39 +148,17 @@ class DrillWatcher:
         if instance_ids:
             instances = self.drs.describe_recovery_instances(filters={"recoveryInstanceIDs": instance_ids})
             ec2_ids = {item["recoveryInstanceID"]: item.get("ec2InstanceID") for item in instances["items"]}
-        raw_errors: dict[str, str] = {}
+        log_items = {}
         for job in jobs:
             pages = self.drs.get_paginator("describe_job_log_items").paginate(jobID=job["jobID"])
-            raw_errors.update(launch_errors(item for page in pages for item in page["items"]))
-        return [
-            {
-                "sourceServerID": server["sourceServerID"],
-                "hostname": hostnames.get(server["sourceServerID"]),
-                "recoveryInstanceID": server.get("recoveryInstanceID"),
-                "ec2InstanceID": ec2_ids.get(server.get("recoveryInstanceID", "")),
-                "launchStatus": server.get("launchStatus"),
-                "jobID": server["jobID"],
-                "rawError": raw_errors.get(server["sourceServerID"]),
-            }
-            for server in servers
-        ]
-
-
-def launch_errors(log_items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Per source server, the ``rawError`` of its failed launch (DescribeJobLogItems items)."""
-    errors: dict[str, str] = {}
-    for item in log_items:
-        data = item.get("eventData", {})
-        if item.get("event") == "LAUNCH_FAILED" and data.get("sourceServerID") and data.get("rawError"):
-            errors[data["sourceServerID"]] = data["rawError"]
-    return errors
-
-
-def source_hostname(source_server: Mapping[str, Any]) -> str | None:
-    """The hostname DRS recorded for a source server (a DescribeSourceServers item)."""
-    hints = source_server.get("sourceProperties", {}).get("identificationHints", {})
-    hostname: str | None = hints.get("hostname")
-    return hostname
+            log_items[job["jobID"]] = [item for page in pages for item in page["items"]]
+        outcome = judge_jobs(
+            jobs,
+            hostnames={item["sourceServerID"]: source_server_hostname(item) for item in described},
+            ec2_instance_ids=ec2_ids,
+            log_items=log_items,
+        )
+        return outcome.results
 
 
 def drs_client(endpoint_url: str, region: str) -> Any:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.operators.preflight import MODE_DRILL, MODE_RECOVERY
+from drs_provider.constants import MODE_DRILL, MODES
 
 if TYPE_CHECKING:
     from drs_provider.plans.model import Plan
-
-MODES = (MODE_DRILL, MODE_RECOVERY)
 
 #: ISO-8601 date and time, seconds and zone optional (a missing zone means UTC). jsonschema's
 #: ``format: date-time`` is only checked when an optional package is installed, so the

@@ -15,6 +15,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from drs_provider.constants import (
+    DEFAULT_MAX_SERVERS_PER_JOB,
+    PREFLIGHT_TASK_ID,
+    START_RECOVERY_TASK,
+    WAIT_FOR_RECOVERY_TASK,
+)
 from drs_provider.factory.docs import plan_doc_md
 from drs_provider.factory.params import plan_params
 from drs_provider.plans.model import ServerSelector
@@ -48,12 +54,7 @@ def render_plan(plan: Plan) -> DAG:
     """Build the DAG of ``plan``; it is not registered anywhere (the caller decides)."""
     from airflow.sdk import DAG, TaskGroup, XComArg
 
-    from drs_provider.operators.preflight import (
-        DEFAULT_MAX_SERVERS_PER_JOB,
-        PREFLIGHT_TASK_ID,
-        DrsPlanPreflightOperator,
-        DrsPlanWaveStartOperator,
-    )
+    from drs_provider.operators.preflight import DrsPlanPreflightOperator, DrsPlanWaveStartOperator
     from drs_provider.sensors.drs import DrsJobSensor
 
     aws: dict[str, Any] = {"aws_conn_id": plan.aws_conn_id or "aws_default"}
@@ -86,7 +87,7 @@ def render_plan(plan: Plan) -> DAG:
             optional = wave.optional_servers or ServerSelector()
             with TaskGroup(group_id=wave.name, tooltip=f"wave {wave.name}"):
                 start = DrsPlanWaveStartOperator(
-                    task_id="start_recovery",
+                    task_id=START_RECOVERY_TASK,
                     plan_name=plan.name,
                     wave_name=wave.name,
                     # The selector shows in the UI; at run time preflight's resolved IDs replace it.
@@ -107,7 +108,7 @@ def render_plan(plan: Plan) -> DAG:
                 if wave.timeout is not None:
                     sensor_timing["timeout"] = wave.timeout
                 waits[wave.name] = DrsJobSensor(
-                    task_id="wait_for_recovery",
+                    task_id=WAIT_FOR_RECOVERY_TASK,
                     job_ids=cast("Any", XComArg(start)),  # resolved to the job IDs at run time
                     optional_source_server_ids=cast("Any", XComArg(start, key="optional_source_server_ids")),
                     deferrable=True,

@@ -19,39 +19,39 @@ between them) are counted together.
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
+from drs_provider.constants import (
+    DEFAULT_MAX_CONCURRENT_JOBS,
+    DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
+    DEFAULT_MAX_SERVERS_PER_JOB,
+    MODE_DRILL,
+    MODE_RECOVERY,
+    PREFLIGHT_TASK_ID,
+)
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
-from drs_provider.hooks.drs import DrsHook, source_server_hostname
+from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.drs import DrsStartRecoveryOperator
+from drs_provider.recovery.run import ResolvedRun, ResolvedWave
+from drs_provider.recovery.selection import select_servers, source_server_hostname, tags_text
+from drs_provider.recovery.times import parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
 
-MODE_DRILL = "drill"
-MODE_RECOVERY = "recovery"
-DEFAULT_MAX_SERVERS_PER_JOB = 100
-DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS = 500
-DEFAULT_MAX_CONCURRENT_JOBS = 20
-PREFLIGHT_TASK_ID = "preflight"
-
 
 def run_type_of(context: Context) -> str:
     """The run's type as a plain string: ``manual``, ``scheduled``, ``backfill``, ..."""
     run_type = getattr(context.get("dag_run"), "run_type", None)
     return str(getattr(run_type, "value", run_type) or "")
-
-
-def parse_point_in_time(text: str) -> datetime:
-    """An ISO-8601 date and time as an aware datetime (no zone means UTC); ValueError if unreadable."""
-    moment = datetime.fromisoformat(text.strip())
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def peak_concurrent(weights: Mapping[str, int], ancestors: Mapping[str, set[str]]) -> int:
@@ -103,10 +103,6 @@ def _ancestors(waves: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
     for name in parents:
         visit(name)
     return found
-
-
-def _tags_text(tags: Mapping[str, str]) -> str:
-    return "{" + ", ".join(f"{key}={value}" for key, value in sorted(tags.items())) + "}"
 
 
 class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
@@ -192,7 +188,7 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
         if not text:
             return None
         try:
-            moment = parse_point_in_time(str(text))
+            moment = parse_time(str(text))
         except ValueError:
             problems.append(f"point_in_time: {text!r} is not an ISO-8601 date and time")
             return None
@@ -225,7 +221,7 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
             self.log.warning("%s", warning)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
-        is_drill = (params.get("mode") or MODE_DRILL) != MODE_RECOVERY
+        mode = MODE_RECOVERY if params.get("mode") == MODE_RECOVERY else MODE_DRILL
         for name, wave in launch.items():
             self.log.info(
                 "wave %s: %d server(s) %s; optional %s",
@@ -235,28 +231,27 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
                 ", ".join(wave["optional_source_server_ids"]) or "-",
             )
         self.log.info(
-            "preflight passed: %s of plan %s, waves %s",
-            "DRILL" if is_drill else "RECOVERY",
-            self.plan_name,
-            ", ".join(chosen),
+            "preflight passed: %s of plan %s, waves %s", mode.upper(), self.plan_name, ", ".join(chosen)
         )
-        return {
-            "plan": self.plan_name,
-            "mode": MODE_DRILL if is_drill else MODE_RECOVERY,
-            "is_drill": is_drill,
-            "point_in_time": moment.isoformat() if moment else None,
-            "waves": {
-                wave["name"]: {
-                    "run": wave["name"] in launch,
-                    "source_server_ids": launch.get(wave["name"], {}).get("source_server_ids", []),
-                    "optional_source_server_ids": launch.get(wave["name"], {}).get(
-                        "optional_source_server_ids", []
-                    ),
+        resolved = ResolvedRun(
+            plan=self.plan_name,
+            mode=mode,
+            point_in_time=moment.isoformat() if moment else None,
+            waves=MappingProxyType(
+                {
+                    wave["name"]: ResolvedWave(
+                        run=wave["name"] in launch,
+                        source_server_ids=tuple(launch.get(wave["name"], {}).get("source_server_ids", ())),
+                        optional_source_server_ids=tuple(
+                            launch.get(wave["name"], {}).get("optional_source_server_ids", ())
+                        ),
+                    )
+                    for wave in self.waves
                 }
-                for wave in self.waves
-            },
-            "warnings": warnings,
-        }
+            ),
+            warnings=tuple(warnings),
+        )
+        return resolved.to_json()
 
     def _resolve(
         self, chosen: Sequence[str], problems: list[str], warnings: list[str]
@@ -281,25 +276,22 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
         }
         for wave_name, optional, selector in selectors:
             field = "optional_servers" if optional else "servers"
-            found: list[str] = []
-            unknown = [i for i in selector.get("ids") or () if i not in by_id]
-            if unknown:
-                message = f"wave {wave_name!r}: {field}.ids: unknown source server(s) {', '.join(unknown)}"
-                (warnings if optional else problems).append(message + (" (left out)" if optional else ""))
-            found += [i for i in selector.get("ids") or () if i in by_id]
-            tags = selector.get("tags") or {}
-            if tags:
-                matching = [
-                    server["sourceServerID"]
-                    for server in everyone
-                    if all((server.get("tags") or {}).get(key) == value for key, value in tags.items())
-                ]
-                if not matching:
-                    message = f"wave {wave_name!r}: {field}.tags {_tags_text(tags)} match no source server"
-                    (warnings if optional else problems).append(message + (" (left out)" if optional else ""))
-                found += matching
+            picked = select_servers(
+                by_id, ids=selector.get("ids") or (), tags=selector.get("tags") or {}, candidates=everyone
+            )
+            found_nothing = []
+            if picked.unknown_ids:
+                found_nothing.append(f"{field}.ids: unknown source server(s) {', '.join(picked.unknown_ids)}")
+            if picked.unmatched_tags:
+                tags = tags_text(picked.unmatched_tags)
+                found_nothing.append(f"{field}.tags {tags} match no source server")
+            for what in found_nothing:
+                if optional:
+                    warnings.append(f"wave {wave_name!r}: {what} (left out)")
+                else:
+                    problems.append(f"wave {wave_name!r}: {what}")
             key = "optional_source_server_ids" if optional else "source_server_ids"
-            launch[wave_name][key] = list(dict.fromkeys(launch[wave_name][key] + found))
+            launch[wave_name][key] = list(dict.fromkeys(launch[wave_name][key] + list(picked.server_ids)))
         for wave in launch.values():  # a server both required and optional is required
             required = set(wave["source_server_ids"])
             wave["optional_source_server_ids"] = [
@@ -447,27 +439,31 @@ class DrsPlanWaveStartOperator(DrsStartRecoveryOperator):
     def execute(self, context: Context) -> Any:
         from airflow.sdk.exceptions import AirflowSkipException
 
-        resolved = context["ti"].xcom_pull(task_ids=self.preflight_task_id, map_indexes=-1)
-        wave = ((resolved or {}).get("waves") or {}).get(self.wave_name)
-        if not wave:
+        pulled = context["ti"].xcom_pull(task_ids=self.preflight_task_id, map_indexes=-1)
+        resolved = ResolvedRun.from_json(pulled) if isinstance(pulled, dict) else None
+        wave = resolved.wave(self.wave_name) if resolved else None
+        if resolved is None or wave is None:
             raise DrsPreflightError(
                 self.plan_name,
                 [f"wave {self.wave_name!r}: no result from task {self.preflight_task_id!r}; clear it too"],
             )
-        if not wave["run"]:
+        if not wave.run:
             raise AirflowSkipException(f"wave {self.wave_name!r} is not among this run's waves")
-        is_drill = bool(resolved.get("is_drill", True))
-        if not is_drill:
+        if not resolved.is_drill:
             # Defence in depth: the same rule preflight enforced, checked again at launch.
             params = context.get("params") or {}
             if params.get("confirm") != self.plan_name or run_type_of(context) != "manual":
                 raise DrsPreflightError(
                     self.plan_name, ["a recovery needs a manual run with confirm equal to the plan name"]
                 )
-        self.source_server_ids = list(wave["source_server_ids"])
-        self.tags = None
-        self.optional_source_server_ids = list(wave["optional_source_server_ids"])
-        self.optional_tags = None
-        self.is_drill = is_drill
-        self.point_in_time = resolved.get("point_in_time")
-        return super().execute(context)
+        # Launch exactly what preflight checked; the selector fields stay as the DAG shows them.
+        arguments = replace(
+            self.read_arguments(),
+            source_server_ids=list(wave.source_server_ids),
+            tags={},
+            optional_source_server_ids=list(wave.optional_source_server_ids),
+            optional_tags={},
+            is_drill=resolved.is_drill,
+            point_in_time=parse_time(resolved.point_in_time) if resolved.point_in_time else None,
+        )
+        return self.start(context, arguments)

@@ -10,16 +10,16 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
+from drs_provider.constants import PREFLIGHT_TASK_ID, dag_id_of
+
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 PLAN_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,50}$"
 WAVE_NAME_PATTERN = PLAN_NAME_PATTERN
-SOURCE_SERVER_ID_PATTERN = r"^s-[0-9a-zA-Z]{17}$"
-MAX_SERVERS_PER_JOB_LIMIT = 200  # StartRecovery takes 1..200 source servers
 #: Names a wave cannot have: each wave becomes a task group beside these tasks of the DAG
 #: (DESIGN.md contract 2), and a group may not share a task's ID.
-RESERVED_WAVE_NAMES = frozenset({"preflight"})
+RESERVED_WAVE_NAMES = frozenset({PREFLIGHT_TASK_ID})
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Plan:
 
     @property
     def dag_id(self) -> str:
-        return f"drs_plan_{self.name}"
+        return dag_id_of(self.name)
 
     def wave(self, name: str) -> Wave:
         for wave in self.waves:

@@ -13,14 +13,15 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from drs_provider.plans.cron import SCHEDULE_PATTERN, schedule_problem
-from drs_provider.plans.model import (
-    MAX_SERVERS_PER_JOB_LIMIT,
-    PLAN_NAME_PATTERN,
-    RESERVED_WAVE_NAMES,
+from drs_provider.constants import (
+    MAX_SERVERS_PER_START_RECOVERY,
+    MAX_TAGS_PER_RESOURCE,
     SOURCE_SERVER_ID_PATTERN,
-    WAVE_NAME_PATTERN,
+    TAG_KEY_LENGTH,
+    TAG_VALUE_LENGTH,
 )
+from drs_provider.plans.cron import SCHEDULE_PATTERN, schedule_problem
+from drs_provider.plans.model import PLAN_NAME_PATTERN, RESERVED_WAVE_NAMES, WAVE_NAME_PATTERN
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -31,9 +32,8 @@ CONN_ID_PATTERN = r"^[A-Za-z0-9_#!()\-.:/\\]+$"
 
 POLL_INTERVAL_RANGE = (1, 3600)  # seconds: at most an hour between DescribeJobs calls
 TIMEOUT_RANGE = (60, 86400)  # seconds: a wave's jobs get between a minute and a day
-TAG_KEY_LENGTH = (1, 128)  # AWS tag limits
-TAG_VALUE_LENGTH = (0, 256)
-MAX_TAGS = 50  # an AWS resource carries at most 50 tags, so a longer selector matches nothing
+#: An AWS resource carries at most 50 tags, so a longer selector matches nothing.
+MAX_TAGS = MAX_TAGS_PER_RESOURCE
 
 
 @dataclass(frozen=True)
@@ -303,7 +303,7 @@ PLAN = Object(
             Integer(
                 description="Largest DRS job; bigger waves are split into several jobs.",
                 minimum=1,
-                maximum=MAX_SERVERS_PER_JOB_LIMIT,
+                maximum=MAX_SERVERS_PER_START_RECOVERY,
             ),
         ),
         Key(

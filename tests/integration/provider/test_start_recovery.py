@@ -13,7 +13,7 @@ from drs_provider.exceptions import (
     DrsServerBusyError,
     DrsServerSelectionError,
 )
-from drs_provider.hooks.drs import DrsHook, parse_drs_time
+from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.drs import (
     TAG_CHUNK,
     TAG_DAG_ID,
@@ -21,6 +21,7 @@ from drs_provider.operators.drs import (
     TAG_TASK_ID,
     DrsStartRecoveryOperator,
 )
+from drs_provider.recovery.times import parse_time
 from tests.integration.provider.conftest import (
     SHOP_ALL,
     SHOP_APP,
@@ -239,8 +240,8 @@ def test_point_in_time_launches_from_the_chosen_snapshots(drs_simulator, aws_con
             for s in client.describe_recovery_snapshots(sourceServerID=server_id)["items"]
             if s.get("timestamp")
         ]
-        ordered = sorted(snapshots, key=lambda s: parse_drs_time(s["timestamp"]))
-        moments.append(parse_drs_time(ordered[-2]["timestamp"]))
+        ordered = sorted(snapshots, key=lambda s: parse_time(s["timestamp"]))
+        moments.append(parse_time(ordered[-2]["timestamp"]))
     point = min(moments)
     for server_id in SHOP_DB:
         snapshots = [
@@ -249,8 +250,8 @@ def test_point_in_time_launches_from_the_chosen_snapshots(drs_simulator, aws_con
             if s.get("timestamp")
         ]
         expected[server_id] = max(
-            (s for s in snapshots if parse_drs_time(s["timestamp"]) <= point),
-            key=lambda s: parse_drs_time(s["timestamp"]),
+            (s for s in snapshots if parse_time(s["timestamp"]) <= point),
+            key=lambda s: parse_time(s["timestamp"]),
         )["snapshotID"]
 
     operator(source_server_ids=SHOP_DB, point_in_time=point.isoformat()).execute(make_context("t"))
