@@ -52,6 +52,10 @@ class ServerSelector:
         return {"ids": list(self.ids), "tags": dict(self.tags)}
 
 
+def _empty_mapping() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
 @dataclass(frozen=True, kw_only=True)
 class Step:
     """One runbook step of a wave (DESIGN.md contract 1). Each kind is a subclass.
@@ -98,7 +102,7 @@ class SsmCommandStep(Step):
 
     kind: ClassVar[str] = "ssm_command"
     document: str
-    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=_empty_mapping, hash=False)
     instance_ids: tuple[str, ...] = ()
     #: SSM targets, as SendCommand takes them: ``{"Key": ..., "Values": [...]}``
     targets: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
@@ -124,7 +128,7 @@ class SsmAutomationStep(Step):
 
     kind: ClassVar[str] = "ssm_automation"
     document: str
-    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=_empty_mapping, hash=False)
     timeout: int = 3600
 
     def _fields(self) -> dict[str, object]:
@@ -142,7 +146,7 @@ class LambdaStep(Step):
     #: function name or ARN
     function: str
     #: the event's ``input``
-    payload: Mapping[str, Any] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    payload: Mapping[str, Any] = field(default_factory=_empty_mapping, hash=False)
 
     def _fields(self) -> dict[str, object]:
         data: dict[str, object] = {"function": self.function}
