@@ -272,7 +272,7 @@ def default_step_name(phase: str, number: int, kind: str) -> str:
 
 def _step_entries(wave: _WaveEntry) -> list[tuple[FieldPath, str, str, Mapping[str, object]]]:
     """``(path, phase, resolved name, checked body)`` of every readable step of a wave."""
-    entries = []
+    entries: list[tuple[FieldPath, str, str, Mapping[str, object]]] = []
     for phase in PHASES:
         steps = wave.fields.get(phase)
         if not isinstance(steps, tuple):
@@ -284,8 +284,8 @@ def _step_entries(wave: _WaveEntry) -> list[tuple[FieldPath, str, str, Mapping[s
             if not isinstance(body, dict):
                 continue
             name = body.get("name")
-            resolved = name if isinstance(name, str) else default_step_name(phase, index + 1, kind)
-            entries.append(((*wave.path, phase, index, kind), phase, resolved, body))
+            resolved = name if isinstance(name, str) else default_step_name(phase, index + 1, str(kind))
+            entries.append(((*wave.path, phase, index, str(kind)), phase, resolved, body))
     return entries
 
 
