@@ -49,6 +49,8 @@ START_RECOVERY_TASK = "start_recovery"
 WAIT_FOR_RECOVERY_TASK = "wait_for_recovery"
 #: XCom key of a wave's per-server results (pushed by ``wait_for_recovery`` whatever its verdict).
 SERVERS_XCOM_KEY = "servers"
+#: XCom key of a runbook step that passed at once or failed as ``optional`` (its state and message).
+STEP_OUTCOME_XCOM_KEY = "step_outcome"
 
 
 def dag_id_of(plan_name: str) -> str:

@@ -164,6 +164,18 @@ class DrsJobNotFoundError(DrsProviderError):
         return _rebuild, (type(self), (self.job_ids,), {"region": self.region})
 
 
+class DrsStepError(DrsProviderError):
+    """A runbook step failed; names the step (its task) and what went wrong."""
+
+    def __init__(self, step: str, message: str) -> None:
+        self.step = step
+        self.message = message
+        super().__init__(f"{step}: {message}")
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.step, self.message), {})
+
+
 # --- simulator ---------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from drs_provider.exceptions import (
     DrsQuotaError,
     DrsServerBusyError,
     DrsServerSelectionError,
+    DrsStepError,
     FailedServer,
     FleetFileError,
     PlanError,
@@ -35,6 +36,7 @@ EXAMPLES: list[DrsProviderError] = [
     ),
     DrsJobTimeoutError(["drsjob-0a000000000000001"], 120.0),
     DrsJobNotFoundError(["drsjob-0a000000000000001"], region="us-east-1"),
+    DrsStepError("database.post_1_ssm_command", "SSM command failed on i-0123456789abcdef0"),
     FleetFileError("fleet.yaml", "source_servers[0].id", "not an ID"),
 ]
 
