@@ -269,6 +269,8 @@ def _json_body(body: bytes) -> dict[str, Any]:
         parsed = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ControlError(f"the body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise ControlError("the body is not valid JSON: it nests too deeply") from None
     if not isinstance(parsed, dict):
         raise ControlError("the body must be a JSON object")
     return parsed
@@ -285,7 +287,7 @@ def control_calls(simulator: Simulator, query: dict[str, list[str]], body: bytes
 
 def control_reset(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
     from drs_provider.exceptions import FleetFileError
-    from drs_provider.simulator.fleet import load_fleet
+    from drs_provider.simulator.fleet import fleet_file_in, load_fleet
 
     request = _json_body(body)
     unknown = sorted(set(request) - {"fleet", "fleet_path", "speed"})
@@ -294,11 +296,19 @@ def control_reset(simulator: Simulator, query: dict[str, list[str]], body: bytes
     fleet = None
     try:
         if request.get("fleet") is not None:
-            fleet = load_fleet(request["fleet"]) if isinstance(request["fleet"], dict) else None
-            if fleet is None:
+            if not isinstance(request["fleet"], dict):
                 raise ControlError("fleet must be a JSON object (a parsed fleet file)")
+            fleet = load_fleet(request["fleet"])
         elif request.get("fleet_path") is not None:
-            fleet = load_fleet(str(request["fleet_path"]))
+            fleet_path = request["fleet_path"]
+            if not isinstance(fleet_path, str) or not fleet_path:
+                raise ControlError("fleet_path must be the name of a fleet file in the fleet directory")
+            if simulator.fleet_dir is None:
+                raise ControlError(
+                    "this simulator reads no fleet files over HTTP (it was started without a fleet file "
+                    'or --fleet-dir); send the fleet inline as {"fleet": {...}}'
+                )
+            fleet = load_fleet(fleet_file_in(simulator.fleet_dir, fleet_path))
     except FleetFileError as exc:
         raise ControlError(str(exc)) from exc
     speed = request.get("speed")

@@ -7,6 +7,7 @@ import logging
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +17,6 @@ from drs_provider.simulator.models import Simulator
 from drs_provider.simulator.urls import CONTROL_PREFIX, CONTROL_ROUTES
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from types import TracebackType
 
 log = logging.getLogger(__name__)
@@ -154,10 +154,22 @@ def make_server(
     speed: float = 1.0,
     *,
     strict: bool = False,
+    fleet_dir: str | Path | None = None,
 ) -> DrsHTTPServer:
-    """A bound, not yet serving, server for ``fleet`` (default: the sample fleet)."""
-    loaded = load_fleet(SAMPLE_FLEET if fleet is None else fleet)
-    return DrsHTTPServer((host, port), Simulator(loaded, speed, strict=strict))
+    """A bound, not yet serving, server for ``fleet`` (default: the sample fleet).
+
+    ``fleet_dir``: where ``POST /_simulator/reset {"fleet_path": ...}`` may read fleet files;
+    default the directory of the fleet file (none when the fleet is given as data).
+    """
+    source = SAMPLE_FLEET if fleet is None else fleet
+    directory = default_fleet_dir(source) if fleet_dir is None else Path(fleet_dir)
+    simulator = Simulator(load_fleet(source), speed, strict=strict, fleet_dir=directory)
+    return DrsHTTPServer((host, port), simulator)
+
+
+def default_fleet_dir(fleet: Fleet | dict[str, Any] | str | Path) -> Path | None:
+    """The directory of a fleet given as a file; None for a fleet given as data."""
+    return Path(fleet).resolve().parent if isinstance(fleet, (str, Path)) else None
 
 
 def server_url(server: DrsHTTPServer) -> str:
@@ -222,9 +234,10 @@ def start_in_thread(
     speed: float = 1.0,
     *,
     strict: bool = False,
+    fleet_dir: str | Path | None = None,
 ) -> RunningSimulator:
     """Start a simulator in this process (port 0: a free port) and return once it accepts calls."""
-    return RunningSimulator(make_server(fleet, host, port, speed, strict=strict))
+    return RunningSimulator(make_server(fleet, host, port, speed, strict=strict, fleet_dir=fleet_dir))
 
 
 def health_json(simulator: Simulator) -> str:

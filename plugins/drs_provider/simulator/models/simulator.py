@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from drs_provider.simulator.clock import SimulatedClock
 from drs_provider.simulator.fleet import Fleet, Quotas
 from drs_provider.simulator.models.backend import OPERATIONS, DrsBackend
 from drs_provider.simulator.models.faults import Faults, applies_to
 from drs_provider.simulator.models.wire import iso
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class Simulator:
@@ -19,9 +22,13 @@ class Simulator:
     Every public method is thread-safe (one lock guards all state).
     """
 
-    def __init__(self, fleet: Fleet, speed: float = 1.0, *, strict: bool = False) -> None:
+    def __init__(
+        self, fleet: Fleet, speed: float = 1.0, *, strict: bool = False, fleet_dir: Path | None = None
+    ) -> None:
         self.lock = threading.RLock()
         self.strict = strict
+        #: The only directory ``POST /_simulator/reset {"fleet_path": ...}`` reads from (None: none).
+        self.fleet_dir = fleet_dir
         self._initial_fleet = fleet
         self.fleet = fleet
         self.clock = SimulatedClock(speed)
