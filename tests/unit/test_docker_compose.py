@@ -133,9 +133,7 @@ def port_mappings(service: str) -> list[tuple[str | None, int | None, int]]:
     for port in services()[service].get("ports", []):
         if isinstance(port, dict):
             published = port.get("published")
-            mappings.append(
-                (port.get("host_ip"), int(published) if published else None, int(port["target"]))
-            )
+            mappings.append((port.get("host_ip"), int(published) if published else None, int(port["target"])))
             continue
         text = interpolate(str(port)).split("/")[0]
         host_ip = None
@@ -210,13 +208,22 @@ def test_no_port_is_published_on_every_interface() -> None:
     assert {API_SERVER, SIMULATOR} <= set(published)
     for name, mappings in published.items():
         for host_ip, host_port, container_port in mappings:
-            assert host_ip in LOOPBACK, f"{name}: port {container_port} is published on {host_ip or 'every interface'}"
+            assert host_ip in LOOPBACK, (
+                f"{name}: port {container_port} is published on {host_ip or 'every interface'}"
+            )
             assert host_port is not None, f"{name}: port {container_port} is published on a random host port"
 
 
 def test_the_port_reader_sees_every_way_of_publishing_on_every_interface(monkeypatch) -> None:
     # Guards the test above: each of these publishes on all interfaces (or on any host port).
-    forms = ["4599:4599", "4599", 4599, "0.0.0.0:4599:4599", "[::]:4599:4599/tcp", {"target": 4599, "published": 4599}]
+    forms = [
+        "4599:4599",
+        "4599",
+        4599,
+        "0.0.0.0:4599:4599",
+        "[::]:4599:4599/tcp",
+        {"target": 4599, "published": 4599},
+    ]
     expected = [None, None, None, "0.0.0.0", "::", None]
     fake = {"services": {"x": {"ports": forms}}}
     monkeypatch.setattr(sys.modules[__name__], "compose", lambda: fake)

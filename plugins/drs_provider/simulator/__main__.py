@@ -29,7 +29,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fleet-dir",
         default=None,
-        help="the only directory POST /_simulator/reset {\"fleet_path\": ...} reads fleet files from "
+        help='the only directory POST /_simulator/reset {"fleet_path": ...} reads fleet files from '
         "(default: the directory of --fleet)",
     )
     parser.add_argument(

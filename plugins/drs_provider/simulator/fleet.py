@@ -213,7 +213,9 @@ def fleet_file_in(directory: Path, requested: str) -> Path:
     except FileNotFoundError:
         raise FleetFileError(given, "", f"no such fleet file in the fleet directory {base}") from None
     except (OSError, RuntimeError, ValueError):  # a symlink loop, too long, a NUL byte, not a directory
-        raise FleetFileError(given, "", f"cannot be resolved to a file in the fleet directory {base}") from None
+        raise FleetFileError(
+            given, "", f"cannot be resolved to a file in the fleet directory {base}"
+        ) from None
     if not resolved.is_relative_to(base):
         raise FleetFileError(
             given, "", f"outside the fleet directory {base} (fleet files are read only from there)"
@@ -351,7 +353,10 @@ def _parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serv
         if not isinstance(key, str) or len(key) > 128 or not key:
             bad(f"{where}.tags", f"tag key {_shown(key)} is not a string of 1 to 128 characters")
         if not isinstance(value, str) or len(value) > 256:
-            bad(f"{where}.tags.{_key(key)}", f"{_shown(value)} is not a string of at most 256 characters (quote it)")
+            bad(
+                f"{where}.tags.{_key(key)}",
+                f"{_shown(value)} is not a string of at most 256 characters (quote it)",
+            )
 
     state = raw.get("replication_state", "CONTINUOUS")
     if state not in REPLICATION_STATES:

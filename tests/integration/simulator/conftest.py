@@ -81,4 +81,3 @@ def fleets(tmp_path: Path) -> Iterator[Fleets]:
     (directory / "other.yaml").write_text(OTHER)
     with start_in_thread(fleet=directory / "fleet.yaml", port=0, strict=True) as running:
         yield Fleets(running, directory)
-

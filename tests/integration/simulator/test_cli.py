@@ -181,7 +181,15 @@ def test_cli_fleet_dir_decides_which_fleet_files_reset_may_read(tmp_path):
 
 def test_cli_fleet_dir_must_be_a_directory(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet-dir", str(tmp_path / "nope")],
+        [
+            sys.executable,
+            "-m",
+            "drs_provider.simulator",
+            "--port",
+            "0",
+            "--fleet-dir",
+            str(tmp_path / "nope"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

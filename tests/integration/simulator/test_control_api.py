@@ -11,6 +11,7 @@ from tests.integration.simulator.helpers import raw_call
 
 pytestmark = pytest.mark.integration
 
+
 def test_health(drs_simulator):
     status, _, body = raw_call(drs_simulator.url, "GET", "/_simulator/health", auth=False)
     assert status == 200

@@ -7,16 +7,12 @@ and quotes nothing from a file that is not a fleet.
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
 
 import pytest
 
 from drs_provider.simulator.fleet import MAX_FLEET_FILE_BYTES
 from drs_provider.simulator.server import start_in_thread
 from tests.integration.simulator.helpers import raw_call
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 pytestmark = pytest.mark.integration
 
@@ -73,7 +69,9 @@ def test_a_fifo_is_refused_without_blocking(fleets):
 
 
 def test_devices_and_directories_are_refused(tmp_path):
-    (tmp_path / "fleet.yaml").write_text("account_id: '123456789012'\nregion: us-east-1\nsource_servers: []\n")
+    (tmp_path / "fleet.yaml").write_text(
+        "account_id: '123456789012'\nregion: us-east-1\nsource_servers: []\n"
+    )
     with start_in_thread(fleet=tmp_path / "fleet.yaml", fleet_dir="/dev") as running:
         for device in ("zero", "urandom", "null"):
             status, _, body = raw_call(

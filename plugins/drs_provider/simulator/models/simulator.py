@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.simulator.clock import SimulatedClock
@@ -36,6 +37,8 @@ class Simulator:
         self._random = random.Random()
         self.backends: dict[tuple[str, str], DrsBackend] = {}
         self.calls: list[dict[str, Any]] = []
+        #: Outages since the last reset, oldest first (the HTTP server carries them out).
+        self.outages: list[dict[str, Any]] = []
         self._load(fleet)
 
     def _load(self, fleet: Fleet) -> None:
@@ -68,6 +71,7 @@ class Simulator:
             self.faults = Faults()
             self._random = random.Random()
             self.calls = []
+            self.outages = []
             self._load(fleet or self._initial_fleet)
 
     def set_faults(self, faults: Faults) -> None:
@@ -101,6 +105,48 @@ class Simulator:
             if faults.throttle_rate > 0 and self._random.random() < faults.throttle_rate:
                 return faults.retry_after_seconds
             return None
+
+    def draw_error(self, operation: str, when: str) -> int | None:
+        """The HTTP status (500 or 503) of an injected server error at ``when``, else None."""
+        with self.lock:
+            faults = self.faults
+            if faults.error_when != when or not applies_to(faults.error_operations, operation):
+                return None
+            if faults.error_count > 0:
+                faults.error_count -= 1
+                return faults.error_status
+            if faults.error_rate > 0 and self._random.random() < faults.error_rate:
+                return faults.error_status
+            return None
+
+    def draw_outage(self, operation: str | None, when: str | None = None) -> float | None:
+        """Seconds of an outage that starts now, else None; it starts once (the set is consumed).
+
+        ``operation`` None asks for an outage due as soon as the faults POST is answered.
+        """
+        with self.lock:
+            faults = self.faults
+            if faults.outage_seconds <= 0:
+                return None
+            if operation is None:
+                if faults.outage_on is not None:
+                    return None
+            elif faults.outage_on is None or operation not in faults.outage_on or faults.outage_when != when:
+                return None
+            seconds = faults.outage_seconds
+            faults.outage_seconds = 0.0
+            return seconds
+
+    def outage_started(self, seconds: float, trigger: str) -> dict[str, Any]:
+        """Record an outage the server has just begun; the server fills in ``ended`` later."""
+        with self.lock:
+            record = {"started": time.time(), "ended": None, "seconds": seconds, "trigger": trigger}
+            self.outages.append(record)
+            return record
+
+    def outage_ended(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            record["ended"] = time.time()
 
     def draw_latency(self, operation: str) -> float:
         with self.lock:
@@ -154,4 +200,5 @@ class Simulator:
                 "active_jobs": sum(len(b._active_jobs()) for b in self.backends.values()),
                 "recovery_instances": sum(len(b.instances) for b in self.backends.values()),
                 "calls": len(self.calls),
+                "outages": [dict(outage) for outage in self.outages],
             }
