@@ -99,12 +99,7 @@ class Simulator:
             faults = self.faults
             if not applies_to(faults.throttle_operations, operation):
                 return None
-            if faults.throttle_count > 0:
-                faults.throttle_count -= 1
-                return faults.retry_after_seconds
-            if faults.throttle_rate > 0 and self._random.random() < faults.throttle_rate:
-                return faults.retry_after_seconds
-            return None
+            return faults.retry_after_seconds if self._hits("throttle_count", faults.throttle_rate) else None
 
     def draw_error(self, operation: str, when: str) -> int | None:
         """The HTTP status (500 or 503) of an injected server error at ``when``, else None."""
@@ -112,12 +107,7 @@ class Simulator:
             faults = self.faults
             if faults.error_when != when or not applies_to(faults.error_operations, operation):
                 return None
-            if faults.error_count > 0:
-                faults.error_count -= 1
-                return faults.error_status
-            if faults.error_rate > 0 and self._random.random() < faults.error_rate:
-                return faults.error_status
-            return None
+            return faults.error_status if self._hits("error_count", faults.error_rate) else None
 
     def draw_outage(self, operation: str | None, when: str | None = None) -> float | None:
         """Seconds of an outage that starts now, else None; it starts once (the set is consumed).
@@ -158,10 +148,18 @@ class Simulator:
             faults = self.faults
             if not applies_to(faults.drop_response_operations, operation):
                 return False
-            if faults.drop_response_count > 0:
-                faults.drop_response_count -= 1
-                return True
-            return faults.drop_response_rate > 0 and self._random.random() < faults.drop_response_rate
+            return self._hits("drop_response_count", faults.drop_response_rate)
+
+    def _hits(self, count_key: str, rate: float) -> bool:
+        """Whether a count-or-rate fault hits this call: the next N calls first, then the rate.
+
+        Called under the lock; uses up one of the count.
+        """
+        count: int = getattr(self.faults, count_key)
+        if count > 0:
+            setattr(self.faults, count_key, count - 1)
+            return True
+        return rate > 0 and self._random.random() < rate
 
     # -- the call log ------------------------------------------------------------------------------------
 
