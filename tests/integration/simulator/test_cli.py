@@ -17,6 +17,7 @@ import boto3
 import pytest
 
 from drs_provider.simulator import SAMPLE_FLEET
+from tests.integration.simulator.helpers import raw_call, refuses_connections, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -196,3 +197,21 @@ def test_cli_fleet_dir_must_be_a_directory(tmp_path):
     )
     assert result.returncode == 2
     assert "--fleet-dir" in result.stderr and "is not a directory" in result.stderr
+
+
+def test_cli_outage_refuses_connections_comes_back_on_its_port_and_stops_on_sigterm_while_down():
+    process, url = start([sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--speed", "100"])
+    try:
+        status, _, _ = raw_call(url, "POST", "/_simulator/faults", {"outage_seconds": 0.5}, auth=False)
+        assert status == 200 and refuses_connections(url)
+        wait_for(lambda: not refuses_connections(url), timeout=30)
+        status, _, health = raw_call(url, "GET", "/_simulator/health", auth=False)
+        assert status == 200 and health["outages"][0]["ended"] is not None
+
+        raw_call(url, "POST", "/_simulator/faults", {"outage_seconds": 600}, auth=False)
+        assert refuses_connections(url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "stopped" in out

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from tests.integration.simulator.helpers import raw_call, wait_for
+from tests.integration.simulator.helpers import raw_call, refuses_connections, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -19,15 +17,6 @@ CONNECTION_ERRORS = (EndpointConnectionError, ConnectionClosedError)
 
 def jobs(drs_simulator) -> list[dict]:
     return drs_simulator.client().describe_jobs()["items"]
-
-
-def refuses_connections(url: str) -> bool:
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    try:
-        socket.create_connection((host, int(port)), timeout=5).close()
-    except ConnectionRefusedError:
-        return True
-    return False
 
 
 # --- 500 / 503 ------------------------------------------------------------------------------------
