@@ -119,6 +119,34 @@ def airflow_invocations() -> dict[str, list[list[str]]]:
     return found
 
 
+#: Host addresses a published port may be bound to: the machine itself, not its networks.
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def port_mappings(service: str) -> list[tuple[str | None, int | None, int]]:
+    """(host IP or None for every interface, host port, container port) of each published port.
+
+    Reads the short syntax ``[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`` (an IPv6 host IP in
+    brackets) and the long syntax (``host_ip``, ``published``, ``target``).
+    """
+    mappings: list[tuple[str | None, int | None, int]] = []
+    for port in services()[service].get("ports", []):
+        if isinstance(port, dict):
+            published = port.get("published")
+            mappings.append((port.get("host_ip"), int(published) if published else None, int(port["target"])))
+            continue
+        text = interpolate(str(port)).split("/")[0]
+        host_ip = None
+        if text.startswith("["):
+            host_ip, text = text[1 : text.index("]")], text[text.index("]") + 2 :]
+        parts = text.split(":")
+        if len(parts) == 3:
+            host_ip, parts = parts[0], parts[1:]
+        host_port = int(parts[0]) if len(parts) == 2 else None
+        mappings.append((host_ip, host_port, int(parts[-1])))
+    return mappings
+
+
 def option_value(argv: list[str], flag: str) -> str:
     assert flag in argv, f"{flag} missing from {argv}"
     return argv[argv.index(flag) + 1]
@@ -171,6 +199,36 @@ def test_a_strict_compose_parser_accepts_the_file_after_interpolation() -> None:
     broken["services"]["redis"]["healthcheck"]["interval"] = "10 seconds"
     with pytest.raises(ValueError, match="duration"):
         PyCompose.from_json(json.dumps(broken))
+
+
+def test_no_port_is_published_on_every_interface() -> None:
+    # The stack runs with demo logins and a simulator whose control API resets its state: reachable
+    # from this machine only. Publishing to a network is a deliberate edit of host_ip.
+    published = {name: port_mappings(name) for name in services() if port_mappings(name)}
+    assert {API_SERVER, SIMULATOR} <= set(published)
+    for name, mappings in published.items():
+        for host_ip, host_port, container_port in mappings:
+            assert host_ip in LOOPBACK, (
+                f"{name}: port {container_port} is published on {host_ip or 'every interface'}"
+            )
+            assert host_port is not None, f"{name}: port {container_port} is published on a random host port"
+
+
+def test_the_port_reader_sees_every_way_of_publishing_on_every_interface(monkeypatch) -> None:
+    # Guards the test above: each of these publishes on all interfaces (or on any host port).
+    forms = [
+        "4599:4599",
+        "4599",
+        4599,
+        "0.0.0.0:4599:4599",
+        "[::]:4599:4599/tcp",
+        {"target": 4599, "published": 4599},
+    ]
+    expected = [None, None, None, "0.0.0.0", "::", None]
+    fake = {"services": {"x": {"ports": forms}}}
+    monkeypatch.setattr(sys.modules[__name__], "compose", lambda: fake)
+    assert [host_ip for host_ip, _, _ in port_mappings("x")] == expected
+    assert [host_port for _, host_port, _ in port_mappings("x")] == [4599, None, None, 4599, 4599, 4599]
 
 
 def test_the_stack_has_the_official_airflow_shape_plus_the_simulator() -> None:
@@ -376,7 +434,7 @@ def test_all_components_share_one_fernet_key_and_jwt_secret() -> None:
 def test_workers_reach_the_execution_api_on_the_api_server() -> None:
     url = urlsplit(environment("airflow-worker")["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
     assert url.hostname == API_SERVER
-    published = {int(mapping.split(":")[-1]) for mapping in services()[API_SERVER]["ports"]}
+    published = {container for _, _, container in port_mappings(API_SERVER)}
     assert url.port in published
     assert url.path.rstrip("/") == "/execution"
 
@@ -444,10 +502,10 @@ def test_the_api_server_writes_the_login_the_readme_documents() -> None:
     script = services()[API_SERVER]["command"][2]
     assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" in script
     assert script.rstrip().endswith("exec airflow api-server")
-    (published,) = services()[API_SERVER]["ports"]
+    ((_, host_port, _),) = port_mappings(API_SERVER)
     readme = (REPO / "README.md").read_text()
     assert "docker compose up" in readme
-    assert f"http://localhost:{published.split(':')[0]}" in readme
+    assert f"http://localhost:{host_port}" in readme
     assert f"{user} / {password}" in readme
 
 
@@ -462,4 +520,4 @@ def test_health_probes_ask_the_ports_airflow_listens_on() -> None:
     api_port = conf.getint("api", "port")
     assert urlsplit(api_probe[-1]).port == api_port
     assert urlsplit(api_probe[-1]).path == "/api/v2/version"
-    assert f"{api_port}:{api_port}" in services()[API_SERVER]["ports"]
+    assert ("127.0.0.1", api_port, api_port) in port_mappings(API_SERVER)

@@ -374,11 +374,23 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             return self.hook.start_recovery_job(chunk, is_drill=is_drill, tags=tags)["jobID"]
         except (ClientError, BotoCoreError) as error:
             code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
-            if isinstance(error, BotoCoreError) or code in ("ConflictException", "InternalServerException"):
-                # The job may exist although its response never arrived (botocore's retry of
-                # the lost request then conflicts with it): adopt it rather than fail or relaunch.
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if code else 0
+            if isinstance(error, BotoCoreError) or code == "ConflictException" or status >= 500:
+                # The job may exist although its response never arrived or was a server error
+                # (botocore's retry then conflicts with it): adopt it rather than fail or relaunch.
                 wanted = {server["sourceServerID"] for server in chunk}
-                for job in self.hook.find_jobs_by_tags(identity, since=since):
+                try:
+                    earlier = self.hook.find_jobs_by_tags(identity, since=since)
+                except (ClientError, BotoCoreError) as lookup_error:
+                    server_ids = [server["sourceServerID"] for server in chunk]
+                    raise DrsProviderError(
+                        f"{self.task_id}: StartRecovery of {len(server_ids)} source servers "
+                        f"({', '.join(server_ids)}) failed "
+                        f"({error}), and the jobs of this task could not be listed to check whether it "
+                        f"created one ({lookup_error}). DRS may hold a job for them: retry the task, "
+                        "which adopts a job it started instead of launching again."
+                    ) from error
+                for job in earlier:
                     held = {s["sourceServerID"] for s in job.get("participatingServers", [])}
                     if wanted <= held:
                         self.log.warning(
