@@ -244,6 +244,7 @@ def _wait_for_ctrl_c(stack: AirflowStack, simulator: SimulatorProcess) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
+    from tools.local_aws import MotoProcess
     from tools.rest_client import RestApiError
 
     demo_started = time.monotonic()
@@ -255,14 +256,18 @@ def run_demo(args: argparse.Namespace) -> int:
         airflow_version = importlib.metadata.version("apache-airflow")
         _say(f"Demo: a drill of plan '{args.plan}' ({', '.join(waves)}) on Airflow {airflow_version}")
         _say(f"Working directory: {workdir}")
-        _say(f"Starting the DRS simulator ({args.fleet.name}, speed {args.speed:g}) ...")
-        with SimulatorProcess(args.fleet, speed=args.speed, log_path=workdir / "simulator.log") as simulator:
-            _say(f"  simulator ready at {simulator.url}")
+        _say(f"Starting the DRS simulator ({args.fleet.name}, speed {args.speed:g}) and moto ...")
+        with (
+            SimulatorProcess(args.fleet, speed=args.speed, log_path=workdir / "simulator.log") as simulator,
+            MotoProcess(log_path=workdir / "moto.log") as moto,
+        ):
+            _say(f"  simulator ready at {simulator.url}; moto (SSM, Lambda, SNS, S3) at {moto.url}")
             _say("Starting Airflow: db migrate, api-server, scheduler, dag-processor, triggerer ...")
             config = StackConfig(
                 home=workdir / "airflow",
                 plans_dir=args.plans_dir,
                 simulator_url=simulator.url,
+                moto_url=moto.url,
                 backend="sqlite",
                 expected_dag_ids=(dag_id,),
             )

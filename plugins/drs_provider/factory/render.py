@@ -64,7 +64,7 @@ def _drs_tasks(plan: Plan, wave: Wave, aws: dict[str, Any], *, first_in_wave: bo
     """The wave's ``start_recovery`` and ``wait_for_recovery``."""
     from airflow.sdk import XComArg
 
-    from drs_provider.operators.preflight import DrsPlanWaveStartOperator
+    from drs_provider.operators.plan_run import DrsPlanWaveStartOperator
     from drs_provider.sensors.drs import DrsJobSensor
 
     optional = wave.optional_servers or ServerSelector()

@@ -1,4 +1,4 @@
-"""Preflight of a recovery plan run, and the wave start operator that launches what it checked.
+"""Preflight of a recovery plan run: every check before anything is launched.
 
 ``preflight`` is the first task of every plan DAG. It checks the run's parameters and the
 state of every source server the run would launch, reports EVERY problem at once in one
@@ -19,7 +19,6 @@ between them) are counted together.
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -33,11 +32,11 @@ from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
     MODE_DRILL,
     MODE_RECOVERY,
-    PREFLIGHT_TASK_ID,
 )
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import DrsStartRecoveryOperator
+from drs_provider.operators.plan_run import run_type_of
+from drs_provider.operators.preflight_steps import StepChecker
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.selection import select_servers, source_server_hostname, tags_text
 from drs_provider.recovery.times import parse_time
@@ -46,12 +45,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
-
-
-def run_type_of(context: Context) -> str:
-    """The run's type as a plain string: ``manual``, ``scheduled``, ``backfill``, ..."""
-    run_type = getattr(context.get("dag_run"), "run_type", None)
-    return str(getattr(run_type, "value", run_type) or "")
 
 
 def peak_concurrent(weights: Mapping[str, int], ancestors: Mapping[str, set[str]]) -> int:
@@ -113,12 +106,14 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
     triggered by hand; these fail before any DRS call), ``waves`` names, ``point_in_time``
     (readable, not in the future, a snapshot at or before it for each server), every selector
     (unknown IDs, tag selectors matching nothing, a server picked by two waves), replication
-    state, servers busy in active DRS jobs, and the quotas described in the module docstring.
+    state, servers busy in active DRS jobs, the quotas described in the module docstring, and
+    the runbook steps' Lambda functions and SSM documents (:mod:`.preflight_steps`).
     Optional servers never fail the preflight: unusable ones are left out and logged.
 
     :param plan_name: the plan's name (what ``confirm`` must equal).
     :param waves: the plan's waves in JSON form: ``name``, ``servers`` (``ids``, ``tags``),
-        ``optional_servers`` (same shape, or null) and resolved ``depends_on``.
+        ``optional_servers`` (same shape, or null), resolved ``depends_on`` and ``steps`` (each
+        with ``phase``, ``name``, ``kind``, ``optional`` and the step's own keys).
     :param max_servers_per_job: servers per StartRecovery job (default 100).
     :param max_servers_in_active_jobs: default from ``[drs] max_servers_in_active_jobs``, else 500.
     :param max_concurrent_jobs: default from ``[drs] max_concurrent_jobs``, else 20.
@@ -201,6 +196,15 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
             return None
         return moment
 
+    def _aws_arguments(self) -> dict[str, Any]:
+        """The connection arguments of this task, for the hooks of other services."""
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "config": self.botocore_config,
+        }
+
     # --- DRS state ----------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
@@ -217,6 +221,7 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
         if moment is not None:
             self._check_snapshots(launch, moment, problems, warnings)
         self._check_quotas(launch, problems)
+        StepChecker(self._aws_arguments()).check(self.waves, chosen, problems, warnings)
         for warning in warnings:
             self.log.warning("%s", warning)
         if problems:
@@ -413,57 +418,3 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
                 f"each) may run at once beside {len(self.active_jobs)} active job(s): more than the "
                 f"{max_jobs} concurrent jobs allowed ([drs] max_concurrent_jobs)"
             )
-
-
-class DrsPlanWaveStartOperator(DrsStartRecoveryOperator):
-    """
-    ``start_recovery`` of one wave of a plan DAG: launches what ``preflight`` resolved.
-
-    Skips itself when the run's ``waves`` leave this wave out. Otherwise it takes the server
-    IDs, the drill/recovery decision and the point in time from ``preflight``'s XCom, so it
-    launches exactly what preflight checked. It refuses to run without a preflight result.
-
-    :param plan_name: the plan's name.
-    :param wave_name: this wave's name.
-    :param preflight_task_id: the preflight task of the DAG.
-    """
-
-    def __init__(
-        self, *, plan_name: str, wave_name: str, preflight_task_id: str = PREFLIGHT_TASK_ID, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.plan_name = plan_name
-        self.wave_name = wave_name
-        self.preflight_task_id = preflight_task_id
-
-    def execute(self, context: Context) -> Any:
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        pulled = context["ti"].xcom_pull(task_ids=self.preflight_task_id, map_indexes=-1)
-        resolved = ResolvedRun.from_json(pulled) if isinstance(pulled, dict) else None
-        wave = resolved.wave(self.wave_name) if resolved else None
-        if resolved is None or wave is None:
-            raise DrsPreflightError(
-                self.plan_name,
-                [f"wave {self.wave_name!r}: no result from task {self.preflight_task_id!r}; clear it too"],
-            )
-        if not wave.run:
-            raise AirflowSkipException(f"wave {self.wave_name!r} is not among this run's waves")
-        if not resolved.is_drill:
-            # Defence in depth: the same rule preflight enforced, checked again at launch.
-            params = context.get("params") or {}
-            if params.get("confirm") != self.plan_name or run_type_of(context) != "manual":
-                raise DrsPreflightError(
-                    self.plan_name, ["a recovery needs a manual run with confirm equal to the plan name"]
-                )
-        # Launch exactly what preflight checked; the selector fields stay as the DAG shows them.
-        arguments = replace(
-            self.read_arguments(),
-            source_server_ids=list(wave.source_server_ids),
-            tags={},
-            optional_source_server_ids=list(wave.optional_source_server_ids),
-            optional_tags={},
-            is_drill=resolved.is_drill,
-            point_in_time=parse_time(resolved.point_in_time) if resolved.point_in_time else None,
-        )
-        return self.start(context, arguments)

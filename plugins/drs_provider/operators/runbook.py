@@ -29,27 +29,20 @@ from airflow.sdk.exceptions import (
     DownstreamTasksSkipped,
 )
 
-from drs_provider.constants import (
-    MODE_RECOVERY,
-    MODES,
-    PREFLIGHT_TASK_ID,
-    SERVERS_XCOM_KEY,
-    STEP_OUTCOME_XCOM_KEY,
-    WAIT_FOR_RECOVERY_TASK,
-    dag_id_of,
-    wave_task_id,
-)
-from drs_provider.exceptions import DrsPreflightError, DrsStepError
+from drs_provider.constants import MODE_RECOVERY, MODES, PREFLIGHT_TASK_ID, STEP_OUTCOME_XCOM_KEY, dag_id_of
+from drs_provider.exceptions import DrsStepError
 from drs_provider.hooks.ssm import SsmRunbookHook
+from drs_provider.operators.plan_run import require_wave_in_run, resolved_run, wave_servers
 from drs_provider.operators.ssm import SsmStartAutomationOperator
 from drs_provider.recovery.outcome import LAUNCH_SUCCESS_STATES
-from drs_provider.recovery.run import ResolvedRun
 from drs_provider.triggers.ssm import SsmCommandOnInstancesTrigger
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from airflow.sdk import Context
+
+    from drs_provider.recovery.run import ResolvedRun
 
 #: Exceptions that steer Airflow rather than report a failure: never swallowed as "optional".
 FLOW_CONTROL = (
@@ -60,50 +53,6 @@ FLOW_CONTROL = (
 )
 #: Seconds between status checks of an SSM command on its instances.
 SSM_COMMAND_POLL_SECONDS = 5
-
-
-def resolved_run(context: Context, preflight_task_id: str = PREFLIGHT_TASK_ID) -> ResolvedRun | None:
-    """What ``preflight`` resolved for this run, or None when it left no result."""
-    pulled = context["ti"].xcom_pull(task_ids=preflight_task_id, map_indexes=-1)
-    return ResolvedRun.from_json(pulled) if isinstance(pulled, dict) else None
-
-
-def require_wave_in_run(
-    context: Context, plan_name: str, wave_name: str, preflight_task_id: str = PREFLIGHT_TASK_ID
-) -> ResolvedRun:
-    """The resolved run, when it launches ``wave_name``; skips the task when the run leaves it out.
-
-    :raises DrsPreflightError: when preflight left no result for the wave (cleared alone)
-    """
-    run = resolved_run(context, preflight_task_id)
-    wave = run.wave(wave_name) if run else None
-    if run is None or wave is None:
-        raise DrsPreflightError(
-            plan_name, [f"wave {wave_name!r}: no result from task {preflight_task_id!r}; clear it too"]
-        )
-    if not wave.run:
-        raise AirflowSkipException(f"wave {wave_name!r} is not among this run's waves")
-    return run
-
-
-def wave_servers(
-    context: Context, wave_name: str, phase: str, run: ResolvedRun | None
-) -> list[dict[str, Any]]:
-    """The wave's per-server results so far: ``wait_for_recovery``'s in ``post``; in ``pre``, the
-    servers the wave will launch (``launchStatus`` still null)."""
-    if phase == "post":
-        pulled = context["ti"].xcom_pull(
-            task_ids=wave_task_id(wave_name, WAIT_FOR_RECOVERY_TASK), key=SERVERS_XCOM_KEY, map_indexes=-1
-        )
-        return [dict(server) for server in pulled or ()]
-    wave = run.wave(wave_name) if run else None
-    if wave is None:
-        return []
-    return [
-        {"sourceServerID": server_id, "optional": optional, "launchStatus": None}
-        for optional, ids in ((False, wave.source_server_ids), (True, wave.optional_source_server_ids))
-        for server_id in ids
-    ]
 
 
 class WaveStepMixin:
@@ -158,7 +107,11 @@ class WaveStepMixin:
             self.log.info("%s", reason)
             context["ti"].xcom_push(key=STEP_OUTCOME_XCOM_KEY, value={"state": "passed", "message": reason})
             return None
-        return self._guarded(context, super().execute, context)  # type: ignore[misc]
+        return self._guarded(context, self.execute_step, context)
+
+    def execute_step(self, context: Context) -> Any:
+        """What the step does; by default the operator's own ``execute``."""
+        return super().execute(context)  # type: ignore[misc]
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         resume = super().resume_execution  # type: ignore[misc]
@@ -289,9 +242,9 @@ class DrsWaveSsmCommandOperator(WaveStepMixin, SsmRunCommandOperator):
             )
         return launched
 
-    def execute(self, context: Context) -> Any:
+    def execute_step(self, context: Context) -> Any:
         if self.targets:
-            return super().execute(context)  # SSM resolves the targets; the amazon trigger lists them
+            return super().execute_step(context)  # SSM resolves the targets; the amazon trigger lists them
         instances = self._instances(context)
         response = self.hook.conn.send_command(
             DocumentName=self.document_name, InstanceIds=instances, **self.run_command_kwargs
@@ -382,10 +335,10 @@ class DrsWaveLambdaOperator(WaveStepMixin, LambdaInvokeFunctionOperator):
             "input": self.input_payload,
         }
 
-    def execute(self, context: Context) -> Any:
+    def execute_step(self, context: Context) -> Any:
         self.payload = json.dumps(self.event(context))
         try:
-            response = super().execute(context)
+            response = super().execute_step(context)
         except ValueError as error:  # the operator's way of saying the function failed
             raise DrsStepError(
                 self.task_id, f"Lambda function {self.function_name} failed: {_function_error(error)}"
@@ -415,3 +368,7 @@ class DrsWaveWaitOperator(WaveStepMixin, WaitSensor):
     def __init__(self, *, seconds: int, **kwargs: Any) -> None:
         super().__init__(time_to_wait=timedelta(seconds=seconds), deferrable=True, **kwargs)
         self.seconds = seconds
+
+    def execute_complete(self, context: Context, event: Any = None) -> None:
+        """The wait is over. (A triggerer ends the task itself; ``dag.test()`` resumes it here.)"""
+        return None
