@@ -41,8 +41,9 @@ AIRFLOW_COMPONENTS = (
     "airflow-triggerer",
     "airflow-worker",
 )
-LONG_RUNNING = (*AIRFLOW_COMPONENTS, "postgres", "redis", "drs-simulator")
+LONG_RUNNING = (*AIRFLOW_COMPONENTS, "postgres", "redis", "drs-simulator", "moto")
 SIMULATOR = "drs-simulator"
+MOTO = "moto"
 API_SERVER = "airflow-api-server"
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
@@ -231,8 +232,8 @@ def test_the_port_reader_sees_every_way_of_publishing_on_every_interface(monkeyp
     assert [host_port for _, host_port, _ in port_mappings("x")] == [4599, None, None, 4599, 4599, 4599]
 
 
-def test_the_stack_has_the_official_airflow_shape_plus_the_simulator() -> None:
-    assert set(services()) == {*LONG_RUNNING, "airflow-init"}
+def test_the_stack_has_the_official_airflow_shape_plus_the_simulator_and_moto() -> None:
+    assert set(services()) == {*LONG_RUNNING, "airflow-init", "moto-init"}
 
 
 def test_every_depends_on_names_a_service_and_a_condition_it_can_meet() -> None:
@@ -255,9 +256,26 @@ def test_airflow_components_start_after_the_database_is_migrated() -> None:
         assert depends_on["redis"] == {"condition": "service_healthy"}
 
 
-def test_components_that_call_drs_wait_for_a_healthy_simulator() -> None:
+def test_components_that_call_aws_wait_for_the_simulator_and_a_prepared_moto() -> None:
     for name in ("airflow-worker", "airflow-triggerer"):
         assert services()[name]["depends_on"][SIMULATOR] == {"condition": "service_healthy"}
+        assert services()[name]["depends_on"]["moto-init"] == {"condition": "service_completed_successfully"}
+    assert services()["moto-init"]["depends_on"] == {MOTO: {"condition": "service_healthy"}}
+
+
+def test_moto_runs_the_installed_server_and_is_prepared_by_the_console_script() -> None:
+    from drs_provider.simulator.local_aws import main as prepare_main
+
+    assert services()[MOTO]["entrypoint"] == ["moto_server"]
+    assert option_value(services()[MOTO]["command"], "-p") == "5000"
+    assert "moto[server]" in " ".join(pyproject()["project"]["optional-dependencies"]["local"])
+    assert services()["moto-init"]["entrypoint"] == ["drs-local-aws"]
+    assert "drs-local-aws" in pyproject()["project"]["scripts"]
+    with pytest.raises(SystemExit) as parsed:  # the arguments compose passes are the CLI's own
+        prepare_main([*services()["moto-init"]["command"], "--help"])
+    assert parsed.value.code == 0
+    (probe,) = [line for line in command_lines(MOTO) if line[0] == "curl"]
+    assert urlsplit(probe[-1]).port == 5000
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
@@ -308,14 +326,16 @@ def test_the_image_is_the_pinned_airflow_with_this_provider_installed() -> None:
     installed = importlib.metadata.version("apache-airflow")
     assert match["airflow"].split(".")[:2] == installed.split(".")[:2], installed
     # The distribution is installed (that registers the provider), keeping the image's Airflow.
-    assert 'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /opt/airflow/provider-src' in (
-        dockerfile
+    # Its `local` extra brings moto's server, which the moto service runs.
+    assert (
+        'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" "/opt/airflow/provider-src[local]"'
+        in (dockerfile)
     )
     assert "apache_airflow_provider" in pyproject()["project"]["entry-points"]
 
 
 def test_every_airflow_service_runs_the_built_image() -> None:
-    for name in (*AIRFLOW_COMPONENTS, "airflow-init", SIMULATOR):
+    for name in (*AIRFLOW_COMPONENTS, "airflow-init", SIMULATOR, MOTO, "moto-init"):
         assert services()[name]["build"] == ".", name
 
 
@@ -439,7 +459,7 @@ def test_workers_reach_the_execution_api_on_the_api_server() -> None:
     assert url.path.rstrip("/") == "/execution"
 
 
-def test_aws_default_points_at_the_simulator_service() -> None:
+def test_aws_default_points_drs_at_the_simulator_and_the_rest_at_moto() -> None:
     from airflow.models.connection import Connection
 
     raw = environment("airflow-worker")["AIRFLOW_CONN_AWS_DEFAULT"]
@@ -448,7 +468,9 @@ def test_aws_default_points_at_the_simulator_service() -> None:
     assert connection.login and connection.password
     extra = connection.extra_dejson
     assert extra["region_name"] == "us-east-1"
-    endpoint = urlsplit(extra["endpoint_url"])
+    moto = urlsplit(extra["endpoint_url"])
+    assert (moto.scheme, moto.hostname, moto.port) == ("http", MOTO, 5000)
+    endpoint = urlsplit(extra["service_config"]["drs"]["endpoint_url"])
 
     (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
     assert endpoint.scheme == "http"
