@@ -343,6 +343,8 @@ class AirflowStack:
                 "job_heartbeat_sec": "2",
                 "scheduler_idle_sleep_time": "0.5",
                 "parsing_cleanup_interval": "30",
+                # How often timed-out deferrals and unanswered approvals are failed (default 15 s).
+                "trigger_timeout_check_interval": "2",
             },
             # Plans are in place before the stack starts; re-parsing often would only cost CPU.
             "dag_processor": {
