@@ -19,17 +19,18 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.common.db.common import SessionDep  # noqa: TC002 (FastAPI reads it at run time)
 from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drs_provider.ui import airflow_source
+from drs_provider.ui.addresses import URL_PREFIX, run_page_path, run_tab_path
 from drs_provider.ui.live_report import run_report, wave_depths
-from drs_provider.ui.plugin import RUN_VIEW_ROUTE, URL_PREFIX
 from drs_provider.ui.security import RUN_PAGE_ACCESS, SIGNED_IN, GetUserDep, may_read, readable_dag_ids
 from drs_provider.ui.timeline import TrendPoint, draw_trend
 from drs_provider.ui.view import badge, build_run_view, format_duration, jsonable, state_word
@@ -50,6 +51,8 @@ STATIC_FILES = {
     "recovery.js": "text/javascript",
     "icon.svg": "image/svg+xml",
 }
+#: What a page says for each refusal (the detail of the REST API's own dependency follows).
+ERROR_TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found"}
 #: Seconds between refreshes of a run page while the run goes on.
 REFRESH_SECONDS = 3
 #: Everything a page loads comes from this app; the UI may frame it (same origin only).
@@ -121,11 +124,6 @@ def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
     )
 
 
-def run_tab_url(root: str, dag_id: str, run_id: str) -> str:
-    """The run's Recovery tab in the Airflow UI."""
-    return f"{root}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}/plugin/{RUN_VIEW_ROUTE}"
-
-
 def _plans_context(plans: list[PlanSummary], root: str) -> list[dict[str, Any]]:
     rows = []
     for plan in plans:
@@ -136,7 +134,7 @@ def _plans_context(plans: list[PlanSummary], root: str) -> list[dict[str, Any]]:
                 state=run.state,
                 rto_seconds=run.rto_seconds,
                 title=f"{run.run_id}: {state_word(run.state)}, RTO {format_duration(run.rto_seconds)}",
-                href=run_tab_url(root, plan.dag_id, run.run_id),
+                href=root + run_tab_path(plan.dag_id, run.run_id),
             )
             for run in oldest_first
         ]
@@ -149,7 +147,7 @@ def _plans_context(plans: list[PlanSummary], root: str) -> list[dict[str, Any]]:
                 "plan": plan,
                 "steps": sorted(steps.items()),
                 "last": plan.runs[0] if plan.runs else None,
-                "last_url": run_tab_url(root, plan.dag_id, plan.runs[0].run_id) if plan.runs else None,
+                "last_url": root + run_tab_path(plan.dag_id, plan.runs[0].run_id) if plan.runs else None,
                 "trend": draw_trend(points, target_seconds=target),
                 "rto_target": target,
                 "dag_url": f"{root}/dags/{plan.dag_id}",
@@ -177,12 +175,28 @@ def create_app() -> FastAPI:
         response.headers.setdefault("Cache-Control", "no-store")
         return response
 
+    @app.exception_handler(StarletteHTTPException)
+    async def refusal(request: Request, error: StarletteHTTPException) -> Response:
+        """A page answers a refusal with a short page (nothing of the DAG on it); the JSON API as usual."""
+        path = request.url.path.removeprefix(own_root(request))
+        if path.startswith(("/api/", "/static/")) or path.endswith("/fragment"):
+            return await http_exception_handler(request, error)
+        context = {
+            "title": ERROR_TITLES.get(error.status_code, "Error"),
+            "message": str(error.detail),
+            "status_code": error.status_code,
+        }
+        response = _page(request, "message.html", context)
+        response.status_code = error.status_code
+        response.headers.update(error.headers or {})
+        return response
+
     @app.get("/runs/{dag_id}/{run_id}", response_class=HTMLResponse, dependencies=RUN_PAGE_ACCESS)
     def run_page(
         dag_id: str, run_id: str, request: Request, user: GetUserDep, session: SessionDep
     ) -> HTMLResponse:
         view = _run_view(request, user, session, dag_id, run_id)
-        fragment_url = f"{own_root(request)}/runs/{quote(dag_id, safe='')}/{quote(run_id, safe='')}/fragment"
+        fragment_url = f"{airflow_root(request)}{run_page_path(dag_id, run_id)}/fragment"
         return _page(request, "run.html", {"view": view, "fragment_url": fragment_url})
 
     @app.get("/runs/{dag_id}/{run_id}/fragment", response_class=HTMLResponse, dependencies=RUN_PAGE_ACCESS)

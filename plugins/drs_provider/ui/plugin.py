@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowPlugin
 
+from drs_provider.ui.addresses import PLANS_VIEW_ROUTE, RUN_VIEW_ROUTE, URL_PREFIX
+
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
 
@@ -21,11 +23,6 @@ if TYPE_CHECKING:
     Message = MutableMapping[str, Any]
     Receive = Callable[[], Awaitable[Message]]
     Send = Callable[[Message], Awaitable[None]]
-
-URL_PREFIX = "/drs-recovery"
-#: The UI shows a framed page at ``.../plugin/<url_route>``.
-RUN_VIEW_ROUTE = "recovery"
-PLANS_VIEW_ROUTE = "recovery-plans"
 
 
 class RecoveryViewApp:
