@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -180,6 +181,7 @@ def error_from_log(messages: Iterable[Any]) -> str | None:
 #: Errors of failed tries by task instance key and try: a failed try's log no longer changes.
 _ERRORS: dict[tuple[str, str, str, int, int], str] = {}
 _ERRORS_KEPT = 2000
+_ERRORS_LOCK = threading.Lock()  # sync routes run in a thread pool
 
 
 def task_error(ti: TaskInstance, dag: Any) -> str | None:
@@ -187,8 +189,9 @@ def task_error(ti: TaskInstance, dag: Any) -> str | None:
     from airflow.utils.log.log_reader import TaskLogReader
 
     key = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
-    if key in _ERRORS:
-        return _ERRORS[key]
+    with _ERRORS_LOCK:
+        if key in _ERRORS:
+            return _ERRORS[key]
     reader = TaskLogReader()
     if not reader.supports_read:
         return None
@@ -202,9 +205,10 @@ def task_error(ti: TaskInstance, dag: Any) -> str | None:
         log.warning("could not read the log of %s", key, exc_info=True)
         return None
     if error:  # a log without one may still be being written: read it again next time
-        _ERRORS[key] = error
-        while len(_ERRORS) > _ERRORS_KEPT:
-            _ERRORS.pop(next(iter(_ERRORS)))
+        with _ERRORS_LOCK:
+            _ERRORS[key] = error
+            while len(_ERRORS) > _ERRORS_KEPT:
+                _ERRORS.pop(next(iter(_ERRORS)))
     return error
 
 

@@ -148,7 +148,7 @@ def _plans_context(plans: list[PlanSummary], root: str) -> list[dict[str, Any]]:
                 "steps": sorted(steps.items()),
                 "last": plan.runs[0] if plan.runs else None,
                 "last_url": root + run_tab_path(plan.dag_id, plan.runs[0].run_id) if plan.runs else None,
-                "trend": draw_trend(points, target_seconds=target),
+                "trend": draw_trend(points, target_seconds=target, slots=airflow_source.RECENT_RUNS),
                 "rto_target": target,
                 "dag_url": f"{root}/dags/{plan.dag_id}",
             }

@@ -188,21 +188,30 @@ class TrendPoint:
 
 
 def draw_trend(
-    points: Sequence[TrendPoint], *, target_seconds: float | None = None, width: int = 180, height: int = 36
+    points: Sequence[TrendPoint],
+    *,
+    target_seconds: float | None = None,
+    slots: int = 10,
+    width: int = 180,
+    height: int = 36,
 ) -> Trend:
-    """Small bars, oldest first: height = RTO; a run without an RTO (failed) is a full red bar."""
+    """Small bars, oldest first, newest at the right: height = RTO; a run without one is a full bar.
+
+    The chart has room for ``slots`` runs, so a bar is as wide however few runs there are yet.
+    """
     if not points:
         return Trend(width, height, (), None)
     values = [point.rto_seconds for point in points if point.rto_seconds is not None]
     top = max([*values, target_seconds or 0.0, 1.0])
-    slot = width / max(len(points), 1)
+    slot = width / max(len(points), slots)
+    first = width - slot * len(points)
     bars = []
     for index, point in enumerate(points):
         ratio = 1.0 if point.rto_seconds is None else max(point.rto_seconds / top, 0.06)
         bar_height = (height - 2) * ratio
         bars.append(
             TrendBar(
-                x=index * slot + 1,
+                x=first + index * slot + 1,
                 y=height - bar_height,
                 width=max(slot - 2, 1.0),
                 height=bar_height,

@@ -92,3 +92,11 @@ def test_trend_bars_grow_with_rto_and_a_failed_run_is_a_full_bar():
     assert trend.target_y == pytest.approx(2)
     assert [bar.href for bar in trend.bars] == ["/a", "/b", "/c"]
     assert draw_trend([]).bars == ()
+
+
+def test_trend_bars_keep_their_width_and_the_newest_is_at_the_right():
+    (only,) = draw_trend([TrendPoint("success", 10.0, "a", "/a")], slots=10, width=180).bars
+    full = draw_trend([TrendPoint("success", 10.0, str(n), "/") for n in range(10)], slots=10, width=180).bars
+
+    assert only.width == pytest.approx(full[0].width) == pytest.approx(16)
+    assert only.x + only.width == pytest.approx(full[-1].x + full[-1].width) == pytest.approx(179)
