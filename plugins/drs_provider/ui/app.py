@@ -29,18 +29,16 @@ from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drs_provider.ui import airflow_source
-from drs_provider.ui.addresses import URL_PREFIX, run_page_path, run_tab_path
-from drs_provider.ui.live_report import run_report, wave_depths
+from drs_provider.ui.addresses import URL_PREFIX, run_page_path
+from drs_provider.ui.live_report import run_report
 from drs_provider.ui.security import RUN_PAGE_ACCESS, SIGNED_IN, GetUserDep, may_read, readable_dag_ids
-from drs_provider.ui.timeline import TrendPoint, draw_trend
-from drs_provider.ui.view import badge, build_run_view, format_duration, jsonable, state_word
+from drs_provider.ui.view import badge, build_run_view, format_duration, jsonable, plan_rows, state_word
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from fastapi import Response
 
-    from drs_provider.ui.airflow_source import PlanSummary
     from drs_provider.ui.view import RunView
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -124,38 +122,6 @@ def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
     )
 
 
-def _plans_context(plans: list[PlanSummary], root: str) -> list[dict[str, Any]]:
-    rows = []
-    for plan in plans:
-        oldest_first = list(reversed(plan.runs))
-        target = next((run.rto_target for run in plan.runs if run.rto_target is not None), None)
-        points = [
-            TrendPoint(
-                state=run.state,
-                rto_seconds=run.rto_seconds,
-                title=f"{run.run_id}: {state_word(run.state)}, RTO {format_duration(run.rto_seconds)}",
-                href=root + run_tab_path(plan.dag_id, run.run_id),
-            )
-            for run in oldest_first
-        ]
-        depths = wave_depths(plan.waves, plan.dag_id)
-        steps: dict[int, list[str]] = {}
-        for wave in plan.waves:
-            steps.setdefault(depths.get(wave.name, 1), []).append(wave.name)
-        rows.append(
-            {
-                "plan": plan,
-                "steps": sorted(steps.items()),
-                "last": plan.runs[0] if plan.runs else None,
-                "last_url": root + run_tab_path(plan.dag_id, plan.runs[0].run_id) if plan.runs else None,
-                "trend": draw_trend(points, target_seconds=target, slots=airflow_source.RECENT_RUNS),
-                "rto_target": target,
-                "dag_url": f"{root}/dags/{plan.dag_id}",
-            }
-        )
-    return rows
-
-
 def create_app() -> FastAPI:
     """The app the plugin mounts at :data:`URL_PREFIX`."""
     app = FastAPI(
@@ -216,7 +182,7 @@ def create_app() -> FastAPI:
     def plans_page(request: Request, user: GetUserDep, session: SessionDep) -> HTMLResponse:
         plans = airflow_source.plan_summaries(session, readable_dag_ids(user))
         context = {
-            "plans": _plans_context(plans, airflow_root(request)),
+            "plans": plan_rows(plans, airflow_root(request), slots=airflow_source.RECENT_RUNS),
             "recent_runs": airflow_source.RECENT_RUNS,
         }
         return _page(request, "plans.html", context)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from drs_provider.links.drs import DrsJobLink
 from drs_provider.ui.live_report import derive_report, run_report
 from drs_provider.ui.view import build_run_view, format_duration
-from tests.unit.ui.runs import DB_IDS, DRS_JOB_LINK, RUN_ID, at, failed_run, succeeded_run, waiting_run
+from tests.unit.ui.runs import DB_IDS, DRS_JOB_LINK, RUN_ID, WAVES, at, failed_run, succeeded_run, waiting_run
 
 
 def view_of(run, now_seconds=100.0, **kwargs):
@@ -146,3 +146,24 @@ def test_format_duration():
     assert [format_duration(value) for value in (None, 4.25, 61, 3599, 3725)] == [
         "-", "4.2s", "1m01s", "59m59s", "1h02m",
     ]  # fmt: skip
+
+
+def test_plan_rows_group_waves_by_step_and_link_each_run_to_its_recovery_tab():
+    from drs_provider.ui.airflow_source import PlanSummary, RunSummary
+    from drs_provider.ui.view import plan_rows
+
+    runs = (
+        RunSummary("manual__2", "failed", "drill", at(100), None, 120.0),
+        RunSummary("manual__1", "success", "drill", at(0), 61.0, 120.0),
+    )
+    plan = PlanSummary("drs_plan_shop", "shop", "Web shop", False, "0 3 * * 1", at(500), WAVES, runs)
+
+    (row,) = plan_rows([plan], "/airflow")
+
+    assert row.steps == ((1, ("db",)), (2, ("app",)))
+    assert (row.last.run_id, row.rto_target) == ("manual__2", 120.0)
+    assert row.last_url == "/airflow/dags/drs_plan_shop/runs/manual__2/plugin/recovery"
+    assert [(bar.state, bar.href.rsplit("/runs/", 1)[1]) for bar in row.trend.bars] == [
+        ("success", "manual__1/plugin/recovery"),
+        ("failed", "manual__2/plugin/recovery"),
+    ]
