@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import statistics
 import time
@@ -58,10 +59,14 @@ CHROMIUM_FLAGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # The pages link to the AWS console: no host but this machine is ever looked up or reached.
+    "--dns-prefetch-disable",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
 #: Screenshots are kept here (ignored by git) and their paths printed.
 ARTIFACTS = REPO_ROOT / "artifacts" / "recovery-view"
 FAILED_LAUNCH_ERROR = "Disk /dev/xvdb could not be attached"
+CONSOLE_URLS = re.compile(r"^https://[a-z0-9-]+\.console\.aws\.amazon\.com/")
 
 
 def server(number: int, hostname: str, launch_seconds: float, **extra: Any) -> dict[str, Any]:
@@ -556,6 +561,17 @@ def test_browser_shows_a_failed_drill(airflow: Deployment, browser: Any) -> None
     assert "no RTO: wave db failed" in frame.locator("#rto").inner_text()
     path = screenshot(page, airflow, "failed-drill")
     assert path.stat().st_size > 10_000
+    # A DRS console link opens a tab even from the UI's sandboxed frame. The console is played by
+    # the browser itself: nothing leaves this machine.
+    job_id = airflow.rest.xcom(FAIL_DAG, run_id, "db.start_recovery")[0]
+    page.context.route(CONSOLE_URLS, lambda route: route.fulfill(status=200, body="AWS console stand-in"))
+    with page.context.expect_page() as console:
+        frame.locator('#waves tr[data-wave="db"] a', has_text=job_id).click()
+    assert (
+        console.value.url
+        == f"https://us-east-1.console.aws.amazon.com/drs/home?region=us-east-1#/launchHistory/{job_id}"
+    )
+    console.value.close()
 
 
 def test_browser_shows_the_recovery_plans_page(airflow: Deployment, browser: Any) -> None:
@@ -570,7 +586,8 @@ def test_browser_shows_the_recovery_plans_page(airflow: Deployment, browser: Any
     assert ok.locator("svg.trend rect.bar.ok").count() == 1
     assert frame.locator(f'#plans tr[data-dag-id="{FAIL_DAG}"] svg.trend rect.bar.bad').count() == 1
     screenshot(page, airflow, "plans")
-    # The last result links to that run's Recovery tab in the UI.
+    # The last result links to that run's Recovery tab: the whole UI goes there, not the frame.
     ok.locator("a.last-result").click()
     page.wait_for_url(lambda url: unquote(url).endswith(f"/runs/{ok_run}/plugin/recovery"))
     page.frame_locator("iframe[title=Recovery]").locator("#run-state", has_text="succeeded").wait_for()
+    assert page.locator("iframe[title='Recovery plans']").count() == 0

@@ -1,7 +1,32 @@
-// The Recovery view's only script: refreshes a run page while the run goes on, and answers
-// approvals through Airflow's REST API (PATCH .../hitlDetails), with the signed-in user's own
-// permissions. Served by the plugin; nothing is loaded from elsewhere.
+// The Recovery view's only script: refreshes a run page while the run goes on, answers
+// approvals through Airflow's REST API (PATCH .../hitlDetails) with the signed-in user's own
+// permissions, and lets links leave the Airflow UI's frame. Served by the plugin; nothing is
+// loaded from elsewhere.
 "use strict";
+
+// Inside the Airflow UI a page is shown in a sandboxed frame, which may neither navigate the UI
+// (target=_top) nor open a tab (target=_blank). The frame shares the UI's origin, so such a link
+// is followed by an anchor in the UI's own document instead.
+document.addEventListener("click", (event) => {
+  const link = event.target.closest("a[target]");
+  if (!link || event.defaultPrevented || event.button !== 0 || window.top === window) {
+    return;
+  }
+  let host;
+  try {
+    host = window.top.document;
+  } catch (notSameOrigin) {
+    return;
+  }
+  event.preventDefault();
+  const proxy = host.createElement("a");
+  proxy.href = link.href;
+  proxy.target = event.ctrlKey || event.metaKey || link.target === "_blank" ? "_blank" : "_self";
+  proxy.rel = "noopener noreferrer";
+  host.body.appendChild(proxy);
+  proxy.click();
+  proxy.remove();
+});
 
 (function () {
   const main = document.getElementById("recovery");
