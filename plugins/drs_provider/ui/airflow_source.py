@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, tuple_
 
-from drs_provider.ui.live_report import (
+from drs_provider.recovery.report import (
     CLEANUP_TASK,
     DAG_ID_PREFIX,
     PREFLIGHT_TASK,
@@ -28,8 +28,8 @@ from drs_provider.ui.live_report import (
     TaskRecord,
     WaveShape,
     in_dependency_order,
-    run_report,
 )
+from drs_provider.ui.live_report import run_report
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence

@@ -12,8 +12,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from drs_provider.ui.addresses import run_tab_path
-from drs_provider.ui.live_report import (
+from drs_provider.recovery.report import (
     ACTIVE_STATES,
     AWAITING_INPUT,
     CLEANUP_TASK,
@@ -23,13 +22,14 @@ from drs_provider.ui.live_report import (
     step_kind,
     wave_depths,
 )
+from drs_provider.ui.addresses import run_tab_path
 from drs_provider.ui.timeline import Timeline, TimelineRow, Trend, TrendPoint, draw_timeline, draw_trend
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from drs_provider.recovery.report import RunRecord
     from drs_provider.ui.airflow_source import PlanSummary, RunSummary
-    from drs_provider.ui.live_report import RunRecord
 
 #: Badge (CSS class) of each task state and DRS launch status.
 BADGES: dict[str, str] = {

@@ -13,7 +13,7 @@ from drs_provider.ui.timeline import (
     draw_trend,
     tick_label,
 )
-from tests.unit.ui.runs import at
+from tests.unit.recovery.runs import at
 
 WIDTH = 900
 PLOT = WIDTH - RIGHT_MARGIN - LABEL_WIDTH

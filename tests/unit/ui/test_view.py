@@ -5,9 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 
 from drs_provider.links.drs import DrsJobLink
-from drs_provider.ui.live_report import derive_report, run_report
+from drs_provider.recovery.report import build_report
+from drs_provider.ui.live_report import run_report
 from drs_provider.ui.view import build_run_view, format_duration
-from tests.unit.ui.runs import DB_IDS, DRS_JOB_LINK, RUN_ID, WAVES, at, failed_run, succeeded_run, waiting_run
+from tests.unit.recovery.runs import (
+    DB_IDS,
+    DRS_JOB_LINK,
+    RUN_ID,
+    WAVES,
+    at,
+    failed_run,
+    succeeded_run,
+    waiting_run,
+)
 
 
 def view_of(run, now_seconds=100.0, **kwargs):
@@ -114,7 +124,7 @@ def test_an_answered_approval_is_no_longer_offered():
 
 def test_a_stored_report_is_shown_with_its_own_numbers():
     run = succeeded_run()
-    stored = {**derive_report(run), "rto_seconds": 59.5, "rto_target": 1800, "rto_met": True}
+    stored = {**build_report(run), "rto_seconds": 59.5, "rto_target": 1800, "rto_met": True}
     run = replace(run, xcoms={**run.xcoms, ("report", "return_value"): stored})
 
     view = view_of(run)

@@ -1,4 +1,4 @@
-"""The run report derived live from task instances and XComs (DESIGN.md contract 6 shape)."""
+"""The run report (DESIGN.md contract 6) built from task instances and XComs."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ from dataclasses import replace
 
 import pytest
 
-from drs_provider.ui.live_report import (
+from drs_provider.recovery.report import (
     WaveShape,
+    build_report,
     combined_state,
-    derive_report,
     in_dependency_order,
-    run_report,
     step_kind,
     wave_depths,
 )
-from tests.unit.ui.runs import APP_IDS, DB_IDS, RUN_ID, at, failed_run, succeeded_run, task, waiting_run
+from drs_provider.ui.live_report import run_report
+from tests.unit.recovery.runs import APP_IDS, DB_IDS, RUN_ID, at, failed_run, succeeded_run, task, waiting_run
 
 REPORT_KEYS = {
     "plan", "dag_id", "run_id", "mode", "state", "started", "ended",
@@ -25,7 +25,7 @@ WAVE_KEYS = {"name", "state", "started", "ended", "duration_seconds", "job_ids",
 
 
 def test_a_succeeded_run_has_every_field_of_the_report_contract():
-    report = derive_report(succeeded_run())
+    report = build_report(succeeded_run())
 
     assert set(report) == REPORT_KEYS
     assert (report["plan"], report["run_id"], report["mode"], report["state"]) == (
@@ -51,7 +51,7 @@ def test_a_succeeded_run_has_every_field_of_the_report_contract():
 
 
 def test_rto_runs_from_preflight_start_to_the_last_wave_task_including_post_steps():
-    report = derive_report(succeeded_run())
+    report = build_report(succeeded_run())
 
     assert report["rto_seconds"] == 61.0
     assert report["rto_target"] is None and report["rto_met"] is None
@@ -63,13 +63,13 @@ def test_rto_target_from_the_resolved_run_says_whether_it_was_met(target, met):
     preflight = dict(run.xcom("preflight"), rto_target=target)
     run = replace(run, xcoms={**run.xcoms, ("preflight", "return_value"): preflight})
 
-    report = derive_report(run)
+    report = build_report(run)
 
     assert (report["rto_target"], report["rto_met"]) == (target, met)
 
 
 def test_a_failed_wave_keeps_its_servers_and_errors_and_has_no_rto():
-    report = derive_report(failed_run())
+    report = build_report(failed_run())
 
     assert report["state"] == "failed"
     assert report["rto_seconds"] is None
@@ -86,7 +86,7 @@ def test_a_failed_wave_keeps_its_servers_and_errors_and_has_no_rto():
 
 
 def test_a_waiting_approval_shows_in_the_run_and_the_wave_and_its_step():
-    report = derive_report(waiting_run())
+    report = build_report(waiting_run())
 
     assert report["state"] == "awaiting_input"
     assert report["ended"] is None and report["rto_seconds"] is None
@@ -98,7 +98,7 @@ def test_a_waiting_approval_shows_in_the_run_and_the_wave_and_its_step():
 
 
 def test_an_answered_approval_says_who_answered_what():
-    (step,) = derive_report(succeeded_run())["waves"][0]["steps"]
+    (step,) = build_report(succeeded_run())["waves"][0]["steps"]
 
     assert step["message"] == "answered Approve by alice at 2026-12-01 10:00:08 UTC"
 
@@ -113,7 +113,7 @@ def test_a_failed_step_carries_the_error_from_its_log():
         errors={"app.post_1_lambda": "ResourceNotFoundException: no dr-switch-dns"},
     )
 
-    app = derive_report(run)["waves"][1]
+    app = build_report(run)["waves"][1]
 
     assert app["state"] == "failed"
     assert app["steps"][0]["message"] == "ResourceNotFoundException: no dr-switch-dns"
@@ -124,7 +124,7 @@ def test_a_wave_left_out_of_the_run_is_skipped_and_does_not_stop_the_rto():
     tasks = dict(run.tasks)
     for task_id in ("app.start_recovery", "app.wait_for_recovery", "app.post_1_lambda"):
         tasks[task_id] = task(task_id, "skipped", 2, 2)
-    report = derive_report(replace(run, tasks=tasks))
+    report = build_report(replace(run, tasks=tasks))
 
     assert [wave["state"] for wave in report["waves"]] == ["success", "skipped"]
     assert report["rto_seconds"] == 40.0
@@ -135,16 +135,16 @@ def test_cleanup_reports_what_its_task_returned():
     tasks = {**run.tasks, "cleanup": task("cleanup", "success", 62, 70)}
     xcoms = {**run.xcoms, ("cleanup", "return_value"): {"terminated": ["i-1", "i-2"], "failed": []}}
 
-    report = derive_report(replace(run, tasks=tasks, xcoms=xcoms))
+    report = build_report(replace(run, tasks=tasks, xcoms=xcoms))
 
     assert report["cleanup"] == {"state": "success", "terminated": ["i-1", "i-2"], "failed": []}
     assert report["rto_seconds"] == 61.0  # clean-up is not part of the recovery time
-    assert derive_report(succeeded_run())["cleanup"] is None
+    assert build_report(succeeded_run())["cleanup"] is None
 
 
 def test_a_stored_report_is_shown_as_it_is_and_only_then():
     run = succeeded_run()
-    stored = {**derive_report(run), "rto_seconds": 1.0, "rto_target": 5}
+    stored = {**build_report(run), "rto_seconds": 1.0, "rto_target": 5}
 
     assert run_report(replace(run, xcoms={**run.xcoms, ("report", "return_value"): stored})) == (
         stored,
