@@ -55,6 +55,9 @@ RETURN_VALUE_XCOM_KEY = "return_value"
 SERVERS_XCOM_KEY = "servers"
 #: XCom key of a runbook step that passed at once or failed as ``optional`` (its state and message).
 STEP_OUTCOME_XCOM_KEY = "step_outcome"
+#: XCom keys every task of a plan DAG leaves for the run report: when it started, why it failed.
+TASK_STARTED_XCOM_KEY = "task_started"
+TASK_ERROR_XCOM_KEY = "task_error"
 
 
 def dag_id_of(plan_name: str) -> str:

@@ -64,8 +64,7 @@ def _drs_tasks(plan: Plan, wave: Wave, aws: dict[str, Any], *, first_in_wave: bo
     """The wave's ``start_recovery`` and ``wait_for_recovery``."""
     from airflow.sdk import XComArg
 
-    from drs_provider.operators.plan_run import DrsPlanWaveStartOperator
-    from drs_provider.sensors.drs import DrsJobSensor
+    from drs_provider.operators.plan_run import DrsPlanWaveSensor, DrsPlanWaveStartOperator
 
     optional = wave.optional_servers or ServerSelector()
     start = DrsPlanWaveStartOperator(
@@ -89,7 +88,7 @@ def _drs_tasks(plan: Plan, wave: Wave, aws: dict[str, Any], *, first_in_wave: bo
         sensor_timing["poke_interval"] = wave.poll_interval
     if wave.timeout is not None:
         sensor_timing["timeout"] = wave.timeout
-    wait = DrsJobSensor(
+    wait = DrsPlanWaveSensor(
         task_id=WAIT_FOR_RECOVERY_TASK,
         job_ids=cast("Any", XComArg(start)),  # resolved to the job IDs at run time
         optional_source_server_ids=cast("Any", XComArg(start, key="optional_source_server_ids")),

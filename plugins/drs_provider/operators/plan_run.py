@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 from drs_provider.constants import PREFLIGHT_TASK_ID, SERVERS_XCOM_KEY, WAIT_FOR_RECOVERY_TASK, wave_task_id
 from drs_provider.exceptions import DrsPreflightError
 from drs_provider.operators.drs import DrsStartRecoveryOperator
+from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.recovery.run import ResolvedRun
 from drs_provider.recovery.times import parse_time
+from drs_provider.sensors.drs import DrsJobSensor
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -71,7 +73,7 @@ def wave_servers(
     ]
 
 
-class DrsPlanWaveStartOperator(DrsStartRecoveryOperator):
+class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
     """
     ``start_recovery`` of one wave of a plan DAG: launches what ``preflight`` resolved.
 
@@ -92,7 +94,7 @@ class DrsPlanWaveStartOperator(DrsStartRecoveryOperator):
         self.wave_name = wave_name
         self.preflight_task_id = preflight_task_id
 
-    def execute(self, context: Context) -> Any:
+    def run_task(self, context: Context) -> Any:
         resolved = require_wave_in_run(context, self.plan_name, self.wave_name, self.preflight_task_id)
         wave = resolved.wave(self.wave_name)
         assert wave is not None
@@ -114,3 +116,8 @@ class DrsPlanWaveStartOperator(DrsStartRecoveryOperator):
             point_in_time=parse_time(resolved.point_in_time) if resolved.point_in_time else None,
         )
         return self.start(context, arguments)
+
+
+class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):
+    """``wait_for_recovery`` of one wave of a plan DAG: :class:`DrsJobSensor`, recording its start
+    and failure for the run report."""

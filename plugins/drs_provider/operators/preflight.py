@@ -36,6 +36,7 @@ from drs_provider.constants import (
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.plan_run import run_type_of
+from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_steps import StepChecker
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.selection import select_servers, source_server_hostname, tags_text
@@ -98,7 +99,7 @@ def _ancestors(waves: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
     return found
 
 
-class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
+class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     """
     Check a recovery plan run before anything is launched; fail with every problem at once.
 
@@ -207,7 +208,7 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
 
     # --- DRS state ----------------------------------------------------------------------
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def run_task(self, context: Context) -> dict[str, Any]:
         params = context.get("params") or {}
         run_type = run_type_of(context)
         problems = self.check_safety(params, run_type)

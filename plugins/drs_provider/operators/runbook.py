@@ -22,17 +22,12 @@ from airflow.providers.amazon.aws.operators.lambda_function import LambdaInvokeF
 from airflow.providers.amazon.aws.operators.ssm import SsmRunCommandOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.sensors.time_delta import WaitSensor
-from airflow.sdk.exceptions import (
-    AirflowRescheduleException,
-    AirflowSkipException,
-    DagRunTriggerException,
-    DownstreamTasksSkipped,
-)
 
 from drs_provider.constants import MODE_RECOVERY, MODES, PREFLIGHT_TASK_ID, STEP_OUTCOME_XCOM_KEY, dag_id_of
 from drs_provider.exceptions import DrsStepError
 from drs_provider.hooks.ssm import SsmRunbookHook
 from drs_provider.operators.plan_run import require_wave_in_run, resolved_run, wave_servers
+from drs_provider.operators.plan_task import FLOW_CONTROL, PlanTaskMixin, error_text
 from drs_provider.operators.ssm import SsmStartAutomationOperator
 from drs_provider.recovery.outcome import LAUNCH_SUCCESS_STATES
 from drs_provider.triggers.ssm import SsmCommandOnInstancesTrigger
@@ -44,18 +39,11 @@ if TYPE_CHECKING:
 
     from drs_provider.recovery.run import ResolvedRun
 
-#: Exceptions that steer Airflow rather than report a failure: never swallowed as "optional".
-FLOW_CONTROL = (
-    AirflowSkipException,
-    AirflowRescheduleException,
-    DownstreamTasksSkipped,
-    DagRunTriggerException,
-)
 #: Seconds between status checks of an SSM command on its instances.
 SSM_COMMAND_POLL_SECONDS = 5
 
 
-class WaveStepMixin:
+class WaveStepMixin(PlanTaskMixin):
     """What every runbook step of a plan wave adds to its operator (see the module docstring).
 
     :param plan_name: the plan.
@@ -95,7 +83,7 @@ class WaveStepMixin:
         """Why this step has nothing to do in this run (it then succeeds at once), or None."""
         return None
 
-    def execute(self, context: Context) -> Any:
+    def run_task(self, context: Context) -> Any:
         if self.first_in_wave:
             run: ResolvedRun | None = require_wave_in_run(
                 context, self.plan_name, self.wave_name, self.preflight_task_id
@@ -111,11 +99,10 @@ class WaveStepMixin:
 
     def execute_step(self, context: Context) -> Any:
         """What the step does; by default the operator's own ``execute``."""
-        return super().execute(context)  # type: ignore[misc]
+        return super().run_task(context)
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
-        resume = super().resume_execution  # type: ignore[misc]
-        return self._guarded(context, resume, next_method, next_kwargs, context)
+        return self._guarded(context, super().resume_execution, next_method, next_kwargs, context)
 
     def _guarded(self, context: Context, call: Callable[..., Any], *args: Any) -> Any:
         try:
@@ -125,7 +112,7 @@ class WaveStepMixin:
         except Exception as error:
             if not self.optional:
                 raise
-            message = f"{type(error).__name__}: {error}"
+            message = error_text(error)
             self.log.error("optional step %s failed; the wave goes on: %s", self.task_id, message)
             context["ti"].xcom_push(
                 key=STEP_OUTCOME_XCOM_KEY, value={"state": "failed", "optional": True, "message": message}

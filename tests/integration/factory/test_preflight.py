@@ -59,7 +59,7 @@ SHOP = [
 
 
 def test_a_clean_run_resolves_every_wave_and_only_reads(aws_conn: str, drs_simulator: Any) -> None:
-    result = preflight(SHOP, aws_conn).execute(context(waves=["database", "web"]))
+    result = preflight(SHOP, aws_conn).run_task(context(waves=["database", "web"]))
 
     assert result["is_drill"] is True
     assert result["waves"]["database"] == {
@@ -84,7 +84,7 @@ def test_an_unconfirmed_or_scheduled_recovery_fails_before_any_drs_call(
     aws_conn: str, drs_simulator: Any, run_type: str, params: dict[str, Any], expected: list[str]
 ) -> None:
     with pytest.raises(DrsPreflightError) as caught:
-        preflight(SHOP, aws_conn).execute(context(run_type, **params))
+        preflight(SHOP, aws_conn).run_task(context(run_type, **params))
 
     for text in expected:
         assert any(text in problem for problem in caught.value.problems), caught.value.problems
@@ -110,7 +110,7 @@ def test_every_problem_is_reported_at_once_naming_wave_server_and_cause(
     future = (datetime.now(UTC) + timedelta(days=1)).isoformat()
 
     with pytest.raises(DrsPreflightError) as caught:
-        preflight(waves, aws_conn).execute(
+        preflight(waves, aws_conn).run_task(
             context(waves=["nope", *[w["name"] for w in waves]], point_in_time=future)
         )
 
@@ -145,7 +145,7 @@ def test_unusable_optional_servers_are_left_out_without_failing(aws_conn: str, d
         )
     ]
 
-    result = preflight(waves, aws_conn).execute(context())
+    result = preflight(waves, aws_conn).run_task(context())
 
     assert result["waves"]["database"]["optional_source_server_ids"] == []
     assert any("db-replica-1" in warning and "left out" in warning for warning in result["warnings"])
@@ -161,9 +161,9 @@ def test_quotas_count_only_waves_that_can_run_together(aws_conn: str, drs_simula
         wave("two", ids=["s-0b000000000000002"]),
     ]
 
-    preflight(chained, aws_conn, max_concurrent_jobs=1).execute(context())
+    preflight(chained, aws_conn, max_concurrent_jobs=1).run_task(context())
     with pytest.raises(DrsPreflightError) as caught:
-        preflight(parallel, aws_conn, max_concurrent_jobs=1, max_servers_in_active_jobs=1).execute(context())
+        preflight(parallel, aws_conn, max_concurrent_jobs=1, max_servers_in_active_jobs=1).run_task(context())
 
     assert len(caught.value.problems) == 2
     assert "up to 2 server(s) of this run may recover at once" in caught.value.problems[0]
@@ -174,7 +174,7 @@ def test_a_point_in_time_before_any_snapshot_names_each_server(aws_conn: str, dr
     long_ago = "2001-01-01T00:00:00Z"
 
     with pytest.raises(DrsPreflightError) as caught:
-        preflight([wave("web", ids=["s-0a000000000000005"])], aws_conn).execute(
+        preflight([wave("web", ids=["s-0a000000000000005"])], aws_conn).run_task(
             context(point_in_time=long_ago)
         )
 
@@ -212,7 +212,7 @@ def test_a_wave_never_launches_without_a_preflight_result(aws_conn: str, drs_sim
     ti = XComStandIn(None)
 
     with pytest.raises(DrsPreflightError, match="no result from task 'preflight'"):
-        wave_start(aws_conn).execute({"ti": ti, **context()})
+        wave_start(aws_conn).run_task({"ti": ti, **context()})
 
     assert ti.pulled == [{"task_ids": "preflight", "map_indexes": -1}]
     assert drs_simulator.calls() == []
@@ -231,6 +231,6 @@ def test_a_wave_refuses_a_recovery_that_the_run_did_not_confirm(aws_conn: str, d
     }
 
     with pytest.raises(DrsPreflightError, match="a recovery needs a manual run with confirm"):
-        wave_start(aws_conn).execute({"ti": XComStandIn(resolved), **context(mode="recovery", confirm="")})
+        wave_start(aws_conn).run_task({"ti": XComStandIn(resolved), **context(mode="recovery", confirm="")})
 
     assert drs_simulator.calls() == []

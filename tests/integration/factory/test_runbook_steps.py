@@ -149,5 +149,5 @@ def preflight_error(dag: DAG) -> str:
     task = dag.get_task("preflight")
     assert isinstance(task, DrsPlanPreflightOperator)
     with pytest.raises(DrsPreflightError) as caught:
-        task.execute({"params": {"mode": "drill"}, "dag_run": None})  # type: ignore[arg-type]
+        task.run_task({"params": {"mode": "drill"}, "dag_run": None})  # type: ignore[arg-type]
     return str(caught.value)
