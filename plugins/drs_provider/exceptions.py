@@ -164,6 +164,22 @@ class DrsJobNotFoundError(DrsProviderError):
         return _rebuild, (type(self), (self.job_ids,), {"region": self.region})
 
 
+class DrsCleanupError(DrsProviderError):
+    """A drill's cleanup could not terminate some of the recovery instances it launched."""
+
+    def __init__(self, instances: Sequence[str], termination_jobs: Sequence[str] = ()) -> None:
+        self.instances = tuple(instances)
+        self.termination_jobs = tuple(termination_jobs)
+        jobs = f" (TERMINATE jobs {', '.join(self.termination_jobs)})" if self.termination_jobs else ""
+        super().__init__(
+            f"{len(self.instances)} recovery instance(s) of this drill still exist after termination{jobs}: "
+            f"{', '.join(self.instances)}; terminate them in the DRS console or clear the cleanup task"
+        )
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.instances, self.termination_jobs), {})
+
+
 class DrsStepError(DrsProviderError):
     """A runbook step failed; names the step (its task) and what went wrong."""
 

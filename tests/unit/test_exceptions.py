@@ -9,6 +9,7 @@ import pytest
 
 from drs_provider import exceptions
 from drs_provider.exceptions import (
+    DrsCleanupError,
     DrsJobFailedError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
@@ -36,6 +37,7 @@ EXAMPLES: list[DrsProviderError] = [
     ),
     DrsJobTimeoutError(["drsjob-0a000000000000001"], 120.0),
     DrsJobNotFoundError(["drsjob-0a000000000000001"], region="us-east-1"),
+    DrsCleanupError(["i-0123456789abcdef0"], ["drsjob-0a000000000000009"]),
     DrsStepError("database.post_1_ssm_command", "SSM command failed on i-0123456789abcdef0"),
     FleetFileError("fleet.yaml", "source_servers[0].id", "not an ID"),
 ]

@@ -34,6 +34,8 @@ from drs_provider.constants import (
     RETURN_VALUE_XCOM_KEY,
     SERVERS_XCOM_KEY,
     START_RECOVERY_TASK,
+    STEP_OUTCOME_XCOM_KEY,
+    TASK_ERROR_XCOM_KEY,
     WAIT_FOR_RECOVERY_TASK,
 )
 from drs_provider.plans.graph import wave_steps
@@ -181,6 +183,49 @@ def in_dependency_order(shapes: Sequence[WaveShape], dag_id: str) -> tuple[WaveS
     return tuple(sorted(shapes, key=lambda shape: (depths.get(shape.name, 0), shape.name)))
 
 
+def _flat_tasks(group: Any) -> list[Any]:
+    tasks = []
+    for child in group.children.values():
+        tasks.extend(_flat_tasks(child) if hasattr(child, "children") else [child])
+    return tasks
+
+
+def _in_dependency_order(tasks: Sequence[Any]) -> list[str]:
+    """Task ids of one group, each after its upstream tasks inside the group."""
+    ids = [task.task_id for task in tasks]
+    upstream = {task.task_id: set(task.upstream_task_ids) & set(ids) for task in tasks}
+    ordered: list[str] = []
+    while len(ordered) < len(ids):
+        ready = [task_id for task_id in ids if task_id not in ordered and upstream[task_id] <= set(ordered)]
+        ordered.append(ready[0] if ready else next(task_id for task_id in ids if task_id not in ordered))
+    return ordered
+
+
+def dag_waves(dag: Any) -> tuple[WaveShape, ...]:
+    """The waves of a plan DAG (every top-level task group holding a ``start_recovery`` task), in
+    dependency order. ``dag`` is any DAG object (the SDK's in a task, the serialized one in the
+    API server): only its task groups, tasks and upstream IDs are read."""
+    groups = [
+        child
+        for child in dag.task_group.children.values()
+        if hasattr(child, "children") and f"{child.group_id}.{START_TASK}" in dag.task_dict
+    ]
+    wave_of = {task.task_id: group.group_id for group in groups for task in _flat_tasks(group)}
+    shapes = []
+    for group in groups:
+        tasks = _flat_tasks(group)
+        upstream_waves = {
+            wave_of[upstream]
+            for task in tasks
+            for upstream in task.upstream_task_ids
+            if upstream in wave_of and wave_of[upstream] != group.group_id
+        }
+        shapes.append(
+            WaveShape(group.group_id, tuple(_in_dependency_order(tasks)), tuple(sorted(upstream_waves)))
+        )
+    return in_dependency_order(shapes, dag.dag_id)
+
+
 def iso(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
@@ -240,16 +285,30 @@ def _approval_message(approval: ApprovalRecord) -> str:
     return f"answered {chosen}{who}{when}"
 
 
+def error_of(run: RunRecord, task_id: str) -> str | None:
+    """Why a task failed: what its log ends with (the view reads logs), else what it recorded."""
+    recorded = run.xcom(task_id, TASK_ERROR_XCOM_KEY)
+    return run.errors.get(task_id) or (str(recorded) if recorded else None)
+
+
 def _step(run: RunRecord, task: TaskRecord, wave: str) -> dict[str, Any]:
-    message = run.errors.get(task.task_id)
+    state = task.state or "pending"
+    message = error_of(run, task.task_id) if state == "failed" else None
     approval = run.approvals.get(task.task_id)
     if approval is not None and message is None:
         message = _approval_message(approval)
+    outcome = run.xcom(task.task_id, STEP_OUTCOME_XCOM_KEY)
+    if isinstance(outcome, dict) and state == "success":
+        # passed at once (an approval outside its modes), or an optional step that failed
+        message = str(outcome.get("message") or "")
+        if outcome.get("state") == "failed":
+            state = "failed"
+            message = f"optional step failed, the wave went on: {message}"
     return {
         "name": task.task_id.removeprefix(f"{wave}."),
         "task_id": task.task_id,
         "kind": step_kind(task.task_id, task.operator),
-        "state": task.state or "pending",
+        "state": state,
         "started": iso(task.start_date),
         "ended": iso(task.end_date) if task.state in FINISHED_STATES else None,
         "message": message,
@@ -355,6 +414,13 @@ def run_state(run: RunRecord) -> str:
     if AWAITING_INPUT in states:
         return AWAITING_INPUT
     return run.state or "queued"
+
+
+def final_state(run: RunRecord) -> str:
+    """The verdict on a run whose waves are over: failed when preflight or any wave task failed."""
+    lifecycle = {CLEANUP_TASK, REPORT_TASK}
+    states = [task.state for task_id, task in run.tasks.items() if task_id not in lifecycle]
+    return "failed" if any(state in ("failed", "upstream_failed") for state in states) else "success"
 
 
 def build_report(run: RunRecord) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, tuple_
 
+from drs_provider.constants import STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY
 from drs_provider.recovery.report import (
     CLEANUP_TASK,
     DAG_ID_PREFIX,
@@ -22,12 +23,11 @@ from drs_provider.recovery.report import (
     REPORT_TASK,
     RETURN_VALUE,
     SERVERS_XCOM,
-    START_TASK,
     ApprovalRecord,
     RunRecord,
     TaskRecord,
     WaveShape,
-    in_dependency_order,
+    dag_waves,
 )
 from drs_provider.ui.live_report import run_report
 
@@ -45,7 +45,7 @@ log = logging.getLogger(__name__)
 #: The DAG tag every plan DAG carries (DESIGN.md contract 2).
 PLAN_DAG_TAG = "drs"
 #: XCom keys the view reads; anything else a task pushed is left in the database.
-XCOM_KEYS = (RETURN_VALUE, SERVERS_XCOM, "drs_job")
+XCOM_KEYS = (RETURN_VALUE, SERVERS_XCOM, STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY, "drs_job")
 RECENT_RUNS = 10
 
 
@@ -55,48 +55,6 @@ def dag_bag() -> DBDagBag:
     from airflow.api_fastapi.common.dagbag import create_dag_bag
 
     return create_dag_bag()
-
-
-def _flat_tasks(group: Any) -> list[Any]:
-    tasks = []
-    for child in group.children.values():
-        tasks.extend(_flat_tasks(child) if hasattr(child, "children") else [child])
-    return tasks
-
-
-def _in_dependency_order(tasks: Sequence[Any]) -> list[str]:
-    """Task ids of one group, each after its upstream tasks inside the group."""
-    ids = [task.task_id for task in tasks]
-    upstream = {task.task_id: set(task.upstream_task_ids) & set(ids) for task in tasks}
-    ordered: list[str] = []
-    while len(ordered) < len(ids):
-        ready = [task_id for task_id in ids if task_id not in ordered and upstream[task_id] <= set(ordered)]
-        ordered.append(ready[0] if ready else next(task_id for task_id in ids if task_id not in ordered))
-    return ordered
-
-
-def dag_waves(dag: Any) -> tuple[WaveShape, ...]:
-    """The waves of a plan DAG (every top-level task group holding a ``start_recovery`` task), in
-    dependency order."""
-    groups = [
-        child
-        for child in dag.task_group.children.values()
-        if hasattr(child, "children") and f"{child.group_id}.{START_TASK}" in dag.task_dict
-    ]
-    wave_of = {task.task_id: group.group_id for group in groups for task in _flat_tasks(group)}
-    shapes = []
-    for group in groups:
-        tasks = _flat_tasks(group)
-        upstream_waves = {
-            wave_of[upstream]
-            for task in tasks
-            for upstream in task.upstream_task_ids
-            if upstream in wave_of and wave_of[upstream] != group.group_id
-        }
-        shapes.append(
-            WaveShape(group.group_id, tuple(_in_dependency_order(tasks)), tuple(sorted(upstream_waves)))
-        )
-    return in_dependency_order(shapes, dag.dag_id)
 
 
 def _state(value: Any) -> str | None:

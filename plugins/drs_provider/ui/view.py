@@ -19,6 +19,7 @@ from drs_provider.recovery.report import (
     FINISHED_STATES,
     PREFLIGHT_TASK,
     WaveShape,
+    error_of,
     step_kind,
     wave_depths,
 )
@@ -393,7 +394,7 @@ def _rto(
 def _failures(run: RunRecord, report: Mapping[str, Any], waves: Sequence[WaveRow]) -> list[Failure]:
     found: list[Failure] = []
     if run.state_of(PREFLIGHT_TASK) == "failed":
-        found.append(Failure("preflight", run.errors.get(PREFLIGHT_TASK) or "preflight failed (see its log)"))
+        found.append(Failure("preflight", error_of(run, PREFLIGHT_TASK) or "preflight failed (see its log)"))
     for wave in waves:
         for server in wave.servers:
             if server.badge == "bad":
@@ -421,13 +422,11 @@ def _failures(run: RunRecord, report: Mapping[str, Any], waves: Sequence[WaveRow
                 task_id = f"{wave.name}.{task}"
                 if run.state_of(task_id) == "failed":
                     found.append(
-                        Failure(
-                            f"wave {wave.name}, {task}", run.errors.get(task_id) or "failed (see its log)"
-                        )
+                        Failure(f"wave {wave.name}, {task}", error_of(run, task_id) or "failed (see its log)")
                     )
     cleanup = report.get("cleanup") or {}
     if cleanup.get("state") == "failed":
-        detail = run.errors.get(CLEANUP_TASK) or ", ".join(cleanup.get("failed") or ()) or "see its log"
+        detail = error_of(run, CLEANUP_TASK) or ", ".join(cleanup.get("failed") or ()) or "see its log"
         found.append(Failure("cleanup", detail))
     return found
 
@@ -470,7 +469,7 @@ def _task_step(run: RunRecord, task_id: str) -> StepRow | None:
             "state": task.state,
             "started": task.start_date,
             "ended": task.end_date,
-            "message": run.errors.get(task_id),
+            "message": error_of(run, task_id),
         }
     )
 

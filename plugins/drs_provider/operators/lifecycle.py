@@ -1,0 +1,370 @@
+"""The end of a plan run: ``cleanup`` terminates what a drill launched, ``report`` leaves the evidence.
+
+Both are Airflow teardown tasks after every wave (DESIGN.md contract 2): they run whatever
+happened, and their outcome never changes the run's state (a run with a failed wave stays
+failed, a cleanup that fails does not fail a run whose waves succeeded).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
+from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
+
+from drs_provider.constants import (
+    CLEANUP_TASK_ID,
+    REPORT_TASK_ID,
+    RETURN_VALUE_XCOM_KEY,
+    SERVERS_XCOM_KEY,
+    STEP_OUTCOME_XCOM_KEY,
+    TASK_ERROR_XCOM_KEY,
+    TASK_STARTED_XCOM_KEY,
+)
+from drs_provider.exceptions import DrsCleanupError, DrsProviderError
+from drs_provider.hooks.drs import DrsHook
+from drs_provider.operators.drs import JOB_LOOKBACK, TAG_DAG_ID, TAG_RUN_ID, tag_value
+from drs_provider.operators.plan_run import resolved_run
+from drs_provider.operators.plan_task import PlanTaskMixin
+from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
+from drs_provider.recovery.cleanup import CleanupPlan, plan_cleanup
+from drs_provider.recovery.report import (
+    ApprovalRecord,
+    RunRecord,
+    TaskRecord,
+    build_report,
+    dag_waves,
+    final_state,
+)
+from drs_provider.recovery.times import parse_time
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
+    from airflow.sdk import Context
+
+    from drs_provider.notifications.sns import PlanEvents
+
+#: States of a wave task that count as "the wave succeeded" for ``cleanup: on_success``.
+SUCCEEDED_STATES = frozenset({"success", "skipped"})
+
+
+def _run_task_states(context: Context) -> dict[str, str | None]:
+    """``{task_id: state}`` of every task of this run, through the Task SDK."""
+    ti = context["ti"]
+    found = ti.get_task_states(dag_id=ti.dag_id, run_ids=[ti.run_id])
+    states = found.get(ti.run_id) or {}
+    return {str(task_id): (str(state) if state is not None else None) for task_id, state in states.items()}
+
+
+class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
+    """
+    ``cleanup``: terminate exactly the recovery instances this drill's jobs launched.
+
+    Never in a recovery run, whatever the plan says: that would destroy production. Skipped with
+    the run parameter ``keep_instances``, and with ``policy`` ``on_success`` when a wave did not
+    succeed. The instances are found through this run's jobs (their ``airflow:dag_id`` and
+    ``airflow:run_id`` tags); each is checked to be a drill instance launched by one of those jobs
+    (another run's or a non-drill instance is left alone, and the result says so). They are
+    terminated 200 per call; the task waits for the TERMINATE jobs and fails naming every
+    instance it could not terminate.
+
+    Returns ``{"state": "success" | "failed" | "skipped", "reason", "terminated", "failed",
+    "left_alone", "jobs"}``.
+
+    :param plan_name: the plan.
+    :param policy: ``on_success`` or ``always``.
+    :param waiter_delay: seconds between DescribeJobs polls of the TERMINATE jobs.
+    :param timeout: seconds to wait for them.
+    """
+
+    aws_hook_class = DrsHook
+    template_fields: Sequence[str] = aws_template_fields()
+    ui_color = "#f4e3ff"
+
+    def __init__(
+        self,
+        *,
+        plan_name: str,
+        policy: str,
+        waiter_delay: int = 5,
+        timeout: int = 1800,
+        **kwargs: Any,
+    ) -> None:
+        if policy not in CLEANUP_POLICIES or policy == CLEANUP_NEVER:
+            task_id = kwargs.get("task_id", CLEANUP_TASK_ID)
+            raise ValueError(f"{task_id}: policy must be on_success or always, got {policy!r}")
+        super().__init__(**kwargs)
+        self.plan_name = plan_name
+        self.policy = policy
+        self.waiter_delay = waiter_delay
+        self.timeout = timeout
+
+    def _skip_reason(self, context: Context) -> str | None:
+        run = resolved_run(context)
+        if run is None:
+            return "preflight did not pass, so nothing was launched"
+        if not run.is_drill:
+            return "a recovery run: its instances are the recovered production and stay"
+        if (context.get("params") or {}).get("keep_instances") is True:
+            return "the run asked to keep its instances (keep_instances)"
+        if self.policy == CLEANUP_ON_SUCCESS:
+            lifecycle = {CLEANUP_TASK_ID, REPORT_TASK_ID}
+            states = {
+                task: state for task, state in _run_task_states(context).items() if task not in lifecycle
+            }
+            unfinished = sorted(task for task, state in states.items() if state not in SUCCEEDED_STATES)
+            if unfinished:
+                return f"cleanup: on_success, and not every wave succeeded ({', '.join(unfinished[:5])} ...)"
+        return None
+
+    def run_task(self, context: Context) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        ti = context["ti"]
+        reason = self._skip_reason(context)
+        if reason:
+            skipped = {
+                "state": "skipped",
+                "reason": reason,
+                "terminated": [],
+                "failed": [],
+                "left_alone": [],
+                "jobs": [],
+            }
+            self.log.info("cleanup skipped: %s", reason)
+            ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=skipped)
+            raise AirflowSkipException(reason)
+        plan = self._plan(context)
+        for instance, why in plan.left_alone.items():
+            self.log.warning("recovery instance %s left alone: %s", instance, why)
+        result: dict[str, Any] = {
+            "state": "success",
+            "reason": None,
+            "terminated": [],
+            "failed": [],
+            "left_alone": [{"recoveryInstanceID": i, "reason": why} for i, why in plan.left_alone.items()],
+            "jobs": [],
+        }
+        if plan.to_terminate:
+            self.log.info(
+                "terminating %d recovery instance(s) this drill launched: %s",
+                len(plan.to_terminate),
+                ", ".join(plan.to_terminate),
+            )
+            jobs = self.hook.terminate_recovery_instances(plan.to_terminate)["jobs"]
+            result["jobs"] = job_ids = [str(job["jobID"]) for job in jobs]
+            self._wait(job_ids)
+            remaining = {
+                i["recoveryInstanceID"] for i in self.hook.describe_recovery_instances(plan.to_terminate)
+            }
+            result["terminated"] = [i for i in plan.to_terminate if i not in remaining]
+            result["failed"] = [i for i in plan.to_terminate if i in remaining]
+        else:
+            self.log.info("this drill left no recovery instance to terminate")
+        if result["failed"]:
+            result["state"] = "failed"
+            ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=result)
+            raise DrsCleanupError(result["failed"], result["jobs"])
+        return result
+
+    def _plan(self, context: Context) -> CleanupPlan:
+        ti = context["ti"]
+        identity = {TAG_DAG_ID: tag_value(ti.dag_id), TAG_RUN_ID: tag_value(ti.run_id)}
+        dag_run = context.get("dag_run")
+        since = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
+        jobs = self.hook.find_jobs_by_tags(identity, since=since - JOB_LOOKBACK if since else None)
+        launched = [
+            i
+            for job in jobs
+            for i in (s.get("recoveryInstanceID") for s in job.get("participatingServers") or ())
+            if i
+        ]
+        instances = self.hook.describe_recovery_instances(launched) if launched else []
+        return plan_cleanup(jobs, instances)
+
+    def _wait(self, job_ids: list[str]) -> None:
+        deadline = time.monotonic() + self.timeout
+        while True:
+            jobs = self.hook.describe_jobs_in_order(job_ids)
+            if all(job.get("status") == "COMPLETED" for job in jobs):
+                return
+            if time.monotonic() > deadline:
+                waiting = ", ".join(job_ids)
+                raise DrsProviderError(
+                    f"{self.task_id}: TERMINATE job(s) {waiting} not COMPLETED after {self.timeout} s"
+                )
+            time.sleep(self.waiter_delay)
+
+
+def s3_location(uri: str, dag_id: str, run_id: str) -> tuple[str, str]:
+    """``(bucket, key)`` of a run's report: ``<s3_uri><dag_id>/<run_id>.json`` (DESIGN.md contract 6)."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, f"{prefix}{dag_id}/{run_id}.json"
+
+
+class DrsPlanReportOperator(AwsBaseOperator[S3Hook]):
+    """
+    ``report``: the run report (DESIGN.md contract 6) as this task's XCom, at ``s3_uri`` when set.
+
+    Built with :func:`~drs_provider.recovery.report.build_report` from what the run's tasks left
+    behind (read through the Task SDK: task states and durations, XComs), the same builder the
+    Recovery view uses live. Sends ``succeeded`` or ``failed`` with the report's summary.
+
+    :param plan_name: the plan.
+    :param rto_target: the plan's ``rto_target`` (seconds), if any.
+    :param s3_uri: the plan's ``report.s3_uri``, if any.
+    :param events: where the plan's events go (``notify``), if anywhere.
+    """
+
+    aws_hook_class = S3Hook
+    template_fields: Sequence[str] = aws_template_fields()
+    ui_color = "#e6ffe6"
+
+    def __init__(
+        self,
+        *,
+        plan_name: str,
+        rto_target: int | None = None,
+        s3_uri: str | None = None,
+        events: PlanEvents | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.plan_name = plan_name
+        self.rto_target = rto_target
+        self.s3_uri = s3_uri
+        self.events = events
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        report = build_report(self.record(context))
+        report["rto_target"] = self.rto_target
+        report["rto_met"] = (
+            None
+            if report["rto_seconds"] is None or self.rto_target is None
+            else report["rto_seconds"] <= self.rto_target
+        )
+        if self.s3_uri:
+            bucket, key = s3_location(self.s3_uri, report["dag_id"], report["run_id"])
+            report["location"] = f"s3://{bucket}/{key}"
+            try:
+                self.hook.load_string(
+                    json.dumps(report, indent=2, default=str), key=key, bucket_name=bucket, replace=True
+                )
+            except Exception:
+                context["ti"].xcom_push(
+                    key=RETURN_VALUE_XCOM_KEY, value=report
+                )  # the evidence stays in Airflow
+                raise
+            self.log.info("run report stored at s3://%s/%s", bucket, key)
+        self._announce(report)
+        return report
+
+    def record(self, context: Context) -> RunRecord:
+        """Everything the run's tasks left behind, as the report builder takes it."""
+        ti = context["ti"]
+        dag = context["dag"]
+        states = _run_task_states(context)
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+        crumbs = RuntimeTaskInstance.get_task_breadcrumbs(ti.dag_id, ti.run_id)
+        durations = {str(crumb["task_id"]): crumb for crumb in crumbs if crumb.get("map_index", -1) == -1}
+        task_ids = [task.task_id for task in dag.tasks if task.task_id != self.task_id]
+        xcoms: dict[tuple[str, str], Any] = {}
+        keys = (
+            RETURN_VALUE_XCOM_KEY,
+            SERVERS_XCOM_KEY,
+            STEP_OUTCOME_XCOM_KEY,
+            TASK_STARTED_XCOM_KEY,
+            TASK_ERROR_XCOM_KEY,
+        )
+        for task_id in task_ids:
+            if states.get(task_id) in (None, "skipped", "upstream_failed", "removed"):
+                continue
+            for key in keys:
+                value = ti.xcom_pull(task_ids=task_id, key=key, map_indexes=-1)
+                if value is not None:
+                    xcoms[(task_id, key)] = value
+        tasks = {}
+        for task_id in task_ids:
+            started = xcoms.get((task_id, TASK_STARTED_XCOM_KEY))
+            start = parse_time(str(started)) if started else None
+            duration = (durations.get(task_id) or {}).get("duration")
+            tasks[task_id] = TaskRecord(
+                task_id=task_id,
+                state=states.get(task_id),
+                start_date=start,
+                end_date=start + timedelta(seconds=float(duration))
+                if start and duration is not None
+                else None,
+                operator=(durations.get(task_id) or {}).get("operator")
+                or type(dag.get_task(task_id)).__name__,
+            )
+        dag_run = context["dag_run"]
+        record = RunRecord(
+            dag_id=ti.dag_id,
+            run_id=ti.run_id,
+            state=None,
+            start_date=getattr(dag_run, "start_date", None),
+            end_date=datetime.now(UTC),
+            waves=dag_waves(dag),
+            tasks=tasks,
+            xcoms=xcoms,
+            conf=dict(getattr(dag_run, "conf", None) or {}),
+            approvals=_approvals(dag, xcoms),
+        )
+        return RunRecord(**{**record.__dict__, "state": final_state(record)})
+
+    def _announce(self, report: Mapping[str, Any]) -> None:
+        if self.events is None:
+            return
+        failed = [
+            f"{wave['name']}: {wave['state']}"
+            for wave in report["waves"]
+            if wave["state"] not in ("success", "skipped")
+        ]
+        event = "succeeded" if report["state"] == "success" else "failed"
+        rto = report["rto_seconds"]
+        what = f"run {event}" + (f" in {rto:.0f} s" if rto is not None else "")
+        if report.get("rto_met") is False:
+            what += f", past its RTO target of {report['rto_target']} s"
+        self.events.send(
+            event,
+            str(report["run_id"]),
+            str(report["mode"]),
+            what,
+            state=report["state"],
+            rto_seconds=rto,
+            rto_target=report["rto_target"],
+            rto_met=report["rto_met"],
+            waves={wave["name"]: wave["state"] for wave in report["waves"]},
+            failed=failed,
+            cleanup=(report.get("cleanup") or {}).get("state"),
+            report=report.get("location"),
+        )
+
+
+def _approvals(dag: Any, xcoms: Mapping[tuple[str, str], Any]) -> dict[str, ApprovalRecord]:
+    """Each answered approval step, from its return value (the HITL response it resumed with)."""
+    approvals = {}
+    for task in dag.tasks:
+        answer = xcoms.get((task.task_id, RETURN_VALUE_XCOM_KEY))
+        if not (isinstance(answer, dict) and "chosen_options" in answer):
+            continue
+        responder = answer.get("responded_by_user") or {}
+        responded_at = answer.get("responded_at")
+        approvals[task.task_id] = ApprovalRecord(
+            task_id=task.task_id,
+            subject=str(getattr(task, "subject", "") or ""),
+            options=tuple(getattr(task, "options", ()) or ()),
+            chosen_options=tuple(answer.get("chosen_options") or ()),
+            responded_by=(responder.get("name") or responder.get("id"))
+            if isinstance(responder, dict)
+            else None,
+            responded_at=parse_time(str(responded_at)) if isinstance(responded_at, str) else responded_at,
+        )
+    return approvals
