@@ -5,6 +5,10 @@ limits and a description. :mod:`.structure` checks raw YAML values against these
 :mod:`.schema` turns the same rules into the shipped JSON Schema, so the two cannot drift.
 Rules that span several values (unique names, references, cycles, a server in two waves)
 live in :mod:`.validation`.
+
+The caps below (``max_items``, ``max_entries``) bound what one plan may hold. The dag-processor
+reads every plan file inside one DAG import timeout, so a file's cost must stay small however
+it was written: a broken cap is reported alone and ends the checks of that file.
 """
 
 from __future__ import annotations
@@ -33,7 +37,18 @@ POLL_INTERVAL_RANGE = (1, 3600)  # seconds: at most an hour between DescribeJobs
 TIMEOUT_RANGE = (60, 86400)  # seconds: a wave's jobs get between a minute and a day
 TAG_KEY_LENGTH = (1, 128)  # AWS tag limits
 TAG_VALUE_LENGTH = (0, 256)
-MAX_TAGS = 50  # an AWS resource carries at most 50 tags, so a longer selector matches nothing
+
+# --- Caps: the most a plan may hold ----------------------------------------------------------
+#: DRS's own recovery plans stop at 20 steps; a few hundred waves is far beyond any real plan.
+MAX_WAVES = 300
+#: Source server IDs in one selector. DRS replicates at most 300 source servers per account by
+#: default and runs at most 500 servers across all active jobs (a wave launches all its servers
+#: at once); beyond this, select servers by tags.
+MAX_SERVERS_PER_SELECTOR = 1000
+#: An AWS resource carries at most 50 tags, so a longer selector matches nothing.
+MAX_TAGS = 50
+# Runbook steps (a wave's ``pre`` and ``post`` lists) take their cap here, as ``max_items`` of
+# each list, when they join the rules.
 
 
 @dataclass(frozen=True)
@@ -74,6 +89,8 @@ class ListOf:
     items: Rule
     description: str = ""
     min_items: int = 0
+    #: a cap (see the module docstring): more items end the checks of the file
+    max_items: int | None = None
     unique: bool = True
     #: what one item is called in messages
     noun: str = "item"
@@ -86,7 +103,10 @@ class TextMap:
     keys: Text
     values: Text
     description: str = ""
+    #: a cap (see the module docstring): more entries end the checks of the file
     max_entries: int | None = None
+    #: what one entry is called in messages
+    noun: str = "entry"
 
 
 @dataclass(frozen=True)
@@ -178,7 +198,15 @@ SELECTOR = Object(
     needs_one_of=("ids", "tags"),
     shape_hint="write 'ids: [...]' and/or 'tags: {Key: value}' under it",
     keys=(
-        Key("ids", ListOf(SERVER_ID, description="Source server IDs.")),
+        Key(
+            "ids",
+            ListOf(
+                SERVER_ID,
+                description="Source server IDs.",
+                max_items=MAX_SERVERS_PER_SELECTOR,
+                noun="server ID",
+            ),
+        ),
         Key(
             "tags",
             TextMap(
@@ -193,6 +221,7 @@ SELECTOR = Object(
                 ),
                 description="Tags a server must ALL carry to be selected.",
                 max_entries=MAX_TAGS,
+                noun="tag",
             ),
         ),
     ),
@@ -228,6 +257,8 @@ WAVE = Object(
                     "Waves that must recover first. Omitted: the wave listed before this one "
                     "(none for the first wave). []: no upstream wave, starts at once."
                 ),
+                max_items=MAX_WAVES,
+                noun="wave",
             ),
         ),
         Key(
@@ -308,7 +339,14 @@ PLAN = Object(
         ),
         Key(
             "waves",
-            ListOf(WAVE, description="The waves, at least one.", min_items=1, unique=False, noun="wave"),
+            ListOf(
+                WAVE,
+                description=f"The waves, at least one and at most {MAX_WAVES}.",
+                min_items=1,
+                max_items=MAX_WAVES,
+                unique=False,
+                noun="wave",
+            ),
             required=True,
         ),
     ),

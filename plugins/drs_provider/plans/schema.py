@@ -84,6 +84,8 @@ def _list(rule: ListOf) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "array", "items": _rule(rule.items)}
     if rule.min_items:
         schema["minItems"] = rule.min_items
+    if rule.max_items is not None:
+        schema["maxItems"] = rule.max_items
     if rule.unique:
         schema["uniqueItems"] = True
     return _described(rule, schema)
