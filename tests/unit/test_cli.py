@@ -80,8 +80,11 @@ def test_lint_takes_files_and_directories_and_checks_names_across_all(
 
     assert status == 1
     assert err.splitlines() == [
-        "extra/b.yaml: plan: plan name 'shop' is already used by dags/recovery_plans/a.yaml",
-        "1 problem in 1 of 2 plan files",
+        "dags/recovery_plans/a.yaml: plan: plan name 'shop' is also claimed by extra/b.yaml: "
+        "no DAG drs_plan_shop is built until only one file claims it",
+        "extra/b.yaml: plan: plan name 'shop' is also claimed by dags/recovery_plans/a.yaml: "
+        "no DAG drs_plan_shop is built until only one file claims it",
+        "2 problems in 2 of 2 plan files",
     ]
 
 
