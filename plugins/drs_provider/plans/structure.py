@@ -33,7 +33,7 @@ INVALID: Final = _Invalid()
 
 #: Problems reported per file before checking stops: a person fixes the first ones first, and
 #: messages cost work (suggestions compare names), which a file must not multiply without end.
-MAX_PROBLEMS = 50
+MAX_PROBLEMS = 20
 
 
 class StopChecking(Exception):

@@ -139,6 +139,8 @@ class _Builder:
             self._active.discard(id(node))
 
     def _scalar(self, node: yaml.Node, path: FieldPath) -> object:
+        if node.tag == _STR_TAG:
+            return node.value  # what the safe constructor returns for text, without its bookkeeping
         try:
             value = self._loader.construct_object(node, deep=True)
         except yaml.YAMLError:
@@ -147,7 +149,7 @@ class _Builder:
             else:
                 self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
             return UNREADABLE
-        if isinstance(node, yaml.ScalarNode) and not node.style and node.tag != _STR_TAG:
+        if isinstance(node, yaml.ScalarNode) and not node.style:
             self.source.plain_text[path] = node.value
         return value
 
@@ -199,6 +201,8 @@ class _Builder:
         if not isinstance(key_node, yaml.ScalarNode):
             self.problem(path, "a key must be plain text, not a list or mapping", key_node)
             return None
+        if key_node.tag == _STR_TAG:
+            return key_node.value
         try:
             key = self._loader.construct_object(key_node, deep=True)
         except yaml.YAMLError as error:
