@@ -67,6 +67,8 @@ class PlanSet:
     plans: tuple[Plan, ...] = ()
     #: absolute file path -> that file's issues (a file appears only if it has issues)
     errors: Mapping[str, tuple[PlanIssue, ...]] = field(default_factory=lambda: MappingProxyType({}))
+    #: absolute file path -> the plan name the file claims, valid or not (see the module docstring)
+    claims: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     @property
     def issues(self) -> tuple[PlanIssue, ...]:
@@ -278,7 +280,10 @@ def collect_plans(files: Iterable[str | Path], *, display_root: str | Path | Non
             errors[outcome.path] = issues
         elif outcome.plan is not None:
             plans.append(outcome.plan)
-    return PlanSet(tuple(sorted(plans, key=lambda plan: plan.name)), MappingProxyType(errors))
+    claims = {outcome.path: outcome.claimed for outcome in loaded if outcome.claimed is not None}
+    return PlanSet(
+        tuple(sorted(plans, key=lambda plan: plan.name)), MappingProxyType(errors), MappingProxyType(claims)
+    )
 
 
 def _claimed_twice(outcome: _Loaded, rivals: Sequence[str]) -> PlanIssue:

@@ -86,6 +86,16 @@ def test_a_broken_plan_file_still_holds_its_name_against_a_new_file(
     assert "also claimed by recovery_plans/aaa_hijack.yaml" in plan_set.errors[str(genuine)][-1].message
 
 
+def test_the_set_says_which_name_each_file_claims_valid_or_not(plans_dir: Path) -> None:
+    write(plans_dir / "a.yaml", tiny("alpha"))
+    write(plans_dir / "b.yaml", "plan: beta\nwaves: [\n")
+    write(plans_dir / "c.yaml", "- not a plan\n")
+    assert {Path(path).name: name for path, name in load_plans(plans_dir).claims.items()} == {
+        "a.yaml": "alpha",
+        "b.yaml": "beta",
+    }
+
+
 def test_three_claimants_each_name_the_two_others(plans_dir: Path) -> None:
     for name in ("a", "b", "c"):
         write(plans_dir / f"{name}.yaml", tiny("shop"))
