@@ -137,8 +137,14 @@ def _cyclic_gc_paused() -> Iterator[None]:
 
 
 def _load(path: str | Path, display_root: str | Path | None) -> _Loaded:
-    with _cyclic_gc_paused():
-        return _load_unpaused(path, display_root)
+    try:
+        with _cyclic_gc_paused():
+            return _load_unpaused(path, display_root)
+    except BaseException as error:
+        # Airflow's import timeout (or a bug) may strike here: the traceback it records as the
+        # import error must say which plan file was being read.
+        error.add_note(f"while reading the plan file {display_name(path, display_root)}")
+        raise
 
 
 def _load_unpaused(path: str | Path, display_root: str | Path | None) -> _Loaded:

@@ -10,6 +10,7 @@ import pytest
 from drs_provider.exceptions import PlanError
 from drs_provider.plans import PlanSet, load_plan_file, load_plans
 from drs_provider.plans.loader import MAX_PLAN_FILE_BYTES
+from drs_provider.plans.yaml_source import Document, parse_yaml
 from tests.unit.plans.samples import SHOP_YAML, write
 
 
@@ -247,3 +248,21 @@ def test_plan_lookup_and_flat_issue_list(plans_dir: Path) -> None:
     with pytest.raises(KeyError):
         plan_set.plan("b")
     assert [issue.path for issue in plan_set.issues] == ["plan", "waves"]
+
+
+def test_whatever_interrupts_the_reading_of_a_file_names_it(
+    plans_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's DAG import timeout raises wherever the DAG file is; the traceback names the file."""
+    write(plans_dir / "a.yaml", tiny("alpha"))
+    write(plans_dir / "b.yaml", tiny("beta"))
+
+    def interrupted(text: str) -> Document:
+        if "beta" in text:
+            raise TimeoutError("DagBag import timeout")
+        return parse_yaml(text)
+
+    monkeypatch.setattr("drs_provider.plans.loader.parse_yaml", interrupted)
+    with pytest.raises(TimeoutError) as caught:
+        load_plans(plans_dir)
+    assert caught.value.__notes__ == ["while reading the plan file recovery_plans/b.yaml"]
