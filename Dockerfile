@@ -12,5 +12,6 @@ COPY --chown=airflow:0 plugins/drs_provider /opt/airflow/provider-src/plugins/dr
 
 # Naming the image's own Airflow version keeps pip from moving Airflow while it resolves
 # the provider's pins (boto3/botocore inside aiobotocore's window).
-RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /opt/airflow/provider-src \
+# The `local` extra brings moto's server, which compose runs for every AWS service but DRS.
+RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" "/opt/airflow/provider-src[local]" \
     && rm -rf /opt/airflow/provider-src

@@ -25,7 +25,8 @@ Two back ends:
 
 Every process gets the same Fernet key, JWT secret and a complete environment built here
 (nothing ``AIRFLOW*`` is inherited from the caller). The ``aws_default`` connection comes from
-``AIRFLOW_CONN_AWS_DEFAULT`` and points boto3 at the simulator through ``endpoint_url``. Poll
+``AIRFLOW_CONN_AWS_DEFAULT``: DRS on the simulator, and with ``moto_url`` every other AWS service on
+moto (``endpoint_url`` moto, ``service_config.drs.endpoint_url`` the simulator). Poll
 intervals are shortened so that runs take seconds, not minutes.
 
 The stack stops every process it started (and their descendants) on exit, on exceptions, on
@@ -53,6 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+from drs_provider.simulator.local_aws import connection_json
 from tools.processes import ManagedProcess, free_port, stop_processes, tail, wait_until
 from tools.rest_client import RestApiError, RestClient
 from tools.simulator_process import SimulatorProcess
@@ -91,6 +93,8 @@ class StackConfig:
     :param home: the ``AIRFLOW_HOME`` (created if missing); process logs go to ``home/process-logs``.
     :param plans_dir: the recovery plans to load (``DRS_PLANS_DIR`` for every process).
     :param simulator_url: DRS endpoint for the ``aws_default`` connection.
+    :param moto_url: moto's server for every other AWS service (SSM, Lambda, SNS, S3); without
+        it the connection reaches only DRS.
     :param backend: ``sqlite`` (LocalExecutor) or ``postgres-celery`` (CeleryExecutor).
     :param dags_folder: the DAG files (default: the repository's ``dags/``).
     :param plugins_folder: Airflow's plugins folder (default: the repository's ``plugins/``).
@@ -107,6 +111,7 @@ class StackConfig:
     home: Path
     plans_dir: Path
     simulator_url: str
+    moto_url: str | None = None
     backend: Backend = "sqlite"
     dags_folder: Path = REPO_ROOT / "dags"
     plugins_folder: Path = REPO_ROOT / "plugins"
@@ -379,16 +384,21 @@ class AirflowStack:
             for key, value in os.environ.items()
             if not key.startswith(("AIRFLOW", "AWS_", "DRS_", "PYTEST"))
         }
-        connection = {
-            "conn_type": "aws",
-            "login": "testing",
-            "password": "testing",
-            "extra": {"endpoint_url": self.config.simulator_url, "region_name": "us-east-1"},
-        }
+        if self.config.moto_url:
+            connection = connection_json(self.config.moto_url, self.config.simulator_url)
+        else:
+            connection = json.dumps(
+                {
+                    "conn_type": "aws",
+                    "login": "testing",
+                    "password": "testing",
+                    "extra": {"endpoint_url": self.config.simulator_url, "region_name": "us-east-1"},
+                }
+            )
         env = {
             **inherited,
             "AIRFLOW_HOME": str(self.home),
-            "AIRFLOW_CONN_AWS_DEFAULT": json.dumps(connection),
+            "AIRFLOW_CONN_AWS_DEFAULT": connection,
             "DRS_PLANS_DIR": str(Path(self.config.plans_dir).resolve()),
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",

@@ -31,6 +31,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from drs_provider.constants import SERVERS_XCOM_KEY
+from drs_provider.recovery.outcome import judge_jobs
+from drs_provider.recovery.selection import source_server_hostname
 from tools.demo_view import (
     DrillResult,
     ProgressView,
@@ -114,33 +117,30 @@ class DrillWatcher:
         return reasons
 
     def server_results(self) -> dict[str, list[dict[str, Any]]]:
-        """Per wave, the servers as ``wait_for_recovery`` reported them, else as DRS shows them."""
+        """Per wave, the servers as ``wait_for_recovery`` judged them (XCom ``servers``), else from DRS."""
         from tools.rest_client import RestApiError
 
         states = {ti["task_id"]: ti["state"] for ti in self.task_instances}
         results: dict[str, list[dict[str, Any]]] = {}
         for wave in self.waves:
-            if states.get(wait_task(wave)) == "success":
+            if states.get(wait_task(wave)) in ("success", "failed"):
                 with contextlib.suppress(RestApiError):
-                    results[wave] = list(
-                        self.stack.rest.xcom(self.dag_id, self.run_id, wait_task(wave)) or []
+                    judged = self.stack.rest.xcom(
+                        self.dag_id, self.run_id, wait_task(wave), key=SERVERS_XCOM_KEY
                     )
-                    continue
-            # A failed wave returns nothing: show what DRS says about its servers.
+                    if judged:
+                        results[wave] = list(judged)
+                        continue
+            # Not judged (yet): judge what DRS says about the wave's jobs the same way.
             results[wave] = self._servers_from_drs(self.jobs_by_wave.get(wave, []))
         return results
 
     def _servers_from_drs(self, jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        servers = [
-            {**server, "jobID": job["jobID"]}
-            for job in jobs
-            for server in job.get("participatingServers", [])
-        ]
+        servers = [server for job in jobs for server in job.get("participatingServers", [])]
         if not servers:
             return []
         ids = [server["sourceServerID"] for server in servers]
         described = self.drs.describe_source_servers(filters={"sourceServerIDs": ids})["items"]
-        hostnames = {item["sourceServerID"]: source_hostname(item) for item in described}
         instance_ids = [
             server["recoveryInstanceID"] for server in servers if server.get("recoveryInstanceID")
         ]
@@ -148,39 +148,17 @@ class DrillWatcher:
         if instance_ids:
             instances = self.drs.describe_recovery_instances(filters={"recoveryInstanceIDs": instance_ids})
             ec2_ids = {item["recoveryInstanceID"]: item.get("ec2InstanceID") for item in instances["items"]}
-        raw_errors: dict[str, str] = {}
+        log_items = {}
         for job in jobs:
             pages = self.drs.get_paginator("describe_job_log_items").paginate(jobID=job["jobID"])
-            raw_errors.update(launch_errors(item for page in pages for item in page["items"]))
-        return [
-            {
-                "sourceServerID": server["sourceServerID"],
-                "hostname": hostnames.get(server["sourceServerID"]),
-                "recoveryInstanceID": server.get("recoveryInstanceID"),
-                "ec2InstanceID": ec2_ids.get(server.get("recoveryInstanceID", "")),
-                "launchStatus": server.get("launchStatus"),
-                "jobID": server["jobID"],
-                "rawError": raw_errors.get(server["sourceServerID"]),
-            }
-            for server in servers
-        ]
-
-
-def launch_errors(log_items: Iterable[Mapping[str, Any]]) -> dict[str, str]:
-    """Per source server, the ``rawError`` of its failed launch (DescribeJobLogItems items)."""
-    errors: dict[str, str] = {}
-    for item in log_items:
-        data = item.get("eventData", {})
-        if item.get("event") == "LAUNCH_FAILED" and data.get("sourceServerID") and data.get("rawError"):
-            errors[data["sourceServerID"]] = data["rawError"]
-    return errors
-
-
-def source_hostname(source_server: Mapping[str, Any]) -> str | None:
-    """The hostname DRS recorded for a source server (a DescribeSourceServers item)."""
-    hints = source_server.get("sourceProperties", {}).get("identificationHints", {})
-    hostname: str | None = hints.get("hostname")
-    return hostname
+            log_items[job["jobID"]] = [item for page in pages for item in page["items"]]
+        outcome = judge_jobs(
+            jobs,
+            hostnames={item["sourceServerID"]: source_server_hostname(item) for item in described},
+            ec2_instance_ids=ec2_ids,
+            log_items=log_items,
+        )
+        return outcome.results
 
 
 def drs_client(endpoint_url: str, region: str) -> Any:
@@ -266,6 +244,7 @@ def _wait_for_ctrl_c(stack: AirflowStack, simulator: SimulatorProcess) -> None:
 
 def run_demo(args: argparse.Namespace) -> int:
     from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
+    from tools.local_aws import MotoProcess
     from tools.rest_client import RestApiError
 
     demo_started = time.monotonic()
@@ -277,14 +256,18 @@ def run_demo(args: argparse.Namespace) -> int:
         airflow_version = importlib.metadata.version("apache-airflow")
         _say(f"Demo: a drill of plan '{args.plan}' ({', '.join(waves)}) on Airflow {airflow_version}")
         _say(f"Working directory: {workdir}")
-        _say(f"Starting the DRS simulator ({args.fleet.name}, speed {args.speed:g}) ...")
-        with SimulatorProcess(args.fleet, speed=args.speed, log_path=workdir / "simulator.log") as simulator:
-            _say(f"  simulator ready at {simulator.url}")
+        _say(f"Starting the DRS simulator ({args.fleet.name}, speed {args.speed:g}) and moto ...")
+        with (
+            SimulatorProcess(args.fleet, speed=args.speed, log_path=workdir / "simulator.log") as simulator,
+            MotoProcess(log_path=workdir / "moto.log") as moto,
+        ):
+            _say(f"  simulator ready at {simulator.url}; moto (SSM, Lambda, SNS, S3) at {moto.url}")
             _say("Starting Airflow: db migrate, api-server, scheduler, dag-processor, triggerer ...")
             config = StackConfig(
                 home=workdir / "airflow",
                 plans_dir=args.plans_dir,
                 simulator_url=simulator.url,
+                moto_url=moto.url,
                 backend="sqlite",
                 expected_dag_ids=(dag_id,),
             )

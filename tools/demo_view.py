@@ -12,6 +12,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
+from drs_provider.constants import (
+    PREFLIGHT_TASK_ID,
+    START_RECOVERY_TASK,
+    WAIT_FOR_RECOVERY_TASK,
+    wave_task_id,
+)
+from drs_provider.recovery.outcome import LAUNCH_FAILURE_STATES, LAUNCH_SUCCESS_STATES
+
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
 
@@ -21,9 +29,6 @@ ACTIVE_TASK_STATES = frozenset(
 )
 #: States of a task that will not run because something upstream failed.
 NOT_RUN_TASK_STATES = frozenset({"upstream_failed", "skipped", "removed"})
-LAUNCHED = "LAUNCHED"
-PREFLIGHT_TASK = "preflight"
-LAUNCH_FAILED_STATES = frozenset({"FAILED", "TERMINATED"})
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -47,11 +52,11 @@ def format_clock(moment: datetime | None) -> str:
 
 
 def start_task(wave: str) -> str:
-    return f"{wave}.start_recovery"
+    return wave_task_id(wave, START_RECOVERY_TASK)
 
 
 def wait_task(wave: str) -> str:
-    return f"{wave}.wait_for_recovery"
+    return wave_task_id(wave, WAIT_FOR_RECOVERY_TASK)
 
 
 def preflight_state(state: str | None) -> str:
@@ -103,8 +108,8 @@ def server_counts(jobs: Iterable[Mapping[str, Any]]) -> ServerCounts:
         for server in job.get("participatingServers", [])
     ]
     return ServerCounts(
-        launched=sum(status == LAUNCHED for status in statuses),
-        failed=sum(status in LAUNCH_FAILED_STATES for status in statuses),
+        launched=sum(status in LAUNCH_SUCCESS_STATES for status in statuses),
+        failed=sum(status in LAUNCH_FAILURE_STATES for status in statuses),
         total=len(statuses),
     )
 
@@ -132,11 +137,11 @@ def wave_progress(
 ) -> list[WaveProgress]:
     """Preflight, then each wave: progress from the run's task instances (REST shape) and DRS jobs."""
     by_task = {ti["task_id"]: ti for ti in task_instances}
-    preflight = by_task.get(PREFLIGHT_TASK, {})
+    preflight = by_task.get(PREFLIGHT_TASK_ID, {})
     preflight_word = preflight_state(preflight.get("state"))
     progress = [
         WaveProgress(
-            name=PREFLIGHT_TASK,
+            name=PREFLIGHT_TASK_ID,
             state=preflight_word,
             servers=ServerCounts(),
             started=parse_time(preflight.get("start_date")),

@@ -3,15 +3,24 @@
 Every error the provider raises on purpose derives from :class:`DrsProviderError`.
 Subclasses carry the facts (file, field path, job, servers) as attributes so callers and
 tests can act on them, and their messages say where and what.
+
+Airflow moves exceptions between processes (a trigger's error, a task's failure), so every
+class here survives ``pickle``: those whose constructor takes more than the message define
+``__reduce__`` to rebuild themselves from their facts.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
+
+
+def _rebuild(cls: type[Exception], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Exception:
+    """Unpickling helper: call ``cls`` with its original arguments, keywords included."""
+    return cls(*args, **kwargs)
 
 
 class DrsProviderError(Exception):
@@ -41,6 +50,9 @@ class PlanError(DrsProviderError):
         self.issues: tuple[PlanIssue, ...] = tuple(issues)
         super().__init__("\n".join(str(issue) for issue in self.issues))
 
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.issues,), {})
+
 
 # --- AWS / DRS ---------------------------------------------------------------------------
 
@@ -59,6 +71,9 @@ class DrsServerSelectionError(DrsProviderError):
         self.tags = dict(tags or {})
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (str(self),), {"unknown_ids": self.unknown_ids, "tags": self.tags})
+
 
 class DrsServerBusyError(DrsProviderError):
     """A source server is already taking part in an active DRS job."""
@@ -68,6 +83,9 @@ class DrsServerBusyError(DrsProviderError):
         self.busy = dict(busy)
         listed = ", ".join(f"{server} (in job {job})" for server, job in sorted(self.busy.items()))
         super().__init__(f"source servers busy in an active DRS job: {listed}")
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.busy,), {})
 
 
 class DrsQuotaError(DrsProviderError):
@@ -85,6 +103,9 @@ class DrsPreflightError(DrsProviderError):
             f"preflight of plan '{plan}' failed with {len(self.problems)} problem(s); "
             f"no recovery was launched:\n{body}"
         )
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.plan, self.problems), {})
 
 
 @dataclass(frozen=True)
@@ -111,6 +132,9 @@ class DrsJobFailedError(DrsProviderError):
         body = "\n".join(f"  - {server}" for server in self.failed)
         super().__init__(f"{len(self.failed)} required source server(s) failed to launch:\n{body}")
 
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.failed,), {})
+
 
 class DrsJobTimeoutError(DrsProviderError):
     """DRS jobs did not reach COMPLETED within the allowed time."""
@@ -119,6 +143,37 @@ class DrsJobTimeoutError(DrsProviderError):
         self.job_ids = tuple(job_ids)
         self.waited_seconds = waited_seconds
         super().__init__(f"DRS job(s) {', '.join(self.job_ids)} not COMPLETED after {waited_seconds:.0f} s")
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.job_ids, self.waited_seconds), {})
+
+
+class DrsJobNotFoundError(DrsProviderError):
+    """DRS does not know (any more) jobs this task waits for or reads."""
+
+    def __init__(self, job_ids: Sequence[str], *, region: str | None = None) -> None:
+        self.job_ids = tuple(job_ids)
+        self.region = region
+        where = f" in region {region}" if region else ""
+        super().__init__(
+            f"DRS job(s) {', '.join(self.job_ids)} not found{where}: DRS no longer knows them "
+            "(deleted, or the connection points at another account or region)"
+        )
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.job_ids,), {"region": self.region})
+
+
+class DrsStepError(DrsProviderError):
+    """A runbook step failed; names the step (its task) and what went wrong."""
+
+    def __init__(self, step: str, message: str) -> None:
+        self.step = step
+        self.message = message
+        super().__init__(f"{step}: {message}")
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.step, self.message), {})
 
 
 # --- simulator ---------------------------------------------------------------------------
@@ -130,4 +185,8 @@ class FleetFileError(DrsProviderError):
     def __init__(self, file: str, path: str, message: str) -> None:
         self.file = file
         self.path = path
+        self.message = message
         super().__init__(f"{file}: {path}: {message}" if path else f"{file}: {message}")
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.file, self.path, self.message), {})

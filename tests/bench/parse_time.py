@@ -100,7 +100,8 @@ from datetime import datetime, timezone
 
 from airflow.sdk import DAG, Param, TaskGroup, XComArg
 
-from drs_provider.operators.preflight import DrsPlanPreflightOperator, DrsPlanWaveStartOperator
+from drs_provider.operators.plan_run import DrsPlanWaveStartOperator
+from drs_provider.operators.preflight import DrsPlanPreflightOperator
 from drs_provider.sensors.drs import DrsJobSensor
 
 WAVES = {waves_json}

@@ -41,8 +41,9 @@ AIRFLOW_COMPONENTS = (
     "airflow-triggerer",
     "airflow-worker",
 )
-LONG_RUNNING = (*AIRFLOW_COMPONENTS, "postgres", "redis", "drs-simulator")
+LONG_RUNNING = (*AIRFLOW_COMPONENTS, "postgres", "redis", "drs-simulator", "moto")
 SIMULATOR = "drs-simulator"
+MOTO = "moto"
 API_SERVER = "airflow-api-server"
 _VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
 
@@ -119,6 +120,34 @@ def airflow_invocations() -> dict[str, list[list[str]]]:
     return found
 
 
+#: Host addresses a published port may be bound to: the machine itself, not its networks.
+LOOPBACK = ("127.0.0.1", "::1")
+
+
+def port_mappings(service: str) -> list[tuple[str | None, int | None, int]]:
+    """(host IP or None for every interface, host port, container port) of each published port.
+
+    Reads the short syntax ``[HOST_IP:][HOST_PORT:]CONTAINER_PORT[/PROTOCOL]`` (an IPv6 host IP in
+    brackets) and the long syntax (``host_ip``, ``published``, ``target``).
+    """
+    mappings: list[tuple[str | None, int | None, int]] = []
+    for port in services()[service].get("ports", []):
+        if isinstance(port, dict):
+            published = port.get("published")
+            mappings.append((port.get("host_ip"), int(published) if published else None, int(port["target"])))
+            continue
+        text = interpolate(str(port)).split("/")[0]
+        host_ip = None
+        if text.startswith("["):
+            host_ip, text = text[1 : text.index("]")], text[text.index("]") + 2 :]
+        parts = text.split(":")
+        if len(parts) == 3:
+            host_ip, parts = parts[0], parts[1:]
+        host_port = int(parts[0]) if len(parts) == 2 else None
+        mappings.append((host_ip, host_port, int(parts[-1])))
+    return mappings
+
+
 def option_value(argv: list[str], flag: str) -> str:
     assert flag in argv, f"{flag} missing from {argv}"
     return argv[argv.index(flag) + 1]
@@ -173,8 +202,38 @@ def test_a_strict_compose_parser_accepts_the_file_after_interpolation() -> None:
         PyCompose.from_json(json.dumps(broken))
 
 
-def test_the_stack_has_the_official_airflow_shape_plus_the_simulator() -> None:
-    assert set(services()) == {*LONG_RUNNING, "airflow-init"}
+def test_no_port_is_published_on_every_interface() -> None:
+    # The stack runs with demo logins and a simulator whose control API resets its state: reachable
+    # from this machine only. Publishing to a network is a deliberate edit of host_ip.
+    published = {name: port_mappings(name) for name in services() if port_mappings(name)}
+    assert {API_SERVER, SIMULATOR} <= set(published)
+    for name, mappings in published.items():
+        for host_ip, host_port, container_port in mappings:
+            assert host_ip in LOOPBACK, (
+                f"{name}: port {container_port} is published on {host_ip or 'every interface'}"
+            )
+            assert host_port is not None, f"{name}: port {container_port} is published on a random host port"
+
+
+def test_the_port_reader_sees_every_way_of_publishing_on_every_interface(monkeypatch) -> None:
+    # Guards the test above: each of these publishes on all interfaces (or on any host port).
+    forms = [
+        "4599:4599",
+        "4599",
+        4599,
+        "0.0.0.0:4599:4599",
+        "[::]:4599:4599/tcp",
+        {"target": 4599, "published": 4599},
+    ]
+    expected = [None, None, None, "0.0.0.0", "::", None]
+    fake = {"services": {"x": {"ports": forms}}}
+    monkeypatch.setattr(sys.modules[__name__], "compose", lambda: fake)
+    assert [host_ip for host_ip, _, _ in port_mappings("x")] == expected
+    assert [host_port for _, host_port, _ in port_mappings("x")] == [4599, None, None, 4599, 4599, 4599]
+
+
+def test_the_stack_has_the_official_airflow_shape_plus_the_simulator_and_moto() -> None:
+    assert set(services()) == {*LONG_RUNNING, "airflow-init", "moto-init"}
 
 
 def test_every_depends_on_names_a_service_and_a_condition_it_can_meet() -> None:
@@ -197,9 +256,26 @@ def test_airflow_components_start_after_the_database_is_migrated() -> None:
         assert depends_on["redis"] == {"condition": "service_healthy"}
 
 
-def test_components_that_call_drs_wait_for_a_healthy_simulator() -> None:
+def test_components_that_call_aws_wait_for_the_simulator_and_a_prepared_moto() -> None:
     for name in ("airflow-worker", "airflow-triggerer"):
         assert services()[name]["depends_on"][SIMULATOR] == {"condition": "service_healthy"}
+        assert services()[name]["depends_on"]["moto-init"] == {"condition": "service_completed_successfully"}
+    assert services()["moto-init"]["depends_on"] == {MOTO: {"condition": "service_healthy"}}
+
+
+def test_moto_runs_the_installed_server_and_is_prepared_by_the_console_script() -> None:
+    from drs_provider.simulator.local_aws import main as prepare_main
+
+    assert services()[MOTO]["entrypoint"] == ["moto_server"]
+    assert option_value(services()[MOTO]["command"], "-p") == "5000"
+    assert "moto[server]" in " ".join(pyproject()["project"]["optional-dependencies"]["local"])
+    assert services()["moto-init"]["entrypoint"] == ["drs-local-aws"]
+    assert "drs-local-aws" in pyproject()["project"]["scripts"]
+    with pytest.raises(SystemExit) as parsed:  # the arguments compose passes are the CLI's own
+        prepare_main([*services()["moto-init"]["command"], "--help"])
+    assert parsed.value.code == 0
+    (probe,) = [line for line in command_lines(MOTO) if line[0] == "curl"]
+    assert urlsplit(probe[-1]).port == 5000
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
@@ -250,14 +326,16 @@ def test_the_image_is_the_pinned_airflow_with_this_provider_installed() -> None:
     installed = importlib.metadata.version("apache-airflow")
     assert match["airflow"].split(".")[:2] == installed.split(".")[:2], installed
     # The distribution is installed (that registers the provider), keeping the image's Airflow.
-    assert 'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" /opt/airflow/provider-src' in (
-        dockerfile
+    # Its `local` extra brings moto's server, which the moto service runs.
+    assert (
+        'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" "/opt/airflow/provider-src[local]"'
+        in (dockerfile)
     )
     assert "apache_airflow_provider" in pyproject()["project"]["entry-points"]
 
 
 def test_every_airflow_service_runs_the_built_image() -> None:
-    for name in (*AIRFLOW_COMPONENTS, "airflow-init", SIMULATOR):
+    for name in (*AIRFLOW_COMPONENTS, "airflow-init", SIMULATOR, MOTO, "moto-init"):
         assert services()[name]["build"] == ".", name
 
 
@@ -376,12 +454,12 @@ def test_all_components_share_one_fernet_key_and_jwt_secret() -> None:
 def test_workers_reach_the_execution_api_on_the_api_server() -> None:
     url = urlsplit(environment("airflow-worker")["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"])
     assert url.hostname == API_SERVER
-    published = {int(mapping.split(":")[-1]) for mapping in services()[API_SERVER]["ports"]}
+    published = {container for _, _, container in port_mappings(API_SERVER)}
     assert url.port in published
     assert url.path.rstrip("/") == "/execution"
 
 
-def test_aws_default_points_at_the_simulator_service() -> None:
+def test_aws_default_points_drs_at_the_simulator_and_the_rest_at_moto() -> None:
     from airflow.models.connection import Connection
 
     raw = environment("airflow-worker")["AIRFLOW_CONN_AWS_DEFAULT"]
@@ -390,7 +468,9 @@ def test_aws_default_points_at_the_simulator_service() -> None:
     assert connection.login and connection.password
     extra = connection.extra_dejson
     assert extra["region_name"] == "us-east-1"
-    endpoint = urlsplit(extra["endpoint_url"])
+    moto = urlsplit(extra["endpoint_url"])
+    assert (moto.scheme, moto.hostname, moto.port) == ("http", MOTO, 5000)
+    endpoint = urlsplit(extra["service_config"]["drs"]["endpoint_url"])
 
     (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
     assert endpoint.scheme == "http"
@@ -444,10 +524,10 @@ def test_the_api_server_writes_the_login_the_readme_documents() -> None:
     script = services()[API_SERVER]["command"][2]
     assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" in script
     assert script.rstrip().endswith("exec airflow api-server")
-    (published,) = services()[API_SERVER]["ports"]
+    ((_, host_port, _),) = port_mappings(API_SERVER)
     readme = (REPO / "README.md").read_text()
     assert "docker compose up" in readme
-    assert f"http://localhost:{published.split(':')[0]}" in readme
+    assert f"http://localhost:{host_port}" in readme
     assert f"{user} / {password}" in readme
 
 
@@ -462,4 +542,4 @@ def test_health_probes_ask_the_ports_airflow_listens_on() -> None:
     api_port = conf.getint("api", "port")
     assert urlsplit(api_probe[-1]).port == api_port
     assert urlsplit(api_probe[-1]).path == "/api/v2/version"
-    assert f"{api_port}:{api_port}" in services()[API_SERVER]["ports"]
+    assert ("127.0.0.1", api_port, api_port) in port_mappings(API_SERVER)

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.operators.preflight import MODE_DRILL, MODE_RECOVERY
+from drs_provider.constants import MODE_DRILL, MODES
 
 if TYPE_CHECKING:
     from drs_provider.plans.model import Plan
 
-MODES = (MODE_DRILL, MODE_RECOVERY)
-
-#: ISO-8601 date and time, seconds and zone optional (a missing zone means UTC). jsonschema's
-#: ``format: date-time`` is only checked when an optional package is installed, so the
-#: pattern is what really validates; ``format`` stays for the UI's date-time picker.
+#: ISO-8601 date and time, seconds and zone optional (a missing zone means UTC). No JSON Schema
+#: ``format: date-time``: jsonschema checks that format only when an optional package
+#: (rfc3339-validator) happens to be installed, and then refuses times without a zone, so the
+#: same conf would pass on one installation and fail on another. The pattern always applies.
 POINT_IN_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|z|[+-]\d{2}(:?\d{2})?)?$"
 
 
@@ -61,7 +60,6 @@ def plan_params(plan: Plan) -> dict[str, Any]:
         "point_in_time": Param(
             None,
             type=["null", "string"],
-            format="date-time",
             pattern=POINT_IN_TIME_PATTERN,
             title="Point in time",
             description=(

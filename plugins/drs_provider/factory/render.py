@@ -1,13 +1,15 @@
 """Render one validated plan as one Airflow DAG (DESIGN.md contract 2).
 
 Shape: ``preflight`` first, upstream of every wave; one task group per wave (``group_id`` =
-wave name) holding ``start_recovery`` then ``wait_for_recovery``; every upstream wave's
-``wait_for_recovery`` precedes the dependent wave's ``start_recovery``.
+wave name) holding, in a chain, its ``pre`` steps, ``start_recovery``, ``wait_for_recovery``
+and its ``post`` steps; the last task of every upstream wave precedes the first task of the
+dependent wave. Steps render through :mod:`drs_provider.factory.steps`; this module only builds
+the DRS tasks and wires everything in one pass.
 
-Wave subsets: a wave left out of the run's ``waves`` skips its ``start_recovery`` (and so its
-``wait_for_recovery``). ``start_recovery`` uses the ``none_failed`` trigger rule, so a skipped
-upstream wave lets a chosen downstream wave go on, while a failed (or upstream-failed) wave
-still stops everything downstream of it. Independent branches are unaffected either way.
+Wave subsets: a wave left out of the run's ``waves`` skips its first task, and so the rest of
+its chain. A wave's first task uses the ``none_failed`` trigger rule, so a skipped upstream
+wave lets a chosen downstream wave go on, while a failed (or upstream-failed) wave still stops
+everything downstream of it. Independent branches are unaffected either way.
 """
 
 from __future__ import annotations
@@ -15,15 +17,22 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, cast
 
+from drs_provider.constants import (
+    DEFAULT_MAX_SERVERS_PER_JOB,
+    PREFLIGHT_TASK_ID,
+    START_RECOVERY_TASK,
+    WAIT_FOR_RECOVERY_TASK,
+)
 from drs_provider.factory.docs import plan_doc_md
 from drs_provider.factory.params import plan_params
 from drs_provider.factory.retries import retry_default_args
+from drs_provider.factory.steps import StepPlace, render_step
 from drs_provider.plans.model import ServerSelector
 
 if TYPE_CHECKING:
-    from airflow.sdk import DAG
+    from airflow.sdk import DAG, BaseOperator
 
-    from drs_provider.plans.model import Plan, Wave
+    from drs_provider.plans.model import Plan, Step, Wave
 
 #: A fixed date in the past: with ``catchup=False`` only the latest schedule interval runs.
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
@@ -35,6 +44,12 @@ def _selector_json(selector: ServerSelector | None) -> dict[str, Any] | None:
     return None if selector is None else selector.to_dict()
 
 
+def _step_json(phase: str, step: Step) -> dict[str, Any]:
+    body = step.to_dict()[step.kind]
+    assert isinstance(body, dict)
+    return {"phase": phase, "kind": step.kind, "optional": step.optional, **body}
+
+
 def wave_json(wave: Wave) -> dict[str, Any]:
     """A wave as the preflight operator takes it (JSON-ready)."""
     return {
@@ -42,20 +57,67 @@ def wave_json(wave: Wave) -> dict[str, Any]:
         "servers": _selector_json(wave.servers),
         "optional_servers": _selector_json(wave.optional_servers),
         "depends_on": list(wave.depends_on),
+        "steps": [_step_json(phase, step) for phase, step in wave.steps],
     }
+
+
+def _drs_tasks(plan: Plan, wave: Wave, aws: dict[str, Any], *, first_in_wave: bool) -> list[BaseOperator]:
+    """The wave's ``start_recovery`` and ``wait_for_recovery``."""
+    from airflow.sdk import XComArg
+
+    from drs_provider.operators.plan_run import DrsPlanWaveStartOperator
+    from drs_provider.sensors.drs import DrsJobSensor
+
+    optional = wave.optional_servers or ServerSelector()
+    start = DrsPlanWaveStartOperator(
+        task_id=START_RECOVERY_TASK,
+        plan_name=plan.name,
+        wave_name=wave.name,
+        # The selector shows in the UI; at run time preflight's resolved IDs replace it.
+        source_server_ids=list(wave.servers.ids) or None,
+        tags=dict(wave.servers.tags) or None,
+        optional_source_server_ids=list(optional.ids) or None,
+        optional_tags=dict(optional.tags) or None,
+        max_servers_per_job=plan.max_servers_per_job or DEFAULT_MAX_SERVERS_PER_JOB,
+        job_tags={"drs:plan": plan.name, "drs:wave": wave.name},
+        wait_for_completion=False,
+        deferrable=False,
+        trigger_rule="none_failed" if first_in_wave else "all_success",
+        **aws,
+    )
+    sensor_timing: dict[str, Any] = {}
+    if wave.poll_interval is not None:
+        sensor_timing["poke_interval"] = wave.poll_interval
+    if wave.timeout is not None:
+        sensor_timing["timeout"] = wave.timeout
+    wait = DrsJobSensor(
+        task_id=WAIT_FOR_RECOVERY_TASK,
+        job_ids=cast("Any", XComArg(start)),  # resolved to the job IDs at run time
+        optional_source_server_ids=cast("Any", XComArg(start, key="optional_source_server_ids")),
+        deferrable=True,
+        **sensor_timing,
+        **aws,
+    )
+    return [start, wait]
+
+
+def render_wave(plan: Plan, wave: Wave, aws: dict[str, Any]) -> list[BaseOperator]:
+    """Every task of a wave in the order they run, created in the current task group."""
+    tasks: list[BaseOperator] = []
+    for step in wave.pre:
+        tasks.append(render_step(step, StepPlace(plan, wave, "pre", aws, first_in_wave=not tasks)))
+    tasks += _drs_tasks(plan, wave, aws, first_in_wave=not tasks)
+    tasks += [
+        render_step(step, StepPlace(plan, wave, "post", aws, first_in_wave=False)) for step in wave.post
+    ]
+    return tasks
 
 
 def render_plan(plan: Plan) -> DAG:
     """Build the DAG of ``plan``; it is not registered anywhere (the caller decides)."""
-    from airflow.sdk import DAG, TaskGroup, XComArg
+    from airflow.sdk import DAG, TaskGroup, chain
 
-    from drs_provider.operators.preflight import (
-        DEFAULT_MAX_SERVERS_PER_JOB,
-        PREFLIGHT_TASK_ID,
-        DrsPlanPreflightOperator,
-        DrsPlanWaveStartOperator,
-    )
-    from drs_provider.sensors.drs import DrsJobSensor
+    from drs_provider.operators.preflight import DrsPlanPreflightOperator
 
     aws: dict[str, Any] = {"aws_conn_id": plan.aws_conn_id or "aws_default"}
     if plan.region:
@@ -78,48 +140,20 @@ def render_plan(plan: Plan) -> DAG:
             plan_name=plan.name,
             waves=[wave_json(wave) for wave in plan.waves],
             max_servers_per_job=plan.max_servers_per_job,
-            doc_md="Checks every server and parameter of this run before anything is launched.",
+            doc_md="Checks every server, step and parameter of this run before anything is launched.",
             **aws,
         )
-        starts = {}
-        waits = {}
+        first: dict[str, BaseOperator] = {}
+        last: dict[str, BaseOperator] = {}
         for wave in plan.waves:
-            optional = wave.optional_servers or ServerSelector()
             with TaskGroup(group_id=wave.name, tooltip=f"wave {wave.name}"):
-                start = DrsPlanWaveStartOperator(
-                    task_id="start_recovery",
-                    plan_name=plan.name,
-                    wave_name=wave.name,
-                    # The selector shows in the UI; at run time preflight's resolved IDs replace it.
-                    source_server_ids=list(wave.servers.ids) or None,
-                    tags=dict(wave.servers.tags) or None,
-                    optional_source_server_ids=list(optional.ids) or None,
-                    optional_tags=dict(optional.tags) or None,
-                    max_servers_per_job=plan.max_servers_per_job or DEFAULT_MAX_SERVERS_PER_JOB,
-                    job_tags={"drs:plan": plan.name, "drs:wave": wave.name},
-                    wait_for_completion=False,
-                    deferrable=False,
-                    trigger_rule="none_failed",
-                    **aws,
-                )
-                sensor_timing: dict[str, Any] = {}
-                if wave.poll_interval is not None:
-                    sensor_timing["poke_interval"] = wave.poll_interval
-                if wave.timeout is not None:
-                    sensor_timing["timeout"] = wave.timeout
-                waits[wave.name] = DrsJobSensor(
-                    task_id="wait_for_recovery",
-                    job_ids=cast("Any", XComArg(start)),  # resolved to the job IDs at run time
-                    optional_source_server_ids=cast("Any", XComArg(start, key="optional_source_server_ids")),
-                    deferrable=True,
-                    **sensor_timing,
-                    **aws,
-                )
-            starts[wave.name] = start
-            preflight >> start
+                tasks = render_wave(plan, wave, aws)
+            chain(*tasks)
+            first[wave.name], last[wave.name] = tasks[0], tasks[-1]
         for wave in plan.waves:
+            preflight >> first[wave.name]
             for upstream in wave.depends_on:
-                waits[upstream] >> starts[wave.name]
+                last[upstream] >> first[wave.name]
     # Params join the DAG after its tasks: every operator's constructor deep-copies the DAG's
     # params into its own (half of the parse time, measured with cProfile), while a task run
     # reads the DAG's params anyway (DAG params, then task params, then the run's conf).

@@ -1,8 +1,9 @@
 """How the tasks of a plan's DAG retry: after a lost worker or a passing AWS failure, never after a verdict.
 
-Every task the factory renders today is safe to run again in the same DAG run:
+The DRS tasks of a plan are safe to run again in the same DAG run:
 
-* ``preflight`` only reads (DescribeSourceServers, DescribeJobs, DescribeRecoverySnapshots);
+* ``preflight`` only reads (DescribeSourceServers, DescribeJobs, DescribeRecoverySnapshots, and
+  the checks of the runbook steps' functions and documents);
 * ``<wave>.start_recovery`` first finds the jobs it already started, through their tags, and
   starts only the servers none of them covers, so a second try never launches twice;
 * ``<wave>.wait_for_recovery`` only reads the jobs that ``start_recovery`` returned and defers
@@ -11,11 +12,14 @@ Every task the factory renders today is safe to run again in the same DAG run:
 So each gets :data:`RETRIES` retries, :data:`RETRY_DELAY` apart. A task whose worker dies is
 failed by the scheduler once its heartbeat is older than ``[scheduler]
 task_instance_heartbeat_timeout``, and then retried like any other failure. Errors that state
-a verdict (preflight found problems, a server failed to launch, the wave timed out, servers
-are busy or over a quota) fail at once: a retry would only repeat them later.
+a verdict (preflight found problems, a server failed to launch, the wave timed out, DRS does
+not know the jobs, servers are busy or over a quota, a step failed) fail at once: a retry would
+only repeat them later.
 
-The settings reach the tasks as the DAG's ``default_args``; a task kind added later that is
-not safe to run twice must set ``retries=0`` itself.
+The settings reach the tasks as the DAG's ``default_args``, so a task kind that is not safe to
+run twice sets ``retries=0`` itself: the runbook steps that repeat side effects or ask a person
+(``approval``, ``ssm_command``, ``ssm_automation``, ``lambda``) do, in :mod:`.steps`; a
+``wait`` step retries (it starts over).
 """
 
 from __future__ import annotations
@@ -25,11 +29,13 @@ from typing import Any
 
 from drs_provider.exceptions import (
     DrsJobFailedError,
+    DrsJobNotFoundError,
     DrsJobTimeoutError,
     DrsPreflightError,
     DrsQuotaError,
     DrsServerBusyError,
     DrsServerSelectionError,
+    DrsStepError,
     PlanError,
 )
 
@@ -44,9 +50,11 @@ VERDICTS: tuple[type[BaseException], ...] = (
     DrsPreflightError,
     DrsJobFailedError,
     DrsJobTimeoutError,
+    DrsJobNotFoundError,
     DrsServerSelectionError,
     DrsServerBusyError,
     DrsQuotaError,
+    DrsStepError,
     PlanError,
 )
 

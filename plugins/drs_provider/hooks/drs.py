@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -19,28 +18,38 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.exceptions import ClientError
 
+from drs_provider.constants import (
+    DEFAULT_MAX_SERVERS_PER_JOB,
+    JOB_IDS_PER_REQUEST,
+    MAX_SERVERS_PER_START_RECOVERY,
+    RECOVERY_INSTANCES_PER_REQUEST,
+    SOURCE_SERVER_IDS_PER_REQUEST,
+)
 from drs_provider.exceptions import (
+    DrsJobNotFoundError,
     DrsProviderError,
     DrsQuotaError,
     DrsServerBusyError,
     DrsServerSelectionError,
 )
+from drs_provider.recovery.outcome import judge_jobs
+from drs_provider.recovery.selection import (
+    carries_tags,
+    is_source_server_id,
+    select_servers,
+    source_server_hostname,
+    tags_text,
+)
+from drs_provider.recovery.times import format_drs_time, parse_time
 
 if TYPE_CHECKING:
     import boto3
 
+    from drs_provider.recovery.outcome import RecoveryOutcome
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: API limits from the DRS service model.
-SOURCE_SERVER_IDS_PER_REQUEST = 200
-JOB_IDS_PER_REQUEST = 1000
-RECOVERY_INSTANCES_PER_REQUEST = 200
-MAX_SERVERS_PER_START_RECOVERY = 200
-
-SOURCE_SERVER_ID_PATTERN = re.compile(r"^s-[0-9a-zA-Z]{17}$")
-JOB_ID_PATTERN = re.compile(r"^drsjob-[0-9a-zA-Z]{17}$")
 
 #: Throttled calls are retried inside botocore up to this many attempts, each after the
 #: ``Retry-After`` the service asked for (botocore itself only reads ``x-amz-retry-after``).
@@ -55,19 +64,6 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         raise ValueError(f"chunk size must be at least 1, got {size}")
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def format_drs_time(moment: datetime) -> str:
-    """Render ``moment`` as the ISO-8601 UTC string DRS filters expect (``...Z``)."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-def parse_drs_time(value: str) -> datetime:
-    """Parse an ISO-8601 timestamp as DRS returns it; naive values are taken as UTC."""
-    parsed = datetime.fromisoformat(value)
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def retry_after_throttling(
@@ -100,12 +96,6 @@ def retry_after_throttling(
         # No usable hint: capped exponential backoff with jitter.
         delay = random.uniform(0.5, 1.0) * min(2.0 ** (attempts - 1), 20.0)
     return min(delay, THROTTLE_MAX_DELAY)
-
-
-def source_server_hostname(server: Mapping[str, Any]) -> str | None:
-    """The hostname DRS recorded for a source server, if any."""
-    hints = server.get("sourceProperties", {}).get("identificationHints", {})
-    return hints.get("hostname") or hints.get("fqdn")
 
 
 class DrsHook(AwsBaseHook):
@@ -186,38 +176,32 @@ class DrsHook(AwsBaseHook):
             selector that matched nothing.
         """
         ids = list(dict.fromkeys(ids))
-        malformed = [server_id for server_id in ids if not SOURCE_SERVER_ID_PATTERN.match(str(server_id))]
+        malformed = [server_id for server_id in ids if not is_source_server_id(server_id)]
         if malformed:
             raise DrsServerSelectionError(
                 "not source server IDs (expected 's-' and 17 letters or digits): "
                 + ", ".join(repr(server_id) for server_id in malformed),
                 unknown_ids=malformed,
             )
-        selected: dict[str, dict] = {}
-        if ids:
-            found = {server["sourceServerID"]: server for server in self.describe_source_servers(ids)}
-            unknown = [server_id for server_id in ids if server_id not in found]
-            if unknown:
-                raise DrsServerSelectionError(
-                    f"unknown source server IDs in region {self.conn_region_name}: {', '.join(unknown)}",
-                    unknown_ids=unknown,
-                )
-            selected.update((server_id, found[server_id]) for server_id in ids)
-        if tags:
-            matching = [
-                server
-                for server in self.describe_source_servers()
-                if all(server.get("tags", {}).get(key) == value for key, value in tags.items())
-            ]
-            if not matching:
-                shown = ", ".join(f"{key}={value}" for key, value in sorted(tags.items()))
-                raise DrsServerSelectionError(
-                    f"no source server in region {self.conn_region_name} carries all tags {{{shown}}}",
-                    tags=tags,
-                )
-            for server in matching:
-                selected.setdefault(server["sourceServerID"], server)
-        return list(selected.values())
+        known = (
+            {server["sourceServerID"]: server for server in self.describe_source_servers(ids)} if ids else {}
+        )
+        everyone = self.describe_source_servers() if tags else []
+        known.update((server["sourceServerID"], server) for server in everyone)
+        selection = select_servers(known, ids=ids, tags=tags, candidates=everyone)
+        if selection.unknown_ids:
+            raise DrsServerSelectionError(
+                f"unknown source server IDs in region {self.conn_region_name}: "
+                f"{', '.join(selection.unknown_ids)}",
+                unknown_ids=selection.unknown_ids,
+            )
+        if selection.unmatched_tags:
+            raise DrsServerSelectionError(
+                f"no source server in region {self.conn_region_name} carries all tags "
+                f"{tags_text(selection.unmatched_tags)}",
+                tags=selection.unmatched_tags,
+            )
+        return [known[server_id] for server_id in selection.server_ids]
 
     # --- jobs ---------------------------------------------------------------------------
 
@@ -247,11 +231,7 @@ class DrsHook(AwsBaseHook):
         :param since: only look at jobs created at or after this time (narrows the listing).
         """
         filters = {"fromDate": format_drs_time(since)} if since else {}
-        jobs = [
-            job
-            for job in self._paginate_jobs(filters)
-            if all(job.get("tags", {}).get(key) == value for key, value in tags.items())
-        ]
+        jobs = [job for job in self._paginate_jobs(filters) if carries_tags(job, tags)]
         return sorted(jobs, key=lambda job: job.get("creationDateTime", ""))
 
     def describe_jobs(self, job_ids: Sequence[str]) -> list[dict]:
@@ -265,6 +245,45 @@ class DrsHook(AwsBaseHook):
         paginator = self.conn.get_paginator("describe_jobs")
         pages = paginator.paginate(filters=dict(filters), PaginationConfig={"PageSize": page_size})
         return [item for page in pages for item in page.get("items", [])]
+
+    def describe_jobs_in_order(self, job_ids: Sequence[str]) -> list[dict]:
+        """Describe jobs by ID, in the given order.
+
+        :raises DrsJobNotFoundError: naming every job DRS does not know (any more)
+        """
+        found = {job["jobID"]: job for job in self.describe_jobs(job_ids)}
+        missing = [job_id for job_id in job_ids if job_id not in found]
+        if missing:
+            raise DrsJobNotFoundError(missing, region=self.conn_region_name)
+        return [found[job_id] for job_id in job_ids]
+
+    def recovery_outcome(
+        self, jobs: Sequence[Mapping[str, Any]], optional_ids: Sequence[str] = ()
+    ) -> RecoveryOutcome:
+        """Judge DescribeJobs items server by server (see :func:`~drs_provider.recovery.outcome.judge_jobs`).
+
+        Reads what the verdict names: each server's hostname, each recovery instance's EC2
+        instance ID (left out, with a warning, if DRS cannot describe them) and the job logs.
+        """
+        servers = [server for job in jobs for server in job.get("participatingServers") or ()]
+        hostnames = {
+            server["sourceServerID"]: source_server_hostname(server)
+            for server in self.describe_source_servers([s["sourceServerID"] for s in servers])
+        }
+        instance_ids = [s["recoveryInstanceID"] for s in servers if s.get("recoveryInstanceID")]
+        ec2_ids: dict[str, str | None] = {}
+        if instance_ids:
+            try:
+                ec2_ids = {
+                    instance["recoveryInstanceID"]: instance.get("ec2InstanceID")
+                    for instance in self.describe_recovery_instances(instance_ids)
+                }
+            except ClientError as error:  # results stay useful without the EC2 IDs
+                self.log.warning("could not describe recovery instances: %s", error)
+        log_items = {job["jobID"]: self.job_log_items(job["jobID"]) for job in jobs}
+        return judge_jobs(
+            jobs, optional_ids, hostnames=hostnames, ec2_instance_ids=ec2_ids, log_items=log_items
+        )
 
     def job_log_items(self, job_id: str) -> list[dict]:
         """Every log item of a job, oldest first as DRS returns them."""
@@ -305,7 +324,7 @@ class DrsHook(AwsBaseHook):
                     taken = snapshot.get("timestamp")  # absent until the snapshot is complete
                     if not taken:
                         continue
-                    moment = parse_drs_time(taken)
+                    moment = parse_time(taken)
                     if moment <= point_in_time and (best is None or moment > best[0]):
                         best = (moment, snapshot["snapshotID"])
             if best is None:
@@ -354,7 +373,7 @@ class DrsHook(AwsBaseHook):
         *,
         is_drill: bool,
         tags: Mapping[str, str] | None = None,
-        max_servers_per_job: int = 100,
+        max_servers_per_job: int = DEFAULT_MAX_SERVERS_PER_JOB,
     ) -> list[str]:
         """
         Start recovery of ``source_servers`` in jobs of at most ``max_servers_per_job`` servers.

@@ -15,10 +15,17 @@ from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from airflow.providers.common.compat.sdk import AirflowException, conf
 from botocore.exceptions import BotoCoreError, ClientError
 
+from drs_provider.constants import (
+    DEFAULT_MAX_SERVERS_PER_JOB,
+    MAX_SERVERS_PER_START_RECOVERY,
+    MAX_TAGS_PER_RESOURCE,
+    TAG_KEY_LENGTH,
+    TAG_VALUE_LENGTH,
+)
 from drs_provider.exceptions import DrsJobTimeoutError, DrsProviderError, DrsServerSelectionError
-from drs_provider.hooks.drs import MAX_SERVERS_PER_START_RECOVERY, DrsHook, chunked, parse_drs_time
+from drs_provider.hooks.drs import DrsHook, chunked
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
-from drs_provider.sensors.drs import collect_recovery_outcome, describe_all_jobs
+from drs_provider.recovery.times import parse_time
 from drs_provider.template_values import as_bool, as_int, as_str_dict, as_str_list
 from drs_provider.triggers.drs import DrsJobCompleteTrigger
 
@@ -36,10 +43,6 @@ TAG_MAP_INDEX = "airflow:map_index"
 TAG_CHUNK = "airflow:chunk"
 RESERVED_TAG_PREFIXES = ("aws:", "airflow:")
 
-# AWS tag rules: keys up to 128 characters, values up to 256, at most 50 tags per resource.
-MAX_TAG_KEY_LENGTH = 128
-MAX_TAG_VALUE_LENGTH = 256
-MAX_TAGS_PER_RESOURCE = 50
 _TAG_CHARACTERS = re.compile(r"[^\w .:/=+\-@]", re.UNICODE)
 #: How far before a run's ``run_after`` its jobs are looked for (clock skew, manual dates).
 JOB_LOOKBACK = timedelta(days=1)
@@ -53,10 +56,10 @@ def tag_value(raw: str) -> str:
     hash of the original so two different values cannot end up with the same tag.
     """
     cleaned = _TAG_CHARACTERS.sub("_", raw)
-    if cleaned == raw and len(raw) <= MAX_TAG_VALUE_LENGTH:
+    if cleaned == raw and len(raw) <= TAG_VALUE_LENGTH[1]:
         return raw
     digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
-    return f"{cleaned[: MAX_TAG_VALUE_LENGTH - 17]}-{digest}"
+    return f"{cleaned[: TAG_VALUE_LENGTH[1] - 17]}-{digest}"
 
 
 def validate_job_tags(tags: Mapping[str, str], *, field: str) -> None:
@@ -65,9 +68,9 @@ def validate_job_tags(tags: Mapping[str, str], *, field: str) -> None:
     for key, value in tags.items():
         if key.lower().startswith(RESERVED_TAG_PREFIXES):
             problems.append(f"key {key!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
-        if not 1 <= len(key) <= MAX_TAG_KEY_LENGTH or _TAG_CHARACTERS.search(key):
+        if not TAG_KEY_LENGTH[0] <= len(key) <= TAG_KEY_LENGTH[1] or _TAG_CHARACTERS.search(key):
             problems.append(f"key {key!r} is not a valid AWS tag key")
-        if len(value) > MAX_TAG_VALUE_LENGTH or _TAG_CHARACTERS.search(value):
+        if len(value) > TAG_VALUE_LENGTH[1] or _TAG_CHARACTERS.search(value):
             problems.append(f"value {value!r} of {key!r} is not a valid AWS tag value")
     if problems:
         raise ValueError(f"{field}: " + "; ".join(problems))
@@ -151,7 +154,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         optional_tags: Mapping[str, str] | str | None = None,
         is_drill: bool | str = True,
         point_in_time: str | None = None,
-        max_servers_per_job: int | str = 100,
+        max_servers_per_job: int | str = DEFAULT_MAX_SERVERS_PER_JOB,
         job_tags: Mapping[str, str] | str | None = None,
         wait_for_completion: bool = False,
         waiter_delay: int = 30,
@@ -185,7 +188,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         if isinstance(value, datetime):
             return value
         try:
-            return parse_drs_time(str(value).strip())
+            return parse_time(str(value))
         except ValueError:
             raise ValueError(
                 f"{self._field('point_in_time')}: {value!r} is not an ISO-8601 time "
@@ -270,7 +273,10 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         return required, optional
 
     def execute(self, context: Context) -> list[str]:
-        args = self.read_arguments()
+        return self.start(context, self.read_arguments())
+
+    def start(self, context: Context, args: RecoveryArguments) -> list[str]:
+        """Resolve ``args``' servers, start the jobs none of this task's jobs covers, wait if asked."""
         is_drill, size, point_in_time = args.is_drill, args.max_servers_per_job, args.point_in_time
         job_tags = args.job_tags
         identity = self._identity_tags(context)
@@ -368,11 +374,23 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             return self.hook.start_recovery_job(chunk, is_drill=is_drill, tags=tags)["jobID"]
         except (ClientError, BotoCoreError) as error:
             code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
-            if isinstance(error, BotoCoreError) or code in ("ConflictException", "InternalServerException"):
-                # The job may exist although its response never arrived (botocore's retry of
-                # the lost request then conflicts with it): adopt it rather than fail or relaunch.
+            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if code else 0
+            if isinstance(error, BotoCoreError) or code == "ConflictException" or status >= 500:
+                # The job may exist although its response never arrived or was a server error
+                # (botocore's retry then conflicts with it): adopt it rather than fail or relaunch.
                 wanted = {server["sourceServerID"] for server in chunk}
-                for job in self.hook.find_jobs_by_tags(identity, since=since):
+                try:
+                    earlier = self.hook.find_jobs_by_tags(identity, since=since)
+                except (ClientError, BotoCoreError) as lookup_error:
+                    server_ids = [server["sourceServerID"] for server in chunk]
+                    raise DrsProviderError(
+                        f"{self.task_id}: StartRecovery of {len(server_ids)} source servers "
+                        f"({', '.join(server_ids)}) failed "
+                        f"({error}), and the jobs of this task could not be listed to check whether it "
+                        f"created one ({lookup_error}). DRS may hold a job for them: retry the task, "
+                        "which adopts a job it started instead of launching again."
+                    ) from error
+                for job in earlier:
                     held = {s["sourceServerID"] for s in job.get("participatingServers", [])}
                     if wanted <= held:
                         self.log.warning(
@@ -423,7 +441,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         self._judge(job_ids, optional)
 
     def _judge(self, job_ids: list[str], optional: list[str]) -> None:
-        outcome = collect_recovery_outcome(self.hook, describe_all_jobs(self.hook, job_ids), optional)
+        outcome = self.hook.recovery_outcome(self.hook.describe_jobs_in_order(job_ids), optional)
         outcome.log_warnings(self.log)
         outcome.raise_for_required()
 

@@ -1,4 +1,4 @@
-"""Preflight of a recovery plan run, and the wave start operator that launches what it checked.
+"""Preflight of a recovery plan run: every check before anything is launched.
 
 ``preflight`` is the first task of every plan DAG. It checks the run's parameters and the
 state of every source server the run would launch, reports EVERY problem at once in one
@@ -20,38 +20,31 @@ from __future__ import annotations
 
 import math
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
+from drs_provider.constants import (
+    DEFAULT_MAX_CONCURRENT_JOBS,
+    DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
+    DEFAULT_MAX_SERVERS_PER_JOB,
+    MODE_DRILL,
+    MODE_RECOVERY,
+)
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
-from drs_provider.hooks.drs import DrsHook, source_server_hostname
-from drs_provider.operators.drs import DrsStartRecoveryOperator
+from drs_provider.hooks.drs import DrsHook
+from drs_provider.operators.plan_run import run_type_of
+from drs_provider.operators.preflight_steps import StepChecker
+from drs_provider.recovery.run import ResolvedRun, ResolvedWave
+from drs_provider.recovery.selection import select_servers, source_server_hostname, tags_text
+from drs_provider.recovery.times import parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
-
-MODE_DRILL = "drill"
-MODE_RECOVERY = "recovery"
-DEFAULT_MAX_SERVERS_PER_JOB = 100
-DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS = 500
-DEFAULT_MAX_CONCURRENT_JOBS = 20
-PREFLIGHT_TASK_ID = "preflight"
-
-
-def run_type_of(context: Context) -> str:
-    """The run's type as a plain string: ``manual``, ``scheduled``, ``backfill``, ..."""
-    run_type = getattr(context.get("dag_run"), "run_type", None)
-    return str(getattr(run_type, "value", run_type) or "")
-
-
-def parse_point_in_time(text: str) -> datetime:
-    """An ISO-8601 date and time as an aware datetime (no zone means UTC); ValueError if unreadable."""
-    moment = datetime.fromisoformat(text.strip())
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def peak_concurrent(weights: Mapping[str, int], ancestors: Mapping[str, set[str]]) -> int:
@@ -105,10 +98,6 @@ def _ancestors(waves: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
     return found
 
 
-def _tags_text(tags: Mapping[str, str]) -> str:
-    return "{" + ", ".join(f"{key}={value}" for key, value in sorted(tags.items())) + "}"
-
-
 class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
     """
     Check a recovery plan run before anything is launched; fail with every problem at once.
@@ -117,12 +106,14 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
     triggered by hand; these fail before any DRS call), ``waves`` names, ``point_in_time``
     (readable, not in the future, a snapshot at or before it for each server), every selector
     (unknown IDs, tag selectors matching nothing, a server picked by two waves), replication
-    state, servers busy in active DRS jobs, and the quotas described in the module docstring.
+    state, servers busy in active DRS jobs, the quotas described in the module docstring, and
+    the runbook steps' Lambda functions and SSM documents (:mod:`.preflight_steps`).
     Optional servers never fail the preflight: unusable ones are left out and logged.
 
     :param plan_name: the plan's name (what ``confirm`` must equal).
     :param waves: the plan's waves in JSON form: ``name``, ``servers`` (``ids``, ``tags``),
-        ``optional_servers`` (same shape, or null) and resolved ``depends_on``.
+        ``optional_servers`` (same shape, or null), resolved ``depends_on`` and ``steps`` (each
+        with ``phase``, ``name``, ``kind``, ``optional`` and the step's own keys).
     :param max_servers_per_job: servers per StartRecovery job (default 100).
     :param max_servers_in_active_jobs: default from ``[drs] max_servers_in_active_jobs``, else 500.
     :param max_concurrent_jobs: default from ``[drs] max_concurrent_jobs``, else 20.
@@ -192,7 +183,7 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
         if not text:
             return None
         try:
-            moment = parse_point_in_time(str(text))
+            moment = parse_time(str(text))
         except ValueError:
             problems.append(f"point_in_time: {text!r} is not an ISO-8601 date and time")
             return None
@@ -204,6 +195,15 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
             )
             return None
         return moment
+
+    def _aws_arguments(self) -> dict[str, Any]:
+        """The connection arguments of this task, for the hooks of other services."""
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "config": self.botocore_config,
+        }
 
     # --- DRS state ----------------------------------------------------------------------
 
@@ -221,11 +221,12 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
         if moment is not None:
             self._check_snapshots(launch, moment, problems, warnings)
         self._check_quotas(launch, problems)
+        StepChecker(self._aws_arguments()).check(self.waves, chosen, problems, warnings)
         for warning in warnings:
             self.log.warning("%s", warning)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
-        is_drill = (params.get("mode") or MODE_DRILL) != MODE_RECOVERY
+        mode = MODE_RECOVERY if params.get("mode") == MODE_RECOVERY else MODE_DRILL
         for name, wave in launch.items():
             self.log.info(
                 "wave %s: %d server(s) %s; optional %s",
@@ -235,28 +236,27 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
                 ", ".join(wave["optional_source_server_ids"]) or "-",
             )
         self.log.info(
-            "preflight passed: %s of plan %s, waves %s",
-            "DRILL" if is_drill else "RECOVERY",
-            self.plan_name,
-            ", ".join(chosen),
+            "preflight passed: %s of plan %s, waves %s", mode.upper(), self.plan_name, ", ".join(chosen)
         )
-        return {
-            "plan": self.plan_name,
-            "mode": MODE_DRILL if is_drill else MODE_RECOVERY,
-            "is_drill": is_drill,
-            "point_in_time": moment.isoformat() if moment else None,
-            "waves": {
-                wave["name"]: {
-                    "run": wave["name"] in launch,
-                    "source_server_ids": launch.get(wave["name"], {}).get("source_server_ids", []),
-                    "optional_source_server_ids": launch.get(wave["name"], {}).get(
-                        "optional_source_server_ids", []
-                    ),
+        resolved = ResolvedRun(
+            plan=self.plan_name,
+            mode=mode,
+            point_in_time=moment.isoformat() if moment else None,
+            waves=MappingProxyType(
+                {
+                    wave["name"]: ResolvedWave(
+                        run=wave["name"] in launch,
+                        source_server_ids=tuple(launch.get(wave["name"], {}).get("source_server_ids", ())),
+                        optional_source_server_ids=tuple(
+                            launch.get(wave["name"], {}).get("optional_source_server_ids", ())
+                        ),
+                    )
+                    for wave in self.waves
                 }
-                for wave in self.waves
-            },
-            "warnings": warnings,
-        }
+            ),
+            warnings=tuple(warnings),
+        )
+        return resolved.to_json()
 
     def _resolve(
         self, chosen: Sequence[str], problems: list[str], warnings: list[str]
@@ -281,25 +281,22 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
         }
         for wave_name, optional, selector in selectors:
             field = "optional_servers" if optional else "servers"
-            found: list[str] = []
-            unknown = [i for i in selector.get("ids") or () if i not in by_id]
-            if unknown:
-                message = f"wave {wave_name!r}: {field}.ids: unknown source server(s) {', '.join(unknown)}"
-                (warnings if optional else problems).append(message + (" (left out)" if optional else ""))
-            found += [i for i in selector.get("ids") or () if i in by_id]
-            tags = selector.get("tags") or {}
-            if tags:
-                matching = [
-                    server["sourceServerID"]
-                    for server in everyone
-                    if all((server.get("tags") or {}).get(key) == value for key, value in tags.items())
-                ]
-                if not matching:
-                    message = f"wave {wave_name!r}: {field}.tags {_tags_text(tags)} match no source server"
-                    (warnings if optional else problems).append(message + (" (left out)" if optional else ""))
-                found += matching
+            picked = select_servers(
+                by_id, ids=selector.get("ids") or (), tags=selector.get("tags") or {}, candidates=everyone
+            )
+            found_nothing = []
+            if picked.unknown_ids:
+                found_nothing.append(f"{field}.ids: unknown source server(s) {', '.join(picked.unknown_ids)}")
+            if picked.unmatched_tags:
+                tags = tags_text(picked.unmatched_tags)
+                found_nothing.append(f"{field}.tags {tags} match no source server")
+            for what in found_nothing:
+                if optional:
+                    warnings.append(f"wave {wave_name!r}: {what} (left out)")
+                else:
+                    problems.append(f"wave {wave_name!r}: {what}")
             key = "optional_source_server_ids" if optional else "source_server_ids"
-            launch[wave_name][key] = list(dict.fromkeys(launch[wave_name][key] + found))
+            launch[wave_name][key] = list(dict.fromkeys(launch[wave_name][key] + list(picked.server_ids)))
         for wave in launch.values():  # a server both required and optional is required
             required = set(wave["source_server_ids"])
             wave["optional_source_server_ids"] = [
@@ -421,53 +418,3 @@ class DrsPlanPreflightOperator(AwsBaseOperator[DrsHook]):
                 f"each) may run at once beside {len(self.active_jobs)} active job(s): more than the "
                 f"{max_jobs} concurrent jobs allowed ([drs] max_concurrent_jobs)"
             )
-
-
-class DrsPlanWaveStartOperator(DrsStartRecoveryOperator):
-    """
-    ``start_recovery`` of one wave of a plan DAG: launches what ``preflight`` resolved.
-
-    Skips itself when the run's ``waves`` leave this wave out. Otherwise it takes the server
-    IDs, the drill/recovery decision and the point in time from ``preflight``'s XCom, so it
-    launches exactly what preflight checked. It refuses to run without a preflight result.
-
-    :param plan_name: the plan's name.
-    :param wave_name: this wave's name.
-    :param preflight_task_id: the preflight task of the DAG.
-    """
-
-    def __init__(
-        self, *, plan_name: str, wave_name: str, preflight_task_id: str = PREFLIGHT_TASK_ID, **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.plan_name = plan_name
-        self.wave_name = wave_name
-        self.preflight_task_id = preflight_task_id
-
-    def execute(self, context: Context) -> Any:
-        from airflow.sdk.exceptions import AirflowSkipException
-
-        resolved = context["ti"].xcom_pull(task_ids=self.preflight_task_id, map_indexes=-1)
-        wave = ((resolved or {}).get("waves") or {}).get(self.wave_name)
-        if not wave:
-            raise DrsPreflightError(
-                self.plan_name,
-                [f"wave {self.wave_name!r}: no result from task {self.preflight_task_id!r}; clear it too"],
-            )
-        if not wave["run"]:
-            raise AirflowSkipException(f"wave {self.wave_name!r} is not among this run's waves")
-        is_drill = bool(resolved.get("is_drill", True))
-        if not is_drill:
-            # Defence in depth: the same rule preflight enforced, checked again at launch.
-            params = context.get("params") or {}
-            if params.get("confirm") != self.plan_name or run_type_of(context) != "manual":
-                raise DrsPreflightError(
-                    self.plan_name, ["a recovery needs a manual run with confirm equal to the plan name"]
-                )
-        self.source_server_ids = list(wave["source_server_ids"])
-        self.tags = None
-        self.optional_source_server_ids = list(wave["optional_source_server_ids"])
-        self.optional_tags = None
-        self.is_drill = is_drill
-        self.point_in_time = resolved.get("point_in_time")
-        return super().execute(context)

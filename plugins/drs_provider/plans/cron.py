@@ -74,12 +74,17 @@ def schedule_problem(schedule: str) -> str | None:
 
 
 def _field_problem(field: _Field, value: str) -> str | None:
-    for item in value.split(","):
+    items = value.split(",")
+    for item in items:
         if item == "?" and field.name in ("day-of-month", "day-of-week"):
+            if len(items) > 1:
+                return "'?' stands alone in its field, not in a list"
             continue
         if item == "L" and field.name == "day-of-month":
             continue
         if field.name == "day-of-week" and "#" in item:
+            if len(items) > 1:
+                return f"{item!r} (the nth weekday) stands alone in its field, not in a list"
             # nth weekday of the month, e.g. MON#2 for the second Monday
             day, _, nth = item.partition("#")
             problem = _value_problem(field, day)

@@ -8,18 +8,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from drs_provider.constants import (
+    MODES,
+    PREFLIGHT_TASK_ID,
+    START_RECOVERY_TASK,
+    WAIT_FOR_RECOVERY_TASK,
+    dag_id_of,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 PLAN_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,50}$"
 WAVE_NAME_PATTERN = PLAN_NAME_PATTERN
-SOURCE_SERVER_ID_PATTERN = r"^s-[0-9a-zA-Z]{17}$"
-MAX_SERVERS_PER_JOB_LIMIT = 200  # StartRecovery takes 1..200 source servers
 #: Names a wave cannot have: each wave becomes a task group beside these tasks of the DAG
 #: (DESIGN.md contract 2), and a group may not share a task's ID.
-RESERVED_WAVE_NAMES = frozenset({"preflight"})
+RESERVED_WAVE_NAMES = frozenset({PREFLIGHT_TASK_ID})
+STEP_NAME_PATTERN = PLAN_NAME_PATTERN
+#: Names a step cannot have: its task shares the wave's group with these tasks.
+RESERVED_STEP_NAMES = frozenset({START_RECOVERY_TASK, WAIT_FOR_RECOVERY_TASK})
+#: Where a step runs: before the wave's StartRecovery, or after every required server LAUNCHED.
+PHASES = ("pre", "post")
 
 
 @dataclass(frozen=True)
@@ -41,6 +52,126 @@ class ServerSelector:
         return {"ids": list(self.ids), "tags": dict(self.tags)}
 
 
+def _empty_mapping() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+@dataclass(frozen=True, kw_only=True)
+class Step:
+    """One runbook step of a wave (DESIGN.md contract 1). Each kind is a subclass.
+
+    ``name`` is already resolved (default ``<phase>_<n>_<kind>``); an ``optional`` step's
+    failure is logged and reported, and the wave goes on.
+    """
+
+    #: the step kind as written in the plan (``approval``, ``ssm_command``, ...)
+    kind: ClassVar[str]
+    name: str
+    optional: bool = False
+
+    def to_dict(self) -> dict[str, object]:
+        """The step in plan-file form (``{kind: {...}}``, name always explicit)."""
+        body: dict[str, object] = {"name": self.name}
+        if self.optional:
+            body["optional"] = True
+        body.update(self._fields())
+        return {self.kind: body}
+
+    def _fields(self) -> dict[str, object]:
+        return {}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalStep(Step):
+    """A person approves (or rejects) before the run goes on; no answer in time = rejected."""
+
+    kind: ClassVar[str] = "approval"
+    message: str
+    #: seconds to wait for an answer
+    timeout: int = 3600
+    #: the run modes that stop here; in other modes the step passes at once
+    modes: tuple[str, ...] = MODES
+
+    def _fields(self) -> dict[str, object]:
+        return {"message": self.message, "timeout": self.timeout, "modes": list(self.modes)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class SsmCommandStep(Step):
+    """An SSM Run Command document on EC2 instances (default in ``post``: the wave's recovered ones)."""
+
+    kind: ClassVar[str] = "ssm_command"
+    document: str
+    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=_empty_mapping, hash=False)
+    instance_ids: tuple[str, ...] = ()
+    #: SSM targets, as SendCommand takes them: ``{"Key": ..., "Values": [...]}``
+    targets: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
+    timeout: int = 600
+    comment: str | None = None
+
+    def _fields(self) -> dict[str, object]:
+        data: dict[str, object] = {"document": self.document, "timeout": self.timeout}
+        if self.parameters:
+            data["parameters"] = {key: list(values) for key, values in self.parameters.items()}
+        if self.instance_ids:
+            data["instance_ids"] = list(self.instance_ids)
+        if self.targets:
+            data["targets"] = [{"Key": t["Key"], "Values": list(t["Values"])} for t in self.targets]
+        if self.comment is not None:
+            data["comment"] = self.comment
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class SsmAutomationStep(Step):
+    """An SSM Automation runbook, waited for until its execution ends."""
+
+    kind: ClassVar[str] = "ssm_automation"
+    document: str
+    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=_empty_mapping, hash=False)
+    timeout: int = 3600
+
+    def _fields(self) -> dict[str, object]:
+        data: dict[str, object] = {"document": self.document, "timeout": self.timeout}
+        if self.parameters:
+            data["parameters"] = {key: list(values) for key, values in self.parameters.items()}
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class LambdaStep(Step):
+    """A Lambda function invoked with the run's event; a function error fails the step."""
+
+    kind: ClassVar[str] = "lambda"
+    #: function name or ARN
+    function: str
+    #: the event's ``input``
+    payload: Mapping[str, Any] = field(default_factory=_empty_mapping, hash=False)
+
+    def _fields(self) -> dict[str, object]:
+        data: dict[str, object] = {"function": self.function}
+        if self.payload:
+            data["payload"] = dict(self.payload)
+        return data
+
+
+@dataclass(frozen=True, kw_only=True)
+class WaitStep(Step):
+    """Wait ``seconds``, counted from when the step starts."""
+
+    kind: ClassVar[str] = "wait"
+    seconds: int
+
+    def _fields(self) -> dict[str, object]:
+        return {"seconds": self.seconds}
+
+
+#: Every step kind, by the key that names it in a plan file.
+STEP_KINDS: dict[str, type[Step]] = {
+    kind.kind: kind for kind in (ApprovalStep, SsmCommandStep, SsmAutomationStep, LambdaStep, WaitStep)
+}
+
+
 @dataclass(frozen=True)
 class Wave:
     """One wave: servers recovered together, after every wave in ``depends_on``."""
@@ -51,6 +182,15 @@ class Wave:
     optional_servers: ServerSelector | None = None
     poll_interval: int | None = None
     timeout: int | None = None
+    #: steps before the wave's StartRecovery, in order
+    pre: tuple[Step, ...] = ()
+    #: steps after every required server LAUNCHED, in order
+    post: tuple[Step, ...] = ()
+
+    @property
+    def steps(self) -> tuple[tuple[str, Step], ...]:
+        """Every step with its phase, in the order they run."""
+        return tuple(("pre", step) for step in self.pre) + tuple(("post", step) for step in self.post)
 
 
 @dataclass(frozen=True)
@@ -69,7 +209,7 @@ class Plan:
 
     @property
     def dag_id(self) -> str:
-        return f"drs_plan_{self.name}"
+        return dag_id_of(self.name)
 
     def wave(self, name: str) -> Wave:
         for wave in self.waves:
@@ -106,4 +246,8 @@ def _wave_to_dict(wave: Wave) -> dict[str, object]:
         data["poll_interval"] = wave.poll_interval
     if wave.timeout is not None:
         data["timeout"] = wave.timeout
+    for phase in PHASES:
+        steps = getattr(wave, phase)
+        if steps:
+            data[phase] = [step.to_dict() for step in steps]
     return data

@@ -6,9 +6,9 @@ limits and a description. :mod:`.structure` checks raw YAML values against these
 Rules that span several values (unique names, references, cycles, a server in two waves)
 live in :mod:`.validation`.
 
-The caps below (``max_items``, ``max_entries``) bound what one plan may hold. The dag-processor
-reads every plan file inside one DAG import timeout, so a file's cost must stay small however
-it was written: a broken cap is reported alone and ends the checks of that file.
+Some limits are caps (``ListOf(cap=True)``): they bound what one plan may hold. The
+dag-processor reads every plan file inside one DAG import timeout, so a file's cost must stay
+small however it was written: a broken cap is reported alone and ends the checks of that file.
 """
 
 from __future__ import annotations
@@ -17,12 +17,21 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from drs_provider.constants import (
+    MAX_SERVERS_PER_START_RECOVERY,
+    MAX_TAGS_PER_RESOURCE,
+    MODES,
+    SOURCE_SERVER_ID_PATTERN,
+    TAG_KEY_LENGTH,
+    TAG_VALUE_LENGTH,
+)
 from drs_provider.plans.cron import SCHEDULE_PATTERN, schedule_problem
 from drs_provider.plans.model import (
-    MAX_SERVERS_PER_JOB_LIMIT,
     PLAN_NAME_PATTERN,
+    RESERVED_STEP_NAMES,
     RESERVED_WAVE_NAMES,
-    SOURCE_SERVER_ID_PATTERN,
+    STEP_KINDS,
+    STEP_NAME_PATTERN,
     WAVE_NAME_PATTERN,
 )
 
@@ -33,12 +42,25 @@ REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
 # What Airflow allows in a connection ID, in ASCII so JSON Schema engines read it alike.
 CONN_ID_PATTERN = r"^[A-Za-z0-9_#!()\-.:/\\]+$"
 
+#: Steps in one wave's ``pre`` or ``post`` list (DRS's own recovery plans stop at 20 steps).
+MAX_STEPS_PER_PHASE = 20
+APPROVAL_TIMEOUT_RANGE = (10, 7 * 86400)  # seconds: from a quick drill gate to a week
+WAIT_RANGE = (1, 86400)  # seconds
+SSM_COMMAND_TIMEOUT_RANGE = (30, 172800)  # SendCommand's TimeoutSeconds allows 30 s .. 48 h
+SSM_AUTOMATION_TIMEOUT_RANGE = (60, 172800)
+# SSM document names (SendCommand / StartAutomationExecution DocumentName), and EC2 instance IDs.
+SSM_DOCUMENT_PATTERN = r"^[a-zA-Z0-9_\-.:/]{3,128}$"
+EC2_INSTANCE_ID_PATTERN = r"^i-[0-9a-f]{8,17}$"
+# A Lambda function name, partial ARN or ARN, with an optional version or alias (Invoke's FunctionName).
+LAMBDA_FUNCTION_PATTERN = (
+    r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
+    r"([a-zA-Z0-9\-_\.]+)(:(\$LATEST|[a-zA-Z0-9\-_]+))?$"
+)
+
 POLL_INTERVAL_RANGE = (1, 3600)  # seconds: at most an hour between DescribeJobs calls
 TIMEOUT_RANGE = (60, 86400)  # seconds: a wave's jobs get between a minute and a day
-TAG_KEY_LENGTH = (1, 128)  # AWS tag limits
-TAG_VALUE_LENGTH = (0, 256)
 
-# --- Caps: the most a plan may hold ----------------------------------------------------------
+# --- Caps: the most a plan may hold (``cap=True``; the steps of a phase: MAX_STEPS_PER_PHASE) ---
 #: DRS's own recovery plans stop at 20 steps; a few hundred waves is far beyond any real plan.
 MAX_WAVES = 300
 #: Source server IDs in one selector. DRS replicates at most 300 source servers per account by
@@ -46,9 +68,7 @@ MAX_WAVES = 300
 #: at once); beyond this, select servers by tags.
 MAX_SERVERS_PER_SELECTOR = 1000
 #: An AWS resource carries at most 50 tags, so a longer selector matches nothing.
-MAX_TAGS = 50
-# Runbook steps (a wave's ``pre`` and ``post`` lists) take their cap here, as ``max_items`` of
-# each list, when they join the rules.
+MAX_TAGS = MAX_TAGS_PER_RESOURCE
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,8 @@ class Text:
     check: Callable[[str], str | None] | None = None
     #: proposes a valid value close to an invalid one
     suggest: Callable[[str], str | None] | None = None
+    #: the only values allowed (an enum)
+    choices: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -83,14 +105,30 @@ class Integer:
 
 
 @dataclass(frozen=True)
+class Boolean:
+    """``true`` or ``false`` (not ``"yes"``, not ``1``)."""
+
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Json:
+    """A mapping of any JSON values (strings, numbers, booleans, null, lists, mappings)."""
+
+    description: str = ""
+
+
+@dataclass(frozen=True)
 class ListOf:
     """A list whose items all follow ``items``; ``unique`` items may appear only once."""
 
     items: Rule
     description: str = ""
     min_items: int = 0
-    #: a cap (see the module docstring): more items end the checks of the file
     max_items: int | None = None
+    #: ``max_items`` bounds what a plan may hold (see the module docstring): more items end the
+    #: checks of the file. Otherwise they are reported and the list is left out.
+    cap: bool = False
     unique: bool = True
     #: what one item is called in messages
     noun: str = "item"
@@ -103,10 +141,18 @@ class TextMap:
     keys: Text
     values: Text
     description: str = ""
-    #: a cap (see the module docstring): more entries end the checks of the file
     max_entries: int | None = None
-    #: what one entry is called in messages
-    noun: str = "entry"
+
+
+@dataclass(frozen=True)
+class MapOf:
+    """A mapping of text keys to values that follow ``values``."""
+
+    keys: Text
+    values: Rule
+    description: str = ""
+    #: what the mapping holds, in messages ("parameter names to lists of values")
+    noun: str = "names to values"
 
 
 @dataclass(frozen=True)
@@ -131,6 +177,8 @@ class Object:
     needs_one_of: tuple[str, ...] = ()
     #: how to write it, said when something else stands in its place
     shape_hint: str = ""
+    #: a value that is not a mapping is read as ``{shorthand: value}`` (``wait: 120``)
+    shorthand: str | None = None
 
     def key(self, name: str) -> Key | None:
         for key in self.keys:
@@ -143,7 +191,27 @@ class Object:
         return tuple(key.name for key in self.keys)
 
 
-Rule = Text | Integer | ListOf | TextMap | Object
+@dataclass(frozen=True)
+class OneKeyOf:
+    """A mapping with exactly one key, which names the kind: ``{approval: {...}}``."""
+
+    kinds: tuple[Key, ...]
+    description: str = ""
+    #: what one value is called in messages
+    noun: str = "item"
+
+    def kind(self, name: str) -> Key | None:
+        for key in self.kinds:
+            if key.name == name:
+                return key
+        return None
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(key.name for key in self.kinds)
+
+
+Rule = Text | Integer | Boolean | Json | ListOf | TextMap | MapOf | Object | OneKeyOf
 
 NAME_HINT = "a lowercase letter, then up to 50 lowercase letters, digits or underscores"
 
@@ -204,6 +272,7 @@ SELECTOR = Object(
                 SERVER_ID,
                 description="Source server IDs.",
                 max_items=MAX_SERVERS_PER_SELECTOR,
+                cap=True,
                 noun="server ID",
             ),
         ),
@@ -221,7 +290,6 @@ SELECTOR = Object(
                 ),
                 description="Tags a server must ALL carry to be selected.",
                 max_entries=MAX_TAGS,
-                noun="tag",
             ),
         ),
     ),
@@ -235,6 +303,183 @@ WAVE_NAME = Text(
     reserved=tuple(sorted(RESERVED_WAVE_NAMES)),
     reserved_reason="the DAG has a task of that name",
 )
+
+
+STEP_NAME = Text(
+    description="Step name, unique in its wave (default <phase>_<n>_<kind>, e.g. post_1_ssm_command).",
+    pattern=STEP_NAME_PATTERN,
+    hint=NAME_HINT,
+    suggest=suggest_name,
+    reserved=tuple(sorted(RESERVED_STEP_NAMES)),
+    reserved_reason="the wave has a task of that name",
+)
+
+
+def _step_keys(*keys: Key) -> tuple[Key, ...]:
+    """Every step kind takes ``name`` and ``optional`` besides its own keys."""
+    return (
+        Key("name", STEP_NAME),
+        Key(
+            "optional",
+            Boolean(description="true: a failure of this step is logged and reported, and the wave goes on."),
+        ),
+        *keys,
+    )
+
+
+def _seconds(description: str, limits: tuple[int, int]) -> Integer:
+    return Integer(description=description, minimum=limits[0], maximum=limits[1], unit="seconds")
+
+
+SSM_PARAMETERS = MapOf(
+    keys=Text(description="Parameter name.", min_length=1, max_length=255),
+    values=ListOf(Text(description="One value."), unique=False, description="The parameter's values."),
+    description="The document's parameters: each name maps to a list of values, as SSM takes them.",
+    noun="parameter names to lists of values",
+)
+SSM_DOCUMENT = Text(
+    description="SSM document name or ARN.",
+    pattern=SSM_DOCUMENT_PATTERN,
+    hint="an SSM document name: 3 to 128 letters, digits and _ - . : /",
+)
+
+APPROVAL_STEP = Object(
+    title="approval step",
+    description="A person approves before the run goes on; a rejection or no answer in time fails the wave.",
+    where="in an approval step",
+    keys=_step_keys(
+        Key(
+            "message",
+            Text(description="What the approver is asked (default: approve wave <wave>?).", min_length=1),
+        ),
+        Key("timeout", _seconds("Seconds to wait for an answer (default 3600).", APPROVAL_TIMEOUT_RANGE)),
+        Key(
+            "modes",
+            ListOf(
+                Text(description="A run mode.", choices=MODES),
+                min_items=1,
+                description="The run modes that stop here (default both); in others the step passes at once.",
+            ),
+        ),
+    ),
+)
+SSM_COMMAND_STEP = Object(
+    title="ssm_command step",
+    description=(
+        "An SSM Run Command document. In post it runs on the wave's recovered EC2 instances unless "
+        "it names instance_ids or targets; in pre it must name them."
+    ),
+    where="in an ssm_command step",
+    keys=_step_keys(
+        Key("document", SSM_DOCUMENT, required=True),
+        Key("parameters", SSM_PARAMETERS),
+        Key(
+            "instance_ids",
+            ListOf(
+                Text(
+                    description="An EC2 instance ID.",
+                    pattern=EC2_INSTANCE_ID_PATTERN,
+                    hint="i- and 8 or 17 hex digits",
+                ),
+                min_items=1,
+                description="EC2 instances to run on (instead of the wave's recovered instances).",
+            ),
+        ),
+        Key(
+            "targets",
+            ListOf(
+                Object(
+                    title="SSM target",
+                    description="Instances by tag or resource group, as SendCommand's Targets take them.",
+                    where="in an ssm_command target",
+                    shape_hint="a target is a mapping with 'Key' (e.g. tag:Role) and 'Values'",
+                    keys=(
+                        Key(
+                            "Key",
+                            Text(description="e.g. tag:Role or InstanceIds.", min_length=1, max_length=163),
+                            required=True,
+                        ),
+                        Key(
+                            "Values",
+                            ListOf(Text(description="One value.", min_length=1), min_items=1, max_items=50),
+                            required=True,
+                        ),
+                    ),
+                ),
+                min_items=1,
+                max_items=5,
+                unique=False,
+                noun="target",
+                description="SSM targets (instead of the wave's recovered instances).",
+            ),
+        ),
+        Key(
+            "timeout",
+            _seconds(
+                "Seconds the command may take on each instance (default 600).", SSM_COMMAND_TIMEOUT_RANGE
+            ),
+        ),
+        Key("comment", Text(description="Shown with the command in SSM.", max_length=100)),
+    ),
+)
+SSM_AUTOMATION_STEP = Object(
+    title="ssm_automation step",
+    description="An SSM Automation runbook; the step waits for its execution and fails unless it succeeds.",
+    where="in an ssm_automation step",
+    keys=_step_keys(
+        Key("document", SSM_DOCUMENT, required=True),
+        Key("parameters", SSM_PARAMETERS),
+        Key(
+            "timeout",
+            _seconds("Seconds the execution may take (default 3600).", SSM_AUTOMATION_TIMEOUT_RANGE),
+        ),
+    ),
+)
+LAMBDA_STEP = Object(
+    title="lambda step",
+    description=(
+        "A Lambda function invoked with the run's event (plan, dag_id, run_id, mode, wave, step, "
+        "servers, input); a function error fails the step."
+    ),
+    where="in a lambda step",
+    keys=_step_keys(
+        Key(
+            "function",
+            Text(
+                description="Function name or ARN (optionally :version or :alias).",
+                pattern=LAMBDA_FUNCTION_PATTERN,
+                hint="a Lambda function name or ARN",
+                max_length=170,
+            ),
+            required=True,
+        ),
+        Key("payload", Json(description="Passed to the function as the event's 'input'.")),
+    ),
+)
+WAIT_STEP = Object(
+    title="wait step",
+    description="Wait, counted from when the step starts: 'wait: 120' or 'wait: {seconds: 120, name: x}'.",
+    where="in a wait step",
+    shorthand="seconds",
+    keys=_step_keys(Key("seconds", _seconds("Seconds to wait.", WAIT_RANGE), required=True)),
+)
+
+STEP = OneKeyOf(
+    description="One runbook step: a mapping with one key, the step kind.",
+    noun="step",
+    kinds=(
+        Key("approval", APPROVAL_STEP),
+        Key("ssm_command", SSM_COMMAND_STEP),
+        Key("ssm_automation", SSM_AUTOMATION_STEP),
+        Key("lambda", LAMBDA_STEP),
+        Key("wait", WAIT_STEP),
+    ),
+)
+assert STEP.names == tuple(STEP_KINDS), "every step kind of the model has its rule, in the same order"
+
+
+def _steps(description: str) -> ListOf:
+    return ListOf(STEP, description=description, unique=False, max_items=MAX_STEPS_PER_PHASE, noun="step")
 
 
 WAVE = Object(
@@ -258,6 +503,7 @@ WAVE = Object(
                     "(none for the first wave). []: no upstream wave, starts at once."
                 ),
                 max_items=MAX_WAVES,
+                cap=True,
                 noun="wave",
             ),
         ),
@@ -279,6 +525,8 @@ WAVE = Object(
                 unit="seconds",
             ),
         ),
+        Key("pre", _steps("Steps run in order before the wave's StartRecovery.")),
+        Key("post", _steps("Steps run in order after every required server of the wave LAUNCHED.")),
     ),
 )
 
@@ -334,7 +582,7 @@ PLAN = Object(
             Integer(
                 description="Largest DRS job; bigger waves are split into several jobs.",
                 minimum=1,
-                maximum=MAX_SERVERS_PER_JOB_LIMIT,
+                maximum=MAX_SERVERS_PER_START_RECOVERY,
             ),
         ),
         Key(
@@ -344,6 +592,7 @@ PLAN = Object(
                 description=f"The waves, at least one and at most {MAX_WAVES}.",
                 min_items=1,
                 max_items=MAX_WAVES,
+                cap=True,
                 unique=False,
                 noun="wave",
             ),
@@ -352,4 +601,5 @@ PLAN = Object(
     ),
 )
 
-ALL_OBJECTS = (PLAN, WAVE, SELECTOR)
+STEP_OBJECTS = tuple(key.rule for key in STEP.kinds if isinstance(key.rule, Object))
+ALL_OBJECTS = (PLAN, WAVE, SELECTOR, *STEP_OBJECTS)

@@ -13,12 +13,28 @@ import json
 from pathlib import Path
 from typing import Any
 
-from drs_provider.plans.rules import PLAN, SELECTOR, WAVE, Integer, ListOf, Object, Rule, Text, TextMap
+from drs_provider.plans.rules import (
+    PLAN,
+    SELECTOR,
+    STEP,
+    WAVE,
+    Boolean,
+    Integer,
+    Json,
+    ListOf,
+    MapOf,
+    Object,
+    OneKeyOf,
+    Rule,
+    Text,
+    TextMap,
+)
 
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
-SCHEMA_ID = "urn:airflow-provider-drs:recovery-plan:v1"
+SCHEMA_ID = "urn:airflow-provider-drs:recovery-plan:v2"
 
-_DEFS = {SELECTOR.title: SELECTOR, WAVE.title: WAVE}
+_DEFS: dict[str, Rule] = {SELECTOR.title: SELECTOR, WAVE.title: WAVE, "step": STEP}
+_DEFS.update((key.name, key.rule) for key in STEP.kinds)
 
 
 def plan_json_schema() -> dict[str, Any]:
@@ -26,10 +42,10 @@ def plan_json_schema() -> dict[str, Any]:
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
-        "title": "AWS DRS recovery plan (airflow-provider-drs, schema v1)",
+        "title": "AWS DRS recovery plan (airflow-provider-drs, schema v2)",
     }
     schema.update(_object(PLAN))
-    schema["$defs"] = {name: _object(rule) for name, rule in _DEFS.items()}
+    schema["$defs"] = {name: _defined(rule) for name, rule in _DEFS.items()}
     return schema
 
 
@@ -42,15 +58,43 @@ def _rule(rule: Rule) -> dict[str, Any]:
     for name, defined in _DEFS.items():
         if rule is defined:
             return {"$ref": f"#/$defs/{name}"}
+    return _defined(rule)
+
+
+def _defined(rule: Rule) -> dict[str, Any]:
     if isinstance(rule, Object):
         return _object(rule)
+    if isinstance(rule, OneKeyOf):
+        return _one_key_of(rule)
     if isinstance(rule, ListOf):
         return _list(rule)
     if isinstance(rule, TextMap):
         return _text_map(rule)
+    if isinstance(rule, MapOf):
+        return _described(
+            rule,
+            {"type": "object", "propertyNames": _text(rule.keys), "additionalProperties": _rule(rule.values)},
+        )
     if isinstance(rule, Integer):
         return _integer(rule)
+    if isinstance(rule, Boolean):
+        return _described(rule, {"type": "boolean"})
+    if isinstance(rule, Json):
+        return _described(rule, {"type": "object"})
     return _text(rule)
+
+
+def _one_key_of(rule: OneKeyOf) -> dict[str, Any]:
+    alternatives = [
+        {
+            "type": "object",
+            "properties": {key.name: _rule(key.rule)},
+            "required": [key.name],
+            "additionalProperties": False,
+        }
+        for key in rule.kinds
+    ]
+    return _described(rule, {"oneOf": alternatives})
 
 
 def _described(rule: Rule, schema: dict[str, Any]) -> dict[str, Any]:
@@ -70,6 +114,10 @@ def _object(rule: Object) -> dict[str, Any]:
         schema["anyOf"] = [
             {"required": [name], "properties": {name: _non_empty(rule, name)}} for name in rule.needs_one_of
         ]
+    if rule.shorthand is not None:
+        key = rule.key(rule.shorthand)
+        assert key is not None
+        return _described(rule, {"oneOf": [_defined(key.rule), schema]})
     return _described(rule, schema)
 
 
@@ -113,6 +161,8 @@ def _integer(rule: Integer) -> dict[str, Any]:
 
 def _text(rule: Text) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
+    if rule.choices:
+        schema["enum"] = list(rule.choices)
     if rule.min_length:
         schema["minLength"] = rule.min_length
     if rule.max_length is not None:

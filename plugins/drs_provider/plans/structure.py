@@ -3,7 +3,7 @@
 The checker never stops at the first problem. It returns the checked values (text, ints,
 tuples, dicts) so later steps can go on with whatever was valid; a value that broke its rule
 comes back as :data:`INVALID`. It stops in two cases only, by raising :class:`StopChecking`:
-a cap of the rules is broken (a list or mapping larger than a plan may hold), or
+a cap of the rules is broken (a list longer than a plan may hold), or
 :data:`MAX_PROBLEMS` problems were found. Either bounds the work one hostile file can cause.
 """
 
@@ -15,7 +15,18 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from drs_provider.plans.rules import ALL_OBJECTS, Integer, ListOf, Object, Text, TextMap
+from drs_provider.plans.rules import (
+    ALL_OBJECTS,
+    Boolean,
+    Integer,
+    Json,
+    ListOf,
+    MapOf,
+    Object,
+    OneKeyOf,
+    Text,
+    TextMap,
+)
 from drs_provider.plans.yaml_source import UNREADABLE, format_path
 
 if TYPE_CHECKING:
@@ -119,7 +130,7 @@ class Checker:
 
     def cap(self, path: FieldPath, count: int, noun: str, limit: int) -> StopChecking:
         """Record that ``path`` holds ``count`` {noun}s, more than ``limit``; raise the result."""
-        plural = f"{noun[:-1]}ies" if noun.endswith("y") else f"{noun}s"
+        plural = noun if noun.endswith("s") else f"{noun}s"
         self.problems.append(
             Problem(
                 path,
@@ -134,12 +145,20 @@ class Checker:
             return INVALID  # the reader has reported it
         if isinstance(rule, Object):
             return self._object(rule, value, path)
+        if isinstance(rule, OneKeyOf):
+            return self._one_key_of(rule, value, path)
         if isinstance(rule, ListOf):
             return self._list(rule, value, path)
         if isinstance(rule, TextMap):
             return self._text_map(rule, value, path)
+        if isinstance(rule, MapOf):
+            return self._map_of(rule, value, path)
         if isinstance(rule, Integer):
             return self._integer(rule, value, path)
+        if isinstance(rule, Boolean):
+            return self._boolean(value, path)
+        if isinstance(rule, Json):
+            return self._json(value, path)
         return self._text(rule, value, path, what="")
 
     def _wrong_type(self, path: FieldPath, expected: str, value: object, hint: str = "") -> _Invalid:
@@ -165,6 +184,8 @@ class Checker:
         return INVALID
 
     def _object(self, rule: Object, value: object, path: FieldPath) -> object:
+        if rule.shorthand is not None and not isinstance(value, dict | list):
+            value = {rule.shorthand: value}  # `wait: 120` is `wait: {seconds: 120}`
         if not isinstance(value, dict):
             hint = rule.shape_hint
             if isinstance(value, str) and re.search(r"^[\w-]+:\S", value):
@@ -188,15 +209,44 @@ class Checker:
             self.report(path, f"selects no servers: give a non-empty {given}")
         return checked
 
+    def _one_key_of(self, rule: OneKeyOf, value: object, path: FieldPath) -> object:
+        """``{kind: body}`` -> ``(kind, checked body)``."""
+        listed = ", ".join(rule.names)
+        if isinstance(value, str) and rule.kind(value) is not None:
+            return self._wrong_type(path, f"a mapping ({rule.noun})", value, f"write '{value}: {{...}}'")
+        if not isinstance(value, dict):
+            return self._wrong_type(path, f"a mapping with one key, the {rule.noun} kind ({listed})", value)
+        if len(value) != 1:
+            keys = ", ".join(repr(key) for key in value) or "none"
+            hint = ""
+            if any(rule.kind(str(key)) is not None for key in value):
+                hint = f"; put the {rule.noun}'s settings under its kind, indented, or start another '- '"
+            self.report(path, f"a {rule.noun} has exactly one key, its kind ({listed}); got {keys}{hint}")
+            return INVALID
+        ((kind, body),) = value.items()
+        kind_rule = rule.kind(kind) if isinstance(kind, str) else None
+        if kind_rule is None:
+            close = difflib.get_close_matches(str(kind), rule.names, n=1, cutoff=0.6)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            self.report(
+                (*path, kind), f"unknown {rule.noun} kind {kind!r}{guess}; {rule.noun} kinds: {listed}"
+            )
+            return INVALID
+        checked = self.check(kind_rule.rule, {} if body is None else body, (*path, kind))
+        return INVALID if checked is INVALID else (kind, checked)
+
     def _list(self, rule: ListOf, value: object, path: FieldPath) -> object:
         if not isinstance(value, list):
             return self._wrong_type(path, "a list", value)
-        if rule.max_items is not None and len(value) > rule.max_items:
+        if rule.cap and rule.max_items is not None and len(value) > rule.max_items:
             raise self.cap(path, len(value), rule.noun, rule.max_items)
         if len(value) < rule.min_items:
             self.report(
                 path, f"needs at least {rule.min_items} {rule.noun}{'s' if rule.min_items > 1 else ''}"
             )
+        if rule.max_items is not None and len(value) > rule.max_items:
+            self.report(path, f"has {len(value)} {rule.noun}s; at most {rule.max_items} are allowed")
+            return INVALID
         items: list[object] = []
         first_index: dict[object, int] = {}
         for index, item in enumerate(value):
@@ -215,7 +265,7 @@ class Checker:
         if not isinstance(value, dict):
             return self._wrong_type(path, "a mapping of tag keys to values", value)
         if rule.max_entries is not None and len(value) > rule.max_entries:
-            raise self.cap(path, len(value), rule.noun, rule.max_entries)
+            self.report(path, f"has {len(value)} entries; at most {rule.max_entries} are allowed")
         checked: dict[str, str] = {}
         valid = True
         for key, item in value.items():
@@ -226,6 +276,50 @@ class Checker:
             else:
                 valid = False
         return checked if valid else INVALID
+
+    def _map_of(self, rule: MapOf, value: object, path: FieldPath) -> object:
+        if not isinstance(value, dict):
+            return self._wrong_type(path, f"a mapping of {rule.noun}", value)
+        checked: dict[str, object] = {}
+        valid = True
+        for key, item in value.items():
+            key_ok = self._text(rule.keys, key, (*path, key), what="key ") is not INVALID
+            checked_value = self.check(rule.values, item, (*path, key))
+            if key_ok and checked_value is not INVALID:
+                checked[key] = checked_value
+            else:
+                valid = False
+        return checked if valid else INVALID
+
+    def _boolean(self, value: object, path: FieldPath) -> object:
+        if not isinstance(value, bool):
+            return self._wrong_type(path, "true or false", value)
+        return value
+
+    def _json(self, value: object, path: FieldPath) -> object:
+        """A mapping of JSON values; YAML's dates, binary data and other types are refused."""
+        if not isinstance(value, dict):
+            return self._wrong_type(path, "a mapping", value)
+        valid = True
+
+        def visit(item: object, where: FieldPath) -> None:
+            nonlocal valid
+            if isinstance(item, dict):
+                for key, inner in item.items():
+                    if not isinstance(key, str):
+                        self.report((*where, str(key)), f"keys must be strings, got {describe(key)}")
+                        valid = False
+                    else:
+                        visit(inner, (*where, key))
+            elif isinstance(item, list):
+                for index, inner in enumerate(item):
+                    visit(inner, (*where, index))
+            elif item is not None and not isinstance(item, str | int | float | bool):
+                self.report(where, f"expected a JSON value, got {describe(item)}; put it in quotes")
+                valid = False
+
+        visit(value, path)
+        return value if valid else INVALID
 
     def _integer(self, rule: Integer, value: object, path: FieldPath) -> object:
         if isinstance(value, float) and value.is_integer():
@@ -255,6 +349,10 @@ class Checker:
             return "must not be empty" if rule.min_length == 1 else f"must be at least {rule.min_length} long"
         if rule.max_length is not None and len(value) > rule.max_length:
             return f"{shown} is {len(value)} characters long; at most {rule.max_length} are allowed"
+        if rule.choices and value not in rule.choices:
+            close = difflib.get_close_matches(value, rule.choices, n=1, cutoff=0.6)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            return f"{shown} is not one of {', '.join(rule.choices)}{guess}"
         if value in rule.reserved:
             return f"{shown} is reserved ({rule.reserved_reason}); choose another name"
         if rule.reserved_prefix and value.lower().startswith(rule.reserved_prefix):

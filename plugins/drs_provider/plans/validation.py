@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from drs_provider.exceptions import PlanError, PlanIssue
 from drs_provider.plans.graph import dependency_cycles
-from drs_provider.plans.model import Plan, ServerSelector, Wave
+from drs_provider.plans.model import PHASES, STEP_KINDS, Plan, ServerSelector, Step, Wave
 from drs_provider.plans.rules import PLAN
 from drs_provider.plans.structure import INVALID, MAX_PROBLEMS, Checker, StopChecking
 from drs_provider.plans.yaml_source import UNREADABLE, format_path
@@ -77,6 +77,7 @@ def _check(checker: Checker, document: Document, source: str) -> Plan | None:
         _check_cycles(checker, waves, dependencies)
         _check_servers_once(checker, waves)
         _check_tag_overlaps(checker, waves)
+        _check_steps(checker, waves)
         if not checker.problems:
             return _build_plan(checked, waves, dependencies, source)
     return None
@@ -298,6 +299,102 @@ def _reported_overlap(checker: Checker, selector: _TagSelector, other: _TagSelec
     return True
 
 
+def default_step_name(phase: str, number: int, kind: str) -> str:
+    """``post_1_ssm_command``: a step's name when the plan gives none (n counts from 1 per phase)."""
+    return f"{phase}_{number}_{kind}"
+
+
+def _step_entries(wave: _WaveEntry) -> list[tuple[FieldPath, str, str, Mapping[str, object]]]:
+    """``(path, phase, resolved name, checked body)`` of every readable step of a wave."""
+    entries: list[tuple[FieldPath, str, str, Mapping[str, object]]] = []
+    for phase in PHASES:
+        steps = wave.fields.get(phase)
+        if not isinstance(steps, tuple):
+            continue
+        for index, step in enumerate(steps):
+            if not isinstance(step, tuple):
+                continue
+            kind, body = step
+            if not isinstance(body, dict):
+                continue
+            name = body.get("name")
+            resolved = name if isinstance(name, str) else default_step_name(phase, index + 1, str(kind))
+            entries.append(((*wave.path, phase, index, str(kind)), phase, resolved, body))
+    return entries
+
+
+def _check_steps(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
+    """Step names are unique in their wave (pre and post share the wave's task group), and SSM
+    commands know where they run: a ``pre`` command has no recovered instances to default to."""
+    for wave in waves:
+        first: dict[str, FieldPath] = {}
+        for path, phase, name, body in _step_entries(wave):
+            if name in first:
+                given = "name" in body
+                where = (*path, "name") if given else path
+                what = f"step name {name!r}" if given else f"the default name {name!r} of this step"
+                checker.report(where, f"{what} is already used by {format_path(first[name])} in this wave")
+            else:
+                first[name] = path
+            if path[-1] != "ssm_command":
+                continue
+            targeted = [key for key in ("instance_ids", "targets") if key in body]
+            if len(targeted) == 2:
+                checker.report(path, "give instance_ids or targets, not both (SSM takes one of them)")
+            elif phase == "pre" and not targeted:
+                checker.report(
+                    path,
+                    "an ssm_command in pre must name instance_ids or targets: "
+                    "the wave has no recovered instances before it launches",
+                )
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, tuple) else ()
+
+
+def _build_step(phase: str, number: int, kind: str, body: Mapping[str, object], wave: str) -> Step:
+    fields = dict(body)
+    fields["name"] = fields.get("name") or default_step_name(phase, number, kind)
+    fields["optional"] = bool(fields.get("optional", False))
+    for key in ("modes", "instance_ids"):
+        if key in fields:
+            fields[key] = _texts(fields[key])
+    if "parameters" in fields:
+        parameters = fields["parameters"]
+        assert isinstance(parameters, dict)
+        fields["parameters"] = MappingProxyType({key: _texts(values) for key, values in parameters.items()})
+    if "targets" in fields:
+        fields["targets"] = tuple(
+            MappingProxyType({"Key": target["Key"], "Values": _texts(target["Values"])})
+            for target in _tuple(fields["targets"])
+            if isinstance(target, dict)
+        )
+    if "payload" in fields:
+        fields["payload"] = MappingProxyType(dict(_mapping(fields["payload"])))
+    if kind == "approval" and "message" not in fields:
+        fields["message"] = f"Approve wave {wave}?" if phase == "pre" else f"Wave {wave} recovered: go on?"
+    return STEP_KINDS[kind](**fields)  # type: ignore[arg-type]
+
+
+def _tuple(value: object) -> tuple[object, ...]:
+    return value if isinstance(value, tuple) else ()
+
+
+def _mapping(value: object) -> Mapping[str, object]:
+    return value if isinstance(value, dict) else {}
+
+
+def _build_steps(wave: Mapping[str, object], phase: str, wave_name: str) -> tuple[Step, ...]:
+    steps = _tuple(wave.get(phase))
+    built = []
+    for number, step in enumerate(steps, start=1):
+        assert isinstance(step, tuple)
+        kind, body = step
+        built.append(_build_step(phase, number, str(kind), _mapping(body), wave_name))
+    return tuple(built)
+
+
 def _selector(value: object) -> ServerSelector:
     assert isinstance(value, dict)
     ids = value.get("ids", ())
@@ -326,6 +423,8 @@ def _build_plan(
                 optional_servers=_selector(optional) if optional is not None else None,
                 poll_interval=_int_or_none(fields.get("poll_interval")),
                 timeout=_int_or_none(fields.get("timeout")),
+                pre=_build_steps(fields, "pre", wave.name),
+                post=_build_steps(fields, "post", wave.name),
             )
         )
     return Plan(

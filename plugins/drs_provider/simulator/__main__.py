@@ -6,6 +6,7 @@ import argparse
 import signal
 import sys
 import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from drs_provider.exceptions import FleetFileError
@@ -25,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
         "--port", type=int, default=4566, help="port to listen on; 0 picks a free one (default 4566)"
     )
     parser.add_argument("--fleet", default=None, help="fleet YAML file (default: the bundled sample fleet)")
+    parser.add_argument(
+        "--fleet-dir",
+        default=None,
+        help='the only directory POST /_simulator/reset {"fleet_path": ...} reads fleet files from '
+        "(default: the directory of --fleet)",
+    )
     parser.add_argument(
         "--speed",
         type=float,
@@ -58,18 +65,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     from drs_provider.simulator import SAMPLE_FLEET
     from drs_provider.simulator.fleet import load_fleet
     from drs_provider.simulator.models import Simulator
-    from drs_provider.simulator.server import DrsHTTPServer, server_url
+    from drs_provider.simulator.server import DrsHTTPServer, default_fleet_dir, server_url
 
     try:
         fleet = load_fleet(args.fleet or SAMPLE_FLEET)
     except FleetFileError as exc:
         print(f"drs-simulator: invalid fleet file:\n{exc}", file=sys.stderr)
         return 2
+    fleet_dir = Path(args.fleet_dir) if args.fleet_dir else default_fleet_dir(args.fleet or SAMPLE_FLEET)
+    if fleet_dir is not None and not fleet_dir.is_dir():
+        print(f"drs-simulator: --fleet-dir {fleet_dir} is not a directory", file=sys.stderr)
+        return 2
     if args.check_fleet:
         print(f"{fleet.source}: OK ({len(fleet.source_servers)} source servers)")
         return 0
     try:
-        server = DrsHTTPServer((args.host, args.port), Simulator(fleet, args.speed, strict=args.strict))
+        simulator = Simulator(fleet, args.speed, strict=args.strict, fleet_dir=fleet_dir)
+        server = DrsHTTPServer((args.host, args.port), simulator)
     except OSError as exc:
         print(f"drs-simulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 1

@@ -128,6 +128,18 @@ class IncompleteSignatureException(DrsError):
     status = 403
 
 
+class ServiceUnavailable(DrsError):
+    """What the AWS front end answers when the service behind it is unavailable (a common AWS error)."""
+
+    code = "ServiceUnavailable"
+    status = 503
+
+    def __init__(
+        self, message: str = "The request has failed due to a temporary failure of the server."
+    ) -> None:
+        super().__init__(message)
+
+
 class UnknownOperationException(DrsError):
     """No DRS operation has this method and path."""
 

@@ -18,11 +18,19 @@ Format (every key below; any other key is an error)::
 
 Every problem in a file is collected; :class:`FleetValidationError` (a ``FleetFileError``) lists
 them all, each as ``<file>: <field path>: <message>``.
+
+Reading is defensive, because the control API loads fleet files named over HTTP
+(:func:`fleet_file_in` keeps those inside one directory): only regular files of at most
+:data:`MAX_FLEET_FILE_BYTES` are read, never blocking on a FIFO or a device, and until a file is
+known to be a fleet (a YAML mapping with fleet keys) no error quotes anything from it.
 """
 
 from __future__ import annotations
 
+import os
 import re
+import reprlib
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,6 +59,8 @@ REPLICATION_STATES = (
 )
 
 DEFAULT_LAUNCH_SECONDS = 60.0
+#: The largest fleet file read (a fleet of 3,000 servers takes about 450 KB).
+MAX_FLEET_FILE_BYTES = 2 * 1024 * 1024
 TOP_KEYS = ("account_id", "region", "quotas", "source_servers")
 SERVER_KEYS = ("id", "hostname", "tags", "replication_state", "launch_seconds", "fail_launch")
 
@@ -131,20 +141,110 @@ def load_fleet(source: Fleet | dict[str, Any] | str | Path) -> Fleet:
         return source
     if isinstance(source, dict):
         return parse_fleet(source, "<fleet>")
-    path = Path(source)
     name = str(source)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise FleetFileError(name, "", f"cannot read the fleet file: {exc.strerror or exc}") from exc
+    text = read_fleet_text(Path(source), name)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise FleetFileError(name, "", f"not valid YAML: {where}{problem}") from exc
+        raise FleetFileError(name, "", f"not valid YAML: {_yaml_problem(exc)}") from exc
+    except RecursionError as exc:
+        raise FleetFileError(name, "", "not a fleet file: its YAML nests too deeply") from exc
     return parse_fleet(data, name)
+
+
+def read_fleet_text(path: Path, name: str) -> str:
+    """The text of the fleet file at ``path``: a regular file, read without ever blocking.
+
+    ``stat`` first, so FIFOs and devices are never even opened; then ``O_NONBLOCK`` and ``fstat``
+    on the open file, in case the path was swapped in between; at most
+    :data:`MAX_FLEET_FILE_BYTES` are read, whatever the file claims its size is.
+    """
+
+    def refuse(message: str) -> FleetFileError:
+        return FleetFileError(name, "", message)
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise refuse("not a regular file (a fleet file is a plain YAML file)")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY | os.O_CLOEXEC)
+    except ValueError:  # a NUL byte in the path
+        raise refuse("cannot read the fleet file: not a valid path") from None
+    except OSError as exc:
+        raise refuse(f"cannot read the fleet file: {exc.strerror or type(exc).__name__}") from exc
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise refuse("not a regular file (a fleet file is a plain YAML file)")
+        if info.st_size > MAX_FLEET_FILE_BYTES:
+            raise refuse(f"larger than the {MAX_FLEET_FILE_BYTES} bytes a fleet file may have")
+        chunks: list[bytes] = []
+        size = 0
+        while size <= MAX_FLEET_FILE_BYTES:
+            chunk = os.read(fd, MAX_FLEET_FILE_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as exc:
+        raise refuse(f"cannot read the fleet file: {exc.strerror or type(exc).__name__}") from exc
+    finally:
+        os.close(fd)
+    if size > MAX_FLEET_FILE_BYTES:
+        raise refuse(f"larger than the {MAX_FLEET_FILE_BYTES} bytes a fleet file may have")
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError:
+        raise refuse("not a fleet file: not UTF-8 text") from None
+
+
+def fleet_file_in(directory: Path, requested: str) -> Path:
+    """The fleet file ``requested`` names (relative to ``directory``, or absolute), if inside it.
+
+    Symlinks and ``..`` are resolved first, so neither can lead out of ``directory``. The error
+    names the path as given and the directory, nothing else.
+    """
+    base = directory.resolve()
+    given = repr(requested) if len(requested) <= 1024 else f"{requested[:1024]!r}..."
+    candidate = Path(requested)
+    if not candidate.is_absolute():
+        candidate = base / candidate
+    try:
+        resolved = candidate.resolve(strict=True)
+    except FileNotFoundError:
+        raise FleetFileError(given, "", f"no such fleet file in the fleet directory {base}") from None
+    except (OSError, RuntimeError, ValueError):  # a symlink loop, too long, a NUL byte, not a directory
+        raise FleetFileError(
+            given, "", f"cannot be resolved to a file in the fleet directory {base}"
+        ) from None
+    if not resolved.is_relative_to(base):
+        raise FleetFileError(
+            given, "", f"outside the fleet directory {base} (fleet files are read only from there)"
+        )
+    return resolved
+
+
+def _yaml_problem(error: yaml.YAMLError) -> str:
+    """Where a YAML error is, and what, without quoting the file: PyYAML quotes characters with %r."""
+    mark = getattr(error, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else "somewhere"
+    problem = getattr(error, "problem", None)
+    if isinstance(problem, str) and not any(quote in problem for quote in "'\""):
+        return f"{where}: {problem}"
+    return where
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 2, 60, 60, 4, 4
+
+
+def _shown(value: Any) -> str:
+    """``repr(value)`` cut short: YAML aliases can make a small file hold a huge nested value."""
+    return _REPR.repr(value)
+
+
+def _key(key: Any) -> str:
+    """A mapping key as a field path part (short strings as they are)."""
+    return key if isinstance(key, str) and len(key) <= 100 else _shown(key)
 
 
 def parse_fleet(data: Any, name: str) -> Fleet:
@@ -153,11 +253,14 @@ def parse_fleet(data: Any, name: str) -> Fleet:
     def bad(path: str, message: str) -> None:
         problems.append((path, message))
 
-    if not isinstance(data, dict):
-        raise FleetValidationError(name, [("", f"must be a mapping with keys {', '.join(TOP_KEYS)}")])
+    if not isinstance(data, dict) or (data and not set(data) & set(TOP_KEYS)):
+        # Not a fleet at all (say /etc/passwd): refuse it without echoing any of its content.
+        raise FleetValidationError(
+            name, [("", f"not a fleet file: a fleet is a YAML mapping with keys {', '.join(TOP_KEYS)}")]
+        )
     for key in data:
         if key not in TOP_KEYS:
-            bad(str(key), f"unknown key (allowed: {', '.join(TOP_KEYS)})")
+            bad(_key(key), f"unknown key (allowed: {', '.join(TOP_KEYS)})")
 
     account_id = data.get("account_id")
     if isinstance(account_id, int) and not isinstance(account_id, bool):
@@ -165,13 +268,13 @@ def parse_fleet(data: Any, name: str) -> Fleet:
     if account_id is None:
         bad("account_id", "required")
     elif not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
-        bad("account_id", f"{account_id!r} is not a 12-digit AWS account ID")
+        bad("account_id", f"{_shown(account_id)} is not a 12-digit AWS account ID")
 
     region = data.get("region")
     if region is None:
         bad("region", "required")
     elif not isinstance(region, str) or not REGION.fullmatch(region):
-        bad("region", f"{region!r} is not an AWS region name")
+        bad("region", f"{_shown(region)} is not an AWS region name")
 
     quotas = Quotas()
     raw_quotas = data.get("quotas")
@@ -182,9 +285,9 @@ def parse_fleet(data: Any, name: str) -> Fleet:
             values = quotas.to_dict()
             for key, value in raw_quotas.items():
                 if key not in QUOTA_KEYS:
-                    bad(f"quotas.{key}", f"unknown key (allowed: {', '.join(QUOTA_KEYS)})")
+                    bad(f"quotas.{_key(key)}", f"unknown key (allowed: {', '.join(QUOTA_KEYS)})")
                 elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    bad(f"quotas.{key}", f"{value!r} is not a positive integer")
+                    bad(f"quotas.{key}", f"{_shown(value)} is not a positive integer")
                 else:
                     values[key] = value
             quotas = Quotas(**values)
@@ -203,7 +306,7 @@ def parse_fleet(data: Any, name: str) -> Fleet:
         spec = _parse_server(raw, where, problems)
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         if isinstance(raw_id, str) and raw_id in seen:
-            bad(f"{where}.id", f"{raw_id!r} repeats source_servers[{seen[raw_id]}].id")
+            bad(f"{where}.id", f"{_shown(raw_id)} repeats source_servers[{seen[raw_id]}].id")
             continue
         if isinstance(raw_id, str):
             seen[raw_id] = index
@@ -228,19 +331,19 @@ def _parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serv
     before = len(problems)
     for key in raw:
         if key not in SERVER_KEYS:
-            bad(f"{where}.{key}", f"unknown key (allowed: {', '.join(SERVER_KEYS)})")
+            bad(f"{where}.{_key(key)}", f"unknown key (allowed: {', '.join(SERVER_KEYS)})")
 
     server_id = raw.get("id")
     if server_id is None:
         bad(f"{where}.id", "required")
     elif not isinstance(server_id, str) or not SOURCE_SERVER_ID.fullmatch(server_id):
-        bad(f"{where}.id", f"{server_id!r} does not match {SOURCE_SERVER_ID.pattern}")
+        bad(f"{where}.id", f"{_shown(server_id)} does not match {SOURCE_SERVER_ID.pattern}")
 
     hostname = raw.get("hostname")
     if hostname is None:
         bad(f"{where}.hostname", "required")
     elif not isinstance(hostname, str) or not hostname or len(hostname) > 256:
-        bad(f"{where}.hostname", f"{hostname!r} is not a hostname (a string of 1 to 256 characters)")
+        bad(f"{where}.hostname", f"{_shown(hostname)} is not a hostname (a string of 1 to 256 characters)")
 
     tags = raw.get("tags", {}) or {}
     if not isinstance(tags, dict):
@@ -248,21 +351,24 @@ def _parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serv
         tags = {}
     for key, value in tags.items():
         if not isinstance(key, str) or len(key) > 128 or not key:
-            bad(f"{where}.tags", f"tag key {key!r} is not a string of 1 to 128 characters")
+            bad(f"{where}.tags", f"tag key {_shown(key)} is not a string of 1 to 128 characters")
         if not isinstance(value, str) or len(value) > 256:
-            bad(f"{where}.tags.{key}", f"{value!r} is not a string of at most 256 characters (quote it)")
+            bad(
+                f"{where}.tags.{_key(key)}",
+                f"{_shown(value)} is not a string of at most 256 characters (quote it)",
+            )
 
     state = raw.get("replication_state", "CONTINUOUS")
     if state not in REPLICATION_STATES:
-        bad(f"{where}.replication_state", f"{state!r} is not one of {', '.join(REPLICATION_STATES)}")
+        bad(f"{where}.replication_state", f"{_shown(state)} is not one of {', '.join(REPLICATION_STATES)}")
 
     launch = raw.get("launch_seconds", DEFAULT_LAUNCH_SECONDS)
     if isinstance(launch, bool) or not isinstance(launch, (int, float)) or not 0 < launch <= 86400:
-        bad(f"{where}.launch_seconds", f"{launch!r} is not a number of seconds in (0, 86400]")
+        bad(f"{where}.launch_seconds", f"{_shown(launch)} is not a number of seconds in (0, 86400]")
 
     fail = raw.get("fail_launch", False)
     if not isinstance(fail, (bool, str)) or fail == "":
-        bad(f"{where}.fail_launch", f"{fail!r} must be true, false or a non-empty rawError string")
+        bad(f"{where}.fail_launch", f"{_shown(fail)} must be true, false or a non-empty rawError string")
 
     if len(problems) != before or not isinstance(server_id, str) or not isinstance(hostname, str):
         return None

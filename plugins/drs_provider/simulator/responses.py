@@ -1,7 +1,8 @@
 """The wire layer: parse a DRS REST-JSON request, call the model, serialise the answer or the error.
 
 Transport-independent: :func:`handle_drs` takes method, path, query, headers and body bytes and
-returns a :class:`Reply` (or :data:`DROP`, meaning: close the connection without answering).
+returns a :class:`Reply`: an answer, or status 0 meaning: close the connection without answering
+(:data:`DROP`, or :func:`outage_reply`: also take the endpoint down for a while).
 """
 
 from __future__ import annotations
@@ -22,15 +23,35 @@ from drs_provider.simulator.validation import summary, validate
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
 
 
+@dataclass(frozen=True)
+class Outage:
+    seconds: float
+    #: What started it, for the outage record: an operation name or a control endpoint.
+    trigger: str
+
+
 @dataclass
 class Reply:
     status: int
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    #: With status 0: the endpoint goes down (an outage) before the connection is closed.
+    outage: Outage | None = None
 
+
+INJECTED_500 = "Simulated internal error (fault injection)"
 
 DROP = Reply(status=0)
 """Sentinel: the call was carried out but the client gets no answer (the connection is closed)."""
+
+
+def outage_reply(seconds: float, trigger: str) -> Reply:
+    """No answer, and the endpoint refuses connections for ``seconds`` (the server carries it out)."""
+    return Reply(status=0, outage=Outage(seconds, trigger))
+
+
+def no_answer(reply: Reply) -> bool:
+    return reply.status == 0
 
 
 def json_reply(status: int, payload: Any, headers: dict[str, str] | None = None) -> Reply:
@@ -162,7 +183,9 @@ def handle_drs(
         "error": None,
         "job_ids": [],
         "throttled": False,
+        "error_injected": False,
         "dropped": False,
+        "outage": False,
     }
     error_jobs: list[str] = []
     try:
@@ -183,7 +206,7 @@ def handle_drs(
         reply, result = error_reply(error), None
         entry["error"] = error.code
         entry["message"] = error.message
-    entry["status"] = reply.status if reply is not DROP else None
+    entry["status"] = None if no_answer(reply) else reply.status
     entry["job_ids"] = _job_ids(entry["request"], result, {"jobIDs": error_jobs})
     entry["duration"] = time.time() - started
     simulator.record(entry)
@@ -218,6 +241,10 @@ def _dispatch(
             "see python -m drs_provider.simulator --list-operations)"
         )
 
+    outage = simulator.draw_outage(operation, "before")
+    if outage is not None:
+        entry["outage"] = True
+        return outage_reply(outage, operation), None
     latency = simulator.draw_latency(operation)
     if latency > 0:
         time.sleep(latency)
@@ -225,6 +252,7 @@ def _dispatch(
     if retry_after is not None:
         entry["throttled"] = True
         raise errors.ThrottlingException("Rate exceeded", retry_after_seconds=retry_after)
+    _inject_error(simulator, operation, "before", entry, None)
 
     query = parse_qs(query_string, keep_blank_values=True)
     params = build_params(operation, labels, query, headers, body)
@@ -246,11 +274,32 @@ def _dispatch(
             raise errors.InternalServerException(
                 f"DRS simulator bug: the {operation} response breaks the service model: {summary(problems)}"
             )
+    _inject_error(simulator, operation, "after", entry, result)
+    outage = simulator.draw_outage(operation, "after")
+    if outage is not None:
+        entry["outage"] = True
+        return outage_reply(outage, operation), result
     if simulator.draw_drop(operation):
         entry["dropped"] = True
         return DROP, result
     payload = result if op_model.output_shape is not None else None
     return json_reply(route.status, payload), result
+
+
+def _inject_error(
+    simulator: Simulator, operation: str, when: str, entry: dict[str, Any], result: dict[str, Any] | None
+) -> None:
+    """Raise the server error the fault set draws for this call at ``when``, if any."""
+    status = simulator.draw_error(operation, when)
+    if status is None:
+        return
+    entry["error_injected"] = True
+    error: errors.DrsError = (
+        errors.ServiceUnavailable() if status == 503 else errors.InternalServerException(INJECTED_500)
+    )
+    # An error after the call: what it did (say the job it created) still shows in the call log.
+    error.job_ids = _job_ids(result)
+    raise error
 
 
 # --- the control API (/_simulator/...) ------------------------------------------------------------
@@ -269,6 +318,8 @@ def _json_body(body: bytes) -> dict[str, Any]:
         parsed = json.loads(body.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ControlError(f"the body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise ControlError("the body is not valid JSON: it nests too deeply") from None
     if not isinstance(parsed, dict):
         raise ControlError("the body must be a JSON object")
     return parsed
@@ -285,7 +336,7 @@ def control_calls(simulator: Simulator, query: dict[str, list[str]], body: bytes
 
 def control_reset(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
     from drs_provider.exceptions import FleetFileError
-    from drs_provider.simulator.fleet import load_fleet
+    from drs_provider.simulator.fleet import fleet_file_in, load_fleet
 
     request = _json_body(body)
     unknown = sorted(set(request) - {"fleet", "fleet_path", "speed"})
@@ -294,11 +345,19 @@ def control_reset(simulator: Simulator, query: dict[str, list[str]], body: bytes
     fleet = None
     try:
         if request.get("fleet") is not None:
-            fleet = load_fleet(request["fleet"]) if isinstance(request["fleet"], dict) else None
-            if fleet is None:
+            if not isinstance(request["fleet"], dict):
                 raise ControlError("fleet must be a JSON object (a parsed fleet file)")
+            fleet = load_fleet(request["fleet"])
         elif request.get("fleet_path") is not None:
-            fleet = load_fleet(str(request["fleet_path"]))
+            fleet_path = request["fleet_path"]
+            if not isinstance(fleet_path, str) or not fleet_path:
+                raise ControlError("fleet_path must be the name of a fleet file in the fleet directory")
+            if simulator.fleet_dir is None:
+                raise ControlError(
+                    "this simulator reads no fleet files over HTTP (it was started without a fleet file "
+                    'or --fleet-dir); send the fleet inline as {"fleet": {...}}'
+                )
+            fleet = load_fleet(fleet_file_in(simulator.fleet_dir, fleet_path))
     except FleetFileError as exc:
         raise ControlError(str(exc)) from exc
     speed = request.get("speed")

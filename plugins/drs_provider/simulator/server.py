@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import select
 import socket
+import socketserver
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -16,7 +21,6 @@ from drs_provider.simulator.models import Simulator
 from drs_provider.simulator.urls import CONTROL_PREFIX, CONTROL_ROUTES
 
 if TYPE_CHECKING:
-    from pathlib import Path
     from types import TracebackType
 
 log = logging.getLogger(__name__)
@@ -83,15 +87,27 @@ class DrsRequestHandler(BaseHTTPRequestHandler):
             self.close_connection = True
             self._send(responses.json_reply(400, {"message": "Bad request body"}))
             return
+        if self.server.in_outage:  # read just before the outage began: it never reaches DRS
+            self._drop()
+            return
         parts = urlsplit(self.path)
         path = parts.path or "/"
         simulator = self.server.simulator
         if path.startswith(CONTROL_PREFIX):
-            self._send(self._control(simulator, path, parts.query, body))
+            reply = self._control(simulator, path, parts.query, body)
+            outage = simulator.draw_outage(None)
+            if outage is not None:
+                # POST /_simulator/faults {"outage_seconds": N}: down before the answer goes out,
+                # so that whoever reads the answer finds the endpoint refusing connections.
+                self.server.begin_outage(outage, trigger=f"{self.command} {path}", spare=self.connection)
+                self.close_connection = True
+            self._send(reply)
             return
         headers = {key: value for key, value in self.headers.items()}
         reply = responses.handle_drs(simulator, self.command, path, parts.query, headers, body)
-        if reply is responses.DROP:
+        if responses.no_answer(reply):
+            if reply.outage is not None:
+                self.server.begin_outage(reply.outage.seconds, trigger=reply.outage.trigger)
             self._drop()
             return
         self._send(reply)
@@ -135,16 +151,153 @@ class DrsRequestHandler(BaseHTTPRequestHandler):
 
 
 class DrsHTTPServer(ThreadingHTTPServer):
+    """The HTTP server, with its own serving loop so that it can go down and come back (an outage).
+
+    During an outage the listening socket is closed, so connections are refused by the operating
+    system, and every open connection is shut down; afterwards a new socket listens on the same
+    address. The simulator's state is untouched.
+    """
+
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 128
 
     def __init__(self, address: tuple[str, int], simulator: Simulator) -> None:
         self.simulator = simulator
+        self._stop = threading.Event()
+        self._stopped = threading.Event()
+        self._stopped.set()
+        self._listening = threading.Event()
+        # Guards the listening socket: the loop holds it while it polls, an outage while it closes it.
+        self._listener = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        self._outage_ends: float | None = None
+        self._outage_record: dict[str, Any] | None = None
         super().__init__(address, DrsRequestHandler)
+        self._listening.set()
+
+    # -- serving ------------------------------------------------------------------------------
+
+    def serve_forever(self, poll_interval: float = 0.5) -> None:
+        self._stopped.clear()
+        try:
+            while not self._stop.is_set():
+                with self._listener:
+                    dark = self._outage_ends is not None
+                    if not dark:
+                        ready, _, _ = select.select([self.socket], [], [], poll_interval)
+                        if ready and not self._stop.is_set():
+                            self._accept_one()
+                if dark:
+                    self._wait_out_outage(poll_interval)
+        finally:
+            self._stop.clear()
+            self._stopped.set()
+
+    def _accept_one(self) -> None:
+        """Accept one waiting connection and hand it to a handler thread (as socketserver does)."""
+        try:
+            request, client_address = self.get_request()
+        except OSError:
+            return
+        try:
+            self.process_request(request, client_address)
+        except Exception:
+            self.handle_error(request, client_address)
+            self.shutdown_request(request)
+
+    def shutdown(self) -> None:
+        """Stop :meth:`serve_forever` (from another thread) and wait until it has returned."""
+        self._stop.set()
+        self._stopped.wait()
+
+    def server_close(self) -> None:
+        self._close_connections()
+        super().server_close()
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._connections_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._connections_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         log.debug("connection from %s ended with an error", client_address, exc_info=True)
+
+    # -- outages ------------------------------------------------------------------------------
+
+    @property
+    def in_outage(self) -> bool:
+        return self._outage_ends is not None
+
+    def begin_outage(self, seconds: float, trigger: str, spare: socket.socket | None = None) -> None:
+        """Refuse connections from now on for ``seconds`` (real time), keeping all state.
+
+        Returns once the listening socket is closed and every open connection but ``spare`` (the
+        one that asked for the outage, still to get its answer) is shut down.
+        """
+        with self._listener:
+            ends = time.monotonic() + seconds
+            if self._outage_ends is not None:  # already down: the later end wins
+                self._outage_ends = max(self._outage_ends, ends)
+                return
+            self._listening.clear()
+            self.socket.close()
+            self._outage_ends = ends
+            self._outage_record = self.simulator.outage_started(seconds, trigger)
+        log.info("outage: refusing connections for %g s (%s)", seconds, trigger)
+        self._close_connections(spare)
+
+    def end_outage(self, timeout: float = 10.0) -> None:
+        """End an outage now (in-process tests) and wait until the endpoint listens again."""
+        with self._listener:
+            if self._outage_ends is not None:
+                self._outage_ends = time.monotonic()
+        if not self._listening.wait(timeout):
+            raise RuntimeError(f"the simulator did not listen again on {self.server_address} in {timeout} s")
+
+    def _wait_out_outage(self, poll_interval: float) -> None:
+        ends = self._outage_ends
+        if ends is not None and time.monotonic() < ends:
+            self._stop.wait(min(poll_interval, ends - time.monotonic()))
+            return
+        with self._listener:
+            try:
+                self._listen_again()
+            except OSError as exc:  # another process took the port meanwhile: keep trying
+                log.warning("outage over, but %s cannot be listened on again: %s", self.server_address, exc)
+                self._stop.wait(poll_interval)
+                return
+            self._outage_ends = None
+            if self._outage_record is not None:
+                self.simulator.outage_ended(self._outage_record)
+                self._outage_record = None
+            self._listening.set()
+        log.info("outage over: listening again on %s", self.server_address)
+
+    def _listen_again(self) -> None:
+        fresh = socket.socket(self.address_family, self.socket_type)
+        try:
+            self.socket = fresh
+            # TCPServer's bind (SO_REUSEADDR, bind, server_address); HTTPServer's would look up the
+            # host name again, which it learnt when the server started.
+            socketserver.TCPServer.server_bind(self)
+            self.server_activate()
+        except OSError:
+            fresh.close()
+            raise
+
+    def _close_connections(self, spare: socket.socket | None = None) -> None:
+        with self._connections_lock:
+            open_now = [connection for connection in self._connections if connection is not spare]
+        for connection in open_now:
+            with contextlib.suppress(OSError):  # already closed by the client
+                connection.shutdown(socket.SHUT_RDWR)
 
 
 def make_server(
@@ -154,10 +307,22 @@ def make_server(
     speed: float = 1.0,
     *,
     strict: bool = False,
+    fleet_dir: str | Path | None = None,
 ) -> DrsHTTPServer:
-    """A bound, not yet serving, server for ``fleet`` (default: the sample fleet)."""
-    loaded = load_fleet(SAMPLE_FLEET if fleet is None else fleet)
-    return DrsHTTPServer((host, port), Simulator(loaded, speed, strict=strict))
+    """A bound, not yet serving, server for ``fleet`` (default: the sample fleet).
+
+    ``fleet_dir``: where ``POST /_simulator/reset {"fleet_path": ...}`` may read fleet files;
+    default the directory of the fleet file (none when the fleet is given as data).
+    """
+    source = SAMPLE_FLEET if fleet is None else fleet
+    directory = default_fleet_dir(source) if fleet_dir is None else Path(fleet_dir)
+    simulator = Simulator(load_fleet(source), speed, strict=strict, fleet_dir=directory)
+    return DrsHTTPServer((host, port), simulator)
+
+
+def default_fleet_dir(fleet: Fleet | dict[str, Any] | str | Path) -> Path | None:
+    """The directory of a fleet given as a file; None for a fleet given as data."""
+    return Path(fleet).resolve().parent if isinstance(fleet, (str, Path)) else None
 
 
 def server_url(server: DrsHTTPServer) -> str:
@@ -195,6 +360,10 @@ class RunningSimulator:
         """The DRS calls received so far, oldest first (in-process; no HTTP)."""
         return self.simulator.call_log(operation)
 
+    def end_outage(self) -> None:
+        """End an outage now, if one is on, and return once the endpoint listens again."""
+        self.server.end_outage()
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -222,9 +391,10 @@ def start_in_thread(
     speed: float = 1.0,
     *,
     strict: bool = False,
+    fleet_dir: str | Path | None = None,
 ) -> RunningSimulator:
     """Start a simulator in this process (port 0: a free port) and return once it accepts calls."""
-    return RunningSimulator(make_server(fleet, host, port, speed, strict=strict))
+    return RunningSimulator(make_server(fleet, host, port, speed, strict=strict, fleet_dir=fleet_dir))
 
 
 def health_json(simulator: Simulator) -> str:

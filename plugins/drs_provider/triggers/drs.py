@@ -10,7 +10,8 @@ from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
 from airflow.triggers.base import TriggerEvent
 from botocore.exceptions import BotoCoreError, WaiterError
 
-from drs_provider.hooks.drs import JOB_IDS_PER_REQUEST, THROTTLE_MAX_DELAY, DrsHook
+from drs_provider.constants import JOB_IDS_PER_REQUEST
+from drs_provider.hooks.drs import THROTTLE_MAX_DELAY, DrsHook
 from drs_provider.template_values import as_str_list
 
 if TYPE_CHECKING:

@@ -197,7 +197,7 @@ class XComStandIn:
 
 
 def wave_start(aws_conn: str) -> Any:
-    from drs_provider.operators.preflight import DrsPlanWaveStartOperator
+    from drs_provider.operators.plan_run import DrsPlanWaveStartOperator
 
     return DrsPlanWaveStartOperator(
         task_id="start_recovery",

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import pytest
 
 from drs_provider.exceptions import DrsServerSelectionError
-from drs_provider.hooks.drs import DrsHook, parse_drs_time
+from drs_provider.recovery.times import parse_time
 from tests.integration.provider.conftest import PORTAL_ALL, SHOP_ALL, SHOP_APP, SHOP_DB, large_fleet
+
+if TYPE_CHECKING:
+    from drs_provider.hooks.drs import DrsHook
 
 
 def test_describe_all_source_servers_follows_every_page(drs_simulator, drs_hook):
@@ -129,7 +133,7 @@ def test_latest_snapshots_before_picks_the_last_completed_one(drs_simulator, drs
     client = drs_simulator.client()
     snapshots = client.describe_recovery_snapshots(sourceServerID=SHOP_DB[0])["items"]
     taken = sorted(
-        (parse_drs_time(snapshot["timestamp"]), snapshot["snapshotID"])
+        (parse_time(snapshot["timestamp"]), snapshot["snapshotID"])
         for snapshot in snapshots
         if snapshot.get("timestamp")
     )
@@ -147,7 +151,7 @@ def test_latest_snapshots_before_picks_the_last_completed_one(drs_simulator, drs
 def test_latest_snapshots_before_names_servers_without_one(drs_simulator, drs_hook):
     client = drs_simulator.client()
     snapshots = client.describe_recovery_snapshots(sourceServerID=SHOP_DB[0])["items"]
-    earliest = min(parse_drs_time(s["timestamp"]) for s in snapshots if s.get("timestamp"))
+    earliest = min(parse_time(s["timestamp"]) for s in snapshots if s.get("timestamp"))
 
     with pytest.raises(DrsServerSelectionError, match=SHOP_DB[0]):
         drs_hook.latest_snapshots_before(SHOP_DB, earliest - timedelta(days=3650))

@@ -6,14 +6,16 @@ import asyncio
 
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
+from botocore.exceptions import ClientError
 
 from drs_provider.exceptions import (
     DrsJobFailedError,
+    DrsProviderError,
     DrsQuotaError,
     DrsServerBusyError,
     DrsServerSelectionError,
 )
-from drs_provider.hooks.drs import DrsHook, parse_drs_time
+from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.drs import (
     TAG_CHUNK,
     TAG_DAG_ID,
@@ -21,6 +23,7 @@ from drs_provider.operators.drs import (
     TAG_TASK_ID,
     DrsStartRecoveryOperator,
 )
+from drs_provider.recovery.times import parse_time
 from tests.integration.provider.conftest import (
     SHOP_ALL,
     SHOP_APP,
@@ -239,8 +242,8 @@ def test_point_in_time_launches_from_the_chosen_snapshots(drs_simulator, aws_con
             for s in client.describe_recovery_snapshots(sourceServerID=server_id)["items"]
             if s.get("timestamp")
         ]
-        ordered = sorted(snapshots, key=lambda s: parse_drs_time(s["timestamp"]))
-        moments.append(parse_drs_time(ordered[-2]["timestamp"]))
+        ordered = sorted(snapshots, key=lambda s: parse_time(s["timestamp"]))
+        moments.append(parse_time(ordered[-2]["timestamp"]))
     point = min(moments)
     for server_id in SHOP_DB:
         snapshots = [
@@ -249,8 +252,8 @@ def test_point_in_time_launches_from_the_chosen_snapshots(drs_simulator, aws_con
             if s.get("timestamp")
         ]
         expected[server_id] = max(
-            (s for s in snapshots if parse_drs_time(s["timestamp"]) <= point),
-            key=lambda s: parse_drs_time(s["timestamp"]),
+            (s for s in snapshots if parse_time(s["timestamp"]) <= point),
+            key=lambda s: parse_time(s["timestamp"]),
         )["snapshotID"]
 
     operator(source_server_ids=SHOP_DB, point_in_time=point.isoformat()).execute(make_context("t"))
@@ -339,3 +342,84 @@ def test_mapped_tasks_and_odd_run_ids_keep_their_own_jobs(drs_simulator, aws_con
     tags = {job["jobID"]: job["tags"] for job in jobs_on_simulator(drs_simulator)}
     assert tags[first[0]]["airflow:map_index"] == "0"
     assert len(tags[first[0]][TAG_RUN_ID]) <= 256
+
+
+# --- DRS server errors and outages during StartRecovery ------------------------------------------
+
+NO_CLIENT_RETRY = {"retries": {"total_max_attempts": 1}}
+
+
+@pytest.mark.parametrize("client_retries", [True, False], ids=["botocore-retries", "no-client-retry"])
+@pytest.mark.parametrize("status", [500, 503])
+def test_a_server_error_after_the_job_was_created_adopts_that_one_job(
+    drs_simulator, aws_conn, status, client_retries
+):
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(
+        error_count=1, error_status=status, error_when="after", error_operations=["StartRecovery"]
+    )
+    config = None if client_retries else NO_CLIENT_RETRY
+
+    job_ids = operator(tags={"App": "shop", "Role": "db"}, botocore_config=config).execute(make_context("t"))
+
+    [job] = jobs_on_simulator(drs_simulator)
+    assert job_ids == [job["jobID"]]
+    statuses = [call["status"] for call in drs_simulator.calls("StartRecovery")]
+    assert statuses == ([status, 409] if client_retries else [status])
+
+
+def test_server_errors_that_never_stop_fail_naming_start_recovery_and_launch_nothing(drs_simulator, aws_conn):
+    drs_simulator.set_faults(error_rate=1, error_operations=["StartRecovery"])
+
+    with pytest.raises(ClientError, match=r"InternalServerException.*StartRecovery"):
+        operator(tags={"App": "shop", "Role": "db"}, botocore_config=NO_CLIENT_RETRY).execute(
+            make_context("t")
+        )
+
+    assert jobs_on_simulator(drs_simulator) == []
+
+
+@pytest.mark.parametrize("when", ["before", "after"])
+def test_an_outage_during_start_recovery_is_a_clear_error_and_the_task_retry_launches_once(
+    drs_simulator, aws_conn, when
+):
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(outage_seconds=600, outage_on=["StartRecovery"], outage_when=when)
+
+    with pytest.raises(DrsProviderError) as caught:
+        operator(tags={"App": "shop", "Role": "db"}, botocore_config=NO_CLIENT_RETRY).execute(
+            make_context("t")
+        )
+
+    message = str(caught.value)
+    assert "database.start_recovery: StartRecovery of 2 source servers" in message
+    assert all(server_id in message for server_id in SHOP_DB)
+    assert "retry the task" in message
+    assert len(jobs_on_simulator_after_outage(drs_simulator)) == (1 if when == "after" else 0)
+
+    job_ids = operator(tags={"App": "shop", "Role": "db"}).execute(make_context("t"))  # the task's retry
+
+    [job] = jobs_on_simulator(drs_simulator)
+    assert job_ids == [job["jobID"]]
+
+
+def test_botocore_retries_that_outlast_a_short_outage_leave_one_job(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(outage_seconds=600, outage_on=["StartRecovery"], outage_when="after")
+    op = operator(tags={"App": "shop", "Role": "db"}, botocore_config={"retries": {"total_max_attempts": 10}})
+
+    def end_when_refused(attempts: int, **kwargs) -> None:
+        if attempts == 2:  # the first retry met the outage: DRS comes back for the next one
+            drs_simulator.end_outage()
+
+    op.hook.conn.meta.events.register("needs-retry.drs.StartRecovery", end_when_refused)
+    job_ids = op.execute(make_context("t"))
+
+    [job] = jobs_on_simulator(drs_simulator)
+    assert job_ids == [job["jobID"]]
+    assert [call["status"] for call in drs_simulator.calls("StartRecovery")] == [None, 409]
+
+
+def jobs_on_simulator_after_outage(drs_simulator) -> list[dict]:
+    drs_simulator.end_outage()
+    return jobs_on_simulator(drs_simulator)

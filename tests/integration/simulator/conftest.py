@@ -1,4 +1,4 @@
-"""Fixtures for the simulator's integration tests: model-checked boto3 clients."""
+"""Fixtures for the simulator's integration tests: model-checked boto3 clients, a simulator of its own."""
 
 from __future__ import annotations
 
@@ -6,10 +6,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.integration.simulator.helpers import ResponseChecker
+from drs_provider.simulator.server import start_in_thread
+from tests.integration.simulator.helpers import ResponseChecker, raw_call
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from drs_provider.simulator.server import RunningSimulator
 
 
 @pytest.fixture
@@ -45,3 +49,35 @@ def sample_fleet_dict() -> dict[str, Any]:
 
     data: dict[str, Any] = yaml.safe_load(SAMPLE_FLEET.read_text())
     return data
+
+
+FLEET = """\
+account_id: '123456789012'
+region: us-east-1
+source_servers:
+  - {id: s-00000000000000001, hostname: a}
+"""
+OTHER = FLEET.replace("123456789012", "210987654321").replace("s-00000000000000001", "s-00000000000000abc")
+
+
+class Fleets:
+    """A simulator started on ``<tmp>/fleets/fleet.yaml``: its fleet directory is ``<tmp>/fleets``."""
+
+    def __init__(self, running: RunningSimulator, directory: Path) -> None:
+        self.running = running
+        self.url = running.url
+        self.directory = directory
+
+    def reset(self, body: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
+        """``POST /_simulator/reset`` with ``body``: (status, headers, parsed body)."""
+        return raw_call(self.url, "POST", "/_simulator/reset", body, auth=False)
+
+
+@pytest.fixture
+def fleets(tmp_path: Path) -> Iterator[Fleets]:
+    directory = tmp_path / "fleets"
+    directory.mkdir()
+    (directory / "fleet.yaml").write_text(FLEET)
+    (directory / "other.yaml").write_text(OTHER)
+    with start_in_thread(fleet=directory / "fleet.yaml", port=0, strict=True) as running:
+        yield Fleets(running, directory)

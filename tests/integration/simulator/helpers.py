@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -72,6 +73,16 @@ def raw_call(
     finally:
         connection.close()
     return response.status, found, json.loads(data) if data else None
+
+
+def refuses_connections(url: str) -> bool:
+    """Whether the endpoint at ``url`` refuses TCP connections (nothing listens: an outage)."""
+    parts = urlsplit(url)
+    try:
+        socket.create_connection((parts.hostname, parts.port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.01) -> Any:

@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import boto3
 import pytest
 
 from drs_provider.simulator import SAMPLE_FLEET
+from tests.integration.simulator.helpers import raw_call, refuses_connections, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -132,3 +134,84 @@ def test_port_in_use_is_a_clear_error():
     finally:
         process.send_signal(signal.SIGTERM)
         process.communicate(timeout=20)
+
+
+@pytest.mark.parametrize("fleet", ["/dev/zero", "/dev/stdin"])
+def test_cli_refuses_a_fleet_that_is_not_a_regular_file_at_once(fleet):
+    result = subprocess.run(
+        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet", fleet],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.PIPE,  # /dev/stdin: a pipe nobody writes to
+    )
+    assert result.returncode == 2
+    assert f"{fleet}: not a regular file" in result.stderr
+
+
+def test_cli_fleet_dir_decides_which_fleet_files_reset_may_read(tmp_path):
+    fleets = tmp_path / "fleets"
+    fleets.mkdir()
+    (fleets / "tiny.yaml").write_text(
+        "account_id: '210987654321'\nregion: us-east-1\nsource_servers:\n"
+        "  - {id: s-00000000000000abc, hostname: only-one}\n"
+    )
+    process, url = start(
+        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet-dir", str(fleets)]
+    )
+    try:
+
+        def reset(body: dict[str, str]) -> tuple[int, dict[str, object]]:
+            request = urllib.request.Request(
+                f"{url}/_simulator/reset", data=json.dumps(body).encode(), method="POST"
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=10) as response:
+                    return response.status, json.loads(response.read())
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read())
+
+        status, state = reset({"fleet_path": "tiny.yaml"})
+        assert status == 200 and state["account_id"] == "210987654321"
+        status, refused = reset({"fleet_path": str(SAMPLE_FLEET)})  # the starting fleet's directory is not it
+        assert status == 400 and f"outside the fleet directory {fleets}" in refused["error"]
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+
+
+def test_cli_fleet_dir_must_be_a_directory(tmp_path):
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "drs_provider.simulator",
+            "--port",
+            "0",
+            "--fleet-dir",
+            str(tmp_path / "nope"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "--fleet-dir" in result.stderr and "is not a directory" in result.stderr
+
+
+def test_cli_outage_refuses_connections_comes_back_on_its_port_and_stops_on_sigterm_while_down():
+    process, url = start([sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--speed", "100"])
+    try:
+        status, _, _ = raw_call(url, "POST", "/_simulator/faults", {"outage_seconds": 0.5}, auth=False)
+        assert status == 200 and refuses_connections(url)
+        wait_for(lambda: not refuses_connections(url), timeout=30)
+        status, _, health = raw_call(url, "GET", "/_simulator/health", auth=False)
+        assert status == 200 and health["outages"][0]["ended"] is not None
+
+        raw_call(url, "POST", "/_simulator/faults", {"outage_seconds": 600}, auth=False)
+        assert refuses_connections(url)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        out, err = process.communicate(timeout=20)
+    assert process.returncode == 0, err
+    assert "stopped" in out

@@ -64,21 +64,36 @@ def test_calls_log_records_errors(drs_simulator):
     assert call["error"] == "MissingAuthenticationTokenException"
 
 
-def test_reset_forgets_jobs_and_calls_and_can_load_a_new_fleet(drs_simulator, drs, tmp_path):
+def test_reset_forgets_jobs_and_calls_and_can_load_a_new_fleet(drs_simulator, drs, sample_fleet_dict):
     drs.start_recovery(sourceServers=[{"sourceServerID": "s-0a000000000000001"}])
     drs_simulator.reset()
     assert drs.describe_jobs()["items"] == []
     assert len(drs_simulator.calls()) == 1
-    fleet = tmp_path / "fleet.yaml"
-    fleet.write_text(
-        "account_id: '210987654321'\nregion: us-east-1\nsource_servers:\n"
-        "  - {id: s-00000000000000abc, hostname: only-one}\n"
+    drs_simulator.reset(
+        fleet={
+            "account_id": "210987654321",
+            "region": "us-east-1",
+            "source_servers": [{"id": "s-00000000000000abc", "hostname": "only-one"}],
+        }
     )
-    drs_simulator.reset(fleet=fleet)
     assert drs_simulator.account_id == "210987654321"
     assert [s["sourceServerID"] for s in drs.describe_source_servers()["items"]] == ["s-00000000000000abc"]
-    drs_simulator.reset(fleet=SAMPLE_FLEET)
+    drs_simulator.reset(fleet=SAMPLE_FLEET)  # a file in the directory of the starting fleet
     assert len(drs.describe_source_servers()["items"]) >= 12
+
+
+def test_reset_reads_fleet_files_from_the_fleet_directory(fleets):
+    status, _, body = fleets.reset({"fleet_path": "other.yaml"})
+    assert status == 200, body
+    assert body["account_id"] == "210987654321" and body["source_servers"] == 1
+    status, _, body = fleets.reset({"fleet_path": str(fleets.directory / "fleet.yaml")})
+    assert status == 200 and body["account_id"] == "123456789012"
+    (fleets.directory / "teams").mkdir()
+    (fleets.directory / "teams" / "link.yaml").symlink_to(fleets.directory / "other.yaml")
+    status, _, body = fleets.reset({"fleet_path": "teams/link.yaml"})  # a symlink that stays inside
+    assert status == 200 and body["account_id"] == "210987654321"
+    status, _, body = fleets.reset({})
+    assert status == 200 and body["account_id"] == "123456789012", "default: the starting fleet"
 
 
 def test_reset_with_a_bad_fleet_is_refused_and_keeps_state(drs_simulator, drs):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
 from itertools import combinations
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drs_provider.operators.preflight import _ancestors, parse_point_in_time, peak_concurrent
+from drs_provider.operators.preflight import _ancestors, peak_concurrent
 
 
 def brute_force_peak(weights: dict[str, int], ancestors: dict[str, set[str]]) -> int:
@@ -59,23 +57,3 @@ def test_ancestors_are_transitive() -> None:
     )
 
     assert found == {"a": set(), "b": {"a"}, "c": {"a", "b"}}
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("2026-05-04T03:00:00Z", datetime(2026, 5, 4, 3, tzinfo=UTC)),
-        ("2026-05-04 03:00", datetime(2026, 5, 4, 3, tzinfo=UTC)),
-        ("2026-05-04T05:00:00+02:00", datetime(2026, 5, 4, 5, tzinfo=timezone(timedelta(hours=2)))),
-    ],
-)
-def test_point_in_time_is_aware_and_naive_means_utc(text: str, expected: datetime) -> None:
-    parsed = parse_point_in_time(text)
-
-    assert parsed == expected
-    assert parsed.tzinfo is not None
-
-
-def test_an_unreadable_point_in_time_is_a_value_error() -> None:
-    with pytest.raises(ValueError):
-        parse_point_in_time("last tuesday")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import itertools
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,17 +39,26 @@ def test_every_example_plan_becomes_one_dag(dags: dict[str, DAG]) -> None:
     assert set(dags) == {"drs_plan_shop", "drs_plan_portal", "drs_plan_shop_weekly_drill"}
 
 
-def test_shop_is_three_waves_in_a_chain(dags: dict[str, DAG]) -> None:
+def test_shop_is_three_waves_in_a_chain_with_the_database_steps_around_its_wave(dags: dict[str, DAG]) -> None:
     dag = dags["drs_plan_shop"]
 
-    assert set(dag.task_ids) == {"preflight"} | {
+    assert set(dag.task_ids) == {"preflight", "database.approve_failover", "database.check_database"} | {
         f"{w}.{t}" for w in ("database", "app", "web") for t in ("start_recovery", "wait_for_recovery")
     }
-    assert edges(dag) == wave_edges("database", "app", "web") | {
-        ("database.wait_for_recovery", "app.start_recovery"),
+    assert edges(dag) == (
+        wave_edges("app", "web") | {("database.start_recovery", "database.wait_for_recovery")}
+    ) | {
+        ("preflight", "database.approve_failover"),
+        ("database.approve_failover", "database.start_recovery"),
+        ("database.wait_for_recovery", "database.check_database"),
+        ("database.check_database", "app.start_recovery"),
         ("app.wait_for_recovery", "web.start_recovery"),
     }
     assert set(dag.task_group.children) == {"preflight", "database", "app", "web"}
+    # the wave's first task decides whether it runs; what follows it in the wave just follows
+    assert dag.get_task("database.approve_failover").trigger_rule == "none_failed"
+    assert dag.get_task("database.start_recovery").trigger_rule == "all_success"
+    assert dag.get_task("app.start_recovery").trigger_rule == "none_failed"
 
 
 def test_portal_has_parallel_branches_and_an_independent_wave(dags: dict[str, DAG]) -> None:
@@ -233,3 +243,109 @@ def test_connection_region_and_job_size_reach_every_drs_task(tmp_path: Path) -> 
     assert dag.get_task("only.start_recovery").max_servers_per_job == 20  # type: ignore[attr-defined]
     assert dag.get_task("preflight").max_servers_per_job == 20  # type: ignore[attr-defined]
     assert dag.owner == "airflow"
+
+
+STEPS_PLAN = """
+plan: steps
+waves:
+  - name: db
+    servers: {ids: [s-0a000000000000001]}
+    pre:
+      - approval: {modes: [recovery]}
+      - ssm_command: {document: Shop-Drain, instance_ids: [i-0123456789abcdef0]}
+    post:
+      - ssm_command: {name: check, document: AWS-RunShellScript, parameters: {commands: [pg_isready]}}
+      - ssm_automation: {document: Shop-Failover, parameters: {Region: [us-west-2]}, timeout: 900}
+      - lambda: {function: dr-switch-dns, payload: {record: db}, optional: true}
+      - wait: 30
+  - name: app
+    servers: {ids: [s-0a000000000000003]}
+    post:
+      - wait: {name: settle, seconds: 5}
+  - name: web
+    depends_on: [app]
+    servers: {ids: [s-0a000000000000005]}
+"""
+
+
+def test_steps_become_tasks_in_order_around_the_wave(tmp_path: Path) -> None:
+    from drs_provider.operators.runbook import (
+        DrsWaveApprovalOperator,
+        DrsWaveLambdaOperator,
+        DrsWaveSsmAutomationOperator,
+        DrsWaveSsmCommandOperator,
+        DrsWaveWaitOperator,
+    )
+
+    (tmp_path / "steps.yaml").write_text(STEPS_PLAN)
+    dag = build_dags(tmp_path)["drs_plan_steps"]
+
+    chain = [
+        "db.pre_1_approval",
+        "db.pre_2_ssm_command",
+        "db.start_recovery",
+        "db.wait_for_recovery",
+        "db.check",
+        "db.post_2_ssm_automation",
+        "db.post_3_lambda",
+        "db.post_4_wait",
+    ]
+    assert set(itertools.pairwise(chain)) <= edges(dag)
+    # the last task of a wave precedes the first task of the next; preflight the first of each
+    assert ("db.post_4_wait", "app.start_recovery") in edges(dag)
+    assert ("app.settle", "web.start_recovery") in edges(dag)
+    assert dag.get_task("db.pre_1_approval").upstream_task_ids == {"preflight"}
+    assert dag.get_task("db.start_recovery").upstream_task_ids == {"db.pre_2_ssm_command"}
+
+    kinds = {task: type(dag.get_task(task)) for task in chain if "recovery" not in task}
+    assert kinds == {
+        "db.pre_1_approval": DrsWaveApprovalOperator,
+        "db.pre_2_ssm_command": DrsWaveSsmCommandOperator,
+        "db.check": DrsWaveSsmCommandOperator,
+        "db.post_2_ssm_automation": DrsWaveSsmAutomationOperator,
+        "db.post_3_lambda": DrsWaveLambdaOperator,
+        "db.post_4_wait": DrsWaveWaitOperator,
+    }
+    first = dag.get_task("db.pre_1_approval")
+    assert isinstance(first, DrsWaveApprovalOperator)
+    assert (first.first_in_wave, first.trigger_rule, first.modes) == (True, "none_failed", ("recovery",))
+    assert first.response_timeout.total_seconds() == 3600 and first.fail_on_reject is True
+    drain = dag.get_task("db.pre_2_ssm_command")
+    assert isinstance(drain, DrsWaveSsmCommandOperator)
+    assert drain.instance_ids == ["i-0123456789abcdef0"] and drain.first_in_wave is False
+    check = dag.get_task("db.check")
+    assert isinstance(check, DrsWaveSsmCommandOperator)
+    assert check.run_command_kwargs == {"TimeoutSeconds": 600, "Parameters": {"commands": ["pg_isready"]}}
+    assert check.instance_ids == [] and check.phase == "post"
+    automation = dag.get_task("db.post_2_ssm_automation")
+    assert isinstance(automation, DrsWaveSsmAutomationOperator)
+    assert automation.deferrable and automation.parameters == {"Region": ("us-west-2",)}
+    notify = dag.get_task("db.post_3_lambda")
+    assert isinstance(notify, DrsWaveLambdaOperator)
+    assert notify.optional and notify.input_payload == {"record": "db"}
+    # A step with side effects never runs twice on its own; a wait may start over.
+    for task in (
+        "db.pre_1_approval",
+        "db.pre_2_ssm_command",
+        "db.check",
+        "db.post_2_ssm_automation",
+        "db.post_3_lambda",
+    ):
+        assert dag.get_task(task).retries == 0, task
+
+
+def test_preflight_gets_every_step_to_check(tmp_path: Path) -> None:
+    (tmp_path / "steps.yaml").write_text(STEPS_PLAN)
+    preflight = build_dags(tmp_path)["drs_plan_steps"].get_task("preflight")
+
+    steps = {step["name"]: step for wave in preflight.waves for step in wave["steps"]}  # type: ignore[attr-defined]
+    assert steps["post_3_lambda"] == {
+        "phase": "post",
+        "kind": "lambda",
+        "optional": True,
+        "name": "post_3_lambda",
+        "function": "dr-switch-dns",
+        "payload": {"record": "db"},
+    }
+    assert steps["check"]["document"] == "AWS-RunShellScript"
+    assert steps["post_2_ssm_automation"]["kind"] == "ssm_automation"

@@ -12,12 +12,14 @@ from botocore.exceptions import EndpointConnectionError
 
 from drs_provider.exceptions import (
     DrsJobFailedError,
+    DrsJobNotFoundError,
     DrsJobTimeoutError,
     DrsPreflightError,
     DrsProviderError,
     DrsQuotaError,
     DrsServerBusyError,
     DrsServerSelectionError,
+    DrsStepError,
     FailedServer,
     PlanError,
 )
@@ -35,17 +37,23 @@ def shop() -> DAG:
     return build_dags(EXAMPLE_PLANS)["drs_plan_shop"]
 
 
-def test_every_task_of_a_plan_retries_twice_fifteen_seconds_apart(shop: DAG) -> None:
-    assert {task.task_id: (task.retries, task.retry_delay) for task in shop.tasks} == {
-        task_id: (2, timedelta(seconds=15))
-        for task_id in [
-            "preflight",
-            *(
-                f"{wave}.{step}"
-                for wave in ("database", "app", "web")
-                for step in ("start_recovery", "wait_for_recovery")
-            ),
-        ]
+def test_the_drs_tasks_retry_twice_fifteen_seconds_apart_and_steps_with_side_effects_never(
+    shop: DAG,
+) -> None:
+    drs_tasks = [
+        "preflight",
+        *(
+            f"{wave}.{step}"
+            for wave in ("database", "app", "web")
+            for step in ("start_recovery", "wait_for_recovery")
+        ),
+    ]
+    retries = {task.task_id: (task.retries, task.retry_delay) for task in shop.tasks}
+    assert retries == {
+        **{task_id: (2, timedelta(seconds=15)) for task_id in drs_tasks},
+        # an approval asked twice, a command run twice: never behind a person's back
+        "database.approve_failover": (0, timedelta(seconds=15)),
+        "database.check_database": (0, timedelta(seconds=15)),
     }
 
 
@@ -55,6 +63,8 @@ def test_every_task_of_a_plan_retries_twice_fifteen_seconds_apart(shop: DAG) -> 
         DrsPreflightError("shop", ["a recovery needs confirm=shop"]),
         DrsJobFailedError([FailedServer("s-0a000000000000001", "drsjob-00000000000000001", "FAILED")]),
         DrsJobTimeoutError(["drsjob-00000000000000001"], 60),
+        DrsJobNotFoundError(["drsjob-00000000000000001"], region="us-east-1"),
+        DrsStepError("database.wait_1", "the wait was interrupted"),
         DrsServerSelectionError("no server carries the tags Role=db"),
         DrsServerBusyError({"s-0a000000000000001": "drsjob-00000000000000001"}),
         DrsQuotaError("more than 20 concurrent jobs"),

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta, timezone
-
 import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
@@ -13,8 +11,6 @@ from drs_provider.hooks.drs import (
     THROTTLE_MAX_DELAY,
     DrsHook,
     chunked,
-    format_drs_time,
-    parse_drs_time,
     retry_after_throttling,
 )
 
@@ -83,16 +79,6 @@ def test_chunked_keeps_order_and_size():
     assert list(chunked([], 3)) == []
     with pytest.raises(ValueError, match="at least 1"):
         list(chunked([1], 0))
-
-
-def test_drs_time_round_trip_in_utc():
-    moment = datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=timezone(timedelta(hours=2)))
-
-    text = format_drs_time(moment)
-
-    assert text == "2026-03-04T03:06:07.890000Z"
-    assert parse_drs_time(text) == moment
-    assert parse_drs_time("2026-03-04T03:06:07") == datetime(2026, 3, 4, 3, 6, 7, tzinfo=UTC)
 
 
 def test_waiter_path_points_at_this_package():

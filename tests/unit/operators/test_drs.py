@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from airflow.sdk import DAG
 
+from drs_provider.constants import TAG_VALUE_LENGTH
 from drs_provider.operators.drs import (
-    MAX_TAG_VALUE_LENGTH,
     DrsStartRecoveryOperator,
     RecoveryArguments,
     tag_value,
@@ -88,7 +88,7 @@ def test_tag_value_keeps_valid_values_and_fixes_others_stably():
     assert "#" not in tag_value(odd) and "<" not in tag_value(odd)
     assert tag_value(odd) != tag_value("api run #8 <from ci>")
     long = "x" * 400
-    assert len(tag_value(long)) == MAX_TAG_VALUE_LENGTH
+    assert len(tag_value(long)) == TAG_VALUE_LENGTH[1]
     assert tag_value(long) != tag_value("x" * 401)
 
 

@@ -29,6 +29,33 @@ _VALID: dict[str, Any] = {
             "optional_servers": {"tags": {"Role": "db-replica"}},
             "poll_interval": 30,
             "timeout": 3600,
+            "pre": [
+                {
+                    "approval": {
+                        "message": "Fail the shop database over?",
+                        "timeout": 1800,
+                        "modes": ["recovery"],
+                    }
+                }
+            ],
+            "post": [
+                {
+                    "ssm_command": {
+                        "document": "AWS-RunShellScript",
+                        "parameters": {"commands": ["pg_isready -t 30"]},
+                        "timeout": 600,
+                    }
+                },
+                {
+                    "lambda": {
+                        "function": "dr-switch-dns",
+                        "payload": {"record": "db.shop.internal"},
+                        "optional": True,
+                    }
+                },
+                {"ssm_automation": {"name": "rotate_secrets", "document": "Shop-RotateSecrets"}},
+                {"wait": 120},
+            ],
         },
         {"name": "app", "servers": {"tags": {"Role": "app"}}},
         {"name": "reports", "depends_on": [], "servers": {"ids": [REPORTS_ID]}},
@@ -58,6 +85,22 @@ waves:
       tags: {Role: db-replica}
     poll_interval: 30
     timeout: 3600
+    pre:
+      - approval:
+          message: Fail the shop database over?
+          timeout: 1800
+          modes: [recovery]
+    post:
+      - ssm_command:
+          document: AWS-RunShellScript
+          parameters: {commands: ["pg_isready -t 30"]}
+          timeout: 600
+      - lambda:
+          function: dr-switch-dns
+          payload: {record: db.shop.internal}
+          optional: true
+      - ssm_automation: {name: rotate_secrets, document: Shop-RotateSecrets}
+      - wait: 120
   - name: app                 # depends on database, the wave listed before it
     servers: {tags: {Role: app}}
   - name: reports

@@ -15,7 +15,7 @@ from drs_provider.plans.rules import CONN_ID_PATTERN
 
 
 def test_the_dags_own_tasks_are_reserved_wave_names() -> None:
-    from drs_provider.operators.preflight import PREFLIGHT_TASK_ID
+    from drs_provider.constants import PREFLIGHT_TASK_ID
 
     assert PREFLIGHT_TASK_ID in RESERVED_WAVE_NAMES
 

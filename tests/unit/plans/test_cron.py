@@ -27,6 +27,8 @@ GOOD = [
 ]
 
 BAD = [
+    ("* * * * *,?", "'?' stands alone in its field"),
+    ("* * * * MON#2,FRI", "(the nth weekday) stands alone in its field"),
     ("0 3 * *", "expected 5 fields"),
     ("0 3 * * 1 2026", "expected 5 fields"),
     ("60 * * * *", "minute field '60': 60 is out of range 0..59"),

@@ -11,6 +11,7 @@ import pytest
 import yaml
 
 from drs_provider.plans import load_plan_file, plan_json_schema
+from drs_provider.plans.rules import STEP
 from drs_provider.plans.schema import SCHEMA_FILE, schema_text
 from tests.conftest import REPO_ROOT
 from tests.unit.plans.cases import CASES, Case
@@ -45,10 +46,14 @@ def test_the_schema_is_draft_2020_12_and_closed() -> None:
                 found.append(node)
             for value in node.values():
                 found += objects(value)
+        elif isinstance(node, list):
+            for value in node:
+                found += objects(value)
         return found
 
     closed = objects(schema)
-    assert len(closed) == 3  # plan, wave, selector
+    # plan, wave, selector, an SSM target; each step kind's body and its one-key wrapper
+    assert len(closed) == 4 + 2 * len(STEP.kinds)
     assert all(node["additionalProperties"] is False for node in closed)
 
 

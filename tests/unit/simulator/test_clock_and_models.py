@@ -44,6 +44,23 @@ def test_a_job_runs_on_a_manual_clock_without_http():
     assert simulator.state()["recovery_instances"] == 1
 
 
+def test_server_error_and_outage_faults_are_drawn_as_configured():
+    simulator = Simulator(load_fleet(SAMPLE_FLEET), speed=0)
+    simulator.set_faults(
+        Faults.from_json({"error_count": 1, "error_status": 503, "error_when": "after", "outage_seconds": 5})
+    )
+    assert simulator.draw_error("DescribeJobs", "before") is None
+    assert simulator.draw_error("DescribeJobs", "after") == 503
+    assert simulator.draw_error("DescribeJobs", "after") is None, "error_count is used up"
+    assert simulator.draw_outage("DescribeJobs", "before") is None, "outage_on null: starts on the POST"
+    assert simulator.draw_outage(None) == 5
+    assert simulator.draw_outage(None) is None, "an outage starts once"
+    simulator.set_faults(Faults.from_json({"outage_seconds": 2, "outage_on": "StartRecovery"}))
+    assert simulator.draw_outage(None) is None
+    assert simulator.draw_outage("StartRecovery", "after") is None
+    assert simulator.draw_outage("StartRecovery", "before") == 2
+
+
 def test_faults_from_json_validates():
     faults = Faults.from_json({"fail_servers": ["s-0a000000000000001"], "drop_response_count": 1})
     assert faults.drop_response_operations == ["StartRecovery"]
@@ -54,6 +71,13 @@ def test_faults_from_json_validates():
         {"latency_seconds": 61},
         {"seed": "x"},
         {"throttle_operations": [1]},
+        {"latency_operations": ["NoSuchOperation"]},
+        {"error_rate": 2},
+        {"error_status": True},
+        {"error_when": None},
+        {"outage_seconds": "10"},
+        {"outage_on": [None]},
+        {"outage_when": "later"},
     ):
         with pytest.raises(ValueError):
             Faults.from_json(bad)

@@ -100,8 +100,34 @@ def test_yaml_syntax_error_names_the_file_and_line(tmp_path):
 
 
 def test_not_a_mapping(tmp_path):
-    with pytest.raises(FleetFileError, match="must be a mapping"):
+    with pytest.raises(FleetFileError, match="not a fleet file: a fleet is a YAML mapping with keys"):
         load_fleet(write(tmp_path, "- 1\n- 2\n"))
+
+
+def test_a_mapping_without_any_fleet_key_is_not_a_fleet_and_its_keys_are_not_quoted(tmp_path):
+    with pytest.raises(FleetFileError) as caught:
+        load_fleet(write(tmp_path, "password: hunter2\ntoken: abc\n"))
+    assert "password" not in str(caught.value) and "not a fleet file" in str(caught.value)
+
+
+def test_yaml_errors_give_the_place_and_never_a_quoted_character(tmp_path):
+    with pytest.raises(FleetFileError) as caught:
+        load_fleet(write(tmp_path, "account_id: x\n@secret\n"))
+    assert str(caught.value).endswith("not valid YAML: line 2, column 1")
+
+
+def test_a_fifo_given_on_the_command_line_is_refused_without_blocking(tmp_path):
+    import os
+
+    os.mkfifo(tmp_path / "fleet.yaml")
+    with pytest.raises(FleetFileError, match="not a regular file"):
+        load_fleet(tmp_path / "fleet.yaml")
+
+
+def test_values_in_errors_are_cut_short(tmp_path):
+    with pytest.raises(FleetFileError) as caught:
+        load_fleet(write(tmp_path, f"account_id: '123456789012'\nregion: {'x' * 5000}\nsource_servers: []\n"))
+    assert len(str(caught.value)) < len(str(tmp_path)) + 200
 
 
 def test_unreadable_file(tmp_path):

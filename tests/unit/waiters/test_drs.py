@@ -13,7 +13,7 @@ from botocore.exceptions import WaiterError
 from botocore.stub import Stubber
 
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.sensors.drs import (
+from drs_provider.recovery.outcome import (
     JOB_FAILURE_STATES,
     JOB_INTERMEDIATE_STATES,
     JOB_SUCCESS_STATES,

@@ -1,7 +1,8 @@
 """Fault injection: the fault set ``POST /_simulator/faults`` replaces, and how it is validated.
 
 The simulator draws from it per call (:meth:`.Simulator.draw_throttle` and friends); a launch reads
-``fail_servers`` when its job is created.
+``fail_servers`` when its job is created. An outage is carried out by the HTTP server (it closes
+its listening socket); the fault set only says when one starts and for how long.
 """
 
 from __future__ import annotations
@@ -9,11 +10,26 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from drs_provider.simulator.models.backend import OPERATIONS
+
 FAULT_KEYS = {
     "throttle_rate": "fraction (0..1) of matching DRS calls answered 429 ThrottlingException",
     "throttle_count": "the next N matching DRS calls are answered 429 ThrottlingException",
     "throttle_operations": "operation names the throttle applies to (null: all)",
     "retry_after_seconds": "the Retry-After header of a throttled answer (default 1)",
+    "error_rate": "fraction (0..1) of matching DRS calls answered with a server error (error_status)",
+    "error_count": "the next N matching DRS calls are answered with a server error (error_status)",
+    "error_operations": "operation names the server errors apply to (null: all)",
+    "error_status": "500: InternalServerException, as DRS answers (default); "
+    "503: ServiceUnavailable, as the AWS front end answers when DRS is unavailable",
+    "error_when": "before: the call is refused and changes nothing (default); "
+    "after: the call is carried out (a StartRecovery creates its job), then answered with the error",
+    "outage_seconds": "the endpoint refuses connections for N real seconds (listening socket closed, "
+    "then reopened on the same port; state is kept)",
+    "outage_on": "null: the outage starts once this POST is answered (default); operation names: "
+    "it starts at the next call of one of them, which gets no answer",
+    "outage_when": "with outage_on: before: the call that starts the outage is not carried out "
+    "(default); after: it is carried out first",
     "latency_seconds": "real seconds added before answering each matching call",
     "latency_operations": "operation names the latency applies to (null: all)",
     "fail_servers": "source server IDs whose next launches end FAILED: a list, or {id: rawError}",
@@ -23,6 +39,19 @@ FAULT_KEYS = {
     "seed": "seed for the random draws of the *_rate faults",
 }
 DEFAULT_FAIL_ERROR = "Simulated launch failure (fault injection): the EC2 instance failed its status checks"
+ERROR_STATUSES = (500, 503)
+WHEN = ("before", "after")
+MAX_OUTAGE_SECONDS = 3600.0
+
+_RATES = ("throttle_rate", "error_rate", "drop_response_rate")
+_COUNTS = ("throttle_count", "error_count", "drop_response_count", "retry_after_seconds")
+_OPERATION_LISTS = (
+    "throttle_operations",
+    "error_operations",
+    "latency_operations",
+    "drop_response_operations",
+    "outage_on",
+)
 
 
 @dataclass
@@ -31,6 +60,15 @@ class Faults:
     throttle_count: int = 0
     throttle_operations: list[str] | None = None
     retry_after_seconds: int = 1
+    error_rate: float = 0.0
+    error_count: int = 0
+    error_operations: list[str] | None = None
+    error_status: int = 500
+    error_when: str = "before"
+    #: Seconds of the outage still to start (0 once it started: an outage happens once per POST).
+    outage_seconds: float = 0.0
+    outage_on: list[str] | None = None
+    outage_when: str = "before"
     latency_seconds: float = 0.0
     latency_operations: list[str] | None = None
     fail_servers: dict[str, str] = field(default_factory=dict)
@@ -47,33 +85,31 @@ class Faults:
         if unknown:
             raise ValueError(f"unknown fault key(s): {', '.join(unknown)} (known: {', '.join(FAULT_KEYS)})")
         faults = cls()
-        for key in ("throttle_rate", "drop_response_rate"):
+        for key in _RATES:
             if key in body:
-                value = body[key]
-                if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
-                    raise ValueError(f"{key} must be a number from 0 to 1, got {value!r}")
-                setattr(faults, key, float(value))
-        for key in ("throttle_count", "drop_response_count", "retry_after_seconds"):
+                setattr(faults, key, _number(key, body[key], 0, 1))
+        for key in _COUNTS:
             if key in body:
                 value = body[key]
                 if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                     raise ValueError(f"{key} must be a non-negative integer, got {value!r}")
                 setattr(faults, key, value)
         if "latency_seconds" in body:
-            value = body["latency_seconds"]
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 60:
-                raise ValueError(f"latency_seconds must be a number from 0 to 60, got {value!r}")
-            faults.latency_seconds = float(value)
-        for key in ("throttle_operations", "latency_operations", "drop_response_operations"):
+            faults.latency_seconds = _number("latency_seconds", body["latency_seconds"], 0, 60)
+        if "outage_seconds" in body:
+            faults.outage_seconds = _number("outage_seconds", body["outage_seconds"], 0, MAX_OUTAGE_SECONDS)
+        for key in _OPERATION_LISTS:
             if key in body:
-                value = body[key]
-                if isinstance(value, str):
-                    value = [value]
-                if value is not None and (
-                    not isinstance(value, list) or not all(isinstance(v, str) for v in value)
-                ):
-                    raise ValueError(f"{key} must be a list of operation names or null, got {value!r}")
-                setattr(faults, key, value)
+                setattr(faults, key, _operations(key, body[key]))
+        if "error_status" in body:
+            if body["error_status"] not in ERROR_STATUSES or isinstance(body["error_status"], bool):
+                raise ValueError(f"error_status must be 500 or 503, got {body['error_status']!r}")
+            faults.error_status = body["error_status"]
+        for key in ("error_when", "outage_when"):
+            if key in body:
+                if body[key] not in WHEN:
+                    raise ValueError(f"{key} must be 'before' or 'after', got {body[key]!r}")
+                setattr(faults, key, body[key])
         if "fail_servers" in body:
             value = body["fail_servers"]
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
@@ -98,6 +134,14 @@ class Faults:
             "throttle_count": self.throttle_count,
             "throttle_operations": self.throttle_operations,
             "retry_after_seconds": self.retry_after_seconds,
+            "error_rate": self.error_rate,
+            "error_count": self.error_count,
+            "error_operations": self.error_operations,
+            "error_status": self.error_status,
+            "error_when": self.error_when,
+            "outage_seconds": self.outage_seconds,
+            "outage_on": self.outage_on,
+            "outage_when": self.outage_when,
             "latency_seconds": self.latency_seconds,
             "latency_operations": self.latency_operations,
             "fail_servers": dict(self.fail_servers),
@@ -106,6 +150,26 @@ class Faults:
             "drop_response_operations": self.drop_response_operations,
             "seed": self.seed,
         }
+
+
+def _number(key: str, value: Any, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ValueError(f"{key} must be a number from {low:g} to {high:g}, got {value!r}")
+    return float(value)
+
+
+def _operations(key: str, value: Any) -> list[str] | None:
+    """An operation filter: null, one name or a list of names, each an implemented operation."""
+    if isinstance(value, str):
+        value = [value]
+    if value is not None and (not isinstance(value, list) or not all(isinstance(v, str) for v in value)):
+        raise ValueError(f"{key} must be a list of operation names or null, got {value!r}")
+    unknown = [name for name in value or [] if name not in OPERATIONS]
+    if unknown:
+        raise ValueError(
+            f"{key}: unknown operation(s) {', '.join(unknown)} (implemented: {', '.join(sorted(OPERATIONS))})"
+        )
+    return value
 
 
 def applies_to(operations: list[str] | None, operation: str) -> bool:

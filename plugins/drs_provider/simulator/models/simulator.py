@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import Any
+import time
+from typing import TYPE_CHECKING, Any
 
 from drs_provider.simulator.clock import SimulatedClock
 from drs_provider.simulator.fleet import Fleet, Quotas
 from drs_provider.simulator.models.backend import OPERATIONS, DrsBackend
 from drs_provider.simulator.models.faults import Faults, applies_to
 from drs_provider.simulator.models.wire import iso
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class Simulator:
@@ -19,9 +23,13 @@ class Simulator:
     Every public method is thread-safe (one lock guards all state).
     """
 
-    def __init__(self, fleet: Fleet, speed: float = 1.0, *, strict: bool = False) -> None:
+    def __init__(
+        self, fleet: Fleet, speed: float = 1.0, *, strict: bool = False, fleet_dir: Path | None = None
+    ) -> None:
         self.lock = threading.RLock()
         self.strict = strict
+        #: The only directory ``POST /_simulator/reset {"fleet_path": ...}`` reads from (None: none).
+        self.fleet_dir = fleet_dir
         self._initial_fleet = fleet
         self.fleet = fleet
         self.clock = SimulatedClock(speed)
@@ -29,6 +37,8 @@ class Simulator:
         self._random = random.Random()
         self.backends: dict[tuple[str, str], DrsBackend] = {}
         self.calls: list[dict[str, Any]] = []
+        #: Outages since the last reset, oldest first (the HTTP server carries them out).
+        self.outages: list[dict[str, Any]] = []
         self._load(fleet)
 
     def _load(self, fleet: Fleet) -> None:
@@ -61,6 +71,7 @@ class Simulator:
             self.faults = Faults()
             self._random = random.Random()
             self.calls = []
+            self.outages = []
             self._load(fleet or self._initial_fleet)
 
     def set_faults(self, faults: Faults) -> None:
@@ -88,12 +99,44 @@ class Simulator:
             faults = self.faults
             if not applies_to(faults.throttle_operations, operation):
                 return None
-            if faults.throttle_count > 0:
-                faults.throttle_count -= 1
-                return faults.retry_after_seconds
-            if faults.throttle_rate > 0 and self._random.random() < faults.throttle_rate:
-                return faults.retry_after_seconds
-            return None
+            return faults.retry_after_seconds if self._hits("throttle_count", faults.throttle_rate) else None
+
+    def draw_error(self, operation: str, when: str) -> int | None:
+        """The HTTP status (500 or 503) of an injected server error at ``when``, else None."""
+        with self.lock:
+            faults = self.faults
+            if faults.error_when != when or not applies_to(faults.error_operations, operation):
+                return None
+            return faults.error_status if self._hits("error_count", faults.error_rate) else None
+
+    def draw_outage(self, operation: str | None, when: str | None = None) -> float | None:
+        """Seconds of an outage that starts now, else None; it starts once (the set is consumed).
+
+        ``operation`` None asks for an outage due as soon as the faults POST is answered.
+        """
+        with self.lock:
+            faults = self.faults
+            if faults.outage_seconds <= 0:
+                return None
+            if operation is None:
+                if faults.outage_on is not None:
+                    return None
+            elif faults.outage_on is None or operation not in faults.outage_on or faults.outage_when != when:
+                return None
+            seconds = faults.outage_seconds
+            faults.outage_seconds = 0.0
+            return seconds
+
+    def outage_started(self, seconds: float, trigger: str) -> dict[str, Any]:
+        """Record an outage the server has just begun; the server fills in ``ended`` later."""
+        with self.lock:
+            record = {"started": time.time(), "ended": None, "seconds": seconds, "trigger": trigger}
+            self.outages.append(record)
+            return record
+
+    def outage_ended(self, record: dict[str, Any]) -> None:
+        with self.lock:
+            record["ended"] = time.time()
 
     def draw_latency(self, operation: str) -> float:
         with self.lock:
@@ -105,10 +148,18 @@ class Simulator:
             faults = self.faults
             if not applies_to(faults.drop_response_operations, operation):
                 return False
-            if faults.drop_response_count > 0:
-                faults.drop_response_count -= 1
-                return True
-            return faults.drop_response_rate > 0 and self._random.random() < faults.drop_response_rate
+            return self._hits("drop_response_count", faults.drop_response_rate)
+
+    def _hits(self, count_key: str, rate: float) -> bool:
+        """Whether a count-or-rate fault hits this call: the next N calls first, then the rate.
+
+        Called under the lock; uses up one of the count.
+        """
+        count: int = getattr(self.faults, count_key)
+        if count > 0:
+            setattr(self.faults, count_key, count - 1)
+            return True
+        return rate > 0 and self._random.random() < rate
 
     # -- the call log ------------------------------------------------------------------------------------
 
@@ -147,4 +198,5 @@ class Simulator:
                 "active_jobs": sum(len(b._active_jobs()) for b in self.backends.values()),
                 "recovery_instances": sum(len(b.instances) for b in self.backends.values()),
                 "calls": len(self.calls),
+                "outages": [dict(outage) for outage in self.outages],
             }

@@ -1,0 +1,63 @@
+"""Facts every layer shares: DRS API limits and ID shapes, AWS tag limits, the DAG's fixed names.
+
+One home for each number and name, imported by the plan model, the hooks and operators, the
+factory, the tools and the tests alike. No imports: every layer may depend on this module.
+(The simulator keeps its own copies on purpose: it fakes DRS and speaks only its wire API.)
+"""
+
+from __future__ import annotations
+
+# --- DRS API (botocore's drs service model, 2020-02-26) -----------------------------------
+
+#: Source server IDs: ``s-`` and 17 letters or digits.
+SOURCE_SERVER_ID_PATTERN = r"^s-[0-9a-zA-Z]{17}$"
+#: Job IDs: ``drsjob-`` and 17 letters or digits.
+JOB_ID_PATTERN = r"^drsjob-[0-9a-zA-Z]{17}$"
+#: StartRecovery takes 1..200 source servers.
+MAX_SERVERS_PER_START_RECOVERY = 200
+#: DescribeSourceServers filters take up to 200 IDs.
+SOURCE_SERVER_IDS_PER_REQUEST = 200
+#: DescribeJobs filters take up to 1000 job IDs.
+JOB_IDS_PER_REQUEST = 1000
+#: DescribeRecoveryInstances filters and TerminateRecoveryInstances take up to 200 IDs.
+RECOVERY_INSTANCES_PER_REQUEST = 200
+#: Servers per job when a plan does not say: the common account quota (servers per job).
+DEFAULT_MAX_SERVERS_PER_JOB = 100
+#: Account quotas assumed by preflight unless Airflow's ``[drs]`` config says otherwise.
+DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS = 500
+DEFAULT_MAX_CONCURRENT_JOBS = 20
+
+# --- AWS tags ------------------------------------------------------------------------------
+
+TAG_KEY_LENGTH = (1, 128)
+TAG_VALUE_LENGTH = (0, 256)
+#: An AWS resource carries at most 50 tags.
+MAX_TAGS_PER_RESOURCE = 50
+
+# --- run modes (DESIGN.md contract 2) ------------------------------------------------------
+
+MODE_DRILL = "drill"
+MODE_RECOVERY = "recovery"
+MODES = (MODE_DRILL, MODE_RECOVERY)
+
+# --- the DAG a plan becomes (DESIGN.md contract 2) -----------------------------------------
+
+DAG_ID_PREFIX = "drs_plan_"
+PREFLIGHT_TASK_ID = "preflight"
+#: Task IDs inside each wave's task group (``<wave>.start_recovery``, ...).
+START_RECOVERY_TASK = "start_recovery"
+WAIT_FOR_RECOVERY_TASK = "wait_for_recovery"
+#: XCom key of a wave's per-server results (pushed by ``wait_for_recovery`` whatever its verdict).
+SERVERS_XCOM_KEY = "servers"
+#: XCom key of a runbook step that passed at once or failed as ``optional`` (its state and message).
+STEP_OUTCOME_XCOM_KEY = "step_outcome"
+
+
+def dag_id_of(plan_name: str) -> str:
+    """The DAG ID of a plan: ``drs_plan_<plan>``."""
+    return f"{DAG_ID_PREFIX}{plan_name}"
+
+
+def wave_task_id(wave: str, task: str) -> str:
+    """The full task ID of a task in a wave's group: ``<wave>.<task>``."""
+    return f"{wave}.{task}"

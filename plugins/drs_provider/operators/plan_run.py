@@ -1,0 +1,116 @@
+"""What the tasks of a plan DAG know of their run, and ``start_recovery``, which launches what it checked.
+
+``preflight`` resolves the run (:class:`~drs_provider.recovery.run.ResolvedRun`, its XCom); every
+later task reads it here: whether its wave runs at all, drill or recovery, and which servers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from drs_provider.constants import PREFLIGHT_TASK_ID, SERVERS_XCOM_KEY, WAIT_FOR_RECOVERY_TASK, wave_task_id
+from drs_provider.exceptions import DrsPreflightError
+from drs_provider.operators.drs import DrsStartRecoveryOperator
+from drs_provider.recovery.run import ResolvedRun
+from drs_provider.recovery.times import parse_time
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def run_type_of(context: Context) -> str:
+    """The run's type as a plain string: ``manual``, ``scheduled``, ``backfill``, ..."""
+    run_type = getattr(context.get("dag_run"), "run_type", None)
+    return str(getattr(run_type, "value", run_type) or "")
+
+
+def resolved_run(context: Context, preflight_task_id: str = PREFLIGHT_TASK_ID) -> ResolvedRun | None:
+    """What ``preflight`` resolved for this run, or None when it left no result."""
+    pulled = context["ti"].xcom_pull(task_ids=preflight_task_id, map_indexes=-1)
+    return ResolvedRun.from_json(pulled) if isinstance(pulled, dict) else None
+
+
+def require_wave_in_run(
+    context: Context, plan_name: str, wave_name: str, preflight_task_id: str = PREFLIGHT_TASK_ID
+) -> ResolvedRun:
+    """The resolved run, when it launches ``wave_name``; skips the task when the run leaves it out.
+
+    :raises DrsPreflightError: when preflight left no result for the wave (cleared alone)
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    run = resolved_run(context, preflight_task_id)
+    wave = run.wave(wave_name) if run else None
+    if run is None or wave is None:
+        raise DrsPreflightError(
+            plan_name, [f"wave {wave_name!r}: no result from task {preflight_task_id!r}; clear it too"]
+        )
+    if not wave.run:
+        raise AirflowSkipException(f"wave {wave_name!r} is not among this run's waves")
+    return run
+
+
+def wave_servers(
+    context: Context, wave_name: str, phase: str, run: ResolvedRun | None
+) -> list[dict[str, Any]]:
+    """The wave's per-server results so far: ``wait_for_recovery``'s in ``post``; in ``pre``, the
+    servers the wave will launch (``launchStatus`` still null)."""
+    if phase == "post":
+        pulled = context["ti"].xcom_pull(
+            task_ids=wave_task_id(wave_name, WAIT_FOR_RECOVERY_TASK), key=SERVERS_XCOM_KEY, map_indexes=-1
+        )
+        return [dict(server) for server in pulled or ()]
+    wave = run.wave(wave_name) if run else None
+    if wave is None:
+        return []
+    return [
+        {"sourceServerID": server_id, "optional": optional, "launchStatus": None}
+        for optional, ids in ((False, wave.source_server_ids), (True, wave.optional_source_server_ids))
+        for server_id in ids
+    ]
+
+
+class DrsPlanWaveStartOperator(DrsStartRecoveryOperator):
+    """
+    ``start_recovery`` of one wave of a plan DAG: launches what ``preflight`` resolved.
+
+    Skips itself when the run's ``waves`` leave this wave out. Otherwise it takes the server
+    IDs, the drill/recovery decision and the point in time from ``preflight``'s XCom, so it
+    launches exactly what preflight checked. It refuses to run without a preflight result.
+
+    :param plan_name: the plan's name.
+    :param wave_name: this wave's name.
+    :param preflight_task_id: the preflight task of the DAG.
+    """
+
+    def __init__(
+        self, *, plan_name: str, wave_name: str, preflight_task_id: str = PREFLIGHT_TASK_ID, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.plan_name = plan_name
+        self.wave_name = wave_name
+        self.preflight_task_id = preflight_task_id
+
+    def execute(self, context: Context) -> Any:
+        resolved = require_wave_in_run(context, self.plan_name, self.wave_name, self.preflight_task_id)
+        wave = resolved.wave(self.wave_name)
+        assert wave is not None
+        if not resolved.is_drill:
+            # Defence in depth: the same rule preflight enforced, checked again at launch.
+            params = context.get("params") or {}
+            if params.get("confirm") != self.plan_name or run_type_of(context) != "manual":
+                raise DrsPreflightError(
+                    self.plan_name, ["a recovery needs a manual run with confirm equal to the plan name"]
+                )
+        # Launch exactly what preflight checked; the selector fields stay as the DAG shows them.
+        arguments = replace(
+            self.read_arguments(),
+            source_server_ids=list(wave.source_server_ids),
+            tags={},
+            optional_source_server_ids=list(wave.optional_source_server_ids),
+            optional_tags={},
+            is_drill=resolved.is_drill,
+            point_in_time=parse_time(resolved.point_in_time) if resolved.point_in_time else None,
+        )
+        return self.start(context, arguments)

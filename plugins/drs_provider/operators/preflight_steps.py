@@ -1,0 +1,119 @@
+"""Preflight of a plan's runbook steps: what each step names exists, before anything launches.
+
+Read-only calls only: Lambda GetFunction for every function, SSM DescribeDocument for every
+document (of the right type: Command for ``ssm_command``, Automation for ``ssm_automation``).
+A missing resource of an ``optional`` step is a warning (the step will fail and the wave go on);
+of any other step, a problem that stops the run.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+#: The SSM document type each step kind runs.
+DOCUMENT_TYPES = {"ssm_command": "Command", "ssm_automation": "Automation"}
+_MISSING_CODES = {"ResourceNotFoundException", "InvalidDocument", "InvalidDocumentVersion"}
+
+
+def _code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code") or "")
+
+
+class StepChecker:
+    """Checks the steps of the chosen waves with one lookup per distinct function and document.
+
+    :param aws: the hooks' arguments (``aws_conn_id``, ``region_name``, ``verify``, ``config``).
+    """
+
+    def __init__(self, aws: Mapping[str, Any]) -> None:
+        self.aws = dict(aws)
+        self._functions: dict[str, str | None] = {}
+        self._documents: dict[str, tuple[str | None, str | None]] = {}
+
+    def check(
+        self,
+        waves: Sequence[Mapping[str, Any]],
+        chosen: Sequence[str],
+        problems: list[str],
+        warnings: list[str],
+    ) -> None:
+        for wave in waves:
+            if wave["name"] not in chosen:
+                continue
+            for step in wave.get("steps") or ():
+                problem = self._problem(step)
+                if problem is None:
+                    continue
+                where = f"wave {wave['name']!r}: {step['phase']} step {step['name']!r} ({step['kind']})"
+                if step.get("optional"):
+                    warnings.append(f"{where}: {problem}; the optional step will fail and the wave go on")
+                else:
+                    problems.append(f"{where}: {problem}")
+
+    def _problem(self, step: Mapping[str, Any]) -> str | None:
+        kind = step["kind"]
+        if kind == "lambda":
+            return self._function_problem(str(step["function"]))
+        if kind in DOCUMENT_TYPES:
+            return self._document_problem(str(step["document"]), DOCUMENT_TYPES[kind])
+        return None
+
+    def _function_problem(self, function: str) -> str | None:
+        if function not in self._functions:
+            self._functions[function] = self._lookup(
+                lambda: self._lambda().get_function(FunctionName=function),
+                missing=f"Lambda function {function!r} does not exist in {self._region()}",
+            )
+        return self._functions[function]
+
+    def _document_problem(self, document: str, expected_type: str) -> str | None:
+        if document not in self._documents:
+            found: dict[str, Any] = {}
+
+            def describe() -> None:
+                found.update(self._ssm().describe_document(Name=document)["Document"])
+
+            problem = self._lookup(
+                describe, missing=f"SSM document {document!r} does not exist in {self._region()}"
+            )
+            self._documents[document] = (problem, found.get("DocumentType"))
+        problem, document_type = self._documents[document]
+        if problem is None and document_type and document_type != expected_type:
+            return f"SSM document {document!r} is of type {document_type}, not {expected_type}"
+        return problem
+
+    @staticmethod
+    def _lookup(call: Callable[[], Any], *, missing: str) -> str | None:
+        try:
+            call()
+        except ClientError as error:
+            if _code(error) in _MISSING_CODES:
+                return missing
+            message = error.response.get("Error", {}).get("Message", error)
+            return f"cannot check it: {_code(error) or 'error'}: {message}"
+        except BotoCoreError as error:
+            return f"cannot check it: {error}"
+        return None
+
+    def _region(self) -> str:
+        return str(
+            self.aws.get("region_name") or self._ssm_hook().conn_region_name or "the connection's region"
+        )
+
+    def _lambda(self) -> Any:
+        from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
+
+        return LambdaHook(**self.aws).conn
+
+    def _ssm_hook(self) -> Any:
+        from airflow.providers.amazon.aws.hooks.ssm import SsmHook
+
+        return SsmHook(**self.aws)
+
+    def _ssm(self) -> Any:
+        return self._ssm_hook().conn

@@ -1,0 +1,374 @@
+"""The runbook steps of a plan wave: approvals, SSM, Lambda and waits around its recovery.
+
+Each step kind is the ecosystem's operator (providers-standard's ``ApprovalOperator`` and
+``WaitSensor``, the amazon provider's ``SsmRunCommandOperator`` and
+``LambdaInvokeFunctionOperator``, and :class:`SsmStartAutomationOperator` for what the amazon
+provider lacks), with :class:`WaveStepMixin` adding what a step of a wave needs:
+
+* the first task of a wave skips itself (and so the whole wave) when the run leaves the wave
+  out, and refuses to run without ``preflight``'s result;
+* an ``optional`` step's failure is logged, kept as XCom ``step_outcome`` and ends the task in
+  success, so the wave goes on (a failed task would stop it);
+* what the step knows of the run: its mode, and the wave's per-server results so far.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from airflow.providers.amazon.aws.operators.lambda_function import LambdaInvokeFunctionOperator
+from airflow.providers.amazon.aws.operators.ssm import SsmRunCommandOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator
+from airflow.providers.standard.sensors.time_delta import WaitSensor
+from airflow.sdk.exceptions import (
+    AirflowRescheduleException,
+    AirflowSkipException,
+    DagRunTriggerException,
+    DownstreamTasksSkipped,
+)
+
+from drs_provider.constants import MODE_RECOVERY, MODES, PREFLIGHT_TASK_ID, STEP_OUTCOME_XCOM_KEY, dag_id_of
+from drs_provider.exceptions import DrsStepError
+from drs_provider.hooks.ssm import SsmRunbookHook
+from drs_provider.operators.plan_run import require_wave_in_run, resolved_run, wave_servers
+from drs_provider.operators.ssm import SsmStartAutomationOperator
+from drs_provider.recovery.outcome import LAUNCH_SUCCESS_STATES
+from drs_provider.triggers.ssm import SsmCommandOnInstancesTrigger
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping, Sequence
+
+    from airflow.sdk import Context
+
+    from drs_provider.recovery.run import ResolvedRun
+
+#: Exceptions that steer Airflow rather than report a failure: never swallowed as "optional".
+FLOW_CONTROL = (
+    AirflowSkipException,
+    AirflowRescheduleException,
+    DownstreamTasksSkipped,
+    DagRunTriggerException,
+)
+#: Seconds between status checks of an SSM command on its instances.
+SSM_COMMAND_POLL_SECONDS = 5
+
+
+class WaveStepMixin:
+    """What every runbook step of a plan wave adds to its operator (see the module docstring).
+
+    :param plan_name: the plan.
+    :param wave_name: the wave the step belongs to.
+    :param step_name: the step's name in the plan (its task ID within the wave's group).
+    :param phase: ``pre`` or ``post``.
+    :param optional: a failure is logged and reported, and the wave goes on.
+    :param first_in_wave: this is the wave's first task: it decides whether the wave runs.
+    """
+
+    # Set by the operator class this mixes into.
+    task_id: str
+    log: Any
+
+    def __init__(
+        self,
+        *,
+        plan_name: str,
+        wave_name: str,
+        step_name: str,
+        phase: str,
+        optional: bool = False,
+        first_in_wave: bool = False,
+        preflight_task_id: str = PREFLIGHT_TASK_ID,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.plan_name = plan_name
+        self.wave_name = wave_name
+        self.step_name = step_name
+        self.phase = phase
+        self.optional = optional
+        self.first_in_wave = first_in_wave
+        self.preflight_task_id = preflight_task_id
+
+    def passes_at_once(self, context: Context, run: ResolvedRun | None) -> str | None:
+        """Why this step has nothing to do in this run (it then succeeds at once), or None."""
+        return None
+
+    def execute(self, context: Context) -> Any:
+        if self.first_in_wave:
+            run: ResolvedRun | None = require_wave_in_run(
+                context, self.plan_name, self.wave_name, self.preflight_task_id
+            )
+        else:
+            run = resolved_run(context, self.preflight_task_id)
+        reason = self.passes_at_once(context, run)
+        if reason:
+            self.log.info("%s", reason)
+            context["ti"].xcom_push(key=STEP_OUTCOME_XCOM_KEY, value={"state": "passed", "message": reason})
+            return None
+        return self._guarded(context, self.execute_step, context)
+
+    def execute_step(self, context: Context) -> Any:
+        """What the step does; by default the operator's own ``execute``."""
+        return super().execute(context)  # type: ignore[misc]
+
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        resume = super().resume_execution  # type: ignore[misc]
+        return self._guarded(context, resume, next_method, next_kwargs, context)
+
+    def _guarded(self, context: Context, call: Callable[..., Any], *args: Any) -> Any:
+        try:
+            return call(*args)
+        except FLOW_CONTROL:
+            raise
+        except Exception as error:
+            if not self.optional:
+                raise
+            message = f"{type(error).__name__}: {error}"
+            self.log.error("optional step %s failed; the wave goes on: %s", self.task_id, message)
+            context["ti"].xcom_push(
+                key=STEP_OUTCOME_XCOM_KEY, value={"state": "failed", "optional": True, "message": message}
+            )
+            return None
+
+
+class DrsWaveApprovalOperator(WaveStepMixin, ApprovalOperator):
+    """
+    A person approves before the run goes on (providers-standard's ``ApprovalOperator``).
+
+    The task waits in ``awaiting_input`` without a worker slot. "Reject", or no answer within
+    ``timeout`` seconds, FAILS the task, so nothing after it in the wave and nothing downstream
+    starts (plain ``ApprovalOperator`` would only skip its direct downstream, and a downstream
+    wave's first task, with the ``none_failed`` rule, would then launch anyway). In a run whose
+    mode is not in ``modes`` the step passes at once. Answer it in the UI or with
+    ``PATCH /api/v2/dags/{dag}/dagRuns/{run}/taskInstances/{task}/-1/hitlDetails``.
+
+    :param message: what the approver is asked.
+    :param timeout: seconds to wait for an answer.
+    :param modes: run modes that stop here.
+    """
+
+    def __init__(
+        self, *, message: str, timeout: int = 3600, modes: Sequence[str] = MODES, **kwargs: Any
+    ) -> None:
+        kwargs.setdefault("subject", message)
+        super().__init__(response_timeout=timedelta(seconds=timeout), fail_on_reject=True, **kwargs)
+        self.message = message
+        self.modes = tuple(modes)
+
+    def passes_at_once(self, context: Context, run: ResolvedRun | None) -> str | None:
+        mode = run.mode if run else MODE_RECOVERY  # unknown: ask, the careful side
+        if mode in self.modes:
+            self.body = self._body(context, run)
+            return None
+        return f"approval {self.task_id} is not asked in a {mode} run (it stops {', '.join(self.modes)} runs)"
+
+    def _body(self, context: Context, run: ResolvedRun | None) -> str:
+        servers = wave_servers(context, self.wave_name, self.phase, run)
+        mode = (run.mode if run else "unknown mode").upper()
+        when = "before it launches" if self.phase == "pre" else "after its servers launched"
+        lines = [
+            f"Plan **{self.plan_name}** ({dag_id_of(self.plan_name)}), run `{context['ti'].run_id}`: "
+            f"a **{mode}**. Wave **{self.wave_name}** waits for your answer {when}.",
+            "",
+            f"{len(servers)} server(s): "
+            + ", ".join(str(s["sourceServerID"]) for s in servers[:20])
+            + (" ..." if len(servers) > 20 else ""),
+            "",
+            "**Approve** goes on. **Reject** (or no answer in time) fails this wave, and nothing "
+            "downstream of it starts.",
+        ]
+        return "\n".join(lines)
+
+
+class DrsWaveSsmCommandOperator(WaveStepMixin, SsmRunCommandOperator):
+    """
+    An SSM Run Command on the wave's recovered EC2 instances (or the named instances or targets).
+
+    In ``post``, with neither ``instance_ids`` nor ``targets``, the command runs on the EC2
+    instance of every server that LAUNCHED (``wait_for_recovery``'s XCom ``servers``). It waits in
+    the triggerer. A command that does not succeed on an instance fails the step, naming every
+    such instance with its status, exit code and the end of its output.
+
+    Returns ``{"command_id", "instance_ids"}``.
+    """
+
+    aws_hook_class = SsmRunbookHook
+
+    def __init__(
+        self,
+        *,
+        document: str,
+        parameters: Mapping[str, Sequence[str]] | None = None,
+        instance_ids: Sequence[str] = (),
+        targets: Sequence[Mapping[str, Any]] = (),
+        timeout: int = 600,
+        comment: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        run_command_kwargs: dict[str, Any] = {"TimeoutSeconds": timeout}
+        if parameters:
+            run_command_kwargs["Parameters"] = {name: list(values) for name, values in parameters.items()}
+        if targets:
+            run_command_kwargs["Targets"] = [{"Key": t["Key"], "Values": list(t["Values"])} for t in targets]
+        if comment:
+            run_command_kwargs["Comment"] = comment
+        super().__init__(
+            document_name=document,
+            run_command_kwargs=run_command_kwargs,
+            deferrable=True,
+            waiter_delay=SSM_COMMAND_POLL_SECONDS,
+            # the command's own timeout, plus a margin for SSM to report it
+            waiter_max_attempts=timeout // SSM_COMMAND_POLL_SECONDS + 12,
+            **kwargs,
+        )
+        self.instance_ids = list(instance_ids)
+        self.targets = [dict(target) for target in targets]
+
+    def _instances(self, context: Context) -> list[str]:
+        if self.instance_ids:
+            return self.instance_ids
+        servers = wave_servers(context, self.wave_name, self.phase, None)
+        launched = [
+            str(server["ec2InstanceID"])
+            for server in servers
+            if server.get("launchStatus") in LAUNCH_SUCCESS_STATES and server.get("ec2InstanceID")
+        ]
+        if not launched:
+            raise DrsStepError(
+                self.task_id,
+                f"wave {self.wave_name!r} has no recovered EC2 instance to run {self.document_name} on",
+            )
+        return launched
+
+    def execute_step(self, context: Context) -> Any:
+        if self.targets:
+            return super().execute_step(context)  # SSM resolves the targets; the amazon trigger lists them
+        instances = self._instances(context)
+        response = self.hook.conn.send_command(
+            DocumentName=self.document_name, InstanceIds=instances, **self.run_command_kwargs
+        )
+        command_id = response["Command"]["CommandId"]
+        self.log.info("SSM command %s (%s) sent to %s", command_id, self.document_name, ", ".join(instances))
+        self.defer(
+            trigger=SsmCommandOnInstancesTrigger(
+                command_id=command_id,
+                instance_ids=response["Command"].get("InstanceIds") or instances,
+                waiter_delay=self.waiter_delay,
+                waiter_max_attempts=self.waiter_max_attempts,
+                aws_conn_id=self.aws_conn_id,
+                region_name=self.region_name,
+                verify=self.verify,
+                botocore_config=self.botocore_config,
+            ),
+            method_name="execute_complete",
+        )
+        return None  # not reached: defer() raises
+
+    def execute_complete(  # type: ignore[override]  # returns the instances too, not only the command
+        self, context: Context, event: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Resume after the trigger: the command and its instances, or every instance it failed on."""
+        event = event or {}
+        command_id = str(event.get("command_id") or "")
+        if self.targets:  # SSM chose the instances; the trigger names the one that failed
+            instances = [str(event["instance_id"])] if event.get("instance_id") else []
+        else:
+            instances = self._instances(context)
+        if event.get("status") == "success":
+            self.log.info("SSM command %s succeeded on %s", command_id, ", ".join(instances) or "its targets")
+            return {"command_id": command_id, "instance_ids": instances}
+        try:
+            failures = cast("SsmRunbookHook", self.hook).command_failures(command_id, instances)
+        except Exception:  # the invocations cannot be read: say what the trigger said
+            failures = []
+        if not failures:
+            raise DrsStepError(
+                self.task_id, f"SSM command {command_id} did not succeed: {event.get('message')}"
+            )
+        listed = "; ".join(
+            f"{f['instance_id']}: {f['status']} (exit code {f['exit_code']}): {f['output'] or 'no output'}"
+            for f in failures
+        )
+        what = f"SSM command {command_id} ({self.document_name})"
+        raise DrsStepError(self.task_id, f"{what} failed on {len(failures)} instance(s): {listed}")
+
+
+class DrsWaveSsmAutomationOperator(WaveStepMixin, SsmStartAutomationOperator):
+    """An SSM Automation runbook, waited for in the triggerer; fails unless the execution succeeded."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(deferrable=True, **kwargs)
+
+
+class DrsWaveLambdaOperator(WaveStepMixin, LambdaInvokeFunctionOperator):
+    """
+    A Lambda function invoked with the run's event (the amazon provider's ``LambdaInvokeFunctionOperator``).
+
+    The event: ``{"plan", "dag_id", "run_id", "mode", "wave", "step", "servers", "input"}``, where
+    ``servers`` are the wave's per-server results so far and ``input`` is the step's ``payload``.
+    A function error fails the step with the function's ``errorType`` and ``errorMessage``.
+    Returns the function's response (parsed when it is JSON).
+
+    :param function: function name or ARN.
+    :param input_payload: the step's ``payload``.
+    """
+
+    def __init__(
+        self, *, function: str, input_payload: Mapping[str, Any] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(function_name=function, invocation_type="RequestResponse", **kwargs)
+        self.input_payload = dict(input_payload or {})
+
+    def event(self, context: Context) -> dict[str, Any]:
+        run = resolved_run(context, self.preflight_task_id)
+        ti = context["ti"]
+        return {
+            "plan": self.plan_name,
+            "dag_id": ti.dag_id,
+            "run_id": ti.run_id,
+            "mode": run.mode if run else None,
+            "wave": self.wave_name,
+            "step": self.step_name,
+            "servers": wave_servers(context, self.wave_name, self.phase, run),
+            "input": self.input_payload,
+        }
+
+    def execute_step(self, context: Context) -> Any:
+        self.payload = json.dumps(self.event(context))
+        try:
+            response = super().execute_step(context)
+        except ValueError as error:  # the operator's way of saying the function failed
+            raise DrsStepError(
+                self.task_id, f"Lambda function {self.function_name} failed: {_function_error(error)}"
+            ) from error
+        try:
+            return json.loads(response) if isinstance(response, str) else response
+        except ValueError:
+            return response
+
+
+def _function_error(error: ValueError) -> str:
+    """``errorType: errorMessage`` from the error payload the Lambda operator raised with."""
+    details = error.args[1] if len(error.args) > 1 else None
+    payload = details.get("Payload") if isinstance(details, dict) else None
+    try:
+        body = json.loads(payload) if isinstance(payload, str) else None
+    except ValueError:
+        body = None
+    if isinstance(body, dict) and (body.get("errorMessage") or body.get("errorType")):
+        return f"{body.get('errorType') or 'Error'}: {body.get('errorMessage') or ''}".strip()
+    return str(payload or error.args[0])
+
+
+class DrsWaveWaitOperator(WaveStepMixin, WaitSensor):
+    """Wait ``seconds`` from when the step starts, in the triggerer (providers-standard's ``WaitSensor``)."""
+
+    def __init__(self, *, seconds: int, **kwargs: Any) -> None:
+        super().__init__(time_to_wait=timedelta(seconds=seconds), deferrable=True, **kwargs)
+        self.seconds = seconds
+
+    def execute_complete(self, context: Context, event: Any = None) -> None:
+        """The wait is over. (A triggerer ends the task itself; ``dag.test()`` resumes it here.)"""
+        return None

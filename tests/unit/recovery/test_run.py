@@ -1,0 +1,36 @@
+"""The resolved run round-trips through its XCom form, and an unreadable mode is a drill."""
+
+from __future__ import annotations
+
+from types import MappingProxyType
+
+from drs_provider.recovery.run import ResolvedRun, ResolvedWave
+
+
+def test_round_trip_through_json() -> None:
+    run = ResolvedRun(
+        plan="shop",
+        mode="recovery",
+        point_in_time="2026-05-04T03:00:00+00:00",
+        waves=MappingProxyType(
+            {
+                "database": ResolvedWave(True, ("s-0a000000000000001",), ("s-0a000000000000007",)),
+                "web": ResolvedWave(False),
+            }
+        ),
+        warnings=("wave 'database': optional server left out",),
+    )
+
+    data = run.to_json()
+
+    assert data["is_drill"] is False
+    assert data["waves"]["database"]["source_server_ids"] == ["s-0a000000000000001"]
+    assert ResolvedRun.from_json(data) == run
+
+
+def test_either_sign_of_a_recovery_reads_back_as_a_recovery() -> None:
+    for mode in (None, "", "Recovery", "drill", "something"):
+        assert ResolvedRun.from_json({"plan": "shop", "mode": mode}).is_drill
+    assert not ResolvedRun.from_json({"plan": "shop", "mode": "recovery"}).is_drill
+    # is_drill false without a mode still counts as a recovery, so its confirmation is checked
+    assert not ResolvedRun.from_json({"plan": "shop", "is_drill": False}).is_drill

@@ -1,0 +1,64 @@
+"""Every exception of the tree survives pickling with its facts: Airflow moves them between processes."""
+
+from __future__ import annotations
+
+import inspect
+import pickle
+
+import pytest
+
+from drs_provider import exceptions
+from drs_provider.exceptions import (
+    DrsJobFailedError,
+    DrsJobNotFoundError,
+    DrsJobTimeoutError,
+    DrsPreflightError,
+    DrsProviderError,
+    DrsQuotaError,
+    DrsServerBusyError,
+    DrsServerSelectionError,
+    DrsStepError,
+    FailedServer,
+    FleetFileError,
+    PlanError,
+    PlanIssue,
+)
+
+EXAMPLES: list[DrsProviderError] = [
+    DrsProviderError("something broke"),
+    PlanError([PlanIssue("recovery_plans/shop.yaml", "waves[1].depends_on", "unknown wave 'db'")]),
+    DrsServerSelectionError("unknown ids", unknown_ids=["s-0a000000000000009"], tags={"Role": "db"}),
+    DrsServerBusyError({"s-0a000000000000001": "drsjob-0a000000000000001"}),
+    DrsQuotaError("too many servers"),
+    DrsPreflightError("shop", ["confirm: mode=recovery needs confirm='shop'", "waves: unknown wave 'x'"]),
+    DrsJobFailedError(
+        [FailedServer("s-0a000000000000001", "drsjob-0a000000000000001", "FAILED", "db-1", "boom")]
+    ),
+    DrsJobTimeoutError(["drsjob-0a000000000000001"], 120.0),
+    DrsJobNotFoundError(["drsjob-0a000000000000001"], region="us-east-1"),
+    DrsStepError("database.post_1_ssm_command", "SSM command failed on i-0123456789abcdef0"),
+    FleetFileError("fleet.yaml", "source_servers[0].id", "not an ID"),
+]
+
+
+def facts(error: Exception) -> dict[str, object]:
+    return {key: value for key, value in vars(error).items() if not key.startswith("__")}
+
+
+@pytest.mark.parametrize("error", EXAMPLES, ids=lambda error: type(error).__name__)
+def test_pickle_round_trip_keeps_type_message_and_facts(error: DrsProviderError) -> None:
+    copy = pickle.loads(pickle.dumps(error))
+
+    assert type(copy) is type(error)
+    assert str(copy) == str(error)
+    assert facts(copy) == facts(error)
+
+
+def test_every_exception_class_has_an_example() -> None:
+    classes = {
+        cls
+        for _, cls in inspect.getmembers(exceptions, inspect.isclass)
+        if issubclass(cls, DrsProviderError) and cls.__module__ == exceptions.__name__
+    }
+
+    assert classes == {type(error) for error in EXAMPLES}
