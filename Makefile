@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# Debian's Chromium, for the Recovery view's browser test (Playwright drives it, never its own download).
+CHROMIUM := /usr/bin/chromium
 
-.PHONY: install demo demo-ui test test-fast lint bench clean
+.PHONY: install browser demo demo-ui test test-fast lint bench clean
 
 install: $(STAMP)
 
@@ -14,7 +16,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-test: $(STAMP)
+# Installs Chromium from apt only when it is missing; without root it says how and goes on (the
+# browser test then skips, or fails under CI=true).
+browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else \
+	    echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser test" >&2; \
+	  fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest tests -q -p no:cacheprovider $(PYTEST_ARGS)
 
 # Unit and integration tests only (no real Airflow processes).

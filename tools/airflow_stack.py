@@ -348,6 +348,8 @@ class AirflowStack:
                 "task_instance_heartbeat_timeout": "30",
                 # How often a scheduler adopts the tasks of one that died (default 300 s).
                 "orphaned_tasks_check_interval": "30",
+                # How often timed-out deferrals and unanswered approvals are failed (default 15 s).
+                "trigger_timeout_check_interval": "2",
             },
             # Plans are in place before the stack starts; re-parsing often would only cost CPU.
             "dag_processor": {

@@ -8,7 +8,8 @@ started is stopped on the way out, also on Ctrl-C. Exit status: 0 when the drill
 1 when it failed or Airflow did not start, 130 when interrupted.
 
 ``make demo-ui`` (``--keep-up``) leaves everything running after the drill and prints the UI
-address and login, until Ctrl-C.
+address and login, and the addresses of the drill's Recovery page and the Recovery plans page,
+until Ctrl-C.
 
 Progress comes from the same places a person would look: task states from the REST API, the
 job IDs that each wave's ``start_recovery`` returned (its XCom), and those jobs' per-server
@@ -228,10 +229,17 @@ def plan_waves(plans_dir: Path, name: str) -> tuple[str, list[str]]:
     return plan.dag_id, [wave.name for wave in topological_waves(plan)]
 
 
-def _wait_for_ctrl_c(stack: AirflowStack, simulator: SimulatorProcess) -> None:
+def _wait_for_ctrl_c(
+    stack: AirflowStack, simulator: SimulatorProcess, dag_id: str, run_id: str | None
+) -> None:
+    from drs_provider.ui.addresses import plans_tab_path, run_tab_path
+
     user, password = stack.login
     _say("")
     _say(f"Airflow UI and REST API: {stack.ui_url}   login: {user} / {password}")
+    if run_id is not None:
+        _say(f"Recovery page:           {stack.api_url}{run_tab_path(dag_id, run_id)}")
+    _say(f"Recovery plans:          {stack.api_url}{plans_tab_path()}")
     _say(f"DRS simulator:           {simulator.url}   (GET {simulator.url}/_simulator/calls lists DRS calls)")
     _say(f"Airflow CLI against it:  source {stack.home / 'stack.env'}")
     _say("Everything stays up until you press Ctrl-C.")
@@ -281,19 +289,21 @@ def run_demo(args: argparse.Namespace) -> int:
                 startup_seconds = time.monotonic() - demo_started
                 _say(f"  Airflow ready at {stack.api_url} after {format_seconds(startup_seconds)}")
                 succeeded = False
+                run_id = None
                 try:
                     result = _drill(args, stack, simulator, dag_id, waves, startup_seconds, demo_started)
                 except (TimeoutError, RestApiError) as error:
                     _say(f"\nThe drill did not finish: {error}")
                 else:
                     succeeded = result.succeeded
+                    run_id = str(result.run["dag_run_id"])
                     _say("")
                     _say(format_report(result))
                 if not succeeded:
                     keep_files = True
                     _say(f"\nProcess logs: {stack.logs_dir}; task logs: {stack.home / 'logs'}")
                 if args.keep_up:
-                    _wait_for_ctrl_c(stack, simulator)
+                    _wait_for_ctrl_c(stack, simulator, dag_id, run_id)
                 else:
                     _say("\n`make demo-ui` runs the same drill and keeps Airflow up to explore it in the UI.")
                 stopping = time.monotonic()

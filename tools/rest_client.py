@@ -166,6 +166,15 @@ class RestClient:
         )
         return entry["value"]
 
+    def answer_approval(self, dag_id: str, run_id: str, task_id: str, option: str) -> dict[str, Any]:
+        """Answer a waiting approval (``Approve`` or ``Reject``) through the HITL endpoint."""
+        result: dict[str, Any] = self.request(
+            "PATCH",
+            f"/api/v2/dags/{_quoted(dag_id)}/dagRuns/{_quoted(run_id)}/taskInstances/{_quoted(task_id)}/-1/hitlDetails",
+            json={"chosen_options": [option], "params_input": {}},
+        )
+        return result
+
     def wait_for_run(
         self,
         dag_id: str,

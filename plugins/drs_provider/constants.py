@@ -44,9 +44,13 @@ MODES = (MODE_DRILL, MODE_RECOVERY)
 
 DAG_ID_PREFIX = "drs_plan_"
 PREFLIGHT_TASK_ID = "preflight"
+#: The lifecycle teardown tasks after every wave: ``cleanup`` (drills with a cleanup policy), ``report``.
+CLEANUP_TASK_ID = "cleanup"
+REPORT_TASK_ID = "report"
 #: Task IDs inside each wave's task group (``<wave>.start_recovery``, ...).
 START_RECOVERY_TASK = "start_recovery"
 WAIT_FOR_RECOVERY_TASK = "wait_for_recovery"
+RETURN_VALUE_XCOM_KEY = "return_value"
 #: XCom key of a wave's per-server results (pushed by ``wait_for_recovery`` whatever its verdict).
 SERVERS_XCOM_KEY = "servers"
 #: XCom key of a runbook step that passed at once or failed as ``optional`` (its state and message).

@@ -193,6 +193,23 @@ class Wave:
         return tuple(("pre", step) for step in self.pre) + tuple(("post", step) for step in self.post)
 
 
+#: ``cleanup`` policies: when a drill terminates the recovery instances it launched.
+CLEANUP_NEVER = "never"
+CLEANUP_ON_SUCCESS = "on_success"
+CLEANUP_ALWAYS = "always"
+CLEANUP_POLICIES = (CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_ALWAYS)
+#: Run events a plan can send to SNS, in the order a run meets them (DESIGN.md contract 1).
+NOTIFY_EVENTS = ("started", "approval_requested", "wave_failed", "rto_missed", "succeeded", "failed")
+
+
+@dataclass(frozen=True)
+class Notify:
+    """Where a plan's run events go, and which events."""
+
+    sns_topic_arn: str
+    events: tuple[str, ...] = NOTIFY_EVENTS
+
+
 @dataclass(frozen=True)
 class Plan:
     """A validated recovery plan, loaded from ``source`` (the YAML file's path)."""
@@ -206,6 +223,13 @@ class Plan:
     region: str | None = None
     schedule: str | None = None
     max_servers_per_job: int | None = None
+    #: seconds: each run's report says whether the run met it
+    rto_target: int | None = None
+    #: drills only: when the run terminates the recovery instances it launched
+    cleanup: str = CLEANUP_NEVER
+    notify: Notify | None = None
+    #: where each run's report is stored as JSON (``s3://bucket/prefix/``)
+    report_s3_uri: str | None = None
 
     @property
     def dag_id(self) -> str:
@@ -220,10 +244,24 @@ class Plan:
     def to_dict(self) -> dict[str, object]:
         """The plan in plan-file form (``depends_on`` always explicit); loads back to an equal plan."""
         data: dict[str, object] = {"plan": self.name}
-        for key in ("description", "owner", "aws_conn_id", "region", "schedule", "max_servers_per_job"):
+        for key in (
+            "description",
+            "owner",
+            "aws_conn_id",
+            "region",
+            "schedule",
+            "max_servers_per_job",
+            "rto_target",
+        ):
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
+        if self.cleanup != CLEANUP_NEVER:
+            data["cleanup"] = self.cleanup
+        if self.notify is not None:
+            data["notify"] = {"sns_topic_arn": self.notify.sns_topic_arn, "events": list(self.notify.events)}
+        if self.report_s3_uri is not None:
+            data["report"] = {"s3_uri": self.report_s3_uri}
         data["waves"] = [_wave_to_dict(wave) for wave in self.waves]
         return data
 

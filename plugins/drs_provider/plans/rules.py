@@ -27,6 +27,8 @@ from drs_provider.constants import (
 )
 from drs_provider.plans.cron import SCHEDULE_PATTERN, schedule_problem
 from drs_provider.plans.model import (
+    CLEANUP_POLICIES,
+    NOTIFY_EVENTS,
     PLAN_NAME_PATTERN,
     RESERVED_STEP_NAMES,
     RESERVED_WAVE_NAMES,
@@ -56,6 +58,13 @@ LAMBDA_FUNCTION_PATTERN = (
     r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
     r"([a-zA-Z0-9\-_\.]+)(:(\$LATEST|[a-zA-Z0-9\-_]+))?$"
 )
+
+RTO_TARGET_RANGE = (60, 7 * 86400)  # seconds: a minute to a week
+SNS_TOPIC_ARN_PATTERN = (
+    r"^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
+)
+# A bucket name (3..63 of a-z 0-9 . -) and an optional key prefix ending with a slash.
+S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([^\s]*/)?$"
 
 POLL_INTERVAL_RANGE = (1, 3600)  # seconds: at most an hour between DescribeJobs calls
 TIMEOUT_RANGE = (60, 86400)  # seconds: a wave's jobs get between a minute and a day
@@ -530,6 +539,49 @@ WAVE = Object(
     ),
 )
 
+NOTIFY = Object(
+    title="notify",
+    description="Send the run's events as SNS messages (subject for people, JSON body for scripts).",
+    where="under 'notify'",
+    shape_hint="write 'sns_topic_arn: arn:aws:sns:...' under it",
+    keys=(
+        Key(
+            "sns_topic_arn",
+            Text(
+                description="The SNS topic.",
+                pattern=SNS_TOPIC_ARN_PATTERN,
+                hint="an SNS topic ARN such as arn:aws:sns:us-east-1:123456789012:dr-events",
+            ),
+            required=True,
+        ),
+        Key(
+            "events",
+            ListOf(
+                Text(description="A run event.", choices=NOTIFY_EVENTS),
+                min_items=1,
+                description="Which events to send (default all).",
+            ),
+        ),
+    ),
+)
+REPORT = Object(
+    title="report",
+    description="Also store each run's report as JSON, at <s3_uri><dag_id>/<run_id>.json.",
+    where="under 'report'",
+    shape_hint="write 's3_uri: s3://bucket/prefix/' under it",
+    keys=(
+        Key(
+            "s3_uri",
+            Text(
+                description="s3://bucket/ or s3://bucket/prefix/ (a prefix ends with /).",
+                pattern=S3_URI_PATTERN,
+                hint="s3://bucket/ or s3://bucket/prefix/ (ending with /)",
+            ),
+            required=True,
+        ),
+    ),
+)
+
 PLAN = Object(
     title="plan",
     description="An AWS Elastic Disaster Recovery plan: waves of source servers with dependencies.",
@@ -586,6 +638,26 @@ PLAN = Object(
             ),
         ),
         Key(
+            "rto_target",
+            Integer(
+                description="Seconds a run may take (preflight to the last wave's last step): the "
+                "report says whether it met them; a run passing them sends rto_missed.",
+                minimum=RTO_TARGET_RANGE[0],
+                maximum=RTO_TARGET_RANGE[1],
+                unit="seconds",
+            ),
+        ),
+        Key(
+            "cleanup",
+            Text(
+                description="Drills only: terminate the recovery instances the run launched: never "
+                "(default), on_success (when every wave succeeded) or always.",
+                choices=CLEANUP_POLICIES,
+            ),
+        ),
+        Key("notify", NOTIFY),
+        Key("report", REPORT),
+        Key(
             "waves",
             ListOf(
                 WAVE,
@@ -602,4 +674,4 @@ PLAN = Object(
 )
 
 STEP_OBJECTS = tuple(key.rule for key in STEP.kinds if isinstance(key.rule, Object))
-ALL_OBJECTS = (PLAN, WAVE, SELECTOR, *STEP_OBJECTS)
+ALL_OBJECTS = (PLAN, WAVE, SELECTOR, NOTIFY, REPORT, *STEP_OBJECTS)

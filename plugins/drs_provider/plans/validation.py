@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING
 
 from drs_provider.exceptions import PlanError, PlanIssue
 from drs_provider.plans.graph import dependency_cycles
-from drs_provider.plans.model import PHASES, STEP_KINDS, Plan, ServerSelector, Step, Wave
+from drs_provider.plans.model import (
+    CLEANUP_NEVER,
+    NOTIFY_EVENTS,
+    PHASES,
+    STEP_KINDS,
+    Notify,
+    Plan,
+    ServerSelector,
+    Step,
+    Wave,
+)
 from drs_provider.plans.rules import PLAN
 from drs_provider.plans.structure import INVALID, MAX_PROBLEMS, Checker, StopChecking
 from drs_provider.plans.yaml_source import UNREADABLE, format_path
@@ -437,7 +447,20 @@ def _build_plan(
         region=_str_or_none(checked.get("region")),
         schedule=_str_or_none(checked.get("schedule")),
         max_servers_per_job=_int_or_none(checked.get("max_servers_per_job")),
+        rto_target=_int_or_none(checked.get("rto_target")),
+        cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_NEVER,
+        notify=_notify(checked.get("notify")),
+        report_s3_uri=_str_or_none(_mapping(checked.get("report")).get("s3_uri")),
     )
+
+
+def _notify(value: object) -> Notify | None:
+    if not isinstance(value, dict):
+        return None
+    events = value.get("events")
+    chosen = set(_texts(events)) if isinstance(events, tuple) else set(NOTIFY_EVENTS)
+    # Kept in the order a run meets them, whatever order the plan lists them in.
+    return Notify(str(value["sns_topic_arn"]), tuple(event for event in NOTIFY_EVENTS if event in chosen))
 
 
 def _str_or_none(value: object) -> str | None:

@@ -349,3 +349,19 @@ def test_preflight_gets_every_step_to_check(tmp_path: Path) -> None:
     }
     assert steps["check"]["document"] == "AWS-RunShellScript"
     assert steps["post_2_ssm_automation"]["kind"] == "ssm_automation"
+
+
+def test_every_step_operator_is_known_to_the_report_by_its_kind(tmp_path: Path) -> None:
+    from drs_provider.plans.model import STEP_KINDS
+    from drs_provider.recovery.report import STEP_KINDS_BY_OPERATOR
+
+    (tmp_path / "steps.yaml").write_text(STEPS_PLAN)
+    dag = build_dags(tmp_path)["drs_plan_steps"]
+    rendered = {
+        type(task).__name__: task.task_id
+        for task in dag.tasks
+        if task.task_id.startswith("db.") and "recovery" not in task.task_id
+    }
+
+    kinds = {STEP_KINDS_BY_OPERATOR[name] for name in rendered}
+    assert kinds == set(STEP_KINDS)

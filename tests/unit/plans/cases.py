@@ -64,7 +64,7 @@ CASES = [
         "duplicate key",
         _text("  - name: app ", "  - name: app\n    name: apps "),
         "waves[1].name",
-        "duplicate key 'name' (also on line 33)",
+        "duplicate key 'name' (also on line 40)",
         in_schema=False,
     ),
     Case(
@@ -720,5 +720,73 @@ CASES = [
         change((("waves", 1, "post"), [{"lambda": {"function": "f", "document": "D-1"}}])),
         "waves[1].post[0].lambda.document",
         "unknown key 'document' here (it belongs in an ssm_command step or in an ssm_automation step)",
+    ),
+    # run lifecycle keys (schema v2)
+    Case(
+        "cleanup unknown",
+        change((("cleanup",), "sometimes")),
+        "cleanup",
+        "'sometimes' is not one of never, on_success, always",
+    ),
+    Case(
+        "cleanup a boolean",
+        _text("cleanup: on_success", "cleanup: true"),
+        "cleanup",
+        "expected a string, got boolean true",
+    ),
+    Case(
+        "rto_target too small",
+        change((("rto_target",), 30)),
+        "rto_target",
+        "must be between 60 and 604800 seconds, got 30",
+    ),
+    Case(
+        "rto_target text",
+        change((("rto_target",), "30m")),
+        "rto_target",
+        "expected an integer, got string '30m'",
+    ),
+    Case(
+        "notify without a topic",
+        change((("notify",), {"events": ["started"]})),
+        "notify.sns_topic_arn",
+        "required key 'sns_topic_arn' is missing",
+    ),
+    Case(
+        "notify topic not an ARN",
+        change((("notify", "sns_topic_arn"), "dr-events")),
+        "notify.sns_topic_arn",
+        "is not valid: an SNS topic ARN",
+    ),
+    Case(
+        "notify event unknown",
+        change((("notify", "events"), ["started", "finished"])),
+        "notify.events[1]",
+        "'finished' is not one of started",
+    ),
+    Case("notify events empty", change((("notify", "events"), [])), "notify.events", "needs at least 1 item"),
+    Case(
+        "notify a string",
+        change((("notify",), "arn:aws:sns:us-east-1:123456789012:dr")),
+        "notify",
+        "expected a mapping (notify)",
+    ),
+    Case(
+        "report uri without a slash",
+        change((("report", "s3_uri"), "s3://dr-evidence/shop")),
+        "report.s3_uri",
+        "s3://bucket/ or s3://bucket/prefix/ (ending with /)",
+    ),
+    Case(
+        "report uri not s3",
+        change((("report", "s3_uri"), "https://dr-evidence/")),
+        "report.s3_uri",
+        "is not valid",
+    ),
+    Case(
+        "report key misplaced",
+        change((("report",), {"s3_uri": "s3://b-1/", "events": ["started"]})),
+        "report.events",
+        "unknown key 'events' here (it belongs under 'notify')",
     ),
 ]

@@ -22,6 +22,13 @@ _VALID: dict[str, Any] = {
     "region": "us-east-1",
     "schedule": "0 3 * * 1",
     "max_servers_per_job": 100,
+    "rto_target": 1800,
+    "cleanup": "on_success",
+    "notify": {
+        "sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:dr-events",
+        "events": ["started", "approval_requested", "wave_failed", "succeeded", "failed"],
+    },
+    "report": {"s3_uri": "s3://dr-evidence/shop/"},
     "waves": [
         {
             "name": "database",
@@ -76,6 +83,13 @@ aws_conn_id: aws_default
 region: us-east-1
 schedule: "0 3 * * 1"
 max_servers_per_job: 100
+rto_target: 1800              # seconds: the report says whether each run met it
+cleanup: on_success           # drills only: never (default) | on_success | always
+notify:
+  sns_topic_arn: arn:aws:sns:us-east-1:123456789012:dr-events
+  events: [started, approval_requested, wave_failed, succeeded, failed]
+report:
+  s3_uri: s3://dr-evidence/shop/
 waves:
   - name: database
     servers:

@@ -59,7 +59,7 @@ def test_messages_carry_the_line(tmp_path: Path) -> None:
     text = SHOP_YAML.replace("timeout: 3600", "timeout: 5")
     (issue,) = issues_of(write(tmp_path / "shop.yaml", text))
     assert str(issue) == (
-        f"{tmp_path / 'shop.yaml'}: waves[0].timeout: must be between 60 and 86400 seconds, got 5 (line 16)"
+        f"{tmp_path / 'shop.yaml'}: waves[0].timeout: must be between 60 and 86400 seconds, got 5 (line 23)"
     )
 
 

@@ -1,0 +1,380 @@
+"""The run report (DESIGN.md contract 6), built from what a run's tasks left behind.
+
+The ``report`` task builds it at the end of a run, and the Recovery view builds it live while a
+run goes on, both with :func:`build_report` from the same facts: the run's task instances and
+the XComs its tasks left behind:
+
+* ``preflight`` (``return_value``): the resolved run: plan, mode, per wave whether it runs and
+  its source server IDs;
+* ``<wave>.start_recovery`` (``return_value``): the wave's DRS job IDs;
+* ``<wave>.wait_for_recovery`` (XCom ``servers``, pushed also when the wave fails): one dict per
+  server with its hostname, recovery and EC2 instances, launch status and ``rawError``;
+* every other task of a wave's group is one of its runbook steps; ``cleanup`` and its
+  ``return_value`` (``terminated``, ``failed``) give the clean-up.
+
+This is the one place that turns those facts into a report: :func:`build_report` takes plain
+records (:class:`RunRecord`; the view fills them from the metadata database in
+:mod:`drs_provider.ui.airflow_source`, the ``report`` task from the Task SDK in
+:mod:`drs_provider.operators.lifecycle`) and imports no Airflow. Wave and run states go beyond
+contract 6 while a run is going: ``running``, ``awaiting_input``, ``pending``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from drs_provider.constants import (
+    CLEANUP_TASK_ID,
+    DAG_ID_PREFIX,
+    PREFLIGHT_TASK_ID,
+    REPORT_TASK_ID,
+    RETURN_VALUE_XCOM_KEY,
+    SERVERS_XCOM_KEY,
+    START_RECOVERY_TASK,
+    WAIT_FOR_RECOVERY_TASK,
+)
+from drs_provider.plans.graph import wave_steps
+from drs_provider.plans.model import Plan, ServerSelector, Wave
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+PREFLIGHT_TASK = PREFLIGHT_TASK_ID
+START_TASK = START_RECOVERY_TASK
+WAIT_TASK = WAIT_FOR_RECOVERY_TASK
+CLEANUP_TASK = CLEANUP_TASK_ID
+REPORT_TASK = REPORT_TASK_ID
+#: Task ids outside the waves that the plan DAG may have (DESIGN.md contract 2).
+LIFECYCLE_TASKS = frozenset({PREFLIGHT_TASK, CLEANUP_TASK, REPORT_TASK})
+RETURN_VALUE = RETURN_VALUE_XCOM_KEY
+#: XCom key under which ``wait_for_recovery`` keeps the per-server results (also on failure).
+SERVERS_XCOM = SERVERS_XCOM_KEY
+
+#: Task instance states of a task on its way but not finished.
+ACTIVE_STATES = frozenset(
+    {"scheduled", "queued", "running", "deferred", "up_for_retry", "up_for_reschedule", "restarting"}
+)
+AWAITING_INPUT = "awaiting_input"
+#: Task instance states after which nothing more happens to the task.
+FINISHED_STATES = frozenset({"success", "failed", "upstream_failed", "skipped", "removed"})
+#: Task instance states of a task that never ran (Airflow still stamps start and end dates on them).
+NOT_RUN_STATES = frozenset({"skipped", "removed", "upstream_failed"})
+
+#: Step kinds by operator class, then by the default step name ``pre_<n>_<kind>``.
+STEP_KINDS_BY_OPERATOR = {
+    "DrsWaveApprovalOperator": "approval",
+    "DrsWaveSsmCommandOperator": "ssm_command",
+    "DrsWaveSsmAutomationOperator": "ssm_automation",
+    "DrsWaveLambdaOperator": "lambda",
+    "DrsWaveWaitOperator": "wait",
+    "ApprovalOperator": "approval",
+    "HITLOperator": "approval",
+    "SsmRunCommandOperator": "ssm_command",
+    "SsmRunCommandCompletedSensor": "ssm_command",
+    "LambdaInvokeFunctionOperator": "lambda",
+    "TimeDeltaSensor": "wait",
+    "TimeDeltaSensorAsync": "wait",
+    "WaitSensor": "wait",
+    "SsmStartAutomationOperator": "ssm_automation",
+}
+_DEFAULT_STEP_NAME = re.compile(r"^(?:pre|post)_\d+_(?P<kind>[a-z_]+)$")
+
+
+@dataclass(frozen=True)
+class TaskRecord:
+    """One task instance of the run, as Airflow keeps it."""
+
+    task_id: str
+    state: str | None
+    start_date: datetime | None = None
+    end_date: datetime | None = None
+    operator: str | None = None
+    try_number: int = 0
+    map_index: int = -1
+
+
+@dataclass(frozen=True)
+class WaveShape:
+    """A wave as the DAG draws it: its group's tasks in dependency order, and its upstream waves."""
+
+    name: str
+    task_ids: tuple[str, ...]
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def start_task(self) -> str:
+        return f"{self.name}.{START_TASK}"
+
+    @property
+    def wait_task(self) -> str:
+        return f"{self.name}.{WAIT_TASK}"
+
+    @property
+    def step_task_ids(self) -> tuple[str, ...]:
+        """The runbook steps: every task of the group but the two DRS tasks."""
+        return tuple(task for task in self.task_ids if task not in (self.start_task, self.wait_task))
+
+
+@dataclass(frozen=True)
+class ApprovalRecord:
+    """A human-in-the-loop request of one task (providers-standard HITL), and its answer if any."""
+
+    task_id: str
+    subject: str
+    body: str | None = None
+    options: tuple[str, ...] = ()
+    multiple: bool = False
+    map_index: int = -1
+    created_at: datetime | None = None
+    chosen_options: tuple[str, ...] | None = None
+    responded_by: str | None = None
+    responded_at: datetime | None = None
+
+    @property
+    def answered(self) -> bool:
+        return self.chosen_options is not None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """Everything Airflow holds about one plan DAG run that a report is made of."""
+
+    dag_id: str
+    run_id: str
+    state: str | None
+    start_date: datetime | None
+    end_date: datetime | None
+    waves: tuple[WaveShape, ...]
+    tasks: Mapping[str, TaskRecord]
+    #: ``(task_id, key) -> value`` of the run's XComs (map index -1)
+    xcoms: Mapping[tuple[str, str], Any] = field(default_factory=dict)
+    conf: Mapping[str, Any] = field(default_factory=dict)
+    #: why each failed task failed, as its log says
+    errors: Mapping[str, str] = field(default_factory=dict)
+    approvals: Mapping[str, ApprovalRecord] = field(default_factory=dict)
+
+    def xcom(self, task_id: str, key: str = RETURN_VALUE) -> Any:
+        return self.xcoms.get((task_id, key))
+
+    def state_of(self, task_id: str) -> str | None:
+        task = self.tasks.get(task_id)
+        return task.state if task else None
+
+
+def wave_depths(shapes: Sequence[WaveShape], dag_id: str) -> dict[str, int]:
+    """The dependency graph's step (1, 2, ...) of each wave, as ``drs-plan graph`` numbers them."""
+    # The DAG was rendered from a validated plan: its waves and edges are that plan's.
+    plan = Plan(
+        name=dag_id,
+        source=dag_id,
+        waves=tuple(Wave(name=s.name, servers=ServerSelector(), depends_on=s.depends_on) for s in shapes),
+    )
+    return {wave.name: number for number, step in enumerate(wave_steps(plan), 1) for wave in step}
+
+
+def in_dependency_order(shapes: Sequence[WaveShape], dag_id: str) -> tuple[WaveShape, ...]:
+    """Waves step by step (as :func:`wave_depths` numbers them), by name within a step."""
+    depths = wave_depths(shapes, dag_id)
+    return tuple(sorted(shapes, key=lambda shape: (depths.get(shape.name, 0), shape.name)))
+
+
+def iso(moment: datetime | None) -> str | None:
+    return moment.isoformat() if moment else None
+
+
+def plan_name(dag_id: str) -> str:
+    """The plan a DAG id names (``drs_plan_shop`` -> ``shop``)."""
+    return dag_id.removeprefix(DAG_ID_PREFIX)
+
+
+def step_kind(task_id: str, operator: str | None) -> str:
+    """What kind of runbook step a task is: by its operator, else by its default name."""
+    if operator in STEP_KINDS_BY_OPERATOR:
+        return STEP_KINDS_BY_OPERATOR[operator]
+    match = _DEFAULT_STEP_NAME.match(task_id.rsplit(".", 1)[-1])
+    if match:
+        return match["kind"]
+    return operator or "task"
+
+
+def combined_state(states: Sequence[str | None], *, succeeded: bool) -> str:
+    """One state for a group of task states (a wave's tasks, or the run's).
+
+    Failure wins, then a failed upstream, then what is still going; a group whose tasks all
+    finished is ``success`` when ``succeeded`` (its decisive task succeeded), else ``skipped``.
+    """
+    if not states:
+        return "pending"
+    if "failed" in states:
+        return "failed"
+    if "upstream_failed" in states:
+        return "upstream_failed"
+    if all(state in FINISHED_STATES for state in states):
+        return "success" if succeeded else "skipped"
+    if AWAITING_INPUT in states:
+        return AWAITING_INPUT
+    if any(state in ACTIVE_STATES or state in FINISHED_STATES for state in states):
+        return "running"
+    return "pending"
+
+
+def _earliest(moments: Iterable[datetime | None]) -> datetime | None:
+    return min((moment for moment in moments if moment), default=None)
+
+
+def _latest(moments: Iterable[datetime | None]) -> datetime | None:
+    return max((moment for moment in moments if moment), default=None)
+
+
+def _approval_message(approval: ApprovalRecord) -> str:
+    if not approval.answered:
+        return f"waiting for an answer: {approval.subject}"
+    chosen = ", ".join(approval.chosen_options or ()) or "no option"
+    who = f" by {approval.responded_by}" if approval.responded_by else ""
+    when = (
+        f" at {approval.responded_at.astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC" if approval.responded_at else ""
+    )
+    return f"answered {chosen}{who}{when}"
+
+
+def _step(run: RunRecord, task: TaskRecord, wave: str) -> dict[str, Any]:
+    message = run.errors.get(task.task_id)
+    approval = run.approvals.get(task.task_id)
+    if approval is not None and message is None:
+        message = _approval_message(approval)
+    return {
+        "name": task.task_id.removeprefix(f"{wave}."),
+        "task_id": task.task_id,
+        "kind": step_kind(task.task_id, task.operator),
+        "state": task.state or "pending",
+        "started": iso(task.start_date),
+        "ended": iso(task.end_date) if task.state in FINISHED_STATES else None,
+        "message": message,
+    }
+
+
+def _planned_servers(run: RunRecord, wave: str) -> list[dict[str, Any]]:
+    """The servers preflight resolved for ``wave``, before any result: status still unknown."""
+    resolved = ((run.xcom(PREFLIGHT_TASK) or {}).get("waves") or {}).get(wave) or {}
+    entries = [(server_id, False) for server_id in resolved.get("source_server_ids") or ()]
+    entries += [(server_id, True) for server_id in resolved.get("optional_source_server_ids") or ()]
+    return [
+        {
+            "sourceServerID": server_id,
+            "hostname": None,
+            "recoveryInstanceID": None,
+            "ec2InstanceID": None,
+            "launchStatus": None,
+            "optional": optional,
+            "rawError": None,
+        }
+        for server_id, optional in entries
+    ]
+
+
+def wave_servers(run: RunRecord, shape: WaveShape) -> list[dict[str, Any]]:
+    """The wave's per-server results once its sensor judged them, else the servers it will launch."""
+    results = run.xcom(shape.wait_task, SERVERS_XCOM)
+    if results is None:
+        results = run.xcom(shape.wait_task)
+    if isinstance(results, list):
+        return [
+            dict(server, rawError=server.get("rawError")) for server in results if isinstance(server, dict)
+        ]
+    return _planned_servers(run, shape.name)
+
+
+def wave_report(run: RunRecord, shape: WaveShape) -> dict[str, Any]:
+    tasks = [run.tasks[task_id] for task_id in shape.task_ids if task_id in run.tasks]
+    decisive = run.state_of(shape.wait_task) if shape.wait_task in run.tasks else None
+    succeeded = decisive == "success" if decisive is not None else any(t.state == "success" for t in tasks)
+    state = combined_state([task.state for task in tasks], succeeded=succeeded)
+    ran = [task for task in tasks if task.state not in NOT_RUN_STATES]
+    started = _earliest(task.start_date for task in ran)
+    ended = _latest(task.end_date for task in ran) if state in FINISHED_STATES else None
+    job_ids = run.xcom(shape.start_task)
+    return {
+        "name": shape.name,
+        "state": state,
+        "started": iso(started),
+        "ended": iso(ended),
+        "duration_seconds": (ended - started).total_seconds() if started and ended else None,
+        "job_ids": [str(job_id) for job_id in job_ids] if isinstance(job_ids, list) else [],
+        "servers": wave_servers(run, shape),
+        "steps": [
+            _step(run, run.tasks[task_id], shape.name)
+            for task_id in shape.step_task_ids
+            if task_id in run.tasks
+        ],
+    }
+
+
+def rto_seconds(run: RunRecord, waves: Sequence[Mapping[str, Any]]) -> float | None:
+    """From the start of ``preflight`` to the end of the last wave's last task that ran.
+
+    None while a wave is unfinished, when a wave failed, or when no wave recovered anything.
+    """
+    preflight = run.tasks.get(PREFLIGHT_TASK)
+    if preflight is None or preflight.start_date is None:
+        return None
+    states = {wave["state"] for wave in waves}
+    if not states <= {"success", "skipped"} or "success" not in states:
+        return None
+    ended = _latest(
+        run.tasks[task_id].end_date
+        for shape in run.waves
+        for task_id in shape.task_ids
+        if task_id in run.tasks and run.tasks[task_id].state == "success"
+    )
+    return (ended - preflight.start_date).total_seconds() if ended else None
+
+
+def cleanup_report(run: RunRecord) -> dict[str, Any] | None:
+    """The clean-up task's outcome, or None when the DAG has no ``cleanup`` task."""
+    task = run.tasks.get(CLEANUP_TASK)
+    if task is None:
+        return None
+    result = run.xcom(CLEANUP_TASK)
+    result = result if isinstance(result, dict) else {}
+    state = task.state if task.state in ("success", "failed", "skipped") else (task.state or "pending")
+    return {
+        "state": "skipped" if state == "upstream_failed" else state,
+        "terminated": list(result.get("terminated") or []),
+        "failed": list(result.get("failed") or []),
+    }
+
+
+def run_state(run: RunRecord) -> str:
+    """The run's state: Airflow's verdict once finished, else where its tasks are."""
+    if run.state in ("success", "failed"):
+        return run.state
+    states = [task.state for task in run.tasks.values()]
+    if AWAITING_INPUT in states:
+        return AWAITING_INPUT
+    return run.state or "queued"
+
+
+def build_report(run: RunRecord) -> dict[str, Any]:
+    """The contract 6 report of ``run`` from its task instances and XComs (see the module docstring)."""
+    preflight = run.xcom(PREFLIGHT_TASK)
+    preflight = preflight if isinstance(preflight, dict) else {}
+    waves = [wave_report(run, shape) for shape in run.waves]
+    rto = rto_seconds(run, waves)
+    target = preflight.get("rto_target")
+    return {
+        "plan": preflight.get("plan") or plan_name(run.dag_id),
+        "dag_id": run.dag_id,
+        "run_id": run.run_id,
+        "mode": preflight.get("mode") or run.conf.get("mode") or "drill",
+        "state": run_state(run),
+        "started": iso(run.start_date),
+        "ended": iso(run.end_date) if run.state in ("success", "failed") else None,
+        "rto_seconds": rto,
+        "rto_target": target,
+        "rto_met": None if rto is None or target is None else rto <= float(target),
+        "waves": waves,
+        "cleanup": cleanup_report(run),
+    }

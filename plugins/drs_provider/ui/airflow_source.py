@@ -1,0 +1,373 @@
+"""What the Recovery view reads from Airflow: DAG structure, runs, task instances, XComs, HITL, logs.
+
+Everything comes from Airflow's metadata database and task logs, in the API server's process,
+the way the REST API's own routes read them; nothing here calls DRS. The results are the plain
+records of :mod:`drs_provider.ui.live_report`.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select, tuple_
+
+from drs_provider.recovery.report import (
+    CLEANUP_TASK,
+    DAG_ID_PREFIX,
+    PREFLIGHT_TASK,
+    REPORT_TASK,
+    RETURN_VALUE,
+    SERVERS_XCOM,
+    START_TASK,
+    ApprovalRecord,
+    RunRecord,
+    TaskRecord,
+    WaveShape,
+    in_dependency_order,
+)
+from drs_provider.ui.live_report import run_report
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+    from datetime import datetime
+
+    from airflow.models.dagbag import DBDagBag
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+    from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
+
+#: The DAG tag every plan DAG carries (DESIGN.md contract 2).
+PLAN_DAG_TAG = "drs"
+#: XCom keys the view reads; anything else a task pushed is left in the database.
+XCOM_KEYS = (RETURN_VALUE, SERVERS_XCOM, "drs_job")
+RECENT_RUNS = 10
+
+
+@functools.cache
+def dag_bag() -> DBDagBag:
+    """The serialized DAGs, cached the way the API server caches them for its own routes."""
+    from airflow.api_fastapi.common.dagbag import create_dag_bag
+
+    return create_dag_bag()
+
+
+def _flat_tasks(group: Any) -> list[Any]:
+    tasks = []
+    for child in group.children.values():
+        tasks.extend(_flat_tasks(child) if hasattr(child, "children") else [child])
+    return tasks
+
+
+def _in_dependency_order(tasks: Sequence[Any]) -> list[str]:
+    """Task ids of one group, each after its upstream tasks inside the group."""
+    ids = [task.task_id for task in tasks]
+    upstream = {task.task_id: set(task.upstream_task_ids) & set(ids) for task in tasks}
+    ordered: list[str] = []
+    while len(ordered) < len(ids):
+        ready = [task_id for task_id in ids if task_id not in ordered and upstream[task_id] <= set(ordered)]
+        ordered.append(ready[0] if ready else next(task_id for task_id in ids if task_id not in ordered))
+    return ordered
+
+
+def dag_waves(dag: Any) -> tuple[WaveShape, ...]:
+    """The waves of a plan DAG (every top-level task group holding a ``start_recovery`` task), in
+    dependency order."""
+    groups = [
+        child
+        for child in dag.task_group.children.values()
+        if hasattr(child, "children") and f"{child.group_id}.{START_TASK}" in dag.task_dict
+    ]
+    wave_of = {task.task_id: group.group_id for group in groups for task in _flat_tasks(group)}
+    shapes = []
+    for group in groups:
+        tasks = _flat_tasks(group)
+        upstream_waves = {
+            wave_of[upstream]
+            for task in tasks
+            for upstream in task.upstream_task_ids
+            if upstream in wave_of and wave_of[upstream] != group.group_id
+        }
+        shapes.append(
+            WaveShape(group.group_id, tuple(_in_dependency_order(tasks)), tuple(sorted(upstream_waves)))
+        )
+    return in_dependency_order(shapes, dag.dag_id)
+
+
+def _state(value: Any) -> str | None:
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def _task_record(ti: TaskInstance) -> TaskRecord:
+    return TaskRecord(
+        task_id=ti.task_id,
+        state=_state(ti.state),
+        start_date=ti.start_date,
+        end_date=ti.end_date,
+        operator=ti.operator,
+        try_number=ti.try_number or 0,
+        map_index=ti.map_index,
+    )
+
+
+def _xcoms(
+    session: Session, runs: Iterable[tuple[str, str]], task_ids: Sequence[str] | None = None
+) -> dict[tuple[str, str], dict[tuple[str, str], Any]]:
+    """``{(dag_id, run_id): {(task_id, key): value}}`` for the view's XCom keys."""
+    from airflow.models.xcom import XComModel
+
+    keys = list(runs)
+    query = select(XComModel).where(
+        tuple_(XComModel.dag_id, XComModel.run_id).in_(keys),
+        XComModel.map_index == -1,
+        XComModel.key.in_(XCOM_KEYS),
+    )
+    if task_ids is not None:
+        query = query.where(XComModel.task_id.in_(task_ids))
+    found: dict[tuple[str, str], dict[tuple[str, str], Any]] = {key: {} for key in keys}
+    for row in session.scalars(query):
+        found.setdefault((row.dag_id, row.run_id), {})[(row.task_id, row.key)] = XComModel.deserialize_value(
+            row
+        )
+    return found
+
+
+def _approvals(session: Session, dag_id: str, run_id: str) -> dict[str, ApprovalRecord]:
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+
+    query = (
+        select(HITLDetail, TaskInstance.task_id, TaskInstance.map_index)
+        .join(TaskInstance, HITLDetail.ti_id == TaskInstance.id)
+        .where(TaskInstance.dag_id == dag_id, TaskInstance.run_id == run_id)
+    )
+    approvals = {}
+    for detail, task_id, map_index in session.execute(query):
+        responder = detail.responded_by if isinstance(detail.responded_by, dict) else {}
+        approvals[task_id] = ApprovalRecord(
+            task_id=task_id,
+            subject=detail.subject,
+            body=detail.body,
+            options=tuple(detail.options or ()),
+            multiple=bool(detail.multiple),
+            map_index=map_index,
+            created_at=detail.created_at,
+            chosen_options=tuple(detail.chosen_options) if detail.chosen_options is not None else None,
+            responded_by=responder.get("name") or responder.get("id"),
+            responded_at=detail.responded_at,
+        )
+    return approvals
+
+
+def error_from_log(messages: Iterable[Any]) -> str | None:
+    """The exception a task log ends with, else its last error line (structured log messages)."""
+    error = None
+    last_error_line = None
+    for message in messages:
+        fields = {**(getattr(message, "model_extra", None) or {}), "event": getattr(message, "event", None)}
+        for detail in fields.get("error_detail") or ():
+            if isinstance(detail, dict):
+                error = f"{detail.get('exc_type')}: {detail.get('exc_value')}"
+        if fields.get("level") == "error" and fields.get("event"):
+            last_error_line = str(fields["event"])
+    return error or last_error_line
+
+
+#: Errors of failed tries by task instance key and try: a failed try's log no longer changes.
+_ERRORS: dict[tuple[str, str, str, int, int], str] = {}
+_ERRORS_KEPT = 2000
+_ERRORS_LOCK = threading.Lock()  # sync routes run in a thread pool
+
+
+def task_error(ti: TaskInstance, dag: Any) -> str | None:
+    """Why a failed task failed, from the log of its last try (read the way the log route does)."""
+    from airflow.utils.log.log_reader import TaskLogReader
+
+    key = (ti.dag_id, ti.run_id, ti.task_id, ti.map_index, ti.try_number)
+    with _ERRORS_LOCK:
+        if key in _ERRORS:
+            return _ERRORS[key]
+    reader = TaskLogReader()
+    if not reader.supports_read:
+        return None
+    try:
+        if dag is not None and ti.task_id in dag.task_dict:
+            ti.task = dag.get_task(ti.task_id)
+        whole_log: Any = {"download_logs": True}  # what the log route asks for a full download
+        messages, _ = reader.read_log_chunks(ti, ti.try_number, whole_log)
+        error = error_from_log(messages)
+    except Exception:  # a missing or unreadable log must not take the page down
+        log.warning("could not read the log of %s", key, exc_info=True)
+        return None
+    if error:  # a log without one may still be being written: read it again next time
+        with _ERRORS_LOCK:
+            _ERRORS[key] = error
+            while len(_ERRORS) > _ERRORS_KEPT:
+                _ERRORS.pop(next(iter(_ERRORS)))
+    return error
+
+
+def load_run(
+    session: Session, dag_run: DagRun, dag: Any, *, with_errors: bool = True, with_approvals: bool = True
+) -> RunRecord:
+    """Everything the run page shows of ``dag_run``, as plain records."""
+    from airflow.models.taskinstance import TaskInstance
+
+    tis = list(
+        session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_run.dag_id,
+                TaskInstance.run_id == dag_run.run_id,
+                TaskInstance.map_index == -1,
+            )
+        )
+    )
+    errors = {}
+    if with_errors:
+        for ti in tis:
+            if _state(ti.state) == "failed":
+                error = task_error(ti, dag)
+                if error:
+                    errors[ti.task_id] = error
+    return RunRecord(
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        state=_state(dag_run.state),
+        start_date=dag_run.start_date,
+        end_date=dag_run.end_date,
+        waves=dag_waves(dag),
+        tasks={ti.task_id: _task_record(ti) for ti in tis},
+        xcoms=_xcoms(session, [(dag_run.dag_id, dag_run.run_id)])[(dag_run.dag_id, dag_run.run_id)],
+        conf=dict(dag_run.conf or {}),
+        errors=errors,
+        approvals=_approvals(session, dag_run.dag_id, dag_run.run_id) if with_approvals else {},
+    )
+
+
+def find_run(session: Session, dag_id: str, run_id: str) -> tuple[DagRun, Any] | None:
+    """The run and the DAG version it ran with; None if there is no such run."""
+    from airflow.api_fastapi.common.dagbag import get_dag_for_run_or_latest_version
+    from airflow.models.dagrun import DagRun
+
+    dag_run = session.scalar(select(DagRun).where(DagRun.dag_id == dag_id, DagRun.run_id == run_id))
+    if dag_run is None:
+        return None
+    return dag_run, get_dag_for_run_or_latest_version(dag_bag(), dag_run, dag_id, session)
+
+
+# -- the plans page --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One past run of a plan: its result and RTO."""
+
+    run_id: str
+    state: str
+    mode: str
+    started: datetime | None
+    rto_seconds: float | None
+    rto_target: float | None
+
+
+@dataclass(frozen=True)
+class PlanSummary:
+    """One plan DAG as the plans page lists it."""
+
+    dag_id: str
+    plan: str
+    description: str | None
+    is_paused: bool
+    schedule: str | None
+    next_run: datetime | None
+    waves: tuple[WaveShape, ...]
+    #: newest first
+    runs: tuple[RunSummary, ...]
+
+
+def _run_summaries(session: Session, dag_id: str, waves: tuple[WaveShape, ...]) -> tuple[RunSummary, ...]:
+    from airflow.models.dagrun import DagRun
+    from airflow.models.taskinstance import TaskInstance
+
+    runs = list(
+        session.scalars(
+            select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.run_after.desc()).limit(RECENT_RUNS)
+        )
+    )
+    if not runs:
+        return ()
+    run_ids = [run.run_id for run in runs]
+    tasks: dict[str, dict[str, TaskRecord]] = {run_id: {} for run_id in run_ids}
+    for ti in session.scalars(
+        select(TaskInstance).where(
+            TaskInstance.dag_id == dag_id, TaskInstance.run_id.in_(run_ids), TaskInstance.map_index == -1
+        )
+    ):
+        tasks[ti.run_id][ti.task_id] = _task_record(ti)
+    xcoms = _xcoms(
+        session,
+        [(dag_id, run_id) for run_id in run_ids],
+        task_ids=[PREFLIGHT_TASK, REPORT_TASK, CLEANUP_TASK],
+    )
+    summaries = []
+    for run in runs:
+        record = RunRecord(
+            dag_id=dag_id,
+            run_id=run.run_id,
+            state=_state(run.state),
+            start_date=run.start_date,
+            end_date=run.end_date,
+            waves=waves,
+            tasks=tasks[run.run_id],
+            xcoms=xcoms[(dag_id, run.run_id)],
+            conf=dict(run.conf or {}),
+        )
+        report, _ = run_report(record)
+        target = report.get("rto_target")
+        summaries.append(
+            RunSummary(
+                run_id=run.run_id,
+                state=str(report.get("state") or record.state),
+                mode=str(report.get("mode") or "drill"),
+                started=run.start_date,
+                rto_seconds=report.get("rto_seconds"),
+                rto_target=float(target) if target is not None else None,
+            )
+        )
+    return tuple(summaries)
+
+
+def plan_summaries(session: Session, readable_dag_ids: set[str]) -> list[PlanSummary]:
+    """Every plan DAG among ``readable_dag_ids`` with its waves, schedule and recent runs."""
+    from airflow.models.dag import DagModel
+
+    query = (
+        select(DagModel)
+        .where(DagModel.dag_id.in_(readable_dag_ids), DagModel.dag_id.startswith(DAG_ID_PREFIX))
+        .where(DagModel.is_stale.is_(False))
+        .order_by(DagModel.dag_id)
+    )
+    plans = []
+    for model in session.scalars(query):
+        if PLAN_DAG_TAG not in {tag.name for tag in model.tags}:
+            continue
+        dag = dag_bag().get_latest_version_of_dag(model.dag_id, session=session)
+        waves = dag_waves(dag) if dag is not None else ()
+        plans.append(
+            PlanSummary(
+                dag_id=model.dag_id,
+                plan=model.dag_id.removeprefix(DAG_ID_PREFIX),
+                description=model.description,
+                is_paused=bool(model.is_paused),
+                schedule=model.timetable_summary if model.timetable_summary not in (None, "None") else None,
+                next_run=model.next_dagrun_create_after,
+                waves=waves,
+                runs=_run_summaries(session, model.dag_id, waves),
+            )
+        )
+    return plans

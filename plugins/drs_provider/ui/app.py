@@ -1,0 +1,204 @@
+"""The Recovery view's FastAPI app: server-rendered pages, their JSON, and their static files.
+
+Routes (below the plugin's ``URL_PREFIX``):
+
+``GET /runs/{dag_id}/{run_id}``            the run page (HTML; refreshes itself while the run goes on)
+``GET /runs/{dag_id}/{run_id}/fragment``   the page's content alone, what the refresh fetches
+``GET /api/runs/{dag_id}/{run_id}``        the same view model as JSON
+``GET /plans``, ``GET /api/plans``         every plan the user may read, its waves and last runs
+``GET /static/{name}``                     the page's CSS, JavaScript and icon (nothing from a CDN)
+
+Every route needs a signed-in user (bearer token or the UI's login cookie) and the run routes
+the DAG permissions of :data:`~drs_provider.ui.security.RUN_PAGE_ACCESS`. An approval is
+answered by the page's JavaScript through the REST API's own HITL endpoint, so the REST API's
+permissions decide; this app changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.common.db.common import SessionDep  # noqa: TC002 (FastAPI reads it at run time)
+from fastapi import FastAPI, HTTPException, Request, status
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from drs_provider.ui import airflow_source
+from drs_provider.ui.addresses import URL_PREFIX, run_page_path
+from drs_provider.ui.live_report import run_report
+from drs_provider.ui.security import RUN_PAGE_ACCESS, SIGNED_IN, GetUserDep, may_read, readable_dag_ids
+from drs_provider.ui.view import badge, build_run_view, format_duration, jsonable, plan_rows, state_word
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from fastapi import Response
+
+    from drs_provider.ui.view import RunView
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+STATIC_DIR = PACKAGE_DIR / "static"
+#: The only files ``/static`` serves, with their media types.
+STATIC_FILES = {
+    "recovery.css": "text/css",
+    "recovery.js": "text/javascript",
+    "icon.svg": "image/svg+xml",
+}
+#: What a page says for each refusal (the detail of the REST API's own dependency follows).
+ERROR_TITLES = {401: "Not signed in", 403: "Not allowed", 404: "Not found"}
+#: Seconds between refreshes of a run page while the run goes on.
+REFRESH_SECONDS = 3
+#: Everything a page loads comes from this app; the UI may frame it (same origin only).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def _clock(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%H:%M:%S") if moment else "-"
+
+
+def _when(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+
+
+templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
+templates.env.filters.update(
+    clock=_clock, when=_when, duration=format_duration, state=state_word, badge=badge
+)
+
+
+def own_root(request: Request) -> str:
+    """Where this app is mounted, seen from a request to it (Airflow's root path + URL_PREFIX)."""
+    return str(request.scope.get("root_path", "")).rstrip("/")
+
+
+def airflow_root(request: Request) -> str:
+    """Where Airflow itself is served (its REST API and UI), seen from a request to this app."""
+    return own_root(request).removesuffix(URL_PREFIX)
+
+
+def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: str) -> RunView:
+    found = airflow_source.find_run(session, dag_id, run_id)
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"DAG {dag_id} has no run {run_id}")
+    dag_run, dag = found
+    record = airflow_source.load_run(
+        session,
+        dag_run,
+        dag,
+        with_errors=may_read(request, user, DagAccessEntity.TASK_LOGS),
+        with_approvals=may_read(request, user, DagAccessEntity.HITL_DETAIL),
+    )
+    if not record.waves:
+        raise HTTPException(
+            status.HTTP_404_NOT_FOUND,
+            f"DAG {dag_id} is not a recovery plan: none of its task groups has a start_recovery task",
+        )
+    report, source = run_report(record)
+    return build_run_view(record, report, source=source, airflow_root=airflow_root(request))
+
+
+def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
+    return templates.TemplateResponse(
+        request,
+        name,
+        {
+            "airflow_root": airflow_root(request),
+            "static_root": f"{own_root(request)}/static",
+            "refresh_seconds": REFRESH_SECONDS,
+            **context,
+        },
+    )
+
+
+def create_app() -> FastAPI:
+    """The app the plugin mounts at :data:`URL_PREFIX`."""
+    app = FastAPI(
+        title="DRS Recovery view",
+        description="Recovery plan runs of airflow-provider-drs, per wave and per server.",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+
+    @app.middleware("http")
+    async def security_headers(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    @app.exception_handler(StarletteHTTPException)
+    async def refusal(request: Request, error: StarletteHTTPException) -> Response:
+        """A page answers a refusal with a short page (nothing of the DAG on it); the JSON API as usual."""
+        path = request.url.path.removeprefix(own_root(request))
+        if path.startswith(("/api/", "/static/")) or path.endswith("/fragment"):
+            return await http_exception_handler(request, error)
+        context = {
+            "title": ERROR_TITLES.get(error.status_code, "Error"),
+            "message": str(error.detail),
+            "status_code": error.status_code,
+        }
+        response = _page(request, "message.html", context)
+        response.status_code = error.status_code
+        response.headers.update(error.headers or {})
+        return response
+
+    @app.get("/runs/{dag_id}/{run_id}", response_class=HTMLResponse, dependencies=RUN_PAGE_ACCESS)
+    def run_page(
+        dag_id: str, run_id: str, request: Request, user: GetUserDep, session: SessionDep
+    ) -> HTMLResponse:
+        view = _run_view(request, user, session, dag_id, run_id)
+        fragment_url = f"{airflow_root(request)}{run_page_path(dag_id, run_id)}/fragment"
+        return _page(request, "run.html", {"view": view, "fragment_url": fragment_url})
+
+    @app.get("/runs/{dag_id}/{run_id}/fragment", response_class=HTMLResponse, dependencies=RUN_PAGE_ACCESS)
+    def run_fragment(
+        dag_id: str, run_id: str, request: Request, user: GetUserDep, session: SessionDep
+    ) -> HTMLResponse:
+        view = _run_view(request, user, session, dag_id, run_id)
+        return _page(request, "_run.html", {"view": view})
+
+    @app.get("/api/runs/{dag_id}/{run_id}", dependencies=RUN_PAGE_ACCESS)
+    def run_json(
+        dag_id: str, run_id: str, request: Request, user: GetUserDep, session: SessionDep
+    ) -> JSONResponse:
+        return JSONResponse(_run_view(request, user, session, dag_id, run_id).to_json())
+
+    @app.get("/plans", response_class=HTMLResponse)
+    def plans_page(request: Request, user: GetUserDep, session: SessionDep) -> HTMLResponse:
+        plans = airflow_source.plan_summaries(session, readable_dag_ids(user))
+        context = {
+            "plans": plan_rows(plans, airflow_root(request), slots=airflow_source.RECENT_RUNS),
+            "recent_runs": airflow_source.RECENT_RUNS,
+        }
+        return _page(request, "plans.html", context)
+
+    @app.get("/api/plans")
+    def plans_json(user: GetUserDep, session: SessionDep) -> JSONResponse:
+        return JSONResponse(jsonable(airflow_source.plan_summaries(session, readable_dag_ids(user))))
+
+    @app.get("/static/{name}", name="static", dependencies=SIGNED_IN)
+    def static(name: str) -> FileResponse:
+        if name not in STATIC_FILES:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"no static file {name}")
+        return FileResponse(
+            STATIC_DIR / name,
+            media_type=STATIC_FILES[name],
+            headers={"Cache-Control": "private, max-age=300"},
+        )
+
+    return app

@@ -1,0 +1,68 @@
+"""The Recovery view's Airflow plugin: a FastAPI app and two pages in the Airflow UI.
+
+* "Recovery" on every DAG run (destination ``dag_run``): the run page of
+  :mod:`drs_provider.ui.app`, framed by the UI in the run's own tab;
+* "Recovery plans" in the navigation (Browse): every plan, its waves, schedule and last runs.
+
+``GET /api/v2/plugins`` lists both. The plugins folder's ``drs_recovery_view.py`` registers
+the plugin; Airflow's plugin loader finds it there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowPlugin
+
+from drs_provider.ui.addresses import PLANS_VIEW_ROUTE, RUN_VIEW_ROUTE, URL_PREFIX
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, MutableMapping
+
+    Scope = MutableMapping[str, Any]
+    Message = MutableMapping[str, Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+
+
+class RecoveryViewApp:
+    """The view's ASGI app, built at its first request.
+
+    Every Airflow process loads the plugins folder (a task process does, for macros); only the
+    API server serves this app. Building it imports FastAPI and Airflow's API security and
+    models (about 0.6 s), so only the process that serves it pays for that.
+    """
+
+    def __init__(self) -> None:
+        self._app: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._app is None:
+            from drs_provider.ui.app import create_app
+
+            self._app = create_app()
+        await self._app(scope, receive, send)
+
+
+class DrsRecoveryViewPlugin(AirflowPlugin):
+    """Registers the Recovery view with the API server and the UI."""
+
+    name = "drs_recovery_view"
+    fastapi_apps = [{"app": RecoveryViewApp(), "url_prefix": URL_PREFIX, "name": "DRS Recovery view"}]
+    external_views = [
+        {
+            "name": "Recovery",
+            "href": f"{URL_PREFIX}/runs/{{DAG_ID}}/{{RUN_ID}}",
+            "destination": "dag_run",
+            "url_route": RUN_VIEW_ROUTE,
+            "icon": f"{URL_PREFIX}/static/icon.svg",
+        },
+        {
+            "name": "Recovery plans",
+            "href": f"{URL_PREFIX}/plans",
+            "destination": "nav",
+            "category": "browse",
+            "url_route": PLANS_VIEW_ROUTE,
+            "icon": f"{URL_PREFIX}/static/icon.svg",
+        },
+    ]

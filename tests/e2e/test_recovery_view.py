@@ -1,0 +1,593 @@
+"""The Recovery view (issue 11) on a real Airflow: its pages over HTTP, and in a real browser.
+
+One stack per set-up (``backend``) runs four plans at once, written here with their fleet: a
+drill that succeeds (two waves), a drill that fails (a fleet server with ``fail_launch``, a wave
+downstream of it and an independent wave), a recovery without ``confirm`` (preflight fails), and
+a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``). The view's pages
+are then read as Airflow users:
+
+* ``admin`` (every DAG), with a bearer token from ``POST /auth/token`` and, in the browser,
+  with the UI's own login;
+* ``outsider``, a viewer who may read only the succeeding plan's DAG. The simple auth manager
+  cannot grant single DAGs, so this stack runs it with one check narrowed per DAG
+  (``tests/e2e/dag_scoped_auth.py``): the REST API and the view both ask the same auth manager.
+
+Every expected value (hostnames, EC2 instances, errors) comes from the REST API (the wave
+sensors' XComs) or from the fleet, never from the view itself.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+import jwt
+import pytest
+import requests
+import yaml
+from tools.airflow_stack import REPO_ROOT, AirflowStack, SimulatorProcess, StackConfig
+from tools.processes import tail, wait_until
+
+from drs_provider.ui.addresses import URL_PREFIX as PREFIX
+from drs_provider.ui.addresses import run_page_path
+from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, ci_requires_every_backend, owner_failed
+from tests.e2e.dag_scoped_auth import SCOPES_ENV
+from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
+
+SPEED = 10.0
+RUN_TIMEOUT = 240.0
+CHROMIUM = Path(os.environ.get("DRS_E2E_CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # The pages link to the AWS console: no host but this machine is ever looked up or reached.
+    "--dns-prefetch-disable",
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+]
+#: Screenshots are kept here (ignored by git) and their paths printed.
+ARTIFACTS = REPO_ROOT / "artifacts" / "recovery-view"
+FAILED_LAUNCH_ERROR = "Disk /dev/xvdb could not be attached"
+CONSOLE_URLS = re.compile(r"^https://[a-z0-9-]+\.console\.aws\.amazon\.com/")
+
+
+def server(number: int, hostname: str, launch_seconds: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "id": f"s-view{number:013d}",
+        "hostname": hostname,
+        "tags": {"Suite": "view"},
+        "launch_seconds": launch_seconds,
+        **extra,
+    }
+
+
+FLEET_SERVERS = [
+    server(1, "view-db-1", 30),
+    server(2, "view-db-2", 40),
+    server(3, "view-app-1", 20),
+    server(11, "view-fail-db", 30, fail_launch=FAILED_LAUNCH_ERROR),
+    server(12, "view-fail-app", 20),
+    server(13, "view-fail-reports", 30),
+    server(21, "view-guarded-db", 20),
+    server(31, "view-approval-db", 20),
+]
+SERVER_IDS = {entry["hostname"]: entry["id"] for entry in FLEET_SERVERS}
+
+
+def wave(name: str, hostnames: list[str], depends_on: list[str]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "servers": {"ids": [SERVER_IDS[hostname] for hostname in hostnames]},
+        "depends_on": depends_on,
+        "poll_interval": 1,
+    }
+
+
+PLANS: dict[str, dict[str, Any]] = {
+    "view_ok": {
+        "plan": "view_ok",
+        "description": "Two waves that recover",
+        "waves": [wave("db", ["view-db-1", "view-db-2"], []), wave("app", ["view-app-1"], ["db"])],
+    },
+    "view_fail": {
+        "plan": "view_fail",
+        "description": "A database that cannot launch, and an independent wave",
+        "waves": [
+            wave("db", ["view-fail-db"], []),
+            wave("app", ["view-fail-app"], ["db"]),
+            wave("reports", ["view-fail-reports"], []),
+        ],
+    },
+    "view_guarded": {
+        "plan": "view_guarded",
+        "description": "Run as a recovery without confirm: preflight stops it",
+        "waves": [wave("db", ["view-guarded-db"], [])],
+    },
+}
+OK_DAG, FAIL_DAG, APPROVAL_DAG = "drs_plan_view_ok", "drs_plan_view_fail", "drs_plan_view_approval"
+GUARDED_DAG = "drs_plan_view_guarded"
+#: What each run of the module is triggered with.
+RUN_CONF = {
+    OK_DAG: {"mode": "drill"},
+    FAIL_DAG: {"mode": "drill"},
+    APPROVAL_DAG: {"mode": "drill"},
+    GUARDED_DAG: {"mode": "recovery"},
+}
+#: ``outsider`` may read only the succeeding plan's DAG.
+DAG_SCOPES = {"outsider": [OK_DAG]}
+
+
+@dataclass
+class Deployment:
+    backend: str
+    stack: AirflowStack
+    simulator: SimulatorProcess
+    workdir: Path
+    runs: dict[str, str]
+
+    @property
+    def rest(self) -> Any:
+        return self.stack.rest
+
+    def url(self, path: str) -> str:
+        return f"{self.stack.api_url}{path}"
+
+    def password(self, user: str) -> str:
+        """A user's password, as the simple auth manager generated it at start-up."""
+        passwords = json.loads((self.stack.home / "simple_auth_manager_passwords.json").read_text())
+        return str(passwords[user])
+
+    def token(self, user: str) -> str:
+        response = requests.post(
+            self.url("/auth/token"), json={"username": user, "password": self.password(user)}, timeout=30
+        )
+        response.raise_for_status()
+        return str(response.json()["access_token"])
+
+
+def _dags_folder(workdir: Path) -> Path:
+    """The repository's plan DAG file and the approval DAG of this test, side by side."""
+    folder = workdir / "dags"
+    folder.mkdir()
+    shutil.copy(REPO_ROOT / "dags" / "drs_recovery_plans.py", folder)
+    shutil.copy(Path(__file__).parent / "dags" / "drs_view_approval.py", folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
+) -> Iterator[Deployment]:
+    """The simulator, one Airflow stack, and the module's runs started at once (not awaited)."""
+    started = time.monotonic()
+    workdir = tmp_path_factory.mktemp(f"view-{backend}")
+    plans_dir = workdir / "plans"
+    plans_dir.mkdir()
+    for name, plan in PLANS.items():
+        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
+    fleet = workdir / "fleet.yaml"
+    fleet.write_text(
+        yaml.safe_dump({"account_id": "123456789012", "region": "us-east-1", "source_servers": FLEET_SERVERS})
+    )
+    with SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator:
+        config = StackConfig(
+            home=workdir / "airflow",
+            plans_dir=plans_dir,
+            simulator_url=simulator.url,
+            backend=backend,  # type: ignore[arg-type]
+            dags_folder=_dags_folder(workdir),
+            expected_dag_ids=list(RUN_CONF),
+            postgres_url=POSTGRES_URL,
+            redis_url=REDIS_URL,
+            extra_env={
+                "AIRFLOW__CORE__AUTH_MANAGER": "tests.e2e.dag_scoped_auth.DagScopedAuthManager",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,outsider:viewer",
+                SCOPES_ENV: json.dumps(DAG_SCOPES),
+                "PYTHONPATH": str(REPO_ROOT),
+            },
+        )
+        with AirflowStack(config) as stack:
+            e2e_figures.append(f"[{backend}] recovery view: stack ready in {time.monotonic() - started:.1f}s")
+            runs = {dag: stack.rest.trigger(dag, conf) for dag, conf in RUN_CONF.items()}
+            yield Deployment(backend, stack, simulator, workdir, runs)
+    e2e_figures.append(f"[{backend}] recovery view: module wall time {time.monotonic() - started:.1f}s")
+
+
+@pytest.fixture
+def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+    """The shared deployment; when the test fails, the tails of every process log are printed."""
+    yield deployment
+    if owner_failed(request):
+        print(f"\n===== process logs of the {deployment.backend} stack =====")
+        print(deployment.stack.log_tails(60))
+        print(f"----- simulator ({deployment.simulator.log_path}) -----")
+        print(tail(deployment.simulator.log_path, 30))
+
+
+def finished(airflow: Deployment, dag_id: str) -> str:
+    """Wait for the module's run of ``dag_id`` to finish; return its run id."""
+    run_id = airflow.runs[dag_id]
+    airflow.rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)
+    return run_id
+
+
+def run_path(dag_id: str, run_id: str, *, json_api: bool = False) -> str:
+    path = run_page_path(dag_id, run_id)
+    return path.replace(f"{PREFIX}/runs/", f"{PREFIX}/api/runs/", 1) if json_api else path
+
+
+def get(airflow: Deployment, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return requests.get(airflow.url(path), headers=headers, timeout=30, **kwargs)
+
+
+def sensor_servers(airflow: Deployment, dag_id: str, run_id: str, wave_name: str) -> list[dict[str, Any]]:
+    """What the wave's sensor recorded per server (XCom ``servers``), read through the REST API."""
+    servers: list[dict[str, Any]] = airflow.rest.xcom(
+        dag_id, run_id, f"{wave_name}.wait_for_recovery", "servers"
+    )
+    return servers
+
+
+def server_row(html: str, source_server_id: str) -> str:
+    """The servers table row of one source server in a run page's HTML."""
+    marker = f'<tr data-source-server="{source_server_id}">'
+    assert marker in html, f"no row for {source_server_id}"
+    return html.split(marker, 1)[1].split("</tr>", 1)[0]
+
+
+# -- registration ----------------------------------------------------------------------------------
+
+
+def test_pages_are_listed_by_the_plugins_endpoint(airflow: Deployment) -> None:
+    plugins = airflow.rest.request("GET", "/api/v2/plugins")["plugins"]
+    (plugin,) = [entry for entry in plugins if entry["name"] == "drs_recovery_view"]
+
+    assert [app["url_prefix"] for app in plugin["fastapi_apps"]] == [PREFIX]
+    views = {view["name"]: view for view in plugin["external_views"]}
+    assert views["Recovery"]["destination"] == "dag_run"
+    assert views["Recovery"]["href"] == f"{PREFIX}/runs/{{DAG_ID}}/{{RUN_ID}}"
+    assert views["Recovery plans"]["destination"] == "nav"
+    assert views["Recovery plans"]["href"] == f"{PREFIX}/plans"
+    import_errors = airflow.rest.request("GET", "/api/v2/plugins/importErrors")
+    assert import_errors["total_entries"] == 0, import_errors
+
+
+# -- what a run page shows -------------------------------------------------------------------------
+
+
+def test_succeeded_drill_shows_every_server_launched(airflow: Deployment, e2e_figures: list[str]) -> None:
+    run_id = finished(airflow, OK_DAG)
+    token = airflow.token("admin")
+    expected = sensor_servers(airflow, OK_DAG, run_id, "db") + sensor_servers(airflow, OK_DAG, run_id, "app")
+    assert sorted(server["hostname"] for server in expected) == ["view-app-1", "view-db-1", "view-db-2"]
+
+    page = get(airflow, run_path(OK_DAG, run_id), token)
+    assert page.status_code == 200, page.text
+    for server in expected:
+        row = server_row(page.text, server["sourceServerID"])
+        assert server["hostname"] in row
+        assert server["ec2InstanceID"] and server["ec2InstanceID"] in row
+        assert ">LAUNCHED<" in row
+    assert 'id="failures"' not in page.text
+
+    view = get(airflow, run_path(OK_DAG, run_id, json_api=True), token).json()
+    assert view["state"] == "success"
+    assert [(wave["name"], wave["state"], wave["step"]) for wave in view["waves"]] == [
+        ("db", "success", 1),
+        ("app", "success", 2),
+    ]
+    assert {server["status"] for server in view["waves"][0]["servers"]} == {"LAUNCHED"}
+    assert view["rto"]["seconds"] > 0
+    job_ids = airflow.rest.xcom(OK_DAG, run_id, "db.start_recovery")
+    assert [job["job_id"] for job in view["waves"][0]["jobs"]] == job_ids
+    assert view["waves"][0]["jobs"][0]["url"].endswith(f"#/launchHistory/{job_ids[0]}")
+    e2e_figures.append(
+        f"[{airflow.backend}] recovery view: {served_in(airflow, run_path(OK_DAG, run_id), token)}"
+    )
+
+
+def served_in(airflow: Deployment, path: str, token: str, requests_made: int = 10) -> str:
+    """How long the API server takes to answer ``path`` (median of a few requests), for the summary."""
+    seconds = []
+    for _ in range(requests_made):
+        started = time.perf_counter()
+        get(airflow, path, token).raise_for_status()
+        seconds.append(time.perf_counter() - started)
+    return f"run page served in {statistics.median(seconds) * 1000:.0f} ms (median of {requests_made})"
+
+
+def test_failed_drill_names_the_failed_server_and_its_error(airflow: Deployment) -> None:
+    run_id = finished(airflow, FAIL_DAG)
+    token = airflow.token("admin")
+    failed_id, launched_id = SERVER_IDS["view-fail-db"], SERVER_IDS["view-fail-reports"]
+    (failed,) = sensor_servers(airflow, FAIL_DAG, run_id, "db")
+    (launched,) = sensor_servers(airflow, FAIL_DAG, run_id, "reports")
+
+    page = get(airflow, run_path(FAIL_DAG, run_id), token)
+    assert page.status_code == 200, page.text
+    failed_row = server_row(page.text, failed_id)
+    assert "view-fail-db" in failed_row and ">FAILED<" in failed_row
+    assert FAILED_LAUNCH_ERROR in failed_row
+    if failed.get("ec2InstanceID"):
+        assert failed["ec2InstanceID"] in failed_row
+    launched_row = server_row(page.text, launched_id)
+    assert "view-fail-reports" in launched_row and ">LAUNCHED<" in launched_row
+    assert launched["ec2InstanceID"] in launched_row
+    failures = page.text.split('id="failures"', 1)[1].split("</section>", 1)[0]
+    assert "wave db, server view-fail-db" in failures and FAILED_LAUNCH_ERROR in failures
+
+    view = get(airflow, run_path(FAIL_DAG, run_id, json_api=True), token).json()
+    assert view["state"] == "failed"
+    assert {wave["name"]: wave["state"] for wave in view["waves"]} == {
+        "db": "failed",
+        "app": "upstream_failed",
+        "reports": "success",
+    }
+    assert view["rto"]["seconds"] is None
+    (app_server,) = next(wave["servers"] for wave in view["waves"] if wave["name"] == "app")
+    assert app_server["source_server_id"] == SERVER_IDS["view-fail-app"]
+    assert app_server["status"] == "not launched"
+
+
+def test_a_failed_preflight_shows_the_error_its_log_ends_with(airflow: Deployment) -> None:
+    run_id = finished(airflow, GUARDED_DAG)
+
+    view = get(airflow, run_path(GUARDED_DAG, run_id, json_api=True), airflow.token("admin")).json()
+
+    assert view["state"] == "failed"
+    (failure,) = view["failures"]
+    assert failure["where"] == "preflight"
+    # The exception preflight raised, read from its task log the way the REST API's log route reads it.
+    assert failure["message"].startswith("DrsPreflightError")
+    assert "confirm" in failure["message"] and "view_guarded" in failure["message"]
+    assert view["waves"][0]["state"] == "upstream_failed"
+    assert view["waves"][0]["servers"] == []  # preflight resolves them; it stopped first
+    page = get(airflow, run_path(GUARDED_DAG, run_id), airflow.token("admin")).text
+    assert "No server resolved: preflight failed." in page
+
+
+# -- who may see what ------------------------------------------------------------------------------
+
+
+def forged_token() -> str:
+    """A well-formed JWT for ``admin`` that this Airflow did not sign."""
+    now = int(time.time())
+    claims = {
+        "sub": "admin",
+        "role": "admin",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 3600,
+        "aud": "apache-airflow",
+    }
+    return jwt.encode(claims, "not-this-airflow's-secret-" * 3, algorithm="HS512")
+
+
+def test_requests_without_a_login_or_with_a_forged_token_are_refused(airflow: Deployment) -> None:
+    run_id = finished(airflow, OK_DAG)
+    paths = [
+        run_path(OK_DAG, run_id),
+        run_path(OK_DAG, run_id) + "/fragment",
+        run_path(OK_DAG, run_id, json_api=True),
+        f"{PREFIX}/plans",
+        f"{PREFIX}/api/plans",
+        f"{PREFIX}/static/recovery.js",
+    ]
+    secrets = [OK_DAG.removeprefix("drs_plan_"), "view-db-1", SERVER_IDS["view-db-1"], "recovery instance"]
+    attempts = {
+        "no login": {},
+        "forged bearer token": {"headers": {"Authorization": f"Bearer {forged_token()}"}},
+        "forged login cookie": {"cookies": {"_token": forged_token()}},
+        "garbage bearer token": {"headers": {"Authorization": "Bearer not-a-jwt"}},
+    }
+    for what, kwargs in attempts.items():
+        for path in paths:
+            response = requests.get(airflow.url(path), timeout=30, **kwargs)
+            assert response.status_code in (401, 403), (what, path, response.status_code)
+            assert not any(secret in response.text for secret in secrets), (what, path, response.text)
+    # With a real login the same requests are served; the static route serves only its own files.
+    token = airflow.token("admin")
+    assert get(airflow, run_path(OK_DAG, run_id), token).status_code == 200
+    script = get(airflow, f"{PREFIX}/static/recovery.js", token)
+    assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
+    assert get(airflow, f"{PREFIX}/static/app.py", token).status_code == 404
+
+
+def test_a_user_sees_only_the_dags_they_may_read(airflow: Deployment) -> None:
+    ok_run, fail_run = finished(airflow, OK_DAG), finished(airflow, FAIL_DAG)
+    outsider = airflow.token("outsider")
+    # The auth manager's own verdict, through the REST API: the view must agree with it.
+    assert get(airflow, f"/api/v2/dags/{OK_DAG}", outsider).status_code == 200
+    assert get(airflow, f"/api/v2/dags/{FAIL_DAG}", outsider).status_code == 403
+
+    for path in (run_path(FAIL_DAG, fail_run), run_path(FAIL_DAG, fail_run, json_api=True)):
+        response = get(airflow, path, outsider)
+        assert response.status_code == 403, (path, response.text)
+        assert "view-fail-db" not in response.text and FAILED_LAUNCH_ERROR not in response.text
+    assert "view-db-1" in get(airflow, run_path(OK_DAG, ok_run), outsider).text
+
+    plans = get(airflow, f"{PREFIX}/api/plans", outsider).json()
+    assert [plan["dag_id"] for plan in plans] == [OK_DAG]
+    page = get(airflow, f"{PREFIX}/plans", outsider).text
+    assert f'data-dag-id="{OK_DAG}"' in page and FAIL_DAG not in page and APPROVAL_DAG not in page
+    every_plan = get(airflow, f"{PREFIX}/api/plans", airflow.token("admin")).json()
+    assert sorted(plan["dag_id"] for plan in every_plan) == sorted(RUN_CONF)
+
+
+def test_plans_page_lists_waves_and_last_runs(airflow: Deployment) -> None:
+    ok_run, fail_run = finished(airflow, OK_DAG), finished(airflow, FAIL_DAG)
+    plans = {
+        plan["dag_id"]: plan for plan in get(airflow, f"{PREFIX}/api/plans", airflow.token("admin")).json()
+    }
+
+    ok, failed = plans[OK_DAG], plans[FAIL_DAG]
+    assert [(wave["name"], wave["depends_on"]) for wave in ok["waves"]] == [("db", []), ("app", ["db"])]
+    assert [(run["run_id"], run["state"]) for run in ok["runs"]] == [(ok_run, "success")]
+    assert ok["runs"][0]["rto_seconds"] > 0
+    assert [(run["run_id"], run["state"], run["rto_seconds"]) for run in failed["runs"]] == [
+        (fail_run, "failed", None)
+    ]
+    page = get(airflow, f"{PREFIX}/plans", airflow.token("admin")).text
+    assert 'class="trend"' in page
+
+
+# -- in a browser ----------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def browser(deployment: Deployment) -> Iterator[Any]:
+    """Headless Chromium (Debian's package) driven by Playwright, with a fresh profile, signed in
+    to the Airflow UI as ``admin``."""
+    reason = None
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        reason = "Playwright is not installed (pip install -e '.[dev]')"
+    if reason is None and not CHROMIUM.exists():
+        reason = f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium package)"
+    if reason is not None:
+        if ci_requires_every_backend():
+            pytest.fail(f"{reason} (CI=true requires the browser test)")
+        pytest.skip(reason)
+    profile = deployment.workdir / "chromium-profile"
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 1300},
+        )
+        try:
+            log_in(context.new_page(), deployment)
+            yield context
+        finally:
+            context.close()
+
+
+def log_in(page: Any, airflow: Deployment) -> None:
+    """Sign in on the simple auth manager's login page, as a person would."""
+    page.goto(airflow.stack.ui_url)
+    page.wait_for_selector("input[name=username]")
+    page.fill("input[name=username]", "admin")
+    page.fill("input[name=password]", airflow.password("admin"))
+    page.click("button[type=submit]")
+    page.wait_for_url(lambda url: "/auth/login" not in url)
+    page.close()
+
+
+def recovery_tab(page: Any, airflow: Deployment, dag_id: str, run_id: str) -> Any:
+    """Open the run's Recovery tab in the Airflow UI; return the frame the page is shown in."""
+    page.goto(
+        f"{airflow.stack.api_url}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}/plugin/recovery"
+    )
+    frame = page.frame_locator("iframe[title=Recovery]")
+    frame.locator("#run-state").wait_for()
+    return frame
+
+
+def screenshot(page: Any, airflow: Deployment, name: str) -> Path:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    path = ARTIFACTS / f"{airflow.backend}-{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    print(f"screenshot: {path}")
+    return path
+
+
+def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
+    airflow: Deployment, browser: Any
+) -> None:
+    dag, run_id = APPROVAL_DAG, airflow.runs[APPROVAL_DAG]
+    wait_until(
+        "the approval to wait for an answer",
+        lambda: airflow.rest.task_states(dag, run_id).get("db.pre_1_approval") == "awaiting_input",
+        timeout=RUN_TIMEOUT,
+    )
+    page = browser.new_page()
+    frame = recovery_tab(page, airflow, dag, run_id)
+
+    approval = frame.locator(".approval")
+    assert APPROVAL_SUBJECT in approval.inner_text()
+    assert "wave db" in approval.inner_text()
+    assert frame.locator("#run-state").inner_text() == "awaiting approval"
+    screenshot(page, airflow, "approval-waiting")
+    approval.get_by_role("button", name="Approve").click()
+    frame.get_by_text("Answered 'Approve'").wait_for()
+
+    assert airflow.rest.wait_for_run(dag, run_id, timeout=RUN_TIMEOUT) == "success"
+    detail = airflow.rest.request(
+        "GET",
+        f"/api/v2/dags/{dag}/dagRuns/{quote(run_id, safe='')}/taskInstances/db.pre_1_approval/-1/hitlDetails",
+    )
+    assert detail["chosen_options"] == ["Approve"]
+    assert detail["responded_by_user"]["name"] == "admin"
+    # The page refreshes itself until the run is over.
+    frame.locator(".run[data-finished=true]").wait_for(timeout=30_000)
+    assert frame.locator("#run-state").inner_text() == "succeeded"
+    assert "view-approval-db" in frame.locator("#servers").inner_text()
+    step = frame.locator('#steps tr[data-task="db.pre_1_approval"]').inner_text()
+    assert "answered Approve by admin" in step
+    screenshot(page, airflow, "approval-answered")
+
+
+def test_browser_shows_a_failed_drill(airflow: Deployment, browser: Any) -> None:
+    run_id = finished(airflow, FAIL_DAG)
+    page = browser.new_page()
+    frame = recovery_tab(page, airflow, FAIL_DAG, run_id)
+
+    assert frame.locator("#run-state").inner_text() == "failed"
+    failed_row = frame.locator(f'#servers tr[data-source-server="{SERVER_IDS["view-fail-db"]}"]').inner_text()
+    assert "view-fail-db" in failed_row and "FAILED" in failed_row and FAILED_LAUNCH_ERROR in failed_row
+    assert FAILED_LAUNCH_ERROR in frame.locator("#failures").inner_text()
+    assert frame.locator("svg.timeline rect.bar.bad").count() == 1
+    assert "no RTO: wave db failed" in frame.locator("#rto").inner_text()
+    path = screenshot(page, airflow, "failed-drill")
+    assert path.stat().st_size > 10_000
+    # A DRS console link opens a tab even from the UI's sandboxed frame. The console is played by
+    # the browser itself: nothing leaves this machine.
+    job_id = airflow.rest.xcom(FAIL_DAG, run_id, "db.start_recovery")[0]
+    page.context.route(CONSOLE_URLS, lambda route: route.fulfill(status=200, body="AWS console stand-in"))
+    with page.context.expect_page() as console:
+        frame.locator('#waves tr[data-wave="db"] a', has_text=job_id).click()
+    assert (
+        console.value.url
+        == f"https://us-east-1.console.aws.amazon.com/drs/home?region=us-east-1#/launchHistory/{job_id}"
+    )
+    console.value.close()
+
+
+def test_browser_shows_the_recovery_plans_page(airflow: Deployment, browser: Any) -> None:
+    ok_run, _ = finished(airflow, OK_DAG), finished(airflow, FAIL_DAG)
+    page = browser.new_page()
+    page.goto(f"{airflow.stack.api_url}/plugin/recovery-plans")
+    frame = page.frame_locator("iframe[title='Recovery plans']")
+    frame.locator("#plans").wait_for()
+
+    ok = frame.locator(f'#plans tr[data-dag-id="{OK_DAG}"]')
+    assert "1. db" in ok.inner_text() and "2. app" in ok.inner_text()
+    assert ok.locator("svg.trend rect.bar.ok").count() == 1
+    assert frame.locator(f'#plans tr[data-dag-id="{FAIL_DAG}"] svg.trend rect.bar.bad').count() == 1
+    screenshot(page, airflow, "plans")
+    # The last result links to that run's Recovery tab: the whole UI goes there, not the frame.
+    ok.locator("a.last-result").click()
+    page.wait_for_url(lambda url: unquote(url).endswith(f"/runs/{ok_run}/plugin/recovery"))
+    page.frame_locator("iframe[title=Recovery]").locator("#run-state", has_text="succeeded").wait_for()
+    assert page.locator("iframe[title='Recovery plans']").count() == 0

@@ -1,0 +1,342 @@
+"""Runbook steps on a real Airflow, driven only through the REST API (issue 9).
+
+One stack per set-up (sqlite + LocalExecutor, PostgreSQL + Celery), DRS on the simulator, SSM
+and Lambda on moto, each as its own process. The three plans are triggered together when the
+module starts and each test follows its own run:
+
+1. an approval waits and nothing of its wave launches while it waits; approved through the
+   REST API's HITL endpoint, the wave launches;
+2. rejected, nothing of the wave or downstream launches and the run fails;
+3. a required step that fails (an approval nobody answers in time) fails its wave and stops the
+   wave downstream while the independent branch completes, where a post ``ssm_command`` runs
+   on exactly that branch's recovered EC2 instances, an ``optional`` step that fails (again an
+   approval left unanswered) does not fail its wave, and a Lambda gets the run's event.
+
+moto cannot make an SSM command or a Lambda fail (every command succeeds, every function answers
+with its event), so the failing steps here are approvals; those kinds' failure paths are
+tested against botocore's Stubber in ``tests/unit/operators/test_runbook.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
+from tools.local_aws import MotoProcess
+from tools.processes import tail, wait_until
+from tools.wave_timing import succeeded
+
+from drs_provider.simulator import local_aws
+from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, owner_failed
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from tools.rest_client import RestClient
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+SPEED = 10.0
+RUN_TIMEOUT = 420.0
+#: Seconds an unanswered approval waits (the shortest a plan allows).
+UNANSWERED_TIMEOUT = 10
+
+
+def server(number: int, hostname: str, launch_seconds: float = 30) -> dict[str, Any]:
+    return {"id": f"s-rb{number:015d}", "hostname": hostname, "launch_seconds": launch_seconds}
+
+
+FLEET = [
+    server(1, "approve-db"),
+    server(2, "approve-app"),
+    server(3, "reject-db"),
+    server(4, "reject-app"),
+    server(5, "branch-db"),
+    server(6, "branch-app"),
+    server(7, "branch-files-1"),
+    server(8, "branch-files-2"),
+    server(9, "branch-web"),
+]
+IDS = {entry["hostname"]: entry["id"] for entry in FLEET}
+
+
+def wave(name: str, *hostnames: str, depends_on: list[str] | None = None, **steps: Any) -> dict[str, Any]:
+    spec: dict[str, Any] = {"name": name, "servers": {"ids": [IDS[h] for h in hostnames]}, **steps}
+    if depends_on is not None:
+        spec["depends_on"] = depends_on
+    return spec
+
+
+PLANS: dict[str, dict[str, Any]] = {
+    "e2e_approve": {
+        "plan": "e2e_approve",
+        "waves": [
+            wave("db", "approve-db", pre=[{"approval": {"message": "Fail the database over?"}}]),
+            wave("app", "approve-app"),
+        ],
+    },
+    "e2e_reject": {
+        "plan": "e2e_reject",
+        "waves": [
+            wave("db", "reject-db", pre=[{"approval": {"message": "Fail the database over?"}}]),
+            wave("app", "reject-app"),
+        ],
+    },
+    "e2e_branches": {
+        "plan": "e2e_branches",
+        "waves": [
+            wave(
+                "db",
+                "branch-db",
+                depends_on=[],
+                post=[
+                    {
+                        "approval": {
+                            "name": "confirm_db",
+                            "message": "Is the database healthy?",
+                            "timeout": UNANSWERED_TIMEOUT,
+                        }
+                    }
+                ],
+            ),
+            wave("app", "branch-app", depends_on=["db"]),
+            wave(
+                "files",
+                "branch-files-1",
+                "branch-files-2",
+                depends_on=[],
+                post=[
+                    {
+                        "ssm_command": {
+                            "name": "check_mounts",
+                            "document": "AWS-RunShellScript",
+                            "parameters": {"commands": ["findmnt /srv"]},
+                        }
+                    },
+                    {
+                        "approval": {
+                            "name": "tell_ops",
+                            "message": "Files are back",
+                            "timeout": UNANSWERED_TIMEOUT,
+                            "optional": True,
+                        }
+                    },
+                    {
+                        "lambda": {
+                            "name": "announce",
+                            "function": "e2e-files-ready",
+                            "payload": {"share": "/srv"},
+                        }
+                    },
+                ],
+            ),
+            wave("web", "branch-web", depends_on=["files"]),
+        ],
+    },
+}
+
+
+def dag_id(plan: str) -> str:
+    return f"drs_plan_{plan}"
+
+
+@dataclass
+class Deployment:
+    backend: str
+    stack: AirflowStack
+    simulator: SimulatorProcess
+    moto: MotoProcess
+    #: plan -> run id, triggered when the module starts
+    runs: dict[str, str]
+
+    @property
+    def rest(self) -> RestClient:
+        return self.stack.rest
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
+) -> Iterator[Deployment]:
+    started = time.monotonic()
+    workdir = tmp_path_factory.mktemp(f"e2e-steps-{backend}")
+    plans_dir = workdir / "plans"
+    plans_dir.mkdir()
+    for name, plan in PLANS.items():
+        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
+    fleet = workdir / "fleet.yaml"
+    fleet.write_text(
+        yaml.safe_dump({"account_id": "123456789012", "region": "us-east-1", "source_servers": FLEET})
+    )
+    with (
+        SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator,
+        MotoProcess(log_path=workdir / "moto.log") as moto,
+    ):
+        local_aws.seed_runbook(moto.url, functions=["e2e-files-ready"])
+        config = StackConfig(
+            home=workdir / "airflow",
+            plans_dir=plans_dir,
+            simulator_url=simulator.url,
+            moto_url=moto.url,
+            backend=backend,  # type: ignore[arg-type]
+            expected_dag_ids=[dag_id(name) for name in PLANS],
+            postgres_url=POSTGRES_URL,
+            redis_url=REDIS_URL,
+        )
+        with AirflowStack(config) as stack:
+            runs = {plan: stack.rest.trigger(dag_id(plan), {}) for plan in PLANS}
+            e2e_figures.append(
+                f"[{backend}] runbook steps: stack up, 3 runs triggered in {time.monotonic() - started:.1f}s"
+            )
+            yield Deployment(backend, stack, simulator, moto, runs)
+    e2e_figures.append(f"[{backend}] runbook steps module wall time: {time.monotonic() - started:.1f}s")
+
+
+@pytest.fixture
+def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+    yield deployment
+    if owner_failed(request):
+        print(f"\n===== process logs of the {deployment.backend} stack =====")
+        print(deployment.stack.log_tails(60))
+        print(f"----- simulator -----\n{tail(deployment.simulator.log_path, 30)}")
+
+
+def launches(airflow: Deployment, plan: str) -> list[dict[str, Any]]:
+    """The StartRecovery calls of ``plan``'s DAG that DRS carried out."""
+    return [
+        call
+        for call in airflow.simulator.calls("StartRecovery")
+        if (call["request"].get("tags") or {}).get("airflow:dag_id") == dag_id(plan) and succeeded(call)
+    ]
+
+
+def recovered_instances(airflow: Deployment, hostnames: set[str]) -> set[str]:
+    """The EC2 instances DRS launched for these servers (DescribeRecoveryInstances)."""
+    import boto3
+
+    drs = boto3.client(
+        "drs",
+        endpoint_url=airflow.simulator.url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    wanted = {IDS[hostname] for hostname in hostnames}
+    items = drs.describe_recovery_instances(filters={})["items"]
+    return {item["ec2InstanceID"] for item in items if item["sourceServerID"] in wanted}
+
+
+def await_input(airflow: Deployment, plan: str, task_id: str) -> None:
+    """Wait until the approval waits for an answer and the scheduler has seen its worker leave.
+
+    Airflow 3.3 fails a task that is resumed before the scheduler has processed the executor
+    event of the try that parked it ("state mismatch", apache/airflow#66374 and #71580): an
+    answer within about a second of the request can fail the approval. A person never answers
+    that fast; a test does, so it also waits for that event in the scheduler's log.
+    """
+    run_id = airflow.runs[plan]
+    wait_until(
+        f"{task_id} of {plan} to wait for an answer",
+        lambda: airflow.rest.task_states(dag_id(plan), run_id).get(task_id) == "awaiting_input",
+        timeout=240,
+        interval=0.5,
+    )
+    seen = (
+        "Received executor event with state success for task instance "
+        f"TaskInstanceKey(dag_id='{dag_id(plan)}', task_id='{task_id}'"
+    )
+    wait_until(
+        f"the scheduler to see {task_id}'s worker leave",
+        lambda: seen in airflow.stack.log_path("scheduler").read_text(errors="replace"),
+        timeout=60,
+        interval=0.2,
+    )
+
+
+def finish(airflow: Deployment, plan: str) -> tuple[str, dict[str, str | None]]:
+    run_id = airflow.runs[plan]
+    state = airflow.rest.wait_for_run(dag_id(plan), run_id, timeout=RUN_TIMEOUT)
+    return state, airflow.rest.task_states(dag_id(plan), run_id)
+
+
+def test_an_approval_holds_its_wave_until_approved_through_the_rest_api(airflow: Deployment) -> None:
+    plan = "e2e_approve"
+    await_input(airflow, plan, "db.pre_1_approval")
+    assert launches(airflow, plan) == []  # nothing of the wave launches while it waits
+    approved_at = time.time()
+
+    airflow.rest.answer_approval(dag_id(plan), airflow.runs[plan], "db.pre_1_approval", "Approve")
+    state, states = finish(airflow, plan)
+
+    assert state == "success", states
+    assert set(states.values()) == {"success"}, states
+    started = launches(airflow, plan)
+    assert sorted(call["request"]["tags"]["drs:wave"] for call in started) == ["app", "db"]
+    assert all(call["time"] > approved_at for call in started)
+    answer = airflow.rest.xcom(dag_id(plan), airflow.runs[plan], "db.pre_1_approval")
+    assert answer["chosen_options"] == ["Approve"]
+
+
+def test_a_rejected_approval_launches_nothing_and_fails_the_run(airflow: Deployment) -> None:
+    plan = "e2e_reject"
+    await_input(airflow, plan, "db.pre_1_approval")
+
+    airflow.rest.answer_approval(dag_id(plan), airflow.runs[plan], "db.pre_1_approval", "Reject")
+    state, states = finish(airflow, plan)
+
+    assert state == "failed", states
+    assert states["db.pre_1_approval"] == "failed"
+    for task in ("db.start_recovery", "db.wait_for_recovery", "app.start_recovery", "app.wait_for_recovery"):
+        assert states[task] == "upstream_failed", (task, states)
+    assert launches(airflow, plan) == []
+
+
+def test_a_failing_step_stops_its_downstream_while_the_other_branch_runs_its_steps(
+    airflow: Deployment,
+) -> None:
+    plan = "e2e_branches"
+    run_id = airflow.runs[plan]
+
+    state, states = finish(airflow, plan)
+
+    assert state == "failed", states
+    # db recovered, but nobody confirmed it in time: the wave fails and app never starts
+    assert states["db.wait_for_recovery"] == "success"
+    assert states["db.confirm_db"] == "failed"
+    assert states["app.start_recovery"] == states["app.wait_for_recovery"] == "upstream_failed"
+    # the independent branch ran every step; its optional approval timed out and it went on
+    for task in (
+        "files.wait_for_recovery",
+        "files.check_mounts",
+        "files.tell_ops",
+        "files.announce",
+        "web.wait_for_recovery",
+    ):
+        assert states[task] == "success", (task, states)
+    assert sorted(call["request"]["tags"]["drs:wave"] for call in launches(airflow, plan)) == [
+        "db",
+        "files",
+        "web",
+    ]
+    outcome = airflow.rest.xcom(dag_id(plan), run_id, "files.tell_ops", key="step_outcome")
+    assert outcome["state"] == "failed" and outcome["optional"] is True
+    assert "HITLTimeoutError" in outcome["message"]
+    # The health check ran on exactly the files wave's recovered EC2 instances.
+    recovered = recovered_instances(airflow, {"branch-files-1", "branch-files-2"})
+    [command] = local_aws.client("ssm", airflow.moto.url).list_commands()["Commands"]
+    assert command["DocumentName"] == "AWS-RunShellScript"
+    assert set(command["InstanceIds"]) == recovered and len(recovered) == 2
+    # The Lambda got the run's event (moto's function answers with it).
+    event = airflow.rest.xcom(dag_id(plan), run_id, "files.announce")
+    assert (event["plan"], event["run_id"], event["wave"], event["step"]) == (
+        plan,
+        run_id,
+        "files",
+        "announce",
+    )
+    assert event["input"] == {"share": "/srv"}
+    assert {server["ec2InstanceID"] for server in event["servers"]} == recovered

@@ -1,0 +1,179 @@
+"""The run page's view model: rows, badges, failures, approvals, RTO, links, the timeline."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from drs_provider.links.drs import DrsJobLink
+from drs_provider.recovery.report import build_report
+from drs_provider.ui.live_report import run_report
+from drs_provider.ui.view import build_run_view, format_duration
+from tests.unit.recovery.runs import (
+    DB_IDS,
+    DRS_JOB_LINK,
+    RUN_ID,
+    WAVES,
+    at,
+    failed_run,
+    succeeded_run,
+    waiting_run,
+)
+
+
+def view_of(run, now_seconds=100.0, **kwargs):
+    report, source = run_report(run)
+    return build_run_view(run, report, source=source, now=at(now_seconds), **kwargs)
+
+
+def test_a_succeeded_run_lists_every_server_with_its_instances():
+    view = view_of(succeeded_run())
+
+    assert (view.state, view.state_text, view.badge, view.finished, view.source) == (
+        "success", "succeeded", "ok", True, "live",
+    )  # fmt: skip
+    assert [(s.wave, s.hostname, s.ec2_instance_id, s.status, s.badge) for s in view.servers] == [
+        ("db", "db-1", "i-00000001", "LAUNCHED", "ok"),
+        ("db", "db-2", "i-00000002", "LAUNCHED", "ok"),
+        ("app", "app-1", "i-00000003", "LAUNCHED", "ok"),
+    ]
+    assert [(wave.name, wave.step, wave.depends_on, wave.duration) for wave in view.waves] == [
+        ("db", 1, (), "38.0s"),
+        ("app", 2, ("db",), "21.0s"),
+    ]
+    assert view.failures == () and view.approvals == ()
+    assert (view.rto.seconds, view.rto.text, view.rto.badge) == (61.0, "1m01s (no target set)", "ok")
+
+
+def test_console_links_use_the_region_the_jobs_ran_in_and_the_providers_link_format():
+    view = view_of(succeeded_run())
+
+    (job,) = view.waves[0].jobs
+    expected = DrsJobLink().format_link(**DRS_JOB_LINK)
+    assert job.url == expected and "eu-west-1" in expected
+    assert view.servers[0].console_url.endswith(f"#/sourceServers/{DB_IDS[0]}")
+    assert view.console_url.endswith("#/sourceServers")
+
+
+def test_a_failed_run_names_the_failed_server_and_its_error():
+    view = view_of(failed_run())
+
+    assert (view.state_text, view.badge) == ("failed", "bad")
+    assert [(f.where, f.message) for f in view.failures] == [
+        ("wave db, server db-2 (s-0a000000000000002)", "FAILED: Disk /dev/xvdb could not be attached")
+    ]
+    failed = [server for server in view.servers if server.badge == "bad"]
+    assert [(s.hostname, s.error) for s in failed] == [("db-2", "Disk /dev/xvdb could not be attached")]
+    app = view.waves[1]
+    assert (app.state_text, app.servers[0].status) == ("not run (upstream failed)", "not launched")
+    assert view.rto.text == "no RTO: wave db failed (no target set)"
+
+
+def test_a_failed_wave_without_a_failed_server_shows_its_tasks_error():
+    run = failed_run()
+    xcoms = {key: value for key, value in run.xcoms.items() if key != ("db.wait_for_recovery", "servers")}
+
+    view = view_of(replace(run, xcoms=xcoms))
+
+    assert [(f.where, f.message) for f in view.failures] == [
+        ("wave db, wait_for_recovery", "DrsJobFailedError: 1 of 2 required servers did not launch")
+    ]
+
+
+def test_a_failed_preflight_is_named_first():
+    run = failed_run()
+    tasks = {**run.tasks, "preflight": replace(run.tasks["preflight"], state="failed")}
+    errors = {"preflight": "DrsPreflightError: confirm: mode=recovery needs confirm='shop'"}
+
+    view = view_of(replace(run, tasks=tasks, errors=errors))
+
+    assert view.failures[0].where == "preflight"
+    assert view.failures[0].message == errors["preflight"]
+
+
+def test_a_waiting_approval_can_be_answered_through_the_rest_apis_hitl_endpoint():
+    view = view_of(waiting_run(), now_seconds=20, airflow_root="/airflow")
+
+    (approval,) = view.approvals
+    assert (approval.wave, approval.step, approval.options) == ("db", "pre_1_approval", ("Approve", "Reject"))
+    assert approval.answer_url == (
+        "/airflow/api/v2/dags/drs_plan_shop/dagRuns/manual__2026-12-01T10%3A00%3A00%2B00%3A00"
+        "/taskInstances/db.pre_1_approval/-1/hitlDetails"
+    )
+    assert (view.state_text, view.finished) == ("awaiting approval", False)
+    assert view.rto.text == "running for 20.0s (no target set)"
+    assert (
+        view.airflow_run_url
+        == f"/airflow/dags/drs_plan_shop/runs/{RUN_ID.replace(':', '%3A').replace('+', '%2B')}"
+    )
+
+
+def test_a_running_run_past_its_target_says_so():
+    run = waiting_run()
+    preflight = dict(run.xcom("preflight"), rto_target=15)
+    run = replace(run, xcoms={**run.xcoms, ("preflight", "return_value"): preflight})
+
+    view = view_of(run, now_seconds=20)
+
+    assert view.rto.text == "running for 20.0s (target 15.0s): target exceeded"
+    assert (view.rto.met, view.rto.badge) == (False, "bad")
+
+
+def test_an_answered_approval_is_no_longer_offered():
+    assert view_of(succeeded_run()).approvals == ()
+
+
+def test_a_stored_report_is_shown_with_its_own_numbers():
+    run = succeeded_run()
+    stored = {**build_report(run), "rto_seconds": 59.5, "rto_target": 1800, "rto_met": True}
+    run = replace(run, xcoms={**run.xcoms, ("report", "return_value"): stored})
+
+    view = view_of(run)
+
+    assert view.source == "report"
+    assert view.rto.text == "59.5s (target 30m00s): target met"
+
+
+def test_the_timeline_has_preflight_then_one_row_per_wave_by_step():
+    timeline = view_of(succeeded_run()).timeline
+
+    assert [(bar.label, bar.state) for bar in timeline.bars] == [
+        ("preflight", "success"),
+        ("db", "success"),
+        ("app", "success"),
+    ]
+    assert [band.label for band in timeline.bands] == ["checks", "step 1", "step 2"]
+
+
+def test_json_form_has_iso_times_and_no_drawing():
+    data = view_of(succeeded_run()).to_json()
+
+    assert "timeline" not in data
+    assert data["started"] == at(0).isoformat()
+    assert data["waves"][0]["servers"][0]["hostname"] == "db-1"
+
+
+def test_format_duration():
+    assert [format_duration(value) for value in (None, 4.25, 61, 3599, 3725)] == [
+        "-", "4.2s", "1m01s", "59m59s", "1h02m",
+    ]  # fmt: skip
+
+
+def test_plan_rows_group_waves_by_step_and_link_each_run_to_its_recovery_tab():
+    from drs_provider.ui.airflow_source import PlanSummary, RunSummary
+    from drs_provider.ui.view import plan_rows
+
+    runs = (
+        RunSummary("manual__2", "failed", "drill", at(100), None, 120.0),
+        RunSummary("manual__1", "success", "drill", at(0), 61.0, 120.0),
+    )
+    plan = PlanSummary("drs_plan_shop", "shop", "Web shop", False, "0 3 * * 1", at(500), WAVES, runs)
+
+    (row,) = plan_rows([plan], "/airflow")
+
+    assert row.steps == ((1, ("db",)), (2, ("app",)))
+    assert (row.last.run_id, row.rto_target) == ("manual__2", 120.0)
+    assert row.last_url == "/airflow/dags/drs_plan_shop/runs/manual__2/plugin/recovery"
+    assert [(bar.state, bar.href.rsplit("/runs/", 1)[1]) for bar in row.trend.bars] == [
+        ("success", "manual__1/plugin/recovery"),
+        ("failed", "manual__2/plugin/recovery"),
+    ]
