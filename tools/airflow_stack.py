@@ -343,6 +343,11 @@ class AirflowStack:
                 "job_heartbeat_sec": "2",
                 "scheduler_idle_sleep_time": "0.5",
                 "parsing_cleanup_interval": "30",
+                # A lost worker's task is failed, then retried, once its heartbeat (every second
+                # here) is this old (default 300 s).
+                "task_instance_heartbeat_timeout": "30",
+                # How often a scheduler adopts the tasks of one that died (default 300 s).
+                "orphaned_tasks_check_interval": "30",
                 # How often timed-out deferrals and unanswered approvals are failed (default 15 s).
                 "trigger_timeout_check_interval": "2",
             },

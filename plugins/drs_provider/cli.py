@@ -17,7 +17,6 @@ from drs_provider.plans import load_plan_file, render_graph
 from drs_provider.plans.graph import render_mermaid
 from drs_provider.plans.loader import PLAN_FILE_SUFFIXES, collect_plans, display_name, plan_files
 from drs_provider.plans.schema import schema_text
-from drs_provider.plans.yaml_source import parse_yaml
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -148,7 +147,7 @@ def _graph(plan_ref: str, plans_dir: str | None, output_format: str, out: TextIO
             print(_render(plan, display_name(plan.source, Path.cwd()), output_format), file=out)
             return 0
     for file, issues in plan_set.errors.items():
-        if _declared_name(file) == plan_ref:
+        if plan_set.claims.get(file) == plan_ref:
             print(f"plan {plan_ref!r} has problems; fix them first:", file=err)
             for issue in issues:
                 print(issue, file=err)
@@ -156,15 +155,6 @@ def _graph(plan_ref: str, plans_dir: str | None, output_format: str, out: TextIO
     known = ", ".join(plan.name for plan in plan_set.plans) or "none"
     print(f"no plan named {plan_ref!r} in {directory} (valid plans there: {known})", file=err)
     return 1
-
-
-def _declared_name(file: str) -> object:
-    """The ``plan:`` value a (possibly broken) plan file declares, if it can be read at all."""
-    try:
-        document = parse_yaml(Path(file).read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError):
-        return None
-    return document.value.get("plan") if isinstance(document.value, dict) else None
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -80,8 +81,11 @@ def test_lint_takes_files_and_directories_and_checks_names_across_all(
 
     assert status == 1
     assert err.splitlines() == [
-        "extra/b.yaml: plan: plan name 'shop' is already used by dags/recovery_plans/a.yaml",
-        "1 problem in 1 of 2 plan files",
+        "dags/recovery_plans/a.yaml: plan: plan name 'shop' is also claimed by extra/b.yaml: "
+        "no DAG drs_plan_shop is built until only one file claims it",
+        "extra/b.yaml: plan: plan name 'shop' is also claimed by dags/recovery_plans/a.yaml: "
+        "no DAG drs_plan_shop is built until only one file claims it",
+        "2 problems in 2 of 2 plan files",
     ]
 
 
@@ -151,6 +155,28 @@ def test_graph_of_a_broken_plan_shows_its_problems(project: Path, capsys: pytest
     assert by_name[2].startswith("plan 'broken' has problems; fix them first:\n")
     assert "dags/recovery_plans/broken.yaml: waves[1].depends_on: unknown wave 'db'" in by_name[2]
     assert "dags/recovery_plans/broken.yaml: waves[1].depends_on: unknown wave 'db'" in by_file[2]
+
+
+@pytest.mark.timeout(60)
+def test_files_that_cannot_be_read_are_named_and_never_block(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plans = project / "dags/recovery_plans"
+    write(plans / "shop.yaml", SHOP_YAML)
+    os.mkfifo(plans / "pipe.yaml")  # opening it for reading would wait for a writer forever
+    (plans / "loop.yaml").symlink_to("loop.yaml")
+
+    status, _, err = run(capsys, "lint")
+    assert status == 1
+    assert err.splitlines() == [
+        "dags/recovery_plans/loop.yaml: cannot read the file: it is a symbolic link in a loop (-> loop.yaml)",
+        "dags/recovery_plans/pipe.yaml: this is a named pipe (FIFO), not a plan file",
+        "2 problems in 2 of 3 plan files",
+    ]
+    assert run(capsys, "graph", "shop")[0] == 0
+    assert run(capsys, "graph", "other")[2] == (
+        "no plan named 'other' in dags/recovery_plans (valid plans there: shop)\n"
+    )
 
 
 def test_graph_of_a_missing_file(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

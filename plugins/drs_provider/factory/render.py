@@ -25,6 +25,7 @@ from drs_provider.constants import (
 )
 from drs_provider.factory.docs import plan_doc_md
 from drs_provider.factory.params import plan_params
+from drs_provider.factory.retries import retry_default_args
 from drs_provider.factory.steps import StepPlace, render_step
 from drs_provider.plans.model import ServerSelector
 
@@ -128,7 +129,7 @@ def render_plan(plan: Plan) -> DAG:
         catchup=False,
         max_active_runs=1,
         tags=[DAG_TAG, plan.name],
-        default_args={"owner": plan.owner or DEFAULT_OWNER},
+        default_args={"owner": plan.owner or DEFAULT_OWNER, **retry_default_args()},
         doc_md=plan_doc_md(plan),
         auto_register=False,
     )

@@ -5,6 +5,10 @@ limits and a description. :mod:`.structure` checks raw YAML values against these
 :mod:`.schema` turns the same rules into the shipped JSON Schema, so the two cannot drift.
 Rules that span several values (unique names, references, cycles, a server in two waves)
 live in :mod:`.validation`.
+
+Some limits are caps (``ListOf(cap=True)``): they bound what one plan may hold. The
+dag-processor reads every plan file inside one DAG import timeout, so a file's cost must stay
+small however it was written: a broken cap is reported alone and ends the checks of that file.
 """
 
 from __future__ import annotations
@@ -64,6 +68,14 @@ S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([^\s]*/)?$"
 
 POLL_INTERVAL_RANGE = (1, 3600)  # seconds: at most an hour between DescribeJobs calls
 TIMEOUT_RANGE = (60, 86400)  # seconds: a wave's jobs get between a minute and a day
+
+# --- Caps: the most a plan may hold (``cap=True``; the steps of a phase: MAX_STEPS_PER_PHASE) ---
+#: DRS's own recovery plans stop at 20 steps; a few hundred waves is far beyond any real plan.
+MAX_WAVES = 300
+#: Source server IDs in one selector. DRS replicates at most 300 source servers per account by
+#: default and runs at most 500 servers across all active jobs (a wave launches all its servers
+#: at once); beyond this, select servers by tags.
+MAX_SERVERS_PER_SELECTOR = 1000
 #: An AWS resource carries at most 50 tags, so a longer selector matches nothing.
 MAX_TAGS = MAX_TAGS_PER_RESOURCE
 
@@ -123,6 +135,9 @@ class ListOf:
     description: str = ""
     min_items: int = 0
     max_items: int | None = None
+    #: ``max_items`` bounds what a plan may hold (see the module docstring): more items end the
+    #: checks of the file. Otherwise they are reported and the list is left out.
+    cap: bool = False
     unique: bool = True
     #: what one item is called in messages
     noun: str = "item"
@@ -260,7 +275,16 @@ SELECTOR = Object(
     needs_one_of=("ids", "tags"),
     shape_hint="write 'ids: [...]' and/or 'tags: {Key: value}' under it",
     keys=(
-        Key("ids", ListOf(SERVER_ID, description="Source server IDs.")),
+        Key(
+            "ids",
+            ListOf(
+                SERVER_ID,
+                description="Source server IDs.",
+                max_items=MAX_SERVERS_PER_SELECTOR,
+                cap=True,
+                noun="server ID",
+            ),
+        ),
         Key(
             "tags",
             TextMap(
@@ -487,6 +511,9 @@ WAVE = Object(
                     "Waves that must recover first. Omitted: the wave listed before this one "
                     "(none for the first wave). []: no upstream wave, starts at once."
                 ),
+                max_items=MAX_WAVES,
+                cap=True,
+                noun="wave",
             ),
         ),
         Key(
@@ -632,7 +659,15 @@ PLAN = Object(
         Key("report", REPORT),
         Key(
             "waves",
-            ListOf(WAVE, description="The waves, at least one.", min_items=1, unique=False, noun="wave"),
+            ListOf(
+                WAVE,
+                description=f"The waves, at least one and at most {MAX_WAVES}.",
+                min_items=1,
+                max_items=MAX_WAVES,
+                cap=True,
+                unique=False,
+                noun="wave",
+            ),
             required=True,
         ),
     ),

@@ -2,7 +2,9 @@
 
 The checker never stops at the first problem. It returns the checked values (text, ints,
 tuples, dicts) so later steps can go on with whatever was valid; a value that broke its rule
-comes back as :data:`INVALID`.
+comes back as :data:`INVALID`. It stops in two cases only, by raising :class:`StopChecking`:
+a cap of the rules is broken (a list longer than a plan may hold), or
+:data:`MAX_PROBLEMS` problems were found. Either bounds the work one hostile file can cause.
 """
 
 from __future__ import annotations
@@ -39,6 +41,14 @@ class _Invalid:
 
 #: Stands for a value that broke its rule (already reported).
 INVALID: Final = _Invalid()
+
+#: Problems reported per file before checking stops: a person fixes the first ones first, and
+#: messages cost work (suggestions compare names), which a file must not multiply without end.
+MAX_PROBLEMS = 20
+
+
+class StopChecking(Exception):
+    """Raised by :class:`Checker` once nothing more about the file is worth checking."""
 
 
 @dataclass(frozen=True)
@@ -108,9 +118,26 @@ class Checker:
     problems: list[Problem] = field(default_factory=list)
     #: paths the YAML reader already reported, so no rule repeats it (an unquoted `on:` key)
     reported: set[FieldPath] = field(default_factory=set)
+    #: checking stopped because :data:`MAX_PROBLEMS` problems were found
+    stopped_at_max_problems: bool = False
 
     def report(self, path: FieldPath, message: str, line: int | None = None) -> None:
+        """Record a problem; raises :class:`StopChecking` once :data:`MAX_PROBLEMS` are recorded."""
         self.problems.append(Problem(path, message, line))
+        if len(self.problems) >= MAX_PROBLEMS:
+            self.stopped_at_max_problems = True
+            raise StopChecking
+
+    def cap(self, path: FieldPath, count: int, noun: str, limit: int) -> StopChecking:
+        """Record that ``path`` holds ``count`` {noun}s, more than ``limit``; raise the result."""
+        plural = noun if noun.endswith("s") else f"{noun}s"
+        self.problems.append(
+            Problem(
+                path,
+                f"{count} {plural}, more than the {limit} allowed; the rest of this file was not checked",
+            )
+        )
+        return StopChecking()
 
     def check(self, rule: Rule, value: object, path: FieldPath) -> object:
         """Return ``value`` checked and converted, or :data:`INVALID` after reporting why."""
@@ -211,6 +238,8 @@ class Checker:
     def _list(self, rule: ListOf, value: object, path: FieldPath) -> object:
         if not isinstance(value, list):
             return self._wrong_type(path, "a list", value)
+        if rule.cap and rule.max_items is not None and len(value) > rule.max_items:
+            raise self.cap(path, len(value), rule.noun, rule.max_items)
         if len(value) < rule.min_items:
             self.report(
                 path, f"needs at least {rule.min_items} {rule.noun}{'s' if rule.min_items > 1 else ''}"

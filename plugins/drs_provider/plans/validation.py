@@ -4,16 +4,22 @@ First the structure rules (:mod:`.structure`), then the rules that look at sever
 once: unique wave names, ``depends_on`` naming real waves, no dependency cycles, and no
 source server in two places. Every problem is collected; a plan is built only when there are
 none, so a :class:`Plan` always holds checked values.
+
+Every check is linear in the size of the file, except the comparison of tag selectors with each
+other, which the caps of :mod:`.rules` bound. A broken cap, or too many problems, ends the
+checks of the file (:class:`~.structure.StopChecking`).
 """
 
 from __future__ import annotations
 
 import difflib
+from collections import Counter, defaultdict
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import TYPE_CHECKING
 
 from drs_provider.exceptions import PlanError, PlanIssue
+from drs_provider.plans.graph import dependency_cycles
 from drs_provider.plans.model import (
     CLEANUP_NEVER,
     NOTIFY_EVENTS,
@@ -26,7 +32,7 @@ from drs_provider.plans.model import (
     Wave,
 )
 from drs_provider.plans.rules import PLAN
-from drs_provider.plans.structure import INVALID, Checker
+from drs_provider.plans.structure import INVALID, MAX_PROBLEMS, Checker, StopChecking
 from drs_provider.plans.yaml_source import UNREADABLE, format_path
 
 if TYPE_CHECKING:
@@ -55,9 +61,18 @@ def validate_document(document: Document, *, file: str, source: str) -> Plan:
     :param source: the file's absolute path, kept as :attr:`Plan.source`
     """
     checker = Checker(document.source, reported={problem.path for problem in document.problems})
+    try:
+        plan = _check(checker, document, source)
+    except StopChecking:
+        plan = None
+    if plan is None:
+        raise PlanError(_issues(checker, document, file))
+    return plan
+
+
+def _check(checker: Checker, document: Document, source: str) -> Plan | None:
     for problem in document.problems:
         checker.report(problem.path, problem.message, problem.line)
-    plan: Plan | None = None
     data = document.value
     if data is None and not document.problems:
         checker.report((), "the file is empty; a plan needs at least 'plan' and 'waves'")
@@ -74,10 +89,8 @@ def validate_document(document: Document, *, file: str, source: str) -> Plan:
         _check_tag_overlaps(checker, waves)
         _check_steps(checker, waves)
         if not checker.problems:
-            plan = _build_plan(checked, waves, dependencies, source)
-    if plan is None:
-        raise PlanError(_issues(checker, document, file))
-    return plan
+            return _build_plan(checked, waves, dependencies, source)
+    return None
 
 
 def _kind(value: object) -> str:
@@ -93,7 +106,12 @@ def _issues(checker: Checker, document: Document, file: str) -> list[PlanIssue]:
             message = f"{message} (line {line})"
         located.append((line or 0, order, PlanIssue(file, format_path(problem.path), message)))
     located.sort(key=lambda item: (item[0], item[1]))
-    return [issue for _, _, issue in located]
+    issues = [issue for _, _, issue in located]
+    if checker.stopped_at_max_problems:
+        issues.append(
+            PlanIssue(file, "", f"{MAX_PROBLEMS} problems found, checking stopped: fix these first")
+        )
+    return issues
 
 
 def _wave_entries(checked: Mapping[str, object], raw: Mapping[object, object]) -> list[_WaveEntry]:
@@ -167,11 +185,17 @@ def _resolve_dependencies(checker: Checker, waves: Sequence[_WaveEntry]) -> dict
     return dependencies
 
 
+#: Wave names listed in an "unknown wave" message before the rest is summed up.
+_LISTED_WAVES = 10
+
+
 def _unknown_wave_message(name: str, known: list[str]) -> str:
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
         return f"unknown wave {name!r} (did you mean {close[0]!r}?)"
-    listed = ", ".join(known) if known else "none"
+    listed = ", ".join(known[:_LISTED_WAVES]) if known else "none"
+    if len(known) > _LISTED_WAVES:
+        listed += f" and {len(known) - _LISTED_WAVES} more"
     return f"unknown wave {name!r} (waves in this plan: {listed})"
 
 
@@ -180,12 +204,7 @@ def _check_cycles(
 ) -> None:
     names = {wave.index: wave.name or format_path(wave.path) for wave in waves}
     implicit = {wave.index for wave in waves if "depends_on" not in wave.fields and wave.index > 0}
-    reported: set[frozenset[int]] = set()
-    for start in sorted(dependencies):
-        cycle = _cycle_from(start, dependencies)
-        if cycle is None or frozenset(cycle) in reported:
-            continue
-        reported.add(frozenset(cycle))
+    for cycle in dependency_cycles(dependencies, sorted(dependencies)):
         chain = " -> ".join(names[index] for index in (*cycle, cycle[0]))
         notes = [
             f"{names[index]!r} depends on {names[index - 1]!r} because it omits depends_on"
@@ -196,21 +215,6 @@ def _check_cycles(
         if notes:
             message += f" ({'; '.join(notes)})"
         checker.report(("waves", cycle[0], "depends_on"), message)
-
-
-def _cycle_from(start: int, dependencies: dict[int, tuple[int, ...]]) -> list[int] | None:
-    """The dependency cycle through ``start`` (as a list of wave indexes), if there is one."""
-    stack: list[tuple[int, list[int]]] = [(start, [start])]
-    seen: set[int] = set()
-    while stack:
-        node, trail = stack.pop()
-        for upstream in dependencies.get(node, ()):
-            if upstream == start:
-                return trail
-            if upstream not in seen:
-                seen.add(upstream)
-                stack.append((upstream, [*trail, upstream]))
-    return None
 
 
 def _check_servers_once(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
@@ -243,36 +247,66 @@ def _check_servers_once(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
                 checker.report(path, message)
 
 
+@dataclass(frozen=True)
+class _TagSelector:
+    path: FieldPath
+    wave: _WaveEntry
+    tags: Mapping[str, str]
+    items: frozenset[tuple[str, str]]
+
+
 def _check_tag_overlaps(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
     """Two tag selectors where one's tags include all of the other's pick the same servers.
 
     Tags are matched when a run starts, but this much is certain from the file alone: every
-    server the narrower selector picks, the broader one picks too.
+    server the narrower selector picks, the broader one picks too. Each selector is reported
+    once, against the first earlier selector it overlaps.
+
+    Comparing every pair would grow with the square of the selectors. Instead each selector is
+    anchored at its rarest tag in the plan: a selector can only include another if it holds the
+    other's anchor, and can only be included in selectors holding its own anchor, so only those
+    few are compared.
     """
-    earlier: list[tuple[FieldPath, _WaveEntry, Mapping[str, str]]] = []
-    for wave in waves:
-        for selector_key in ("servers", "optional_servers"):
-            selector = wave.fields.get(selector_key)
-            tags = selector.get("tags") if isinstance(selector, dict) else None
-            if not isinstance(tags, dict) or not tags:
-                continue
-            path: FieldPath = (*wave.path, selector_key, "tags")
-            for other_path, other_wave, other_tags in earlier:
-                if other_tags.items() <= tags.items():
-                    relation = "every server these tags select is also selected by"
-                elif tags.items() <= other_tags.items():
-                    relation = "these tags also select every server selected by"
-                else:
-                    continue
-                if other_wave is wave:
-                    why = "in this wave; a server is either required or optional"
-                else:
-                    owner = repr(other_wave.name) if other_wave.name else format_path(other_wave.path)
-                    why = f"in wave {owner}; a server can be recovered by one wave only"
-                shown = ", ".join(f"{key}={value}" for key, value in other_tags.items())
-                checker.report(path, f"{relation} {format_path(other_path)} ({shown}) {why}")
+    selectors = [
+        _TagSelector((*wave.path, key, "tags"), wave, tags, frozenset(tags.items()))
+        for wave in waves
+        for key in ("servers", "optional_servers")
+        if isinstance(selector := wave.fields.get(key), dict)
+        and isinstance(tags := selector.get("tags"), dict)
+        and tags
+    ]
+    frequency = Counter(item for selector in selectors for item in selector.items)
+    anchors = [min(selector.items, key=lambda item: (frequency[item], item)) for selector in selectors]
+    holding: dict[tuple[str, str], list[int]] = defaultdict(list)  # earlier selectors with a tag
+    anchored: dict[tuple[str, str], list[int]] = defaultdict(list)  # earlier selectors anchored there
+    for index, selector in enumerate(selectors):
+        candidates = set(holding[anchors[index]])
+        for item in selector.items:
+            candidates.update(anchored[item])
+        for other in sorted(candidates):
+            if _reported_overlap(checker, selector, selectors[other]):
                 break
-            earlier.append((path, wave, tags))
+        for item in selector.items:
+            holding[item].append(index)
+        anchored[anchors[index]].append(index)
+
+
+def _reported_overlap(checker: Checker, selector: _TagSelector, other: _TagSelector) -> bool:
+    """Report ``selector`` if its tags include all of ``other``'s or the reverse; say whether."""
+    if other.items <= selector.items:
+        relation = "every server these tags select is also selected by"
+    elif selector.items <= other.items:
+        relation = "these tags also select every server selected by"
+    else:
+        return False
+    if other.wave is selector.wave:
+        why = "in this wave; a server is either required or optional"
+    else:
+        owner = repr(other.wave.name) if other.wave.name else format_path(other.wave.path)
+        why = f"in wave {owner}; a server can be recovered by one wave only"
+    shown = ", ".join(f"{key}={value}" for key, value in other.tags.items())
+    checker.report(selector.path, f"{relation} {format_path(other.path)} ({shown}) {why}")
+    return True
 
 
 def default_step_name(phase: str, number: int, kind: str) -> str:

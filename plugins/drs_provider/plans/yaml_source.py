@@ -4,6 +4,11 @@ PyYAML's ``safe_load`` keeps the last of two equal keys without a word and forge
 numbers. Plans are edited by hand under pressure, so this reader composes the node tree with
 the safe loader, builds the values itself, and reports duplicate keys, unsupported tags and
 runaway aliases as problems with a line number instead of losing them.
+
+The reader bounds its own work, since the dag-processor reads every plan within one import
+timeout: before composing anything it counts the document's values from libyaml's event stream
+(about five times cheaper than composing them) and gives up beyond :data:`MAX_VALUES`; building
+stops at :data:`MAX_VALUES` values with aliases expanded, and at :data:`MAX_DEPTH` levels.
 """
 
 from __future__ import annotations
@@ -20,9 +25,12 @@ if TYPE_CHECKING:
 PathPart = str | int
 FieldPath = tuple[PathPart, ...]
 
-# Expanding aliases can blow a small file up exponentially ("billion laughs"); no real plan
-# comes anywhere near this many values.
-MAX_VALUES = 100_000
+#: Values (scalars, lists, mappings) a document may hold, aliases expanded. A plan at every cap
+#: of the rules is far below it; expanding aliases can blow a small file up exponentially
+#: ("billion laughs").
+MAX_VALUES = 20_000
+#: Levels of nesting: a plan is about ten deep (plan, waves, a wave, a selector, its tags).
+MAX_DEPTH = 32
 
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
@@ -117,6 +125,9 @@ class _Builder:
         if id(node) in self._active:
             self.problem(path, "an alias refers to the value that contains it", node)
             return UNREADABLE
+        if len(self._active) >= MAX_DEPTH and not isinstance(node, yaml.ScalarNode):
+            self.problem(path, f"nested more than {MAX_DEPTH} levels deep", node)
+            return UNREADABLE
         self._active.add(id(node))
         try:
             if isinstance(node, yaml.MappingNode):
@@ -128,6 +139,8 @@ class _Builder:
             self._active.discard(id(node))
 
     def _scalar(self, node: yaml.Node, path: FieldPath) -> object:
+        if node.tag == _STR_TAG:
+            return node.value  # what the safe constructor returns for text, without its bookkeeping
         try:
             value = self._loader.construct_object(node, deep=True)
         except yaml.YAMLError:
@@ -136,7 +149,7 @@ class _Builder:
             else:
                 self.problem(path, f"unsupported YAML tag {node.tag!r}", node)
             return UNREADABLE
-        if isinstance(node, yaml.ScalarNode) and not node.style and node.tag != _STR_TAG:
+        if isinstance(node, yaml.ScalarNode) and not node.style:
             self.source.plain_text[path] = node.value
         return value
 
@@ -188,6 +201,8 @@ class _Builder:
         if not isinstance(key_node, yaml.ScalarNode):
             self.problem(path, "a key must be plain text, not a list or mapping", key_node)
             return None
+        if key_node.tag == _STR_TAG:
+            return key_node.value
         try:
             key = self._loader.construct_object(key_node, deep=True)
         except yaml.YAMLError as error:
@@ -224,12 +239,42 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+_VALUE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent, yaml.AliasEvent)
+
+
+def _too_many_values(text: str) -> int | None:
+    """The line where the document passes :data:`MAX_VALUES` values (0: unknown), or None.
+
+    Syntax errors are left to the composer, which reports them with their place.
+    """
+    loader = _Loader(text)
+    try:
+        count = 0
+        while loader.check_event():
+            event = loader.get_event()
+            if isinstance(event, _VALUE_EVENTS):
+                count += 1
+                if count > MAX_VALUES:
+                    mark = event.start_mark
+                    return mark.line + 1 if mark is not None else 0
+    except yaml.YAMLError:
+        return None
+    finally:
+        loader.dispose()
+    return None
+
+
 def parse_yaml(text: str) -> Document:
     """Parse one YAML document safely (only standard tags; nothing is executed).
 
-    Never raises for bad input: syntax errors, several documents, duplicate keys and so on
-    come back as :attr:`Document.problems`, each with a line number where one is known.
+    Never raises for bad input: syntax errors, several documents, duplicate keys, documents
+    that are too large or too deep and so on come back as :attr:`Document.problems`, each with
+    a line number where one is known.
     """
+    line = _too_many_values(text)
+    if line is not None:
+        message = f"the document holds more than {MAX_VALUES} values; a plan needs far fewer"
+        return Document(None, SourceMap(), [SourceProblem((), message, line or None)])
     loader = _Loader(text)
     try:
         try:
@@ -255,10 +300,6 @@ def parse_yaml(text: str) -> Document:
                 None,
                 builder.source,
                 [SourceProblem((), f"the document expands to more than {MAX_VALUES} values", None)],
-            )
-        except RecursionError:
-            return Document(
-                None, builder.source, [SourceProblem((), "the document is nested too deeply", None)]
             )
         return Document(value, builder.source, builder.problems)
     finally:

@@ -99,3 +99,37 @@ def test_a_broken_plan_is_an_import_error_naming_file_and_field_and_the_good_dag
 
     assert airflow.import_errors() == []
     assert airflow.dags_in_db() == {dag_id: (0, 0) for dag_id in GOOD_DAG_IDS | {"drs_plan_broken"}}
+
+
+def test_a_new_file_claiming_a_live_plans_name_takes_its_dag_down_instead_of_over(airflow: Airflow) -> None:
+    """A hijacking file used to replace drs_plan_shop's tasks (the earlier file name won)."""
+    airflow.run("dag-processor", "--num-runs", "1")
+    assert airflow.dags_in_db() == {dag_id: (0, 0) for dag_id in GOOD_DAG_IDS}
+
+    plans = airflow.dags / "recovery_plans"
+    hijack = plans / "aaa_hijack.yaml"
+    hijack.write_text("plan: shop\nwaves:\n  - name: anything\n    servers: {tags: {App: elsewhere}}\n")
+    (plans / "loop_a.yaml").symlink_to("loop_b.yaml")
+    (plans / "loop_b.yaml").symlink_to("loop_a.yaml")
+    airflow.run("dag-processor", "--num-runs", "1")
+
+    (error,) = airflow.import_errors()
+    assert error["filepath"] == "drs_recovery_plan_errors.py"
+    for line in (
+        "recovery_plans/aaa_hijack.yaml: plan: plan name 'shop' is also claimed by recovery_plans/shop.yaml",
+        "recovery_plans/shop.yaml: plan: plan name 'shop' is also claimed by recovery_plans/aaa_hijack.yaml",
+        "recovery_plans/loop_a.yaml: cannot read the file: it is a symbolic link in a loop (-> loop_b.yaml)",
+        "recovery_plans/loop_b.yaml: cannot read the file: it is a symbolic link in a loop (-> loop_a.yaml)",
+    ):
+        assert line in error["error"]
+    # No process can load drs_plan_shop from the DAG files any more (a worker running one of its
+    # tasks would fail to find it), so nothing ever runs the hijacking file's waves.
+    assert (
+        "Dag 'drs_plan_shop' could not be found"
+        in airflow.run("tasks", "list", "drs_plan_shop", check=False).stderr
+    )
+    assert "anything.start_recovery" not in airflow.run("tasks", "list", "drs_plan_shop", check=False).stdout
+
+    hijack.unlink()
+    listed = airflow.run("tasks", "list", "drs_plan_shop").stdout.split()
+    assert "database.start_recovery" in listed and "anything.start_recovery" not in listed

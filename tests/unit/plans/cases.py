@@ -400,6 +400,25 @@ CASES = [
         "waves[1].servers.tags",
         "has 51 entries; at most 50 are allowed",
     ),
+    # caps: what a plan may hold at most
+    Case(
+        "too many waves",
+        change((("waves",), [{"name": f"w{i}", "servers": {"tags": {"N": str(i)}}} for i in range(301)])),
+        "waves",
+        "301 waves, more than the 300 allowed; the rest of this file was not checked",
+    ),
+    Case(
+        "too many server IDs in a selector",
+        change((("waves", 2, "servers", "ids"), [f"s-{i:017d}" for i in range(1001)])),
+        "waves[2].servers.ids",
+        "1001 server IDs, more than the 1000 allowed",
+    ),
+    Case(
+        "depends_on longer than a plan can be",
+        change((("waves", 3, "depends_on"), [f"w{i}" for i in range(301)])),
+        "waves[3].depends_on",
+        "301 waves, more than the 300 allowed",
+    ),
     # numbers: bools are not numbers, and each has a range
     Case(
         "max_servers_per_job 0",

@@ -201,3 +201,41 @@ def test_a_valid_plan_loads_passes_the_schema_and_round_trips(
 
     again = load(plan_path, written)
     assert again == loaded
+
+
+def overlaps_pairwise(selectors: list[tuple[str, dict[str, str]]]) -> dict[str, str]:
+    """The tag-overlap rule by its definition: each selector against every earlier one."""
+    found = {}
+    for index, (path, tags) in enumerate(selectors):
+        for other_path, other_tags in selectors[:index]:
+            if other_tags.items() <= tags.items() or tags.items() <= other_tags.items():
+                found[path] = other_path
+                break
+    return found
+
+
+tag_sets = st.dictionaries(st.sampled_from("ABCD"), st.sampled_from("xy"), min_size=1, max_size=4)
+
+
+@FUZZ
+@given(selectors=st.lists(st.tuples(tag_sets, st.none() | tag_sets), min_size=1, max_size=12))
+def test_tag_overlaps_found_through_anchors_are_those_of_every_pair(
+    selectors: list[tuple[dict[str, str], dict[str, str] | None]], plan_path: Path
+) -> None:
+    waves: list[dict[str, Any]] = []
+    flat: list[tuple[str, dict[str, str]]] = []
+    for index, (required, optional) in enumerate(selectors):
+        wave: dict[str, Any] = {"name": f"w{index}", "servers": {"tags": required}}
+        flat.append((f"waves[{index}].servers.tags", required))
+        if optional is not None:
+            wave["optional_servers"] = {"tags": optional}
+            flat.append((f"waves[{index}].optional_servers.tags", optional))
+        waves.append(wave)
+    outcome = load(plan_path, {"plan": "tags", "waves": waves})
+
+    reported = {}
+    if isinstance(outcome, PlanError):
+        for issue in outcome.issues:
+            # "... selected by waves[1].servers.tags (A=x) in wave 'w1'; ..."
+            reported[issue.path] = issue.message.split(" by ", 1)[1].split(" (", 1)[0]
+    assert reported == overlaps_pairwise(flat)

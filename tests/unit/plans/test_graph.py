@@ -16,6 +16,7 @@ from drs_provider.plans import (
     topological_waves,
     wave_steps,
 )
+from drs_provider.plans.graph import dependency_cycles
 
 SOME = ServerSelector(tags=MappingProxyType({"App": "x"}))
 
@@ -47,10 +48,40 @@ def test_independent_waves_keep_their_listing_order() -> None:
     assert names(topological_waves(plan)) == ["c", "a", "b"]
 
 
+def test_a_long_chain_listed_backwards_comes_out_in_dependency_order() -> None:
+    count = 3000
+    plan = plan_of(*((f"w{n}", (f"w{n - 1}",) if n else ()) for n in reversed(range(count))))
+    assert names(topological_waves(plan)) == [f"w{n}" for n in range(count)]
+
+
 def test_a_cycle_in_a_hand_built_plan_is_a_plan_error() -> None:
     plan = plan_of(("a", ("b",)), ("b", ("a",)), ("c", ()))
-    with pytest.raises(PlanError, match="waves a, b can never start"):
+    with pytest.raises(PlanError, match=r"waves a, b can never start \(dependency cycle: a -> b -> a\)"):
         topological_waves(plan)
+
+
+def test_an_unknown_upstream_in_a_hand_built_plan_is_a_plan_error() -> None:
+    with pytest.raises(PlanError, match="unknown waves db"):
+        topological_waves(plan_of(("app", ("db",))))
+
+
+def test_dependency_cycles_are_spelled_in_dependency_order_from_the_first_listed_wave() -> None:
+    # database -> web -> app -> database (each depends on the next); x <-> y; z alone
+    dependencies = {
+        "database": ["web"],
+        "app": ["database"],
+        "web": ["app", "reports"],
+        "reports": [],
+        "x": ["y"],
+        "y": ["x"],
+        "z": ["x"],
+    }
+    order = ["database", "app", "reports", "web", "x", "y", "z"]
+    assert sorted(dependency_cycles(dependencies, order)) == [["database", "web", "app"], ["x", "y"]]
+
+
+def test_dependency_cycles_of_an_acyclic_graph_is_empty() -> None:
+    assert list(dependency_cycles({"a": [], "b": ["a"], "c": ["a", "b"]}, ["a", "b", "c"])) == []
 
 
 def test_steps_group_waves_by_depth() -> None:

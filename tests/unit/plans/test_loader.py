@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import pytest
 
 from drs_provider.exceptions import PlanError
 from drs_provider.plans import PlanSet, load_plan_file, load_plans
+from drs_provider.plans.loader import MAX_PLAN_FILE_BYTES
+from drs_provider.plans.yaml_source import Document, parse_yaml
 from tests.unit.plans.samples import SHOP_YAML, write
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 
 def tiny(name: str, wave: str = "only") -> str:
@@ -48,18 +47,62 @@ def test_plans_come_sorted_by_name_whatever_the_file_names(plans_dir: Path) -> N
     assert [plan.name for plan in load_plans(plans_dir).plans] == ["alpha", "mike", "zulu"]
 
 
-def test_a_duplicate_plan_name_is_an_error_in_the_later_file(plans_dir: Path) -> None:
-    first = write(plans_dir / "a.yaml", tiny("shop", wave="first"))
-    second = write(plans_dir / "b.yaml", tiny("shop", wave="second"))
+def test_two_files_claiming_one_plan_name_build_neither_and_name_each_other(plans_dir: Path) -> None:
+    genuine = write(plans_dir / "shop.yaml", tiny("shop", wave="reviewed"))
+    hijack = write(plans_dir / "aaa_hijack.yaml", tiny("shop", wave="hijacked"))
+    write(plans_dir / "other.yaml", tiny("other"))
 
     plan_set = load_plans(plans_dir)
 
-    assert [plan.waves[0].name for plan in plan_set.plans] == ["first"]
-    assert plan_set.plans[0].source == str(first)
-    (issue,) = plan_set.errors[str(second)]
-    assert (
-        str(issue) == "recovery_plans/b.yaml: plan: plan name 'shop' is already used by recovery_plans/a.yaml"
-    )
+    assert [plan.name for plan in plan_set.plans] == ["other"]
+    assert [str(issue) for issue in plan_set.errors[str(hijack)]] == [
+        "recovery_plans/aaa_hijack.yaml: plan: plan name 'shop' is also claimed by recovery_plans/shop.yaml: "
+        "no DAG drs_plan_shop is built until only one file claims it"
+    ]
+    assert [str(issue) for issue in plan_set.errors[str(genuine)]] == [
+        "recovery_plans/shop.yaml: plan: plan name 'shop' is also claimed by recovery_plans/aaa_hijack.yaml: "
+        "no DAG drs_plan_shop is built until only one file claims it"
+    ]
+
+
+@pytest.mark.parametrize(
+    "genuine_text",
+    [
+        tiny("shop").replace("only", "Only"),  # a rule broken
+        "plan: shop\nwaves: [\n",  # not even YAML: the claim comes from its plan: line
+        "plan: 'shop'  # the shop\nwaves:\n  - name: a\n  servers: {}\n",  # bad indentation
+    ],
+    ids=["invalid", "syntax-error", "quoted-name-and-bad-indentation"],
+)
+def test_a_broken_plan_file_still_holds_its_name_against_a_new_file(
+    plans_dir: Path, genuine_text: str
+) -> None:
+    genuine = write(plans_dir / "shop.yaml", genuine_text)
+    hijack = write(plans_dir / "aaa_hijack.yaml", tiny("shop", wave="hijacked"))
+
+    plan_set = load_plans(plans_dir)
+
+    assert plan_set.plans == ()
+    assert "also claimed by recovery_plans/shop.yaml" in plan_set.errors[str(hijack)][-1].message
+    assert "also claimed by recovery_plans/aaa_hijack.yaml" in plan_set.errors[str(genuine)][-1].message
+
+
+def test_the_set_says_which_name_each_file_claims_valid_or_not(plans_dir: Path) -> None:
+    write(plans_dir / "a.yaml", tiny("alpha"))
+    write(plans_dir / "b.yaml", "plan: beta\nwaves: [\n")
+    write(plans_dir / "c.yaml", "- not a plan\n")
+    assert {Path(path).name: name for path, name in load_plans(plans_dir).claims.items()} == {
+        "a.yaml": "alpha",
+        "b.yaml": "beta",
+    }
+
+
+def test_three_claimants_each_name_the_two_others(plans_dir: Path) -> None:
+    for name in ("a", "b", "c"):
+        write(plans_dir / f"{name}.yaml", tiny("shop"))
+    plan_set = load_plans(plans_dir)
+    (issue,) = plan_set.errors[str(plans_dir / "b.yaml")]
+    assert "also claimed by recovery_plans/a.yaml, recovery_plans/c.yaml" in issue.message
 
 
 def test_only_yaml_files_directly_in_the_directory_count(plans_dir: Path) -> None:
@@ -68,12 +111,44 @@ def test_only_yaml_files_directly_in_the_directory_count(plans_dir: Path) -> Non
     write(plans_dir / "shop.yaml.bak", "not: a plan")
     write(plans_dir / ".#shop.yaml", "an editor's lock file")
     write(plans_dir / "archive" / "old.yaml", "plan: [broken")
-    (plans_dir / "folder.yaml").mkdir()
 
     plan_set = load_plans(plans_dir)
 
     assert [plan.name for plan in plan_set.plans] == ["shop"]
     assert dict(plan_set.errors) == {}
+
+
+def test_every_entry_that_looks_like_a_plan_but_cannot_be_read_is_named(plans_dir: Path) -> None:
+    write(plans_dir / "shop.yaml", SHOP_YAML)
+    (plans_dir / "folder.yaml").mkdir()
+    os.mkfifo(plans_dir / "pipe.yaml")
+    (plans_dir / "loop_a.yaml").symlink_to("loop_b.yaml")
+    (plans_dir / "loop_b.yaml").symlink_to("loop_a.yaml")
+    (plans_dir / "dangling.yml").symlink_to("gone.yaml")
+    (plans_dir / "zero.yaml").symlink_to("/dev/zero")
+
+    plan_set = load_plans(plans_dir)
+
+    assert [plan.name for plan in plan_set.plans] == ["shop"]
+    assert {
+        Path(path).name: [str(issue) for issue in issues] for path, issues in plan_set.errors.items()
+    } == {
+        "dangling.yml": [
+            "recovery_plans/dangling.yml: cannot read the file: it is a symbolic link to gone.yaml, "
+            "which does not exist"
+        ],
+        "folder.yaml": ["recovery_plans/folder.yaml: this is a directory, not a plan file"],
+        "loop_a.yaml": [
+            "recovery_plans/loop_a.yaml: cannot read the file: "
+            "it is a symbolic link in a loop (-> loop_b.yaml)"
+        ],
+        "loop_b.yaml": [
+            "recovery_plans/loop_b.yaml: cannot read the file: "
+            "it is a symbolic link in a loop (-> loop_a.yaml)"
+        ],
+        "pipe.yaml": ["recovery_plans/pipe.yaml: this is a named pipe (FIFO), not a plan file"],
+        "zero.yaml": ["recovery_plans/zero.yaml: this is a character device, not a plan file"],
+    }
 
 
 def test_an_empty_directory_gives_an_empty_set(plans_dir: Path) -> None:
@@ -134,7 +209,7 @@ def test_plan_error_holds_every_issue_and_says_them_all(tmp_path: Path) -> None:
     [
         (b"plan: caf\xe9\n", "not UTF-8 text"),
         (b"\x00" * 10, "YAML"),
-        (b"x" * 1_000_001, "larger than 1000000 bytes"),
+        (b"x" * (MAX_PLAN_FILE_BYTES + 1), f"larger than {MAX_PLAN_FILE_BYTES} bytes"),
     ],
     ids=["latin-1", "binary", "huge"],
 )
@@ -173,3 +248,21 @@ def test_plan_lookup_and_flat_issue_list(plans_dir: Path) -> None:
     with pytest.raises(KeyError):
         plan_set.plan("b")
     assert [issue.path for issue in plan_set.issues] == ["plan", "waves"]
+
+
+def test_whatever_interrupts_the_reading_of_a_file_names_it(
+    plans_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow's DAG import timeout raises wherever the DAG file is; the traceback names the file."""
+    write(plans_dir / "a.yaml", tiny("alpha"))
+    write(plans_dir / "b.yaml", tiny("beta"))
+
+    def interrupted(text: str) -> Document:
+        if "beta" in text:
+            raise TimeoutError("DagBag import timeout")
+        return parse_yaml(text)
+
+    monkeypatch.setattr("drs_provider.plans.loader.parse_yaml", interrupted)
+    with pytest.raises(TimeoutError) as caught:
+        load_plans(plans_dir)
+    assert caught.value.__notes__ == ["while reading the plan file recovery_plans/b.yaml"]

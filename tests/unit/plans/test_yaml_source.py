@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drs_provider.plans.yaml_source import MAX_VALUES, UNREADABLE, format_path, parse_yaml
+from drs_provider.plans.yaml_source import MAX_DEPTH, MAX_VALUES, UNREADABLE, format_path, parse_yaml
 
 
 def test_values_and_lines() -> None:
@@ -56,6 +56,31 @@ def test_alias_bombs_are_stopped() -> None:
     document = parse_yaml("\n".join(lines) + "\n")
     assert document.value is None
     assert f"more than {MAX_VALUES} values" in document.problems[0].message
+
+
+def test_a_document_with_too_many_values_is_refused_where_it_passes_the_cap() -> None:
+    text = "waves:\n" + "".join(f"  - w{i}\n" for i in range(MAX_VALUES + 10))
+    document = parse_yaml(text)
+    assert document.value is None
+    (problem,) = document.problems
+    assert problem.message == f"the document holds more than {MAX_VALUES} values; a plan needs far fewer"
+    # Three values come before the items (the top mapping, the key, the list): the one past
+    # the cap is item MAX_VALUES - 3, written on the line after it.
+    assert problem.line == MAX_VALUES - 1
+
+
+def test_nesting_deeper_than_the_cap_is_a_problem_with_its_line() -> None:
+    depth = MAX_DEPTH + 5
+    text = "plan: x\nwaves:\n" + "".join("  " * level + f"- k{level}:\n" for level in range(depth))
+    document = parse_yaml(text)
+    (problem,) = document.problems
+    assert problem.message == f"nested more than {MAX_DEPTH} levels deep"
+    # The top mapping and waves are levels 1 and 2; each "- kN:" line adds two (a mapping in a
+    # list), so the mapping of "- k15:" on line 18 is level 33.
+    assert MAX_DEPTH == 32
+    assert problem.line == 18
+    assert len(problem.path) == MAX_DEPTH
+    assert document.value is not None and document.value["plan"] == "x"  # type: ignore[index]
 
 
 def test_a_self_referencing_alias_is_a_problem() -> None:
