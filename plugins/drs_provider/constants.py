@@ -39,6 +39,8 @@ MAX_TAGS_PER_RESOURCE = 50
 MODE_DRILL = "drill"
 MODE_RECOVERY = "recovery"
 MODES = (MODE_DRILL, MODE_RECOVERY)
+#: The run parameters every plan DAG takes (DESIGN.md contract 2); preflight refuses any other.
+RUN_PARAMS = ("mode", "confirm", "waves", "point_in_time", "keep_instances")
 
 # --- the DAG a plan becomes (DESIGN.md contract 2) -----------------------------------------
 

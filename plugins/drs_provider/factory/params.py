@@ -22,7 +22,8 @@ POINT_IN_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?
 
 
 def plan_params(plan: Plan) -> dict[str, Any]:
-    """The ``params`` of ``plan``'s DAG: ``mode``, ``confirm``, ``waves``, ``point_in_time``."""
+    """The ``params`` of ``plan``'s DAG: ``mode``, ``confirm``, ``waves``, ``point_in_time``,
+    ``keep_instances`` (:data:`~drs_provider.constants.RUN_PARAMS`)."""
     # Imported here: rendering calls this once per plan, and the plans layer stays Airflow-free.
     from airflow.sdk import Param
 
@@ -65,6 +66,15 @@ def plan_params(plan: Plan) -> dict[str, Any]:
             description=(
                 "Optional ISO-8601 time, e.g. 2026-05-04T03:00:00Z (no zone means UTC): launch "
                 "each server from its latest recovery snapshot taken at or before it."
+            ),
+        ),
+        "keep_instances": Param(
+            False,
+            type="boolean",
+            title="Keep the drill instances",
+            description=(
+                "Drills only: skip this run's cleanup and leave its drill instances running "
+                "(to look at them). Terminate them later in the DRS console."
             ),
         ),
     }

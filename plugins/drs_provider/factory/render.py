@@ -24,6 +24,7 @@ from drs_provider.constants import (
     WAIT_FOR_RECOVERY_TASK,
 )
 from drs_provider.factory.docs import plan_doc_md
+from drs_provider.factory.lifecycle import event_callbacks, plan_events, render_lifecycle, rto_deadline
 from drs_provider.factory.params import plan_params
 from drs_provider.factory.retries import retry_default_args
 from drs_provider.factory.steps import StepPlace, render_step
@@ -32,6 +33,7 @@ from drs_provider.plans.model import ServerSelector
 if TYPE_CHECKING:
     from airflow.sdk import DAG, BaseOperator
 
+    from drs_provider.notifications.sns import PlanEvents
     from drs_provider.plans.model import Plan, Step, Wave
 
 #: A fixed date in the past: with ``catchup=False`` only the latest schedule interval runs.
@@ -61,7 +63,9 @@ def wave_json(wave: Wave) -> dict[str, Any]:
     }
 
 
-def _drs_tasks(plan: Plan, wave: Wave, aws: dict[str, Any], *, first_in_wave: bool) -> list[BaseOperator]:
+def _drs_tasks(
+    plan: Plan, wave: Wave, aws: dict[str, Any], callbacks: dict[str, Any], *, first_in_wave: bool
+) -> list[BaseOperator]:
     """The wave's ``start_recovery`` and ``wait_for_recovery``."""
     from airflow.sdk import XComArg
 
@@ -82,6 +86,7 @@ def _drs_tasks(plan: Plan, wave: Wave, aws: dict[str, Any], *, first_in_wave: bo
         wait_for_completion=False,
         deferrable=False,
         trigger_rule="none_failed" if first_in_wave else "all_success",
+        **callbacks,
         **aws,
     )
     sensor_timing: dict[str, Any] = {}
@@ -95,20 +100,25 @@ def _drs_tasks(plan: Plan, wave: Wave, aws: dict[str, Any], *, first_in_wave: bo
         optional_source_server_ids=cast("Any", XComArg(start, key="optional_source_server_ids")),
         deferrable=True,
         **sensor_timing,
+        **callbacks,
         **aws,
     )
     return [start, wait]
 
 
-def render_wave(plan: Plan, wave: Wave, aws: dict[str, Any]) -> list[BaseOperator]:
+def render_wave(
+    plan: Plan, wave: Wave, aws: dict[str, Any], events: PlanEvents | None = None
+) -> list[BaseOperator]:
     """Every task of a wave in the order they run, created in the current task group."""
+    callbacks = event_callbacks(events, "wave_failed", "on_failure_callback")
     tasks: list[BaseOperator] = []
     for step in wave.pre:
-        tasks.append(render_step(step, StepPlace(plan, wave, "pre", aws, first_in_wave=not tasks)))
-    tasks += _drs_tasks(plan, wave, aws, first_in_wave=not tasks)
-    tasks += [
-        render_step(step, StepPlace(plan, wave, "post", aws, first_in_wave=False)) for step in wave.post
-    ]
+        place = StepPlace(plan, wave, "pre", aws, first_in_wave=not tasks, events=events, callbacks=callbacks)
+        tasks.append(render_step(step, place))
+    tasks += _drs_tasks(plan, wave, aws, callbacks, first_in_wave=not tasks)
+    for step in wave.post:
+        place = StepPlace(plan, wave, "post", aws, first_in_wave=False, events=events, callbacks=callbacks)
+        tasks.append(render_step(step, place))
     return tasks
 
 
@@ -121,6 +131,8 @@ def render_plan(plan: Plan) -> DAG:
     aws: dict[str, Any] = {"aws_conn_id": plan.aws_conn_id or "aws_default"}
     if plan.region:
         aws["region_name"] = plan.region
+    events = plan_events(plan, aws)
+    deadline = rto_deadline(plan, events)
     dag = DAG(
         dag_id=plan.dag_id,
         description=plan.description or f"DRS recovery plan {plan.name}",
@@ -132,6 +144,7 @@ def render_plan(plan: Plan) -> DAG:
         default_args={"owner": plan.owner or DEFAULT_OWNER, **retry_default_args()},
         doc_md=plan_doc_md(plan),
         auto_register=False,
+        deadline=deadline,
     )
     with dag:
         preflight = DrsPlanPreflightOperator(
@@ -139,20 +152,25 @@ def render_plan(plan: Plan) -> DAG:
             plan_name=plan.name,
             waves=[wave_json(wave) for wave in plan.waves],
             max_servers_per_job=plan.max_servers_per_job,
+            sns_topic_arn=plan.notify.sns_topic_arn if plan.notify else None,
+            report_s3_uri=plan.report_s3_uri,
+            rto_target=plan.rto_target,
             doc_md="Checks every server, step and parameter of this run before anything is launched.",
+            **event_callbacks(events, "started", "on_execute_callback"),
             **aws,
         )
         first: dict[str, BaseOperator] = {}
         last: dict[str, BaseOperator] = {}
         for wave in plan.waves:
             with TaskGroup(group_id=wave.name, tooltip=f"wave {wave.name}"):
-                tasks = render_wave(plan, wave, aws)
+                tasks = render_wave(plan, wave, aws, events)
             chain(*tasks)
             first[wave.name], last[wave.name] = tasks[0], tasks[-1]
         for wave in plan.waves:
             preflight >> first[wave.name]
             for upstream in wave.depends_on:
                 last[upstream] >> first[wave.name]
+        render_lifecycle(plan, aws, events, after=list(last.values()))
     # Params join the DAG after its tasks: every operator's constructor deep-copies the DAG's
     # params into its own (half of the parse time, measured with cProfile), while a task run
     # reads the DAG's params anyway (DAG params, then task params, then the run's conf).

@@ -11,9 +11,10 @@ so those kinds never retry; a ``wait`` may (it starts over).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from drs_provider.factory.lifecycle import event_callbacks
 from drs_provider.plans.model import (
     ApprovalStep,
     LambdaStep,
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import BaseOperator
 
+    from drs_provider.notifications.sns import PlanEvents
     from drs_provider.plans.model import Plan, Wave
 
 
@@ -41,6 +43,10 @@ class StepPlace:
     aws: Mapping[str, Any]
     #: the wave's first task decides whether the wave runs at all
     first_in_wave: bool
+    #: where the plan's events go, if anywhere
+    events: PlanEvents | None = None
+    #: the callbacks every task of the wave gets (``wave_failed``)
+    callbacks: Mapping[str, Any] = field(default_factory=dict)
 
     def common(self, step: Step) -> dict[str, Any]:
         """The arguments every step operator takes."""
@@ -55,6 +61,7 @@ class StepPlace:
             "trigger_rule": "none_failed" if self.first_in_wave else "all_success",
             "doc_md": f"{self.phase} step `{step.name}` ({step.kind}) of wave `{self.wave.name}`"
             + (" (optional: a failure is reported and the wave goes on)" if step.optional else ""),
+            **self.callbacks,
         }
 
 
@@ -62,8 +69,14 @@ def _approval(step: Step, place: StepPlace) -> BaseOperator:
     from drs_provider.operators.runbook import DrsWaveApprovalOperator
 
     assert isinstance(step, ApprovalStep)
+    notifiers = event_callbacks(place.events, "approval_requested", "notifiers")
     return DrsWaveApprovalOperator(
-        message=step.message, timeout=step.timeout, modes=step.modes, retries=0, **place.common(step)
+        message=step.message,
+        timeout=step.timeout,
+        modes=step.modes,
+        retries=0,
+        **notifiers,
+        **place.common(step),
     )
 
 

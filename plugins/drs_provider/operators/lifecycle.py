@@ -283,8 +283,8 @@ class DrsPlanReportOperator(AwsBaseOperator[S3Hook]):
             TASK_ERROR_XCOM_KEY,
         )
         for task_id in task_ids:
-            if states.get(task_id) in (None, "skipped", "upstream_failed", "removed"):
-                continue
+            if states.get(task_id) in (None, "upstream_failed", "removed"):
+                continue  # never ran (a skipped task may have said why, as cleanup does)
             for key in keys:
                 value = ti.xcom_pull(task_ids=task_id, key=key, map_indexes=-1)
                 if value is not None:

@@ -18,6 +18,7 @@ between them) are counted together.
 
 from __future__ import annotations
 
+import difflib
 import math
 from datetime import UTC, datetime
 from types import MappingProxyType
@@ -32,14 +33,16 @@ from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
     MODE_DRILL,
     MODE_RECOVERY,
+    RUN_PARAMS,
 )
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.operators.drs import TAG_DAG_ID, TAG_RUN_ID, tag_value
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
-from drs_provider.operators.preflight_steps import StepChecker
+from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
-from drs_provider.recovery.selection import select_servers, source_server_hostname, tags_text
+from drs_provider.recovery.selection import carries_tags, select_servers, source_server_hostname, tags_text
 from drs_provider.recovery.times import parse_time
 
 if TYPE_CHECKING:
@@ -103,12 +106,14 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     """
     Check a recovery plan run before anything is launched; fail with every problem at once.
 
-    Checks: ``mode``/``confirm`` (a recovery needs ``confirm`` equal to the plan name and a run
+    Checks: no unknown run parameter (a typo such as ``mdoe`` names the parameter it resembles),
+    ``mode``/``confirm`` (a recovery needs ``confirm`` equal to the plan name and a run
     triggered by hand; these fail before any DRS call), ``waves`` names, ``point_in_time``
     (readable, not in the future, a snapshot at or before it for each server), every selector
     (unknown IDs, tag selectors matching nothing, a server picked by two waves), replication
     state, servers busy in active DRS jobs, the quotas described in the module docstring, and
-    the runbook steps' Lambda functions and SSM documents (:mod:`.preflight_steps`).
+    the runbook steps' Lambda functions and SSM documents, the ``notify`` topic and the
+    ``report`` bucket (:mod:`.preflight_resources`).
     Optional servers never fail the preflight: unusable ones are left out and logged.
 
     :param plan_name: the plan's name (what ``confirm`` must equal).
@@ -118,6 +123,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     :param max_servers_per_job: servers per StartRecovery job (default 100).
     :param max_servers_in_active_jobs: default from ``[drs] max_servers_in_active_jobs``, else 500.
     :param max_concurrent_jobs: default from ``[drs] max_concurrent_jobs``, else 20.
+    :param sns_topic_arn: the plan's ``notify`` topic, checked to exist.
+    :param report_s3_uri: the plan's ``report`` location, its bucket checked to exist.
     """
 
     aws_hook_class = DrsHook
@@ -132,9 +139,15 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         max_servers_per_job: int | None = None,
         max_servers_in_active_jobs: int | None = None,
         max_concurrent_jobs: int | None = None,
+        sns_topic_arn: str | None = None,
+        report_s3_uri: str | None = None,
+        rto_target: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.rto_target = rto_target
+        self.sns_topic_arn = sns_topic_arn
+        self.report_s3_uri = report_s3_uri
         self.plan_name = plan_name
         self.waves = [dict(wave) for wave in waves]
         self.max_servers_per_job = max_servers_per_job or DEFAULT_MAX_SERVERS_PER_JOB
@@ -142,6 +155,16 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         self.max_concurrent_jobs = max_concurrent_jobs
 
     # --- parameters (no DRS calls) ------------------------------------------------------
+
+    def check_conf(self, conf: Mapping[str, Any]) -> list[str]:
+        """Run parameters nobody knows: a typo (``mdoe``) must not pass as a plain drill."""
+        problems = []
+        for key in sorted(set(conf) - set(RUN_PARAMS)):
+            close = difflib.get_close_matches(str(key), RUN_PARAMS, n=1, cutoff=0.6)
+            guess = f" (did you mean {close[0]!r}?)" if close else ""
+            known = ", ".join(RUN_PARAMS)
+            problems.append(f"{key}: unknown run parameter{guess}; run parameters: {known}")
+        return problems
 
     def check_safety(self, params: Mapping[str, Any], run_type: str) -> list[str]:
         """Problems that must stop the run before it talks to DRS at all."""
@@ -197,6 +220,17 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             return None
         return moment
 
+    def _resolved_wave(self, name: str, launch: Mapping[str, Mapping[str, Any]]) -> ResolvedWave:
+        chosen = launch.get(name, {})
+        required = tuple(chosen.get("source_server_ids", ()))
+        optional = tuple(chosen.get("optional_source_server_ids", ()))
+        hostnames = {
+            server_id: hostname
+            for server_id in (*required, *optional)
+            if (hostname := source_server_hostname(self.servers.get(server_id, {})))
+        }
+        return ResolvedWave(name in launch, required, optional, MappingProxyType(hostnames))
+
     def _aws_arguments(self) -> dict[str, Any]:
         """The connection arguments of this task, for the hooks of other services."""
         return {
@@ -211,18 +245,24 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     def run_task(self, context: Context) -> dict[str, Any]:
         params = context.get("params") or {}
         run_type = run_type_of(context)
-        problems = self.check_safety(params, run_type)
+        conf = getattr(context.get("dag_run"), "conf", None) or {}
+        problems = self.check_conf(conf) + self.check_safety(params, run_type)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
         chosen = self.chosen_waves(params, problems)
         moment = self.point_in_time(params, problems)
         warnings: list[str] = []
         launch = self._resolve(chosen, problems, warnings)
-        self._check_servers(launch, problems, warnings)
+        self._check_servers(launch, problems, warnings, own_run=self._run_identity(context))
         if moment is not None:
             self._check_snapshots(launch, moment, problems, warnings)
         self._check_quotas(launch, problems)
-        StepChecker(self._aws_arguments()).check(self.waves, chosen, problems, warnings)
+        resources = ResourceChecker(self._aws_arguments())
+        resources.check(self.waves, chosen, problems, warnings)
+        if self.sns_topic_arn:
+            resources.check_topic(self.sns_topic_arn, problems)
+        if self.report_s3_uri:
+            resources.check_bucket(self.report_s3_uri, problems)
         for warning in warnings:
             self.log.warning("%s", warning)
         if problems:
@@ -243,17 +283,9 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             plan=self.plan_name,
             mode=mode,
             point_in_time=moment.isoformat() if moment else None,
+            rto_target=self.rto_target,
             waves=MappingProxyType(
-                {
-                    wave["name"]: ResolvedWave(
-                        run=wave["name"] in launch,
-                        source_server_ids=tuple(launch.get(wave["name"], {}).get("source_server_ids", ())),
-                        optional_source_server_ids=tuple(
-                            launch.get(wave["name"], {}).get("optional_source_server_ids", ())
-                        ),
-                    )
-                    for wave in self.waves
-                }
+                {wave["name"]: self._resolved_wave(wave["name"], launch) for wave in self.waves}
             ),
             warnings=tuple(warnings),
         )
@@ -331,10 +363,22 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             for server_id in wave[key]
         ]
 
+    @staticmethod
+    def _run_identity(context: Context) -> dict[str, str]:
+        ti = context.get("ti")
+        if ti is None:
+            return {}
+        return {TAG_DAG_ID: tag_value(ti.dag_id), TAG_RUN_ID: tag_value(ti.run_id)}
+
     def _check_servers(
-        self, launch: dict[str, dict[str, Any]], problems: list[str], warnings: list[str]
+        self,
+        launch: dict[str, dict[str, Any]],
+        problems: list[str],
+        warnings: list[str],
+        own_run: Mapping[str, str] | None = None,
     ) -> None:
-        """Replication state and servers held by active DRS jobs."""
+        """Replication state and servers held by active DRS jobs (but this run's own: a preflight
+        cleared after waves launched sees their jobs, which ``start_recovery`` adopts)."""
         recoverable = DrsHook.RECOVERABLE_REPLICATION_STATES
         self.active_jobs = self.hook.active_jobs()
         holder = {
@@ -350,8 +394,13 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             )
             if state not in recoverable:
                 reasons.append(f"is not recoverable: replication state {state}")
-            if server_id in holder:
-                job = holder[server_id]
+            job = holder.get(server_id)
+            if job is not None and own_run and carries_tags(job, own_run):
+                warnings.append(
+                    f"wave {wave_name!r}: {self._name(server_id)} is in job {job.get('jobID')} of this run "
+                    "already; its start_recovery adopts the job"
+                )
+            elif job is not None:
                 reasons.append(
                     f"is busy in active DRS job {job.get('jobID')} "
                     f"({job.get('status')}, {job.get('type', 'job')})"

@@ -320,10 +320,11 @@ def _planned_servers(run: RunRecord, wave: str) -> list[dict[str, Any]]:
     resolved = ((run.xcom(PREFLIGHT_TASK) or {}).get("waves") or {}).get(wave) or {}
     entries = [(server_id, False) for server_id in resolved.get("source_server_ids") or ()]
     entries += [(server_id, True) for server_id in resolved.get("optional_source_server_ids") or ()]
+    hostnames = resolved.get("hostnames") or {}
     return [
         {
             "sourceServerID": server_id,
-            "hostname": None,
+            "hostname": hostnames.get(server_id),
             "recoveryInstanceID": None,
             "ec2InstanceID": None,
             "launchStatus": None,
@@ -403,6 +404,9 @@ def cleanup_report(run: RunRecord) -> dict[str, Any] | None:
         "state": "skipped" if state == "upstream_failed" else state,
         "terminated": list(result.get("terminated") or []),
         "failed": list(result.get("failed") or []),
+        # why it was skipped, and what it left alone: beyond contract 6, for people
+        "reason": result.get("reason"),
+        "left_alone": list(result.get("left_alone") or []),
     }
 
 

@@ -25,12 +25,15 @@ class ResolvedWave:
     run: bool
     source_server_ids: tuple[str, ...] = ()
     optional_source_server_ids: tuple[str, ...] = ()
+    #: source server ID -> the hostname DRS recorded, for people (reports, the Recovery view)
+    hostnames: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "run": self.run,
             "source_server_ids": list(self.source_server_ids),
             "optional_source_server_ids": list(self.optional_source_server_ids),
+            "hostnames": dict(self.hostnames),
         }
 
     @classmethod
@@ -39,6 +42,7 @@ class ResolvedWave:
             run=bool(data.get("run")),
             source_server_ids=tuple(str(i) for i in data.get("source_server_ids") or ()),
             optional_source_server_ids=tuple(str(i) for i in data.get("optional_source_server_ids") or ()),
+            hostnames=MappingProxyType({str(k): str(v) for k, v in (data.get("hostnames") or {}).items()}),
         )
 
 
@@ -49,6 +53,8 @@ class ResolvedRun:
     plan: str
     mode: str
     point_in_time: str | None = None
+    #: the plan's ``rto_target`` (seconds), for reports and the Recovery view
+    rto_target: int | None = None
     waves: Mapping[str, ResolvedWave] = field(default_factory=lambda: MappingProxyType({}))
     warnings: tuple[str, ...] = ()
 
@@ -65,6 +71,7 @@ class ResolvedRun:
             "mode": self.mode,
             "is_drill": self.is_drill,
             "point_in_time": self.point_in_time,
+            "rto_target": self.rto_target,
             "waves": {name: wave.to_json() for name, wave in self.waves.items()},
             "warnings": list(self.warnings),
         }
@@ -78,6 +85,7 @@ class ResolvedRun:
             plan=str(data.get("plan") or ""),
             mode=MODE_RECOVERY if recovery else MODE_DRILL,
             point_in_time=data.get("point_in_time") or None,
+            rto_target=int(data["rto_target"]) if data.get("rto_target") is not None else None,
             waves=MappingProxyType(
                 {str(name): ResolvedWave.from_json(wave) for name, wave in (data.get("waves") or {}).items()}
             ),

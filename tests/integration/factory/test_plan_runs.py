@@ -119,7 +119,12 @@ def test_a_recovery_needs_confirm_and_fails_before_any_drs_call(
 
     assert state == "failed"
     assert tasks["preflight"] == "failed"
-    assert {state for task, state in tasks.items() if task != "preflight"} == {"upstream_failed"}
+    lifecycle = {"cleanup", "report"}
+    assert {state for task, state in tasks.items() if task not in {"preflight", *lifecycle}} == {
+        "upstream_failed"
+    }
+    # the teardowns still run: nothing was launched, so nothing to clean up; the report says why
+    assert (tasks["cleanup"], tasks["report"]) == ("skipped", "success")
     assert drs_simulator.calls() == []
     output = capsys.readouterr()
     assert (

@@ -66,6 +66,11 @@ def test_a_clean_run_resolves_every_wave_and_only_reads(aws_conn: str, drs_simul
         "run": True,
         "source_server_ids": ["s-0a000000000000001", "s-0a000000000000002"],
         "optional_source_server_ids": ["s-0a000000000000007"],
+        "hostnames": {
+            "s-0a000000000000001": "db-1",
+            "s-0a000000000000002": "db-2",
+            "s-0a000000000000007": "db-replica-1",
+        },
     }
     assert result["waves"]["app"]["run"] is False
     assert result["waves"]["web"]["source_server_ids"] == ["s-0a000000000000005", "s-0a000000000000006"]

@@ -42,9 +42,13 @@ def test_every_example_plan_becomes_one_dag(dags: dict[str, DAG]) -> None:
 def test_shop_is_three_waves_in_a_chain_with_the_database_steps_around_its_wave(dags: dict[str, DAG]) -> None:
     dag = dags["drs_plan_shop"]
 
-    assert set(dag.task_ids) == {"preflight", "database.approve_failover", "database.check_database"} | {
-        f"{w}.{t}" for w in ("database", "app", "web") for t in ("start_recovery", "wait_for_recovery")
-    }
+    assert set(dag.task_ids) == {
+        "preflight",
+        "database.approve_failover",
+        "database.check_database",
+        "cleanup",
+        "report",
+    } | {f"{w}.{t}" for w in ("database", "app", "web") for t in ("start_recovery", "wait_for_recovery")}
     assert edges(dag) == (
         wave_edges("app", "web") | {("database.start_recovery", "database.wait_for_recovery")}
     ) | {
@@ -53,8 +57,16 @@ def test_shop_is_three_waves_in_a_chain_with_the_database_steps_around_its_wave(
         ("database.wait_for_recovery", "database.check_database"),
         ("database.check_database", "app.start_recovery"),
         ("app.wait_for_recovery", "web.start_recovery"),
+        # the lifecycle teardowns after the last task of every wave
+        *{
+            (last, teardown)
+            for last in ("database.check_database", "app.wait_for_recovery", "web.wait_for_recovery")
+            for teardown in ("cleanup", "report")
+        },
+        ("cleanup", "report"),
     }
-    assert set(dag.task_group.children) == {"preflight", "database", "app", "web"}
+    assert set(dag.task_group.children) == {"preflight", "database", "app", "web", "cleanup", "report"}
+    assert dag.get_task("cleanup").is_teardown and dag.get_task("report").is_teardown
     # the wave's first task decides whether it runs; what follows it in the wave just follows
     assert dag.get_task("database.approve_failover").trigger_rule == "none_failed"
     assert dag.get_task("database.start_recovery").trigger_rule == "all_success"
@@ -69,6 +81,8 @@ def test_portal_has_parallel_branches_and_an_independent_wave(dags: dict[str, DA
         ("db.wait_for_recovery", "api.start_recovery"),
         ("api.wait_for_recovery", "web.start_recovery"),
         ("cache.wait_for_recovery", "web.start_recovery"),
+        # no cleanup policy: only the report, after the last task of every wave
+        *{(f"{w}.wait_for_recovery", "report") for w in ("db", "cache", "api", "batch", "web")},
     }
     assert dag.get_task("batch.start_recovery").upstream_task_ids == {"preflight"}
 

@@ -137,7 +137,13 @@ def test_cleanup_reports_what_its_task_returned():
 
     report = build_report(replace(run, tasks=tasks, xcoms=xcoms))
 
-    assert report["cleanup"] == {"state": "success", "terminated": ["i-1", "i-2"], "failed": []}
+    assert report["cleanup"] == {
+        "state": "success",
+        "terminated": ["i-1", "i-2"],
+        "failed": [],
+        "reason": None,
+        "left_alone": [],
+    }
     assert report["rto_seconds"] == 61.0  # clean-up is not part of the recovery time
     assert build_report(succeeded_run())["cleanup"] is None
 

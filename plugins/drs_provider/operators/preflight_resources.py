@@ -1,9 +1,10 @@
-"""Preflight of a plan's runbook steps: what each step names exists, before anything launches.
+"""Preflight of what a plan names beyond DRS: its steps' functions and documents, its topic and bucket.
 
 Read-only calls only: Lambda GetFunction for every function, SSM DescribeDocument for every
-document (of the right type: Command for ``ssm_command``, Automation for ``ssm_automation``).
-A missing resource of an ``optional`` step is a warning (the step will fail and the wave go on);
-of any other step, a problem that stops the run.
+document (of the right type: Command for ``ssm_command``, Automation for ``ssm_automation``),
+SNS GetTopicAttributes for ``notify``'s topic and S3 HeadBucket for ``report``'s bucket. A
+missing resource of an ``optional`` step is a warning (the step will fail and the wave go on);
+anything else missing is a problem that stops the run before it launches anything.
 """
 
 from __future__ import annotations
@@ -17,15 +18,23 @@ if TYPE_CHECKING:
 
 #: The SSM document type each step kind runs.
 DOCUMENT_TYPES = {"ssm_command": "Command", "ssm_automation": "Automation"}
-_MISSING_CODES = {"ResourceNotFoundException", "InvalidDocument", "InvalidDocumentVersion"}
+_MISSING_CODES = {
+    "ResourceNotFoundException",
+    "InvalidDocument",
+    "InvalidDocumentVersion",
+    "NotFound",
+    "NotFoundException",
+    "404",
+    "NoSuchBucket",
+}
 
 
 def _code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code") or "")
 
 
-class StepChecker:
-    """Checks the steps of the chosen waves with one lookup per distinct function and document.
+class ResourceChecker:
+    """Checks what a run will use beyond DRS, with one lookup per distinct function and document.
 
     :param aws: the hooks' arguments (``aws_conn_id``, ``region_name``, ``verify``, ``config``).
     """
@@ -54,6 +63,25 @@ class StepChecker:
                     warnings.append(f"{where}: {problem}; the optional step will fail and the wave go on")
                 else:
                     problems.append(f"{where}: {problem}")
+
+    def check_topic(self, topic_arn: str, problems: list[str]) -> None:
+        """``notify``'s topic exists: a run that cannot tell anyone is found out now, not at the end."""
+        problem = self._lookup(
+            lambda: self._client("sns").get_topic_attributes(TopicArn=topic_arn),
+            missing=f"notify.sns_topic_arn: SNS topic {topic_arn} does not exist",
+        )
+        if problem:
+            problems.append(problem if problem.startswith("notify") else f"notify.sns_topic_arn: {problem}")
+
+    def check_bucket(self, s3_uri: str, problems: list[str]) -> None:
+        """``report``'s bucket exists, so the run's evidence has somewhere to go."""
+        bucket = s3_uri.removeprefix("s3://").split("/", 1)[0]
+        problem = self._lookup(
+            lambda: self._client("s3").head_bucket(Bucket=bucket),
+            missing=f"report.s3_uri: S3 bucket {bucket} does not exist",
+        )
+        if problem:
+            problems.append(problem if problem.startswith("report") else f"report.s3_uri: {problem}")
 
     def _problem(self, step: Mapping[str, Any]) -> str | None:
         kind = step["kind"]
@@ -117,3 +145,8 @@ class StepChecker:
 
     def _ssm(self) -> Any:
         return self._ssm_hook().conn
+
+    def _client(self, service: str) -> Any:
+        from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+
+        return AwsBaseHook(client_type=service, **self.aws).conn
