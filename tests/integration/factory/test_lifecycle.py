@@ -1,4 +1,4 @@
-"""The end of a run (``dag.test()``): cleanup, report, notifications (DRS on the simulator, the rest on moto)."""
+"""The end of a run (``dag.test()``): cleanup, report and notifications; DRS simulated, the rest on moto."""
 
 from __future__ import annotations
 
