@@ -1,0 +1,333 @@
+"""The end of a run on a real Airflow, through the REST API only (issue 10): cleanup, report, SNS events.
+
+One stack per set-up; DRS on the simulator, SNS, SQS and S3 on moto, each its own process. Five
+plans are triggered together when the module starts; each test follows its own run:
+
+* a drill with ``cleanup: always`` terminates exactly its recovery instances (none is left), and
+  leaves its report (every field of contract 6) in XCom and in S3;
+* a confirmed recovery and a drill with ``keep_instances`` terminate nothing;
+* a run with a failed wave ends ``failed`` and, with ``cleanup: on_success``, terminates nothing;
+* a run still going past its ``rto_target`` sends ``rto_missed`` (a Deadline Alert);
+* each plan's SNS topic feeds an SQS queue: the events arrive in order, subjects for people and
+  JSON bodies for scripts.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
+from tools.local_aws import MotoProcess
+from tools.processes import tail
+
+from drs_provider.simulator import local_aws
+from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, owner_failed
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+SPEED = 10.0
+RUN_TIMEOUT = 420.0
+ACCOUNT = "123456789012"
+BUCKET = "e2e-evidence"
+
+
+def server(number: int, hostname: str, launch_seconds: float = 30, **extra: Any) -> dict[str, Any]:
+    return {"id": f"s-lc{number:015d}", "hostname": hostname, "launch_seconds": launch_seconds, **extra}
+
+
+FLEET = [
+    server(1, "clean-db"),
+    server(2, "clean-app"),
+    server(3, "keep-db"),
+    server(4, "recover-db"),
+    server(5, "fail-db"),
+    server(6, "fail-app", fail_launch="Volume vol-0aa could not be attached"),
+    server(7, "slow-db"),
+]
+IDS = {entry["hostname"]: entry["id"] for entry in FLEET}
+
+
+def topic_arn(plan: str) -> str:
+    return f"arn:aws:sns:us-east-1:{ACCOUNT}:{plan}-events"
+
+
+def plan(name: str, cleanup: str, waves: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {
+        "plan": name,
+        "cleanup": cleanup,
+        "notify": {"sns_topic_arn": topic_arn(name)},
+        "report": {"s3_uri": f"s3://{BUCKET}/runs/"},
+        **extra,
+        "waves": waves,
+    }
+
+
+def wave(name: str, *hostnames: str, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "servers": {"ids": [IDS[h] for h in hostnames]}, **extra}
+
+
+PLANS: dict[str, dict[str, Any]] = {
+    "e2e_clean": plan(
+        "e2e_clean", "always", [wave("db", "clean-db"), wave("app", "clean-app")], rto_target=900
+    ),
+    "e2e_keep": plan("e2e_keep", "always", [wave("db", "keep-db")]),
+    "e2e_recover": plan("e2e_recover", "always", [wave("db", "recover-db")]),
+    "e2e_fail": plan("e2e_fail", "on_success", [wave("db", "fail-db"), wave("app", "fail-app")]),
+    # Waits for an answer nobody gives: past its RTO target at 60 s, the approval times out at 90 s.
+    "e2e_slow": plan(
+        "e2e_slow",
+        "on_success",
+        [wave("db", "slow-db", pre=[{"approval": {"message": "Go on?", "timeout": 90}}])],
+        rto_target=60,
+    ),
+}
+CONF: dict[str, dict[str, Any]] = {
+    "e2e_keep": {"keep_instances": True},
+    "e2e_recover": {"mode": "recovery", "confirm": "e2e_recover"},
+}
+
+
+@dataclass
+class Deployment:
+    backend: str
+    stack: AirflowStack
+    simulator: SimulatorProcess
+    moto: MotoProcess
+    runs: dict[str, str]
+    queues: dict[str, str]
+
+    def finish(self, plan: str) -> tuple[str, dict[str, str | None]]:
+        dag_id, run_id = f"drs_plan_{plan}", self.runs[plan]
+        state = self.stack.rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)
+        return state, self.stack.rest.task_states(dag_id, run_id)
+
+    def report(self, plan: str) -> dict[str, Any]:
+        report: dict[str, Any] = self.stack.rest.xcom(f"drs_plan_{plan}", self.runs[plan], "report")
+        return report
+
+    def launched(self, plan: str) -> set[str]:
+        """The recovery instances this plan's jobs launched (DescribeJobs on the simulator)."""
+        job_ids = [
+            job_id
+            for call in self.simulator.calls("StartRecovery")
+            if (call["request"].get("tags") or {}).get("airflow:dag_id") == f"drs_plan_{plan}"
+            for job_id in call.get("job_ids") or ()
+        ]
+        jobs = self.drs().describe_jobs(filters={"jobIDs": job_ids})["items"] if job_ids else []
+        return {
+            s["recoveryInstanceID"]
+            for job in jobs
+            for s in job["participatingServers"]
+            if s.get("recoveryInstanceID")
+        }
+
+    def terminated(self) -> set[str]:
+        return {
+            i
+            for call in self.simulator.calls("TerminateRecoveryInstances")
+            for i in call["request"]["recoveryInstanceIDs"]
+        }
+
+    def instances_left(self) -> set[str]:
+        return {
+            item["recoveryInstanceID"] for item in self.drs().describe_recovery_instances(filters={})["items"]
+        }
+
+    def drs(self) -> Any:
+        import boto3
+
+        return boto3.client(
+            "drs",
+            endpoint_url=self.simulator.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
+
+    def events(self, plan: str) -> list[dict[str, Any]]:
+        """Every SNS message of ``plan``'s topic its queue got, oldest first."""
+        sqs = local_aws.client("sqs", self.moto.url)
+        found = []
+        while batch := sqs.receive_message(QueueUrl=self.queues[plan], MaxNumberOfMessages=10).get(
+            "Messages", []
+        ):
+            for message in batch:
+                envelope = json.loads(message["Body"])
+                found.append(
+                    {
+                        "subject": envelope.get("Subject"),
+                        "event": envelope["MessageAttributes"]["event"]["Value"],
+                        "body": json.loads(envelope["Message"]),
+                    }
+                )
+                sqs.delete_message(QueueUrl=self.queues[plan], ReceiptHandle=message["ReceiptHandle"])
+        return sorted(found, key=lambda message: message["body"]["time"])
+
+
+def subscribe_queues(moto_url: str) -> dict[str, str]:
+    """One SNS topic per plan, each feeding an SQS queue; the report bucket."""
+    sns, sqs = local_aws.client("sns", moto_url), local_aws.client("sqs", moto_url)
+    local_aws.client("s3", moto_url).create_bucket(Bucket=BUCKET)
+    queues = {}
+    for name in PLANS:
+        sns.create_topic(Name=f"{name}-events")
+        url = sqs.create_queue(QueueName=f"{name}-inbox")["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        sns.subscribe(TopicArn=topic_arn(name), Protocol="sqs", Endpoint=arn)
+        queues[name] = url
+    return queues
+
+
+@pytest.fixture(scope="module")
+def deployment(
+    backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
+) -> Iterator[Deployment]:
+    started = time.monotonic()
+    workdir = tmp_path_factory.mktemp(f"e2e-lifecycle-{backend}")
+    plans_dir = workdir / "plans"
+    plans_dir.mkdir()
+    for name, spec in PLANS.items():
+        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    fleet = workdir / "fleet.yaml"
+    fleet.write_text(yaml.safe_dump({"account_id": ACCOUNT, "region": "us-east-1", "source_servers": FLEET}))
+    with (
+        SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator,
+        MotoProcess(log_path=workdir / "moto.log") as moto,
+    ):
+        queues = subscribe_queues(moto.url)
+        config = StackConfig(
+            home=workdir / "airflow",
+            plans_dir=plans_dir,
+            simulator_url=simulator.url,
+            moto_url=moto.url,
+            backend=backend,  # type: ignore[arg-type]
+            expected_dag_ids=[f"drs_plan_{name}" for name in PLANS],
+            postgres_url=POSTGRES_URL,
+            redis_url=REDIS_URL,
+        )
+        with AirflowStack(config) as stack:
+            runs = {name: stack.rest.trigger(f"drs_plan_{name}", CONF.get(name, {})) for name in PLANS}
+            e2e_figures.append(
+                f"[{backend}] lifecycle: stack up, 5 runs triggered in {time.monotonic() - started:.1f}s"
+            )
+            yield Deployment(backend, stack, simulator, moto, runs, queues)
+    e2e_figures.append(f"[{backend}] lifecycle module wall time: {time.monotonic() - started:.1f}s")
+
+
+@pytest.fixture
+def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+    yield deployment
+    if owner_failed(request):
+        print(f"\n===== process logs of the {deployment.backend} stack =====")
+        print(deployment.stack.log_tails(60))
+        print(f"----- simulator -----\n{tail(deployment.simulator.log_path, 30)}")
+
+
+REPORT_FIELDS = {
+    "plan", "dag_id", "run_id", "mode", "state", "started", "ended",
+    "rto_seconds", "rto_target", "rto_met", "waves", "cleanup",
+}  # fmt: skip
+WAVE_FIELDS = {"name", "state", "started", "ended", "duration_seconds", "job_ids", "servers", "steps"}
+
+
+def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow: Deployment) -> None:
+    state, states = airflow.finish("e2e_clean")
+
+    assert state == "success", states
+    assert (states["cleanup"], states["report"]) == ("success", "success")
+    launched = airflow.launched("e2e_clean")
+    assert len(launched) == 2
+    assert launched <= airflow.terminated()
+    assert not launched & airflow.instances_left()
+
+    report = airflow.report("e2e_clean")
+    assert set(report) >= REPORT_FIELDS
+    assert all(set(wave) >= WAVE_FIELDS for wave in report["waves"])
+    assert (report["state"], report["mode"], report["rto_target"], report["rto_met"]) == (
+        "success",
+        "drill",
+        900,
+        True,
+    )
+    assert 0 < report["rto_seconds"] < 900
+    assert sorted(report["cleanup"]["terminated"]) == sorted(launched)
+    servers = [server for wave in report["waves"] for server in wave["servers"]]
+    assert {server["hostname"] for server in servers} == {"clean-db", "clean-app"}
+    assert all(server["launchStatus"] == "LAUNCHED" and server["ec2InstanceID"] for server in servers)
+    bucket, key = report["location"].removeprefix("s3://").split("/", 1)
+    assert key == f"runs/drs_plan_e2e_clean/{report['run_id']}.json"
+    stored = json.loads(
+        local_aws.client("s3", airflow.moto.url).get_object(Bucket=bucket, Key=key)["Body"].read()
+    )
+    assert stored == report
+
+    events = airflow.events("e2e_clean")
+    assert [event["event"] for event in events] == ["started", "succeeded"]
+    assert events[0]["subject"] == "[DRS drill] e2e_clean: run started"
+    assert events[1]["body"]["rto_seconds"] == report["rto_seconds"]
+    assert events[1]["body"]["report"] == report["location"]
+
+
+@pytest.mark.parametrize("plan", ["e2e_recover", "e2e_keep"])
+def test_a_confirmed_recovery_and_a_kept_drill_terminate_nothing(airflow: Deployment, plan: str) -> None:
+    state, states = airflow.finish(plan)
+
+    assert state == "success", states
+    assert states["cleanup"] == "skipped"
+    launched = airflow.launched(plan)
+    assert len(launched) == 1
+    assert not launched & airflow.terminated()
+    assert launched <= airflow.instances_left()
+    report = airflow.report(plan)
+    assert report["cleanup"]["state"] == "skipped"
+    assert report["mode"] == ("recovery" if plan == "e2e_recover" else "drill")
+
+
+def test_a_failed_wave_fails_the_run_and_on_success_terminates_nothing(airflow: Deployment) -> None:
+    state, states = airflow.finish("e2e_fail")
+
+    assert state == "failed", states
+    assert states["app.wait_for_recovery"] == "failed"
+    assert (states["cleanup"], states["report"]) == ("skipped", "success")
+    assert not airflow.launched("e2e_fail") & airflow.terminated()
+    report = airflow.report("e2e_fail")
+    assert (report["state"], report["rto_seconds"]) == ("failed", None)
+    [failed] = report["waves"][1]["servers"]
+    assert failed["rawError"] == "Volume vol-0aa could not be attached"
+
+    events = airflow.events("e2e_fail")
+    assert [event["event"] for event in events] == ["started", "wave_failed", "failed"]
+    assert events[1]["subject"] == "[DRS drill] e2e_fail: wave app failed: fail-app did not launch"
+    assert events[1]["body"]["failed_servers"][0]["rawError"] == "Volume vol-0aa could not be attached"
+    assert events[2]["body"]["failed"] == ["app: failed"]
+
+
+def test_a_run_past_its_rto_target_says_so_while_it_still_waits(airflow: Deployment) -> None:
+    state, states = airflow.finish("e2e_slow")
+
+    assert state == "failed", states
+    assert states["db.pre_1_approval"] == "failed"  # nobody answered
+    assert airflow.launched("e2e_slow") == set()
+    events = airflow.events("e2e_slow")
+    assert [event["event"] for event in events] == [
+        "started",
+        "approval_requested",
+        "rto_missed",
+        "wave_failed",
+        "failed",
+    ]
+    requested = events[1]["body"]
+    assert requested["task_id"] == "db.pre_1_approval"
+    assert requested["answer"]["method"] == "PATCH"
+    assert requested["answer"]["url"].endswith("/taskInstances/db.pre_1_approval/-1/hitlDetails")
+    assert "/dags/drs_plan_e2e_slow/" in requested["ui_url"]
+    assert events[2]["subject"] == "[DRS drill] e2e_slow: still running after its RTO target of 60 s"
+    assert events[2]["body"]["run_id"] == airflow.runs["e2e_slow"]
