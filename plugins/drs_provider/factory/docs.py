@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from drs_provider.plans.graph import describe_step
+
 if TYPE_CHECKING:
     from drs_provider.plans.model import Plan, ServerSelector, Wave
 
@@ -29,6 +31,12 @@ def _after(wave: Wave) -> str:
     return ", ".join(f"`{name}`" for name in wave.depends_on) if wave.depends_on else "(starts at once)"
 
 
+def _steps(wave: Wave) -> str:
+    steps = [f"before: {describe_step(step)}" for step in wave.pre]
+    steps += [f"after: {describe_step(step)}" for step in wave.post]
+    return "; ".join(steps) or "-"
+
+
 def plan_doc_md(plan: Plan) -> str:
     """Markdown shown on the DAG's page: description, a table of waves, and how to trigger."""
     lines = [f"# Recovery plan `{plan.name}`", ""]
@@ -36,12 +44,12 @@ def plan_doc_md(plan: Plan) -> str:
         lines += [plan.description, ""]
     lines += [f"Plan file: `{plan.source}`" + (f" · owner: {plan.owner}" if plan.owner else ""), ""]
     lines += [
-        "| wave | after | servers | optional servers |",
-        "| --- | --- | --- | --- |",
+        "| wave | after | servers | optional servers | runbook steps |",
+        "| --- | --- | --- | --- | --- |",
     ]
     lines += [
         f"| `{wave.name}` | {_cell(_after(wave))} | {_cell(describe_selector(wave.servers))} "
-        f"| {_cell(describe_selector(wave.optional_servers))} |"
+        f"| {_cell(describe_selector(wave.optional_servers))} | {_cell(_steps(wave))} |"
         for wave in plan.waves
     ]
     lines += [
@@ -56,4 +64,20 @@ def plan_doc_md(plan: Plan) -> str:
     ]
     if plan.schedule:
         lines += ["", f"Scheduled drill: `{plan.schedule}` (scheduled runs are always drills)."]
+    lifecycle = []
+    if plan.rto_target is not None:
+        lifecycle.append(f"RTO target {plan.rto_target} s")
+    if plan.cleanup != "never":
+        lifecycle.append(
+            f"drills clean up their instances (`cleanup: {plan.cleanup}`; `keep_instances` skips it)"
+        )
+    if plan.notify is not None:
+        lifecycle.append(f"events ({', '.join(plan.notify.events)}) go to `{plan.notify.sns_topic_arn}`")
+    if plan.report_s3_uri:
+        lifecycle.append(f"each run's report is stored under `{plan.report_s3_uri}`")
+    if lifecycle:
+        lines += [
+            "",
+            "After the waves: " + "; ".join(lifecycle) + ". The `report` task returns the run report.",
+        ]
     return "\n".join(lines) + "\n"

@@ -11,7 +11,7 @@ from drs_provider.exceptions import PlanError, PlanIssue
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterator, Mapping, Sequence
 
-    from drs_provider.plans.model import Plan, ServerSelector, Wave
+    from drs_provider.plans.model import Plan, ServerSelector, Step, Wave
 
 Node = TypeVar("Node", bound="Hashable")
 
@@ -109,6 +109,32 @@ def describe_selector(selector: ServerSelector) -> str:
     return " + ".join(parts) or "nothing"
 
 
+def describe_step(step: Step) -> str:
+    """``ssm_command check_db: AWS-RunShellScript on the recovered instances``: one step in a phrase."""
+    from drs_provider.plans.model import ApprovalStep, LambdaStep, SsmAutomationStep, SsmCommandStep, WaitStep
+
+    what = ""
+    if isinstance(step, ApprovalStep):
+        modes = "" if set(step.modes) == {"drill", "recovery"} else f" ({', '.join(step.modes)} only)"
+        what = f"asks {step.message!r}{modes}, {step.timeout} s to answer"
+    elif isinstance(step, SsmCommandStep):
+        if step.instance_ids:
+            where = ", ".join(step.instance_ids)
+        elif step.targets:
+            where = "; ".join(f"{t['Key']}={','.join(t['Values'])}" for t in step.targets)
+        else:
+            where = "the recovered instances"
+        what = f"{step.document} on {where}"
+    elif isinstance(step, SsmAutomationStep):
+        what = f"runbook {step.document}"
+    elif isinstance(step, LambdaStep):
+        what = f"calls {step.function}"
+    elif isinstance(step, WaitStep):
+        what = f"{step.seconds} s"
+    optional = " (optional)" if step.optional else ""
+    return f"{step.kind} {step.name}: {what}{optional}"
+
+
 def render_graph(plan: Plan, *, file: str | None = None) -> str:
     """The plan's waves as text: numbered steps, what each wave recovers and waits for."""
     steps = wave_steps(plan)
@@ -131,6 +157,10 @@ def render_graph(plan: Plan, *, file: str | None = None) -> str:
             lines.append(f"  {wave.name.ljust(width)}  {servers}")
             upstream = ", ".join(wave.depends_on) if wave.depends_on else "nothing (starts at once)"
             lines.append(f"  {' ' * width}  depends on: {upstream}")
+            for phase, steps_ in (("before", wave.pre), ("after", wave.post)):
+                for number, item in enumerate(steps_, start=1):
+                    label = f"{phase}:" if number == 1 else ""
+                    lines.append(f"  {' ' * width}  {label:<7} {number}. {describe_step(item)}")
     return "\n".join(lines)
 
 
@@ -138,9 +168,11 @@ def render_mermaid(plan: Plan) -> str:
     """The plan as a Mermaid flowchart (upstream --> downstream), for runbooks and READMEs."""
     lines = ["flowchart LR"]
     for wave in topological_waves(plan):
-        label = f"{wave.name}<br/>{describe_selector(wave.servers)}"
+        label = "".join(f"before: {describe_step(step)}<br/>" for step in wave.pre)
+        label += f"{wave.name}<br/>{describe_selector(wave.servers)}"
         if wave.optional_servers is not None:
             label += f"<br/>optional: {describe_selector(wave.optional_servers)}"
+        label += "".join(f"<br/>after: {describe_step(step)}" for step in wave.post)
         # Node IDs get a prefix: a wave may be called "end", which Mermaid reserves.
         lines.append(f'    w_{wave.name}["{_mermaid_text(label)}"]')
     for wave in plan.waves:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,12 +12,17 @@ from drs_provider.plans import (
     Plan,
     ServerSelector,
     Wave,
+    load_plan_file,
     render_graph,
     render_mermaid,
     topological_waves,
     wave_steps,
 )
 from drs_provider.plans.graph import dependency_cycles
+from tests.unit.plans.samples import SHOP_YAML, write
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SOME = ServerSelector(tags=MappingProxyType({"App": "x"}))
 
@@ -144,3 +150,17 @@ def test_render_mermaid_draws_upstream_to_downstream() -> None:
         '    w_web["web<br/>tags Name=say #quot;hi#quot;"]\n'
         "    w_end --> w_web"
     )
+
+
+def test_the_pictures_show_each_waves_steps_before_and_after_it(tmp_path: Path) -> None:
+    plan = load_plan_file(write(tmp_path / "shop.yaml", SHOP_YAML))
+
+    text = render_graph(plan)
+    mermaid = render_mermaid(plan)
+
+    assert "before: 1. approval pre_1_approval: asks 'Fail the shop database over?' (recovery only)" in text
+    assert "after:  1. ssm_command post_1_ssm_command: AWS-RunShellScript on the recovered instances" in text
+    assert "2. lambda post_2_lambda: calls dr-switch-dns (optional)" in text
+    assert "4. wait post_4_wait: 120 s" in text
+    assert "before: approval pre_1_approval: asks" in mermaid
+    assert "<br/>after: ssm_automation rotate_secrets: runbook Shop-RotateSecrets" in mermaid
