@@ -54,3 +54,39 @@ def test_the_validation_example_is_what_the_loader_says(tmp_path: Path) -> None:
         load_plan_file(plan_file, display_root=tmp_path)
 
     assert [str(issue) for issue in caught.value.issues] == shown
+
+
+def readme_yaml_after(heading: str) -> str:
+    """The first YAML block under ``heading`` in the README."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    return re.findall(r"```yaml\n(.*?)```", readme[readme.index(heading) :], flags=re.DOTALL)[0]
+
+
+def test_the_runbook_steps_example_is_a_valid_plan(tmp_path: Path) -> None:
+    text = "plan: shop\n" + readme_yaml_after("### Runbook steps")
+    path = tmp_path / "shop.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    [database] = load_plan_file(path).waves
+
+    assert [step.name for step in database.pre] == ["approve_failover", "pre_2_ssm_command"]
+    assert [step.kind for step in database.post] == ["ssm_command", "ssm_automation", "lambda", "wait"]
+    assert database.post[2].optional and not database.post[0].optional
+    jsonschema.validate(yaml.safe_load(text), plan_json_schema())
+
+
+def test_the_lifecycle_keys_example_is_valid(tmp_path: Path) -> None:
+    keys = readme_yaml_after("## Drill lifecycle")
+    path = tmp_path / "shop.yaml"
+    path.write_text(
+        "plan: shop\n" + keys + "waves:\n  - name: db\n    servers: {tags: {Role: db}}\n", encoding="utf-8"
+    )
+
+    plan = load_plan_file(path)
+
+    assert (plan.rto_target, plan.cleanup, plan.report_s3_uri) == (
+        1800,
+        "on_success",
+        "s3://dr-evidence/shop/",
+    )
+    assert plan.notify is not None and len(plan.notify.events) == 6
