@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from drs_provider.constants import SERVERS_XCOM_KEY
+from drs_provider.constants import REPORT_TASK_ID, SERVERS_XCOM_KEY
 from drs_provider.recovery.outcome import judge_jobs
 from drs_provider.recovery.selection import source_server_hostname
 from tools.demo_view import (
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
     from types import FrameType
 
+    from drs_provider.plans import Plan
     from tools.airflow_stack import AirflowStack, SimulatorProcess
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -69,7 +70,16 @@ EXIT_INTERRUPTED = 130
 class DrillWatcher:
     """Polls one run: REST task states, each wave's job IDs (XCom) and the jobs in DRS."""
 
-    def __init__(self, stack: AirflowStack, drs: Any, dag_id: str, run_id: str, waves: Sequence[str]) -> None:
+    def __init__(
+        self,
+        stack: AirflowStack,
+        drs: Any,
+        dag_id: str,
+        run_id: str,
+        waves: Sequence[str],
+        steps: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
+    ) -> None:
+        self.steps = dict(steps or {})
         self.stack = stack
         self.drs = drs
         self.dag_id = dag_id
@@ -87,7 +97,7 @@ class DrillWatcher:
                 value = self.stack.rest.xcom(self.dag_id, self.run_id, start_task(wave))
                 self.job_ids[wave] = [str(job_id) for job_id in (value or [])]
         self.jobs_by_wave = self._describe_jobs()
-        return wave_progress(self.waves, self.task_instances, self.jobs_by_wave)
+        return wave_progress(self.waves, self.task_instances, self.jobs_by_wave, self.steps)
 
     def _describe_jobs(self) -> dict[str, list[dict[str, Any]]]:
         wanted = [job_id for ids in self.job_ids.values() for job_id in ids]
@@ -215,6 +225,25 @@ def _say(message: str) -> None:
 def plan_waves(plans_dir: Path, name: str) -> tuple[str, list[str]]:
     """The plan's DAG id and its waves in dependency order."""
     from drs_provider.plans.graph import topological_waves
+
+    plan = demo_plan(plans_dir, name)
+    return plan.dag_id, [wave.name for wave in topological_waves(plan)]
+
+
+def plan_step_tasks(plans_dir: Path, name: str) -> dict[str, tuple[list[str], list[str]]]:
+    """Per wave, the task IDs of its steps before and after its recovery."""
+    plan = demo_plan(plans_dir, name)
+    return {
+        wave.name: (
+            [f"{wave.name}.{step.name}" for step in wave.pre],
+            [f"{wave.name}.{step.name}" for step in wave.post],
+        )
+        for wave in plan.waves
+    }
+
+
+def demo_plan(plans_dir: Path, name: str) -> Plan:
+    """The valid plan called ``name``; exits naming the plans there are otherwise."""
     from drs_provider.plans.loader import load_plans
 
     plans = load_plans(plans_dir)
@@ -226,7 +255,7 @@ def plan_waves(plans_dir: Path, name: str) -> tuple[str, list[str]]:
         raise SystemExit(
             f"demo: no valid plan '{name}' in {plans_dir} (valid plans: {known}){issues}"
         ) from None
-    return plan.dag_id, [wave.name for wave in topological_waves(plan)]
+    return plan
 
 
 def _wait_for_ctrl_c(
@@ -333,7 +362,7 @@ def _drill(
     triggered = time.monotonic()
     _say(f"Triggered {dag_id} as a drill through the REST API: run {run_id}")
     _say("")
-    watcher = DrillWatcher(stack, drs, dag_id, run_id, waves)
+    watcher = DrillWatcher(stack, drs, dag_id, run_id, waves, plan_step_tasks(args.plans_dir, args.plan))
     view = ProgressView(sys.stdout, interactive=sys.stdout.isatty())
 
     def on_poll(run: dict[str, Any]) -> None:
@@ -345,6 +374,11 @@ def _drill(
     failed_tasks = sorted(ti["task_id"] for ti in watcher.task_instances if ti["state"] == "failed")
     reasons = watcher.failure_reasons(failed_tasks)
     _say(f"Run {run_id} finished: {state}")
+    from tools.rest_client import RestApiError
+
+    report = None
+    with contextlib.suppress(RestApiError):
+        report = stack.rest.xcom(dag_id, run_id, REPORT_TASK_ID)
     return DrillResult(
         plan=args.plan,
         dag_id=dag_id,
@@ -355,6 +389,7 @@ def _drill(
         failure_reasons=reasons,
         startup_seconds=startup_seconds,
         total_seconds=time.monotonic() - demo_started,
+        report=report if isinstance(report, dict) else None,
     )
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 ACTIVE_TASK_STATES = frozenset(
     {"scheduled", "queued", "running", "deferred", "up_for_retry", "up_for_reschedule", "restarting"}
 )
+AWAITING_INPUT = "awaiting_input"
 #: States of a task that will not run because something upstream failed.
 NOT_RUN_TASK_STATES = frozenset({"upstream_failed", "skipped", "removed"})
 
@@ -70,19 +71,37 @@ def preflight_state(state: str | None) -> str:
     return "waiting"
 
 
-def wave_state(start_state: str | None, wait_state: str | None) -> str:
-    """One word for where a wave is, from the states of its two tasks."""
-    if wait_state == "success":
-        return "recovered"
-    if "failed" in (start_state, wait_state):
+def wave_state(
+    start_state: str | None,
+    wait_state: str | None,
+    pre_states: Sequence[str | None] = (),
+    post_states: Sequence[str | None] = (),
+) -> str:
+    """Where a wave is, from the states of its tasks: its steps before, its two DRS tasks, its steps after."""
+    every = [*pre_states, start_state, wait_state, *post_states]
+    if "failed" in every:
         return "failed"
+    if wait_state == "success":
+        return "recovered" if all(state == "success" for state in post_states) else "after steps"
     if start_state in NOT_RUN_TASK_STATES or wait_state in NOT_RUN_TASK_STATES:
         return "not run"
     if start_state == "success":
         return "recovering"
     if start_state in ACTIVE_TASK_STATES:
         return "starting"
+    if AWAITING_INPUT in pre_states:
+        return "awaiting approval"
+    if any(state in ACTIVE_TASK_STATES or state == "success" for state in pre_states):
+        return "before steps"
     return "waiting"
+
+
+def step_counts(states: Sequence[str | None]) -> str:
+    """``1/2 done`` for a wave's runbook steps, ``-`` when it has none."""
+    if not states:
+        return "-"
+    done = sum(state == "success" for state in states)
+    return f"{done}/{len(states)} done"
 
 
 @dataclass(frozen=True)
@@ -123,6 +142,8 @@ class WaveProgress:
     servers: ServerCounts
     started: datetime | None
     ended: datetime | None
+    #: the wave's runbook steps, ``1/2 done``
+    steps: str = "-"
 
     def elapsed(self, now: datetime) -> float | None:
         if self.started is None:
@@ -134,8 +155,12 @@ def wave_progress(
     waves: Sequence[str],
     task_instances: Sequence[Mapping[str, Any]],
     jobs_by_wave: Mapping[str, Sequence[Mapping[str, Any]]],
+    steps: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
 ) -> list[WaveProgress]:
-    """Preflight, then each wave: progress from the run's task instances (REST shape) and DRS jobs."""
+    """Preflight, then each wave: progress from the run's task instances (REST shape) and DRS jobs.
+
+    :param steps: per wave, the task IDs of its steps before and after its recovery
+    """
     by_task = {ti["task_id"]: ti for ti in task_instances}
     preflight = by_task.get(PREFLIGHT_TASK_ID, {})
     preflight_word = preflight_state(preflight.get("state"))
@@ -151,18 +176,27 @@ def wave_progress(
     for wave in waves:
         start = by_task.get(start_task(wave), {})
         wait = by_task.get(wait_task(wave), {})
-        state = wave_state(start.get("state"), wait.get("state"))
-        end_dates = [parse_time(start.get("end_date")), parse_time(wait.get("end_date"))]
+        pre_ids, post_ids = (steps or {}).get(wave, ((), ()))
+        pre = [by_task.get(task_id, {"task_id": task_id, "state": None}) for task_id in pre_ids]
+        post = [by_task.get(task_id, {"task_id": task_id, "state": None}) for task_id in post_ids]
+        group = [*pre, start, wait, *post]
+        state = wave_state(
+            start.get("state"), wait.get("state"), [ti["state"] for ti in pre], [ti["state"] for ti in post]
+        )
+        ran = [ti for ti in group if ti.get("state") not in NOT_RUN_TASK_STATES]
+        end_dates = [parse_time(ti.get("end_date")) for ti in ran]
         finished = state in ("recovered", "failed")
         ended = max((moment for moment in end_dates if moment), default=None) if finished else None
+        started = min((moment for ti in ran if (moment := parse_time(ti.get("start_date")))), default=None)
         progress.append(
             WaveProgress(
                 name=wave,
                 state=state,
                 servers=server_counts(jobs_by_wave.get(wave, ())),
                 # Airflow stamps a start on tasks it marks upstream_failed; they never ran.
-                started=parse_time(start.get("start_date")) if state != "not run" else None,
+                started=started if state != "not run" else None,
                 ended=ended,
+                steps=step_counts([ti["state"] for ti in (*pre, *post)]),
             )
         )
     return progress
@@ -184,9 +218,9 @@ def format_progress(
     started = parse_time(run.get("start_date")) or parse_time(run.get("queued_at"))
     elapsed = (now - started).total_seconds() if started else None
     lines = [f"{dag_id}  {run['state']}  {format_seconds(elapsed)}  run {run['dag_run_id']}"]
-    rows = [["step", "state", "servers", "elapsed"]]
+    rows = [["wave", "state", "servers", "steps", "elapsed"]]
     rows += [
-        [wave.name, wave.state, wave.servers.describe(), format_seconds(wave.elapsed(now))]
+        [wave.name, wave.state, wave.servers.describe(), wave.steps, format_seconds(wave.elapsed(now))]
         for wave in progress
     ]
     return lines + table(rows)
@@ -194,9 +228,9 @@ def format_progress(
 
 def progress_line(wave: WaveProgress, since_trigger: float) -> str:
     """One line for logs and pipes, printed when a wave changes."""
-    return (
-        f"[{format_seconds(since_trigger):>6}] {wave.name}: {wave.state}, servers {wave.servers.describe()}"
-    )
+    steps = f", steps {wave.steps}" if wave.steps != "-" else ""
+    servers = wave.servers.describe()
+    return f"[{format_seconds(since_trigger):>6}] {wave.name}: {wave.state}, servers {servers}{steps}"
 
 
 @dataclass
@@ -214,6 +248,8 @@ class DrillResult:
     failure_reasons: dict[str, str] = field(default_factory=dict)
     startup_seconds: float | None = None
     total_seconds: float | None = None
+    #: the run report the ``report`` task returned (DESIGN.md contract 6), if it left one
+    report: dict[str, Any] | None = None
 
     @property
     def succeeded(self) -> bool:
@@ -249,9 +285,9 @@ def format_report(result: DrillResult) -> str:
     lines = [
         f"Drill of plan '{result.plan}' {verdict}  ({result.dag_id}, run {result.run['dag_run_id']})",
         "",
-        "Steps (times UTC):",
+        "Waves (times UTC):",
     ]
-    wave_rows = [["step", "state", "start", "end", "duration", "servers"]]
+    wave_rows = [["wave", "state", "start", "end", "duration", "servers"]]
     for wave in result.waves:
         duration = (wave.ended - wave.started).total_seconds() if wave.started and wave.ended else None
         wave_rows.append(
@@ -287,6 +323,7 @@ def format_report(result: DrillResult) -> str:
         lines += ["", "Servers:", *table(server_rows)]
     if errors:
         lines += ["", "Launch errors:", *errors]
+    lines += _report_lines(result.report)
     if result.failed_tasks:
         lines += ["", "Failed tasks:"]
         for task_id in result.failed_tasks:
@@ -301,6 +338,42 @@ def format_report(result: DrillResult) -> str:
     return "\n".join(lines)
 
 
+def _report_lines(report: Mapping[str, Any] | None) -> list[str]:
+    """What the run report adds: each runbook step, the RTO against its target, the cleanup."""
+    if not report:
+        return []
+    lines: list[str] = []
+    step_rows = [["wave", "step", "kind", "state", "note"]]
+    for wave in report.get("waves") or ():
+        for step in wave.get("steps") or ():
+            note = str(step.get("message") or "")
+            step_rows.append([wave["name"], step["name"], step["kind"], step["state"], note[:70]])
+    if len(step_rows) > 1:
+        lines += ["", "Runbook steps:", *table(step_rows)]
+    rto, target = report.get("rto_seconds"), report.get("rto_target")
+    if rto is None:
+        verdict = "not measured: a wave did not recover"
+    elif target is None:
+        verdict = f"{format_seconds(rto)} (no target set)"
+    else:
+        verdict = f"{format_seconds(rto)} against a target of {format_seconds(float(target))}: " + (
+            "met" if report.get("rto_met") else "MISSED"
+        )
+    lines += ["", f"RTO (preflight start to the last wave's last task): {verdict}"]
+    cleanup = report.get("cleanup")
+    if cleanup:
+        if cleanup.get("state") == "skipped":
+            lines.append(f"Cleanup: skipped: {cleanup.get('reason') or 'see its log'}")
+        else:
+            terminated = len(cleanup.get("terminated") or ())
+            failed = cleanup.get("failed") or ()
+            text = f"Cleanup: {cleanup.get('state')}, terminated {terminated} recovery instance(s)"
+            lines.append(text + (f"; still there: {', '.join(failed)}" if failed else ""))
+    if report.get("location"):
+        lines.append(f"Report stored at {report['location']}")
+    return lines
+
+
 # -- the live view -----------------------------------------------------------------------------
 
 
@@ -313,7 +386,7 @@ class ProgressView:
         # Lines wider than the terminal would wrap and throw off the redraw.
         self.width = width or shutil.get_terminal_size().columns
         self._drawn_lines = 0
-        self._last: dict[str, tuple[str, ServerCounts]] = {}
+        self._last: dict[str, tuple[str, ServerCounts, str]] = {}
 
     def show(
         self, dag_id: str, run: Mapping[str, Any], progress: Sequence[WaveProgress], since: float
@@ -328,7 +401,7 @@ class ProgressView:
             self._drawn_lines = len(lines)
         else:
             for wave in progress:
-                key = (wave.state, wave.servers)
+                key = (wave.state, wave.servers, wave.steps)
                 if self._last.get(wave.name) != key:
                     self._last[wave.name] = key
                     self.out.write(progress_line(wave, since) + "\n")

@@ -149,7 +149,7 @@ class DrsWaveApprovalOperator(WaveStepMixin, ApprovalOperator):
         if mode in self.modes:
             self.body = self._body(context, run)
             return None
-        return f"approval {self.task_id} is not asked in a {mode} run (it stops {', '.join(self.modes)} runs)"
+        return f"not asked in a {mode} run (it stops {', '.join(self.modes)} runs)"
 
     def _body(self, context: Context, run: ResolvedRun | None) -> str:
         servers = wave_servers(context, self.wave_name, self.phase, run)

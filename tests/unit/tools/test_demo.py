@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tools.demo import DEFAULT_PLANS_DIR, DrillWatcher, drs_client, plan_waves
+from tools.demo import DEFAULT_PLANS_DIR, DrillWatcher, drs_client, plan_step_tasks, plan_waves
 from tools.demo_view import (
     DrillResult,
     ProgressView,
@@ -105,8 +105,8 @@ def test_progress_while_the_database_wave_recovers() -> None:
     run_elapsed = (now - parse_time(snapshot["run"]["start_date"])).total_seconds()  # type: ignore[operator]
     assert lines[0] == f"{DAG_ID}  running  {run_elapsed:.1f}s  run {snapshot['run']['dag_run_id']}"
     rows = {line.split()[0]: line.split() for line in lines[1:]}
-    assert rows["database"] == ["database", "recovering", "1/3", "launched", "12.3s"]
-    assert rows["app"] == ["app", "waiting", "-", "-"]
+    assert rows["database"] == ["database", "recovering", "1/3", "launched", "-", "12.3s"]
+    assert rows["app"] == ["app", "waiting", "-", "-", "-"]
     assert rows["preflight"][:2] == ["preflight", "passed"]
 
 
@@ -144,9 +144,9 @@ def test_the_report_of_a_successful_drill() -> None:
     lines = report.splitlines()
     assert lines[0] == f"Drill of plan 'shop' SUCCEEDED  ({DAG_ID}, run {snapshot['run']['dag_run_id']})"
 
-    steps = lines[lines.index("Steps (times UTC):") + 1 : lines.index("Servers:")]
+    steps = lines[lines.index("Waves (times UTC):") + 1 : lines.index("Servers:")]
     rows = {line.split()[0]: line.split() for line in steps if line.strip()}
-    assert rows["step"] == ["step", "state", "start", "end", "duration", "servers"]
+    assert rows["wave"] == ["wave", "state", "start", "end", "duration", "servers"]
     for wave in WAVES:
         start = parse_time(task(snapshot, f"{wave}.start_recovery")["start_date"])
         end = parse_time(task(snapshot, f"{wave}.wait_for_recovery")["end_date"])
@@ -308,3 +308,84 @@ def test_an_ec2_instance_is_shown_only_when_it_differs_from_the_recovery_instanc
         "i-0123456789abcdef0 (EC2 i-0fedcba9876543210)"
     )
     assert instance_text(None, None) == "-"
+
+
+SHOP_STEPS = {"database": (["database.approve_failover"], ["database.check_database"])}
+
+
+def with_steps(snapshot: dict[str, Any], **states: str | None) -> list[dict[str, Any]]:
+    """The snapshot's task instances with the shop database wave's two steps in these states."""
+    steps = [("database.approve_failover", states["approve"]), ("database.check_database", states["check"])]
+    return [
+        *snapshot["task_instances"],
+        *(
+            {"task_id": task_id, "state": state, "start_date": None, "end_date": None}
+            for task_id, state in steps
+        ),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("approve", "check", "start", "wait", "expected", "steps"),
+    [
+        ("awaiting_input", None, None, None, "awaiting approval", "0/2 done"),
+        ("success", None, "running", None, "starting", "1/2 done"),
+        ("success", "running", "success", "success", "after steps", "1/2 done"),
+        ("success", "success", "success", "success", "recovered", "2/2 done"),
+        ("success", "failed", "success", "success", "failed", "1/2 done"),
+    ],
+)
+def test_a_wave_with_steps_is_where_its_tasks_say(
+    approve: str, check: str | None, start: str | None, wait: str | None, expected: str, steps: str
+) -> None:
+    snapshot = moment("final")
+    for ti in snapshot["task_instances"]:
+        if ti["task_id"] == "database.start_recovery":
+            ti["state"] = start
+        if ti["task_id"] == "database.wait_for_recovery":
+            ti["state"] = wait
+    progress = by_name(
+        wave_progress(WAVES, with_steps(snapshot, approve=approve, check=check), {}, SHOP_STEPS)
+    )
+
+    assert (progress["database"].state, progress["database"].steps) == (expected, steps)
+
+
+def test_the_report_shows_the_runs_steps_rto_and_cleanup() -> None:
+    snapshot = moment("final")
+    report = {
+        "rto_seconds": 45.2,
+        "rto_target": 1800,
+        "rto_met": True,
+        "waves": [
+            {
+                "name": "database",
+                "steps": [
+                    {"name": "approve_failover", "kind": "approval", "state": "success",
+                     "message": "not asked in a drill run (it stops recovery runs)"},
+                    {"name": "check_database", "kind": "ssm_command", "state": "success", "message": None},
+                ],
+            }
+        ],
+        "cleanup": {"state": "success", "terminated": ["i-1", "i-2", "i-3"], "failed": []},
+        "location": "s3://dr-evidence/shop/drs_plan_shop/run.json",
+    }  # fmt: skip
+    result = final_result(snapshot, RECORDING["servers"])
+    result.report = report
+
+    lines = format_report(result).splitlines()
+
+    steps = lines[lines.index("Runbook steps:") + 1 :]
+    assert steps[0].split() == ["wave", "step", "kind", "state", "note"]
+    assert steps[1].split()[:4] == ["database", "approve_failover", "approval", "success"]
+    assert "not asked in a drill run" in steps[1]
+    assert steps[2].split() == ["database", "check_database", "ssm_command", "success"]
+    assert (
+        "RTO (preflight start to the last wave's last task): 45.2s against a target of 30m00s: met" in lines
+    )
+    assert "Cleanup: success, terminated 3 recovery instance(s)" in lines
+    assert "Report stored at s3://dr-evidence/shop/drs_plan_shop/run.json" in lines
+
+
+def test_the_demo_knows_each_waves_steps_from_the_plan() -> None:
+    assert plan_step_tasks(DEFAULT_PLANS_DIR, "shop") == {**SHOP_STEPS, "app": ([], []), "web": ([], [])}
