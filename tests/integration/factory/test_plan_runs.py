@@ -132,6 +132,22 @@ def test_a_recovery_needs_confirm_and_fails_before_any_drs_call(
     )
 
 
+def test_a_typo_in_a_run_parameter_fails_before_any_drs_call(
+    plan_dag: Callable[..., DAG], drs_simulator: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Airflow lets unknown conf keys through: this would otherwise run as a plain drill.
+    state, tasks = run_dag(plan_dag("shop"), {"mdoe": "recovery", "confirm": "shop"})
+
+    assert state == "failed"
+    assert tasks["preflight"] == "failed"
+    assert drs_simulator.calls() == []
+    output = capsys.readouterr()
+    assert (
+        "mdoe: unknown run parameter (did you mean 'mode'?); run parameters: mode, confirm, waves, "
+        "point_in_time, keep_instances" in output.out + output.err
+    )
+
+
 def test_a_confirmed_recovery_launches_recovery_instances(
     plan_dag: Callable[..., DAG], drs_simulator: Any
 ) -> None:
