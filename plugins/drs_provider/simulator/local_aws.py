@@ -12,6 +12,7 @@ with the event it was given), set by :func:`use_lambda_without_docker`.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import json
 import urllib.request
@@ -115,6 +116,19 @@ def _function_zip() -> bytes:
     return buffer.getvalue()
 
 
+def seed_lifecycle(
+    moto_url: str, *, topics: Iterable[str] = (), buckets: Iterable[str] = (), region: str = REGION
+) -> None:
+    """Create the SNS topics (``notify``) and S3 buckets (``report``) that plans name."""
+    sns = client("sns", moto_url, region)
+    for topic in topics:
+        sns.create_topic(Name=topic)
+    s3 = client("s3", moto_url, region)
+    for bucket in buckets:
+        with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):  # created before
+            s3.create_bucket(Bucket=bucket)
+
+
 def seed_runbook(
     moto_url: str,
     *,
@@ -129,7 +143,8 @@ def seed_runbook(
         *((name, "Command", _SHELL_DOCUMENT) for name in command_documents),
         *((name, "Automation", _AUTOMATION_DOCUMENT) for name in automation_documents),
     ]:
-        ssm.create_document(Name=name, DocumentType=document_type, Content=json.dumps(content))
+        with contextlib.suppress(ssm.exceptions.DocumentAlreadyExists):  # created before
+            ssm.create_document(Name=name, DocumentType=document_type, Content=json.dumps(content))
     functions = list(functions)
     if not functions:
         return
@@ -153,6 +168,11 @@ def seed_runbook(
     code = _function_zip()
     lam = client("lambda", moto_url, region)
     for name in functions:
+        try:
+            lam.get_function(FunctionName=name)
+            continue  # created before
+        except lam.exceptions.ResourceNotFoundException:
+            pass
         lam.create_function(
             FunctionName=name,
             Runtime="python3.12",
@@ -178,6 +198,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--automation-document", action="append", default=[], help="an SSM Automation document"
     )
+    parser.add_argument("--sns-topic", action="append", default=[], help="an SNS topic (a plan's notify)")
+    parser.add_argument("--s3-bucket", action="append", default=[], help="an S3 bucket (a plan's report)")
     args = parser.parse_args(argv)
     prepare(args.endpoint_url, args.region)
     seed_runbook(
@@ -187,5 +209,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         functions=args.function,
         region=args.region,
     )
+    seed_lifecycle(args.endpoint_url, topics=args.sns_topic, buckets=args.s3_bucket, region=args.region)
     print(f"moto at {args.endpoint_url} is ready for recovery plans")
     return 0
