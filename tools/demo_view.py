@@ -97,11 +97,17 @@ def wave_state(
 
 
 def step_counts(states: Sequence[str | None]) -> str:
-    """``1/2 done`` for a wave's runbook steps, ``-`` when it has none."""
+    """``1/2 done`` for a wave's runbook steps, ``-`` when it has none.
+
+    A skipped step (a gate limited to the other mode, say) is left out of the count and named
+    apart, so a drill's progress never waits for a recovery-only approval.
+    """
     if not states:
         return "-"
+    skipped = sum(state == "skipped" for state in states)
     done = sum(state == "success" for state in states)
-    return f"{done}/{len(states)} done"
+    text = f"{done}/{len(states) - skipped} done"
+    return f"{text}, {skipped} skipped" if skipped else text
 
 
 @dataclass(frozen=True)

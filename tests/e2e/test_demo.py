@@ -61,7 +61,11 @@ def test_make_demo_runs_a_drill_reports_it_and_leaves_nothing_behind() -> None:
     for hostname in SHOP_SERVERS:
         assert re.search(rf"^  \w+ +{hostname} +s-\w{{17}} +i-\w{{17}} +LAUNCHED", report, re.M), hostname
     # Progress was shown while the drill ran, not only at the end.
-    assert re.search(r"^\[ *[\dm.]+s\] database: recovering, servers \d/3 launched$", output, re.M)
+    assert re.search(
+        r"^\[ *[\dm.]+s\] database: recovering, servers \d/3 launched, steps \d/2 done$",
+        output,
+        re.M,
+    )
 
     workdir = Path(re.search(r"^Working directory: (.+)$", output, re.M)[1])  # type: ignore[index]
     assert not workdir.exists(), "a successful demo removes its working directory"

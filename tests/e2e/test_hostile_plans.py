@@ -26,15 +26,14 @@ from datetime import datetime
 from pathlib import PurePath
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import pytest
 import requests
-import yaml
-from tools.airflow_stack import REPO_ROOT, AirflowStack, SimulatorProcess, StackConfig
-from tools.processes import tail, wait_until
+from tools.airflow_stack import REPO_ROOT, AirflowStack, SimulatorProcess
+from tools.processes import wait_until
 from tools.rest_client import RestApiError
 
-from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, owner_failed
+from tests.e2e.conftest import owner_failed
+from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
 from tests.fixtures.hostile_plans import CONTESTED_PLAN, HOSTILE_FILES, write_hostile_plans
 
 if TYPE_CHECKING:
@@ -79,15 +78,8 @@ PLANS: dict[str, dict[str, Any]] = {
 
 
 @dataclass
-class Deployment:
-    backend: str
-    stack: AirflowStack
-    simulator: SimulatorProcess
+class HostileDeployment(Deployment):
     hostile: dict[str, str]
-
-    @property
-    def rest(self) -> RestClient:
-        return self.stack.rest
 
     def set_faults(self, **faults: Any) -> None:
         response = requests.post(f"{self.simulator.url}/_simulator/faults", json=faults, timeout=10)
@@ -95,20 +87,14 @@ class Deployment:
 
     def jobs(self) -> list[dict[str, Any]]:
         """Every job DRS holds, as DescribeJobs returns it."""
-        client = boto3.client(
-            "drs",
-            endpoint_url=self.simulator.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-        return [job for page in client.get_paginator("describe_jobs").paginate() for job in page["items"]]
+        pages = self.drs().get_paginator("describe_jobs").paginate()
+        return [job for page in pages for job in page["items"]]
 
 
 @pytest.fixture(scope="module")
 def deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[Deployment]:
+) -> Iterator[HostileDeployment]:
     """The simulator and one Airflow stack of ``backend``, the hostile files among its plans."""
     started = time.monotonic()
     workdir = tmp_path_factory.mktemp(f"e2e-hostile-{backend}")
@@ -116,42 +102,30 @@ def deployment(
     hostile = write_hostile_plans(plans_dir)
     for example in (REPO_ROOT / "dags" / "recovery_plans").glob("*.y*ml"):
         shutil.copy(example, plans_dir / example.name)
-    for name, plan in PLANS.items():
-        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
-    fleet = workdir / "fleet.yaml"
-    fleet.write_text(
-        yaml.safe_dump(
-            {"account_id": "123456789012", "region": "us-east-1", "source_servers": FLEET_SERVERS},
-            sort_keys=False,
-        )
-    )
+    write_plans(plans_dir, PLANS)
+    fleet = write_fleet(workdir / "fleet.yaml", FLEET_SERVERS)
     with SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator:
-        config = StackConfig(
-            home=workdir / "airflow",
+        config = stack_config(
+            workdir,
+            backend,
             plans_dir=plans_dir,
             simulator_url=simulator.url,
-            backend=backend,  # type: ignore[arg-type]
             expected_dag_ids=[*sorted(EXAMPLE_DAG_IDS), *(f"drs_plan_{name}" for name in PLANS)],
-            postgres_url=POSTGRES_URL,
-            redis_url=REDIS_URL,
         )
         with AirflowStack(config) as stack:
             e2e_figures.append(f"[{backend}] hostile plans stack ready in {time.monotonic() - started:.1f}s")
-            yield Deployment(backend, stack, simulator, hostile)
+            yield HostileDeployment(backend, stack, simulator, hostile)
     e2e_figures.append(
         f"[{backend}] hostile plans module wall time incl. start and stop: {time.monotonic() - started:.1f}s"
     )
 
 
 @pytest.fixture
-def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+def airflow(deployment: HostileDeployment, request: pytest.FixtureRequest) -> Iterator[HostileDeployment]:
     """The shared deployment; when the test fails, the tails of every process log are printed."""
     yield deployment
     if owner_failed(request):
-        print(f"\n===== process logs of the {deployment.backend} stack =====")
-        print(deployment.stack.log_tails(60))
-        print(f"----- simulator ({deployment.simulator.log_path}) -----")
-        print(tail(deployment.simulator.log_path, 30))
+        deployment.print_logs()
 
 
 def plan_errors(rest: RestClient) -> str:
@@ -169,7 +143,7 @@ def plan_errors(rest: RestClient) -> str:
 # -- the scenarios ---------------------------------------------------------------------------------
 
 
-def test_hostile_files_hide_no_plan_and_each_is_named(airflow: Deployment) -> None:
+def test_hostile_files_hide_no_plan_and_each_is_named(airflow: HostileDeployment) -> None:
     rest = airflow.rest
     text = plan_errors(rest)
 
@@ -190,7 +164,7 @@ def test_hostile_files_hide_no_plan_and_each_is_named(airflow: Deployment) -> No
     assert len(HOSTILE_FILES) == 30
 
 
-def test_a_file_claiming_a_valid_plans_name_takes_nothing_over(airflow: Deployment) -> None:
+def test_a_file_claiming_a_valid_plans_name_takes_nothing_over(airflow: HostileDeployment) -> None:
     rest = airflow.rest
     text = plan_errors(rest)
 
@@ -207,7 +181,7 @@ def test_a_file_claiming_a_valid_plans_name_takes_nothing_over(airflow: Deployme
         ) in text
 
 
-def test_a_verdict_is_not_retried(airflow: Deployment) -> None:
+def test_a_verdict_is_not_retried(airflow: HostileDeployment) -> None:
     rest = airflow.rest
     dag_id = f"drs_plan_{GUARDED}"
     rest.wait_for_dag(dag_id)
@@ -224,7 +198,7 @@ def test_a_verdict_is_not_retried(airflow: Deployment) -> None:
 
 
 def test_a_worker_killed_while_starting_a_job_is_retried_and_adopts_the_job(
-    airflow: Deployment, e2e_figures: list[str]
+    airflow: HostileDeployment, e2e_figures: list[str]
 ) -> None:
     if airflow.backend != "postgres-celery":
         pytest.skip("only the postgres-celery set-up has a Celery worker to kill")

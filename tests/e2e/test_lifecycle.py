@@ -20,13 +20,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
-from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
+from tools.airflow_stack import AirflowStack, SimulatorProcess
 from tools.local_aws import MotoProcess
-from tools.processes import tail
 
 from drs_provider.simulator import local_aws
-from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, owner_failed
+from tests.e2e.conftest import owner_failed
+from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -96,10 +95,7 @@ CONF: dict[str, dict[str, Any]] = {
 
 
 @dataclass
-class Deployment:
-    backend: str
-    stack: AirflowStack
-    simulator: SimulatorProcess
+class LifecycleDeployment(Deployment):
     moto: MotoProcess
     runs: dict[str, str]
     queues: dict[str, str]
@@ -141,17 +137,6 @@ class Deployment:
             item["recoveryInstanceID"] for item in self.drs().describe_recovery_instances(filters={})["items"]
         }
 
-    def drs(self) -> Any:
-        import boto3
-
-        return boto3.client(
-            "drs",
-            endpoint_url=self.simulator.url,
-            region_name="us-east-1",
-            aws_access_key_id="testing",
-            aws_secret_access_key="testing",
-        )
-
     def events(self, plan: str) -> list[dict[str, Any]]:
         """Every SNS message of ``plan``'s topic its queue got, oldest first."""
         sqs = local_aws.client("sqs", self.moto.url)
@@ -189,46 +174,38 @@ def subscribe_queues(moto_url: str) -> dict[str, str]:
 @pytest.fixture(scope="module")
 def deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[Deployment]:
+) -> Iterator[LifecycleDeployment]:
     started = time.monotonic()
     workdir = tmp_path_factory.mktemp(f"e2e-lifecycle-{backend}")
-    plans_dir = workdir / "plans"
-    plans_dir.mkdir()
-    for name, spec in PLANS.items():
-        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
-    fleet = workdir / "fleet.yaml"
-    fleet.write_text(yaml.safe_dump({"account_id": ACCOUNT, "region": "us-east-1", "source_servers": FLEET}))
+    plans_dir = write_plans(workdir / "plans", PLANS)
+    fleet = write_fleet(workdir / "fleet.yaml", FLEET, account_id=ACCOUNT)
     with (
         SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator,
         MotoProcess(log_path=workdir / "moto.log") as moto,
     ):
         queues = subscribe_queues(moto.url)
-        config = StackConfig(
-            home=workdir / "airflow",
+        config = stack_config(
+            workdir,
+            backend,
             plans_dir=plans_dir,
             simulator_url=simulator.url,
             moto_url=moto.url,
-            backend=backend,  # type: ignore[arg-type]
             expected_dag_ids=[f"drs_plan_{name}" for name in PLANS],
-            postgres_url=POSTGRES_URL,
-            redis_url=REDIS_URL,
         )
         with AirflowStack(config) as stack:
             runs = {name: stack.rest.trigger(f"drs_plan_{name}", CONF.get(name, {})) for name in PLANS}
             e2e_figures.append(
                 f"[{backend}] lifecycle: stack up, 5 runs triggered in {time.monotonic() - started:.1f}s"
             )
-            yield Deployment(backend, stack, simulator, moto, runs, queues)
+            yield LifecycleDeployment(backend, stack, simulator, moto, runs, queues)
     e2e_figures.append(f"[{backend}] lifecycle module wall time: {time.monotonic() - started:.1f}s")
 
 
 @pytest.fixture
-def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+def airflow(deployment: LifecycleDeployment, request: pytest.FixtureRequest) -> Iterator[LifecycleDeployment]:
     yield deployment
     if owner_failed(request):
-        print(f"\n===== process logs of the {deployment.backend} stack =====")
-        print(deployment.stack.log_tails(60))
-        print(f"----- simulator -----\n{tail(deployment.simulator.log_path, 30)}")
+        deployment.print_logs()
 
 
 REPORT_FIELDS = {
@@ -238,7 +215,7 @@ REPORT_FIELDS = {
 WAVE_FIELDS = {"name", "state", "started", "ended", "duration_seconds", "job_ids", "servers", "steps"}
 
 
-def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow: Deployment) -> None:
+def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow: LifecycleDeployment) -> None:
     state, states = airflow.finish("e2e_clean")
 
     assert state == "success", states
@@ -277,7 +254,9 @@ def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow:
 
 
 @pytest.mark.parametrize("plan", ["e2e_recover", "e2e_keep"])
-def test_a_confirmed_recovery_and_a_kept_drill_terminate_nothing(airflow: Deployment, plan: str) -> None:
+def test_a_confirmed_recovery_and_a_kept_drill_terminate_nothing(
+    airflow: LifecycleDeployment, plan: str
+) -> None:
     state, states = airflow.finish(plan)
 
     assert state == "success", states
@@ -291,7 +270,7 @@ def test_a_confirmed_recovery_and_a_kept_drill_terminate_nothing(airflow: Deploy
     assert report["mode"] == ("recovery" if plan == "e2e_recover" else "drill")
 
 
-def test_a_failed_wave_fails_the_run_and_on_success_terminates_nothing(airflow: Deployment) -> None:
+def test_a_failed_wave_fails_the_run_and_on_success_terminates_nothing(airflow: LifecycleDeployment) -> None:
     state, states = airflow.finish("e2e_fail")
 
     assert state == "failed", states
@@ -310,7 +289,7 @@ def test_a_failed_wave_fails_the_run_and_on_success_terminates_nothing(airflow: 
     assert events[2]["body"]["failed"] == ["app: failed"]
 
 
-def test_a_run_past_its_rto_target_says_so_while_it_still_waits(airflow: Deployment) -> None:
+def test_a_run_past_its_rto_target_says_so_while_it_still_waits(airflow: LifecycleDeployment) -> None:
     state, states = airflow.finish("e2e_slow")
 
     assert state == "failed", states

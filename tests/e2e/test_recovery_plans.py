@@ -17,13 +17,11 @@ from __future__ import annotations
 import statistics
 import time
 from collections import defaultdict
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
-from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
-from tools.processes import tail, wait_until
+from tools.airflow_stack import AirflowStack, SimulatorProcess
+from tools.processes import wait_until
 from tools.wave_timing import (
     Handoff,
     WaveJob,
@@ -34,12 +32,11 @@ from tools.wave_timing import (
     succeeded,
 )
 
-from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, owner_failed
+from tests.e2e.conftest import owner_failed
+from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from tools.rest_client import RestClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -134,17 +131,6 @@ def dependencies(plan: str) -> dict[str, list[str]]:
     return {spec["name"]: list(spec.get("depends_on") or []) for spec in PLANS[plan]["waves"]}
 
 
-@dataclass
-class Deployment:
-    backend: str
-    stack: AirflowStack
-    simulator: SimulatorProcess
-
-    @property
-    def rest(self) -> RestClient:
-        return self.stack.rest
-
-
 @pytest.fixture(scope="module")
 def deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
@@ -152,26 +138,15 @@ def deployment(
     """The simulator and one Airflow stack of ``backend`` with every plan of this module loaded."""
     started = time.monotonic()
     workdir = tmp_path_factory.mktemp(f"e2e-{backend}")
-    plans_dir = workdir / "plans"
-    plans_dir.mkdir()
-    for name, plan in PLANS.items():
-        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
-    fleet = workdir / "fleet.yaml"
-    fleet.write_text(
-        yaml.safe_dump(
-            {"account_id": "123456789012", "region": "us-east-1", "source_servers": FLEET_SERVERS},
-            sort_keys=False,
-        )
-    )
+    plans_dir = write_plans(workdir / "plans", PLANS)
+    fleet = write_fleet(workdir / "fleet.yaml", FLEET_SERVERS)
     with SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator:
-        config = StackConfig(
-            home=workdir / "airflow",
+        config = stack_config(
+            workdir,
+            backend,
             plans_dir=plans_dir,
             simulator_url=simulator.url,
-            backend=backend,  # type: ignore[arg-type]
             expected_dag_ids=[dag_id(name) for name in PLANS],
-            postgres_url=POSTGRES_URL,
-            redis_url=REDIS_URL,
         )
         with AirflowStack(config) as stack:
             e2e_figures.append(f"[{backend}] stack ready in {time.monotonic() - started:.1f}s")
@@ -186,10 +161,7 @@ def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[
     """The shared deployment; when the test fails, the tails of every process log are printed."""
     yield deployment
     if owner_failed(request):
-        print(f"\n===== process logs of the {deployment.backend} stack =====")
-        print(deployment.stack.log_tails(60))
-        print(f"----- simulator ({deployment.simulator.log_path}) -----")
-        print(tail(deployment.simulator.log_path, 30))
+        deployment.print_logs()
 
 
 # -- helpers -------------------------------------------------------------------------------------

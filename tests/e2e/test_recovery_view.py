@@ -32,15 +32,15 @@ from urllib.parse import quote, unquote
 import jwt
 import pytest
 import requests
-import yaml
-from tools.airflow_stack import REPO_ROOT, AirflowStack, SimulatorProcess, StackConfig
-from tools.processes import tail, wait_until
+from tools.airflow_stack import REPO_ROOT, AirflowStack, SimulatorProcess
+from tools.processes import wait_until
 
 from drs_provider.ui.addresses import URL_PREFIX as PREFIX
 from drs_provider.ui.addresses import run_page_path
-from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, ci_requires_every_backend, owner_failed
+from tests.e2e.conftest import ci_requires_every_backend, owner_failed
 from tests.e2e.dag_scoped_auth import SCOPES_ENV
 from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
+from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -136,16 +136,9 @@ DAG_SCOPES = {"outsider": [OK_DAG]}
 
 
 @dataclass
-class Deployment:
-    backend: str
-    stack: AirflowStack
-    simulator: SimulatorProcess
+class ViewDeployment(Deployment):
     workdir: Path
     runs: dict[str, str]
-
-    @property
-    def rest(self) -> Any:
-        return self.stack.rest
 
     def url(self, path: str) -> str:
         return f"{self.stack.api_url}{path}"
@@ -175,28 +168,20 @@ def _dags_folder(workdir: Path) -> Path:
 @pytest.fixture(scope="module")
 def deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[Deployment]:
+) -> Iterator[ViewDeployment]:
     """The simulator, one Airflow stack, and the module's runs started at once (not awaited)."""
     started = time.monotonic()
     workdir = tmp_path_factory.mktemp(f"view-{backend}")
-    plans_dir = workdir / "plans"
-    plans_dir.mkdir()
-    for name, plan in PLANS.items():
-        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
-    fleet = workdir / "fleet.yaml"
-    fleet.write_text(
-        yaml.safe_dump({"account_id": "123456789012", "region": "us-east-1", "source_servers": FLEET_SERVERS})
-    )
+    plans_dir = write_plans(workdir / "plans", PLANS)
+    fleet = write_fleet(workdir / "fleet.yaml", FLEET_SERVERS)
     with SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator:
-        config = StackConfig(
-            home=workdir / "airflow",
+        config = stack_config(
+            workdir,
+            backend,
             plans_dir=plans_dir,
             simulator_url=simulator.url,
-            backend=backend,  # type: ignore[arg-type]
             dags_folder=_dags_folder(workdir),
             expected_dag_ids=list(RUN_CONF),
-            postgres_url=POSTGRES_URL,
-            redis_url=REDIS_URL,
             extra_env={
                 "AIRFLOW__CORE__AUTH_MANAGER": "tests.e2e.dag_scoped_auth.DagScopedAuthManager",
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,outsider:viewer",
@@ -207,22 +192,19 @@ def deployment(
         with AirflowStack(config) as stack:
             e2e_figures.append(f"[{backend}] recovery view: stack ready in {time.monotonic() - started:.1f}s")
             runs = {dag: stack.rest.trigger(dag, conf) for dag, conf in RUN_CONF.items()}
-            yield Deployment(backend, stack, simulator, workdir, runs)
+            yield ViewDeployment(backend, stack, simulator, workdir, runs)
     e2e_figures.append(f"[{backend}] recovery view: module wall time {time.monotonic() - started:.1f}s")
 
 
 @pytest.fixture
-def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+def airflow(deployment: ViewDeployment, request: pytest.FixtureRequest) -> Iterator[ViewDeployment]:
     """The shared deployment; when the test fails, the tails of every process log are printed."""
     yield deployment
     if owner_failed(request):
-        print(f"\n===== process logs of the {deployment.backend} stack =====")
-        print(deployment.stack.log_tails(60))
-        print(f"----- simulator ({deployment.simulator.log_path}) -----")
-        print(tail(deployment.simulator.log_path, 30))
+        deployment.print_logs()
 
 
-def finished(airflow: Deployment, dag_id: str) -> str:
+def finished(airflow: ViewDeployment, dag_id: str) -> str:
     """Wait for the module's run of ``dag_id`` to finish; return its run id."""
     run_id = airflow.runs[dag_id]
     airflow.rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT)
@@ -234,12 +216,12 @@ def run_path(dag_id: str, run_id: str, *, json_api: bool = False) -> str:
     return path.replace(f"{PREFIX}/runs/", f"{PREFIX}/api/runs/", 1) if json_api else path
 
 
-def get(airflow: Deployment, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+def get(airflow: ViewDeployment, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
     headers = {"Authorization": f"Bearer {token}"} if token else {}
     return requests.get(airflow.url(path), headers=headers, timeout=30, **kwargs)
 
 
-def sensor_servers(airflow: Deployment, dag_id: str, run_id: str, wave_name: str) -> list[dict[str, Any]]:
+def sensor_servers(airflow: ViewDeployment, dag_id: str, run_id: str, wave_name: str) -> list[dict[str, Any]]:
     """What the wave's sensor recorded per server (XCom ``servers``), read through the REST API."""
     servers: list[dict[str, Any]] = airflow.rest.xcom(
         dag_id, run_id, f"{wave_name}.wait_for_recovery", "servers"
@@ -257,7 +239,7 @@ def server_row(html: str, source_server_id: str) -> str:
 # -- registration ----------------------------------------------------------------------------------
 
 
-def test_pages_are_listed_by_the_plugins_endpoint(airflow: Deployment) -> None:
+def test_pages_are_listed_by_the_plugins_endpoint(airflow: ViewDeployment) -> None:
     plugins = airflow.rest.request("GET", "/api/v2/plugins")["plugins"]
     (plugin,) = [entry for entry in plugins if entry["name"] == "drs_recovery_view"]
 
@@ -274,7 +256,7 @@ def test_pages_are_listed_by_the_plugins_endpoint(airflow: Deployment) -> None:
 # -- what a run page shows -------------------------------------------------------------------------
 
 
-def test_succeeded_drill_shows_every_server_launched(airflow: Deployment, e2e_figures: list[str]) -> None:
+def test_succeeded_drill_shows_every_server_launched(airflow: ViewDeployment, e2e_figures: list[str]) -> None:
     run_id = finished(airflow, OK_DAG)
     token = airflow.token("admin")
     expected = sensor_servers(airflow, OK_DAG, run_id, "db") + sensor_servers(airflow, OK_DAG, run_id, "app")
@@ -305,7 +287,7 @@ def test_succeeded_drill_shows_every_server_launched(airflow: Deployment, e2e_fi
     )
 
 
-def served_in(airflow: Deployment, path: str, token: str, requests_made: int = 10) -> str:
+def served_in(airflow: ViewDeployment, path: str, token: str, requests_made: int = 10) -> str:
     """How long the API server takes to answer ``path`` (median of a few requests), for the summary."""
     seconds = []
     for _ in range(requests_made):
@@ -315,7 +297,7 @@ def served_in(airflow: Deployment, path: str, token: str, requests_made: int = 1
     return f"run page served in {statistics.median(seconds) * 1000:.0f} ms (median of {requests_made})"
 
 
-def test_failed_drill_names_the_failed_server_and_its_error(airflow: Deployment) -> None:
+def test_failed_drill_names_the_failed_server_and_its_error(airflow: ViewDeployment) -> None:
     run_id = finished(airflow, FAIL_DAG)
     token = airflow.token("admin")
     failed_id, launched_id = SERVER_IDS["view-fail-db"], SERVER_IDS["view-fail-reports"]
@@ -348,7 +330,7 @@ def test_failed_drill_names_the_failed_server_and_its_error(airflow: Deployment)
     assert app_server["status"] == "not launched"
 
 
-def test_a_failed_preflight_shows_the_error_its_log_ends_with(airflow: Deployment) -> None:
+def test_a_failed_preflight_shows_the_error_its_log_ends_with(airflow: ViewDeployment) -> None:
     run_id = finished(airflow, GUARDED_DAG)
 
     view = get(airflow, run_path(GUARDED_DAG, run_id, json_api=True), airflow.token("admin")).json()
@@ -382,7 +364,7 @@ def forged_token() -> str:
     return jwt.encode(claims, "not-this-airflow's-secret-" * 3, algorithm="HS512")
 
 
-def test_requests_without_a_login_or_with_a_forged_token_are_refused(airflow: Deployment) -> None:
+def test_requests_without_a_login_or_with_a_forged_token_are_refused(airflow: ViewDeployment) -> None:
     run_id = finished(airflow, OK_DAG)
     paths = [
         run_path(OK_DAG, run_id),
@@ -412,7 +394,7 @@ def test_requests_without_a_login_or_with_a_forged_token_are_refused(airflow: De
     assert get(airflow, f"{PREFIX}/static/app.py", token).status_code == 404
 
 
-def test_a_user_sees_only_the_dags_they_may_read(airflow: Deployment) -> None:
+def test_a_user_sees_only_the_dags_they_may_read(airflow: ViewDeployment) -> None:
     ok_run, fail_run = finished(airflow, OK_DAG), finished(airflow, FAIL_DAG)
     outsider = airflow.token("outsider")
     # The auth manager's own verdict, through the REST API: the view must agree with it.
@@ -433,7 +415,7 @@ def test_a_user_sees_only_the_dags_they_may_read(airflow: Deployment) -> None:
     assert sorted(plan["dag_id"] for plan in every_plan) == sorted(RUN_CONF)
 
 
-def test_plans_page_lists_waves_and_last_runs(airflow: Deployment) -> None:
+def test_plans_page_lists_waves_and_last_runs(airflow: ViewDeployment) -> None:
     ok_run, fail_run = finished(airflow, OK_DAG), finished(airflow, FAIL_DAG)
     plans = {
         plan["dag_id"]: plan for plan in get(airflow, f"{PREFIX}/api/plans", airflow.token("admin")).json()
@@ -483,7 +465,7 @@ def browser(deployment: Deployment) -> Iterator[Any]:
             context.close()
 
 
-def log_in(page: Any, airflow: Deployment) -> None:
+def log_in(page: Any, airflow: ViewDeployment) -> None:
     """Sign in on the simple auth manager's login page, as a person would."""
     page.goto(airflow.stack.ui_url)
     page.wait_for_selector("input[name=username]")
@@ -494,7 +476,7 @@ def log_in(page: Any, airflow: Deployment) -> None:
     page.close()
 
 
-def recovery_tab(page: Any, airflow: Deployment, dag_id: str, run_id: str) -> Any:
+def recovery_tab(page: Any, airflow: ViewDeployment, dag_id: str, run_id: str) -> Any:
     """Open the run's Recovery tab in the Airflow UI; return the frame the page is shown in."""
     page.goto(
         f"{airflow.stack.api_url}/dags/{quote(dag_id, safe='')}/runs/{quote(run_id, safe='')}/plugin/recovery"
@@ -504,7 +486,7 @@ def recovery_tab(page: Any, airflow: Deployment, dag_id: str, run_id: str) -> An
     return frame
 
 
-def screenshot(page: Any, airflow: Deployment, name: str) -> Path:
+def screenshot(page: Any, airflow: ViewDeployment, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{airflow.backend}-{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -513,7 +495,7 @@ def screenshot(page: Any, airflow: Deployment, name: str) -> Path:
 
 
 def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
-    airflow: Deployment, browser: Any
+    airflow: ViewDeployment, browser: Any
 ) -> None:
     dag, run_id = APPROVAL_DAG, airflow.runs[APPROVAL_DAG]
     wait_until(
@@ -548,7 +530,7 @@ def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
     screenshot(page, airflow, "approval-answered")
 
 
-def test_browser_shows_a_failed_drill(airflow: Deployment, browser: Any) -> None:
+def test_browser_shows_a_failed_drill(airflow: ViewDeployment, browser: Any) -> None:
     run_id = finished(airflow, FAIL_DAG)
     page = browser.new_page()
     frame = recovery_tab(page, airflow, FAIL_DAG, run_id)
@@ -574,7 +556,7 @@ def test_browser_shows_a_failed_drill(airflow: Deployment, browser: Any) -> None
     console.value.close()
 
 
-def test_browser_shows_the_recovery_plans_page(airflow: Deployment, browser: Any) -> None:
+def test_browser_shows_the_recovery_plans_page(airflow: ViewDeployment, browser: Any) -> None:
     ok_run, _ = finished(airflow, OK_DAG), finished(airflow, FAIL_DAG)
     page = browser.new_page()
     page.goto(f"{airflow.stack.api_url}/plugin/recovery-plans")

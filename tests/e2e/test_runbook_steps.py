@@ -24,19 +24,18 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pytest
-import yaml
-from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
+from tools.airflow_stack import AirflowStack, SimulatorProcess
 from tools.local_aws import MotoProcess
-from tools.processes import tail, wait_until
+from tools.processes import wait_until
 from tools.wave_timing import succeeded
 
 from drs_provider.simulator import local_aws
-from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, owner_failed
+from tests.e2e.conftest import owner_failed
+from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tools.rest_client import RestClient
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -145,67 +144,50 @@ def dag_id(plan: str) -> str:
 
 
 @dataclass
-class Deployment:
-    backend: str
-    stack: AirflowStack
-    simulator: SimulatorProcess
+class StepsDeployment(Deployment):
     moto: MotoProcess
     #: plan -> run id, triggered when the module starts
     runs: dict[str, str]
-
-    @property
-    def rest(self) -> RestClient:
-        return self.stack.rest
 
 
 @pytest.fixture(scope="module")
 def deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[Deployment]:
+) -> Iterator[StepsDeployment]:
     started = time.monotonic()
     workdir = tmp_path_factory.mktemp(f"e2e-steps-{backend}")
-    plans_dir = workdir / "plans"
-    plans_dir.mkdir()
-    for name, plan in PLANS.items():
-        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(plan, sort_keys=False))
-    fleet = workdir / "fleet.yaml"
-    fleet.write_text(
-        yaml.safe_dump({"account_id": "123456789012", "region": "us-east-1", "source_servers": FLEET})
-    )
+    plans_dir = write_plans(workdir / "plans", PLANS)
+    fleet = write_fleet(workdir / "fleet.yaml", FLEET)
     with (
         SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator,
         MotoProcess(log_path=workdir / "moto.log") as moto,
     ):
         local_aws.seed_runbook(moto.url, functions=["e2e-files-ready"])
-        config = StackConfig(
-            home=workdir / "airflow",
+        config = stack_config(
+            workdir,
+            backend,
             plans_dir=plans_dir,
             simulator_url=simulator.url,
             moto_url=moto.url,
-            backend=backend,  # type: ignore[arg-type]
             expected_dag_ids=[dag_id(name) for name in PLANS],
-            postgres_url=POSTGRES_URL,
-            redis_url=REDIS_URL,
         )
         with AirflowStack(config) as stack:
             runs = {plan: stack.rest.trigger(dag_id(plan), {}) for plan in PLANS}
             e2e_figures.append(
                 f"[{backend}] runbook steps: stack up, 3 runs triggered in {time.monotonic() - started:.1f}s"
             )
-            yield Deployment(backend, stack, simulator, moto, runs)
+            yield StepsDeployment(backend, stack, simulator, moto, runs)
     e2e_figures.append(f"[{backend}] runbook steps module wall time: {time.monotonic() - started:.1f}s")
 
 
 @pytest.fixture
-def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+def airflow(deployment: StepsDeployment, request: pytest.FixtureRequest) -> Iterator[StepsDeployment]:
     yield deployment
     if owner_failed(request):
-        print(f"\n===== process logs of the {deployment.backend} stack =====")
-        print(deployment.stack.log_tails(60))
-        print(f"----- simulator -----\n{tail(deployment.simulator.log_path, 30)}")
+        deployment.print_logs()
 
 
-def launches(airflow: Deployment, plan: str) -> list[dict[str, Any]]:
+def launches(airflow: StepsDeployment, plan: str) -> list[dict[str, Any]]:
     """The StartRecovery calls of ``plan``'s DAG that DRS carried out."""
     return [
         call
@@ -214,23 +196,15 @@ def launches(airflow: Deployment, plan: str) -> list[dict[str, Any]]:
     ]
 
 
-def recovered_instances(airflow: Deployment, hostnames: set[str]) -> set[str]:
+def recovered_instances(airflow: StepsDeployment, hostnames: set[str]) -> set[str]:
     """The EC2 instances DRS launched for these servers (DescribeRecoveryInstances)."""
-    import boto3
-
-    drs = boto3.client(
-        "drs",
-        endpoint_url=airflow.simulator.url,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    drs = airflow.drs()
     wanted = {IDS[hostname] for hostname in hostnames}
     items = drs.describe_recovery_instances(filters={})["items"]
     return {item["ec2InstanceID"] for item in items if item["sourceServerID"] in wanted}
 
 
-def await_input(airflow: Deployment, plan: str, task_id: str) -> None:
+def await_input(airflow: StepsDeployment, plan: str, task_id: str) -> None:
     """Wait until the approval waits for an answer and the scheduler has seen its worker leave.
 
     Airflow 3.3 fails a task that is resumed before the scheduler has processed the executor
@@ -257,13 +231,13 @@ def await_input(airflow: Deployment, plan: str, task_id: str) -> None:
     )
 
 
-def finish(airflow: Deployment, plan: str) -> tuple[str, dict[str, str | None]]:
+def finish(airflow: StepsDeployment, plan: str) -> tuple[str, dict[str, str | None]]:
     run_id = airflow.runs[plan]
     state = airflow.rest.wait_for_run(dag_id(plan), run_id, timeout=RUN_TIMEOUT)
     return state, airflow.rest.task_states(dag_id(plan), run_id)
 
 
-def test_an_approval_holds_its_wave_until_approved_through_the_rest_api(airflow: Deployment) -> None:
+def test_an_approval_holds_its_wave_until_approved_through_the_rest_api(airflow: StepsDeployment) -> None:
     plan = "e2e_approve"
     await_input(airflow, plan, "db.pre_1_approval")
     assert launches(airflow, plan) == []  # nothing of the wave launches while it waits
@@ -281,7 +255,7 @@ def test_an_approval_holds_its_wave_until_approved_through_the_rest_api(airflow:
     assert answer["chosen_options"] == ["Approve"]
 
 
-def test_a_rejected_approval_launches_nothing_and_fails_the_run(airflow: Deployment) -> None:
+def test_a_rejected_approval_launches_nothing_and_fails_the_run(airflow: StepsDeployment) -> None:
     plan = "e2e_reject"
     await_input(airflow, plan, "db.pre_1_approval")
 
@@ -296,7 +270,7 @@ def test_a_rejected_approval_launches_nothing_and_fails_the_run(airflow: Deploym
 
 
 def test_a_failing_step_stops_its_downstream_while_the_other_branch_runs_its_steps(
-    airflow: Deployment,
+    airflow: StepsDeployment,
 ) -> None:
     plan = "e2e_branches"
     run_id = airflow.runs[plan]

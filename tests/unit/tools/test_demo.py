@@ -333,6 +333,9 @@ def with_steps(snapshot: dict[str, Any], **states: str | None) -> list[dict[str,
         ("success", "running", "success", "success", "after steps", "1/2 done"),
         ("success", "success", "success", "success", "recovered", "2/2 done"),
         ("success", "failed", "success", "success", "failed", "1/2 done"),
+        # A drill skips a recovery-only approval: it leaves the count.
+        ("skipped", "running", "success", "success", "after steps", "0/1 done, 1 skipped"),
+        ("skipped", "success", "success", "success", "recovered", "1/1 done, 1 skipped"),
     ],
 )
 def test_a_wave_with_steps_is_where_its_tasks_say(
