@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.amazon.aws.exceptions import WaiterMaxAttemptsError, WaiterTerminalFailure
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
-from airflow.providers.common.compat.sdk import AirflowException, conf
+from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import (
@@ -433,11 +434,10 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
                 status_message="DRS job status",
                 status_args=["items[].status"],
             )
-        except AirflowException as error:
-            if "max attempts" in str(error):
-                raise DrsJobTimeoutError(job_ids, self.waiter_delay * self.waiter_max_attempts) from error
-            if "terminal failure" not in str(error):
-                raise
+        except WaiterMaxAttemptsError as error:
+            raise DrsJobTimeoutError(job_ids, self.waiter_delay * self.waiter_max_attempts) from error
+        except WaiterTerminalFailure:
+            pass  # a required server failed: the verdict below names it with its error
         self._judge(job_ids, optional)
 
     def _judge(self, job_ids: list[str], optional: list[str]) -> None:

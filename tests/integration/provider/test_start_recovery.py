@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from drs_provider.exceptions import (
     DrsJobFailedError,
+    DrsJobTimeoutError,
     DrsProviderError,
     DrsQuotaError,
     DrsServerBusyError,
@@ -274,6 +275,17 @@ def test_wait_mode_fails_on_a_required_server_with_its_raw_error(drs_simulator, 
         operator(source_server_ids=SHOP_DB, wait_for_completion=True).execute(make_context("t"))
 
     assert [f.source_server_id for f in caught.value.failed] == [SHOP_DB[1]]
+
+
+def test_wait_mode_gives_up_after_its_attempts_naming_the_jobs(drs_simulator, aws_conn):
+    op = operator(source_server_ids=SHOP_DB, wait_for_completion=True, waiter_max_attempts=1)
+
+    with pytest.raises(DrsJobTimeoutError) as caught:
+        op.execute(make_context("t"))
+
+    [job] = jobs_on_simulator(drs_simulator)
+    assert job["jobID"] in str(caught.value)
+    assert job["status"] != "COMPLETED"
 
 
 def test_wait_mode_passes_when_only_an_optional_server_fails(drs_simulator, aws_conn):
