@@ -87,6 +87,7 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         self.optional_source_server_ids = optional_source_server_ids
         self.max_transient_errors = max_transient_errors
         self.error_timeout = error_timeout
+        self._last_statuses: list[Any] | None = None
         serialized: dict[str, Any] = {
             "job_ids": job_ids,
             "optional_source_server_ids": optional_source_server_ids,
@@ -223,5 +224,8 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
             return self._event("failure", job_ids, optional, "a required server failed to launch")
         if all(job.get("status") in JOB_SUCCESS_STATES for job in jobs):
             return self._event("success", job_ids, optional, "all DRS jobs COMPLETED")
-        self.log.info("DRS jobs %s: %s", ", ".join(job_ids), [job.get("status") for job in jobs])
+        statuses = [job.get("status") for job in jobs]
+        if statuses != self._last_statuses:  # every tick would repeat it, every 2 s per wait
+            self.log.info("DRS jobs %s: %s", ", ".join(job_ids), statuses)
+            self._last_statuses = statuses
         return None
