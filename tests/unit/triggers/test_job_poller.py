@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from drs_provider.exceptions import DrsJobNotFoundError
-from drs_provider.hooks.drs import DrsHook
+from drs_provider.hooks.drs import THROTTLE_MAX_ATTEMPTS, DrsHook
 from drs_provider.sensors.drs import DrsJobSensor
 from drs_provider.triggers import job_poller
 from drs_provider.triggers.drs import DrsJobCompleteTrigger
@@ -175,6 +175,31 @@ def test_throttling_is_ridden_out_once_for_every_wait(drs_simulator, aws_conn):
     assert [call["status"] for call in calls[:3]] == [429, 429, 200]
     assert sum(call["status"] == 429 for call in calls) == 2
     assert all(len(asked(call)) == 12 for call in calls[:3])
+
+
+def test_throttling_beyond_botocores_retries_waits_and_never_counts_as_failing(
+    drs_simulator, aws_conn, caplog
+):
+    job_ids = start_jobs(aws_conn, SHOP_ALL[:3])
+    # botocore resends a throttled call THROTTLE_MAX_ATTEMPTS times; five more refusals reach the loop.
+    drs_simulator.set_faults(
+        throttle_count=THROTTLE_MAX_ATTEMPTS + 5, retry_after_seconds=0, throttle_operations=["DescribeJobs"]
+    )
+
+    async def main() -> list[dict[str, Any]]:
+        # An error budget far below a throttled tick: throttling must not spend it.
+        waits = [first_event(trigger([job_id], aws_conn, error_timeout=0.001)) for job_id in job_ids]
+        return await asyncio.gather(*waits)
+
+    events = run(main)
+
+    assert {event["status"] for event in events} == {"success"}
+    statuses = [call["status"] for call in drs_simulator.calls("DescribeJobs")]
+    # Each refusal was met once for the three waits together, not once per wait.
+    assert statuses.count(429) == THROTTLE_MAX_ATTEMPTS + 5
+    assert statuses[-1] == 200
+    throttled_ticks = [r for r in caplog.records if "DescribeJobs throttled" in r.getMessage()]
+    assert len(throttled_ticks) == 1, "the loop itself met one throttled tick"
 
 
 def test_one_wait_timing_out_leaves_the_others_waiting(paused, aws_conn):
