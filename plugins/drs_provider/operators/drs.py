@@ -23,7 +23,12 @@ from drs_provider.constants import (
     TAG_KEY_LENGTH,
     TAG_VALUE_LENGTH,
 )
-from drs_provider.exceptions import DrsJobTimeoutError, DrsProviderError, DrsServerSelectionError
+from drs_provider.exceptions import (
+    DrsJobNotFoundError,
+    DrsJobTimeoutError,
+    DrsProviderError,
+    DrsServerSelectionError,
+)
 from drs_provider.hooks.drs import DrsHook, chunked
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
 from drs_provider.recovery.times import parse_time
@@ -453,6 +458,9 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         status = event.get("status")
         if status == "timeout":
             raise DrsJobTimeoutError(job_ids, self.waiter_delay * self.waiter_max_attempts)
+        if status == "not_found":
+            missing = as_str_list(event.get("missing_job_ids") or job_ids, field="missing_job_ids")
+            raise DrsJobNotFoundError(missing, region=self.hook.conn_region_name)
         if status not in ("success", "failure"):
             raise DrsProviderError(
                 f"waiting for DRS jobs {', '.join(job_ids)} failed: {event.get('message')}"

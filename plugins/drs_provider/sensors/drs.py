@@ -11,7 +11,7 @@ from airflow.providers.common.compat.sdk import PokeReturnValue
 from airflow.triggers.base import StartTriggerArgs
 
 from drs_provider.constants import SERVERS_XCOM_KEY
-from drs_provider.exceptions import DrsJobTimeoutError, DrsProviderError
+from drs_provider.exceptions import DrsJobNotFoundError, DrsJobTimeoutError, DrsProviderError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.links.drs import DrsJobLink
 from drs_provider.recovery.outcome import (
@@ -24,12 +24,18 @@ from drs_provider.recovery.outcome import (
     required_server_failed,
 )
 from drs_provider.template_values import as_str_list
-from drs_provider.triggers.drs import DrsJobCompleteTrigger
+from drs_provider.triggers.drs import DEFAULT_ERROR_TIMEOUT, DrsJobCompleteTrigger
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
+
+#: Seconds between polls unless a plan's ``poll_interval`` (the sensor's ``poke_interval``) says
+#: otherwise. Short, because in the triggerer one DescribeJobs per tick serves every wait
+#: (``triggers/job_poller.py``): the cost to DRS does not grow with the waits, and a wave's
+#: successor starts within about this long of its jobs' end.
+DEFAULT_POLL_INTERVAL = 2
 
 
 class DrsJobSensor(AwsBaseSensor[DrsHook]):
@@ -50,9 +56,12 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
     :param job_ids: DRS job IDs: a list, a JSON / Python-literal list string, or one ID. (templated)
     :param optional_source_server_ids: servers whose failed launch does not fail the task. (templated)
     :param deferrable: wait in the triggerer instead of a worker (default True).
-    :param poke_interval: seconds between DescribeJobs polls.
+    :param poke_interval: seconds between DescribeJobs polls (default :data:`DEFAULT_POLL_INTERVAL`:
+        in the triggerer one poll serves every wait, so a short one costs DRS little).
     :param timeout: seconds to wait for the jobs; then the task fails.
     :param max_attempts: polls in deferrable mode; default ``timeout / poke_interval``.
+    :param error_timeout: deferrable mode: seconds of DescribeJobs failing in a row (DRS down or
+        erroring) that the wait rides out before it fails naming the jobs and the last error.
     :param start_from_trigger: begin in the triggerer without a worker (Airflow 3). The trigger
         then renders only ``job_ids``, ``optional_source_server_ids`` and the connection fields.
     """
@@ -76,13 +85,15 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         job_ids: Sequence[str] | str,
         optional_source_server_ids: Sequence[str] | str | None = None,
         deferrable: bool = True,
-        poke_interval: float = 30,
+        poke_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float = 6 * 60 * 60,
         max_attempts: int | None = None,
         start_from_trigger: bool = False,
+        error_timeout: float = DEFAULT_ERROR_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
+        self.error_timeout = error_timeout
         self.start_from_trigger = start_from_trigger
         self.job_ids = job_ids
         self.optional_source_server_ids = optional_source_server_ids
@@ -103,6 +114,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
             "optional_source_server_ids": self.optional_source_server_ids,
             "waiter_delay": max(1, round(self.poke_interval)),  # never hammer DRS
             "waiter_max_attempts": self.max_attempts,
+            "error_timeout": self.error_timeout,
             "aws_conn_id": self.aws_conn_id,
             "region_name": self.region_name,
             "verify": self.verify,
@@ -169,6 +181,9 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         status = event.get("status")
         if status == "timeout":
             raise DrsJobTimeoutError(job_ids, self.max_attempts * self.poke_interval)
+        if status == "not_found":
+            missing = as_str_list(event.get("missing_job_ids") or job_ids, field="missing_job_ids")
+            raise DrsJobNotFoundError(missing, region=self.hook.conn_region_name)
         if status not in ("success", "failure"):
             raise DrsProviderError(
                 f"waiting for DRS jobs {', '.join(job_ids)} failed: {event.get('message')}"

@@ -2,66 +2,63 @@
 
 from __future__ import annotations
 
-import asyncio
-import json
+import re
+import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
 from airflow.triggers.base import TriggerEvent
-from botocore.exceptions import BotoCoreError, WaiterError
 
-from drs_provider.constants import JOB_IDS_PER_REQUEST
-from drs_provider.hooks.drs import THROTTLE_MAX_DELAY, DrsHook
+from drs_provider.constants import JOB_ID_PATTERN, JOB_IDS_PER_REQUEST
+from drs_provider.hooks.drs import DrsHook
+from drs_provider.recovery.outcome import JOB_SUCCESS_STATES, required_server_failed
 from drs_provider.template_values import as_str_list
+from drs_provider.triggers import job_poller
+
+# Re-exported: their home is the shared poller, older imports name this module.
+TRANSIENT_ERROR_CODES = job_poller.TRANSIENT_ERROR_CODES
+retry_after_seconds = job_poller.retry_after_seconds
+
+#: Seconds of consecutive failed polls a wait rides out before it ends naming the last error.
+DEFAULT_ERROR_TIMEOUT = 300.0
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
     from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
 
-#: Error codes after which the next poll may well succeed.
-TRANSIENT_ERROR_CODES = frozenset(
-    {
-        "ThrottlingException",
-        "InternalServerException",
-        "InternalServerError",
-        "InternalFailure",
-        "ServiceUnavailable",
-        "BadGateway",
-        "GatewayTimeout",
-        "RequestTimeout",
-        "RequestTimeoutException",
-    }
-)
-
-
-def retry_after_seconds(response: dict[str, Any], default: float) -> float:
-    """The ``Retry-After`` (seconds) of an error response, else ``default``."""
-    headers = response.get("ResponseMetadata", {}).get("HTTPHeaders", {})
-    value = response.get("retryAfterSeconds") or headers.get("retry-after")
-    try:
-        return min(max(float(value), 0.0), THROTTLE_MAX_DELAY) if value is not None else default
-    except ValueError:
-        return default
+    from drs_provider.triggers.job_poller import Subscription, Tick
 
 
 class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
     """
     Wait until every given DRS job is COMPLETED, or a required server's launch failed.
 
-    Each poll is one DescribeJobs request for all jobs, judged by the ``job_complete`` waiter in
-    ``waiters/drs.json``. Throttling waits for the ``Retry-After`` DRS sends and never uses up an
-    attempt; other transient errors are retried up to ``max_transient_errors`` times in a row.
+    The wait subscribes its jobs to the triggerer's shared poll loop of its connection
+    (:mod:`drs_provider.triggers.job_poller`): one DescribeJobs per tick for all the waits there,
+    so the calls do not grow with the number of waits. Each tick's answer is judged for this
+    wait's jobs alone, with :func:`~drs_provider.recovery.outcome.required_server_failed` and
+    ``JOB_SUCCESS_STATES`` (the same verdict as the ``job_complete`` waiter in
+    ``waiters/drs.json``). Throttling waits for the ``Retry-After`` DRS sends and never counts
+    against the wait; failed polls (transient errors, DRS unreachable) are ridden out for
+    ``error_timeout`` seconds in a row.
 
-    The event is ``{"status": "success" | "failure" | "timeout" | "error", "job_ids": [...],
-    "optional_source_server_ids": [...], "message": ...}``; the task works out per-server
-    results from the jobs themselves, so a large wave does not make a large event.
+    The event is ``{"status": "success" | "failure" | "not_found" | "timeout" | "error",
+    "job_ids": [...], "optional_source_server_ids": [...], "message": ...}`` (``not_found``
+    adds ``missing_job_ids``: jobs DescribeJobs no longer returns end the wait at once). The
+    task works out per-server results from the jobs themselves, so a large wave does not make a
+    large event.
 
     :param job_ids: DRS job IDs (a list, or a JSON / Python-literal list string, or one ID).
     :param optional_source_server_ids: servers whose failed launch does not end the wait.
-    :param waiter_delay: seconds between polls.
-    :param waiter_max_attempts: polls before giving up with a ``timeout`` event.
-    :param max_transient_errors: consecutive failed polls (not throttling) tolerated.
+    :param waiter_delay: seconds between polls (the shared loop polls at the shortest delay of
+        its waits).
+    :param waiter_max_attempts: with ``waiter_delay``, how long to wait: after
+        ``waiter_delay * waiter_max_attempts`` seconds the event is ``timeout``.
+    :param max_transient_errors: no longer used (``error_timeout`` replaced it); accepted so
+        that triggers serialised by earlier versions still load.
+    :param error_timeout: seconds of consecutive failed polls tolerated; then the event is
+        ``error``, naming the jobs and the last error.
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region of the jobs.
     :param verify: Whether or not to verify SSL certificates.
@@ -77,7 +74,8 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         optional_source_server_ids: Sequence[str] | str | None = None,
         waiter_delay: int = 30,
         waiter_max_attempts: int = 120,
-        max_transient_errors: int = 5,
+        max_transient_errors: int | None = None,
+        error_timeout: float = DEFAULT_ERROR_TIMEOUT,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -88,12 +86,17 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         self.job_ids = job_ids
         self.optional_source_server_ids = optional_source_server_ids
         self.max_transient_errors = max_transient_errors
+        self.error_timeout = error_timeout
+        self._last_statuses: list[Any] | None = None
+        serialized: dict[str, Any] = {
+            "job_ids": job_ids,
+            "optional_source_server_ids": optional_source_server_ids,
+            "error_timeout": error_timeout,
+        }
+        if max_transient_errors is not None:
+            serialized["max_transient_errors"] = max_transient_errors
         super().__init__(
-            serialized_fields={
-                "job_ids": job_ids,
-                "optional_source_server_ids": optional_source_server_ids,
-                "max_transient_errors": max_transient_errors,
-            },
+            serialized_fields=serialized,
             waiter_name="job_complete",
             waiter_args={},
             failure_message="DRS job failed",
@@ -113,13 +116,21 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         """The DRS hook, built from the serialised connection, region, verify and config."""
         return DrsHook(**self._hook_parameters)
 
-    def _event(self, status: str, job_ids: list[str], optional: list[str], message: str) -> TriggerEvent:
+    @property
+    def timeout_seconds(self) -> float:
+        """How long this wait lasts at most: ``waiter_delay * waiter_max_attempts``."""
+        return max(float(self.waiter_delay), job_poller.MIN_TICK_SECONDS) * max(self.attempts, 1)
+
+    def _event(
+        self, status: str, job_ids: list[str], optional: list[str], message: str, **extra: Any
+    ) -> TriggerEvent:
         return TriggerEvent(
             {
                 "status": status,
                 "job_ids": job_ids,
                 "optional_source_server_ids": optional,
                 "message": message,
+                **extra,
             }
         )
 
@@ -134,69 +145,87 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
                 "error", job_ids, optional, f"{len(job_ids)} jobs exceed {JOB_IDS_PER_REQUEST} per wait"
             )
             return
-        hook = self.hook()
-        async with await hook.get_async_conn() as client:
-            waiter = hook.get_waiter(
-                self.waiter_name,
-                parameters={"optional_server_ids": json.dumps(optional)},
-                deferrable=True,
-                client=client,
+        # Checked here, not by DRS: a malformed ID would fail the shared request of every wait.
+        malformed = [job_id for job_id in job_ids if not re.fullmatch(JOB_ID_PATTERN, job_id)]
+        if malformed:
+            yield self._event(
+                "error", job_ids, optional, f"not DRS job IDs (drsjob- and 17 letters or digits): {malformed}"
             )
-            attempt = 0
-            errors_in_a_row = 0
-            while True:
-                delay: float = self.waiter_delay
-                try:
-                    await waiter.wait(
-                        filters={"jobIDs": job_ids},
-                        maxResults=len(job_ids),
-                        WaiterConfig={"MaxAttempts": 1},
-                    )
-                except WaiterError as error:
-                    response = error.last_response or {}
-                    code = response.get("Error", {}).get("Code") if isinstance(response, dict) else None
-                    if "terminal failure" in str(error):
-                        yield self._event(
-                            "failure", job_ids, optional, f"a required server failed to launch: {error}"
-                        )
-                        return
-                    if code == "ThrottlingException":
-                        # Throttling slows a recovery down; it never fails it.
-                        delay = retry_after_seconds(response, self.waiter_delay)
-                        self.log.info("DescribeJobs throttled; polling again in %.1f s", delay)
-                        await asyncio.sleep(delay)
-                        continue
-                    if code is not None:
-                        errors_in_a_row += 1
-                        if code not in TRANSIENT_ERROR_CODES or errors_in_a_row > self.max_transient_errors:
-                            yield self._event("error", job_ids, optional, f"DescribeJobs failed: {error}")
-                            return
-                        self.log.warning(
-                            "DescribeJobs failed (%s), try %d of %d",
-                            code,
-                            errors_in_a_row,
-                            self.max_transient_errors,
-                        )
-                    else:
-                        errors_in_a_row = 0
-                        statuses = [item.get("status") for item in response.get("items", [])]
-                        self.log.info("DRS jobs %s: %s", ", ".join(job_ids), statuses)
-                except BotoCoreError as error:  # connection reset, read timeout, ...
-                    errors_in_a_row += 1
-                    if errors_in_a_row > self.max_transient_errors:
-                        yield self._event("error", job_ids, optional, f"DescribeJobs failed: {error}")
-                        return
-                    self.log.warning("DescribeJobs failed (%s), try %d", error, errors_in_a_row)
-                else:
-                    yield self._event("success", job_ids, optional, "all DRS jobs COMPLETED")
-                    return
-                attempt += 1
-                if attempt >= self.attempts:
-                    yield self._event(
-                        "timeout",
-                        job_ids,
-                        optional,
-                        f"DRS jobs not COMPLETED after {attempt} polls {self.waiter_delay} s apart",
-                    )
-                    return
-                await asyncio.sleep(delay)
+            return
+        subscription = job_poller.subscribe(self._hook_parameters, job_ids, self.waiter_delay)
+        try:
+            event = await self._wait(subscription, job_ids, optional)
+        finally:
+            subscription.close()  # also when cancelled: the shared loop stops with its last wait
+        yield event
+
+    async def _wait(
+        self, subscription: Subscription, job_ids: list[str], optional: list[str]
+    ) -> TriggerEvent:
+        """Read this wait's jobs from each shared tick until a verdict, a deadline or an error."""
+        deadline = time.monotonic() + self.timeout_seconds
+        while True:
+            until = self._until_next_deadline(time.monotonic(), deadline, subscription)
+            tick = await subscription.next_tick(timeout=until)
+            now = time.monotonic()
+            if tick is not None and tick.fatal:
+                return self._event("error", job_ids, optional, tick.fatal)
+            if tick is not None and tick.ok:
+                event = self._judge(tick, job_ids, optional)
+                if event is not None:
+                    return event
+            failing = self._failing_for(now, subscription)
+            if failing is not None and failing >= self.error_timeout:
+                return self._event(
+                    "error",
+                    job_ids,
+                    optional,
+                    f"DescribeJobs failed for {failing:.0f} s in a row "
+                    f"(error_timeout {self.error_timeout:g} s); last error: {subscription.poller.last_error}",
+                )
+            if now >= deadline:
+                return self._event(
+                    "timeout",
+                    job_ids,
+                    optional,
+                    f"DRS jobs not COMPLETED after {self.timeout_seconds:g} s",
+                )
+
+    def _failing_for(self, now: float, subscription: Subscription) -> float | None:
+        """Seconds DRS has failed in a row as this wait saw it (counted from its own start)."""
+        tick = subscription.poller.tick
+        if tick is None or tick.failing_since is None:
+            return None
+        return now - max(tick.failing_since, subscription.subscribed_at)
+
+    def _until_next_deadline(self, now: float, deadline: float, subscription: Subscription) -> float:
+        """Seconds until this wait must decide even without a tick (a poll may hang)."""
+        until = deadline - now
+        tick = subscription.poller.tick
+        if tick is not None and tick.failing_since is not None:
+            since = max(tick.failing_since, subscription.subscribed_at)
+            until = min(until, since + self.error_timeout - now)
+        return max(until, 0.0)
+
+    def _judge(self, tick: Tick, job_ids: list[str], optional: list[str]) -> TriggerEvent | None:
+        """This wait's verdict from a successful tick, or ``None`` to keep waiting."""
+        found = tick.jobs or {}
+        missing = [job_id for job_id in job_ids if job_id not in found]
+        if missing:
+            return self._event(
+                "not_found",
+                job_ids,
+                optional,
+                f"DRS does not know job(s) {', '.join(missing)} (any more)",
+                missing_job_ids=missing,
+            )
+        jobs = [found[job_id] for job_id in job_ids]
+        if required_server_failed(jobs, optional):
+            return self._event("failure", job_ids, optional, "a required server failed to launch")
+        if all(job.get("status") in JOB_SUCCESS_STATES for job in jobs):
+            return self._event("success", job_ids, optional, "all DRS jobs COMPLETED")
+        statuses = [job.get("status") for job in jobs]
+        if statuses != self._last_statuses:  # every tick would repeat it, every 2 s per wait
+            self.log.info("DRS jobs %s: %s", ", ".join(job_ids), statuses)
+            self._last_statuses = statuses
+        return None

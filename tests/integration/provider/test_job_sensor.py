@@ -193,13 +193,13 @@ def test_trigger_waits_the_retry_after_that_drs_asks_for(drs_simulator, aws_conn
     assert all(gap >= 0.95 for gap in gaps), f"retried before Retry-After: {gaps}"
 
 
-def test_trigger_gives_up_after_bounded_transient_errors(drs_simulator, aws_conn, capsys):
+def test_trigger_gives_up_once_polls_failed_for_error_timeout(drs_simulator, aws_conn, caplog):
     [job_id] = start(aws_conn, SHOP_DB)
     drs_simulator.set_faults(latency_seconds=3, latency_operations=["DescribeJobs"])
     trigger = DrsJobCompleteTrigger(
         job_ids=[job_id],
         waiter_delay=0,
-        max_transient_errors=2,
+        error_timeout=1,
         aws_conn_id=aws_conn,
         botocore_config={"read_timeout": 0.5, "retries": {"total_max_attempts": 1}},
     )
@@ -207,9 +207,12 @@ def test_trigger_gives_up_after_bounded_transient_errors(drs_simulator, aws_conn
     event = first_event(trigger)
 
     assert event["status"] == "error"
+    assert job_id in event["job_ids"]
     assert "Read timeout" in event["message"]
-    retried = [line for line in capsys.readouterr().out.splitlines() if "DescribeJobs failed" in line]
-    assert len(retried) == 2, "two failed polls are ridden out, the third ends the wait"
+    assert "error_timeout 1 s" in event["message"]
+    # The first failed poll did not end the wait: it was polled again before giving up.
+    failed = [record for record in caplog.records if "DescribeJobs failed (" in record.getMessage()]
+    assert len(failed) >= 2
 
 
 def test_deferred_timeout_raises_job_timeout(drs_simulator, aws_conn):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 from airflow.sdk import DAG
 from airflow.serialization.serialized_objects import BaseSerialization, DagSerialization
 
+from drs_provider.exceptions import DrsJobNotFoundError
 from drs_provider.sensors.drs import DrsJobSensor
 
 
@@ -32,3 +34,28 @@ def test_start_from_trigger_is_off_by_default():
 
     assert task.start_from_trigger is False
     assert task.start_trigger_args is None
+
+
+def test_default_poll_is_short_and_passes_the_error_budget_to_the_trigger():
+    sensor = DrsJobSensor(task_id="wait", job_ids=["drsjob-0a000000000000001"], timeout=600)
+
+    kwargs = sensor._trigger_kwargs()
+
+    assert sensor.poke_interval == 2
+    assert (kwargs["waiter_delay"], kwargs["waiter_max_attempts"]) == (2, 300)
+    assert kwargs["error_timeout"] == 300
+
+
+def test_an_event_naming_missing_jobs_raises_job_not_found():
+    sensor = DrsJobSensor(task_id="wait", job_ids=["drsjob-0a000000000000001", "drsjob-0a000000000000002"])
+    event = {
+        "status": "not_found",
+        "job_ids": ["drsjob-0a000000000000001", "drsjob-0a000000000000002"],
+        "missing_job_ids": ["drsjob-0a000000000000002"],
+        "message": "DRS does not know job(s) drsjob-0a000000000000002 (any more)",
+    }
+
+    with pytest.raises(DrsJobNotFoundError) as caught:
+        sensor.execute_complete({}, event)  # type: ignore[arg-type]
+
+    assert caught.value.job_ids == ("drsjob-0a000000000000002",)

@@ -18,6 +18,7 @@ def make_trigger(**overrides) -> DrsJobCompleteTrigger:
         "waiter_delay": 15,
         "waiter_max_attempts": 40,
         "max_transient_errors": 3,
+        "error_timeout": 120,
         "aws_conn_id": "drs_conn",
         "region_name": "eu-west-1",
         "verify": "/etc/ssl/ca.pem",
@@ -40,11 +41,25 @@ def test_serialize_round_trip_keeps_every_argument():
     assert rebuilt.serialize() == (classpath, kwargs)
     assert kwargs["job_ids"] == JOB_IDS
     assert kwargs["optional_source_server_ids"] == ["s-0a000000000000007"]
-    assert (kwargs["waiter_delay"], kwargs["waiter_max_attempts"], kwargs["max_transient_errors"]) == (
-        15,
-        40,
-        3,
-    )
+    assert (kwargs["waiter_delay"], kwargs["waiter_max_attempts"], kwargs["error_timeout"]) == (15, 40, 120)
+    assert kwargs["max_transient_errors"] == 3  # no longer used, but an old trigger still loads
+
+
+def test_triggers_serialised_before_error_timeout_still_load():
+    # The kwargs an earlier version stored for a deferred task, still in the database after an upgrade.
+    stored = {"job_ids": JOB_IDS, "waiter_delay": 30, "waiter_max_attempts": 120, "max_transient_errors": 5}
+
+    rebuilt = DrsJobCompleteTrigger(**stored)
+
+    assert rebuilt.error_timeout == 300
+    assert rebuilt.timeout_seconds == 30 * 120
+
+
+def test_new_triggers_serialise_error_timeout_and_not_the_retired_count():
+    _, kwargs = DrsJobCompleteTrigger(job_ids=JOB_IDS).serialize()
+
+    assert kwargs["error_timeout"] == 300
+    assert "max_transient_errors" not in kwargs
 
 
 def test_region_verify_and_botocore_config_reach_the_hook():
