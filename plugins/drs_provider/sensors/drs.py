@@ -169,7 +169,9 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         if not event:
             raise DrsProviderError(f"{self.task_id}: the trigger ended without an event")
         job_ids = as_str_list(event.get("job_ids") or self.job_ids, field="job_ids")
-        if self.start_from_trigger and job_ids:  # execute(), which persists the link, never ran
+        if self.start_from_trigger:  # execute() never ran: its check and the link are done here
+            if not job_ids:
+                raise ValueError(f"{self.task_id}: job_ids is empty; there is no DRS job to wait for")
             self._persist_link(context, job_ids[0])
         status = event.get("status")
         if status == "timeout":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from airflow.sdk import DAG
 from airflow.serialization.serialized_objects import BaseSerialization, DagSerialization
 
@@ -32,3 +33,13 @@ def test_start_from_trigger_is_off_by_default():
 
     assert task.start_from_trigger is False
     assert task.start_trigger_args is None
+
+
+def test_started_from_the_trigger_with_no_job_it_fails_as_execute_would():
+    # What the worker sees when start_recovery left no job IDs: the rendered "[]" and the
+    # trigger's own error event.
+    sensor = DrsJobSensor(task_id="wait", job_ids="[]", start_from_trigger=True)
+    event = {"status": "error", "job_ids": [], "optional_source_server_ids": [], "message": "no DRS job IDs"}
+
+    with pytest.raises(ValueError, match="wait: job_ids is empty"):
+        sensor.execute_complete({}, event)
