@@ -44,7 +44,7 @@ DEFAULT_OWNER = "airflow"
 DAG_TAG = "drs"
 #: Whether each wave's ``wait_for_recovery`` starts in the triggerer (``start_from_trigger``)
 #: instead of in a worker that only defers it; README "Waiting" gives the measurements.
-WAVE_SENSOR_START_FROM_TRIGGER = False
+WAVE_SENSOR_START_FROM_TRIGGER = True
 #: With ``start_from_trigger`` the trigger gets templates, not ``XComArg``s (README "Waiting"):
 #: ``map_indexes=-1`` keeps the pull from hanging; ``or []`` renders a missing value as no job
 #: (the trigger's "no DRS job IDs" error) rather than as the string "None", read as one ID.
