@@ -110,7 +110,10 @@ def load_dags(waits: Sequence[int]) -> dict[int, dict[str, list[str]]]:
 def pairs_plan(pairs: int) -> dict[str, Any]:
     waves: list[dict[str, Any]] = []
     for index in range(1, pairs + 1):
-        waves.append({"name": f"a{index}", "servers": {"ids": [server_id(900_000 + 2 * index)]}})
+        # depends_on: [] starts at once (a wave without it follows the wave listed before it)
+        waves.append(
+            {"name": f"a{index}", "servers": {"ids": [server_id(900_000 + 2 * index)]}, "depends_on": []}
+        )
         waves.append(
             {
                 "name": f"b{index}",

@@ -56,3 +56,16 @@ def test_poll_gaps_are_per_job_and_inside_the_window():
     ]
 
     assert sorted(poll_gaps(calls, ["a", "b"], start=0, end=10)) == [1, 3, 4]
+
+
+def test_the_measured_plan_is_independent_pairs(tmp_path):
+    from drs_provider.plans import load_plan_file
+
+    path = tmp_path / "bench_pairs.yaml"
+    path.write_text(yaml.safe_dump(pairs_plan(3)))
+
+    plan = load_plan_file(path)
+
+    assert {wave.name: list(wave.depends_on) for wave in plan.waves} == {
+        "a1": [], "b1": ["a1"], "a2": [], "b2": ["a2"], "a3": [], "b3": ["a3"],
+    }  # fmt: skip
