@@ -43,7 +43,8 @@ START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 DEFAULT_OWNER = "airflow"
 DAG_TAG = "drs"
 #: Whether each wave's ``wait_for_recovery`` starts in the triggerer (``start_from_trigger``)
-#: instead of in a worker that only defers it; README "Waiting" gives the measurements.
+#: instead of in a worker that only defers it: the same hand-off, one worker run per wave fewer
+#: (README "The DAG a plan becomes" has the measurements).
 WAVE_SENSOR_START_FROM_TRIGGER = True
 #: With ``start_from_trigger`` the trigger gets templates, not ``XComArg``s (README "Waiting"):
 #: ``map_indexes=-1`` keeps the pull from hanging; ``or []`` renders a missing value as no job
