@@ -54,6 +54,8 @@ E2E_LOCK = Path("/tmp/drs-e2e.lock")
 WAITS_PER_DAG = 50
 LOAD_JOB_SECONDS = 6 * 3600  # outlasts any phase
 CHAIN_PLAN = "bench_pairs"
+#: DRS quotas of the simulator and of preflight, above any load this benchmark makes.
+JOB_QUOTA = 10_000
 BLOCKED = re.compile(r"async thread was blocked for ([0-9.]+) seconds")
 
 #: The load DAGs, read from the JSON file named by $DRS_BENCH_LOAD: {dag_id: [server IDs]}.
@@ -135,7 +137,7 @@ def fleet(phases: dict[int, dict[str, list[str]]], pairs: int, job_seconds: floa
             servers.append(
                 {"id": server_id(number), "hostname": f"pair-{number}", "launch_seconds": job_seconds}
             )
-    limit = len(servers) + 100
+    limit = JOB_QUOTA
     return {
         "account_id": "123456789012",
         "region": "us-east-1",
@@ -270,6 +272,11 @@ def run_phase(
     with TreeSampler(triggerer) as sampler:
         run_id = stack.rest.trigger(dag_id, {})
         phase.run_state = stack.rest.wait_for_run(dag_id, run_id, timeout=900)
+        if phase.run_state != "success":
+            failed = [
+                task for task, state in stack.rest.task_states(dag_id, run_id).items() if state == "failed"
+            ]
+            print(f"N={waits}: the {dag_id} run ended {phase.run_state}; failed tasks: {failed}", flush=True)
     window_end = time.time()
     phase.window_seconds = window_end - window_start
     phase.cpu_percent = 100 * sampler.cpu_seconds / phase.window_seconds
@@ -372,7 +379,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             plans_dir=plans,
             simulator_url=simulator.url,
             dags_folder=dags_folder,
-            extra_env={"DRS_BENCH_LOAD": str(load_spec)},
+            extra_env={
+                "DRS_BENCH_LOAD": str(load_spec),
+                # preflight counts the load's active jobs against these quotas (default 20 and 500)
+                "AIRFLOW__DRS__MAX_CONCURRENT_JOBS": str(JOB_QUOTA),
+                "AIRFLOW__DRS__MAX_SERVERS_IN_ACTIVE_JOBS": str(JOB_QUOTA),
+            },
             expected_dag_ids=[f"drs_plan_{CHAIN_PLAN}", *(dag for dags in phases.values() for dag in dags)],
         )
         with AirflowStack(config) as stack:
