@@ -46,6 +46,7 @@ demo-ui: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.parse_time
+	$(BIN)/python -m tests.bench.scale $(SCALE_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

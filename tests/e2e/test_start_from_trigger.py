@@ -1,14 +1,13 @@
 """Does ``start_from_trigger`` on the wave sensor shorten the hand-off between waves?
 
-The plan DAGs defer each ``wait_for_recovery`` from a worker: the scheduler queues the sensor,
-a worker starts, runs ``execute()`` and defers. With ``start_from_trigger`` the scheduler hands
-the sensor straight to the triggerer. This module runs the same three-wave chain both ways on
-one stack (SQLite, LocalExecutor), alternating, and reports the median hand-off of each; it
-asserts only that both variants recover every wave in order.
-
-The variant DAG is the factory's DAG with each ``DrsJobSensor`` built with
-``start_from_trigger=True``; its job IDs come from templated ``xcom_pull`` calls (the trigger
-gets unrendered arguments, so an ``XComArg`` cannot be used there).
+Each wave's ``wait_for_recovery`` either defers from a worker (the scheduler queues it, a worker
+starts, runs ``execute()`` and defers) or starts in the triggerer (``start_from_trigger``: the
+scheduler hands it straight to the triggerer). This module builds the same three-wave chain both
+ways with the factory's own switch (``build_dags(..., start_from_trigger=...)``, one DAG file per
+variant), runs them alternately on one stack (SQLite, LocalExecutor), and reports the medians
+of each: StartRecovery to the first DescribeJobs of the wave's sensor, and the hand-off from a
+wave's job end to the next wave's StartRecovery. It asserts only that both variants recover
+every wave in order.
 """
 
 from __future__ import annotations
@@ -20,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
-from tools.airflow_stack import REPO_ROOT, AirflowStack, SimulatorProcess, StackConfig
+from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
 from tools.processes import tail
 from tools.wave_timing import Handoff, format_handoffs, measure, median_handoff
 
+from drs_provider.factory.render import WAVE_SENSOR_START_FROM_TRIGGER
 from tests.e2e.conftest import owner_failed
 
 if TYPE_CHECKING:
@@ -32,39 +32,20 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
 SPEED = 10.0
-RUNS_PER_VARIANT = 2
+RUNS_PER_VARIANT = 3
 WAVES = ("first", "second", "third")
 DEPENDENCIES = {"second": ["first"], "third": ["second"]}
 
+#: One DAG file per variant, each building the plans of its own folder with the factory's switch.
 VARIANT_DAG_FILE = '''\
-"""Airflow DAGs of the plans in $DRS_PLANS_DIR/from_trigger, each wave's sensor started in the triggerer."""
-
-from __future__ import annotations
+"""Airflow DAGs of the plans in $DRS_PLANS_DIR/{folder}, wave sensors built with start_from_trigger={flag}."""
 
 import os
 from pathlib import Path
 
-import drs_provider.sensors.drs as sensors
 from drs_provider.factory import build_dags
 
-_DrsJobSensor = sensors.DrsJobSensor
-_PULL = "{{{{ ti.xcom_pull(task_ids='{task}', key='{key}', map_indexes=-1) }}}}"
-
-
-def _started_from_trigger(**kwargs):
-    start = kwargs["job_ids"].operator
-    kwargs["job_ids"] = _PULL.format(task=start.task_id, key="return_value")
-    kwargs["optional_source_server_ids"] = _PULL.format(task=start.task_id, key="optional_source_server_ids")
-    sensor = _DrsJobSensor(start_from_trigger=True, **kwargs)
-    start >> sensor
-    return sensor
-
-
-sensors.DrsJobSensor = _started_from_trigger
-try:
-    globals().update(build_dags(Path(os.environ["DRS_PLANS_DIR"]) / "from_trigger"))
-finally:
-    sensors.DrsJobSensor = _DrsJobSensor
+globals().update(build_dags(Path(os.environ["DRS_PLANS_DIR"]) / "{folder}", start_from_trigger={flag}))
 '''
 
 
@@ -81,24 +62,27 @@ def chain_plan(name: str, first_server: int) -> dict[str, Any]:
 
 VARIANTS = {"worker": "e2e_chain", "start_from_trigger": "e2e_chain_from_trigger"}
 LABELS = {"worker": "deferred by a worker", "start_from_trigger": "with start_from_trigger"}
+FLAGS = {"worker": False, "start_from_trigger": True}
+FIRST_SERVER = {"worker": 101, "start_from_trigger": 201}
 
 
 @pytest.fixture(scope="module")
 def chain_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AirflowStack, SimulatorProcess]]:
     workdir = tmp_path_factory.mktemp("e2e-start-from-trigger")
     plans_dir = workdir / "plans"
-    (plans_dir / "from_trigger").mkdir(parents=True)
-    (plans_dir / "e2e_chain.yaml").write_text(yaml.safe_dump(chain_plan("e2e_chain", 101)))
-    (plans_dir / "from_trigger" / "e2e_chain_from_trigger.yaml").write_text(
-        yaml.safe_dump(chain_plan("e2e_chain_from_trigger", 201))
-    )
     dags = workdir / "dags"
     dags.mkdir()
-    (dags / "drs_recovery_plans.py").symlink_to(REPO_ROOT / "dags" / "drs_recovery_plans.py")
-    (dags / "drs_recovery_plans_from_trigger.py").write_text(VARIANT_DAG_FILE)
+    for variant, plan in VARIANTS.items():
+        (plans_dir / variant).mkdir(parents=True)
+        (plans_dir / variant / f"{plan}.yaml").write_text(
+            yaml.safe_dump(chain_plan(plan, FIRST_SERVER[variant]))
+        )
+        (dags / f"drs_recovery_plans_{variant}.py").write_text(
+            VARIANT_DAG_FILE.format(folder=variant, flag=FLAGS[variant])
+        )
     servers = [
         {"id": f"s-e2e{base + index:014d}", "hostname": f"chain-{base + index}", "launch_seconds": 60}
-        for base in (101, 201)
+        for base in FIRST_SERVER.values()
         for index in range(len(WAVES))
     ]
     fleet = workdir / "fleet.yaml"
@@ -147,7 +131,7 @@ def test_start_from_trigger_hand_off_compared_with_worker_start(
         until_poll = [job.until_first_poll for job in jobs if job.until_first_poll is not None]
         assert len(until_poll) == len(jobs), (variant, jobs)
         print(f"{variant}:\n{format_handoffs(edges)}")
-        if variant == "worker":  # the plan DAGs' own set-up
+        if FLAGS[variant] == WAVE_SENSOR_START_FROM_TRIGGER:  # the plan DAGs' own set-up
             e2e_handoffs.extend(("sqlite", edge.from_job_end, edge.from_seen_completed) for edge in edges)
         e2e_figures.append(
             f"[sqlite] sensor {LABELS[variant]}: StartRecovery -> first DescribeJobs median "

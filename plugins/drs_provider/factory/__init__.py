@@ -27,16 +27,23 @@ __all__ = ["LoadedPlans", "build_dags", "load_buildable_plans", "plans_dir_for",
 log = logging.getLogger(__name__)
 
 
-def build_dags(plans_dir: str | Path | None = None) -> dict[str, DAG]:
+def build_dags(
+    plans_dir: str | Path | None = None, *, start_from_trigger: bool | None = None
+) -> dict[str, DAG]:
     """
     One DAG per valid plan in ``plans_dir``, keyed by ``dag_id``; never raises for a bad plan.
 
     :param plans_dir: the plan files' directory; default :func:`plans_dir_for` (``$DRS_PLANS_DIR``,
         else ``recovery_plans/`` in Airflow's dags folder).
+    :param start_from_trigger: start each wave's ``wait_for_recovery`` in the triggerer, or defer
+        it from a worker; default :data:`~drs_provider.factory.render.WAVE_SENSOR_START_FROM_TRIGGER`.
     :return: ``{dag_id: DAG}``, ready for ``globals().update(...)`` in a DAG file. Broken
         files are left out here and reported by :func:`raise_for_broken_plans`.
     """
-    from drs_provider.factory.render import render_plan
+    from drs_provider.factory.render import WAVE_SENSOR_START_FROM_TRIGGER, render_plan
+
+    if start_from_trigger is None:
+        start_from_trigger = WAVE_SENSOR_START_FROM_TRIGGER
 
     loaded = load_buildable_plans(plans_dir if plans_dir is not None else plans_dir_for())
     for path, issues in loaded.errors.items():
@@ -44,7 +51,7 @@ def build_dags(plans_dir: str | Path | None = None) -> dict[str, DAG]:
     dags: dict[str, DAG] = {}
     for plan in loaded.plans:
         try:
-            dags[plan.dag_id] = render_plan(plan)
+            dags[plan.dag_id] = render_plan(plan, start_from_trigger=start_from_trigger)
         except Exception:
             # A validated plan that cannot be rendered is a bug here, not in the plan: keep the
             # other plans' DAGs and leave a traceback in the dag-processor log.

@@ -15,11 +15,13 @@ everything downstream of it. Independent branches are unaffected either way.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
+    OPTIONAL_SERVERS_XCOM_KEY,
     PREFLIGHT_TASK_ID,
+    RETURN_VALUE_XCOM_KEY,
     START_RECOVERY_TASK,
     WAIT_FOR_RECOVERY_TASK,
 )
@@ -40,6 +42,14 @@ if TYPE_CHECKING:
 START_DATE = datetime(2024, 1, 1, tzinfo=UTC)
 DEFAULT_OWNER = "airflow"
 DAG_TAG = "drs"
+#: Whether each wave's ``wait_for_recovery`` starts in the triggerer (``start_from_trigger``)
+#: instead of in a worker that only defers it: the same hand-off, one worker run per wave fewer
+#: (README "The DAG a plan becomes" has the measurements).
+WAVE_SENSOR_START_FROM_TRIGGER = True
+#: With ``start_from_trigger`` the trigger gets templates, not ``XComArg``s (README "Waiting"):
+#: ``map_indexes=-1`` keeps the pull from hanging; ``or []`` renders a missing value as no job
+#: (the trigger's "no DRS job IDs" error) rather than as the string "None", read as one ID.
+_PULL = "{{{{ ti.xcom_pull(task_ids='{task_id}', key='{key}', map_indexes=-1) or [] }}}}"
 
 
 def _selector_json(selector: ServerSelector | None) -> dict[str, Any] | None:
@@ -64,7 +74,13 @@ def wave_json(wave: Wave) -> dict[str, Any]:
 
 
 def _drs_tasks(
-    plan: Plan, wave: Wave, aws: dict[str, Any], callbacks: dict[str, Any], *, first_in_wave: bool
+    plan: Plan,
+    wave: Wave,
+    aws: dict[str, Any],
+    callbacks: dict[str, Any],
+    *,
+    first_in_wave: bool,
+    start_from_trigger: bool,
 ) -> list[BaseOperator]:
     """The wave's ``start_recovery`` and ``wait_for_recovery``."""
     from airflow.sdk import XComArg
@@ -94,11 +110,18 @@ def _drs_tasks(
         sensor_timing["poke_interval"] = wave.poll_interval
     if wave.timeout is not None:
         sensor_timing["timeout"] = wave.timeout
+    if start_from_trigger:
+        job_ids: Any = _PULL.format(task_id=start.task_id, key=RETURN_VALUE_XCOM_KEY)
+        optional_ids: Any = _PULL.format(task_id=start.task_id, key=OPTIONAL_SERVERS_XCOM_KEY)
+    else:  # resolved to the job IDs at run time; also makes start an upstream of the sensor
+        job_ids = XComArg(start)
+        optional_ids = XComArg(start, key=OPTIONAL_SERVERS_XCOM_KEY)
     wait = DrsPlanWaveSensor(
         task_id=WAIT_FOR_RECOVERY_TASK,
-        job_ids=cast("Any", XComArg(start)),  # resolved to the job IDs at run time
-        optional_source_server_ids=cast("Any", XComArg(start, key="optional_source_server_ids")),
+        job_ids=job_ids,
+        optional_source_server_ids=optional_ids,
         deferrable=True,
+        start_from_trigger=start_from_trigger,
         **sensor_timing,
         **callbacks,
         **aws,
@@ -107,7 +130,12 @@ def _drs_tasks(
 
 
 def render_wave(
-    plan: Plan, wave: Wave, aws: dict[str, Any], events: PlanEvents | None = None
+    plan: Plan,
+    wave: Wave,
+    aws: dict[str, Any],
+    events: PlanEvents | None = None,
+    *,
+    start_from_trigger: bool = WAVE_SENSOR_START_FROM_TRIGGER,
 ) -> list[BaseOperator]:
     """Every task of a wave in the order they run, created in the current task group."""
     callbacks = event_callbacks(events, "wave_failed", "on_failure_callback")
@@ -115,15 +143,21 @@ def render_wave(
     for step in wave.pre:
         place = StepPlace(plan, wave, "pre", aws, first_in_wave=not tasks, events=events, callbacks=callbacks)
         tasks.append(render_step(step, place))
-    tasks += _drs_tasks(plan, wave, aws, callbacks, first_in_wave=not tasks)
+    tasks += _drs_tasks(
+        plan, wave, aws, callbacks, first_in_wave=not tasks, start_from_trigger=start_from_trigger
+    )
     for step in wave.post:
         place = StepPlace(plan, wave, "post", aws, first_in_wave=False, events=events, callbacks=callbacks)
         tasks.append(render_step(step, place))
     return tasks
 
 
-def render_plan(plan: Plan) -> DAG:
-    """Build the DAG of ``plan``; it is not registered anywhere (the caller decides)."""
+def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM_TRIGGER) -> DAG:
+    """Build the DAG of ``plan``; it is not registered anywhere (the caller decides).
+
+    :param start_from_trigger: start each wave's ``wait_for_recovery`` in the triggerer
+        (``start_from_trigger``) rather than defer it from a worker.
+    """
     from airflow.sdk import DAG, TaskGroup, chain
 
     from drs_provider.operators.preflight import DrsPlanPreflightOperator
@@ -163,7 +197,7 @@ def render_plan(plan: Plan) -> DAG:
         last: dict[str, BaseOperator] = {}
         for wave in plan.waves:
             with TaskGroup(group_id=wave.name, tooltip=f"wave {wave.name}"):
-                tasks = render_wave(plan, wave, aws, events)
+                tasks = render_wave(plan, wave, aws, events, start_from_trigger=start_from_trigger)
             chain(*tasks)
             first[wave.name], last[wave.name] = tasks[0], tasks[-1]
         for wave in plan.waves:

@@ -20,6 +20,7 @@ from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
     MAX_SERVERS_PER_START_RECOVERY,
     MAX_TAGS_PER_RESOURCE,
+    OPTIONAL_SERVERS_XCOM_KEY,
     TAG_KEY_LENGTH,
     TAG_VALUE_LENGTH,
 )
@@ -295,7 +296,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         required, optional = self._resolve(args)
         ti = context["ti"]
         ti.xcom_push(key="source_server_ids", value=required)
-        ti.xcom_push(key="optional_source_server_ids", value=optional)
+        ti.xcom_push(key=OPTIONAL_SERVERS_XCOM_KEY, value=optional)
         selected = required + optional
         self.log.info(
             "%s of %d required and %d optional source servers",

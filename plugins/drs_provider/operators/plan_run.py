@@ -120,4 +120,9 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
 
 class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):
     """``wait_for_recovery`` of one wave of a plan DAG: :class:`DrsJobSensor`, recording its start
-    and failure for the run report."""
+    and failure for the run report.
+
+    Started in the triggerer (``start_from_trigger``), the task's first code in a worker is
+    :meth:`resume_execution`, which records ``task_started`` as the deferral's start (Airflow keeps
+    a resumed task's ``start_date``) and any failure, so the report reads the same either way.
+    """

@@ -135,13 +135,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         job_ids = self._job_ids
         if not job_ids:
             raise ValueError(f"{self.task_id}: job_ids is empty; there is no DRS job to wait for")
-        DrsJobLink.persist(
-            context=context,
-            operator=self,
-            region_name=self.hook.conn_region_name,
-            aws_partition=self.hook.conn_partition,
-            job_id=job_ids[0],
-        )
+        self._persist_link(context, job_ids[0])
         if not self.deferrable:
             return super().execute(context=context)
         kwargs = {
@@ -151,6 +145,15 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         }
         self.defer(trigger=DrsJobCompleteTrigger(**kwargs), method_name="execute_complete")
         return None  # not reached: defer() raises
+
+    def _persist_link(self, context: Context, job_id: str) -> None:
+        DrsJobLink.persist(
+            context=context,
+            operator=self,
+            region_name=self.hook.conn_region_name,
+            aws_partition=self.hook.conn_partition,
+            job_id=job_id,
+        )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
         job_ids = self._job_ids
@@ -178,6 +181,10 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         if not event:
             raise DrsProviderError(f"{self.task_id}: the trigger ended without an event")
         job_ids = as_str_list(event.get("job_ids") or self.job_ids, field="job_ids")
+        if self.start_from_trigger:  # execute() never ran: its check and the link are done here
+            if not job_ids:
+                raise ValueError(f"{self.task_id}: job_ids is empty; there is no DRS job to wait for")
+            self._persist_link(context, job_ids[0])
         status = event.get("status")
         if status == "timeout":
             raise DrsJobTimeoutError(job_ids, self.max_attempts * self.poke_interval)

@@ -53,15 +53,16 @@ def plans_folder(airflow_db: None) -> Path:
 
 @pytest.fixture
 def plan_dag(plans_folder: Path, aws_conn: str, monkeypatch: pytest.MonkeyPatch) -> Callable[..., DAG]:
-    """``plan_dag("shop")`` for an example plan, or ``plan_dag("x", yaml_text)`` for a new plan."""
+    """``plan_dag("shop")`` for an example plan, or ``plan_dag("x", yaml_text)`` for a new plan;
+    ``start_from_trigger`` as for ``build_dags`` (``dag.test()`` ignores it and runs ``execute()``)."""
     from drs_provider.factory import build_dags
 
     monkeypatch.delenv("DRS_PLANS_DIR", raising=False)
 
-    def make(name: str, text: str | None = None) -> DAG:
+    def make(name: str, text: str | None = None, *, start_from_trigger: bool | None = None) -> DAG:
         if text is not None:
             (plans_folder / f"{name}.yaml").write_text(textwrap.dedent(text))
-        return build_dags(plans_folder)[f"drs_plan_{name}"]
+        return build_dags(plans_folder, start_from_trigger=start_from_trigger)[f"drs_plan_{name}"]
 
     return make
 

@@ -258,3 +258,28 @@ def test_a_point_in_time_run_launches_each_server_from_a_snapshot(
     servers = start["request"]["sourceServers"]
     assert {server["sourceServerID"] for server in servers} == SHOP_WEB
     assert all(server.get("recoverySnapshotID") for server in servers)
+
+
+def test_wave_sensors_built_to_start_from_the_trigger_read_their_templated_job_ids(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    # dag.test() ignores start_from_trigger and calls execute(), which renders the same templates
+    # the triggerer renders; tests/e2e/test_start_from_trigger.py runs the real hand-off.
+    dag = plan_dag("shop", start_from_trigger=True)
+    assert all(dag.get_task(f"{w}.wait_for_recovery").start_from_trigger for w in ("database", "app", "web"))
+
+    state, tasks = run_dag(dag, {"waves": ["database", "app"]})
+
+    assert state == "success", tasks
+    assert tasks["web.start_recovery"] == tasks["web.wait_for_recovery"] == "skipped"
+    jobs = jobs_by_wave(drs_simulator)
+    assert set(jobs) == {"database", "app"}
+    assert servers_of(jobs["database"]) == SHOP_DB | {SHOP_REPLICA}
+    assert_after(jobs, "app", "database")
+    # Each sensor polled its own wave's jobs, read from the rendered templates.
+    polled = {
+        job_id
+        for call in drs_simulator.calls("DescribeJobs")
+        for job_id in (call["request"].get("filters") or {}).get("jobIDs", [])
+    }
+    assert {job["jobID"] for wave_jobs in jobs.values() for job in wave_jobs} <= polled

@@ -10,6 +10,7 @@ from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferr
 
 from drs_provider.exceptions import DrsJobFailedError, DrsJobTimeoutError
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.links.drs import DrsJobLink
 from drs_provider.sensors.drs import DrsJobSensor
 from drs_provider.triggers.drs import DrsJobCompleteTrigger
 from tests.integration.provider.conftest import (
@@ -260,8 +261,11 @@ def test_start_from_trigger_kwargs_run_as_rendered_strings(aws_conn):
         "optional_source_server_ids": f"['{SHOP_DB_REPLICA}']",
     }
     event = first_event(DrsJobCompleteTrigger(**rendered))
-    results = waiting.execute_complete(make_context("w"), event)
+    context = make_context("w")
+    results = waiting.execute_complete(context, event)
 
     assert event["status"] == "success"
     assert event["job_ids"] == job_ids
     assert len(results) == 3
+    # execute() never ran, so the resumed task persists the job link itself.
+    assert context["ti"].xcom[DrsJobLink.key]["job_id"] == job_ids[0]

@@ -380,3 +380,69 @@ def test_every_step_operator_is_known_to_the_report_by_its_kind(tmp_path: Path) 
 
     kinds = {STEP_KINDS_BY_OPERATOR[name] for name in rendered}
     assert kinds == set(STEP_KINDS)
+
+
+@pytest.mark.parametrize("start_from_trigger", [False, True])
+def test_each_wave_sensor_waits_on_its_own_start_either_way(start_from_trigger: bool) -> None:
+    from airflow.serialization.serialized_objects import DagSerialization
+
+    dag = build_dags(EXAMPLE_PLANS, start_from_trigger=start_from_trigger)["drs_plan_portal"]
+    # The scheduler sees the serialised DAG: the flag and the trigger's arguments must survive it.
+    served = DagSerialization.from_dict(DagSerialization.to_dict(dag))
+
+    for wave in ("db", "cache", "api", "batch", "web"):
+        wait = served.get_task(f"{wave}.wait_for_recovery")
+        assert wait.upstream_task_ids == {f"{wave}.start_recovery"}
+        assert wait.start_from_trigger is start_from_trigger
+        assert (wait.start_trigger_args is not None) is start_from_trigger
+
+
+def test_a_sensor_started_from_the_trigger_pulls_its_own_wave_s_xcoms_by_template() -> None:
+    from airflow.serialization.serialized_objects import BaseSerialization, DagSerialization
+
+    dag = build_dags(EXAMPLE_PLANS, start_from_trigger=True)["drs_plan_shop"]
+    wait = DagSerialization.from_dict(DagSerialization.to_dict(dag)).get_task("app.wait_for_recovery")
+
+    args = wait.start_trigger_args
+    assert args.trigger_cls == "drs_provider.triggers.drs.DrsJobCompleteTrigger"
+    assert args.next_method == "execute_complete"
+    kwargs = BaseSerialization.deserialize(args.trigger_kwargs)
+    # Templates, since the trigger gets unrendered arguments; only template fields get rendered.
+    for field, key in (
+        ("job_ids", "return_value"),
+        ("optional_source_server_ids", "optional_source_server_ids"),
+    ):
+        assert field in wait.template_fields
+        assert kwargs[field] == (
+            f"{{{{ ti.xcom_pull(task_ids='app.start_recovery', key='{key}', map_indexes=-1) or [] }}}}"
+        )
+
+
+@pytest.mark.parametrize(
+    ("pulled", "expected"),
+    [
+        (
+            ["drsjob-0a000000000000001", "drsjob-0a000000000000002"],
+            ["drsjob-0a000000000000001", "drsjob-0a000000000000002"],
+        ),
+        ([], []),
+        (None, []),  # without "or []" this would render "None", read as one job ID
+    ],
+)
+def test_the_pull_templates_render_to_what_the_trigger_reads(pulled: Any, expected: list[str]) -> None:
+    from airflow.sdk.definitions._internal.templater import SandboxedEnvironment
+
+    from drs_provider.template_values import as_str_list
+
+    class FakeTi:
+        def xcom_pull(self, **kwargs: Any) -> Any:
+            assert kwargs["map_indexes"] == -1  # else the pull hangs in the triggerer
+            return pulled
+
+    wait = build_dags(EXAMPLE_PLANS, start_from_trigger=True)["drs_plan_shop"].get_task(
+        "web.wait_for_recovery"
+    )
+    for field in ("job_ids", "optional_source_server_ids"):
+        template = wait.start_trigger_args.trigger_kwargs[field]
+        rendered = SandboxedEnvironment().from_string(template).render(ti=FakeTi())
+        assert as_str_list(rendered, field=field) == expected

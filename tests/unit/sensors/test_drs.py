@@ -59,3 +59,13 @@ def test_an_event_naming_missing_jobs_raises_job_not_found():
         sensor.execute_complete({}, event)  # type: ignore[arg-type]
 
     assert caught.value.job_ids == ("drsjob-0a000000000000002",)
+
+
+def test_started_from_the_trigger_with_no_job_it_fails_as_execute_would():
+    # What the worker sees when start_recovery left no job IDs: the rendered "[]" and the
+    # trigger's own error event.
+    sensor = DrsJobSensor(task_id="wait", job_ids="[]", start_from_trigger=True)
+    event = {"status": "error", "job_ids": [], "optional_source_server_ids": [], "message": "no DRS job IDs"}
+
+    with pytest.raises(ValueError, match="wait: job_ids is empty"):
+        sensor.execute_complete({}, event)
