@@ -519,7 +519,7 @@ WAVE = Object(
         Key(
             "poll_interval",
             Integer(
-                description="Seconds between checks of the wave's DRS jobs (default 2).",
+                description="Seconds between checks of the wave's DRS jobs (default 1).",
                 minimum=POLL_INTERVAL_RANGE[0],
                 maximum=POLL_INTERVAL_RANGE[1],
                 unit="seconds",

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 #: otherwise. Short, because in the triggerer one DescribeJobs per tick serves every wait
 #: (``triggers/job_poller.py``): the cost to DRS does not grow with the waits, and a wave's
 #: successor starts within about this long of its jobs' end.
-DEFAULT_POLL_INTERVAL = 2
+DEFAULT_POLL_INTERVAL = 1
 
 
 class DrsJobSensor(AwsBaseSensor[DrsHook]):

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from drs_provider.factory import build_dags
+from drs_provider.sensors.drs import DEFAULT_POLL_INTERVAL
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG
@@ -115,7 +116,7 @@ def test_the_operators_carry_the_plan(dags: dict[str, DAG]) -> None:
     assert start.job_tags == {"drs:plan": "shop", "drs:wave": "database"}
     assert start.tags == {"App": "shop", "Role": "db"}
     assert start.wait_for_completion is False and start.deferrable is False
-    assert wait.deferrable is True and wait.poke_interval == 5 and wait.timeout == 1800
+    assert wait.deferrable is True and wait.poke_interval == DEFAULT_POLL_INTERVAL and wait.timeout == 1800
     assert [w["name"] for w in preflight.waves] == ["database", "app", "web"]
     assert preflight.waves[0]["optional_servers"] == {
         "ids": [],
@@ -281,6 +282,26 @@ waves:
     depends_on: [app]
     servers: {ids: [s-0a000000000000005]}
 """
+
+
+def test_a_waves_poll_interval_reaches_its_sensor_and_its_trigger(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "slow.yaml",
+        """
+        plan: slow
+        waves:
+          - name: only
+            servers: {ids: [s-0a000000000000001]}
+            poll_interval: 7
+            timeout: 70
+        """,
+    )
+    wait: Any = build_dags(tmp_path)["drs_plan_slow"].get_task("only.wait_for_recovery")
+
+    assert (wait.poke_interval, wait.timeout) == (7, 70)
+    assert wait.start_trigger_args.trigger_kwargs["waiter_delay"] == 7
+    assert wait.start_trigger_args.trigger_kwargs["waiter_max_attempts"] == 10
 
 
 def test_steps_become_tasks_in_order_around_the_wave(tmp_path: Path) -> None:

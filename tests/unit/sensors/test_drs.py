@@ -41,8 +41,8 @@ def test_default_poll_is_short_and_passes_the_error_budget_to_the_trigger():
 
     kwargs = sensor._trigger_kwargs()
 
-    assert sensor.poke_interval == 2
-    assert (kwargs["waiter_delay"], kwargs["waiter_max_attempts"]) == (2, 300)
+    assert sensor.poke_interval == 1
+    assert (kwargs["waiter_delay"], kwargs["waiter_max_attempts"]) == (1, 600)
     assert kwargs["error_timeout"] == 300
 
 
