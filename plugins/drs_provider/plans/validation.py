@@ -160,6 +160,7 @@ def _resolve_dependencies(checker: Checker, waves: Sequence[_WaveEntry]) -> dict
     # While a wave has no readable name a reference may mean it: its own problem is reported,
     # and references are checked once it is fixed, instead of burying it under echoes.
     every_wave_named = all(wave.name is not None for wave in waves)
+    suggestions_left = _SUGGESTED_WAVES
     dependencies: dict[int, tuple[int, ...]] = {}
     for wave in waves:
         if "depends_on" not in wave.fields:
@@ -178,7 +179,10 @@ def _resolve_dependencies(checker: Checker, waves: Sequence[_WaveEntry]) -> dict
                     checker.report(path, f"wave {name!r} cannot depend on itself")
             elif name not in index_of:
                 if every_wave_named:
-                    checker.report(path, _unknown_wave_message(name, list(index_of)))
+                    checker.report(
+                        path, _unknown_wave_message(name, list(index_of), suggest=suggestions_left > 0)
+                    )
+                    suggestions_left -= 1
             else:
                 upstream.append(index_of[name])
         dependencies[wave.index] = tuple(upstream)
@@ -187,10 +191,13 @@ def _resolve_dependencies(checker: Checker, waves: Sequence[_WaveEntry]) -> dict
 
 #: Wave names listed in an "unknown wave" message before the rest is summed up.
 _LISTED_WAVES = 10
+#: Unknown wave references of a plan that get a "did you mean": each costs a fuzzy match
+#: against every wave, which for a hostile plan of hundreds of waves adds up.
+_SUGGESTED_WAVES = 5
 
 
-def _unknown_wave_message(name: str, known: list[str]) -> str:
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+def _unknown_wave_message(name: str, known: list[str], *, suggest: bool = True) -> str:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6) if suggest else None
     if close:
         return f"unknown wave {name!r} (did you mean {close[0]!r}?)"
     listed = ", ".join(known[:_LISTED_WAVES]) if known else "none"

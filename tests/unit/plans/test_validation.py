@@ -171,3 +171,19 @@ def test_integral_floats_count_as_integers(tmp_path: Path) -> None:
     change((("waves", 0, "timeout"), 3600.0))(plan)
     timeout = load_plan_file(write(tmp_path / "p.yaml", plan)).waves[0].timeout
     assert timeout == 3600 and isinstance(timeout, int)
+
+
+def test_only_the_first_unknown_waves_get_a_suggestion(tmp_path: Path) -> None:
+    # A fuzzy match per reference against every wave: a hostile plan of hundreds of waves with
+    # hundreds of near misses would spend seconds on suggestions alone.
+    waves = [{"name": f"wave_{n:03}", "servers": {"ids": [DB_ID]}} for n in range(8)]
+    waves.append(
+        {"name": "last", "servers": {"ids": [DB_ID]}, "depends_on": [f"wave_{n:03}x" for n in range(8)]}
+    )
+    issues = issues_of(write(tmp_path / "near_misses.yaml", {"plan": "near_misses", "waves": waves}))
+
+    messages = [issue.message for issue in issues if "unknown wave" in issue.message]
+    assert len(messages) == 8
+    assert all("did you mean" in message for message in messages[:5])
+    assert not any("did you mean" in message for message in messages[5:])
+    assert "waves in this plan: wave_000" in messages[5]
