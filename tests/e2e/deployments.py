@@ -30,9 +30,16 @@ def write_plans(plans_dir: Path, plans: Mapping[str, Mapping[str, Any]]) -> Path
     return plans_dir
 
 
-def write_fleet(path: Path, servers: Sequence[Mapping[str, Any]], account_id: str = ACCOUNT_ID) -> Path:
-    """The simulator's fleet file with these source servers."""
-    fleet = {"account_id": account_id, "region": REGION, "source_servers": [dict(s) for s in servers]}
+def write_fleet(
+    path: Path, servers: Sequence[Mapping[str, Any]], account_id: str = ACCOUNT_ID, **settings: Any
+) -> Path:
+    """The simulator's fleet file with these source servers (and fleet settings such as ``quotas``)."""
+    fleet = {
+        "account_id": account_id,
+        "region": REGION,
+        **settings,
+        "source_servers": [dict(s) for s in servers],
+    }
     path.write_text(yaml.safe_dump(fleet, sort_keys=False))
     return path
 

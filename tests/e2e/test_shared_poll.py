@@ -22,13 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-import yaml
-from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
-from tools.processes import tail, wait_until
+from tools.airflow_stack import AirflowStack, SimulatorProcess
+from tools.processes import wait_until
 from tools.wave_timing import format_handoffs, measure, median_handoff, started_jobs, succeeded
 
 from drs_provider.sensors.drs import DEFAULT_POLL_INTERVAL
-from tests.e2e.conftest import POSTGRES_URL, REDIS_URL, owner_failed
+from tests.e2e.conftest import owner_failed
+from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -94,11 +94,7 @@ def dag_id(name: str) -> str:
 
 
 @dataclass
-class Deployment:
-    backend: str
-    stack: AirflowStack
-    simulator: SimulatorProcess
-
+class PollDeployment(Deployment):
     def control(self, path: str, body: dict[str, Any]) -> Any:
         response = requests.post(f"{self.simulator.url}/_simulator/{path}", json=body, timeout=10)
         response.raise_for_status()
@@ -114,50 +110,32 @@ class Deployment:
 @pytest.fixture(scope="module")
 def deployment(
     backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[Deployment]:
+) -> Iterator[PollDeployment]:
     started = time.monotonic()
     workdir = tmp_path_factory.mktemp(f"e2e-shared-poll-{backend}")
-    plans_dir = workdir / "plans"
-    plans_dir.mkdir()
-    for name, body in PLANS.items():
-        (plans_dir / f"{name}.yaml").write_text(yaml.safe_dump(body, sort_keys=False))
-    fleet = workdir / "fleet.yaml"
-    fleet.write_text(
-        yaml.safe_dump(
-            {
-                "account_id": "123456789012",
-                "region": "us-east-1",
-                "quotas": {"max_concurrent_jobs": 20, "max_servers_in_active_jobs": 100},
-                "source_servers": FLEET,
-            },
-            sort_keys=False,
-        )
-    )
+    plans_dir = write_plans(workdir / "plans", PLANS)
+    quotas = {"max_concurrent_jobs": 20, "max_servers_in_active_jobs": 100}
+    fleet = write_fleet(workdir / "fleet.yaml", FLEET, quotas=quotas)
     with SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator:
-        config = StackConfig(
-            home=workdir / "airflow",
+        config = stack_config(
+            workdir,
+            backend,
             plans_dir=plans_dir,
             simulator_url=simulator.url,
-            backend=backend,  # type: ignore[arg-type]
             expected_dag_ids=[dag_id(name) for name in PLANS],
-            postgres_url=POSTGRES_URL,
-            redis_url=REDIS_URL,
         )
         with AirflowStack(config) as stack:
             e2e_figures.append(f"[{backend}] shared poll: stack ready in {time.monotonic() - started:.1f}s")
-            yield Deployment(backend, stack, simulator)
+            yield PollDeployment(backend, stack, simulator)
     e2e_figures.append(f"[{backend}] shared poll: module wall time {time.monotonic() - started:.1f}s")
 
 
 @pytest.fixture
-def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+def airflow(deployment: PollDeployment, request: pytest.FixtureRequest) -> Iterator[PollDeployment]:
     yield deployment
     deployment.control("clock", {"speed": SPEED})  # whatever the test left
     if owner_failed(request):
-        print(f"\n===== process logs of the {deployment.backend} stack =====")
-        print(deployment.stack.log_tails(60))
-        print(f"----- simulator ({deployment.simulator.log_path}) -----")
-        print(tail(deployment.simulator.log_path, 30))
+        deployment.print_logs()
 
 
 # -- helpers -------------------------------------------------------------------------------------
@@ -175,12 +153,12 @@ def polls(calls: list[dict[str, Any]], job_ids: set[str]) -> list[dict[str, Any]
     return found
 
 
-def trigger(airflow: Deployment, name: str) -> str:
+def trigger(airflow: PollDeployment, name: str) -> str:
     airflow.stack.rest.wait_for_dag(dag_id(name))
     return airflow.stack.rest.trigger(dag_id(name), {})
 
 
-def run_jobs(airflow: Deployment, name: str, run_id: str) -> list[str]:
+def run_jobs(airflow: PollDeployment, name: str, run_id: str) -> list[str]:
     return [
         job.job_id
         for job in started_jobs(airflow.simulator.calls("StartRecovery"), dag_id(name))
@@ -188,7 +166,7 @@ def run_jobs(airflow: Deployment, name: str, run_id: str) -> list[str]:
     ]
 
 
-def count_polls(airflow: Deployment, name: str, waves: int) -> tuple[float, list[dict[str, Any]]]:
+def count_polls(airflow: PollDeployment, name: str, waves: int) -> tuple[float, list[dict[str, Any]]]:
     """With the clock stopped, let ``waves`` waves of a run of ``name`` wait, and count their polls.
 
     :return: DescribeJobs calls per second (over ``COUNTED_CALLS`` calls made once every wave's
@@ -223,7 +201,7 @@ def count_polls(airflow: Deployment, name: str, waves: int) -> tuple[float, list
 # -- the scenarios ---------------------------------------------------------------------------------
 
 
-def test_twelve_waits_cost_drs_about_what_one_does(airflow: Deployment, e2e_figures: list[str]) -> None:
+def test_twelve_waits_cost_drs_about_what_one_does(airflow: PollDeployment, e2e_figures: list[str]) -> None:
     one, _ = count_polls(airflow, "sp_solo", 1)
     twelve, window = count_polls(airflow, "sp_fan", FAN_OUT)
 
@@ -237,7 +215,7 @@ def test_twelve_waits_cost_drs_about_what_one_does(airflow: Deployment, e2e_figu
 
 
 def test_wave_handoff_at_the_defaults(
-    airflow: Deployment, e2e_figures: list[str], e2e_handoffs: list[tuple[str, float, float | None]]
+    airflow: PollDeployment, e2e_figures: list[str], e2e_handoffs: list[tuple[str, float, float | None]]
 ) -> None:
     name = "sp_chain"
     run_id = trigger(airflow, name)
@@ -260,7 +238,9 @@ def test_wave_handoff_at_the_defaults(
     e2e_handoffs.extend((airflow.backend, edge.from_job_end, edge.from_seen_completed) for edge in edges)
 
 
-def test_a_60s_outage_while_a_wave_waits_is_ridden_out(airflow: Deployment, e2e_figures: list[str]) -> None:
+def test_a_60s_outage_while_a_wave_waits_is_ridden_out(
+    airflow: PollDeployment, e2e_figures: list[str]
+) -> None:
     name = "sp_outage"
     run_id = trigger(airflow, name)
     rest = airflow.stack.rest
@@ -293,7 +273,7 @@ def test_a_60s_outage_while_a_wave_waits_is_ridden_out(airflow: Deployment, e2e_
 
 
 def test_jobs_drs_forgot_fail_the_wave_at_once_naming_them(
-    airflow: Deployment, e2e_figures: list[str]
+    airflow: PollDeployment, e2e_figures: list[str]
 ) -> None:
     name = "sp_forgotten"
     rest = airflow.stack.rest
