@@ -81,6 +81,9 @@ PROCESSES: dict[str, tuple[str, ...]] = {
     "postgres-celery": ("api-server", "scheduler", "dag-processor", "triggerer", "celery-worker"),
 }
 
+#: Seconds a process waits for SQLite's write lock before "database is locked".
+SQLITE_LOCK_TIMEOUT = 30
+
 
 def _generated_password() -> str:
     return secrets.token_urlsafe(12)
@@ -323,7 +326,13 @@ class AirflowStack:
                 "execution_api_server_url": f"{self.api_url}/execution/",
                 "min_serialized_dag_update_interval": "5",
             },
-            "database": {"sql_alchemy_conn": f"sqlite:///{self.home / 'airflow.db'}"},
+            # SQLite lets one process write at a time; the others wait for the lock this long
+            # (the driver's default is 5 s). On a busy machine a scheduler transaction can hold
+            # it longer, and a REST call or a task's XCom push then failed with "database is
+            # locked" (HTTP 500).
+            "database": {
+                "sql_alchemy_conn": f"sqlite:///{self.home / 'airflow.db'}?timeout={SQLITE_LOCK_TIMEOUT}"
+            },
             "api": {
                 "host": "127.0.0.1",
                 "port": str(self.api_port),

@@ -1,0 +1,42 @@
+"""The stack's SQLite metadata database waits for a busy write lock instead of failing at 5 s."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+import sqlalchemy
+from airflow.settings import _get_async_conn_uri_from_sync
+from sqlalchemy.ext.asyncio import create_async_engine
+from tools.airflow_stack import SQLITE_LOCK_TIMEOUT, AirflowStack, StackConfig
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+
+def sqlite_conn(tmp_path: Path) -> str:
+    stack = AirflowStack(StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url="http://127.0.0.1:1"))
+    return stack._settings()["database"]["sql_alchemy_conn"]
+
+
+def test_every_sync_connection_waits_out_a_busy_lock(tmp_path: Path) -> None:
+    engine = sqlalchemy.create_engine(sqlite_conn(tmp_path))
+    with engine.connect() as connection:
+        busy_timeout_ms = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
+    assert busy_timeout_ms == SQLITE_LOCK_TIMEOUT * 1000
+    assert SQLITE_LOCK_TIMEOUT > 5  # the driver's own default
+
+
+def test_airflows_async_engine_gets_the_same_timeout(tmp_path: Path) -> None:
+    async_url = _get_async_conn_uri_from_sync(sqlite_conn(tmp_path))
+
+    async def busy_timeout_ms() -> object:
+        engine = create_async_engine(async_url)
+        async with engine.connect() as connection:
+            result = await connection.exec_driver_sql("PRAGMA busy_timeout")
+            value = result.scalar()
+        await engine.dispose()
+        return value
+
+    assert async_url.startswith("sqlite+aiosqlite:")
+    assert asyncio.run(busy_timeout_ms()) == SQLITE_LOCK_TIMEOUT * 1000
