@@ -89,6 +89,20 @@ def test_latency(drs_simulator, drs):
     assert time.monotonic() - started < 0.3
 
 
+def test_page_size_answers_fewer_than_asked_and_the_pages_hold_everything(drs_simulator, drs):
+    everything = drs.describe_source_servers()["items"]
+    assert len(everything) > 3
+    drs_simulator.set_faults(page_size=2)
+
+    first = drs.describe_source_servers(maxResults=10)
+    paged = drs.get_paginator("describe_source_servers").paginate(PaginationConfig={"PageSize": 10})
+
+    assert len(first["items"]) == 2 and first["nextToken"]
+    assert [item["sourceServerID"] for page in paged for item in page["items"]] == [
+        item["sourceServerID"] for item in everything
+    ]
+
+
 def test_dropped_start_recovery_answer_and_boto3_retry_make_exactly_one_job(drs_simulator, drs):
     drs_simulator.reset(speed=0)
     drs_simulator.set_faults(drop_response_count=1)

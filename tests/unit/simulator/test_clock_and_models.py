@@ -78,6 +78,8 @@ def test_faults_from_json_validates():
         {"outage_seconds": "10"},
         {"outage_on": [None]},
         {"outage_when": "later"},
+        {"page_size": 0},
+        {"page_size": True},
     ):
         with pytest.raises(ValueError):
             Faults.from_json(bad)

@@ -160,6 +160,28 @@ def test_1001_job_ids_take_two_requests_per_tick(paused, aws_conn):
     assert all(asked(call) == [real] for call in calls[2:])
 
 
+def test_a_tick_follows_every_next_token_of_a_short_page(paused, aws_conn):
+    job_ids = start_jobs(aws_conn, SHOP_ALL[:3])
+    paused.set_faults(page_size=1)  # DRS answers one job per page, whatever maxResults says
+
+    async def main() -> list[dict[str, Any]]:
+        waits = [asyncio.create_task(first_event(trigger([job_id], aws_conn))) for job_id in job_ids]
+        await until(lambda: ticks_seen() >= 2, "two shared ticks")
+        await asyncio.to_thread(paused.advance, 3600)
+        return await asyncio.gather(*waits)
+
+    events = run(main)
+
+    assert [event["status"] for event in events] == ["success"] * 3  # nobody's job read as missing
+    calls = paused.calls("DescribeJobs")
+    assert len(calls) % 3 == 0, "three pages a tick"
+    for tick in range(0, len(calls), 3):
+        pages = calls[tick : tick + 3]
+        assert all(sorted(asked(page)) == sorted(job_ids) for page in pages)
+        assert "nextToken" not in pages[0]["request"]
+        assert all(page["request"]["nextToken"] for page in pages[1:])
+
+
 def test_throttling_is_ridden_out_once_for_every_wait(drs_simulator, aws_conn):
     job_ids = start_jobs(aws_conn, [*SHOP_ALL, *PORTAL_ALL])
     drs_simulator.set_faults(throttle_count=2, retry_after_seconds=0, throttle_operations=["DescribeJobs"])

@@ -13,9 +13,11 @@ import itertools
 from typing import TYPE_CHECKING
 
 from drs_provider.simulator import exceptions as errors
+from drs_provider.simulator.models.wire import MAX_PAGE, page_answer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Sequence
+    from typing import Any
 
     from drs_provider.simulator.clock import SimulatedClock
     from drs_provider.simulator.fleet import Quotas
@@ -69,6 +71,12 @@ class BackendBase:
                 resource_id=unknown[0],
                 resource_type=resource_type,
             )
+
+    def page(
+        self, items: list[Any], params: dict[str, Any], render: Callable[[Any], Any] | None = None
+    ) -> dict[str, Any]:
+        """One page of a Describe answer; the ``page_size`` fault answers fewer than ``maxResults``."""
+        return page_answer(items, params, render, self._faults().page_size or MAX_PAGE)
 
     def _at(self, when: float, action: Callable[[float], None]) -> None:
         # The sequence number keeps changes due at the same time in the order they were scheduled.

@@ -36,6 +36,8 @@ FAULT_KEYS = {
     "drop_response_count": "the next N matching calls are carried out but get no answer (connection closed)",
     "drop_response_rate": "fraction (0..1) of matching calls carried out but left without an answer",
     "drop_response_operations": "operation names the drop applies to (default [StartRecovery])",
+    "page_size": "the most items any Describe call answers, whatever its maxResults (AWS may answer "
+    "fewer than asked, with a nextToken); null: as many as maxResults",
     "seed": "seed for the random draws of the *_rate faults",
 }
 DEFAULT_FAIL_ERROR = "Simulated launch failure (fault injection): the EC2 instance failed its status checks"
@@ -75,6 +77,7 @@ class Faults:
     drop_response_count: int = 0
     drop_response_rate: float = 0.0
     drop_response_operations: list[str] | None = field(default_factory=lambda: ["StartRecovery"])
+    page_size: int | None = None
     seed: int | None = None
 
     @classmethod
@@ -120,6 +123,11 @@ class Faults:
                 faults.fail_servers = dict(value)
             else:
                 raise ValueError("fail_servers must be a list of source server IDs or {id: rawError}")
+        if "page_size" in body:
+            value = body["page_size"]
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+                raise ValueError(f"page_size must be a positive integer or null, got {value!r}")
+            faults.page_size = value
         if "seed" in body:
             if body["seed"] is not None and (
                 isinstance(body["seed"], bool) or not isinstance(body["seed"], int)
@@ -148,6 +156,7 @@ class Faults:
             "drop_response_count": self.drop_response_count,
             "drop_response_rate": self.drop_response_rate,
             "drop_response_operations": self.drop_response_operations,
+            "page_size": self.page_size,
             "seed": self.seed,
         }
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from drs_provider.simulator.models.base import BackendBase
 from drs_provider.simulator.models.quotas import check_capacity
-from drs_provider.simulator.models.wire import date_filter, iso, page_answer, random_alnum
+from drs_provider.simulator.models.wire import date_filter, iso, random_alnum
 
 JOB_START_DELAY = 2.0  # simulated seconds from the request to JOB_START
 JOB_END_DELAY = 1.0  # from the last server's end to JOB_END
@@ -135,10 +135,10 @@ class JobsBackend(BackendBase):
             and (low is None or job.created >= low)
             and (high is None or job.created <= high)
         ]
-        return page_answer(items, params, self._job_json)
+        return self.page(items, params, self._job_json)
 
     def describe_job_log_items(self, params: dict[str, Any]) -> dict[str, Any]:
         self.tick()
         job = self.jobs.get(params["jobID"])
         logs = list(job.logs) if job is not None else []
-        return page_answer(logs, params, dict)
+        return self.page(logs, params, dict)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from drs_provider.simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY, JobsBackend
 from drs_provider.simulator.models.source_servers import machine_properties
-from drs_provider.simulator.models.wire import iso, page_answer
+from drs_provider.simulator.models.wire import iso
 
 if TYPE_CHECKING:
     from drs_provider.simulator.models.jobs import Job
@@ -48,7 +48,7 @@ class RecoveryInstancesBackend(JobsBackend):
             for instance in self.instances.values()
             if (not ids or instance.id in ids) and (not servers or instance.source_server_id in servers)
         ]
-        return page_answer(items, params, self._instance_json)
+        return self.page(items, params, self._instance_json)
 
     def _instance_json(self, instance: RecoveryInstance) -> dict[str, Any]:
         return {

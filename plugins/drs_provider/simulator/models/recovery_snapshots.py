@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from drs_provider.simulator.models.base import BackendBase
 from drs_provider.simulator.models.source_servers import RECOVERABLE_STATES
-from drs_provider.simulator.models.wire import date_filter, iso, page_answer, parse_iso, stable_hex
+from drs_provider.simulator.models.wire import date_filter, iso, parse_iso, stable_hex
 
 if TYPE_CHECKING:
     from drs_provider.simulator.models.source_servers import SourceServer
@@ -84,4 +84,4 @@ class RecoverySnapshotsBackend(BackendBase):
         ]
         if params.get("order") == "DESC":
             items.reverse()
-        return page_answer(items, params)
+        return self.page(items, params)

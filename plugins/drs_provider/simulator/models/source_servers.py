@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.simulator.models.base import BackendBase
-from drs_provider.simulator.models.wire import iso, page_answer, stable_hex
+from drs_provider.simulator.models.wire import iso, stable_hex
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -75,7 +75,7 @@ class SourceServersBackend(BackendBase):
             if staging and self.account_id not in staging:
                 continue
             items.append(server)
-        return page_answer(items, params, self._server_json)
+        return self.page(items, params, self._server_json)
 
     def _server_json(self, server: SourceServer) -> dict[str, Any]:
         now = self.clock.now()

@@ -42,9 +42,12 @@ def stable_hex(seed: str, length: int = 17) -> str:
     return hashlib.sha256(seed.encode()).hexdigest()[:length]
 
 
-def paginate(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str | None]:
-    """One page of ``items`` for ``maxResults``/``nextToken``, and the token of the next page."""
-    size = min(params.get("maxResults") or MAX_PAGE, MAX_PAGE)
+def paginate(
+    items: list[Any], params: dict[str, Any], largest: int = MAX_PAGE
+) -> tuple[list[Any], str | None]:
+    """One page of ``items`` for ``maxResults``/``nextToken`` (at most ``largest``), and the token
+    of the next page."""
+    size = min(params.get("maxResults") or MAX_PAGE, MAX_PAGE, largest)
     start = 0
     token = params.get("nextToken")
     if token:
@@ -66,10 +69,13 @@ def paginate(items: list[Any], params: dict[str, Any]) -> tuple[list[Any], str |
 
 
 def page_answer(
-    items: list[Any], params: dict[str, Any], render: Callable[[Any], Any] | None = None
+    items: list[Any],
+    params: dict[str, Any],
+    render: Callable[[Any], Any] | None = None,
+    largest: int = MAX_PAGE,
 ) -> dict[str, Any]:
     """The answer of a paginated Describe call: one page of ``items`` (each rendered) and ``nextToken``."""
-    page, token = paginate(items, params)
+    page, token = paginate(items, params, largest)
     rendered = page if render is None else [render(item) for item in page]
     return {"items": rendered, **({"nextToken": token} if token else {})}
 
