@@ -225,7 +225,7 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         if all(job.get("status") in JOB_SUCCESS_STATES for job in jobs):
             return self._event("success", job_ids, optional, "all DRS jobs COMPLETED")
         statuses = [job.get("status") for job in jobs]
-        if statuses != self._last_statuses:  # every tick would repeat it, every 2 s per wait
+        if statuses != self._last_statuses:  # every tick would repeat it, every second per wait
             self.log.info("DRS jobs %s: %s", ", ".join(job_ids), statuses)
             self._last_statuses = statuses
         return None
