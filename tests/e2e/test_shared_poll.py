@@ -7,7 +7,7 @@ One stack per set-up runs plans whose waves set no ``poll_interval`` (the sensor
 2. three chained waves: the wave hand-off at the defaults, reported in the figures;
 3. a 60 s DRS outage while a wave waits: the run still completes, one job per wave;
 4. DRS forgets the jobs mid-wave (the simulator is reset, as a restarted endpoint would): the
-   wave fails at its next poll with ``DrsJobNotFoundError`` naming the job, not after its
+   wave fails within two polls with ``DrsJobNotFoundError`` naming the job, not after its
    timeout, and is not retried. Last, since the reset empties the call log.
 
 The simulator's clock is stopped (``speed`` 0) while the calls are counted, so that the jobs stay

@@ -22,6 +22,11 @@ retry_after_seconds = job_poller.retry_after_seconds
 #: Seconds of consecutive failed polls a wait rides out before it ends naming the last error.
 DEFAULT_ERROR_TIMEOUT = 300.0
 
+#: Answers in a row a job must be missing from before the wait ends with ``not_found``. One
+#: more tick (a poll interval) guards against a job DRS lists a moment late, as AWS APIs may
+#: do right after the call that created it.
+NOT_FOUND_ANSWERS = 2
+
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
@@ -45,7 +50,8 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
 
     The event is ``{"status": "success" | "failure" | "not_found" | "timeout" | "error",
     "job_ids": [...], "optional_source_server_ids": [...], "message": ...}`` (``not_found``
-    adds ``missing_job_ids``: jobs DescribeJobs no longer returns end the wait at once). The
+    adds ``missing_job_ids``: jobs missing from ``NOT_FOUND_ANSWERS`` answers in a row end the
+    wait, without waiting for the timeout). The
     task works out per-server results from the jobs themselves, so a large wave does not make a
     large event.
 
@@ -88,6 +94,8 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         self.max_transient_errors = max_transient_errors
         self.error_timeout = error_timeout
         self._last_statuses: list[Any] | None = None
+        #: job ID -> answers in a row it was missing from
+        self._missing_answers: dict[str, int] = {}
         serialized: dict[str, Any] = {
             "job_ids": job_ids,
             "optional_source_server_ids": optional_source_server_ids,
@@ -211,14 +219,20 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         """This wait's verdict from a successful tick, or ``None`` to keep waiting."""
         found = tick.jobs or {}
         missing = [job_id for job_id in job_ids if job_id not in found]
-        if missing:
+        self._missing_answers = {job_id: self._missing_answers.get(job_id, 0) + 1 for job_id in missing}
+        gone = [job_id for job_id in missing if self._missing_answers[job_id] >= NOT_FOUND_ANSWERS]
+        if gone:
             return self._event(
                 "not_found",
                 job_ids,
                 optional,
-                f"DRS does not know job(s) {', '.join(missing)} (any more)",
-                missing_job_ids=missing,
+                f"DRS does not know job(s) {', '.join(gone)} (any more): "
+                f"missing from {NOT_FOUND_ANSWERS} DescribeJobs answers in a row",
+                missing_job_ids=gone,
             )
+        if missing:
+            self.log.info("DRS did not list job(s) %s; asking again at the next poll", ", ".join(missing))
+            return None
         jobs = [found[job_id] for job_id in job_ids]
         if required_server_failed(jobs, optional):
             return self._event("failure", job_ids, optional, "a required server failed to launch")

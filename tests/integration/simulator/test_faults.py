@@ -103,6 +103,16 @@ def test_page_size_answers_fewer_than_asked_and_the_pages_hold_everything(drs_si
     ]
 
 
+def test_listing_lag_leaves_new_jobs_out_of_describe_jobs_for_a_while(drs_simulator, drs):
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(listing_lag_seconds=10)
+    job_id = drs.start_recovery(sourceServers=[{"sourceServerID": WEB_1}], isDrill=True)["job"]["jobID"]
+
+    assert drs.describe_jobs(filters={"jobIDs": [job_id]})["items"] == []
+    drs_simulator.advance(10)
+    assert [job["jobID"] for job in drs.describe_jobs(filters={"jobIDs": [job_id]})["items"]] == [job_id]
+
+
 def test_dropped_start_recovery_answer_and_boto3_retry_make_exactly_one_job(drs_simulator, drs):
     drs_simulator.reset(speed=0)
     drs_simulator.set_faults(drop_response_count=1)

@@ -79,6 +79,7 @@ def test_faults_from_json_validates():
         {"outage_on": [None]},
         {"outage_when": "later"},
         {"page_size": 0},
+        {"listing_lag_seconds": -1},
         {"page_size": True},
     ):
         with pytest.raises(ValueError):

@@ -16,7 +16,7 @@ from drs_provider.exceptions import DrsJobNotFoundError
 from drs_provider.hooks.drs import THROTTLE_MAX_ATTEMPTS, DrsHook
 from drs_provider.sensors.drs import DrsJobSensor
 from drs_provider.triggers import job_poller
-from drs_provider.triggers.drs import DrsJobCompleteTrigger
+from drs_provider.triggers.drs import NOT_FOUND_ANSWERS, DrsJobCompleteTrigger
 from tests.integration.provider.conftest import PORTAL_ALL, SHOP_ALL, make_context
 
 if TYPE_CHECKING:
@@ -144,8 +144,8 @@ def test_1001_job_ids_take_two_requests_per_tick(paused, aws_conn):
     async def main() -> list[dict[str, Any]]:
         many = asyncio.create_task(first_event(trigger(unknown, aws_conn)))
         one = asyncio.create_task(first_event(trigger([real], aws_conn)))
-        missing = await many  # ends at the first tick: DRS knows none of them
-        await until(lambda: ticks_seen() >= 2, "a second tick")
+        missing = await many  # ends at the second tick: DRS knows none of them
+        await until(lambda: ticks_seen() >= 3, "a third tick")
         await asyncio.to_thread(paused.advance, 3600)
         return [missing, await one]
 
@@ -154,10 +154,11 @@ def test_1001_job_ids_take_two_requests_per_tick(paused, aws_conn):
     assert missing["status"] == "not_found" and len(missing["missing_job_ids"]) == 1000
     assert done["status"] == "success"
     calls = paused.calls("DescribeJobs")
-    # The first tick: 1001 IDs in two requests; then only the wait still there.
-    assert sorted(len(asked(call)) for call in calls[:2]) == [1, 1000]
-    assert {id_ for call in calls[:2] for id_ in asked(call)} == {*unknown, real}
-    assert all(asked(call) == [real] for call in calls[2:])
+    # The first two ticks: 1001 IDs in two requests each; then only the wait still there.
+    for tick in (calls[0:2], calls[2:4]):
+        assert sorted(len(asked(call)) for call in tick) == [1, 1000]
+        assert {id_ for call in tick for id_ in asked(call)} == {*unknown, real}
+    assert all(asked(call) == [real] for call in calls[4:])
 
 
 def test_a_tick_follows_every_next_token_of_a_short_page(paused, aws_conn):
@@ -241,7 +242,7 @@ def test_one_wait_timing_out_leaves_the_others_waiting(paused, aws_conn):
     assert done["status"] == "success" and done["job_ids"] == [long]
 
 
-def test_a_job_drs_does_not_know_ends_the_wait_at_the_first_tick(drs_simulator, aws_conn):
+def test_a_job_drs_does_not_know_ends_the_wait_at_the_second_answer(drs_simulator, aws_conn):
     [known] = start_jobs(aws_conn, SHOP_ALL[:1])
     missing = "drsjob-0000000000000000x"
 
@@ -250,11 +251,30 @@ def test_a_job_drs_does_not_know_ends_the_wait_at_the_first_tick(drs_simulator, 
     assert event["status"] == "not_found"
     assert event["missing_job_ids"] == [missing]
     assert missing in event["message"] and known not in event["message"]
-    assert len(drs_simulator.calls("DescribeJobs")) == 1
+    assert len(drs_simulator.calls("DescribeJobs")) == NOT_FOUND_ANSWERS
     sensor = DrsJobSensor(task_id="w", job_ids=[known, missing])
     with pytest.raises(DrsJobNotFoundError, match=missing) as caught:
         sensor.execute_complete(make_context("w"), event)
     assert caught.value.job_ids == (missing,)
+
+
+def test_a_job_drs_lists_late_is_waited_for_not_failed(paused, aws_conn):
+    paused.set_faults(listing_lag_seconds=5)  # DescribeJobs leaves out jobs younger than 5 s
+    [late] = start_jobs(aws_conn, SHOP_ALL[:1])
+
+    async def main() -> tuple[dict[str, Any], dict[str, Any]]:
+        waiting = asyncio.create_task(first_event(trigger([late], aws_conn, waiter_max_attempts=1000)))
+        await until(lambda: ticks_seen() >= 1, "a tick without the job")
+        first_answer = dict(poller().tick.jobs or {})  # type: ignore[union-attr]
+        await asyncio.to_thread(paused.advance, 5)  # listed from now on, still running
+        await until(lambda: ticks_seen() >= 3, "ticks that list it")
+        await asyncio.to_thread(paused.advance, 3600)
+        return first_answer, await waiting
+
+    first_answer, event = run(main)
+
+    assert first_answer == {}, "the first answer left the job out"
+    assert event["status"] == "success" and event["job_ids"] == [late]
 
 
 def test_jobs_forgotten_by_drs_mid_wait_end_it_naming_them(paused, aws_conn):

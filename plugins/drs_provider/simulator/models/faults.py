@@ -36,6 +36,8 @@ FAULT_KEYS = {
     "drop_response_count": "the next N matching calls are carried out but get no answer (connection closed)",
     "drop_response_rate": "fraction (0..1) of matching calls carried out but left without an answer",
     "drop_response_operations": "operation names the drop applies to (default [StartRecovery])",
+    "listing_lag_seconds": "a new job is missing from DescribeJobs answers for this many simulated "
+    "seconds after it was created (eventual consistency); StartRecovery still returns it",
     "page_size": "the most items any Describe call answers, whatever its maxResults (AWS may answer "
     "fewer than asked, with a nextToken); null: as many as maxResults",
     "seed": "seed for the random draws of the *_rate faults",
@@ -77,6 +79,7 @@ class Faults:
     drop_response_count: int = 0
     drop_response_rate: float = 0.0
     drop_response_operations: list[str] | None = field(default_factory=lambda: ["StartRecovery"])
+    listing_lag_seconds: float = 0.0
     page_size: int | None = None
     seed: int | None = None
 
@@ -99,6 +102,8 @@ class Faults:
                 setattr(faults, key, value)
         if "latency_seconds" in body:
             faults.latency_seconds = _number("latency_seconds", body["latency_seconds"], 0, 60)
+        if "listing_lag_seconds" in body:
+            faults.listing_lag_seconds = _number("listing_lag_seconds", body["listing_lag_seconds"], 0, 3600)
         if "outage_seconds" in body:
             faults.outage_seconds = _number("outage_seconds", body["outage_seconds"], 0, MAX_OUTAGE_SECONDS)
         for key in _OPERATION_LISTS:
@@ -156,6 +161,7 @@ class Faults:
             "drop_response_count": self.drop_response_count,
             "drop_response_rate": self.drop_response_rate,
             "drop_response_operations": self.drop_response_operations,
+            "listing_lag_seconds": self.listing_lag_seconds,
             "page_size": self.page_size,
             "seed": self.seed,
         }

@@ -128,10 +128,12 @@ class JobsBackend(BackendBase):
         wanted = filters.get("jobIDs")
         low = date_filter(filters, "fromDate")
         high = date_filter(filters, "toDate")
+        listed_before = self.clock.now() - self._faults().listing_lag_seconds
         items = [
             job
             for job in self.jobs.values()
-            if (not wanted or job.id in wanted)
+            if job.created <= listed_before
+            and (not wanted or job.id in wanted)
             and (low is None or job.created >= low)
             and (high is None or job.created <= high)
         ]
