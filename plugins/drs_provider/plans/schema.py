@@ -13,11 +13,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from drs_provider.plans.rules import (
-    PLAN,
-    SELECTOR,
-    STEP,
-    WAVE,
+from drs_provider.plans.rule_kinds import (
     Boolean,
     Integer,
     Json,
@@ -29,6 +25,7 @@ from drs_provider.plans.rules import (
     Text,
     TextMap,
 )
+from drs_provider.plans.rules import PLAN, SELECTOR, STEP, WAVE
 
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
 SCHEMA_ID = "urn:airflow-provider-drs:recovery-plan:v2"

@@ -15,8 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Final
 
-from drs_provider.plans.rules import (
-    ALL_OBJECTS,
+from drs_provider.plans.rule_kinds import (
     Boolean,
     Integer,
     Json,
@@ -27,10 +26,11 @@ from drs_provider.plans.rules import (
     Text,
     TextMap,
 )
+from drs_provider.plans.rules import ALL_OBJECTS
 from drs_provider.plans.yaml_source import UNREADABLE, format_path
 
 if TYPE_CHECKING:
-    from drs_provider.plans.rules import Rule
+    from drs_provider.plans.rule_kinds import Rule
     from drs_provider.plans.yaml_source import FieldPath, SourceMap
 
 
