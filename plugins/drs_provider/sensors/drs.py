@@ -133,9 +133,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
 
     def execute(self, context: Context) -> Any:
         job_ids = self._job_ids
-        if not job_ids:
-            raise ValueError(f"{self.task_id}: job_ids is empty; there is no DRS job to wait for")
-        self._persist_link(context, job_ids[0])
+        self._begin_waiting(context, job_ids)
         if not self.deferrable:
             return super().execute(context=context)
         kwargs = {
@@ -146,13 +144,16 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         self.defer(trigger=DrsJobCompleteTrigger(**kwargs), method_name="execute_complete")
         return None  # not reached: defer() raises
 
-    def _persist_link(self, context: Context, job_id: str) -> None:
+    def _begin_waiting(self, context: Context, job_ids: list[str]) -> None:
+        """Refuse to wait for no job, and link the task to the first job in the UI."""
+        if not job_ids:
+            raise ValueError(f"{self.task_id}: job_ids is empty; there is no DRS job to wait for")
         DrsJobLink.persist(
             context=context,
             operator=self,
             region_name=self.hook.conn_region_name,
             aws_partition=self.hook.conn_partition,
-            job_id=job_id,
+            job_id=job_ids[0],
         )
 
     def poke(self, context: Context) -> PokeReturnValue | bool:
@@ -182,9 +183,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
             raise DrsProviderError(f"{self.task_id}: the trigger ended without an event")
         job_ids = as_str_list(event.get("job_ids") or self.job_ids, field="job_ids")
         if self.start_from_trigger:  # execute() never ran: its check and the link are done here
-            if not job_ids:
-                raise ValueError(f"{self.task_id}: job_ids is empty; there is no DRS job to wait for")
-            self._persist_link(context, job_ids[0])
+            self._begin_waiting(context, job_ids)
         status = event.get("status")
         if status == "timeout":
             raise DrsJobTimeoutError(job_ids, self.max_attempts * self.poke_interval)
