@@ -327,7 +327,7 @@ class AirflowStack:
                 "min_serialized_dag_update_interval": "5",
             },
             # SQLite lets one process write at a time; the others wait for the lock this long
-            # (the driver's default is 5 s). On a busy machine a scheduler transaction can hold
+            # (the driver's default is 5 s). On a busy machine another process can hold
             # it longer, and a REST call or a task's XCom push then failed with "database is
             # locked" (HTTP 500).
             "database": {
