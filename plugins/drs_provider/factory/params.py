@@ -40,11 +40,18 @@ def plan_params(plan: Plan) -> dict[str, Any]:
                 "Scheduled runs are always drills."
             ),
         ),
+        # Optional in the schema (null allowed, null by default): the UI's trigger form marks a
+        # Param without "null" in its type as required and keeps Trigger disabled while it is
+        # empty, so a drill could not start without typing. A recovery is still refused by
+        # preflight, before any DRS call, unless confirm equals the plan name.
         "confirm": Param(
-            "",
-            type="string",
+            None,
+            type=["null", "string"],
             title="Confirm recovery",
-            description=f"For mode=recovery only: type the plan name ({plan.name}) to confirm.",
+            description=(
+                f"Leave empty for a drill. For mode=recovery only: type the plan name "
+                f"({plan.name}) to confirm."
+            ),
         ),
         "waves": Param(
             None,

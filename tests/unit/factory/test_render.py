@@ -144,7 +144,7 @@ def resolve(dag: DAG, conf: dict[str, Any]) -> dict[str, Any]:
 def test_params_default_to_a_drill_of_every_wave(dags: dict[str, DAG]) -> None:
     assert resolve(dags["drs_plan_shop"], {}) == {
         "mode": "drill",
-        "confirm": "",
+        "confirm": None,
         "waves": None,
         "point_in_time": None,
         "keep_instances": False,
@@ -467,3 +467,14 @@ def test_the_pull_templates_render_to_what_the_trigger_reads(pulled: Any, expect
         template = wait.start_trigger_args.trigger_kwargs[field]
         rendered = SandboxedEnvironment().from_string(template).render(ti=FakeTi())
         assert as_str_list(rendered, field=field) == expected
+
+
+def test_the_trigger_form_requires_nothing_for_a_drill(dags: dict[str, DAG]) -> None:
+    """The UI's trigger form keeps Trigger disabled while a Param without "null" in its type is
+    empty; every Param a drill leaves empty must therefore allow null."""
+    for dag_id, dag in dags.items():
+        for name, param in dag.params.items():
+            schema = dag.params.get_param(name).schema
+            if param in (None, ""):
+                assert "null" in schema["type"], f"{dag_id}: param {name!r} would be required in the form"
+    assert resolve(dags["drs_plan_shop"], {"mode": "recovery"})["confirm"] is None
