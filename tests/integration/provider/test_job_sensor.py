@@ -107,8 +107,13 @@ def test_a_server_still_launching_is_never_named_as_failed(drs_simulator, aws_co
 
 @pytest.mark.parametrize("deferrable", [True, False], ids=["deferrable", "poke"])
 def test_failed_required_server_fails_with_its_raw_error(drs_simulator, aws_conn, deferrable):
+    # The clock is stopped and moved past every launch before the wait: the verdict must come
+    # with every server's final result, and a running clock would let a poke land between
+    # db-2 failing (85 s) and db-1 launching (90 s) on a loaded machine.
+    drs_simulator.reset(speed=0)
     drs_simulator.set_faults(fail_servers={SHOP_DB[1]: "InsufficientInstanceCapacity in us-east-1a"})
     job_ids = start(aws_conn, [*SHOP_DB, SHOP_DB_REPLICA])
+    drs_simulator.advance(600)
 
     context = make_context("w")
     with pytest.raises(DrsJobFailedError) as caught:

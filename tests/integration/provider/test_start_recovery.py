@@ -278,6 +278,7 @@ def test_wait_mode_fails_on_a_required_server_with_its_raw_error(drs_simulator, 
 
 
 def test_wait_mode_gives_up_after_its_attempts_naming_the_jobs(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)  # the job cannot finish, however slow the machine
     op = operator(source_server_ids=SHOP_DB, wait_for_completion=True, waiter_max_attempts=1)
 
     with pytest.raises(DrsJobTimeoutError) as caught:
