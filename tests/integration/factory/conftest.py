@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,18 +16,6 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 EXAMPLE_PLANS = REPO_ROOT / "dags" / "recovery_plans"
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Migrate the test AIRFLOW_HOME's metadata database once per session."""
-    home = Path(os.environ["AIRFLOW_HOME"])
-    marker = home / ".drs-db-migrated"
-    if not marker.exists():
-        subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, timeout=300
-        )
-        marker.touch()
 
 
 @pytest.fixture(scope="session")

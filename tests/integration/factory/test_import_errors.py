@@ -14,8 +14,12 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 pytestmark = pytest.mark.integration
 
@@ -70,14 +74,14 @@ class Airflow:
 
 
 @pytest.fixture
-def airflow(tmp_path: Path) -> Airflow:
+def airflow(tmp_path: Path, migrated_db: Callable[[Path], None]) -> Airflow:
     instance = Airflow(tmp_path)
+    migrated_db(tmp_path / "airflow.db")  # what `airflow db migrate` makes, copied from the run's template
     (instance.dags / "recovery_plans").mkdir(parents=True)
     for dag_file in ("drs_recovery_plans.py", "drs_recovery_plan_errors.py"):
         shutil.copy(REPO_ROOT / "dags" / dag_file, instance.dags / dag_file)
     for plan in (REPO_ROOT / "dags" / "recovery_plans").glob("*.yaml"):
         shutil.copy(plan, instance.dags / "recovery_plans" / plan.name)
-    instance.run("db", "migrate")
     return instance
 
 
@@ -124,11 +128,9 @@ def test_a_new_file_claiming_a_live_plans_name_takes_its_dag_down_instead_of_ove
         assert line in error["error"]
     # No process can load drs_plan_shop from the DAG files any more (a worker running one of its
     # tasks would fail to find it), so nothing ever runs the hijacking file's waves.
-    assert (
-        "Dag 'drs_plan_shop' could not be found"
-        in airflow.run("tasks", "list", "drs_plan_shop", check=False).stderr
-    )
-    assert "anything.start_recovery" not in airflow.run("tasks", "list", "drs_plan_shop", check=False).stdout
+    listed_while_claimed = airflow.run("tasks", "list", "drs_plan_shop", check=False)
+    assert "Dag 'drs_plan_shop' could not be found" in listed_while_claimed.stderr
+    assert "anything.start_recovery" not in listed_while_claimed.stdout
 
     hijack.unlink()
     listed = airflow.run("tasks", "list", "drs_plan_shop").stdout.split()

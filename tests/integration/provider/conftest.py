@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -74,14 +71,3 @@ def large_fleet(count: int, *, failing: dict[int, str] | None = None) -> dict[st
         "quotas": {"max_servers_per_job": 100, "max_servers_in_active_jobs": 1000, "max_concurrent_jobs": 20},
         "source_servers": servers,
     }
-
-
-@pytest.fixture(scope="session")
-def airflow_db() -> None:
-    """Create the metadata database of the test AIRFLOW_HOME once, for tests that run real DAGs."""
-    home = Path(__import__("os").environ["AIRFLOW_HOME"])
-    if not (home / ".drs-db-migrated").exists():
-        subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True, timeout=300
-        )
-        (home / ".drs-db-migrated").touch()
