@@ -6,6 +6,8 @@ import os
 import tempfile
 from pathlib import Path
 
+import pytest
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Airflow reads its configuration at import time, so this must run before any test imports it.
@@ -20,4 +22,34 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 
-pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.moto"]
+pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.moto", "tests.fixtures.airflow_db"]
+
+#: Every test's layer, from the folder it lives in (tests/<layer>/...); tests directly under
+#: tests/ are unit tests. ``-m unit``, ``-m integration`` and ``-m e2e`` select exactly one layer.
+LAYERS = ("unit", "integration", "e2e")
+
+
+def layer_of(path: Path) -> str:
+    relative = path.resolve().relative_to(REPO_ROOT / "tests")
+    return relative.parts[0] if len(relative.parts) > 1 and relative.parts[0] in LAYERS else "unit"
+
+
+def xdist_group_of(item: pytest.Item) -> str:
+    """End-to-end tests of one set-up run in one pytest-xdist worker, in order (``--dist
+    loadgroup``): they share that worker's stack. ``make demo``'s own test joins the sqlite group."""
+    callspec = getattr(item, "callspec", None)
+    backend = callspec.params.get("backend") if callspec is not None else None
+    return f"e2e-{backend or 'sqlite'}"
+
+
+# tryfirst: pytest-xdist reads the groups in its own hook of this name.
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Give every test its layer marker, so that no selection by marker misses a test, and every
+    end-to-end test its pytest-xdist group."""
+    for item in items:
+        layer = layer_of(Path(str(item.path)))
+        if not item.get_closest_marker(layer):
+            item.add_marker(getattr(pytest.mark, layer))
+        if layer == "e2e" and not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
