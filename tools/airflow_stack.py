@@ -95,7 +95,8 @@ class StackConfig:
 
     :param home: the ``AIRFLOW_HOME`` (created if missing); process logs go to ``home/process-logs``.
     :param plans_dir: the recovery plans to load (``DRS_PLANS_DIR`` for every process).
-    :param simulator_url: DRS endpoint for the ``aws_default`` connection.
+    :param simulator_url: DRS endpoint for the ``aws_default`` connection; ``None``: no
+        ``aws_default`` (plans then name connections made at run time, e.g. through the REST API).
     :param moto_url: moto's server for every other AWS service (SSM, Lambda, SNS, S3); without
         it the connection reaches only DRS.
     :param backend: ``sqlite`` (LocalExecutor) or ``postgres-celery`` (CeleryExecutor).
@@ -113,7 +114,7 @@ class StackConfig:
 
     home: Path
     plans_dir: Path
-    simulator_url: str
+    simulator_url: str | None
     moto_url: str | None = None
     backend: Backend = "sqlite"
     dags_folder: Path = REPO_ROOT / "dags"
@@ -395,21 +396,9 @@ class AirflowStack:
             for key, value in os.environ.items()
             if not key.startswith(("AIRFLOW", "AWS_", "DRS_", "PYTEST"))
         }
-        if self.config.moto_url:
-            connection = connection_json(self.config.moto_url, self.config.simulator_url)
-        else:
-            connection = json.dumps(
-                {
-                    "conn_type": "aws",
-                    "login": "testing",
-                    "password": "testing",
-                    "extra": {"endpoint_url": self.config.simulator_url, "region_name": "us-east-1"},
-                }
-            )
         env = {
             **inherited,
             "AIRFLOW_HOME": str(self.home),
-            "AIRFLOW_CONN_AWS_DEFAULT": connection,
             "DRS_PLANS_DIR": str(Path(self.config.plans_dir).resolve()),
             "AWS_ACCESS_KEY_ID": "testing",
             "AWS_SECRET_ACCESS_KEY": "testing",
@@ -418,6 +407,17 @@ class AirflowStack:
             "no_proxy": "127.0.0.1,localhost",
             "PYTHONUNBUFFERED": "1",
         }
+        if self.config.simulator_url and self.config.moto_url:
+            env["AIRFLOW_CONN_AWS_DEFAULT"] = connection_json(self.config.moto_url, self.config.simulator_url)
+        elif self.config.simulator_url:
+            env["AIRFLOW_CONN_AWS_DEFAULT"] = json.dumps(
+                {
+                    "conn_type": "aws",
+                    "login": "testing",
+                    "password": "testing",
+                    "extra": {"endpoint_url": self.config.simulator_url, "region_name": "us-east-1"},
+                }
+            )
         env.update(self.config.extra_env)
         return env
 

@@ -119,7 +119,8 @@ with DAG(
     params={{
         "mode": Param("drill", type="string", enum=["drill", "recovery"], title="Mode",
                       description={mode_description!r}),
-        "confirm": Param(None, type=["null", "string"], title="Confirm recovery", description={confirm_description!r}),
+        "confirm": Param(None, type=["null", "string"], title="Confirm recovery",
+                         description={confirm_description!r}),
         "waves": Param(None, type=["null", "array"], items={{"type": "string", "enum": {wave_names!r}}},
                        uniqueItems=True, examples={wave_names!r}, title="Waves",
                        description={waves_description!r}),

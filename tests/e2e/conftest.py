@@ -1,6 +1,8 @@
-"""End-to-end test plumbing: which Airflow set-ups run, process logs on failure, measured figures.
+"""End-to-end test plumbing: which Airflow set-ups run, the shared stacks, process logs on
+failure, measured figures.
 
-Set-ups (``backend`` fixture, module scope, so a module's tests share one running stack):
+Set-ups (``backend`` fixture, session scope: every module's tests of a set-up share one stack,
+``shared_stack``; see ``tests/e2e/harness.py`` for how a module joins it):
 
 * ``sqlite``: SQLite and the LocalExecutor; always runs.
 * ``postgres-celery``: PostgreSQL metadata database, CeleryExecutor with a Redis broker and a
@@ -16,15 +18,19 @@ fixture and they are printed in pytest's terminal summary.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
+import time
 from typing import TYPE_CHECKING
 
 import pytest
-from tools.airflow_stack import StackConfig, postgres_and_redis_available
+from tools.airflow_stack import AirflowStack, StackConfig, postgres_and_redis_available
+
+from tests.e2e.harness import Scenario, SharedStack, shared_stack_config
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    from collections.abc import Generator, Iterator
 
 BACKENDS = ("sqlite", "postgres-celery")
 POSTGRES_URL = os.environ.get("DRS_E2E_POSTGRES_URL", StackConfig.postgres_url)
@@ -39,7 +45,7 @@ def ci_requires_every_backend() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 
 
-@pytest.fixture(scope="module", params=BACKENDS)
+@pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
     """The Airflow set-up under test; skips (or, with ``CI=true``, fails) when its servers are absent."""
     name: str = request.param
@@ -51,6 +57,55 @@ def backend(request: pytest.FixtureRequest) -> str:
                 pytest.fail(f"{message} (CI=true requires it)")
             pytest.skip(message)
     return name
+
+
+def session_scenarios(session: pytest.Session) -> list[Scenario]:
+    """The scenarios of every module this session runs, in run order."""
+    scenarios: list[Scenario] = []
+    for item in session.items:
+        scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
+        if isinstance(scenario, Scenario) and scenario not in scenarios:
+            scenarios.append(scenario)
+    return scenarios
+
+
+@pytest.fixture(scope="session")
+def shared_stack(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SharedStack]:
+    """The Airflow stack of ``backend`` for the whole session, every scenario deployed and started."""
+    started = time.monotonic()
+    scenarios = session_scenarios(request.session)
+    workdir = tmp_path_factory.mktemp(f"e2e-shared-{backend}")
+    config = shared_stack_config(workdir, backend, scenarios, postgres_url=POSTGRES_URL, redis_url=REDIS_URL)
+    with AirflowStack(config) as stack, contextlib.ExitStack() as resources:
+        shared = SharedStack(backend, stack)
+        _FIGURES.append(
+            f"[{backend}] shared stack ready in {time.monotonic() - started:.1f}s "
+            f"({len(scenarios)} scenarios, {len(config.expected_dag_ids)} DAGs)"
+        )
+        shared.deploy_all(scenarios, workdir / "scenarios", resources)
+        yield shared
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end tests first (their pytest-xdist groups are the longest work units), ``make demo``'s
+    own stack before the shared ones, and within each set-up the modules that kill Airflow
+    processes after every other module. Otherwise the order pytest chose stays."""
+
+    def kills(item: pytest.Item) -> bool:
+        scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
+        return isinstance(scenario, Scenario) and scenario.kills_processes
+
+    def set_up(item: pytest.Item) -> int:
+        if not item.get_closest_marker("e2e"):
+            return len(BACKENDS)
+        callspec = getattr(item, "callspec", None)
+        name = callspec.params.get("backend") if callspec is not None else None
+        return BACKENDS.index(name) if name in BACKENDS else -1
+
+    items.sort(key=lambda item: (set_up(item), kills(item)))
 
 
 @pytest.fixture(scope="session")

@@ -1,7 +1,8 @@
 """The end of a run on a real Airflow, through the REST API only (issue 10): cleanup, report, SNS events.
 
-One stack per set-up; DRS on the simulator, SNS, SQS and S3 on moto, each its own process. Five
-plans are triggered together when the module starts; each test follows its own run:
+On the shared stack of each set-up; DRS on the module's simulator, SNS, SQS and S3 on its moto,
+each its own process. Five plans are triggered together when the module starts; each test
+follows its own run:
 
 * a drill with ``cleanup: always`` terminates exactly its recovery instances (none is left), and
   leaves its report (every field of contract 6) in XCom and in S3;
@@ -15,20 +16,19 @@ plans are triggered together when the module starts; each test follows its own r
 from __future__ import annotations
 
 import json
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tools.airflow_stack import AirflowStack, SimulatorProcess
-from tools.local_aws import MotoProcess
 
 from drs_provider.simulator import local_aws
 from tests.e2e.conftest import owner_failed
-from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
+from tests.e2e.harness import Deployment, Scenario
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -96,9 +96,8 @@ CONF: dict[str, dict[str, Any]] = {
 
 @dataclass
 class LifecycleDeployment(Deployment):
-    moto: MotoProcess
-    runs: dict[str, str]
-    queues: dict[str, str]
+    runs: dict[str, str] = field(default_factory=dict)
+    queues: dict[str, str] = field(default_factory=dict)
 
     def finish(self, plan: str) -> tuple[str, dict[str, str | None]]:
         dag_id, run_id = f"drs_plan_{plan}", self.runs[plan]
@@ -139,7 +138,7 @@ class LifecycleDeployment(Deployment):
 
     def events(self, plan: str) -> list[dict[str, Any]]:
         """Every SNS message of ``plan``'s topic its queue got, oldest first."""
-        sqs = local_aws.client("sqs", self.moto.url)
+        sqs = local_aws.client("sqs", self.moto_url)
         found = []
         while batch := sqs.receive_message(QueueUrl=self.queues[plan], MaxNumberOfMessages=10).get(
             "Messages", []
@@ -157,6 +156,14 @@ class LifecycleDeployment(Deployment):
         return sorted(found, key=lambda message: message["body"]["time"])
 
 
+def start_runs(deployment: LifecycleDeployment) -> None:
+    """The topics, queues and bucket on moto, then every plan's run, all triggered at once."""
+    deployment.queues.update(subscribe_queues(deployment.moto_url))
+    deployment.runs.update(
+        {name: deployment.rest.trigger(f"drs_plan_{name}", CONF.get(name, {})) for name in PLANS}
+    )
+
+
 def subscribe_queues(moto_url: str) -> dict[str, str]:
     """One SNS topic per plan, each feeding an SQS queue; the report bucket."""
     sns, sqs = local_aws.client("sns", moto_url), local_aws.client("sqs", moto_url)
@@ -171,34 +178,20 @@ def subscribe_queues(moto_url: str) -> dict[str, str]:
     return queues
 
 
+SCENARIO = Scenario(
+    "lifecycle",
+    plans=PLANS,
+    fleet=FLEET,
+    speed=SPEED,
+    moto=True,
+    deployment_class=LifecycleDeployment,
+    start=start_runs,
+)
+
+
 @pytest.fixture(scope="module")
-def deployment(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[LifecycleDeployment]:
-    started = time.monotonic()
-    workdir = tmp_path_factory.mktemp(f"e2e-lifecycle-{backend}")
-    plans_dir = write_plans(workdir / "plans", PLANS)
-    fleet = write_fleet(workdir / "fleet.yaml", FLEET, account_id=ACCOUNT)
-    with (
-        SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator,
-        MotoProcess(log_path=workdir / "moto.log") as moto,
-    ):
-        queues = subscribe_queues(moto.url)
-        config = stack_config(
-            workdir,
-            backend,
-            plans_dir=plans_dir,
-            simulator_url=simulator.url,
-            moto_url=moto.url,
-            expected_dag_ids=[f"drs_plan_{name}" for name in PLANS],
-        )
-        with AirflowStack(config) as stack:
-            runs = {name: stack.rest.trigger(f"drs_plan_{name}", CONF.get(name, {})) for name in PLANS}
-            e2e_figures.append(
-                f"[{backend}] lifecycle: stack up, 5 runs triggered in {time.monotonic() - started:.1f}s"
-            )
-            yield LifecycleDeployment(backend, stack, simulator, moto, runs, queues)
-    e2e_figures.append(f"[{backend}] lifecycle module wall time: {time.monotonic() - started:.1f}s")
+def deployment(shared_stack: SharedStack) -> Iterator[LifecycleDeployment]:
+    yield from shared_stack.deployment(SCENARIO)
 
 
 @pytest.fixture
@@ -242,7 +235,7 @@ def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow:
     bucket, key = report["location"].removeprefix("s3://").split("/", 1)
     assert key == f"runs/drs_plan_e2e_clean/{report['run_id']}.json"
     stored = json.loads(
-        local_aws.client("s3", airflow.moto.url).get_object(Bucket=bucket, Key=key)["Body"].read()
+        local_aws.client("s3", airflow.moto_url).get_object(Bucket=bucket, Key=key)["Body"].read()
     )
     assert stored == report
 

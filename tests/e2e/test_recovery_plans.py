@@ -1,42 +1,35 @@
 """Recovery plans on a real Airflow, driven only through the REST API v2 (issue 5).
 
-One stack per set-up (``backend``: sqlite + LocalExecutor, PostgreSQL + Celery) runs four plans,
-written with their fleet into a temporary directory here; the DRS simulator runs as its own
+Three plans on the shared stack of each set-up (``backend``: sqlite + LocalExecutor, PostgreSQL
++ Celery), triggered together when the module starts; the module's DRS simulator runs as its own
 process. What happened on the DRS side is read from the simulator's call log.
 
 1. parallel branches: waves start only after their upstream waves' jobs were seen COMPLETED,
    and independent waves overlap;
 2. a server that fails to launch fails its wave, stops the waves downstream of it (they never
    call StartRecovery) and leaves the independent branch alone;
-3. a recovery without ``confirm`` fails in preflight, before any StartRecovery;
-4. a triggerer killed (SIGKILL) while a wave waits: the run completes without a second job.
+3. a recovery without ``confirm`` fails in preflight, before any StartRecovery.
+
+A triggerer killed while a wave waits is in ``test_process_kills.py``.
 """
 
 from __future__ import annotations
 
 import statistics
-import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tools.airflow_stack import AirflowStack, SimulatorProcess
-from tools.processes import wait_until
-from tools.wave_timing import (
-    Handoff,
-    WaveJob,
-    format_handoffs,
-    measure,
-    median_handoff,
-    started_jobs,
-    succeeded,
-)
+from tools.wave_timing import Handoff, WaveJob, format_handoffs, measure, median_handoff, succeeded
 
 from tests.e2e.conftest import owner_failed
-from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
+from tests.e2e.harness import Deployment, Scenario
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -57,20 +50,20 @@ def server(number: int, hostname: str, launch_seconds: float, **extra: Any) -> d
     }
 
 
-# Launch times are chosen so that the order shows in the call log without depending on speed:
-# `files` runs far longer than `db`, so the two independent waves overlap by a wide margin.
+# Launch times are chosen so that the order shows in the call log without depending on speed or
+# load: `files` runs far longer than `db` and `app` together (40 s against 7 s at SPEED, more than
+# 30 s to spare for two hand-offs on a loaded machine), so the independent waves overlap and
+# `web` starts after `files`, its last upstream.
 FLEET_SERVERS = [
-    server(1, "par-db", 100),
-    server(2, "par-files", 250),
-    server(3, "par-app", 40),
+    server(1, "par-db", 50),
+    server(2, "par-files", 400),
+    server(3, "par-app", 20),
     server(4, "par-web", 20),
     server(11, "fail-db", 30, fail_launch="Disk /dev/xvdb could not be attached"),
     server(12, "fail-app", 20),
     server(13, "fail-web", 20),
     server(14, "fail-reports", 60),
     server(21, "guard-db", 20),
-    server(31, "crash-db", 300),
-    server(32, "crash-app", 20),
 ]
 SERVER_IDS = {entry["hostname"]: entry["id"] for entry in FLEET_SERVERS}
 
@@ -115,12 +108,19 @@ PLANS: dict[str, dict[str, Any]] = {
         "description": "A recovery needs confirm=e2e_guarded",
         "waves": [wave("db", "guard-db", [])],
     },
-    "e2e_crash": {
-        "plan": "e2e_crash",
-        "description": "A long first wave, long enough to kill the triggerer while it waits",
-        "waves": [wave("db", "crash-db", []), wave("app", "crash-app", ["db"])],
-    },
 }
+#: What each plan's run is triggered with when the module starts.
+RUN_CONF: dict[str, dict[str, Any]] = {
+    "e2e_parallel": {},
+    "e2e_failure": {},
+    "e2e_guarded": {"mode": "recovery"},
+}
+
+
+@dataclass
+class PlansDeployment(Deployment):
+    #: plan -> run id, triggered when the module starts
+    runs: dict[str, str] = field(default_factory=dict)
 
 
 def dag_id(plan: str) -> str:
@@ -131,33 +131,30 @@ def dependencies(plan: str) -> dict[str, list[str]]:
     return {spec["name"]: list(spec.get("depends_on") or []) for spec in PLANS[plan]["waves"]}
 
 
-@pytest.fixture(scope="module")
-def deployment(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[Deployment]:
-    """The simulator and one Airflow stack of ``backend`` with every plan of this module loaded."""
-    started = time.monotonic()
-    workdir = tmp_path_factory.mktemp(f"e2e-{backend}")
-    plans_dir = write_plans(workdir / "plans", PLANS)
-    fleet = write_fleet(workdir / "fleet.yaml", FLEET_SERVERS)
-    with SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator:
-        config = stack_config(
-            workdir,
-            backend,
-            plans_dir=plans_dir,
-            simulator_url=simulator.url,
-            expected_dag_ids=[dag_id(name) for name in PLANS],
-        )
-        with AirflowStack(config) as stack:
-            e2e_figures.append(f"[{backend}] stack ready in {time.monotonic() - started:.1f}s")
-            yield Deployment(backend, stack, simulator)
-    e2e_figures.append(
-        f"[{backend}] module wall time incl. start and stop: {time.monotonic() - started:.1f}s"
+def start_runs(deployment: PlansDeployment) -> None:
+    """Every plan's run, triggered at once (not awaited)."""
+    deployment.runs.update(
+        {plan: deployment.rest.trigger(dag_id(plan), conf) for plan, conf in RUN_CONF.items()}
     )
 
 
+SCENARIO = Scenario(
+    "recovery_plans",
+    plans=PLANS,
+    fleet=FLEET_SERVERS,
+    speed=SPEED,
+    deployment_class=PlansDeployment,
+    start=start_runs,
+)
+
+
+@pytest.fixture(scope="module")
+def deployment(shared_stack: SharedStack) -> Iterator[PlansDeployment]:
+    yield from shared_stack.deployment(SCENARIO)
+
+
 @pytest.fixture
-def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
+def airflow(deployment: PlansDeployment, request: pytest.FixtureRequest) -> Iterator[PlansDeployment]:
     """The shared deployment; when the test fails, the tails of every process log are printed."""
     yield deployment
     if owner_failed(request):
@@ -167,16 +164,12 @@ def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def run_plan(
-    airflow: Deployment, plan: str, conf: dict[str, Any] | None = None
-) -> tuple[str, str, dict[str, Any]]:
-    """Trigger ``plan`` through the REST API and wait for the run to finish.
+def finish(airflow: PlansDeployment, plan: str) -> tuple[str, str, dict[str, Any]]:
+    """Wait for the module's run of ``plan`` to finish.
 
     :return: the run id, its final state and ``{task_id: state}``.
     """
-    rest = airflow.rest
-    rest.wait_for_dag(dag_id(plan))
-    run_id = rest.trigger(dag_id(plan), conf or {})
+    rest, run_id = airflow.rest, airflow.runs[plan]
     state = rest.wait_for_run(dag_id(plan), run_id, timeout=RUN_TIMEOUT)
     return run_id, state, rest.task_states(dag_id(plan), run_id)
 
@@ -215,7 +208,7 @@ def jobs_by_wave(jobs: list[WaveJob]) -> dict[str, list[WaveJob]]:
 
 
 def report_handoffs(
-    airflow: Deployment, plan: str, jobs: list[WaveJob], edges: list[Handoff], figures: list[str]
+    airflow: PlansDeployment, plan: str, jobs: list[WaveJob], edges: list[Handoff], figures: list[str]
 ) -> None:
     from_end, from_seen = median_handoff(edges)
     figures.append(
@@ -238,10 +231,10 @@ def report_handoffs(
 
 
 def test_parallel_branches_respect_dependencies_and_overlap(
-    airflow: Deployment, e2e_figures: list[str], e2e_handoffs: list[tuple[str, float, float | None]]
+    airflow: PlansDeployment, e2e_figures: list[str], e2e_handoffs: list[tuple[str, float, float | None]]
 ) -> None:
     plan = "e2e_parallel"
-    run_id, state, states = run_plan(airflow, plan)
+    run_id, state, states = finish(airflow, plan)
 
     assert state == "success", states
     assert set(states.values()) == {"success"}, states
@@ -273,9 +266,9 @@ def test_parallel_branches_respect_dependencies_and_overlap(
     e2e_handoffs.extend((airflow.backend, edge.from_job_end, edge.from_seen_completed) for edge in edges)
 
 
-def test_failed_launch_stops_downstream_waves_only(airflow: Deployment) -> None:
+def test_failed_launch_stops_downstream_waves_only(airflow: PlansDeployment) -> None:
     plan = "e2e_failure"
-    _run_id, state, states = run_plan(airflow, plan)
+    _run_id, state, states = finish(airflow, plan)
 
     assert state == "failed", states
     assert states["preflight"] == "success", states
@@ -298,71 +291,11 @@ def test_failed_launch_stops_downstream_waves_only(airflow: Deployment) -> None:
     assert started_waves == ["db", "reports"]
 
 
-def test_recovery_without_confirm_fails_in_preflight_before_any_launch(airflow: Deployment) -> None:
+def test_recovery_without_confirm_fails_in_preflight_before_any_launch(airflow: PlansDeployment) -> None:
     plan = "e2e_guarded"
-    _run_id, state, states = run_plan(airflow, plan, {"mode": "recovery"})
+    _run_id, state, states = finish(airflow, plan)
 
     assert state == "failed", states
     assert states["preflight"] == "failed", states
     assert states["db.start_recovery"] == "upstream_failed", states
     assert start_recovery_calls(airflow.simulator.calls(), plan) == []
-
-
-def test_run_survives_a_killed_triggerer_without_a_second_job(
-    airflow: Deployment, e2e_figures: list[str]
-) -> None:
-    plan = "e2e_crash"
-    rest = airflow.rest
-    dag = dag_id(plan)
-    rest.wait_for_dag(dag)
-    run_id = rest.trigger(dag, {})
-    crash_db_job: list[str] = []
-
-    def waiting_in_triggerer() -> bool:
-        """The db wave's sensor is deferred and the triggerer has polled its job."""
-        if rest.task_states(dag, run_id).get("db.wait_for_recovery") != "deferred":
-            return False
-        jobs = [job for job in measure_jobs(airflow, plan) if job.wave == "db"]
-        polled = [
-            call
-            for call in airflow.simulator.calls("DescribeJobs")
-            if jobs and jobs[0].job_id in (call.get("job_ids") or [])
-        ]
-        if polled:
-            crash_db_job[:] = [jobs[0].job_id]
-        return bool(polled)
-
-    wait_for(waiting_in_triggerer, "the db wave to wait in the triggerer", timeout=240)
-    killed_at = time.time()
-    airflow.stack.restart("triggerer")
-    state = rest.wait_for_run(dag, run_id, timeout=RUN_TIMEOUT)
-    states = rest.task_states(dag, run_id)
-
-    assert state == "success", states
-    assert set(states.values()) == {"success"}, states
-    calls = airflow.simulator.calls()
-    started = [call for call in start_recovery_calls(calls, plan) if succeeded(call)]
-    assert sorted(call["request"]["tags"]["drs:wave"] for call in started) == ["app", "db"]
-    jobs, _ = measure(airflow.simulator.url, calls, dependencies(plan), speed=SPEED, dag_id=dag)
-    (db_job,) = [job for job in jobs if job.wave == "db"]
-    assert db_job.job_id == crash_db_job[0]
-    assert db_job.ended is not None and db_job.seen_completed is not None
-    # The job was still running when the triggerer died, and a new triggerer saw it finish.
-    assert db_job.ended > killed_at, (db_job, killed_at)
-    assert db_job.seen_completed > killed_at
-    after_kill = [
-        call for call in calls if call.get("operation") == "DescribeJobs" and call["time"] > killed_at
-    ]
-    assert any(db_job.job_id in (call.get("job_ids") or []) for call in after_kill)
-    e2e_figures.append(
-        f"[{airflow.backend}] {plan}: triggerer killed at +{killed_at - db_job.started:.1f}s of the db job; "
-        f"its end was seen {db_job.seen_completed - db_job.ended:.1f}s after it ended"
-    )
-
-
-def measure_jobs(airflow: Deployment, plan: str) -> list[WaveJob]:
-    return started_jobs(airflow.simulator.calls("StartRecovery"), dag_id(plan))
-
-
-def wait_for(condition: Any, description: str, timeout: float) -> None:
-    wait_until(description, condition, timeout=timeout, interval=0.5)

@@ -1,6 +1,6 @@
 """The Recovery view (issue 11) on a real Airflow: its pages over HTTP, and in a real browser.
 
-One stack per set-up (``backend``) runs four plans at once, written here with their fleet: a
+The shared stack of each set-up (``backend``) runs four plans of this module at once: a
 drill that succeeds (two waves), a drill that fails (a fleet server with ``fail_launch``, a wave
 downstream of it and an independent wave), a recovery without ``confirm`` (preflight fails), and
 a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``). The view's pages
@@ -9,7 +9,7 @@ are then read as Airflow users:
 * ``admin`` (every DAG), with a bearer token from ``POST /auth/token`` and, in the browser,
   with the UI's own login;
 * ``outsider``, a viewer who may read only the succeeding plan's DAG. The simple auth manager
-  cannot grant single DAGs, so this stack runs it with one check narrowed per DAG
+  cannot grant single DAGs, so the shared stacks run it with one check narrowed per DAG
   (``tests/e2e/dag_scoped_auth.py``): the REST API and the view both ask the same auth manager.
 
 Every expected value (hostnames, EC2 instances, errors) comes from the REST API (the wave
@@ -21,10 +21,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import statistics
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, unquote
@@ -32,18 +31,19 @@ from urllib.parse import quote, unquote
 import jwt
 import pytest
 import requests
-from tools.airflow_stack import REPO_ROOT, AirflowStack, SimulatorProcess
+from tools.airflow_stack import REPO_ROOT
 from tools.processes import wait_until
 
 from drs_provider.ui.addresses import URL_PREFIX as PREFIX
 from drs_provider.ui.addresses import run_page_path
 from tests.e2e.conftest import ci_requires_every_backend, owner_failed
-from tests.e2e.dag_scoped_auth import SCOPES_ENV
 from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
-from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
+from tests.e2e.harness import Deployment, Scenario
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -88,6 +88,7 @@ FLEET_SERVERS = [
     server(13, "view-fail-reports", 30),
     server(21, "view-guarded-db", 20),
     server(31, "view-approval-db", 20),
+    server(41, "view-form-db", 20),
 ]
 SERVER_IDS = {entry["hostname"]: entry["id"] for entry in FLEET_SERVERS}
 
@@ -121,9 +122,14 @@ PLANS: dict[str, dict[str, Any]] = {
         "description": "Run as a recovery without confirm: preflight stops it",
         "waves": [wave("db", ["view-guarded-db"], [])],
     },
+    "view_form": {
+        "plan": "view_form",
+        "description": "Started from the Airflow UI's trigger form, as a drill and as a recovery",
+        "waves": [wave("db", ["view-form-db"], [])],
+    },
 }
 OK_DAG, FAIL_DAG, APPROVAL_DAG = "drs_plan_view_ok", "drs_plan_view_fail", "drs_plan_view_approval"
-GUARDED_DAG = "drs_plan_view_guarded"
+GUARDED_DAG, FORM_DAG = "drs_plan_view_guarded", "drs_plan_view_form"
 #: What each run of the module is triggered with.
 RUN_CONF = {
     OK_DAG: {"mode": "drill"},
@@ -133,12 +139,12 @@ RUN_CONF = {
 }
 #: ``outsider`` may read only the succeeding plan's DAG.
 DAG_SCOPES = {"outsider": [OK_DAG]}
+APPROVAL_DAG_FILE = Path(__file__).parent / "dags" / "drs_view_approval.py"
 
 
 @dataclass
 class ViewDeployment(Deployment):
-    workdir: Path
-    runs: dict[str, str]
+    runs: dict[str, str] = field(default_factory=dict)
 
     def url(self, path: str) -> str:
         return f"{self.stack.api_url}{path}"
@@ -156,44 +162,28 @@ class ViewDeployment(Deployment):
         return str(response.json()["access_token"])
 
 
-def _dags_folder(workdir: Path) -> Path:
-    """The repository's plan DAG file and the approval DAG of this test, side by side."""
-    folder = workdir / "dags"
-    folder.mkdir()
-    shutil.copy(REPO_ROOT / "dags" / "drs_recovery_plans.py", folder)
-    shutil.copy(Path(__file__).parent / "dags" / "drs_view_approval.py", folder)
-    return folder
+def start_runs(deployment: ViewDeployment) -> None:
+    """Every run of the module, triggered at once (not awaited)."""
+    deployment.runs.update({dag: deployment.rest.trigger(dag, conf) for dag, conf in RUN_CONF.items()})
+
+
+SCENARIO = Scenario(
+    "recovery_view",
+    plans=PLANS,
+    fleet=FLEET_SERVERS,
+    speed=SPEED,
+    dag_files={APPROVAL_DAG_FILE.name: APPROVAL_DAG_FILE.read_text()},
+    users={"outsider": "viewer"},
+    dag_scopes=DAG_SCOPES,
+    extra_dag_ids=[APPROVAL_DAG],
+    deployment_class=ViewDeployment,
+    start=start_runs,
+)
 
 
 @pytest.fixture(scope="module")
-def deployment(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[ViewDeployment]:
-    """The simulator, one Airflow stack, and the module's runs started at once (not awaited)."""
-    started = time.monotonic()
-    workdir = tmp_path_factory.mktemp(f"view-{backend}")
-    plans_dir = write_plans(workdir / "plans", PLANS)
-    fleet = write_fleet(workdir / "fleet.yaml", FLEET_SERVERS)
-    with SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator:
-        config = stack_config(
-            workdir,
-            backend,
-            plans_dir=plans_dir,
-            simulator_url=simulator.url,
-            dags_folder=_dags_folder(workdir),
-            expected_dag_ids=list(RUN_CONF),
-            extra_env={
-                "AIRFLOW__CORE__AUTH_MANAGER": "tests.e2e.dag_scoped_auth.DagScopedAuthManager",
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin,outsider:viewer",
-                SCOPES_ENV: json.dumps(DAG_SCOPES),
-                "PYTHONPATH": str(REPO_ROOT),
-            },
-        )
-        with AirflowStack(config) as stack:
-            e2e_figures.append(f"[{backend}] recovery view: stack ready in {time.monotonic() - started:.1f}s")
-            runs = {dag: stack.rest.trigger(dag, conf) for dag, conf in RUN_CONF.items()}
-            yield ViewDeployment(backend, stack, simulator, workdir, runs)
-    e2e_figures.append(f"[{backend}] recovery view: module wall time {time.monotonic() - started:.1f}s")
+def deployment(shared_stack: SharedStack) -> Iterator[ViewDeployment]:
+    yield from shared_stack.deployment(SCENARIO)
 
 
 @pytest.fixture
@@ -412,7 +402,18 @@ def test_a_user_sees_only_the_dags_they_may_read(airflow: ViewDeployment) -> Non
     page = get(airflow, f"{PREFIX}/plans", outsider).text
     assert f'data-dag-id="{OK_DAG}"' in page and FAIL_DAG not in page and APPROVAL_DAG not in page
     every_plan = get(airflow, f"{PREFIX}/api/plans", airflow.token("admin")).json()
-    assert sorted(plan["dag_id"] for plan in every_plan) == sorted(RUN_CONF)
+    assert sorted(plan["dag_id"] for plan in every_plan) == plan_dag_ids(airflow)
+
+
+def plan_dag_ids(airflow: ViewDeployment) -> list[str]:
+    """Every live plan DAG of the stack (every module's), as the REST API lists them to ``admin``."""
+    return sorted(
+        dag["dag_id"]
+        for dag in airflow.rest.dags()
+        if dag["dag_id"].startswith("drs_plan_")
+        and "drs" in {tag["name"] for tag in dag["tags"]}
+        and not dag["is_stale"]
+    )
 
 
 def test_plans_page_lists_waves_and_last_runs(airflow: ViewDeployment) -> None:
@@ -436,7 +437,7 @@ def test_plans_page_lists_waves_and_last_runs(airflow: ViewDeployment) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser(deployment: Deployment) -> Iterator[Any]:
+def browser(deployment: ViewDeployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """Headless Chromium (Debian's package) driven by Playwright, with a fresh profile, signed in
     to the Airflow UI as ``admin``."""
     reason = None
@@ -450,7 +451,7 @@ def browser(deployment: Deployment) -> Iterator[Any]:
         if ci_requires_every_backend():
             pytest.fail(f"{reason} (CI=true requires the browser test)")
         pytest.skip(reason)
-    profile = deployment.workdir / "chromium-profile"
+    profile = tmp_path_factory.mktemp(f"chromium-{deployment.backend}") / "profile"
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(profile),
@@ -573,3 +574,67 @@ def test_browser_shows_the_recovery_plans_page(airflow: ViewDeployment, browser:
     page.wait_for_url(lambda url: unquote(url).endswith(f"/runs/{ok_run}/plugin/recovery"))
     page.frame_locator("iframe[title=Recovery]").locator("#run-state", has_text="succeeded").wait_for()
     assert page.locator("iframe[title='Recovery plans']").count() == 0
+
+
+def trigger_from_the_form(page: Any, airflow: ViewDeployment, mode: str | None = None) -> str:
+    """Open the DAG's trigger form in the Airflow UI, choose ``mode`` (else keep the defaults),
+    and press Trigger as a person would; return the id of the run it created."""
+
+    def run_ids() -> set[str]:
+        runs = airflow.rest.request("GET", f"/api/v2/dags/{FORM_DAG}/dagRuns")["dag_runs"]
+        return {run["dag_run_id"] for run in runs}
+
+    before = run_ids()
+    page.goto(f"{airflow.stack.api_url}/dags/{FORM_DAG}")
+    page.get_by_role("button", name="Trigger Dag").click()
+    form = page.get_by_role("dialog")
+    confirm = form.locator("#element_confirm")
+    confirm.wait_for()
+    # Nothing a drill leaves empty is required: the form lets Trigger through with the defaults.
+    assert confirm.input_value() == ""
+    assert confirm.get_attribute("required") is None
+    if mode is not None:
+        choice = form.get_by_role("combobox").first
+        choice.click()
+        choice.fill(mode)
+        page.keyboard.press("Enter")
+        assert form.locator("input[name=element_mode]").input_value() == mode
+    screenshot(page, airflow, f"trigger-form-{mode or 'defaults'}")
+    button = form.get_by_role("button", name="Trigger")
+    assert button.is_enabled()
+    button.click()
+    created = wait_until("the form's run to be created", lambda: run_ids() - before, timeout=60)
+    (run_id,) = created
+    return str(run_id)
+
+
+def test_browser_trigger_form_starts_a_drill_with_no_typing_and_refuses_an_unconfirmed_recovery(
+    airflow: ViewDeployment, browser: Any
+) -> None:
+    airflow.rest.unpause(FORM_DAG)
+    page = browser.new_page()
+
+    drill = trigger_from_the_form(page, airflow)
+    assert airflow.rest.dag_run(FORM_DAG, drill)["conf"]["mode"] == "drill"
+    assert airflow.rest.wait_for_run(FORM_DAG, drill, timeout=RUN_TIMEOUT) == "success"
+    launches = [
+        call["request"]
+        for call in airflow.simulator.calls("StartRecovery")
+        if (call["request"].get("tags") or {}).get("airflow:run_id") == drill
+    ]
+    assert [launch["isDrill"] for launch in launches] == [True]
+
+    recovery = trigger_from_the_form(page, airflow, mode="recovery")
+    assert airflow.rest.dag_run(FORM_DAG, recovery)["conf"]["mode"] == "recovery"
+    assert airflow.rest.wait_for_run(FORM_DAG, recovery, timeout=RUN_TIMEOUT) == "failed"
+    states = airflow.rest.task_states(FORM_DAG, recovery)
+    assert states["preflight"] == "failed" and states["db.start_recovery"] == "upstream_failed", states
+    assert not [
+        call
+        for call in airflow.simulator.calls("StartRecovery")
+        if (call["request"].get("tags") or {}).get("airflow:run_id") == recovery
+    ]
+    view = get(airflow, run_path(FORM_DAG, recovery, json_api=True), airflow.token("admin")).json()
+    (failure,) = view["failures"]
+    assert failure["where"] == "preflight"
+    assert "confirm" in failure["message"] and "view_form" in failure["message"], failure

@@ -1,8 +1,8 @@
 """Runbook steps on a real Airflow, driven only through the REST API (issue 9).
 
-One stack per set-up (sqlite + LocalExecutor, PostgreSQL + Celery), DRS on the simulator, SSM
-and Lambda on moto, each as its own process. The three plans are triggered together when the
-module starts and each test follows its own run:
+On the shared stack of each set-up (sqlite + LocalExecutor, PostgreSQL + Celery), DRS on the
+module's simulator, SSM and Lambda on its moto, each as its own process. The three plans are
+triggered together when the module starts and each test follows its own run:
 
 1. an approval waits and nothing of its wave launches while it waits; approved through the
    REST API's HITL endpoint, the wave launches;
@@ -20,21 +20,21 @@ tested against botocore's Stubber in ``tests/unit/operators/test_runbook.py``.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tools.airflow_stack import AirflowStack, SimulatorProcess
-from tools.local_aws import MotoProcess
 from tools.processes import wait_until
 from tools.wave_timing import succeeded
 
 from drs_provider.simulator import local_aws
 from tests.e2e.conftest import owner_failed
-from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
+from tests.e2e.harness import Deployment, Scenario
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.e2e.harness import SharedStack
 
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -145,39 +145,30 @@ def dag_id(plan: str) -> str:
 
 @dataclass
 class StepsDeployment(Deployment):
-    moto: MotoProcess
     #: plan -> run id, triggered when the module starts
-    runs: dict[str, str]
+    runs: dict[str, str] = field(default_factory=dict)
+
+
+def start_runs(deployment: StepsDeployment) -> None:
+    """The runbook's function and documents on moto, then every plan's run, triggered at once."""
+    local_aws.seed_runbook(deployment.moto_url, functions=["e2e-files-ready"])
+    deployment.runs.update({plan: deployment.rest.trigger(dag_id(plan), {}) for plan in PLANS})
+
+
+SCENARIO = Scenario(
+    "runbook_steps",
+    plans=PLANS,
+    fleet=FLEET,
+    speed=SPEED,
+    moto=True,
+    deployment_class=StepsDeployment,
+    start=start_runs,
+)
 
 
 @pytest.fixture(scope="module")
-def deployment(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[StepsDeployment]:
-    started = time.monotonic()
-    workdir = tmp_path_factory.mktemp(f"e2e-steps-{backend}")
-    plans_dir = write_plans(workdir / "plans", PLANS)
-    fleet = write_fleet(workdir / "fleet.yaml", FLEET)
-    with (
-        SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator,
-        MotoProcess(log_path=workdir / "moto.log") as moto,
-    ):
-        local_aws.seed_runbook(moto.url, functions=["e2e-files-ready"])
-        config = stack_config(
-            workdir,
-            backend,
-            plans_dir=plans_dir,
-            simulator_url=simulator.url,
-            moto_url=moto.url,
-            expected_dag_ids=[dag_id(name) for name in PLANS],
-        )
-        with AirflowStack(config) as stack:
-            runs = {plan: stack.rest.trigger(dag_id(plan), {}) for plan in PLANS}
-            e2e_figures.append(
-                f"[{backend}] runbook steps: stack up, 3 runs triggered in {time.monotonic() - started:.1f}s"
-            )
-            yield StepsDeployment(backend, stack, simulator, moto, runs)
-    e2e_figures.append(f"[{backend}] runbook steps module wall time: {time.monotonic() - started:.1f}s")
+def deployment(shared_stack: SharedStack) -> Iterator[StepsDeployment]:
+    yield from shared_stack.deployment(SCENARIO)
 
 
 @pytest.fixture
@@ -301,7 +292,7 @@ def test_a_failing_step_stops_its_downstream_while_the_other_branch_runs_its_ste
     assert "HITLTimeoutError" in outcome["message"]
     # The health check ran on exactly the files wave's recovered EC2 instances.
     recovered = recovered_instances(airflow, {"branch-files-1", "branch-files-2"})
-    [command] = local_aws.client("ssm", airflow.moto.url).list_commands()["Commands"]
+    [command] = local_aws.client("ssm", airflow.moto_url).list_commands()["Commands"]
     assert command["DocumentName"] == "AWS-RunShellScript"
     assert set(command["InstanceIds"]) == recovered and len(recovered) == 2
     # The Lambda got the run's event (moto's function answers with it).

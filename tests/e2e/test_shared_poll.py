@@ -1,6 +1,8 @@
 """One shared DescribeJobs poll per triggerer, on a real Airflow, counted in the simulator's call log.
 
-One stack per set-up runs plans whose waves set no ``poll_interval`` (the sensor's default):
+The shared stack of each set-up runs plans whose waves set no ``poll_interval`` (the sensor's
+default), on the module's own simulator and connection (the poll is shared per connection, so
+other modules' waits never join these counts):
 
 1. one wave alone, then twelve independent waves waiting at once: the twelve make at most 1.2x
    the DescribeJobs calls per second of the one (each of their calls asks about all twelve);
@@ -22,16 +24,17 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
-from tools.airflow_stack import AirflowStack, SimulatorProcess
 from tools.processes import wait_until
 from tools.wave_timing import format_handoffs, measure, median_handoff, started_jobs, succeeded
 
 from drs_provider.sensors.drs import DEFAULT_POLL_INTERVAL
 from tests.e2e.conftest import owner_failed
-from tests.e2e.deployments import Deployment, stack_config, write_fleet, write_plans
+from tests.e2e.harness import Deployment, Scenario
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+
+    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -107,27 +110,19 @@ class PollDeployment(Deployment):
         return result
 
 
+SCENARIO = Scenario(
+    "shared_poll",
+    plans=PLANS,
+    fleet=FLEET,
+    fleet_settings={"quotas": {"max_concurrent_jobs": 20, "max_servers_in_active_jobs": 100}},
+    speed=SPEED,
+    deployment_class=PollDeployment,
+)
+
+
 @pytest.fixture(scope="module")
-def deployment(
-    backend: str, tmp_path_factory: pytest.TempPathFactory, e2e_figures: list[str]
-) -> Iterator[PollDeployment]:
-    started = time.monotonic()
-    workdir = tmp_path_factory.mktemp(f"e2e-shared-poll-{backend}")
-    plans_dir = write_plans(workdir / "plans", PLANS)
-    quotas = {"max_concurrent_jobs": 20, "max_servers_in_active_jobs": 100}
-    fleet = write_fleet(workdir / "fleet.yaml", FLEET, quotas=quotas)
-    with SimulatorProcess(fleet, speed=SPEED, log_path=workdir / "simulator.log") as simulator:
-        config = stack_config(
-            workdir,
-            backend,
-            plans_dir=plans_dir,
-            simulator_url=simulator.url,
-            expected_dag_ids=[dag_id(name) for name in PLANS],
-        )
-        with AirflowStack(config) as stack:
-            e2e_figures.append(f"[{backend}] shared poll: stack ready in {time.monotonic() - started:.1f}s")
-            yield PollDeployment(backend, stack, simulator)
-    e2e_figures.append(f"[{backend}] shared poll: module wall time {time.monotonic() - started:.1f}s")
+def deployment(shared_stack: SharedStack) -> Iterator[PollDeployment]:
+    yield from shared_stack.deployment(SCENARIO)
 
 
 @pytest.fixture

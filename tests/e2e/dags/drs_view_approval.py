@@ -16,10 +16,12 @@ from drs_provider.factory.render import render_plan
 from drs_provider.plans.validation import validate_document
 from drs_provider.plans.yaml_source import parse_yaml
 
-#: Its one server is in the end-to-end test's fleet (``tests/e2e/test_recovery_view.py``).
+#: Its one server is in the end-to-end test's fleet (``tests/e2e/test_recovery_view.py``), reached
+#: through that scenario's connection.
 PLAN = """
 plan: view_approval
 description: One wave that launches only once a person approves it
+aws_conn_id: e2e_recovery_view
 waves:
   - name: db
     servers: {ids: [s-view0000000000031]}
