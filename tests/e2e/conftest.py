@@ -22,7 +22,7 @@ import contextlib
 import os
 import statistics
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from tools.airflow_stack import AirflowStack, StackConfig, postgres_and_redis_available
@@ -86,6 +86,25 @@ def shared_stack(
         )
         shared.deploy_all(scenarios, workdir / "scenarios", resources)
         yield shared
+
+
+@pytest.fixture(scope="module")
+def deployment(shared_stack: SharedStack, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The module's ``SCENARIO`` on the shared stack of the set-up (its ``start`` called first)."""
+    scenario = getattr(request.module, "SCENARIO", None)
+    if not isinstance(scenario, Scenario):
+        raise TypeError(
+            f"{request.module.__name__} declares no SCENARIO = Scenario(...) for the shared stack"
+        )
+    yield from shared_stack.deployment(scenario)
+
+
+@pytest.fixture
+def airflow(deployment: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The module's deployment; when the test fails, the tails of every process log are printed."""
+    yield deployment
+    if owner_failed(request):
+        deployment.print_logs()
 
 
 @pytest.hookimpl(trylast=True)

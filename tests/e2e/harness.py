@@ -2,8 +2,8 @@
 
 Starting Airflow (migrations, api-server, scheduler, dag-processor, triggerer, and a Celery
 worker for ``postgres-celery``) costs tens of seconds, so every end-to-end module shares one
-stack per set-up. A module joins by declaring a :class:`Scenario` at module level and taking its
-deployment from the ``shared_stack`` fixture::
+stack per set-up. A module joins by declaring a :class:`Scenario` at module level; its tests
+then take ``airflow`` (or ``deployment``), the fixtures of ``tests/e2e/conftest.py``::
 
     def trigger_runs(deployment: LifecycleDeployment) -> None:
         deployment.runs.update({name: deployment.rest.trigger(f"drs_plan_{name}", {}) for name in PLANS})
@@ -11,9 +11,7 @@ deployment from the ``shared_stack`` fixture::
     SCENARIO = Scenario("lifecycle", plans=PLANS, fleet=FLEET, moto=True,
                         deployment_class=LifecycleDeployment, start=trigger_runs)
 
-    @pytest.fixture(scope="module")
-    def deployment(shared_stack: SharedStack) -> Iterator[LifecycleDeployment]:
-        yield from shared_stack.deployment(SCENARIO)
+    def test_a_drill_cleans_up(airflow: LifecycleDeployment) -> None: ...
 
 When the session starts a set-up, it collects the scenarios of every module it will run, writes
 all their plans (and DAG files) into the stack's folders so one parse loads them all, starts the

@@ -27,16 +27,12 @@ from tools.airflow_stack import REPO_ROOT
 from tools.processes import wait_until
 from tools.rest_client import RestApiError
 
-from tests.e2e.conftest import owner_failed
 from tests.e2e.harness import Deployment, Scenario
 from tests.fixtures.hostile_plans import CONTESTED_PLAN, HOSTILE_FILES, write_hostile_plans
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     from tools.rest_client import RestClient
 
-    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -90,19 +86,6 @@ SCENARIO = Scenario(
     deployment_class=HostileDeployment,
     start=start_runs,
 )
-
-
-@pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack) -> Iterator[HostileDeployment]:
-    yield from shared_stack.deployment(SCENARIO)
-
-
-@pytest.fixture
-def airflow(deployment: HostileDeployment, request: pytest.FixtureRequest) -> Iterator[HostileDeployment]:
-    """The shared deployment; when the test fails, the tails of every process log are printed."""
-    yield deployment
-    if owner_failed(request):
-        deployment.print_logs()
 
 
 def plan_errors(rest: RestClient) -> str:

@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from drs_provider.simulator import local_aws
-from tests.e2e.conftest import owner_failed
 from tests.e2e.harness import Deployment, Scenario
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -187,18 +181,6 @@ SCENARIO = Scenario(
     deployment_class=LifecycleDeployment,
     start=start_runs,
 )
-
-
-@pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack) -> Iterator[LifecycleDeployment]:
-    yield from shared_stack.deployment(SCENARIO)
-
-
-@pytest.fixture
-def airflow(deployment: LifecycleDeployment, request: pytest.FixtureRequest) -> Iterator[LifecycleDeployment]:
-    yield deployment
-    if owner_failed(request):
-        deployment.print_logs()
 
 
 REPORT_FIELDS = {

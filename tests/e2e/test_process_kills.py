@@ -14,20 +14,14 @@ from __future__ import annotations
 import time
 from collections import Counter
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 import requests
 from tools.processes import wait_until
 from tools.wave_timing import measure, started_jobs, succeeded
 
-from tests.e2e.conftest import owner_failed
 from tests.e2e.harness import Deployment, Scenario
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -80,19 +74,6 @@ SCENARIO = Scenario("process_kills", plans=PLANS, fleet=FLEET, speed=SPEED, kill
 
 def dag_id(plan: str) -> str:
     return f"drs_plan_{plan}"
-
-
-@pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack) -> Iterator[Deployment]:
-    yield from shared_stack.deployment(SCENARIO)
-
-
-@pytest.fixture
-def airflow(deployment: Deployment, request: pytest.FixtureRequest) -> Iterator[Deployment]:
-    """The module's deployment; when the test fails, the tails of every process log are printed."""
-    yield deployment
-    if owner_failed(request):
-        deployment.print_logs()
 
 
 def set_faults(airflow: Deployment, **faults: Any) -> None:

@@ -18,18 +18,12 @@ from __future__ import annotations
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from tools.wave_timing import Handoff, WaveJob, format_handoffs, measure, median_handoff, succeeded
 
-from tests.e2e.conftest import owner_failed
 from tests.e2e.harness import Deployment, Scenario
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -146,19 +140,6 @@ SCENARIO = Scenario(
     deployment_class=PlansDeployment,
     start=start_runs,
 )
-
-
-@pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack) -> Iterator[PlansDeployment]:
-    yield from shared_stack.deployment(SCENARIO)
-
-
-@pytest.fixture
-def airflow(deployment: PlansDeployment, request: pytest.FixtureRequest) -> Iterator[PlansDeployment]:
-    """The shared deployment; when the test fails, the tails of every process log are printed."""
-    yield deployment
-    if owner_failed(request):
-        deployment.print_logs()
 
 
 # -- helpers -------------------------------------------------------------------------------------

@@ -36,14 +36,13 @@ from tools.processes import wait_until
 
 from drs_provider.ui.addresses import URL_PREFIX as PREFIX
 from drs_provider.ui.addresses import run_page_path
-from tests.e2e.conftest import ci_requires_every_backend, owner_failed
+from tests.e2e.conftest import ci_requires_every_backend
 from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
 from tests.e2e.harness import Deployment, Scenario
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -179,19 +178,6 @@ SCENARIO = Scenario(
     deployment_class=ViewDeployment,
     start=start_runs,
 )
-
-
-@pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack) -> Iterator[ViewDeployment]:
-    yield from shared_stack.deployment(SCENARIO)
-
-
-@pytest.fixture
-def airflow(deployment: ViewDeployment, request: pytest.FixtureRequest) -> Iterator[ViewDeployment]:
-    """The shared deployment; when the test fails, the tails of every process log are printed."""
-    yield deployment
-    if owner_failed(request):
-        deployment.print_logs()
 
 
 def finished(airflow: ViewDeployment, dag_id: str) -> str:

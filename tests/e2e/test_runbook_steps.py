@@ -21,21 +21,14 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from tools.processes import wait_until
 from tools.wave_timing import succeeded
 
 from drs_provider.simulator import local_aws
-from tests.e2e.conftest import owner_failed
 from tests.e2e.harness import Deployment, Scenario
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from tests.e2e.harness import SharedStack
-
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -164,18 +157,6 @@ SCENARIO = Scenario(
     deployment_class=StepsDeployment,
     start=start_runs,
 )
-
-
-@pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack) -> Iterator[StepsDeployment]:
-    yield from shared_stack.deployment(SCENARIO)
-
-
-@pytest.fixture
-def airflow(deployment: StepsDeployment, request: pytest.FixtureRequest) -> Iterator[StepsDeployment]:
-    yield deployment
-    if owner_failed(request):
-        deployment.print_logs()
 
 
 def launches(airflow: StepsDeployment, plan: str) -> list[dict[str, Any]]:

@@ -34,7 +34,6 @@ from tests.e2e.harness import Deployment, Scenario
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -118,11 +117,6 @@ SCENARIO = Scenario(
     speed=SPEED,
     deployment_class=PollDeployment,
 )
-
-
-@pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack) -> Iterator[PollDeployment]:
-    yield from shared_stack.deployment(SCENARIO)
 
 
 @pytest.fixture

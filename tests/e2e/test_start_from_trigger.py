@@ -15,19 +15,13 @@ from __future__ import annotations
 
 import statistics
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 from tools.wave_timing import Handoff, format_handoffs, measure, median_handoff
 
 from drs_provider.factory.render import WAVE_SENSOR_START_FROM_TRIGGER
-from tests.e2e.conftest import owner_failed
 from tests.e2e.harness import Deployment, Scenario
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
-    from tests.e2e.harness import SharedStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -102,18 +96,6 @@ SCENARIO = Scenario(
     deployment_class=ChainDeployment,
     start=start_runs,
 )
-
-
-@pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack) -> Iterator[ChainDeployment]:
-    yield from shared_stack.deployment(SCENARIO)
-
-
-@pytest.fixture
-def airflow(deployment: ChainDeployment, request: pytest.FixtureRequest) -> Iterator[ChainDeployment]:
-    yield deployment
-    if owner_failed(request):
-        deployment.print_logs()
 
 
 def handoffs(airflow: Deployment, variant: str, runs: int) -> tuple[list[Any], list[Handoff]]:
