@@ -19,9 +19,13 @@ fixture and they are printed in pytest's terminal summary.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import shutil
 import statistics
+import tempfile
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -156,7 +160,34 @@ def owner_failed(request: pytest.FixtureRequest) -> bool:
     )
 
 
+def _figures_dir() -> Path:
+    """Where pytest-xdist workers leave their figures for the controller (its pid names the run)."""
+    controller = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
+    return Path(tempfile.gettempdir()) / f"drs-e2e-figures-{controller}"
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A pytest-xdist worker hands its figures to the controller, which prints the summary."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker and (_FIGURES or _HANDOFFS):
+        directory = _figures_dir()
+        directory.mkdir(parents=True, exist_ok=True)
+        (directory / f"{worker}.json").write_text(json.dumps({"figures": _FIGURES, "handoffs": _HANDOFFS}))
+
+
+def _collect_worker_figures() -> None:
+    directory = _figures_dir()
+    if os.environ.get("PYTEST_XDIST_WORKER") or not directory.is_dir():
+        return
+    for path in sorted(directory.glob("*.json")):
+        handed = json.loads(path.read_text())
+        _FIGURES.extend(handed["figures"])
+        _HANDOFFS.extend((setup, end, seen) for setup, end, seen in handed["handoffs"])
+    shutil.rmtree(directory, ignore_errors=True)
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    _collect_worker_figures()
     if _FIGURES:
         terminalreporter.section("end-to-end figures (measured, not asserted)")
         for line in _FIGURES:
