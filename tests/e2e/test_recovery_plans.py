@@ -242,7 +242,15 @@ def test_parallel_branches_respect_dependencies_and_overlap(
     assert db.ended is not None and files.ended is not None
     # Independent waves ran at the same time: each started before the other ended.
     assert db.started < files.ended and files.started < db.ended, (db, files)
-    assert sorted((edge.upstream, edge.downstream) for edge in edges) == [("db", "app"), ("files", "web")]
+    # One hand-off per dependent wave, from the upstream that ended last. Which of `app` and `files`
+    # that is depends on how fast the machine hands `db` over to `app`, so it is read, not assumed
+    # (a loaded 2-core machine took over 30 s for that hand-off; the times are only reported).
+    (app,) = by_wave["app"]
+    assert app.ended is not None
+    last_before_web = "files" if files.ended >= app.ended else "app"
+    assert sorted((edge.upstream, edge.downstream) for edge in edges) == sorted(
+        [("db", "app"), (last_before_web, "web")]
+    )
     report_handoffs(airflow, plan, jobs, edges, e2e_figures)
     e2e_handoffs.extend((airflow.backend, edge.from_job_end, edge.from_seen_completed) for edge in edges)
 
