@@ -46,7 +46,7 @@ import yaml
 from tools.airflow_stack import REPO_ROOT, AirflowStack, SimulatorProcess, StackConfig
 from tools.local_aws import MotoProcess
 from tools.processes import tail
-from tools.rest_client import RestApiError
+from tools.rest_client import FINISHED_RUN_STATES, RestApiError
 
 from drs_provider.simulator.local_aws import connection_extra
 from tests.e2e.dag_scoped_auth import SCOPES_ENV
@@ -65,7 +65,6 @@ PLANS_FOLDER = "recovery_plans"
 REPOSITORY_DAG_FILES = ("drs_recovery_plans.py", "drs_recovery_plan_errors.py")
 #: The simple auth manager narrowed per DAG for some users (``tests/e2e/dag_scoped_auth.py``).
 AUTH_MANAGER = "tests.e2e.dag_scoped_auth.DagScopedAuthManager"
-FINISHED_RUN_STATES = ("success", "failed")
 
 
 def write_plans(plans_dir: Path, plans: Mapping[str, Mapping[str, Any]]) -> Path:
