@@ -34,6 +34,7 @@ from drs_provider.plans.model import (
     STEP_NAME_PATTERN,
     WAVE_NAME_PATTERN,
 )
+from drs_provider.plans.names import NAME_HINT, suggest_name
 from drs_provider.plans.rule_kinds import (
     Boolean,
     Integer,
@@ -85,16 +86,6 @@ MAX_WAVES = 300
 MAX_SERVERS_PER_SELECTOR = 1000
 #: An AWS resource carries at most 50 tags, so a longer selector matches nothing.
 MAX_TAGS = MAX_TAGS_PER_RESOURCE
-
-
-NAME_HINT = "a lowercase letter, then up to 50 lowercase letters, digits or underscores"
-
-
-def suggest_name(text: str) -> str | None:
-    """A valid plan or wave name close to ``text`` ('Web-Tier' -> 'web_tier'), if there is one."""
-    name = re.sub(r"[^a-z0-9_]+", "_", text.strip().lower()).strip("_")
-    name = name.lstrip("0123456789_")[:51]
-    return name if re.fullmatch(PLAN_NAME_PATTERN, name) else None
 
 
 def server_id_problem(value: str) -> str | None:
