@@ -15,14 +15,11 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.factory.lifecycle import event_callbacks
-from drs_provider.plans.model import (
-    ApprovalStep,
-    LambdaStep,
-    SsmAutomationStep,
-    SsmCommandStep,
-    Step,
-    WaitStep,
-)
+from drs_provider.steps.approval import ApprovalStep
+from drs_provider.steps.lambda_function import LambdaStep
+from drs_provider.steps.ssm_automation import SsmAutomationStep
+from drs_provider.steps.ssm_command import SsmCommandStep
+from drs_provider.steps.wait import WaitStep
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -30,7 +27,7 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
 
     from drs_provider.notifications.sns import PlanEvents
-    from drs_provider.plans.model import Plan, Wave
+    from drs_provider.plans.model import Plan, Step, Wave
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ import heapq
 from typing import TYPE_CHECKING, TypeVar
 
 from drs_provider.exceptions import PlanError, PlanIssue
+from drs_provider.steps.registry import kind_of
 
 if TYPE_CHECKING:
     from collections.abc import Hashable, Iterator, Mapping, Sequence
@@ -111,28 +112,8 @@ def describe_selector(selector: ServerSelector) -> str:
 
 def describe_step(step: Step) -> str:
     """``ssm_command check_db: AWS-RunShellScript on the recovered instances``: one step in a phrase."""
-    from drs_provider.plans.model import ApprovalStep, LambdaStep, SsmAutomationStep, SsmCommandStep, WaitStep
-
-    what = ""
-    if isinstance(step, ApprovalStep):
-        modes = "" if set(step.modes) == {"drill", "recovery"} else f" ({', '.join(step.modes)} only)"
-        what = f"asks {step.message!r}{modes}, {step.timeout} s to answer"
-    elif isinstance(step, SsmCommandStep):
-        if step.instance_ids:
-            where = ", ".join(step.instance_ids)
-        elif step.targets:
-            where = "; ".join(f"{t['Key']}={','.join(t['Values'])}" for t in step.targets)
-        else:
-            where = "the recovered instances"
-        what = f"{step.document} on {where}"
-    elif isinstance(step, SsmAutomationStep):
-        what = f"runbook {step.document}"
-    elif isinstance(step, LambdaStep):
-        what = f"calls {step.function}"
-    elif isinstance(step, WaitStep):
-        what = f"{step.seconds} s"
     optional = " (optional)" if step.optional else ""
-    return f"{step.kind} {step.name}: {what}{optional}"
+    return f"{step.kind} {step.name}: {kind_of(step).describe(step)}{optional}"
 
 
 def render_graph(plan: Plan, *, file: str | None = None) -> str:

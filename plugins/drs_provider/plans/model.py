@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from drs_provider.constants import (
-    MODES,
     PREFLIGHT_TASK_ID,
     START_RECOVERY_TASK,
     WAIT_FOR_RECOVERY_TASK,
@@ -52,13 +51,10 @@ class ServerSelector:
         return {"ids": list(self.ids), "tags": dict(self.tags)}
 
 
-def _empty_mapping() -> Mapping[str, Any]:
-    return MappingProxyType({})
-
-
 @dataclass(frozen=True, kw_only=True)
 class Step:
-    """One runbook step of a wave (DESIGN.md contract 1). Each kind is a subclass.
+    """One runbook step of a wave (DESIGN.md contract 1). Each kind is a subclass, declared with
+    everything else about the kind in :mod:`drs_provider.steps`.
 
     ``name`` is already resolved (default ``<phase>_<n>_<kind>``); an ``optional`` step's
     failure is logged and reported, and the wave goes on.
@@ -80,96 +76,14 @@ class Step:
     def _fields(self) -> dict[str, object]:
         return {}
 
+    @classmethod
+    def from_fields(cls, fields: dict[str, Any], *, phase: str, wave: str) -> Self:
+        """The step from its checked keys (``name`` resolved, ``optional`` a bool).
 
-@dataclass(frozen=True, kw_only=True)
-class ApprovalStep(Step):
-    """A person approves (or rejects) before the run goes on; no answer in time = rejected."""
-
-    kind: ClassVar[str] = "approval"
-    message: str
-    #: seconds to wait for an answer
-    timeout: int = 3600
-    #: the run modes that stop here; in other modes the step passes at once
-    modes: tuple[str, ...] = MODES
-
-    def _fields(self) -> dict[str, object]:
-        return {"message": self.message, "timeout": self.timeout, "modes": list(self.modes)}
-
-
-@dataclass(frozen=True, kw_only=True)
-class SsmCommandStep(Step):
-    """An SSM Run Command document on EC2 instances (default in ``post``: the wave's recovered ones)."""
-
-    kind: ClassVar[str] = "ssm_command"
-    document: str
-    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=_empty_mapping, hash=False)
-    instance_ids: tuple[str, ...] = ()
-    #: SSM targets, as SendCommand takes them: ``{"Key": ..., "Values": [...]}``
-    targets: tuple[Mapping[str, Any], ...] = field(default=(), hash=False)
-    timeout: int = 600
-    comment: str | None = None
-
-    def _fields(self) -> dict[str, object]:
-        data: dict[str, object] = {"document": self.document, "timeout": self.timeout}
-        if self.parameters:
-            data["parameters"] = {key: list(values) for key, values in self.parameters.items()}
-        if self.instance_ids:
-            data["instance_ids"] = list(self.instance_ids)
-        if self.targets:
-            data["targets"] = [{"Key": t["Key"], "Values": list(t["Values"])} for t in self.targets]
-        if self.comment is not None:
-            data["comment"] = self.comment
-        return data
-
-
-@dataclass(frozen=True, kw_only=True)
-class SsmAutomationStep(Step):
-    """An SSM Automation runbook, waited for until its execution ends."""
-
-    kind: ClassVar[str] = "ssm_automation"
-    document: str
-    parameters: Mapping[str, tuple[str, ...]] = field(default_factory=_empty_mapping, hash=False)
-    timeout: int = 3600
-
-    def _fields(self) -> dict[str, object]:
-        data: dict[str, object] = {"document": self.document, "timeout": self.timeout}
-        if self.parameters:
-            data["parameters"] = {key: list(values) for key, values in self.parameters.items()}
-        return data
-
-
-@dataclass(frozen=True, kw_only=True)
-class LambdaStep(Step):
-    """A Lambda function invoked with the run's event; a function error fails the step."""
-
-    kind: ClassVar[str] = "lambda"
-    #: function name or ARN
-    function: str
-    #: the event's ``input``
-    payload: Mapping[str, Any] = field(default_factory=_empty_mapping, hash=False)
-
-    def _fields(self) -> dict[str, object]:
-        data: dict[str, object] = {"function": self.function}
-        if self.payload:
-            data["payload"] = dict(self.payload)
-        return data
-
-
-@dataclass(frozen=True, kw_only=True)
-class WaitStep(Step):
-    """Wait ``seconds``, counted from when the step starts."""
-
-    kind: ClassVar[str] = "wait"
-    seconds: int
-
-    def _fields(self) -> dict[str, object]:
-        return {"seconds": self.seconds}
-
-
-#: Every step kind, by the key that names it in a plan file.
-STEP_KINDS: dict[str, type[Step]] = {
-    kind.kind: kind for kind in (ApprovalStep, SsmCommandStep, SsmAutomationStep, LambdaStep, WaitStep)
-}
+        The checker returns lists as tuples and mappings as dicts; a kind whose model keeps
+        something else (read-only mappings, defaults that depend on the wave) converts it here.
+        """
+        return cls(**fields)
 
 
 @dataclass(frozen=True)

@@ -136,12 +136,21 @@ class Object:
 
 @dataclass(frozen=True)
 class OneKeyOf:
-    """A mapping with exactly one key, which names the kind: ``{approval: {...}}``."""
+    """A mapping with exactly one key, which names the kind: ``{approval: {...}}``.
 
-    kinds: tuple[Key, ...]
+    The kinds are read each time they are needed, not fixed when the rule is made: step kinds
+    are registered (:mod:`drs_provider.steps`), and one registered later must count too.
+    """
+
+    #: returns each kind's name and rule
+    registered: Callable[[], tuple[Key, ...]]
     description: str = ""
     #: what one value is called in messages
     noun: str = "item"
+
+    @property
+    def kinds(self) -> tuple[Key, ...]:
+        return self.registered()
 
     def kind(self, name: str) -> Key | None:
         for key in self.kinds:

@@ -4,7 +4,8 @@ Each key of each object has a rule (a kind of :mod:`.rule_kinds`: text, integer,
 map or nested object) with its limits and a description. :mod:`.structure` checks raw YAML
 values against these rules and :mod:`.schema` turns the same rules into the shipped JSON
 Schema, so the two cannot drift. Rules that span several values (unique names, references,
-cycles, a server in two waves) live in :mod:`.validation`.
+cycles, a server in two waves) live in :mod:`.validation`. Each step kind's rule is declared
+with the kind in :mod:`drs_provider.steps`; :data:`STEP` reads them from the registry.
 
 Some limits are caps (``ListOf(cap=True)``): they bound what one plan may hold. The
 dag-processor reads every plan file inside one DAG import timeout, so a file's cost must stay
@@ -18,7 +19,6 @@ import re
 from drs_provider.constants import (
     MAX_SERVERS_PER_START_RECOVERY,
     MAX_TAGS_PER_RESOURCE,
-    MODES,
     SOURCE_SERVER_ID_PATTERN,
     TAG_KEY_LENGTH,
     TAG_VALUE_LENGTH,
@@ -28,25 +28,12 @@ from drs_provider.plans.model import (
     CLEANUP_POLICIES,
     NOTIFY_EVENTS,
     PLAN_NAME_PATTERN,
-    RESERVED_STEP_NAMES,
     RESERVED_WAVE_NAMES,
-    STEP_KINDS,
-    STEP_NAME_PATTERN,
     WAVE_NAME_PATTERN,
 )
 from drs_provider.plans.names import NAME_HINT, suggest_name
-from drs_provider.plans.rule_kinds import (
-    Boolean,
-    Integer,
-    Json,
-    Key,
-    ListOf,
-    MapOf,
-    Object,
-    OneKeyOf,
-    Text,
-    TextMap,
-)
+from drs_provider.plans.rule_kinds import Integer, Key, ListOf, Object, OneKeyOf, Text, TextMap
+from drs_provider.steps.registry import step_kinds
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
 # What Airflow allows in a connection ID, in ASCII so JSON Schema engines read it alike.
@@ -54,18 +41,6 @@ CONN_ID_PATTERN = r"^[A-Za-z0-9_#!()\-.:/\\]+$"
 
 #: Steps in one wave's ``pre`` or ``post`` list (DRS's own recovery plans stop at 20 steps).
 MAX_STEPS_PER_PHASE = 20
-APPROVAL_TIMEOUT_RANGE = (10, 7 * 86400)  # seconds: from a quick drill gate to a week
-WAIT_RANGE = (1, 86400)  # seconds
-SSM_COMMAND_TIMEOUT_RANGE = (30, 172800)  # SendCommand's TimeoutSeconds allows 30 s .. 48 h
-SSM_AUTOMATION_TIMEOUT_RANGE = (60, 172800)
-# SSM document names (SendCommand / StartAutomationExecution DocumentName), and EC2 instance IDs.
-SSM_DOCUMENT_PATTERN = r"^[a-zA-Z0-9_\-.:/]{3,128}$"
-EC2_INSTANCE_ID_PATTERN = r"^i-[0-9a-f]{8,17}$"
-# A Lambda function name, partial ARN or ARN, with an optional version or alias (Invoke's FunctionName).
-LAMBDA_FUNCTION_PATTERN = (
-    r"^(arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?"
-    r"([a-zA-Z0-9\-_\.]+)(:(\$LATEST|[a-zA-Z0-9\-_]+))?$"
-)
 
 RTO_TARGET_RANGE = (60, 7 * 86400)  # seconds: a minute to a week
 SNS_TOPIC_ARN_PATTERN = (
@@ -170,177 +145,16 @@ WAVE_NAME = Text(
 )
 
 
-STEP_NAME = Text(
-    description="Step name, unique in its wave (default <phase>_<n>_<kind>, e.g. post_1_ssm_command).",
-    pattern=STEP_NAME_PATTERN,
-    hint=NAME_HINT,
-    suggest=suggest_name,
-    reserved=tuple(sorted(RESERVED_STEP_NAMES)),
-    reserved_reason="the wave has a task of that name",
-)
+def _step_rules() -> tuple[Key, ...]:
+    """Each registered step kind under its name, read when a step is checked or the schema made."""
+    return tuple(Key(kind.name, kind.rule) for kind in step_kinds())
 
-
-def _step_keys(*keys: Key) -> tuple[Key, ...]:
-    """Every step kind takes ``name`` and ``optional`` besides its own keys."""
-    return (
-        Key("name", STEP_NAME),
-        Key(
-            "optional",
-            Boolean(description="true: a failure of this step is logged and reported, and the wave goes on."),
-        ),
-        *keys,
-    )
-
-
-def _seconds(description: str, limits: tuple[int, int]) -> Integer:
-    return Integer(description=description, minimum=limits[0], maximum=limits[1], unit="seconds")
-
-
-SSM_PARAMETERS = MapOf(
-    keys=Text(description="Parameter name.", min_length=1, max_length=255),
-    values=ListOf(Text(description="One value."), unique=False, description="The parameter's values."),
-    description="The document's parameters: each name maps to a list of values, as SSM takes them.",
-    noun="parameter names to lists of values",
-)
-SSM_DOCUMENT = Text(
-    description="SSM document name or ARN.",
-    pattern=SSM_DOCUMENT_PATTERN,
-    hint="an SSM document name: 3 to 128 letters, digits and _ - . : /",
-)
-
-APPROVAL_STEP = Object(
-    title="approval step",
-    description="A person approves before the run goes on; a rejection or no answer in time fails the wave.",
-    where="in an approval step",
-    keys=_step_keys(
-        Key(
-            "message",
-            Text(description="What the approver is asked (default: approve wave <wave>?).", min_length=1),
-        ),
-        Key("timeout", _seconds("Seconds to wait for an answer (default 3600).", APPROVAL_TIMEOUT_RANGE)),
-        Key(
-            "modes",
-            ListOf(
-                Text(description="A run mode.", choices=MODES),
-                min_items=1,
-                description="The run modes that stop here (default both); in others the step passes at once.",
-            ),
-        ),
-    ),
-)
-SSM_COMMAND_STEP = Object(
-    title="ssm_command step",
-    description=(
-        "An SSM Run Command document. In post it runs on the wave's recovered EC2 instances unless "
-        "it names instance_ids or targets; in pre it must name them."
-    ),
-    where="in an ssm_command step",
-    keys=_step_keys(
-        Key("document", SSM_DOCUMENT, required=True),
-        Key("parameters", SSM_PARAMETERS),
-        Key(
-            "instance_ids",
-            ListOf(
-                Text(
-                    description="An EC2 instance ID.",
-                    pattern=EC2_INSTANCE_ID_PATTERN,
-                    hint="i- and 8 or 17 hex digits",
-                ),
-                min_items=1,
-                description="EC2 instances to run on (instead of the wave's recovered instances).",
-            ),
-        ),
-        Key(
-            "targets",
-            ListOf(
-                Object(
-                    title="SSM target",
-                    description="Instances by tag or resource group, as SendCommand's Targets take them.",
-                    where="in an ssm_command target",
-                    shape_hint="a target is a mapping with 'Key' (e.g. tag:Role) and 'Values'",
-                    keys=(
-                        Key(
-                            "Key",
-                            Text(description="e.g. tag:Role or InstanceIds.", min_length=1, max_length=163),
-                            required=True,
-                        ),
-                        Key(
-                            "Values",
-                            ListOf(Text(description="One value.", min_length=1), min_items=1, max_items=50),
-                            required=True,
-                        ),
-                    ),
-                ),
-                min_items=1,
-                max_items=5,
-                unique=False,
-                noun="target",
-                description="SSM targets (instead of the wave's recovered instances).",
-            ),
-        ),
-        Key(
-            "timeout",
-            _seconds(
-                "Seconds the command may take on each instance (default 600).", SSM_COMMAND_TIMEOUT_RANGE
-            ),
-        ),
-        Key("comment", Text(description="Shown with the command in SSM.", max_length=100)),
-    ),
-)
-SSM_AUTOMATION_STEP = Object(
-    title="ssm_automation step",
-    description="An SSM Automation runbook; the step waits for its execution and fails unless it succeeds.",
-    where="in an ssm_automation step",
-    keys=_step_keys(
-        Key("document", SSM_DOCUMENT, required=True),
-        Key("parameters", SSM_PARAMETERS),
-        Key(
-            "timeout",
-            _seconds("Seconds the execution may take (default 3600).", SSM_AUTOMATION_TIMEOUT_RANGE),
-        ),
-    ),
-)
-LAMBDA_STEP = Object(
-    title="lambda step",
-    description=(
-        "A Lambda function invoked with the run's event (plan, dag_id, run_id, mode, wave, step, "
-        "servers, input); a function error fails the step."
-    ),
-    where="in a lambda step",
-    keys=_step_keys(
-        Key(
-            "function",
-            Text(
-                description="Function name or ARN (optionally :version or :alias).",
-                pattern=LAMBDA_FUNCTION_PATTERN,
-                hint="a Lambda function name or ARN",
-                max_length=170,
-            ),
-            required=True,
-        ),
-        Key("payload", Json(description="Passed to the function as the event's 'input'.")),
-    ),
-)
-WAIT_STEP = Object(
-    title="wait step",
-    description="Wait, counted from when the step starts: 'wait: 120' or 'wait: {seconds: 120, name: x}'.",
-    where="in a wait step",
-    shorthand="seconds",
-    keys=_step_keys(Key("seconds", _seconds("Seconds to wait.", WAIT_RANGE), required=True)),
-)
 
 STEP = OneKeyOf(
     description="One runbook step: a mapping with one key, the step kind.",
     noun="step",
-    kinds=(
-        Key("approval", APPROVAL_STEP),
-        Key("ssm_command", SSM_COMMAND_STEP),
-        Key("ssm_automation", SSM_AUTOMATION_STEP),
-        Key("lambda", LAMBDA_STEP),
-        Key("wait", WAIT_STEP),
-    ),
+    registered=_step_rules,
 )
-assert STEP.names == tuple(STEP_KINDS), "every step kind of the model has its rule, in the same order"
 
 
 def _steps(description: str) -> ListOf:
@@ -529,5 +343,7 @@ PLAN = Object(
     ),
 )
 
-STEP_OBJECTS = tuple(key.rule for key in STEP.kinds if isinstance(key.rule, Object))
-ALL_OBJECTS = (PLAN, WAVE, SELECTOR, NOTIFY, REPORT, *STEP_OBJECTS)
+
+def all_objects() -> tuple[Object, ...]:
+    """Every object a plan file may hold, each step kind's included (as registered now)."""
+    return (PLAN, WAVE, SELECTOR, NOTIFY, REPORT, *(kind.rule for kind in step_kinds()))

@@ -30,19 +30,24 @@ from drs_provider.plans.rules import PLAN, SELECTOR, STEP, WAVE
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
 SCHEMA_ID = "urn:airflow-provider-drs:recovery-plan:v2"
 
-_DEFS: dict[str, Rule] = {SELECTOR.title: SELECTOR, WAVE.title: WAVE, "step": STEP}
-_DEFS.update((key.name, key.rule) for key in STEP.kinds)
+
+def _defs() -> dict[str, Rule]:
+    """The rules written once under ``$defs`` and referred to elsewhere: each step kind's too."""
+    defs: dict[str, Rule] = {SELECTOR.title: SELECTOR, WAVE.title: WAVE, "step": STEP}
+    defs.update((key.name, key.rule) for key in STEP.kinds)
+    return defs
 
 
 def plan_json_schema() -> dict[str, Any]:
-    """The plan file's JSON Schema as a dict; equal to the shipped ``schema.json``."""
+    """The plan file's JSON Schema as a dict (the step kinds registered now); with the built-in
+    kinds, equal to the shipped ``schema.json``."""
     schema: dict[str, Any] = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": SCHEMA_ID,
         "title": "AWS DRS recovery plan (airflow-provider-drs, schema v2)",
     }
     schema.update(_object(PLAN))
-    schema["$defs"] = {name: _defined(rule) for name, rule in _DEFS.items()}
+    schema["$defs"] = {name: _defined(rule) for name, rule in _defs().items()}
     return schema
 
 
@@ -52,7 +57,7 @@ def schema_text() -> str:
 
 
 def _rule(rule: Rule) -> dict[str, Any]:
-    for name, defined in _DEFS.items():
+    for name, defined in _defs().items():
         if rule is defined:
             return {"$ref": f"#/$defs/{name}"}
     return _defined(rule)

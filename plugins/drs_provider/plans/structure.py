@@ -26,7 +26,7 @@ from drs_provider.plans.rule_kinds import (
     Text,
     TextMap,
 )
-from drs_provider.plans.rules import ALL_OBJECTS
+from drs_provider.plans.rules import all_objects
 from drs_provider.plans.yaml_source import UNREADABLE, format_path
 
 if TYPE_CHECKING:
@@ -88,15 +88,9 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _where_keys_belong() -> dict[str, list[str]]:
-    places: dict[str, list[str]] = {}
-    for obj in ALL_OBJECTS:
-        for name in obj.names:
-            places.setdefault(name, []).append(obj.where)
-    return places
-
-
-_KEY_PLACES = _where_keys_belong()
+def _where_key_belongs(key: str) -> list[str]:
+    """Where ``key`` is valid (read now: a step kind registered later has its keys too)."""
+    return [obj.where for obj in all_objects() if key in obj.names]
 
 
 def unknown_key_message(obj: Object, key: str) -> str:
@@ -104,7 +98,7 @@ def unknown_key_message(obj: Object, key: str) -> str:
     close = difflib.get_close_matches(key, obj.names, n=1, cutoff=0.6)
     if close:
         return f"unknown key {key!r} (did you mean {close[0]!r}?)"
-    elsewhere = [place for place in _KEY_PLACES.get(key, []) if place != obj.where]
+    elsewhere = [place for place in _where_key_belongs(key) if place != obj.where]
     if elsewhere:
         return f"unknown key {key!r} here (it belongs {' or '.join(elsewhere)})"
     return f"unknown key {key!r} (valid keys: {', '.join(obj.names)})"

@@ -24,7 +24,6 @@ from drs_provider.plans.model import (
     CLEANUP_NEVER,
     NOTIFY_EVENTS,
     PHASES,
-    STEP_KINDS,
     Notify,
     Plan,
     ServerSelector,
@@ -34,6 +33,7 @@ from drs_provider.plans.model import (
 from drs_provider.plans.rules import PLAN
 from drs_provider.plans.structure import INVALID, MAX_PROBLEMS, Checker, StopChecking
 from drs_provider.plans.yaml_source import UNREADABLE, format_path
+from drs_provider.steps.registry import find_step_kind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -341,8 +341,8 @@ def _step_entries(wave: _WaveEntry) -> list[tuple[FieldPath, str, str, Mapping[s
 
 
 def _check_steps(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
-    """Step names are unique in their wave (pre and post share the wave's task group), and SSM
-    commands know where they run: a ``pre`` command has no recovered instances to default to."""
+    """Step names are unique in their wave (pre and post share the wave's task group), and each
+    step passes its kind's own checks across keys (an SSM command knows where it runs)."""
     for wave in waves:
         first: dict[str, FieldPath] = {}
         for path, phase, name, body in _step_entries(wave):
@@ -353,45 +353,23 @@ def _check_steps(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
                 checker.report(where, f"{what} is already used by {format_path(first[name])} in this wave")
             else:
                 first[name] = path
-            if path[-1] != "ssm_command":
-                continue
-            targeted = [key for key in ("instance_ids", "targets") if key in body]
-            if len(targeted) == 2:
-                checker.report(path, "give instance_ids or targets, not both (SSM takes one of them)")
-            elif phase == "pre" and not targeted:
-                checker.report(
-                    path,
-                    "an ssm_command in pre must name instance_ids or targets: "
-                    "the wave has no recovered instances before it launches",
-                )
-
-
-def _texts(value: object) -> tuple[str, ...]:
-    return tuple(str(item) for item in value) if isinstance(value, tuple) else ()
+            kind = find_step_kind(str(path[-1]))
+            if kind is not None and kind.checks is not None:
+                for problem in kind.checks(phase, body):
+                    checker.report(path, problem)
 
 
 def _build_step(phase: str, number: int, kind: str, body: Mapping[str, object], wave: str) -> Step:
     fields = dict(body)
     fields["name"] = fields.get("name") or default_step_name(phase, number, kind)
     fields["optional"] = bool(fields.get("optional", False))
-    for key in ("modes", "instance_ids"):
-        if key in fields:
-            fields[key] = _texts(fields[key])
-    if "parameters" in fields:
-        parameters = fields["parameters"]
-        assert isinstance(parameters, dict)
-        fields["parameters"] = MappingProxyType({key: _texts(values) for key, values in parameters.items()})
-    if "targets" in fields:
-        fields["targets"] = tuple(
-            MappingProxyType({"Key": target["Key"], "Values": _texts(target["Values"])})
-            for target in _tuple(fields["targets"])
-            if isinstance(target, dict)
-        )
-    if "payload" in fields:
-        fields["payload"] = MappingProxyType(dict(_mapping(fields["payload"])))
-    if kind == "approval" and "message" not in fields:
-        fields["message"] = f"Approve wave {wave}?" if phase == "pre" else f"Wave {wave} recovered: go on?"
-    return STEP_KINDS[kind](**fields)  # type: ignore[arg-type]
+    registered = find_step_kind(kind)
+    assert registered is not None, f"step kind {kind!r} passed the rules, so it is registered"
+    return registered.model.from_fields(fields, phase=phase, wave=wave)
+
+
+def _texts(value: object) -> tuple[str, ...]:
+    return tuple(str(item) for item in value) if isinstance(value, tuple) else ()
 
 
 def _tuple(value: object) -> tuple[object, ...]:

@@ -388,8 +388,8 @@ def test_preflight_gets_every_step_to_check(tmp_path: Path) -> None:
 
 
 def test_every_step_operator_is_known_to_the_report_by_its_kind(tmp_path: Path) -> None:
-    from drs_provider.plans.model import STEP_KINDS
     from drs_provider.recovery.report import STEP_KINDS_BY_OPERATOR
+    from drs_provider.steps import step_kinds
 
     (tmp_path / "steps.yaml").write_text(STEPS_PLAN)
     dag = build_dags(tmp_path)["drs_plan_steps"]
@@ -400,7 +400,7 @@ def test_every_step_operator_is_known_to_the_report_by_its_kind(tmp_path: Path) 
     }
 
     kinds = {STEP_KINDS_BY_OPERATOR[name] for name in rendered}
-    assert kinds == set(STEP_KINDS)
+    assert kinds == {kind.name for kind in step_kinds()}
 
 
 @pytest.mark.parametrize("start_from_trigger", [False, True])

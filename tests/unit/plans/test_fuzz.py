@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from drs_provider.exceptions import PlanError
 from drs_provider.plans import Plan, load_plan_file, plan_json_schema
 from drs_provider.plans.model import RESERVED_WAVE_NAMES
-from drs_provider.plans.rules import ALL_OBJECTS
+from drs_provider.plans.rules import all_objects
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -35,7 +35,7 @@ WHOLE_FILE = (
     "'=' needs",
 )
 
-KNOWN_KEYS = sorted({name for obj in ALL_OBJECTS for name in obj.names})
+KNOWN_KEYS = sorted({name for obj in all_objects() for name in obj.names})
 
 text = st.text(st.characters(codec="utf-8"), max_size=20)
 scalars = st.none() | st.booleans() | st.integers(-(10**6), 10**6) | st.floats(allow_nan=False) | text
