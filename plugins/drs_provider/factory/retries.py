@@ -18,8 +18,8 @@ only repeat them later.
 
 The settings reach the tasks as the DAG's ``default_args``, so a task kind that is not safe to
 run twice sets ``retries=0`` itself: the runbook steps that repeat side effects or ask a person
-(``approval``, ``ssm_command``, ``ssm_automation``, ``lambda``) do, in :mod:`.steps`; a
-``wait`` step retries (it starts over).
+(``approval``, ``ssm_command``, ``ssm_automation``, ``lambda``) do, in their kind's arguments
+(:mod:`drs_provider.steps`); a ``wait`` step retries (it starts over).
 """
 
 from __future__ import annotations
