@@ -40,6 +40,7 @@ from drs_provider.constants import (
 )
 from drs_provider.plans.graph import wave_steps
 from drs_provider.plans.model import Plan, ServerSelector, Wave
+from drs_provider.steps.registry import kind_of_operator
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -65,23 +66,7 @@ FINISHED_STATES = frozenset({"success", "failed", "upstream_failed", "skipped", 
 #: Task instance states of a task that never ran (Airflow still stamps start and end dates on them).
 NOT_RUN_STATES = frozenset({"skipped", "removed", "upstream_failed"})
 
-#: Step kinds by operator class, then by the default step name ``pre_<n>_<kind>``.
-STEP_KINDS_BY_OPERATOR = {
-    "DrsWaveApprovalOperator": "approval",
-    "DrsWaveSsmCommandOperator": "ssm_command",
-    "DrsWaveSsmAutomationOperator": "ssm_automation",
-    "DrsWaveLambdaOperator": "lambda",
-    "DrsWaveWaitOperator": "wait",
-    "ApprovalOperator": "approval",
-    "HITLOperator": "approval",
-    "SsmRunCommandOperator": "ssm_command",
-    "SsmRunCommandCompletedSensor": "ssm_command",
-    "LambdaInvokeFunctionOperator": "lambda",
-    "TimeDeltaSensor": "wait",
-    "TimeDeltaSensorAsync": "wait",
-    "WaitSensor": "wait",
-    "SsmStartAutomationOperator": "ssm_automation",
-}
+#: A default step name ``pre_<n>_<kind>``: a step's kind when its operator does not say it.
 _DEFAULT_STEP_NAME = re.compile(r"^(?:pre|post)_\d+_(?P<kind>[a-z_]+)$")
 
 
@@ -236,9 +221,11 @@ def plan_name(dag_id: str) -> str:
 
 
 def step_kind(task_id: str, operator: str | None) -> str:
-    """What kind of runbook step a task is: by its operator, else by its default name."""
-    if operator in STEP_KINDS_BY_OPERATOR:
-        return STEP_KINDS_BY_OPERATOR[operator]
+    """What kind of runbook step a task is: by its operator, as registered with each step kind
+    (:mod:`drs_provider.steps`), else by its default name."""
+    kind = kind_of_operator(operator)
+    if kind is not None:
+        return kind.name
     match = _DEFAULT_STEP_NAME.match(task_id.rsplit(".", 1)[-1])
     if match:
         return match["kind"]
