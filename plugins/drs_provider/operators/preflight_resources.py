@@ -1,8 +1,9 @@
 """Preflight of what a plan names beyond DRS: its steps' functions and documents, its topic and bucket.
 
 Read-only calls only: Lambda GetFunction for every function, SSM DescribeDocument for every
-document (of the right type: Command for ``ssm_command``, Automation for ``ssm_automation``),
-SNS GetTopicAttributes for ``notify``'s topic and S3 HeadBucket for ``report``'s bucket. A
+document (of the type its step kind runs), SNS GetTopicAttributes for ``notify``'s topic and S3
+HeadBucket for ``report``'s bucket. What each step names is declared with its kind
+(:attr:`drs_provider.steps.registry.StepKind.needs`). A
 missing resource of an ``optional`` step is a warning (the step will fail and the wave go on);
 anything else missing is a problem that stops the run before it launches anything.
 """
@@ -13,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from drs_provider.steps.registry import LambdaFunction, find_step_kind
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-#: The SSM document type each step kind runs.
-DOCUMENT_TYPES = {"ssm_command": "Command", "ssm_automation": "Automation"}
 _MISSING_CODES = {
     "ResourceNotFoundException",
     "InvalidDocument",
@@ -84,11 +85,14 @@ class ResourceChecker:
             problems.append(problem if problem.startswith("report") else f"report.s3_uri: {problem}")
 
     def _problem(self, step: Mapping[str, Any]) -> str | None:
-        kind = step["kind"]
-        if kind == "lambda":
-            return self._function_problem(str(step["function"]))
-        if kind in DOCUMENT_TYPES:
-            return self._document_problem(str(step["document"]), DOCUMENT_TYPES[kind])
+        kind = find_step_kind(str(step["kind"]))
+        for need in kind.needs if kind is not None else ():
+            if isinstance(need, LambdaFunction):
+                problem = self._function_problem(str(step[need.key]))
+            else:
+                problem = self._document_problem(str(step[need.key]), need.document_type)
+            if problem is not None:
+                return problem
         return None
 
     def _function_problem(self, function: str) -> str | None:
