@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+#: The distribution this package ships in (what ``pip install`` names).
+DISTRIBUTION = "airflow-provider-drs"
+
+try:
+    # pyproject.toml holds the one version; the installed metadata carries it here.
+    __version__ = version(DISTRIBUTION)
+except PackageNotFoundError:
+    # Imported from a source tree that was never installed (a plugins folder alone): no release.
+    __version__ = "0+unknown"
 
 
 def get_provider_info() -> dict[str, object]:
     """Provider metadata read by Airflow's ProvidersManager through the entry point."""
     return {
-        "package-name": "airflow-provider-drs",
+        "package-name": DISTRIBUTION,
         "name": "AWS Elastic Disaster Recovery (DRS)",
         "description": "Recovery plans as code for AWS Elastic Disaster Recovery, run by Apache Airflow.",
         "versions": [__version__],
