@@ -57,4 +57,10 @@ def get_provider_info() -> dict[str, object]:
             "drs_provider.links.drs.DrsJobLink",
             "drs_provider.links.drs.DrsSourceServerLink",
         ],
+        # The plugin of pyproject.toml's `airflow.plugins` entry point, which Airflow loads by default.
+        # With `[core] lazy_discover_providers = False` it reads this list too and skips the second
+        # copy with an "already registered" plugin import error, as for any provider declaring both.
+        "plugins": [
+            {"name": "drs_recovery_view", "plugin-class": "drs_provider.ui.plugin.DrsRecoveryViewPlugin"}
+        ],
     }
