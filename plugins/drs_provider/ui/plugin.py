@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from importlib.metadata import entry_points
+from importlib.metadata import distributions
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowPlugin
@@ -80,6 +80,12 @@ def registered_by_entry_point() -> bool:
     Airflow registers a plugin name once: it loads the plugins folder first and counts the same
     name from an entry point as a plugin import error (a task process's loader even stops
     registering the rest of that source's plugins). The plugins folder's file asks this first.
+    Every distribution on ``sys.path`` counts, as in Airflow's loader, which keeps a second copy
+    of a distribution's metadata where ``importlib.metadata.entry_points`` drops it.
     """
-    target = (DrsRecoveryViewPlugin.__module__, DrsRecoveryViewPlugin.__qualname__)
-    return any((entry.module, entry.attr) == target for entry in entry_points(group=ENTRY_POINT_GROUP))
+    target = (ENTRY_POINT_GROUP, DrsRecoveryViewPlugin.__module__, DrsRecoveryViewPlugin.__qualname__)
+    return any(
+        (entry.group, entry.module, entry.attr) == target
+        for distribution in distributions()
+        for entry in distribution.entry_points
+    )

@@ -4,7 +4,8 @@ or else the plugins folder's ``drs_recovery_view.py``; never both.
 Airflow registers a plugin name once. The repository's own stacks and the compose file's image
 have both an installed distribution and the plugins folder, so these tests run Airflow's real
 loaders (the API server's and a task process's) over the repository's plugins folder with the
-entry point installed.
+entry point installed, and check that the plugins folder (on ``sys.path``) holds no second copy of
+the distribution's metadata to load the entry point from again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import importlib
 import sys
 import tomllib
-from importlib.metadata import EntryPoint, EntryPoints
+from importlib.metadata import PathDistribution
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,6 +40,17 @@ def declared_entry_points() -> dict[str, str]:
     return entry_points
 
 
+def write_dist_info(directory: Path, *, entry_points: bool = True) -> Path:
+    """Metadata of airflow-provider-drs in ``directory``, with pyproject.toml's plugin entry points."""
+    dist_info = directory / "airflow_provider_drs-0.1.0.dist-info"
+    dist_info.mkdir(parents=True)
+    (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DISTRIBUTION}\nVersion: 0.1.0\n")
+    if entry_points:
+        lines = [f"{name} = {value}" for name, value in declared_entry_points().items()]
+        (dist_info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\n" + "\n".join(lines) + "\n")
+    return dist_info
+
+
 def clear_entry_point_caches() -> None:
     """Airflow reads the installed entry points and loads the plugins once per process."""
     for module in ("airflow._shared.module_loading", "airflow.sdk._shared.module_loading"):
@@ -56,11 +68,7 @@ def installed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     the same name with pyproject.toml's entry points goes first on ``sys.path``.
     """
     if not registered_by_entry_point():
-        dist_info = tmp_path / "airflow_provider_drs-0.1.0.dist-info"
-        dist_info.mkdir()
-        (dist_info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {DISTRIBUTION}\nVersion: 0.1.0\n")
-        lines = [f"{name} = {value}" for name, value in declared_entry_points().items()]
-        (dist_info / "entry_points.txt").write_text(f"[{ENTRY_POINT_GROUP}]\n" + "\n".join(lines) + "\n")
+        write_dist_info(tmp_path)
         monkeypatch.syspath_prepend(str(tmp_path))
     clear_entry_point_caches()
     yield
@@ -82,15 +90,25 @@ def test_an_installed_entry_point_is_found_in_the_metadata() -> None:
     assert registered_by_entry_point()
 
 
+def test_a_second_copy_of_the_metadata_with_the_entry_point_counts(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # importlib.metadata.entry_points() would see only the first copy (no entry point); Airflow both.
+    first = PathDistribution(write_dist_info(tmp_path / "first", entry_points=False))
+    second = PathDistribution(write_dist_info(tmp_path / "second"))
+    monkeypatch.setattr(plugin, "distributions", lambda: [first, second])
+
+    assert registered_by_entry_point()
+
+
 @pytest.mark.parametrize("entry_point_installed", [False, True], ids=["folder-only", "installed"])
 def test_the_plugins_folder_registers_the_view_only_where_no_distribution_does(
-    entry_point_installed: bool, monkeypatch: pytest.MonkeyPatch
+    entry_point_installed: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from airflow._shared.plugins_manager.plugins_manager import _load_plugins_from_plugin_directory
 
-    installed = [EntryPoint(DrsRecoveryViewPlugin.name, PLUGIN_REFERENCE, ENTRY_POINT_GROUP)]
-    seen = EntryPoints(installed if entry_point_installed else [])
-    monkeypatch.setattr(plugin, "entry_points", lambda group: seen.select(group=group))
+    installed = PathDistribution(write_dist_info(tmp_path, entry_points=entry_point_installed))
+    monkeypatch.setattr(plugin, "distributions", lambda: [installed])
 
     plugins, errors = _load_plugins_from_plugin_directory(plugins_folder=str(PLUGINS_FOLDER))
     sys.modules.pop("drs_recovery_view", None)
@@ -132,3 +150,15 @@ def test_with_lazy_provider_discovery_off_the_provider_info_adds_no_second_view(
     (view,) = [found for found in plugins if found.name == DrsRecoveryViewPlugin.name]
     assert str(view.source).startswith(f"{DISTRIBUTION}==")
     assert set(errors.values()) <= {ALREADY_REGISTERED}
+
+
+def test_no_metadata_in_the_plugins_folder_declares_the_plugin() -> None:
+    # An editable install or a build from the work tree leaves plugins/airflow_provider_drs.egg-info
+    # (make removes it). The plugins folder is on sys.path, so Airflow would load the entry point from
+    # that copy too and report the second registration as a plugin import error.
+    declaring = [
+        path
+        for path in PLUGINS_FOLDER.glob("*.*-info")
+        if PathDistribution(path).entry_points.select(group=ENTRY_POINT_GROUP)
+    ]
+    assert declaring == []
