@@ -5,7 +5,10 @@ The test builds the wheel from the files ``pyproject.toml`` packages (copied out
 writes nothing into the work tree), installs it with the Airflow release this repository runs into
 a clean virtual environment, and starts an ``airflow api-server`` from there: SQLite, a fresh
 ``AIRFLOW_HOME``, empty DAGs and plugins folders, none of this process's ``PYTHONPATH``. The
-plugin must come from the wheel's entry point and its pages answer over HTTP.
+plugin must come from the wheel's entry point and its pages answer over HTTP. Then Airflow's
+plugin loaders run in that environment over a plugins folder holding the repository's
+``drs_recovery_view.py`` as well (the repository's stacks and the compose image have both): they
+must register the view once, from the wheel, with no plugin import error.
 
 uv does the building and installing (pip where uv is missing, much slower); with uv's cache warm
 from installing the project the environment takes seconds. It starts its own API server and
@@ -36,7 +39,7 @@ from drs_provider.ui.addresses import URL_PREFIX
 from drs_provider.ui.plugin import DrsRecoveryViewPlugin
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Iterator, Mapping, Sequence
 
 pytestmark = pytest.mark.e2e
 
@@ -47,6 +50,18 @@ SOURCES = ("pyproject.toml", "README.md", "plugins/drs_provider")
 PACKAGE_DATA = ("py.typed", "ui/templates/plans.html", "ui/static/icon.svg", "waiters/drs.json")
 #: Where the installed package must be imported from, and what it must report.
 PROBE = "import drs_provider, json; print(json.dumps([drs_provider.__file__, drs_provider.__version__]))"
+#: What Airflow's two plugin loaders (an API server's, a task process's) register from the Recovery view.
+LOADERS_PROBE = """
+import json
+from airflow import plugins_manager
+from airflow.sdk import plugins_manager as sdk_plugins_manager
+
+seen = {}
+for loader in (plugins_manager, sdk_plugins_manager):
+    plugins, errors = loader._get_plugins()
+    seen[loader.__name__] = [[str(p.source) for p in plugins if p.name == "drs_recovery_view"], errors]
+print(json.dumps(seen))
+"""
 
 
 def uv() -> str | None:
@@ -55,9 +70,13 @@ def uv() -> str | None:
     return str(beside) if beside.exists() else shutil.which("uv")
 
 
-def run(argv: Sequence[str | Path], cwd: Path | None = None) -> str:
-    """Run a command without this process's PYTHONPATH (which points into the repository)."""
-    env = {key: value for key, value in os.environ.items() if key != "PYTHONPATH"}
+def run(argv: Sequence[str | Path], cwd: Path | None = None, airflow_env: Mapping[str, str] = {}) -> str:
+    """Run a command without this process's PYTHONPATH (which points into the repository) and
+    Airflow settings (the test session's), plus ``airflow_env``."""
+    inherited = {
+        key: value for key, value in os.environ.items() if not key.startswith(("PYTHONPATH", "AIRFLOW"))
+    }
+    env = inherited | dict(airflow_env)
     done = subprocess.run(
         [str(arg) for arg in argv], cwd=cwd, env=env, capture_output=True, text=True, timeout=600, check=False
     )
@@ -149,6 +168,8 @@ def test_the_installed_wheel_serves_the_recovery_view(tmp_path: Path, e2e_figure
             stack = AirflowStack(config).start()
         with stack, phases.phase("find the Recovery view"):
             check_the_view(stack, version)
+        with phases.phase("load the plugins beside the repository's plugins-folder file"):
+            check_one_registration(tmp_path, airflow.with_name("python"), version)
     finally:
         phases.report()
 
@@ -174,3 +195,22 @@ def check_the_view(stack: AirflowStack, version: str) -> None:
     icon = requests.get(f"{stack.api_url}{URL_PREFIX}/static/icon.svg", headers=signed_in, timeout=30)
     assert (icon.status_code, icon.headers["content-type"]) == (200, "image/svg+xml")
     assert requests.get(f"{stack.api_url}{URL_PREFIX}/plans", timeout=30).status_code == 401
+
+
+def check_one_registration(workdir: Path, python: Path, version: str) -> None:
+    """With ``plugins/drs_recovery_view.py`` in the plugins folder too (as in this repository's stacks and
+    the compose image), both loaders register the view once, from the wheel, and report no error."""
+    folder = workdir / "repository-plugins"
+    folder.mkdir()
+    shutil.copy(REPO_ROOT / "plugins" / "drs_recovery_view.py", folder)
+    settings = {
+        "AIRFLOW_HOME": str(workdir / "loader-home"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(folder),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(workdir / "dags"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+    }
+    seen = json.loads(run([python, "-c", LOADERS_PROBE], cwd=workdir, airflow_env=settings).splitlines()[-1])
+    for loader, (sources, errors) in seen.items():
+        assert len(sources) == 1, (loader, sources)
+        assert sources[0].startswith(f"{DISTRIBUTION}=={version}: EntryPoint("), (loader, sources)
+        assert errors == {}, (loader, errors)
