@@ -46,7 +46,7 @@ pytestmark = pytest.mark.e2e
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: What the wheel is built from: the files pyproject.toml names (the Dockerfile copies the same).
 SOURCES = ("pyproject.toml", "README.md", "plugins/drs_provider")
-#: Files the view cannot work without, besides the Python modules.
+#: Data files the wheel must carry besides the modules (pyproject.toml's package-data).
 PACKAGE_DATA = ("py.typed", "ui/templates/plans.html", "ui/static/icon.svg", "waiters/drs.json")
 #: Where the installed package must be imported from, and what it must report.
 PROBE = "import drs_provider, json; print(json.dumps([drs_provider.__file__, drs_provider.__version__]))"
