@@ -1,10 +1,11 @@
 # The image that docker-compose.yaml builds: the official Airflow image plus this provider.
 #
-# Installing the distribution (not only mounting plugins/) is what registers the provider:
-# Airflow finds providers through the `apache_airflow_provider` entry point. The compose file
-# still mounts ./dags and ./plugins, and puts /opt/airflow/plugins first on PYTHONPATH, so edits
-# to plans and provider code take effect without a rebuild. Rebuild (`docker compose build`)
-# after changing dependencies in pyproject.toml.
+# Installing the distribution (not only mounting plugins/) is what registers the provider and
+# the Recovery view: Airflow finds providers through the `apache_airflow_provider` entry point
+# and plugins through `airflow.plugins` (the mounted drs_recovery_view.py then defines none).
+# The compose file still mounts ./dags and ./plugins, and puts /opt/airflow/plugins first on
+# PYTHONPATH, so edits to plans and provider code take effect without a rebuild. Rebuild
+# (`docker compose build`) after changing dependencies in pyproject.toml.
 FROM apache/airflow:3.3.2-python3.11
 
 COPY --chown=airflow:0 pyproject.toml README.md /opt/airflow/provider-src/

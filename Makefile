@@ -12,6 +12,9 @@ install: $(STAMP)
 
 # uv (a PyPI package) resolves and installs the same pins about ten times faster than pip; where
 # it cannot be installed, pip does the work.
+# The editable install leaves a copy of the distribution's metadata in plugins/ (setuptools'
+# egg-info). The plugins folder is on sys.path, so Airflow would load the Recovery view's entry
+# point from that copy as well and report the second one as a plugin import error: it goes.
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip uv || true
@@ -20,6 +23,7 @@ $(STAMP): pyproject.toml
 	else \
 	  $(BIN)/pip install --quiet --upgrade setuptools wheel && $(BIN)/pip install --quiet -e '.[dev]'; \
 	fi
+	rm -rf plugins/*.egg-info
 	touch $(STAMP)
 
 # Installs Chromium from apt only when it is missing; without root it says how and goes on (the

@@ -81,6 +81,9 @@ PROCESSES: dict[str, tuple[str, ...]] = {
     "postgres-celery": ("api-server", "scheduler", "dag-processor", "triggerer", "celery-worker"),
 }
 
+#: The health check's component of each process that reports one.
+HEALTH_COMPONENTS = {"scheduler": "scheduler", "triggerer": "triggerer", "dag-processor": "dag_processor"}
+
 #: Seconds a process waits for SQLite's write lock before "database is locked".
 SQLITE_LOCK_TIMEOUT = 30
 
@@ -110,6 +113,11 @@ class StackConfig:
     :param postgres_url: server to create the metadata database on (``postgres-celery``).
     :param redis_url: the Celery broker (``postgres-celery``).
     :param startup_timeout: seconds for migration, health and parsing, each.
+    :param airflow_command: the ``airflow`` executable (default: the one beside this Python). One
+        from another environment (a clean venv with only the built wheel) gets none of this
+        process's ``PYTHONPATH``, so it imports nothing from the repository.
+    :param processes: the processes to start (default: every one of the back end); health waits
+        only for those, and the DAG files only when a ``dag-processor`` runs.
     """
 
     home: Path
@@ -126,6 +134,8 @@ class StackConfig:
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     redis_url: str = "redis://127.0.0.1:6379/0"
     startup_timeout: float = 300.0
+    airflow_command: Path | None = None
+    processes: Sequence[str] | None = None
 
 
 def _reachable(host: str, port: int, timeout: float = 2.0) -> bool:
@@ -235,6 +245,12 @@ class AirflowStack:
             self._rest = RestClient(self.api_url, *self.login)
         return self._rest
 
+    @property
+    def process_names(self) -> tuple[str, ...]:
+        """The processes this stack runs, in start order."""
+        names = self.config.processes
+        return tuple(names) if names is not None else PROCESSES[self.config.backend]
+
     def log_path(self, process: str) -> Path:
         return self.logs_dir / f"{process}.log"
 
@@ -248,10 +264,11 @@ class AirflowStack:
         try:
             self._prepare()
             self._migrate()
-            for name in PROCESSES[self.config.backend]:
+            for name in self.process_names:
                 self._spawn(name)
             self._wait_healthy()
-            self._wait_parsed()
+            if "dag-processor" in self.process_names:
+                self._wait_parsed()
         except BaseException:
             self.stop()
             raise
@@ -396,6 +413,8 @@ class AirflowStack:
             for key, value in os.environ.items()
             if not key.startswith(("AIRFLOW", "AWS_", "DRS_", "PYTEST"))
         }
+        if self.config.airflow_command is not None:
+            inherited.pop("PYTHONPATH", None)
         env = {
             **inherited,
             "AIRFLOW_HOME": str(self.home),
@@ -444,7 +463,7 @@ class AirflowStack:
         (self.home / "stack.env").write_text("\n".join(exports) + "\n")
 
     def _airflow(self) -> str:
-        return str(Path(sys.executable).parent / "airflow")
+        return str(self.config.airflow_command or Path(sys.executable).parent / "airflow")
 
     def _migrate(self) -> None:
         log_path = self.log_path("db-migrate")
@@ -504,7 +523,9 @@ class AirflowStack:
     def _healthy(self) -> bool:
         self._check_processes()
         health = self.rest.health()
-        components = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+        components = ["metadatabase"] + [
+            HEALTH_COMPONENTS[name] for name in self.process_names if name in HEALTH_COMPONENTS
+        ]
         return all((health.get(name) or {}).get("status") == "healthy" for name in components)
 
     def _wait_healthy(self) -> None:

@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+#: The distribution this package ships in (what ``pip install`` names).
+DISTRIBUTION = "airflow-provider-drs"
+
+try:
+    # pyproject.toml holds the one version; the installed metadata carries it here.
+    __version__ = version(DISTRIBUTION)
+except PackageNotFoundError:
+    # Imported from a source tree that was never installed (a plugins folder alone): no release.
+    __version__ = "0+unknown"
 
 
 def get_provider_info() -> dict[str, object]:
     """Provider metadata read by Airflow's ProvidersManager through the entry point."""
     return {
-        "package-name": "airflow-provider-drs",
+        "package-name": DISTRIBUTION,
         "name": "AWS Elastic Disaster Recovery (DRS)",
         "description": "Recovery plans as code for AWS Elastic Disaster Recovery, run by Apache Airflow.",
         "versions": [__version__],
@@ -46,5 +56,11 @@ def get_provider_info() -> dict[str, object]:
         "extra-links": [
             "drs_provider.links.drs.DrsJobLink",
             "drs_provider.links.drs.DrsSourceServerLink",
+        ],
+        # The plugin of pyproject.toml's `airflow.plugins` entry point, which Airflow loads by default.
+        # With `[core] lazy_discover_providers = False` it reads this list too and skips the second
+        # copy with an "already registered" plugin import error, as for any provider declaring both.
+        "plugins": [
+            {"name": "drs_recovery_view", "plugin-class": "drs_provider.ui.plugin.DrsRecoveryViewPlugin"}
         ],
     }

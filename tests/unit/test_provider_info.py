@@ -1,13 +1,21 @@
-"""Registration: Airflow's ProvidersManager sees the provider with its hooks, triggers and links."""
+"""Registration: Airflow's ProvidersManager sees the provider with its hooks, triggers and links,
+and the package reports the version it was installed as."""
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
+import shutil
 import subprocess
 import sys
 import textwrap
+from typing import TYPE_CHECKING
 
+import drs_provider
 from drs_provider import get_provider_info
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 PROBE = textwrap.dedent(
     """
@@ -61,3 +69,26 @@ def test_every_module_and_link_named_in_the_provider_info_imports():
     for path in info["extra-links"]:
         module, _, name = path.rpartition(".")
         assert hasattr(importlib.import_module(module), name), path
+
+
+def test_the_version_is_the_installed_distributions() -> None:
+    assert drs_provider.__version__ == importlib.metadata.version("airflow-provider-drs")
+    assert get_provider_info()["versions"] == [drs_provider.__version__]
+
+
+def test_a_source_tree_that_was_never_installed_reports_no_release(tmp_path: Path) -> None:
+    # The package's __init__ alone, in an interpreter that sees no installed distribution (-S: no
+    # site-packages; -I: no PYTHONPATH).
+    (tmp_path / "drs_provider").mkdir()
+    shutil.copy(drs_provider.__file__, tmp_path / "drs_provider" / "__init__.py")
+    probe = f"import sys; sys.path.insert(0, {str(tmp_path)!r})"
+    probe += "; import drs_provider; print(drs_provider.__version__)"
+    done = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0+unknown"

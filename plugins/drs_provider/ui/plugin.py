@@ -4,12 +4,14 @@
   :mod:`drs_provider.ui.app`, framed by the UI in the run's own tab;
 * "Recovery plans" in the navigation (Browse): every plan, its waves, schedule and last runs.
 
-``GET /api/v2/plugins`` lists both. The plugins folder's ``drs_recovery_view.py`` registers
-the plugin; Airflow's plugin loader finds it there.
+``GET /api/v2/plugins`` lists both. An installed distribution registers the plugin through its
+``airflow.plugins`` entry point (pyproject.toml); without one, the plugins folder's
+``drs_recovery_view.py`` does (see :func:`registered_by_entry_point`).
 """
 
 from __future__ import annotations
 
+from importlib.metadata import distributions
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowPlugin
@@ -66,3 +68,24 @@ class DrsRecoveryViewPlugin(AirflowPlugin):
             "icon": f"{URL_PREFIX}/static/icon.svg",
         },
     ]
+
+
+#: Where Airflow looks for the plugins of installed distributions.
+ENTRY_POINT_GROUP = "airflow.plugins"
+
+
+def registered_by_entry_point() -> bool:
+    """Whether an installed distribution registers :class:`DrsRecoveryViewPlugin` with Airflow.
+
+    Airflow registers a plugin name once: it loads the plugins folder first and counts the same
+    name from an entry point as a plugin import error (a task process's loader even stops
+    registering the rest of that source's plugins). The plugins folder's file asks this first.
+    Every distribution on ``sys.path`` counts, as in Airflow's loader, which keeps a second copy
+    of a distribution's metadata where ``importlib.metadata.entry_points`` drops it.
+    """
+    target = (ENTRY_POINT_GROUP, DrsRecoveryViewPlugin.__module__, DrsRecoveryViewPlugin.__qualname__)
+    return any(
+        (entry.group, entry.module, entry.attr) == target
+        for distribution in distributions()
+        for entry in distribution.entry_points
+    )

@@ -1,4 +1,5 @@
-"""The stack's SQLite metadata database waits for a busy write lock instead of failing at 5 s."""
+"""The stack's SQLite metadata database waits for a busy write lock instead of failing at 5 s; a
+stack can run another environment's Airflow, and only some of its processes."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from typing import TYPE_CHECKING
 import sqlalchemy
 from airflow.settings import _get_async_conn_uri_from_sync
 from sqlalchemy.ext.asyncio import create_async_engine
-from tools.airflow_stack import SQLITE_LOCK_TIMEOUT, AirflowStack, StackConfig
+from tools.airflow_stack import PROCESSES, SQLITE_LOCK_TIMEOUT, AirflowStack, StackConfig
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    import pytest
 
 
 def sqlite_conn(tmp_path: Path) -> str:
@@ -40,3 +43,29 @@ def test_airflows_async_engine_gets_the_same_timeout(tmp_path: Path) -> None:
 
     assert async_url.startswith("sqlite+aiosqlite:")
     assert asyncio.run(busy_timeout_ms()) == SQLITE_LOCK_TIMEOUT * 1000
+
+
+def test_another_environments_airflow_imports_nothing_through_this_pythonpath(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYTHONPATH", "/repository/plugins")
+    airflow = tmp_path / "venv" / "bin" / "airflow"
+    own = AirflowStack(StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url=None))
+    other = AirflowStack(
+        StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url=None, airflow_command=airflow)
+    )
+
+    assert own._environment()["PYTHONPATH"] == "/repository/plugins"
+    assert "PYTHONPATH" not in other._environment()
+    assert other._command("api-server")[0] == str(airflow)
+    assert other._command("scheduler") == [str(airflow), "scheduler"]
+
+
+def test_a_stack_runs_the_processes_it_names(tmp_path: Path) -> None:
+    every = AirflowStack(StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url=None))
+    api_only = AirflowStack(
+        StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url=None, processes=["api-server"])
+    )
+
+    assert every.process_names == PROCESSES["sqlite"]
+    assert api_only.process_names == ("api-server",)

@@ -1,15 +1,12 @@
-"""The plugin's registration and the app's authentication, in-process.
+"""The plugin's declaration and the app's authentication, in-process.
 
 What needs a metadata database (DAG permissions, real runs) is tested on real Airflow
-processes in ``tests/e2e/test_recovery_view.py``; here: the plugin loader finds the plugin in
-the plugins folder, every route depends on Airflow's own user resolution, and requests without
-a valid token are refused before any data is read.
+processes in ``tests/e2e/test_recovery_view.py``, and who registers the plugin in
+``test_plugin.py``; here: the plugin declares its app and pages, every route depends on Airflow's
+own user resolution, and requests without a valid token are refused before any data is read.
 """
 
 from __future__ import annotations
-
-import sys
-from pathlib import Path
 
 import pytest
 from airflow.api_fastapi.core_api.security import get_user
@@ -19,7 +16,6 @@ from fastapi.testclient import TestClient
 from drs_provider.ui.app import create_app
 from drs_provider.ui.plugin import PLANS_VIEW_ROUTE, RUN_VIEW_ROUTE, URL_PREFIX, DrsRecoveryViewPlugin
 
-PLUGINS_FOLDER = Path(__file__).resolve().parents[3] / "plugins"
 RUN = "/runs/drs_plan_shop/manual__2026-12-01T10:00:00+00:00"
 PAGES = [RUN, "/plans"]
 JSON_ROUTES = [f"{RUN}/fragment", "/api/runs/drs_plan_shop/manual__1", "/api/plans", "/static/recovery.css"]
@@ -27,16 +23,6 @@ JSON_ROUTES = [f"{RUN}/fragment", "/api/runs/drs_plan_shop/manual__1", "/api/pla
 
 def calls(dependant, function) -> bool:
     return dependant.call is function or any(calls(sub, function) for sub in dependant.dependencies)
-
-
-def test_the_plugin_loader_finds_exactly_this_plugin_in_the_plugins_folder():
-    from airflow._shared.plugins_manager.plugins_manager import _load_plugins_from_plugin_directory
-
-    plugins, errors = _load_plugins_from_plugin_directory(plugins_folder=str(PLUGINS_FOLDER))
-    sys.modules.pop("drs_recovery_view", None)
-
-    assert errors == {}
-    assert [type(plugin).__name__ for plugin in plugins] == ["DrsRecoveryViewPlugin"]
 
 
 def test_the_plugin_declares_its_app_and_both_pages():
