@@ -45,9 +45,10 @@ PYTEST := $(BIN)/python -m pytest tests -q -p no:cacheprovider --durations=15
 test: $(STAMP) browser
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
-# Unit and integration tests only (no real Airflow processes).
+# Unit and integration tests only (no real Airflow processes). Work stealing keeps every worker
+# busy to the end (no groups to respect here): 3 min instead of 6 on 2 cores.
 test-fast: $(STAMP)
-	$(PYTEST) -m "not e2e" -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PYTEST) -m "not e2e" -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
 # The whole suite with branch coverage of plugins/ (what the test process itself runs).
 coverage: $(STAMP) browser
