@@ -9,15 +9,18 @@ secret, no evaluated statement, no dropped comment, no string read as a template
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import pytest
 import yaml
 
 from drs_provider.plans import load_plan_file
-from drs_provider.plans.rule_kinds import Json, ListOf, MapOf, Object, OneKeyOf, Text, TextMap
+from drs_provider.plans.model import Step
+from drs_provider.plans.rule_kinds import Json, Key, ListOf, MapOf, Object, OneKeyOf, Text, TextMap
 from drs_provider.plans.rules import PLAN
-from drs_provider.steps import step_kinds
+from drs_provider.steps import StepKind, register, step_kinds, unregister
+from drs_provider.steps.common import step_keys
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -228,6 +231,42 @@ def test_the_operators_of_a_plan_dag_template_nothing_but_the_factory_s_own_xcom
         for notifier in callbacks(task):  # the plan's events, the approval's question among them
             assert not notifier.template_fields, (task.task_id, notifier)
     assert callbacks(dag.get_task("db.pre_1_approval"))  # the sample sends approval_requested
+
+
+@dataclass(frozen=True, kw_only=True)
+class ShellStep(Step):
+    """A kind of one's own whose operator would render its text as a template."""
+
+    kind: ClassVar[str] = "shell"
+    command: str
+
+    def _fields(self) -> dict[str, object]:
+        return {"command": self.command}
+
+
+def test_a_kind_of_one_s_own_whose_operator_templates_is_refused_when_rendered(tmp_path: Path) -> None:
+    from drs_provider.factory.render import render_plan
+
+    shell = StepKind(
+        model=ShellStep,
+        rule=Object(title="shell step", keys=step_keys(Key("command", Text(), required=True))),
+        describe=lambda step: "runs a shell command",
+        operator="airflow.providers.standard.operators.bash:BashOperator",
+        arguments=lambda step, place: {"bash_command": step.command, **place.task_arguments(step)},
+    )
+    register(shell)
+    try:
+        path = tmp_path / "shell.yaml"
+        path.write_text(
+            "plan: shell\nwaves:\n  - name: db\n    servers: {ids: [s-0a000000000000001]}\n"
+            "    post:\n      - shell: {command: 'echo {{ conn.rs_vault.password }}'}\n",
+            encoding="utf-8",
+        )
+        plan = load_plan_file(path)
+        with pytest.raises(TypeError, match=r"BashOperator templates bash_command.*PlanTextMixin"):
+            render_plan(plan)
+    finally:
+        unregister(shell.name)
 
 
 @pytest.mark.parametrize("trick", TRICKS.values(), ids=TRICKS.keys())
