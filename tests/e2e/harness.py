@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,6 +154,8 @@ class Scenario:
     :param kills_processes: the module kills Airflow processes; it runs after all others.
     :param deployment_class: the module's :class:`Deployment` subclass (extra fields with defaults).
     :param start: called with the deployment when the module begins, to trigger its runs.
+    :param conn_password: the password of the scenario's connection (its AWS secret key; the
+        simulator and moto take any), for a module that looks for it where it must not be.
     """
 
     name: str
@@ -170,6 +173,7 @@ class Scenario:
     kills_processes: bool = False
     deployment_class: type[Deployment] = Deployment
     start: Callable[[Any], Any] | None = None
+    conn_password: str = "testing"
 
     @property
     def conn_id(self) -> str:
@@ -194,7 +198,7 @@ class Scenario:
                 SimulatorProcess(fleet, speed=self.speed, log_path=workdir / "simulator.log")
             )
             moto = resources.enter_context(MotoProcess(log_path=workdir / "moto.log")) if self.moto else None
-            stack.connect(self.conn_id, simulator.url, moto.url if moto else None)
+            stack.connect(self.conn_id, simulator.url, moto.url if moto else None, self.conn_password)
             yield self.deployment_class(stack.backend, stack.stack, simulator, moto)
 
 
@@ -234,7 +238,9 @@ class SharedStack:
     def rest(self) -> RestClient:
         return self.stack.rest
 
-    def connect(self, conn_id: str, simulator_url: str, moto_url: str | None) -> None:
+    def connect(
+        self, conn_id: str, simulator_url: str, moto_url: str | None, password: str = "testing"
+    ) -> None:
         """Create (or replace) connection ``conn_id``: DRS on the simulator, the rest on moto."""
         extra = (
             connection_extra(moto_url, simulator_url, REGION)
@@ -245,7 +251,7 @@ class SharedStack:
             "connection_id": conn_id,
             "conn_type": "aws",
             "login": "testing",
-            "password": "testing",
+            "password": password,
             "extra": json.dumps(extra),
         }
         with contextlib.suppress(RestApiError):
@@ -322,6 +328,8 @@ def shared_stack_config(
             "AIRFLOW__CORE__AUTH_MANAGER": AUTH_MANAGER,
             "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in users.items()),
             SCOPES_ENV: json.dumps(scopes),
-            "PYTHONPATH": str(REPO_ROOT),
+            # The provider of this checkout, ahead of the copy the virtual environment installed
+            # (a second worktree sharing one venv); the repository for tests.e2e.dag_scoped_auth.
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "plugins"), str(REPO_ROOT)]),
         },
     )

@@ -10,7 +10,10 @@ triggered together when the module starts and each test follows its own run:
 3. a required step that fails (an approval nobody answers in time) fails its wave and stops the
    wave downstream while the independent branch completes, where a post ``ssm_command`` runs
    on exactly that branch's recovered EC2 instances, an ``optional`` step that fails (again an
-   approval left unanswered) does not fail its wave, and a Lambda gets the run's event.
+   approval left unanswered) does not fail its wave, and a Lambda gets the run's event;
+4. plan text is data (issue 18): a plan whose approval question, SSM command and comment and
+   Lambda payload name the scenario's connection password in templates gets its text to the
+   approver, SSM and Lambda as written, and the password is nowhere in the run.
 
 moto cannot make an SSM command or a Lambda fail (every command succeeds, every function answers
 with its event), so the failing steps here are approvals; those kinds' failure paths are
@@ -19,9 +22,11 @@ tested against botocore's Stubber in ``tests/unit/operators/test_runbook.py``.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from tools.processes import wait_until
@@ -52,6 +57,7 @@ FLEET = [
     server(7, "branch-files-1"),
     server(8, "branch-files-2"),
     server(9, "branch-web"),
+    server(10, "literal-db"),
 ]
 IDS = {entry["hostname"]: entry["id"] for entry in FLEET}
 
@@ -62,6 +68,16 @@ def wave(name: str, *hostnames: str, depends_on: list[str] | None = None, **step
         spec["depends_on"] = depends_on
     return spec
 
+
+#: The scenario connection's password, which no plan text may reach.
+SECRET = "rs-Secret-4f9Tq2Lw"
+#: What a plan would write to read it, were plan text a template (the connection: SCENARIO's).
+READ_SECRET = "{{ conn.e2e_runbook_steps.password }}"
+LITERAL_QUESTION = f"Fail over? {READ_SECRET}"
+#: '${#' opens a Jinja comment; 'run.sh' is what a template_ext would read as a file.
+LITERAL_COMMANDS = [f"echo {READ_SECRET}", "test ${#HOSTS[@]} -gt 0", "run.sh"]
+LITERAL_COMMENT = "{# kept #} " + READ_SECRET
+LITERAL_PAYLOAD = {"secret": READ_SECRET, "file": "event.json"}
 
 PLANS: dict[str, dict[str, Any]] = {
     "e2e_approve": {
@@ -129,6 +145,27 @@ PLANS: dict[str, dict[str, Any]] = {
             wave("web", "branch-web", depends_on=["files"]),
         ],
     },
+    "rs_literal_text": {
+        "plan": "rs_literal_text",
+        "waves": [
+            wave(
+                "db",
+                "literal-db",
+                pre=[{"approval": {"message": LITERAL_QUESTION}}],
+                post=[
+                    {
+                        "ssm_command": {
+                            "name": "check",
+                            "document": "AWS-RunShellScript",
+                            "parameters": {"commands": LITERAL_COMMANDS},
+                            "comment": LITERAL_COMMENT,
+                        }
+                    },
+                    {"lambda": {"name": "announce", "function": "rs-echo", "payload": LITERAL_PAYLOAD}},
+                ],
+            )
+        ],
+    },
 }
 
 
@@ -144,7 +181,7 @@ class StepsDeployment(Deployment):
 
 def start_runs(deployment: StepsDeployment) -> None:
     """The runbook's function and documents on moto, then every plan's run, triggered at once."""
-    local_aws.seed_runbook(deployment.moto_url, functions=["e2e-files-ready"])
+    local_aws.seed_runbook(deployment.moto_url, functions=["e2e-files-ready", "rs-echo"])
     deployment.runs.update({plan: deployment.rest.trigger(dag_id(plan), {}) for plan in PLANS})
 
 
@@ -156,6 +193,7 @@ SCENARIO = Scenario(
     moto=True,
     deployment_class=StepsDeployment,
     start=start_runs,
+    conn_password=SECRET,
 )
 
 
@@ -273,7 +311,11 @@ def test_a_failing_step_stops_its_downstream_while_the_other_branch_runs_its_ste
     assert "HITLTimeoutError" in outcome["message"]
     # The health check ran on exactly the files wave's recovered EC2 instances.
     recovered = recovered_instances(airflow, {"branch-files-1", "branch-files-2"})
-    [command] = local_aws.client("ssm", airflow.moto_url).list_commands()["Commands"]
+    [command] = [
+        command
+        for command in local_aws.client("ssm", airflow.moto_url).list_commands()["Commands"]
+        if command["Parameters"] == {"commands": ["findmnt /srv"]}
+    ]
     assert command["DocumentName"] == "AWS-RunShellScript"
     assert set(command["InstanceIds"]) == recovered and len(recovered) == 2
     # The Lambda got the run's event (moto's function answers with it).
@@ -286,3 +328,71 @@ def test_a_failing_step_stops_its_downstream_while_the_other_branch_runs_its_ste
     )
     assert event["input"] == {"share": "/srv"}
     assert {server["ec2InstanceID"] for server in event["servers"]} == recovered
+
+
+def run_path(plan: str, run_id: str) -> str:
+    return f"/api/v2/dags/{quote(dag_id(plan), safe='')}/dagRuns/{quote(run_id, safe='')}"
+
+
+def run_xcoms(airflow: StepsDeployment, plan: str, run_id: str) -> dict[str, Any]:
+    """Every XCom of the run, ``{"<task>/<key>": value}``, read through the REST API."""
+    listed = airflow.rest.request(
+        "GET", f"{run_path(plan, run_id)}/taskInstances/~/xcomEntries", params={"limit": 100}
+    )
+    return {
+        f"{entry['task_id']}/{entry['key']}": airflow.rest.xcom(
+            dag_id(plan), run_id, entry["task_id"], entry["key"]
+        )
+        for entry in listed["xcom_entries"]
+    }
+
+
+def task_logs(airflow: StepsDeployment, plan: str, run_id: str) -> dict[str, Any]:
+    """Every try's log of every task of the run, read through the REST API."""
+    return {
+        f"{ti['task_id']}/{attempt}": airflow.rest.request(
+            "GET",
+            f"{run_path(plan, run_id)}/taskInstances/{quote(ti['task_id'], safe='')}/logs/{attempt}",
+            params={"full_content": "true"},
+        )
+        for ti in airflow.rest.task_instances(dag_id(plan), run_id)
+        for attempt in range(1, (ti["try_number"] or 0) + 1)
+    }
+
+
+def test_plan_text_arrives_as_written_and_the_connection_password_nowhere(airflow: StepsDeployment) -> None:
+    plan = "rs_literal_text"
+    run_id = airflow.runs[plan]
+    approval = f"{run_path(plan, run_id)}/taskInstances/db.pre_1_approval/-1/hitlDetails"
+    await_input(airflow, plan, "db.pre_1_approval")
+
+    asked = airflow.rest.request("GET", approval)
+    airflow.rest.answer_approval(dag_id(plan), run_id, "db.pre_1_approval", "Approve")
+    state, states = finish(airflow, plan)
+
+    assert state == "success", states
+    # The approver reads the question as written.
+    assert asked["subject"] == LITERAL_QUESTION
+    # SSM gets the commands and the comment as written, on the wave's recovered instance.
+    recovered = recovered_instances(airflow, {"literal-db"})
+    [command] = [
+        command
+        for command in local_aws.client("ssm", airflow.moto_url).list_commands()["Commands"]
+        if set(command["InstanceIds"]) == recovered
+    ]
+    assert command["Parameters"] == {"commands": LITERAL_COMMANDS}
+    assert command["Comment"] == LITERAL_COMMENT
+    # The function gets the payload as written (moto's function answers with its event).
+    event = airflow.rest.xcom(dag_id(plan), run_id, "db.announce")
+    assert event["input"] == LITERAL_PAYLOAD
+    # The password is nowhere: not at the approver, SSM or Lambda, nor in XComs, task logs or
+    # the task instances (their rendered fields included).
+    places = {
+        "approval": [asked, airflow.rest.request("GET", approval)],
+        "ssm": command,
+        "xcoms": run_xcoms(airflow, plan, run_id),
+        "logs": task_logs(airflow, plan, run_id),
+        "task instances": airflow.rest.task_instances(dag_id(plan), run_id),
+    }
+    assert [name for name, seen in places.items() if SECRET in json.dumps(seen, default=str)] == []
+    assert len(places["logs"]) >= len(states)  # every task's log was read

@@ -76,9 +76,18 @@ class StepPlace:
 
 @functools.cache
 def operator_class(path: str) -> type[BaseOperator]:
-    """The operator class a kind names as ``module:Class``, imported once."""
+    """The operator class a kind names as ``module:Class``, imported once.
+
+    :raises TypeError: when the class templates a field. A step's arguments are plan text, which
+        is data (``PlanTextMixin``): a kind of your own must not reopen what the built-in ones close.
+    """
     module, _, name = path.partition(":")
     found: type[BaseOperator] = getattr(importlib.import_module(module), name)
+    if found.template_fields:
+        raise TypeError(
+            f"step operator {path} templates {', '.join(found.template_fields)}: plan text is never "
+            "a template; put drs_provider.operators.plan_task.PlanTextMixin before its operator class"
+        )
     return found
 
 

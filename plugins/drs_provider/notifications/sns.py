@@ -204,6 +204,10 @@ class PlanEventNotifier(SnsNotifier):
     :param events: where the plan's events go.
     """
 
+    # Plan text is data (as for the plan DAG's operators, ``PlanTextMixin``): the topic and the
+    # connection come from the plan file, and the message is composed in ``notify`` from the task.
+    template_fields: Sequence[str] = ()
+
     def __init__(self, *, event: str, events: PlanEvents, **kwargs: Any) -> None:
         if event not in CONTEXT_EVENTS:
             raise ValueError(f"{event!r} is not sent from a task (task events: {', '.join(CONTEXT_EVENTS)})")

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from drs_provider.constants import (
     CLEANUP_TASK_ID,
@@ -29,7 +28,7 @@ from drs_provider.exceptions import DrsCleanupError, DrsProviderError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.drs import JOB_LOOKBACK, TAG_DAG_ID, TAG_RUN_ID, tag_value
 from drs_provider.operators.plan_run import resolved_run
-from drs_provider.operators.plan_task import PlanTaskMixin
+from drs_provider.operators.plan_task import PlanTaskMixin, PlanTextMixin
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
 from drs_provider.recovery.cleanup import CleanupPlan, plan_cleanup
 from drs_provider.recovery.report import (
@@ -43,7 +42,7 @@ from drs_provider.recovery.report import (
 from drs_provider.recovery.times import parse_time
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
 
     from airflow.sdk import Context
 
@@ -83,7 +82,6 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     """
 
     aws_hook_class = DrsHook
-    template_fields: Sequence[str] = aws_template_fields()
     ui_color = "#f4e3ff"
 
     def __init__(
@@ -207,7 +205,7 @@ def s3_location(uri: str, dag_id: str, run_id: str) -> tuple[str, str]:
     return bucket, f"{prefix}{dag_id}/{run_id}.json"
 
 
-class DrsPlanReportOperator(AwsBaseOperator[S3Hook]):
+class DrsPlanReportOperator(PlanTextMixin, AwsBaseOperator[S3Hook]):
     """
     ``report``: the run report (DESIGN.md contract 6) as this task's XCom, at ``s3_uri`` when set.
 
@@ -222,7 +220,6 @@ class DrsPlanReportOperator(AwsBaseOperator[S3Hook]):
     """
 
     aws_hook_class = S3Hook
-    template_fields: Sequence[str] = aws_template_fields()
     ui_color = "#e6ffe6"
 
     def __init__(

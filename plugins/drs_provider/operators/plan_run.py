@@ -18,6 +18,8 @@ from drs_provider.recovery.times import parse_time
 from drs_provider.sensors.drs import DrsJobSensor
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from airflow.sdk import Context
 
 
@@ -126,3 +128,6 @@ class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):
     :meth:`resume_execution`, which records ``task_started`` as the deferral's start (Airflow keeps
     a resumed task's ``start_date``) and any failure, so the report reads the same either way.
     """
+
+    #: The factory's XCom pulls of the wave's job IDs (templates or ``XComArg``s), never plan text.
+    template_fields: Sequence[str] = ("job_ids", "optional_source_server_ids")

@@ -38,7 +38,23 @@ def error_text(error: BaseException) -> str:
     return f"{type(error).__name__}: {error}"
 
 
-class PlanTaskMixin:
+class PlanTextMixin:
+    """Mixed into every operator of a plan DAG, before the operator class: plan text is data.
+
+    Plan text reaches these operators as values, and anyone who may merge a plan file writes it.
+    Rendered as Jinja, ``{{ conn.aws_default.password }}`` would read a connection's secret, and
+    plain shell text (``${#HOSTS[@]}``) would fail the task after its servers launched. So a plan
+    DAG's operators template nothing and read no value as a template file, whatever the operator
+    they extend templates for hand-written DAGs (whose author Airflow trusts anyway); an operator
+    that needs one of the factory's own templates declares that field itself.
+    """
+
+    # Any: the operators this mixes into declare these as Sequence or as Collection.
+    template_fields: Any = ()
+    template_ext: Any = ()
+
+
+class PlanTaskMixin(PlanTextMixin):
     """Mixed into every operator of a plan DAG, before the operator class (see the module docstring).
 
     The task's own work is :meth:`run_task`; by default the operator's ``execute``.

@@ -25,7 +25,6 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
-from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 
 from drs_provider.constants import (
     DEFAULT_MAX_CONCURRENT_JOBS,
@@ -128,7 +127,6 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     """
 
     aws_hook_class = DrsHook
-    template_fields: Sequence[str] = aws_template_fields()
     ui_color = "#e8f4ff"
 
     def __init__(

@@ -9,7 +9,9 @@ provider lacks), with :class:`WaveStepMixin` adding what a step of a wave needs:
   out, and refuses to run without ``preflight``'s result;
 * an ``optional`` step's failure is logged, kept as XCom ``step_outcome`` and ends the task in
   success, so the wave goes on (a failed task would stop it);
-* what the step knows of the run: its mode, and the wave's per-server results so far.
+* what the step knows of the run: its mode, and the wave's per-server results so far;
+* none of its fields is a template (:class:`~drs_provider.operators.plan_task.PlanTextMixin`):
+  the plan's text reaches AWS and the approver as written.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
+import yaml
 
 from tests.integration.factory.conftest import run_dag
 
@@ -152,3 +153,90 @@ def preflight_error(dag: DAG) -> str:
     with pytest.raises(DrsPreflightError) as caught:
         task.run_task({"params": {"mode": "drill"}, "dag_run": None})  # type: ignore[arg-type]
     return str(caught.value)
+
+
+SECRET = "rs-secret-Kd82pQ"
+NOTE = "rs-note-Vw31xZ"
+#: Plan text that Jinja would evaluate, read from a file, or choke on ('${#' opens a comment).
+COMMANDS = [
+    "echo {{ conn.rs_vault.password }}",
+    "echo {{ var.value.rs_note }}",
+    "{% if true %}echo {{ conn.rs_vault.password }}{% endif %}",
+    "test ${#HOSTS[@]} -gt 0 && ./run.sh",
+    "run.sh",
+]
+COMMENT = "{# kept #} {{ conn.rs_vault.password }}"
+PAYLOAD = {"secret": "{{ conn.rs_vault.password }}", "note": "{{ var.value.rs_note }}", "file": "event.json"}
+QUESTION = "Fail over? {{ conn.rs_vault.password }}"
+
+
+def test_plan_text_reaches_ssm_and_lambda_as_written_and_no_secret_is_read(
+    plan_dag: Callable[..., DAG],
+    drs_simulator: Any,
+    local_aws_services: LocalAws,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 18: a plan's text is data. A connection and a variable that templates could reach
+    exist; the text arrives at SSM and Lambda character for character, and neither secret is
+    anywhere in the run (XComs, rendered fields)."""
+    monkeypatch.setenv("AIRFLOW_CONN_RS_VAULT", json.dumps({"conn_type": "generic", "password": SECRET}))
+    monkeypatch.setenv("AIRFLOW_VAR_RS_NOTE", NOTE)
+    local_aws_services.seed(functions=["dr-echo"])
+    plan = {
+        "plan": "literal_text",
+        "waves": [
+            {
+                "name": "database",
+                "servers": {"ids": [DB]},
+                "pre": [{"approval": {"message": QUESTION, "modes": ["recovery"]}}],
+                "post": [
+                    {
+                        "ssm_command": {
+                            "document": "AWS-RunShellScript",
+                            "parameters": {"commands": COMMANDS},
+                            "comment": COMMENT,
+                        }
+                    },
+                    {"lambda": {"function": "dr-echo", "payload": PAYLOAD}},
+                ],
+            }
+        ],
+    }
+    dag = plan_dag("literal_text", yaml.safe_dump(plan, sort_keys=False))
+
+    state, tasks = run_dag(dag)
+
+    assert state == "success", tasks
+    assert dag.get_task("database.pre_1_approval").subject == QUESTION  # type: ignore[attr-defined]
+    [command] = local_aws_services.client("ssm").list_commands()["Commands"]
+    assert command["Parameters"] == {"commands": COMMANDS}
+    assert command["Comment"] == COMMENT
+    assert xcom(dag, "database.post_2_lambda")["input"] == PAYLOAD  # moto's function echoes its event
+    seen = json.dumps([command, run_xcoms(dag), rendered_fields(dag)], default=str)
+    assert SECRET not in seen and NOTE not in seen
+
+
+def run_xcoms(dag: DAG) -> list[Any]:
+    """Every XCom value the DAG's runs left."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return list(session.scalars(select(XComModel.value).where(XComModel.dag_id == dag.dag_id)))
+
+
+def rendered_fields(dag: DAG) -> list[Any]:
+    """Every task's rendered template fields, as the UI shows them."""
+    from airflow.models.renderedtifields import RenderedTaskInstanceFields
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        return list(
+            session.scalars(
+                select(RenderedTaskInstanceFields.rendered_fields).where(
+                    RenderedTaskInstanceFields.dag_id == dag.dag_id
+                )
+            )
+        )
