@@ -271,17 +271,18 @@ def test_a_run_past_its_rto_target_says_so_while_it_still_waits(airflow: Lifecyc
     assert states["db.pre_1_approval"] == "failed"  # nobody answered
     assert airflow.launched("e2e_slow") == set()
     events = airflow.events("e2e_slow")
-    assert [event["event"] for event in events] == [
-        "started",
-        "approval_requested",
-        "rto_missed",
-        "wave_failed",
-        "failed",
-    ]
-    requested = events[1]["body"]
+    kinds = [event["event"] for event in events]
+    # The alarm comes while the run still waits on the approval, before the wave fails. Whether the
+    # approval is asked before the 60 s target passes depends on how fast the machine starts the
+    # run's first tasks, not on the product: on a loaded machine the alarm came first.
+    assert sorted(kinds) == sorted(["started", "approval_requested", "rto_missed", "wave_failed", "failed"])
+    assert kinds[0] == "started" and kinds[-2:] == ["wave_failed", "failed"], kinds
+    by_kind = {event["event"]: event for event in events}
+    requested = by_kind["approval_requested"]["body"]
     assert requested["task_id"] == "db.pre_1_approval"
     assert requested["answer"]["method"] == "PATCH"
     assert requested["answer"]["url"].endswith("/taskInstances/db.pre_1_approval/-1/hitlDetails")
     assert "/dags/drs_plan_e2e_slow/" in requested["ui_url"]
-    assert events[2]["subject"] == "[DRS drill] e2e_slow: still running after its RTO target of 60 s"
-    assert events[2]["body"]["run_id"] == airflow.runs["e2e_slow"]
+    missed = by_kind["rto_missed"]
+    assert missed["subject"] == "[DRS drill] e2e_slow: still running after its RTO target of 60 s"
+    assert missed["body"]["run_id"] == airflow.runs["e2e_slow"]
