@@ -15,6 +15,7 @@ from drs_provider.factory.import_errors import (
     load_buildable_plans,
     plans_dir_for,
     raise_for_broken_plans,
+    render_buildable_plans,
 )
 
 if TYPE_CHECKING:
@@ -22,7 +23,14 @@ if TYPE_CHECKING:
 
     from airflow.sdk import DAG
 
-__all__ = ["LoadedPlans", "build_dags", "load_buildable_plans", "plans_dir_for", "raise_for_broken_plans"]
+__all__ = [
+    "LoadedPlans",
+    "build_dags",
+    "load_buildable_plans",
+    "plans_dir_for",
+    "raise_for_broken_plans",
+    "render_buildable_plans",
+]
 
 log = logging.getLogger(__name__)
 
@@ -38,22 +46,12 @@ def build_dags(
     :param start_from_trigger: start each wave's ``wait_for_recovery`` in the triggerer, or defer
         it from a worker; default :data:`~drs_provider.factory.render.WAVE_SENSOR_START_FROM_TRIGGER`.
     :return: ``{dag_id: DAG}``, ready for ``globals().update(...)`` in a DAG file. Broken
-        files are left out here and reported by :func:`raise_for_broken_plans`.
+        files, and plans that fail to render, are left out here and reported by
+        :func:`raise_for_broken_plans`.
     """
-    from drs_provider.factory.render import WAVE_SENSOR_START_FROM_TRIGGER, render_plan
-
-    if start_from_trigger is None:
-        start_from_trigger = WAVE_SENSOR_START_FROM_TRIGGER
-
-    loaded = load_buildable_plans(plans_dir if plans_dir is not None else plans_dir_for())
+    loaded = render_buildable_plans(
+        plans_dir if plans_dir is not None else plans_dir_for(), start_from_trigger=start_from_trigger
+    )
     for path, issues in loaded.errors.items():
         log.warning("plan file %s left out: %s", path, "; ".join(str(issue) for issue in issues))
-    dags: dict[str, DAG] = {}
-    for plan in loaded.plans:
-        try:
-            dags[plan.dag_id] = render_plan(plan, start_from_trigger=start_from_trigger)
-        except Exception:
-            # A validated plan that cannot be rendered is a bug here, not in the plan: keep the
-            # other plans' DAGs and leave a traceback in the dag-processor log.
-            log.exception("plan %s (%s) could not be rendered as a DAG", plan.name, plan.source)
-    return dags
+    return dict(loaded.dags)

@@ -32,6 +32,8 @@ from drs_provider.exceptions import PlanError, PlanIssue
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from airflow.sdk import DAG
+
     from drs_provider.plans.model import Plan
 
 log = logging.getLogger(__name__)
@@ -63,6 +65,8 @@ class LoadedPlans:
     plans: tuple[Plan, ...] = ()
     #: absolute file path -> issues
     errors: Mapping[str, tuple[PlanIssue, ...]] = field(default_factory=dict)
+    #: dag_id -> DAG, for :func:`render_buildable_plans` only
+    dags: Mapping[str, DAG] = field(default_factory=dict)
 
     @property
     def issues(self) -> tuple[PlanIssue, ...]:
@@ -104,8 +108,40 @@ def load_buildable_plans(plans_dir: str | Path) -> LoadedPlans:
     return LoadedPlans(plans=tuple(plans), errors=errors)
 
 
+def render_buildable_plans(plans_dir: str | Path, *, start_from_trigger: bool | None = None) -> LoadedPlans:
+    """:func:`load_buildable_plans`, each valid plan rendered as a DAG; never raises for a plan.
+
+    A plan that fails to render (a step kind's operator refusing its arguments, say) moves to
+    ``errors``, so that it shows as an import error like a plan that fails validation.
+    """
+    from drs_provider.factory.render import WAVE_SENSOR_START_FROM_TRIGGER, render_plan
+    from drs_provider.plans.loader import display_name
+
+    if start_from_trigger is None:
+        start_from_trigger = WAVE_SENSOR_START_FROM_TRIGGER
+    directory = Path(plans_dir).absolute()
+    loaded = load_buildable_plans(directory)
+    errors = dict(loaded.errors)
+    plans = []
+    dags: dict[str, DAG] = {}
+    for plan in loaded.plans:
+        try:
+            dags[plan.dag_id] = render_plan(plan, start_from_trigger=start_from_trigger)
+        except Exception as error:  # any failure here only loses this plan's DAG
+            log.warning("plan %s (%s) could not be rendered as a DAG", plan.name, plan.source, exc_info=True)
+            message = f"could not be rendered as a DAG: {type(error).__name__}: {error}"
+            errors[plan.source] = (PlanIssue(display_name(plan.source, directory.parent), "", message),)
+        else:
+            plans.append(plan)
+    return LoadedPlans(plans=tuple(plans), errors=errors, dags=dags)
+
+
 def raise_for_broken_plans(plans_dir: str | Path | None = None) -> None:
-    """Raise one :class:`PlanError` naming every issue of every broken plan file, if any."""
-    issues = load_buildable_plans(plans_dir or plans_dir_for()).issues
+    """Raise one :class:`PlanError` naming every issue of every broken plan file, if any.
+
+    Each valid plan is rendered too (and the DAG dropped): this file parses in a process of its
+    own, so a plan that validates but does not render can only be found by rendering it again.
+    """
+    issues = render_buildable_plans(plans_dir or plans_dir_for()).issues
     if issues:
         raise PlanError(issues)

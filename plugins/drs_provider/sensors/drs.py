@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.sensors.base_aws import AwsBaseSensor
@@ -14,6 +15,7 @@ from drs_provider.constants import SERVERS_XCOM_KEY
 from drs_provider.exceptions import DrsJobNotFoundError, DrsJobTimeoutError, DrsProviderError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.links.drs import DrsJobLink
+from drs_provider.recovery.missing import MissingJobs
 from drs_provider.recovery.outcome import (
     JOB_FAILURE_STATES,
     JOB_INTERMEDIATE_STATES,
@@ -36,6 +38,9 @@ if TYPE_CHECKING:
 #: (``triggers/job_poller.py``): the cost to DRS does not grow with the waits, and a wave's
 #: successor starts within about this long of its jobs' end.
 DEFAULT_POLL_INTERVAL = 1
+
+#: Most seconds a poke in reschedule mode pauses before asking again for a job DRS left out.
+RESCHEDULE_RECHECK_SECONDS = 5.0
 
 
 class DrsJobSensor(AwsBaseSensor[DrsHook]):
@@ -64,6 +69,12 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         erroring) that the wait rides out before it fails naming the jobs and the last error.
     :param start_from_trigger: begin in the triggerer without a worker (Airflow 3). The trigger
         then renders only ``job_ids``, ``optional_source_server_ids`` and the connection fields.
+
+    Either way a job DescribeJobs leaves out fails the task only once two answers in a row left it
+    out (:class:`~drs_provider.recovery.missing.MissingJobs`): DRS may list a new job a moment late.
+    In poke mode the count lives in the sensor between pokes; in reschedule mode each poke is a
+    new sensor, so a poke that misses a job asks again itself after ``poke_interval`` (at most
+    :data:`RESCHEDULE_RECHECK_SECONDS`).
     """
 
     JOB_INTERMEDIATE_STATES = JOB_INTERMEDIATE_STATES
@@ -98,6 +109,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         self.job_ids = job_ids
         self.optional_source_server_ids = optional_source_server_ids
         self.deferrable = deferrable
+        self._missing_jobs = MissingJobs()
         self.max_attempts = max_attempts or max(1, math.ceil(self.timeout / max(self.poke_interval, 1)))
         if self.start_from_trigger:
             self.start_trigger_args = StartTriggerArgs(
@@ -159,12 +171,29 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
     def poke(self, context: Context) -> PokeReturnValue | bool:
         job_ids = self._job_ids
         optional = set(self._optional_ids)
-        jobs = self.hook.describe_jobs_in_order(job_ids)
+        jobs = self._describe(job_ids)
+        if jobs is None:
+            return False
         unfinished = [job["jobID"] for job in jobs if job.get("status") not in self.JOB_SUCCESS_STATES]
         if unfinished and not required_server_failed(jobs, optional):
             self.log.info("DRS jobs not COMPLETED yet: %s", ", ".join(unfinished))
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._judge(context, jobs, optional))
+
+    def _describe(self, job_ids: list[str]) -> list[dict] | None:
+        """The jobs in order, or ``None`` while DRS has left one out too few answers in a row."""
+        while True:
+            found = {job["jobID"]: job for job in self.hook.describe_jobs(job_ids)}
+            missing, gone = self._missing_jobs.record(job_ids, found)
+            if gone:
+                raise DrsJobNotFoundError(gone, region=self.hook.conn_region_name)
+            if not missing:
+                return [found[job_id] for job_id in job_ids]
+            self.log.info("DRS did not list job(s) %s; asking again", ", ".join(missing))
+            if not self.reschedule:
+                return None
+            # The next poke builds a new sensor, whose count starts at zero: ask again now.
+            time.sleep(min(self.poke_interval, RESCHEDULE_RECHECK_SECONDS))
 
     def _judge(
         self, context: Context, jobs: Sequence[Mapping[str, Any]], optional: set[str]

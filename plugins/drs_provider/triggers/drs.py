@@ -11,6 +11,7 @@ from airflow.triggers.base import TriggerEvent
 
 from drs_provider.constants import JOB_ID_PATTERN, JOB_IDS_PER_REQUEST
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.recovery.missing import NOT_FOUND_ANSWERS, MissingJobs
 from drs_provider.recovery.outcome import JOB_SUCCESS_STATES, required_server_failed
 from drs_provider.template_values import as_str_list
 from drs_provider.triggers import job_poller
@@ -21,11 +22,6 @@ retry_after_seconds = job_poller.retry_after_seconds
 
 #: Seconds of consecutive failed polls a wait rides out before it ends naming the last error.
 DEFAULT_ERROR_TIMEOUT = 300.0
-
-#: Answers in a row a job must be missing from before the wait ends with ``not_found``. One
-#: more tick (a poll interval) guards against a job DRS lists a moment late, as AWS APIs may
-#: do right after the call that created it.
-NOT_FOUND_ANSWERS = 2
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -94,8 +90,7 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         self.max_transient_errors = max_transient_errors
         self.error_timeout = error_timeout
         self._last_statuses: list[Any] | None = None
-        #: job ID -> answers in a row it was missing from
-        self._missing_answers: dict[str, int] = {}
+        self._missing_jobs = MissingJobs()
         serialized: dict[str, Any] = {
             "job_ids": job_ids,
             "optional_source_server_ids": optional_source_server_ids,
@@ -218,9 +213,7 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
     def _judge(self, tick: Tick, job_ids: list[str], optional: list[str]) -> TriggerEvent | None:
         """This wait's verdict from a successful tick, or ``None`` to keep waiting."""
         found = tick.jobs or {}
-        missing = [job_id for job_id in job_ids if job_id not in found]
-        self._missing_answers = {job_id: self._missing_answers.get(job_id, 0) + 1 for job_id in missing}
-        gone = [job_id for job_id in missing if self._missing_answers[job_id] >= NOT_FOUND_ANSWERS]
+        missing, gone = self._missing_jobs.record(job_ids, found)
         if gone:
             return self._event(
                 "not_found",

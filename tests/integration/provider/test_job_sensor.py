@@ -8,7 +8,7 @@ import itertools
 import pytest
 from airflow.providers.common.compat.sdk import AirflowSensorTimeout, TaskDeferred
 
-from drs_provider.exceptions import DrsJobFailedError, DrsJobTimeoutError
+from drs_provider.exceptions import DrsJobFailedError, DrsJobNotFoundError, DrsJobTimeoutError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.links.drs import DrsJobLink
 from drs_provider.sensors.drs import DrsJobSensor
@@ -242,6 +242,56 @@ def test_unknown_job_is_named(aws_conn):
     missing = "drsjob-0000000000000000x"
     with pytest.raises(Exception, match=missing):
         sense(sensor([missing], deferrable=False), make_context("w"))
+
+
+def test_poke_mode_waits_for_a_job_drs_lists_late(drs_simulator, aws_conn):
+    """One DescribeJobs answer without the job is tolerated, as the trigger does."""
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(listing_lag_seconds=10)  # the new job is left out for 10 s
+    job_ids = start(aws_conn, SHOP_DB)
+    waiting = sensor(job_ids, deferrable=False)
+    context = make_context("w")
+
+    assert waiting.poke(context) is False  # the first answer left the job out
+    assert drs_simulator.client().describe_jobs(filters={"jobIDs": job_ids})["items"] == []
+    drs_simulator.advance(3600)  # listed from now on, and finished
+    done = waiting.poke(context)
+
+    assert done.is_done and {r["sourceServerID"] for r in done.xcom_value} == set(SHOP_DB)
+
+
+def test_poke_mode_fails_at_the_second_answer_in_a_row_without_the_job(drs_simulator, aws_conn):
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(listing_lag_seconds=10)
+    job_ids = start(aws_conn, SHOP_DB)
+
+    with pytest.raises(DrsJobNotFoundError, match=job_ids[0]) as caught:
+        sense(sensor(job_ids, deferrable=False, poke_interval=0), make_context("w"))
+
+    assert caught.value.job_ids == tuple(job_ids)
+    assert len(drs_simulator.calls("DescribeJobs")) == 2
+
+
+@pytest.mark.parametrize("listed_in_time", [True, False], ids=["listed-late", "never-listed"])
+def test_reschedule_mode_asks_again_within_the_poke(drs_simulator, aws_conn, monkeypatch, listed_in_time):
+    """A rescheduled sensor is rebuilt for each poke, so one poke asks for the second answer."""
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_faults(listing_lag_seconds=10)
+    job_ids = start(aws_conn, SHOP_DB)
+    paused: list[float] = []
+    monkeypatch.setattr(
+        "drs_provider.sensors.drs.time.sleep",
+        lambda seconds: paused.append(seconds) or drs_simulator.advance(10 if listed_in_time else 0),
+    )
+    waiting = sensor(job_ids, deferrable=False, mode="reschedule", poke_interval=60)
+
+    if listed_in_time:
+        assert waiting.poke(make_context("w")) is False  # listed, not finished yet
+    else:
+        with pytest.raises(DrsJobNotFoundError, match=job_ids[0]):
+            waiting.poke(make_context("w"))
+    assert paused == [5.0]
+    assert len(drs_simulator.calls("DescribeJobs")) == 2
 
 
 def test_start_from_trigger_kwargs_run_as_rendered_strings(aws_conn):
