@@ -30,9 +30,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drs_provider.ui import airflow_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path
+from drs_provider.ui.format import badge, format_duration, jsonable, state_word
 from drs_provider.ui.live_report import run_report
+from drs_provider.ui.plans_view import plan_rows
 from drs_provider.ui.security import RUN_PAGE_ACCESS, SIGNED_IN, GetUserDep, may_read, readable_dag_ids
-from drs_provider.ui.view import badge, build_run_view, format_duration, jsonable, plan_rows, state_word
+from drs_provider.ui.view import build_run_view
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable

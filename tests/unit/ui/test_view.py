@@ -6,8 +6,9 @@ from dataclasses import replace
 
 from drs_provider.links.drs import DrsJobLink
 from drs_provider.recovery.report import build_report
+from drs_provider.ui.format import format_duration
 from drs_provider.ui.live_report import run_report
-from drs_provider.ui.view import build_run_view, format_duration
+from drs_provider.ui.view import build_run_view
 from tests.unit.recovery.runs import (
     DB_IDS,
     DRS_JOB_LINK,
@@ -160,7 +161,7 @@ def test_format_duration():
 
 def test_plan_rows_group_waves_by_step_and_link_each_run_to_its_recovery_tab():
     from drs_provider.ui.airflow_source import PlanSummary, RunSummary
-    from drs_provider.ui.view import plan_rows
+    from drs_provider.ui.plans_view import plan_rows
 
     runs = (
         RunSummary("manual__2", "failed", "drill", at(100), None, 120.0),
