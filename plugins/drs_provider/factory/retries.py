@@ -14,7 +14,9 @@ failed by the scheduler once its heartbeat is older than ``[scheduler]
 task_instance_heartbeat_timeout``, and then retried like any other failure. Errors that state
 a verdict (preflight found problems, a server failed to launch, the wave timed out, DRS does
 not know the jobs, servers are busy or over a quota, a step failed) fail at once: a retry would
-only repeat them later.
+only repeat them later. So does a report that S3 would not store (botocore has retried the
+call already): a second try would only send the run's final event again; clearing ``report``
+once the bucket takes writes stores it.
 
 The settings reach the tasks as the DAG's ``default_args``, so a task kind that is not safe to
 run twice sets ``retries=0`` itself: the runbook steps that repeat side effects or ask a person
@@ -33,6 +35,7 @@ from drs_provider.exceptions import (
     DrsJobTimeoutError,
     DrsPreflightError,
     DrsQuotaError,
+    DrsReportNotStoredError,
     DrsServerBusyError,
     DrsServerSelectionError,
     DrsStepError,
@@ -54,6 +57,7 @@ VERDICTS: tuple[type[BaseException], ...] = (
     DrsServerSelectionError,
     DrsServerBusyError,
     DrsQuotaError,
+    DrsReportNotStoredError,
     DrsStepError,
     PlanError,
 )
