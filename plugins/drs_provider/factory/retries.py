@@ -3,7 +3,8 @@
 The DRS tasks of a plan are safe to run again in the same DAG run:
 
 * ``preflight`` only reads (DescribeSourceServers, DescribeJobs, DescribeRecoverySnapshots, and
-  the checks of the runbook steps' functions and documents);
+  the checks of the runbook steps' functions and documents), but for the probe object it writes
+  and removes under the report prefix, the same key on every try;
 * ``<wave>.start_recovery`` first finds the jobs it already started, through their tags, and
   starts only the servers none of them covers, so a second try never launches twice;
 * ``<wave>.wait_for_recovery`` only reads the jobs that ``start_recovery`` returned and defers

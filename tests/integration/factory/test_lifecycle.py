@@ -168,6 +168,7 @@ def test_a_drill_cleans_up_exactly_its_instances_and_leaves_its_report_and_event
     key = f"runs/drs_plan_lifecycle/{report['run_id']}.json"
     stored = json.loads(local_aws_services.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert stored == report and report["location"] == f"s3://{BUCKET}/{key}"
+    assert bucket_keys(local_aws_services) == [key]  # preflight's write probe is gone
 
     messages = received(local_aws_services, lifecycle_aws)
     assert [message["event"] for message in messages] == ["started", "succeeded"]
@@ -242,7 +243,7 @@ def test_preflight_refuses_a_missing_topic_and_bucket_before_anything_launches(
     state, tasks = run_dag(dag)
 
     assert state == "failed" and tasks["preflight"] == "failed"
-    assert drs_simulator.calls("StartRecovery") == []
+    assert drs_simulator.calls() == []
     from drs_provider.exceptions import DrsPreflightError
 
     with pytest.raises(DrsPreflightError) as caught:
@@ -272,7 +273,7 @@ def deny_reports(local_aws: LocalAws) -> None:
 
 
 def delete_bucket(local_aws: LocalAws) -> None:
-    local_aws.client("s3").delete_bucket(Bucket=BUCKET)
+    local_aws.client("s3").delete_bucket(Bucket=BUCKET)  # empty: preflight removed its probe
 
 
 @pytest.mark.parametrize(
@@ -324,3 +325,22 @@ def test_a_report_s3_refuses_after_preflight_fails_the_report_task_and_stays_in_
     assert final["subject"].endswith(", report NOT stored")
     assert final["body"]["report"] is None
     assert final["body"]["store_error"] == report["store_error"]
+
+
+def test_preflight_refuses_a_report_bucket_that_denies_the_write_before_any_drs_call(
+    plan_dag: Callable[..., DAG], drs_simulator: Any, local_aws_services: LocalAws, lifecycle_aws: str
+) -> None:
+    deny_reports(local_aws_services)
+    dag = plan_dag("sealed", plan_text("sealed", "never"))
+
+    state, tasks = run_dag(dag)
+
+    assert state == "failed" and tasks["preflight"] == "failed"
+    assert drs_simulator.calls() == []
+    error = xcom_of(dag, "preflight", "task_error")
+    assert (
+        f"report.s3_uri: the run report cannot be written to S3 bucket {BUCKET} (probe key "
+        f"runs/drs_plan_sealed/" in error
+    )
+    assert ".json.preflight-probe): 403: Forbidden" in error
+    assert bucket_keys(local_aws_services) == []
