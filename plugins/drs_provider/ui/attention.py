@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.recovery.report import AWAITING_INPUT, CLEANUP_TASK, PREFLIGHT_TASK, error_of
+from drs_provider.recovery.report import AWAITING_INPUT, CLEANUP_TASK, PREFLIGHT_TASK, REPORT_TASK, error_of
 from drs_provider.ui.format import path_segment
 
 if TYPE_CHECKING:
@@ -39,6 +39,19 @@ class Failure:
 
     where: str
     message: str
+
+
+def report_failure(run: RunRecord, report: Mapping[str, Any]) -> str | None:
+    """Why the run's report is not where the plan keeps it: S3's answer, else the report task's error."""
+    store_error = report.get("store_error")
+    if isinstance(store_error, dict):
+        return (
+            f"not stored in S3: bucket {store_error.get('bucket')}, key {store_error.get('key')}: "
+            f"{store_error.get('error')}"
+        )
+    if run.state_of(REPORT_TASK) == "failed":
+        return error_of(run, REPORT_TASK) or "the report task failed (see its log)"
+    return None
 
 
 def failures(run: RunRecord, report: Mapping[str, Any], waves: Sequence[WaveRow]) -> list[Failure]:
@@ -78,6 +91,9 @@ def failures(run: RunRecord, report: Mapping[str, Any], waves: Sequence[WaveRow]
     if cleanup.get("state") == "failed":
         detail = error_of(run, CLEANUP_TASK) or ", ".join(cleanup.get("failed") or ()) or "see its log"
         found.append(Failure("cleanup", detail))
+    unkept = report_failure(run, report)
+    if unkept:
+        found.append(Failure("report", unkept))
     return found
 
 

@@ -17,12 +17,13 @@ from drs_provider.recovery.report import (
     CLEANUP_TASK,
     FINISHED_STATES,
     PREFLIGHT_TASK,
+    REPORT_TASK,
     WaveShape,
     error_of,
     step_kind,
     wave_depths,
 )
-from drs_provider.ui.attention import ApprovalRow, Failure, approvals, failures
+from drs_provider.ui.attention import ApprovalRow, Failure, approvals, failures, report_failure
 from drs_provider.ui.console import ConsoleLinks
 from drs_provider.ui.format import badge, format_duration, jsonable, parse_time, path_segment, state_word
 from drs_provider.ui.timeline import Timeline, TimelineRow, draw_timeline
@@ -108,6 +109,19 @@ class CleanupView:
 
 
 @dataclass(frozen=True)
+class ReportView:
+    """Where the run's report is kept: its S3 object, or why it is not there."""
+
+    #: None while the run goes on, and for a plan that keeps its reports in Airflow only
+    stored: bool | None
+    text: str
+    badge: str
+    location: str | None = None
+    error: str | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True)
 class RunView:
     dag_id: str
     run_id: str
@@ -126,6 +140,7 @@ class RunView:
     approvals: tuple[ApprovalRow, ...]
     failures: tuple[Failure, ...]
     cleanup: CleanupView | None
+    report: ReportView
     preflight: StepRow | None
     timeline: Timeline
     console_url: str | None
@@ -263,6 +278,21 @@ def _rto(
     )
 
 
+def _report(run: RunRecord, report: Mapping[str, Any]) -> ReportView:
+    location = report.get("location")
+    if location:
+        return ReportView(True, "stored", "ok", location=str(location))
+    unkept = report_failure(run, report)
+    if unkept:
+        note = "the report is still the report task's XCom and in its log"
+        return ReportView(False, "NOT stored", "bad", error=unkept, note=note)
+    if run.state_of(REPORT_TASK) == "success":
+        return ReportView(
+            None, "in Airflow only", "none", note="the report task's XCom: the plan names no S3"
+        )
+    return ReportView(None, "at the end of the run", "none")
+
+
 def _task_step(run: RunRecord, task_id: str) -> StepRow | None:
     task = run.tasks.get(task_id)
     if task is None:
@@ -346,6 +376,7 @@ def build_run_view(
             terminated=tuple(cleanup.get("terminated") or ()),
             failed=tuple(cleanup.get("failed") or ()),
         ),
+        report=_report(run, report),
         preflight=preflight,
         timeline=_timeline(
             waves,

@@ -8,7 +8,7 @@ from drs_provider.links.drs import DrsJobLink
 from drs_provider.recovery.report import build_report
 from drs_provider.ui.format import format_duration
 from drs_provider.ui.live_report import run_report
-from drs_provider.ui.view import build_run_view
+from drs_provider.ui.view import ReportView, build_run_view
 from tests.unit.recovery.runs import (
     DB_IDS,
     DRS_JOB_LINK,
@@ -17,6 +17,7 @@ from tests.unit.recovery.runs import (
     at,
     failed_run,
     succeeded_run,
+    task,
     waiting_run,
 )
 
@@ -132,6 +133,82 @@ def test_a_stored_report_is_shown_with_its_own_numbers():
 
     assert view.source == "report"
     assert view.rto.text == "59.5s (target 30m00s): target met"
+
+
+def with_report(run, stored, state="success"):
+    """``run`` once its ``report`` task ended in ``state``, having kept ``stored`` as its XCom."""
+    tasks = {**run.tasks, "report": task("report", state, 62, 63)}
+    xcoms = {**run.xcoms, ("report", "return_value"): stored} if stored is not None else run.xcoms
+    return replace(run, tasks=tasks, xcoms=xcoms)
+
+
+STORE_ERROR = {
+    "bucket": "dr-evidence",
+    "key": f"shop/drs_plan_shop/{RUN_ID}.json",
+    "error": "AccessDenied: Access Denied",
+}
+NOT_STORED = (
+    f"not stored in S3: bucket dr-evidence, key shop/drs_plan_shop/{RUN_ID}.json: AccessDenied: Access Denied"
+)
+
+
+def run_html(view):
+    from drs_provider.ui.app import templates
+
+    return templates.env.get_template("_run.html").render(view=view, refresh_seconds=3)
+
+
+def test_a_report_s3_would_not_store_shows_on_the_run_page_as_a_failure():
+    run = with_report(
+        succeeded_run(), {**build_report(succeeded_run()), "store_error": STORE_ERROR}, "failed"
+    )
+
+    view = view_of(run)
+
+    assert (view.state, view.source) == ("success", "report")  # the waves' verdict, from the stored report
+    assert view.report == ReportView(
+        False,
+        "NOT stored",
+        "bad",
+        error=NOT_STORED,
+        note="the report is still the report task's XCom and in its log",
+    )
+    assert [(f.where, f.message) for f in view.failures] == [("report", NOT_STORED)]
+    assert view.to_json()["report"]["stored"] is False
+    html = run_html(view)
+    assert '<span class="badge bad" id="report-state">report not stored</span>' in html
+    card = html.split('id="report"', 1)[1].split("</div>", 1)[0]
+    assert "NOT stored" in card and NOT_STORED in card
+    failures = html.split('id="failures"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>report</strong>" in failures and NOT_STORED in failures
+
+
+def test_a_report_task_that_failed_before_keeping_a_report_is_named_with_its_error():
+    run = replace(
+        with_report(succeeded_run(), None, "failed"), errors={"report": "RuntimeError: Task SDK gone"}
+    )
+
+    view = view_of(run)
+
+    assert view.source == "live"
+    assert (view.report.stored, view.report.error) == (False, "RuntimeError: Task SDK gone")
+    assert [(f.where, f.message) for f in view.failures] == [("report", "RuntimeError: Task SDK gone")]
+
+
+def test_a_stored_report_shows_where_it_is_and_no_failure():
+    location = f"s3://dr-evidence/shop/drs_plan_shop/{RUN_ID}.json"
+    run = with_report(succeeded_run(), {**build_report(succeeded_run()), "location": location})
+
+    view = view_of(run)
+
+    assert view.report == ReportView(True, "stored", "ok", location=location)
+    assert view.failures == ()
+    html = run_html(view)
+    assert 'id="report-state"' not in html and f"<code>{location}</code>" in html
+    assert (
+        view_of(with_report(succeeded_run(), build_report(succeeded_run()))).report.text == "in Airflow only"
+    )
+    assert view_of(waiting_run(), now_seconds=20).report.text == "at the end of the run"
 
 
 def test_the_timeline_has_preflight_then_one_row_per_wave_by_step():
