@@ -119,6 +119,8 @@ class ApprovalRecord:
     chosen_options: tuple[str, ...] | None = None
     responded_by: str | None = None
     responded_at: datetime | None = None
+    #: IDs of the users who alone may answer; none named: whoever may update the DAG's HITL details
+    assigned_users: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:

@@ -9,9 +9,9 @@ from drs_provider.recovery.report import AWAITING_INPUT, CLEANUP_TASK, PREFLIGHT
 from drs_provider.ui.format import path_segment
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-    from drs_provider.recovery.report import RunRecord, WaveShape
+    from drs_provider.recovery.report import ApprovalRecord, RunRecord, WaveShape
     from drs_provider.ui.view import WaveRow
 
 #: Where a task-level error comes from in a failed wave whose servers do not explain it.
@@ -97,11 +97,19 @@ def failures(run: RunRecord, report: Mapping[str, Any], waves: Sequence[WaveRow]
     return found
 
 
-def approvals(run: RunRecord, shapes: Sequence[WaveShape], airflow_root: str) -> list[ApprovalRow]:
+def approvals(
+    run: RunRecord,
+    shapes: Sequence[WaveShape],
+    airflow_root: str,
+    may_answer: Callable[[ApprovalRecord], bool],
+) -> list[ApprovalRow]:
+    """The approvals waiting for an answer that the user may give (``may_answer``)."""
     wave_of = {task_id: shape.name for shape in shapes for task_id in shape.task_ids}
     rows = []
     for task_id, approval in sorted(run.approvals.items()):
         if approval.answered or run.state_of(task_id) not in (AWAITING_INPUT, "deferred"):
+            continue
+        if not may_answer(approval):
             continue
         wave = wave_of.get(task_id)
         rows.append(

@@ -29,9 +29,9 @@ from drs_provider.ui.format import badge, format_duration, jsonable, parse_time,
 from drs_provider.ui.timeline import Timeline, TimelineRow, draw_timeline
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-    from drs_provider.recovery.report import RunRecord
+    from drs_provider.recovery.report import ApprovalRecord, RunRecord
 
 
 @dataclass(frozen=True)
@@ -336,10 +336,12 @@ def build_run_view(
     report: Mapping[str, Any],
     *,
     source: str,
+    may_answer: Callable[[ApprovalRecord], bool],
     airflow_root: str = "",
     now: datetime | None = None,
 ) -> RunView:
-    """The run page's content for ``run`` from its ``report`` (stored or derived live)."""
+    """The run page's content for ``run`` from its ``report`` (stored or derived live); the
+    approvals waiting are those the user ``may_answer``."""
     now = now or datetime.now(UTC)
     state = str(report.get("state") or run.state or "queued")
     finished = state in ("success", "failed")
@@ -365,7 +367,7 @@ def build_run_view(
         ended=parse_time(report.get("ended")),
         rto=_rto(report, waves, origin, finished, now),
         waves=tuple(waves),
-        approvals=tuple(approvals(run, run.waves, airflow_root)),
+        approvals=tuple(approvals(run, run.waves, airflow_root, may_answer)),
         failures=tuple(failures(run, report, waves)),
         cleanup=None
         if not cleanup

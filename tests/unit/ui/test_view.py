@@ -22,9 +22,9 @@ from tests.unit.recovery.runs import (
 )
 
 
-def view_of(run, now_seconds=100.0, **kwargs):
+def view_of(run, now_seconds=100.0, may_answer=lambda approval: True, **kwargs):
     report, source = run_report(run)
-    return build_run_view(run, report, source=source, now=at(now_seconds), **kwargs)
+    return build_run_view(run, report, source=source, may_answer=may_answer, now=at(now_seconds), **kwargs)
 
 
 def test_a_succeeded_run_lists_every_server_with_its_instances():
@@ -106,6 +106,22 @@ def test_a_waiting_approval_can_be_answered_through_the_rest_apis_hitl_endpoint(
     assert (
         view.airflow_run_url
         == f"/airflow/dags/drs_plan_shop/runs/{RUN_ID.replace(':', '%3A').replace('+', '%2B')}"
+    )
+
+
+def test_an_approval_is_offered_only_to_a_user_whose_answer_the_rest_api_would_take():
+    asked = []
+
+    view = view_of(
+        waiting_run(), now_seconds=20, may_answer=lambda approval: asked.append(approval) and False
+    )
+
+    assert view.approvals == ()
+    assert [approval.task_id for approval in asked] == ["db.pre_1_approval"]
+    step = next(step for step in view.steps if step.task_id == "db.pre_1_approval")
+    assert (step.state_text, step.message) == (
+        "awaiting approval",
+        "waiting for an answer: Fail the shop database over?",
     )
 
 
