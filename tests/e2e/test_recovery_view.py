@@ -421,20 +421,20 @@ class Permitted:
     approval_run: int
     #: the approvals that run's page offers the user to answer
     approvals: int
-    #: the module's plans listed to the user, each with how its run shows: None (no run: the user
-    #: may not read the DAG's runs), "state" (Airflow's state and the conf only), "details" (the
-    #: RTO or the waiting approval, from task instances and XComs)
-    plans: dict[str, str | None]
+    #: the module's plans listed to the user, each with whether its run is listed
+    plans: dict[str, bool]
+    #: whether a listed run shows what its task instances and XComs say (the RTO, the approval waiting)
+    run_details: bool
 
 
 PERMITTED = [
-    Permitted("admin", 200, 200, 1, {OK_DAG: "details", APPROVAL_DAG: "details"}),
-    Permitted("outsider", 200, 403, 0, {OK_DAG: "details"}),
-    Permitted("plans_only", 403, 403, 0, {OK_DAG: None, APPROVAL_DAG: None}),
-    Permitted("run_lister", 403, 403, 0, {OK_DAG: "state"}),
-    Permitted("run_reader", 200, 200, 0, {OK_DAG: "details", APPROVAL_DAG: "details"}),
-    Permitted("approver", 403, 200, 1, {APPROVAL_DAG: "details"}),
-    Permitted("no_hitl", 403, 200, 0, {APPROVAL_DAG: "details"}),
+    Permitted("admin", 200, 200, 1, {OK_DAG: True, FAIL_DAG: True, APPROVAL_DAG: True}, True),
+    Permitted("outsider", 200, 403, 0, {OK_DAG: True}, True),
+    Permitted("plans_only", 403, 403, 0, {OK_DAG: False, APPROVAL_DAG: False}, False),
+    Permitted("run_lister", 403, 403, 0, {OK_DAG: True}, False),
+    Permitted("run_reader", 200, 200, 0, {OK_DAG: True, APPROVAL_DAG: True}, True),
+    Permitted("approver", 403, 200, 1, {APPROVAL_DAG: True}, True),
+    Permitted("no_hitl", 403, 200, 0, {APPROVAL_DAG: True}, True),
 ]
 
 
@@ -449,12 +449,10 @@ def approval_waiting(airflow: ViewDeployment) -> str:
     return run_id
 
 
-def runs_shown(plan: dict[str, Any]) -> str | None:
-    if not plan["runs_readable"]:
-        assert plan["runs"] == [], plan
-        return None
-    (run,) = plan["runs"]  # the module's one run of the plan
-    return "details" if run["rto_seconds"] is not None or run["state"] == "awaiting_input" else "state"
+def run_details_shown(plan: dict[str, Any]) -> bool:
+    """Whether the plan's one run in this module shows more than Airflow's state and the run's conf."""
+    (run,) = plan["runs"]
+    return run["rto_seconds"] is not None if plan["dag_id"] == OK_DAG else run["state"] == "awaiting_input"
 
 
 @pytest.mark.parametrize("permitted", PERMITTED, ids=lambda permitted: permitted.user)
@@ -506,13 +504,17 @@ def test_every_endpoint_shows_a_user_exactly_what_they_may_read(
     plans = {
         plan["dag_id"]: plan for plan in listed.json() if plan["dag_id"] in (OK_DAG, FAIL_DAG, APPROVAL_DAG)
     }
-    assert {dag_id: runs_shown(plan) for dag_id, plan in plans.items()} == permitted.plans
+    assert {dag_id: bool(plan["runs"]) for dag_id, plan in plans.items()} == permitted.plans
+    for dag_id in (OK_DAG, APPROVAL_DAG):
+        if permitted.plans.get(dag_id):
+            assert run_details_shown(plans[dag_id]) == permitted.run_details, plans[dag_id]
+    assert all(plan["runs_readable"] == bool(plan["runs"]) for plan in plans.values())
     page = get(airflow, f"{PREFIX}/plans", token)
     assert page.status_code == 200
-    for dag_id, runs in permitted.plans.items():
+    for dag_id, runs_listed in permitted.plans.items():
         assert f'data-dag-id="{dag_id}"' in page.text
-        assert (airflow.runs[dag_id] in unquote(page.text)) == (runs is not None)
-    assert ("runs not shown" in page.text) == (None in permitted.plans.values())
+        assert (airflow.runs[dag_id] in unquote(page.text)) == runs_listed
+    assert ("runs not shown" in page.text) == (False in permitted.plans.values())
     assert get(airflow, f"{PREFIX}/static/recovery.css", token).status_code == 200
 
 
