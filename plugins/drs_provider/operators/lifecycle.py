@@ -265,7 +265,7 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
             put_json(self.hook, {**report, "location": location}, bucket, key)
         except Exception as error:  # whatever S3 or the hook raised: the run must say so
             report["store_error"] = {"bucket": bucket, "key": key, "error": aws_error(error)}
-            return DrsReportNotStoredError(bucket, key, aws_error(error))
+            return DrsReportNotStoredError(**report["store_error"])
         report["location"] = location
         self.log.info("run report stored at %s", location)
         return None

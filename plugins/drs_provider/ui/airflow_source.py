@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: The DAG tag every plan DAG carries (DESIGN.md contract 2).
+#: The DAG tag every plan DAG carries.
 PLAN_DAG_TAG = "drs"
 #: XCom keys the view reads; anything else a task pushed is left in the database.
 XCOM_KEYS = (RETURN_VALUE, SERVERS_XCOM, STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY, "drs_job")
