@@ -180,6 +180,22 @@ class DrsCleanupError(DrsProviderError):
         return _rebuild, (type(self), (self.instances, self.termination_jobs), {})
 
 
+class DrsReportNotStoredError(DrsProviderError):
+    """The run report could not be written to its S3 object; the document is still the task's XCom."""
+
+    def __init__(self, bucket: str, key: str, error: str) -> None:
+        self.bucket = bucket
+        self.key = key
+        self.error = error
+        super().__init__(
+            f"the run report was not stored: bucket {bucket}, key {key}: {error}; "
+            "the report is still this task's XCom (return_value) and in its log"
+        )
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.bucket, self.key, self.error), {})
+
+
 class DrsStepError(DrsProviderError):
     """A runbook step failed; names the step (its task) and what went wrong."""
 

@@ -149,7 +149,8 @@ class Scenario:
     :param write_files: called with the plans folder to add files no plan document describes
         (hostile files).
     :param users: extra users of the simple auth manager, ``{user: role}``.
-    :param dag_scopes: users whose DAG access is narrowed to the listed DAG ids.
+    :param dag_scopes: users whose DAG access is narrowed to the listed scope entries: DAG ids,
+        or ``<dag_id>/<ENTITY>`` for one part of a DAG (``tests/e2e/dag_scoped_auth.py``).
     :param extra_dag_ids: DAGs of the module that are not plan DAGs of ``plans``.
     :param kills_processes: the module kills Airflow processes; it runs after all others.
     :param deployment_class: the module's :class:`Deployment` subclass (extra fields with defaults).

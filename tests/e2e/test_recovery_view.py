@@ -8,8 +8,10 @@ are then read as Airflow users:
 
 * ``admin`` (every DAG), with a bearer token from ``POST /auth/token`` and, in the browser,
   with the UI's own login;
-* ``outsider``, a viewer who may read only the succeeding plan's DAG. The simple auth manager
-  cannot grant single DAGs, so the shared stacks run it with one check narrowed per DAG
+* ``outsider``, a viewer who may read only the succeeding plan's DAG, and users who may read some
+  DAGs but not their runs, runs but not their task instances, a run but not answer its
+  approval (:data:`USERS`, :data:`DAG_SCOPES`). The simple auth manager cannot grant single DAGs
+  or parts of them, so the shared stacks run it with one check narrowed per DAG and DAG entity
   (``tests/e2e/dag_scoped_auth.py``): the REST API and the view both ask the same auth manager.
 
 Every expected value (hostnames, EC2 instances, errors) comes from the REST API (the wave
@@ -136,8 +138,25 @@ RUN_CONF = {
     APPROVAL_DAG: {"mode": "drill"},
     GUARDED_DAG: {"mode": "recovery"},
 }
-#: ``outsider`` may read only the succeeding plan's DAG.
-DAG_SCOPES = {"outsider": [OK_DAG]}
+#: The role decides the method (a ``viewer`` only reads, a ``user`` may also answer approvals),
+#: the scope what a user may read: whole DAGs, or ``<dag_id>/<ENTITY>`` (``tests/e2e/dag_scoped_auth.py``).
+USERS = {
+    "outsider": "viewer",
+    "plans_only": "viewer",
+    "run_lister": "viewer",
+    "run_reader": "viewer",
+    "approver": "user",
+    "no_hitl": "user",
+}
+RUN_READ = ("RUN", "TASK_INSTANCE", "XCOM")
+DAG_SCOPES = {
+    "outsider": [OK_DAG],  # only the succeeding plan's DAG
+    "plans_only": [f"{OK_DAG}/DAG", f"{APPROVAL_DAG}/DAG"],  # the DAGs, none of their runs
+    "run_lister": [f"{OK_DAG}/RUN"],  # the runs, not their task instances or XComs
+    "run_reader": [OK_DAG, *(f"{APPROVAL_DAG}/{part}" for part in (*RUN_READ, "HITL_DETAIL"))],
+    "approver": [APPROVAL_DAG],
+    "no_hitl": [f"{APPROVAL_DAG}/{part}" for part in RUN_READ],  # may answer nothing of it
+}
 APPROVAL_DAG_FILE = Path(__file__).parent / "dags" / "drs_view_approval.py"
 
 
@@ -172,7 +191,7 @@ SCENARIO = Scenario(
     fleet=FLEET_SERVERS,
     speed=SPEED,
     dag_files={APPROVAL_DAG_FILE.name: APPROVAL_DAG_FILE.read_text()},
-    users={"outsider": "viewer"},
+    users=USERS,
     dag_scopes=DAG_SCOPES,
     extra_dag_ids=[APPROVAL_DAG],
     deployment_class=ViewDeployment,
@@ -389,6 +408,114 @@ def test_a_user_sees_only_the_dags_they_may_read(airflow: ViewDeployment) -> Non
     assert f'data-dag-id="{OK_DAG}"' in page and FAIL_DAG not in page and APPROVAL_DAG not in page
     every_plan = get(airflow, f"{PREFIX}/api/plans", airflow.token("admin")).json()
     assert sorted(plan["dag_id"] for plan in every_plan) == plan_dag_ids(airflow)
+
+
+@dataclass(frozen=True)
+class Permitted:
+    """What one user gets from every endpoint of the plugin (403: refused, with nothing of the run)."""
+
+    user: str
+    #: the succeeding run's page, its fragment and its JSON
+    ok_run: int
+    #: the run waiting on an approval: its page and JSON
+    approval_run: int
+    #: the approvals that run's page offers the user to answer
+    approvals: int
+    #: the module's plans listed to the user, each with whether its run is listed
+    plans: dict[str, bool]
+    #: whether a listed run shows what its task instances and XComs say (the RTO, the approval waiting)
+    run_details: bool
+
+
+PERMITTED = [
+    Permitted("admin", 200, 200, 1, {OK_DAG: True, FAIL_DAG: True, APPROVAL_DAG: True}, True),
+    Permitted("outsider", 200, 403, 0, {OK_DAG: True}, True),
+    Permitted("plans_only", 403, 403, 0, {OK_DAG: False, APPROVAL_DAG: False}, False),
+    Permitted("run_lister", 403, 403, 0, {OK_DAG: True}, False),
+    Permitted("run_reader", 200, 200, 0, {OK_DAG: True, APPROVAL_DAG: True}, True),
+    Permitted("approver", 403, 200, 1, {APPROVAL_DAG: True}, True),
+    Permitted("no_hitl", 403, 200, 0, {APPROVAL_DAG: True}, True),
+]
+
+
+def approval_waiting(airflow: ViewDeployment) -> str:
+    """The approval run's id, once its approval waits for an answer."""
+    run_id = airflow.runs[APPROVAL_DAG]
+    wait_until(
+        "the approval to wait for an answer",
+        lambda: airflow.rest.task_states(APPROVAL_DAG, run_id).get("db.pre_1_approval") == "awaiting_input",
+        timeout=RUN_TIMEOUT,
+    )
+    return run_id
+
+
+def run_details_shown(plan: dict[str, Any]) -> bool:
+    """Whether the plan's one run in this module shows more than Airflow's state and the run's conf."""
+    (run,) = plan["runs"]
+    return run["rto_seconds"] is not None if plan["dag_id"] == OK_DAG else run["state"] == "awaiting_input"
+
+
+@pytest.mark.parametrize("permitted", PERMITTED, ids=lambda permitted: permitted.user)
+def test_every_endpoint_shows_a_user_exactly_what_they_may_read(
+    airflow: ViewDeployment, permitted: Permitted
+) -> None:
+    ok_run, approval_run = finished(airflow, OK_DAG), approval_waiting(airflow)
+    token = airflow.token(permitted.user)
+    run = f"/api/v2/dags/{OK_DAG}/dagRuns/{quote(ok_run, safe='')}"
+    # The REST API's verdicts on what a run page is made of: the run, its task instances, their XComs.
+    rest = [
+        get(airflow, run + part, token).status_code
+        for part in ("", "/taskInstances", "/taskInstances/db.start_recovery/xcomEntries")
+    ]
+    assert permitted.ok_run == (200 if rest == [200, 200, 200] else 403), rest
+
+    for path in (
+        run_path(OK_DAG, ok_run),
+        run_path(OK_DAG, ok_run) + "/fragment",
+        run_path(OK_DAG, ok_run, json_api=True),
+    ):
+        response = get(airflow, path, token)
+        assert response.status_code == permitted.ok_run, (path, response.text)
+        assert ("view-db-1" in response.text) == (permitted.ok_run == 200)
+    for path in (run_path(APPROVAL_DAG, approval_run), run_path(APPROVAL_DAG, approval_run, json_api=True)):
+        response = get(airflow, path, token)
+        assert response.status_code == permitted.approval_run, (path, response.text)
+        assert ("view-approval-db" in response.text) == (permitted.approval_run == 200)
+    if permitted.approval_run == 200:
+        view = get(airflow, run_path(APPROVAL_DAG, approval_run, json_api=True), token).json()
+        assert len(view["approvals"]) == permitted.approvals
+        page = get(airflow, run_path(APPROVAL_DAG, approval_run), token).text
+        assert ('class="approval"' in page) == bool(permitted.approvals)
+        # The REST API takes an answer from exactly those users: an option that does not exist is
+        # refused with 400 after the permission checks (403), so nothing is answered here.
+        answer = requests.patch(
+            airflow.url(
+                f"/api/v2/dags/{APPROVAL_DAG}/dagRuns/{quote(approval_run, safe='')}"
+                "/taskInstances/db.pre_1_approval/-1/hitlDetails"
+            ),
+            headers={"Authorization": f"Bearer {token}"},
+            json={"chosen_options": ["Not an option"], "params_input": {}},
+            timeout=30,
+        )
+        assert answer.status_code == (400 if permitted.approvals else 403), answer.text
+
+    listed = get(airflow, f"{PREFIX}/api/plans", token)
+    assert listed.status_code == 200
+    plans = {
+        plan["dag_id"]: plan for plan in listed.json() if plan["dag_id"] in (OK_DAG, FAIL_DAG, APPROVAL_DAG)
+    }
+    assert {dag_id: bool(plan["runs"]) for dag_id, plan in plans.items()} == permitted.plans
+    for dag_id in (OK_DAG, APPROVAL_DAG):
+        if permitted.plans.get(dag_id):
+            assert run_details_shown(plans[dag_id]) == permitted.run_details, plans[dag_id]
+    assert all(plan["runs_readable"] == bool(plan["runs"]) for plan in plans.values())
+    page = get(airflow, f"{PREFIX}/plans", token)
+    assert page.status_code == 200
+    for dag_id, runs_listed in permitted.plans.items():
+        assert f'data-dag-id="{dag_id}"' in page.text
+        assert (airflow.runs[dag_id] in unquote(page.text)) == runs_listed
+    assert ("runs not shown" in page.text) == (False in permitted.plans.values())
+    assert get(airflow, f"{PREFIX}/static/recovery.css", token).status_code == 200
 
 
 def plan_dag_ids(airflow: ViewDeployment) -> list[str]:

@@ -16,6 +16,7 @@ from drs_provider.exceptions import (
     DrsPreflightError,
     DrsProviderError,
     DrsQuotaError,
+    DrsReportNotStoredError,
     DrsServerBusyError,
     DrsServerSelectionError,
     DrsStepError,
@@ -38,6 +39,9 @@ EXAMPLES: list[DrsProviderError] = [
     DrsJobTimeoutError(["drsjob-0a000000000000001"], 120.0),
     DrsJobNotFoundError(["drsjob-0a000000000000001"], region="us-east-1"),
     DrsCleanupError(["i-0123456789abcdef0"], ["drsjob-0a000000000000009"]),
+    DrsReportNotStoredError(
+        "dr-evidence", "shop/drs_plan_shop/manual__1.json", "AccessDenied: Access Denied"
+    ),
     DrsStepError("database.post_1_ssm_command", "SSM command failed on i-0123456789abcdef0"),
     FleetFileError("fleet.yaml", "source_servers[0].id", "not an ID"),
 ]

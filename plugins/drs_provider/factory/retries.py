@@ -3,7 +3,8 @@
 The DRS tasks of a plan are safe to run again in the same DAG run:
 
 * ``preflight`` only reads (DescribeSourceServers, DescribeJobs, DescribeRecoverySnapshots, and
-  the checks of the runbook steps' functions and documents);
+  the checks of the runbook steps' functions and documents), but for the probe object it writes
+  and removes under the report prefix, the same key on every try;
 * ``<wave>.start_recovery`` first finds the jobs it already started, through their tags, and
   starts only the servers none of them covers, so a second try never launches twice;
 * ``<wave>.wait_for_recovery`` only reads the jobs that ``start_recovery`` returned and defers
@@ -14,7 +15,9 @@ failed by the scheduler once its heartbeat is older than ``[scheduler]
 task_instance_heartbeat_timeout``, and then retried like any other failure. Errors that state
 a verdict (preflight found problems, a server failed to launch, the wave timed out, DRS does
 not know the jobs, servers are busy or over a quota, a step failed) fail at once: a retry would
-only repeat them later.
+only repeat them later. So does a report that S3 would not store (botocore has retried the
+call already): a second try would only send the run's final event again; clearing ``report``
+once the bucket takes writes stores it.
 
 The settings reach the tasks as the DAG's ``default_args``, so a task kind that is not safe to
 run twice sets ``retries=0`` itself: the runbook steps that repeat side effects or ask a person
@@ -33,6 +36,7 @@ from drs_provider.exceptions import (
     DrsJobTimeoutError,
     DrsPreflightError,
     DrsQuotaError,
+    DrsReportNotStoredError,
     DrsServerBusyError,
     DrsServerSelectionError,
     DrsStepError,
@@ -54,6 +58,7 @@ VERDICTS: tuple[type[BaseException], ...] = (
     DrsServerSelectionError,
     DrsServerBusyError,
     DrsQuotaError,
+    DrsReportNotStoredError,
     DrsStepError,
     PlanError,
 )

@@ -1,8 +1,9 @@
 """The end of a plan run: ``cleanup`` terminates what a drill launched, ``report`` leaves the evidence.
 
-Both are Airflow teardown tasks after every wave (DESIGN.md contract 2): they run whatever
-happened, and their outcome never changes the run's state (a run with a failed wave stays
-failed, a cleanup that fails does not fail a run whose waves succeeded).
+Both are Airflow teardown tasks after every wave: they run whatever happened, and their outcome
+never changes the run's state (a run with a failed wave stays failed; a cleanup that fails, or a
+report that S3 would not store, does not fail a run whose waves succeeded: the failed task, the
+final event and the Recovery view say so instead).
 """
 
 from __future__ import annotations
@@ -24,11 +25,12 @@ from drs_provider.constants import (
     TASK_ERROR_XCOM_KEY,
     TASK_STARTED_XCOM_KEY,
 )
-from drs_provider.exceptions import DrsCleanupError, DrsProviderError
+from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.drs import JOB_LOOKBACK, TAG_DAG_ID, TAG_RUN_ID, tag_value
 from drs_provider.operators.plan_run import resolved_run
-from drs_provider.operators.plan_task import PlanTaskMixin, PlanTextMixin
+from drs_provider.operators.plan_task import PlanTaskMixin
+from drs_provider.operators.report_store import aws_error, put_json, s3_location
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
 from drs_provider.recovery.cleanup import CleanupPlan, plan_cleanup
 from drs_provider.recovery.report import (
@@ -199,19 +201,18 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             time.sleep(self.waiter_delay)
 
 
-def s3_location(uri: str, dag_id: str, run_id: str) -> tuple[str, str]:
-    """``(bucket, key)`` of a run's report: ``<s3_uri><dag_id>/<run_id>.json`` (DESIGN.md contract 6)."""
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    return bucket, f"{prefix}{dag_id}/{run_id}.json"
-
-
-class DrsPlanReportOperator(PlanTextMixin, AwsBaseOperator[S3Hook]):
+class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
     """
-    ``report``: the run report (DESIGN.md contract 6) as this task's XCom, at ``s3_uri`` when set.
+    ``report``: the run report as this task's XCom, and at ``s3_uri`` when set.
 
     Built with :func:`~drs_provider.recovery.report.build_report` from what the run's tasks left
     behind (read through the Task SDK: task states and durations, XComs), the same builder the
     Recovery view uses live. Sends ``succeeded`` or ``failed`` with the report's summary.
+
+    ``location`` is set once the object is written. When S3 refuses it, the report gets
+    ``store_error`` (bucket, key, AWS error) instead, the final event still goes out saying so,
+    the document is kept as the XCom and in the log, and the task fails with
+    :class:`~drs_provider.exceptions.DrsReportNotStoredError`.
 
     :param plan_name: the plan.
     :param rto_target: the plan's ``rto_target`` (seconds), if any.
@@ -237,7 +238,7 @@ class DrsPlanReportOperator(PlanTextMixin, AwsBaseOperator[S3Hook]):
         self.s3_uri = s3_uri
         self.events = events
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def run_task(self, context: Context) -> dict[str, Any]:
         report = build_report(self.record(context))
         report["rto_target"] = self.rto_target
         report["rto_met"] = (
@@ -245,21 +246,29 @@ class DrsPlanReportOperator(PlanTextMixin, AwsBaseOperator[S3Hook]):
             if report["rto_seconds"] is None or self.rto_target is None
             else report["rto_seconds"] <= self.rto_target
         )
-        if self.s3_uri:
-            bucket, key = s3_location(self.s3_uri, report["dag_id"], report["run_id"])
-            report["location"] = f"s3://{bucket}/{key}"
-            try:
-                self.hook.load_string(
-                    json.dumps(report, indent=2, default=str), key=key, bucket_name=bucket, replace=True
-                )
-            except Exception:
-                context["ti"].xcom_push(
-                    key=RETURN_VALUE_XCOM_KEY, value=report
-                )  # the evidence stays in Airflow
-                raise
-            self.log.info("run report stored at s3://%s/%s", bucket, key)
+        not_stored = self._store(report, self.s3_uri) if self.s3_uri else None
         self._announce(report)
+        if not_stored is not None:
+            # The evidence stays in Airflow: the XCom the Recovery view reads, and this log.
+            self.log.error(
+                "the run report, kept here as it was not stored:\n%s", json.dumps(report, default=str)
+            )
+            context["ti"].xcom_push(key=RETURN_VALUE_XCOM_KEY, value=report)
+            raise not_stored
         return report
+
+    def _store(self, report: dict[str, Any], s3_uri: str) -> DrsReportNotStoredError | None:
+        """Write the report to its S3 object; ``location`` only once it is there, else ``store_error``."""
+        bucket, key = s3_location(s3_uri, report["dag_id"], report["run_id"])
+        location = f"s3://{bucket}/{key}"
+        try:
+            put_json(self.hook, {**report, "location": location}, bucket, key)
+        except Exception as error:  # whatever S3 or the hook raised: the run must say so
+            report["store_error"] = {"bucket": bucket, "key": key, "error": aws_error(error)}
+            return DrsReportNotStoredError(**report["store_error"])
+        report["location"] = location
+        self.log.info("run report stored at %s", location)
+        return None
 
     def record(self, context: Context) -> RunRecord:
         """Everything the run's tasks left behind, as the report builder takes it."""
@@ -327,6 +336,9 @@ class DrsPlanReportOperator(PlanTextMixin, AwsBaseOperator[S3Hook]):
         event = "succeeded" if report["state"] == "success" else "failed"
         rto = report["rto_seconds"]
         what = f"run {event}" + (f" in {rto:.0f} s" if rto is not None else "")
+        store_error = report.get("store_error")
+        if store_error:  # before the RTO note: SNS cuts a subject at 100 characters
+            what += ", report NOT stored"
         if report.get("rto_met") is False:
             what += f", past its RTO target of {report['rto_target']} s"
         self.events.send(
@@ -342,6 +354,7 @@ class DrsPlanReportOperator(PlanTextMixin, AwsBaseOperator[S3Hook]):
             failed=failed,
             cleanup=(report.get("cleanup") or {}).get("state"),
             report=report.get("location"),
+            store_error=store_error,
         )
 
 

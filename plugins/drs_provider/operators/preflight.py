@@ -1,9 +1,10 @@
 """Preflight of a recovery plan run: every check before anything is launched.
 
-``preflight`` is the first task of every plan DAG. It checks the run's parameters and the
-state of every source server the run would launch, reports EVERY problem at once in one
-:class:`~drs_provider.exceptions.DrsPreflightError`, and only ever makes read-only DRS calls
-(DescribeSourceServers, DescribeJobs, DescribeRecoverySnapshots). On success it returns (XCom
+``preflight`` is the first task of every plan DAG. It checks the run's parameters, then where
+its events and report go (the ``notify`` topic, a write under the report prefix), and only then
+the state of every source server the run would launch; it reports every problem of a stage at
+once in one :class:`~drs_provider.exceptions.DrsPreflightError`, and only ever makes read-only
+DRS calls (DescribeSourceServers, DescribeJobs, DescribeRecoverySnapshots). On success it returns (XCom
 ``return_value``) the resolved run: drill or not, and for each wave whether it runs and the
 exact source server IDs to launch. Each wave's ``start_recovery``
 (:class:`DrsPlanWaveStartOperator`) launches exactly those servers, so what is launched is what
@@ -111,8 +112,9 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     (readable, not in the future, a snapshot at or before it for each server), every selector
     (unknown IDs, tag selectors matching nothing, a server picked by two waves), replication
     state, servers busy in active DRS jobs, the quotas described in the module docstring, and
-    the runbook steps' Lambda functions and SSM documents, the ``notify`` topic and the
-    ``report`` bucket (:mod:`.preflight_resources`).
+    the runbook steps' Lambda functions and SSM documents (:mod:`.preflight_resources`). Before
+    any DRS call, with the parameters: the ``notify`` topic exists and the report can be written
+    to its bucket (a probe object, written and removed).
     Optional servers never fail the preflight: unusable ones are left out and logged.
 
     :param plan_name: the plan's name (what ``confirm`` must equal).
@@ -123,7 +125,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     :param max_servers_in_active_jobs: default from ``[drs] max_servers_in_active_jobs``, else 500.
     :param max_concurrent_jobs: default from ``[drs] max_concurrent_jobs``, else 20.
     :param sns_topic_arn: the plan's ``notify`` topic, checked to exist.
-    :param report_s3_uri: the plan's ``report`` location, its bucket checked to exist.
+    :param report_s3_uri: the plan's ``report`` location, checked to take a write.
     """
 
     aws_hook_class = DrsHook
@@ -238,6 +240,16 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             "config": self.botocore_config,
         }
 
+    def check_lifecycle(self, resources: ResourceChecker, context: Context, problems: list[str]) -> None:
+        """Where the run's events and its report go: the ``notify`` topic exists, and the report
+        can be written (a probe object under the report prefix, written and removed)."""
+        if self.sns_topic_arn:
+            resources.check_topic(self.sns_topic_arn, problems)
+        if self.report_s3_uri:
+            ti = context.get("ti")
+            run_id = str(getattr(ti, "run_id", None) or "preflight")
+            resources.check_report(self.report_s3_uri, self.dag_id, run_id, problems)
+
     # --- DRS state ----------------------------------------------------------------------
 
     def run_task(self, context: Context) -> dict[str, Any]:
@@ -247,6 +259,10 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         problems = self.check_conf(conf) + self.check_safety(params, run_type)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
+        resources = ResourceChecker(self._aws_arguments())
+        self.check_lifecycle(resources, context, problems)
+        if problems:  # a run that could not tell anyone, or keep its evidence, never calls DRS
+            raise DrsPreflightError(self.plan_name, problems)
         chosen = self.chosen_waves(params, problems)
         moment = self.point_in_time(params, problems)
         warnings: list[str] = []
@@ -255,12 +271,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         if moment is not None:
             self._check_snapshots(launch, moment, problems, warnings)
         self._check_quotas(launch, problems)
-        resources = ResourceChecker(self._aws_arguments())
         resources.check(self.waves, chosen, problems, warnings)
-        if self.sns_topic_arn:
-            resources.check_topic(self.sns_topic_arn, problems)
-        if self.report_s3_uri:
-            resources.check_bucket(self.report_s3_uri, problems)
         for warning in warnings:
             self.log.warning("%s", warning)
         if problems:

@@ -1,8 +1,10 @@
 """Preflight of what a plan names beyond DRS: its steps' functions and documents, its topic and bucket.
 
-Read-only calls only: Lambda GetFunction for every function, SSM DescribeDocument for every
-document (of the type its step kind runs), SNS GetTopicAttributes for ``notify``'s topic and S3
-HeadBucket for ``report``'s bucket. What each step names is declared with its kind
+Lambda GetFunction for every function, SSM DescribeDocument for every document (of the type its
+step kind runs), SNS GetTopicAttributes for ``notify``'s topic: read-only. ``report``'s bucket is
+the one write: a probe object under the report prefix, removed at once
+(:func:`~drs_provider.operators.report_store.probe`), since only a write shows that the report
+can be stored. What each step names is declared with its kind
 (:attr:`drs_provider.steps.registry.StepKind.needs`). A
 missing resource of an ``optional`` step is a warning (the step will fail and the wave go on);
 anything else missing is a problem that stops the run before it launches anything.
@@ -14,6 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from drs_provider.operators.report_store import (
+    MISSING_BUCKET_CODES,
+    PROBE_SUFFIX,
+    aws_error,
+    error_code,
+    probe,
+    s3_location,
+)
 from drs_provider.steps.registry import LambdaFunction, find_step_kind
 
 if TYPE_CHECKING:
@@ -26,12 +36,7 @@ _MISSING_CODES = {
     "NotFound",
     "NotFoundException",
     "404",
-    "NoSuchBucket",
 }
-
-
-def _code(error: ClientError) -> str:
-    return str(error.response.get("Error", {}).get("Code") or "")
 
 
 class ResourceChecker:
@@ -74,15 +79,21 @@ class ResourceChecker:
         if problem:
             problems.append(problem if problem.startswith("notify") else f"notify.sns_topic_arn: {problem}")
 
-    def check_bucket(self, s3_uri: str, problems: list[str]) -> None:
-        """``report``'s bucket exists, so the run's evidence has somewhere to go."""
-        bucket = s3_uri.removeprefix("s3://").split("/", 1)[0]
-        problem = self._lookup(
-            lambda: self._client("s3").head_bucket(Bucket=bucket),
-            missing=f"report.s3_uri: S3 bucket {bucket} does not exist",
-        )
-        if problem:
-            problems.append(problem if problem.startswith("report") else f"report.s3_uri: {problem}")
+    def check_report(self, s3_uri: str, dag_id: str, run_id: str, problems: list[str]) -> None:
+        """The run's report can be written where the plan keeps it, so its evidence has somewhere to go."""
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        bucket, key = s3_location(s3_uri, dag_id, run_id)
+        error = probe(S3Hook(**self.aws), bucket, key)
+        if error is None:
+            return
+        if error_code(error) in MISSING_BUCKET_CODES:
+            problems.append(f"report.s3_uri: S3 bucket {bucket} does not exist")
+        else:
+            problems.append(
+                f"report.s3_uri: the run report cannot be written to S3 bucket {bucket} "
+                f"(probe key {key}{PROBE_SUFFIX}): {aws_error(error)}"
+            )
 
     def _problem(self, step: Mapping[str, Any]) -> str | None:
         kind = find_step_kind(str(step["kind"]))
@@ -124,10 +135,9 @@ class ResourceChecker:
         try:
             call()
         except ClientError as error:
-            if _code(error) in _MISSING_CODES:
+            if error_code(error) in _MISSING_CODES:
                 return missing
-            message = error.response.get("Error", {}).get("Message", error)
-            return f"cannot check it: {_code(error) or 'error'}: {message}"
+            return f"cannot check it: {aws_error(error)}"
         except BotoCoreError as error:
             return f"cannot check it: {error}"
         return None

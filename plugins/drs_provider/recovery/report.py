@@ -1,4 +1,4 @@
-"""The run report (DESIGN.md contract 6), built from what a run's tasks left behind.
+"""The run report (the README's "The run report"), built from what a run's tasks left behind.
 
 The ``report`` task builds it at the end of a run, and the Recovery view builds it live while a
 run goes on, both with :func:`build_report` from the same facts: the run's task instances and
@@ -16,7 +16,7 @@ This is the one place that turns those facts into a report: :func:`build_report`
 records (:class:`RunRecord`; the view fills them from the metadata database in
 :mod:`drs_provider.ui.airflow_source`, the ``report`` task from the Task SDK in
 :mod:`drs_provider.operators.lifecycle`) and imports no Airflow. Wave and run states go beyond
-contract 6 while a run is going: ``running``, ``awaiting_input``, ``pending``.
+the finished run's while a run is going: ``running``, ``awaiting_input``, ``pending``.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ START_TASK = START_RECOVERY_TASK
 WAIT_TASK = WAIT_FOR_RECOVERY_TASK
 CLEANUP_TASK = CLEANUP_TASK_ID
 REPORT_TASK = REPORT_TASK_ID
-#: Task ids outside the waves that the plan DAG may have (DESIGN.md contract 2).
+#: Task ids outside the waves that the plan DAG may have.
 LIFECYCLE_TASKS = frozenset({PREFLIGHT_TASK, CLEANUP_TASK, REPORT_TASK})
 RETURN_VALUE = RETURN_VALUE_XCOM_KEY
 #: XCom key under which ``wait_for_recovery`` keeps the per-server results (also on failure).
@@ -119,6 +119,8 @@ class ApprovalRecord:
     chosen_options: tuple[str, ...] | None = None
     responded_by: str | None = None
     responded_at: datetime | None = None
+    #: IDs of the users who alone may answer; none named: whoever may update the DAG's HITL details
+    assigned_users: tuple[str, ...] = ()
 
     @property
     def answered(self) -> bool:
@@ -391,7 +393,7 @@ def cleanup_report(run: RunRecord) -> dict[str, Any] | None:
         "state": "skipped" if state == "upstream_failed" else state,
         "terminated": list(result.get("terminated") or []),
         "failed": list(result.get("failed") or []),
-        # why it was skipped, and what it left alone: beyond contract 6, for people
+        # why it was skipped, and what it left alone: beyond the documented report, for people
         "reason": result.get("reason"),
         "left_alone": list(result.get("left_alone") or []),
     }
@@ -415,7 +417,7 @@ def final_state(run: RunRecord) -> str:
 
 
 def build_report(run: RunRecord) -> dict[str, Any]:
-    """The contract 6 report of ``run`` from its task instances and XComs (see the module docstring)."""
+    """The run report of ``run`` from its task instances and XComs (see the module docstring)."""
     preflight = run.xcom(PREFLIGHT_TASK)
     preflight = preflight if isinstance(preflight, dict) else {}
     waves = [wave_report(run, shape) for shape in run.waves]

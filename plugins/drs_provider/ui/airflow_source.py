@@ -32,7 +32,7 @@ from drs_provider.recovery.report import (
 from drs_provider.ui.live_report import run_report
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
     from datetime import datetime
 
     from airflow.models.dagbag import DBDagBag
@@ -40,9 +40,11 @@ if TYPE_CHECKING:
     from airflow.models.taskinstance import TaskInstance
     from sqlalchemy.orm import Session
 
+    from drs_provider.ui.security import RunAccess
+
 log = logging.getLogger(__name__)
 
-#: The DAG tag every plan DAG carries (DESIGN.md contract 2).
+#: The DAG tag every plan DAG carries.
 PLAN_DAG_TAG = "drs"
 #: XCom keys the view reads; anything else a task pushed is left in the database.
 XCOM_KEYS = (RETURN_VALUE, SERVERS_XCOM, STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY, "drs_job")
@@ -118,6 +120,7 @@ def _approvals(session: Session, dag_id: str, run_id: str) -> dict[str, Approval
             chosen_options=tuple(detail.chosen_options) if detail.chosen_options is not None else None,
             responded_by=responder.get("name") or responder.get("id"),
             responded_at=detail.responded_at,
+            assigned_users=tuple(str(assignee["id"]) for assignee in detail.assigned_users),
         )
     return approvals
 
@@ -235,7 +238,7 @@ class RunSummary:
 
 @dataclass(frozen=True)
 class PlanSummary:
-    """One plan DAG as the plans page lists it."""
+    """One plan DAG as the plans page lists it; its runs only as far as the user may read them."""
 
     dag_id: str
     plan: str
@@ -246,9 +249,15 @@ class PlanSummary:
     waves: tuple[WaveShape, ...]
     #: newest first
     runs: tuple[RunSummary, ...]
+    #: False: the user may not read this DAG's runs, so none is listed
+    runs_readable: bool = True
 
 
-def _run_summaries(session: Session, dag_id: str, waves: tuple[WaveShape, ...]) -> tuple[RunSummary, ...]:
+def _run_summaries(
+    session: Session, dag_id: str, waves: tuple[WaveShape, ...], *, details: bool
+) -> tuple[RunSummary, ...]:
+    """The DAG's recent runs; their RTO and the report's verdict only with ``details`` (the runs' task
+    instances and XComs), else Airflow's state and the run's conf alone."""
     from airflow.models.dagrun import DagRun
     from airflow.models.taskinstance import TaskInstance
 
@@ -261,17 +270,19 @@ def _run_summaries(session: Session, dag_id: str, waves: tuple[WaveShape, ...]) 
         return ()
     run_ids = [run.run_id for run in runs]
     tasks: dict[str, dict[str, TaskRecord]] = {run_id: {} for run_id in run_ids}
-    for ti in session.scalars(
-        select(TaskInstance).where(
-            TaskInstance.dag_id == dag_id, TaskInstance.run_id.in_(run_ids), TaskInstance.map_index == -1
+    xcoms: dict[tuple[str, str], dict[tuple[str, str], Any]] = {(dag_id, run_id): {} for run_id in run_ids}
+    if details:
+        for ti in session.scalars(
+            select(TaskInstance).where(
+                TaskInstance.dag_id == dag_id, TaskInstance.run_id.in_(run_ids), TaskInstance.map_index == -1
+            )
+        ):
+            tasks[ti.run_id][ti.task_id] = _task_record(ti)
+        xcoms = _xcoms(
+            session,
+            [(dag_id, run_id) for run_id in run_ids],
+            task_ids=[PREFLIGHT_TASK, REPORT_TASK, CLEANUP_TASK],
         )
-    ):
-        tasks[ti.run_id][ti.task_id] = _task_record(ti)
-    xcoms = _xcoms(
-        session,
-        [(dag_id, run_id) for run_id in run_ids],
-        task_ids=[PREFLIGHT_TASK, REPORT_TASK, CLEANUP_TASK],
-    )
     summaries = []
     for run in runs:
         record = RunRecord(
@@ -300,8 +311,13 @@ def _run_summaries(session: Session, dag_id: str, waves: tuple[WaveShape, ...]) 
     return tuple(summaries)
 
 
-def plan_summaries(session: Session, readable_dag_ids: set[str]) -> list[PlanSummary]:
-    """Every plan DAG among ``readable_dag_ids`` with its waves, schedule and recent runs."""
+def plan_summaries(
+    session: Session,
+    readable_dag_ids: set[str],
+    run_access: Callable[[Collection[str]], Mapping[str, RunAccess]],
+) -> list[PlanSummary]:
+    """Every plan DAG among ``readable_dag_ids`` with its waves, schedule and recent runs, the runs
+    as far as ``run_access`` (asked once, with the plan DAGs) lets the user read them."""
     from airflow.models.dag import DagModel
 
     query = (
@@ -310,12 +326,14 @@ def plan_summaries(session: Session, readable_dag_ids: set[str]) -> list[PlanSum
         .where(DagModel.is_stale.is_(False))
         .order_by(DagModel.dag_id)
     )
+    models = [model for model in session.scalars(query) if PLAN_DAG_TAG in {tag.name for tag in model.tags}]
+    access = run_access([model.dag_id for model in models])
     plans = []
-    for model in session.scalars(query):
-        if PLAN_DAG_TAG not in {tag.name for tag in model.tags}:
-            continue
+    for model in models:
         dag = dag_bag().get_latest_version_of_dag(model.dag_id, session=session)
         waves = dag_waves(dag) if dag is not None else ()
+        may_read = access[model.dag_id]
+        runs = _run_summaries(session, model.dag_id, waves, details=may_read.details) if may_read.runs else ()
         plans.append(
             PlanSummary(
                 dag_id=model.dag_id,
@@ -325,7 +343,8 @@ def plan_summaries(session: Session, readable_dag_ids: set[str]) -> list[PlanSum
                 schedule=model.timetable_summary if model.timetable_summary not in (None, "None") else None,
                 next_run=model.next_dagrun_create_after,
                 waves=waves,
-                runs=_run_summaries(session, model.dag_id, waves),
+                runs=runs,
+                runs_readable=may_read.runs,
             )
         )
     return plans

@@ -8,10 +8,12 @@ Routes (below the plugin's ``URL_PREFIX``):
 ``GET /plans``, ``GET /api/plans``         every plan the user may read, its waves and last runs
 ``GET /static/{name}``                     the page's CSS, JavaScript and icon (nothing from a CDN)
 
-Every route needs a signed-in user (bearer token or the UI's login cookie) and the run routes
-the DAG permissions of :data:`~drs_provider.ui.security.RUN_PAGE_ACCESS`. An approval is
-answered by the page's JavaScript through the REST API's own HITL endpoint, so the REST API's
-permissions decide; this app changes nothing.
+Every route needs a signed-in user (bearer token or the UI's login cookie), and shows of each
+DAG only what the user may read of it (:mod:`~drs_provider.ui.security`): the run routes need
+:data:`~drs_provider.ui.security.RUN_PAGE_ACCESS`, the plans routes list the readable DAGs with
+the runs the user may read. An approval is offered only to a user whose answer the REST API
+would take, and answered by the page's JavaScript through the REST API's own HITL endpoint, so
+the REST API's permissions decide; this app changes nothing.
 """
 
 from __future__ import annotations
@@ -30,15 +32,26 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drs_provider.ui import airflow_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path
+from drs_provider.ui.format import badge, format_duration, jsonable, state_word
 from drs_provider.ui.live_report import run_report
-from drs_provider.ui.security import RUN_PAGE_ACCESS, SIGNED_IN, GetUserDep, may_read, readable_dag_ids
-from drs_provider.ui.view import badge, build_run_view, format_duration, jsonable, plan_rows, state_word
+from drs_provider.ui.plans_view import plan_rows
+from drs_provider.ui.security import (
+    RUN_PAGE_ACCESS,
+    SIGNED_IN,
+    GetUserDep,
+    may,
+    may_answer,
+    readable_dag_ids,
+    run_access,
+)
+from drs_provider.ui.view import build_run_view
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from fastapi import Response
 
+    from drs_provider.ui.airflow_source import PlanSummary
     from drs_provider.ui.view import RunView
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -97,8 +110,8 @@ def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: st
         session,
         dag_run,
         dag,
-        with_errors=may_read(request, user, DagAccessEntity.TASK_LOGS),
-        with_approvals=may_read(request, user, DagAccessEntity.HITL_DETAIL),
+        with_errors=may(request, user, DagAccessEntity.TASK_LOGS),
+        with_approvals=may(request, user, DagAccessEntity.HITL_DETAIL),
     )
     if not record.waves:
         raise HTTPException(
@@ -106,7 +119,20 @@ def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: st
             f"DAG {dag_id} is not a recovery plan: none of its task groups has a start_recovery task",
         )
     report, source = run_report(record)
-    return build_run_view(record, report, source=source, airflow_root=airflow_root(request))
+    return build_run_view(
+        record,
+        report,
+        source=source,
+        may_answer=lambda approval: may_answer(request, user, approval),
+        airflow_root=airflow_root(request),
+    )
+
+
+def _plans(user: Any, session: Any) -> list[PlanSummary]:
+    """The plans ``user`` may read, each with the runs they may read."""
+    return airflow_source.plan_summaries(
+        session, readable_dag_ids(user), lambda dag_ids: run_access(user, dag_ids, session)
+    )
 
 
 def _page(request: Request, name: str, context: dict[str, Any]) -> HTMLResponse:
@@ -180,7 +206,7 @@ def create_app() -> FastAPI:
 
     @app.get("/plans", response_class=HTMLResponse)
     def plans_page(request: Request, user: GetUserDep, session: SessionDep) -> HTMLResponse:
-        plans = airflow_source.plan_summaries(session, readable_dag_ids(user))
+        plans = _plans(user, session)
         context = {
             "plans": plan_rows(plans, airflow_root(request), slots=airflow_source.RECENT_RUNS),
             "recent_runs": airflow_source.RECENT_RUNS,
@@ -189,7 +215,7 @@ def create_app() -> FastAPI:
 
     @app.get("/api/plans")
     def plans_json(user: GetUserDep, session: SessionDep) -> JSONResponse:
-        return JSONResponse(jsonable(airflow_source.plan_summaries(session, readable_dag_ids(user))))
+        return JSONResponse(jsonable(_plans(user, session)))
 
     @app.get("/static/{name}", name="static", dependencies=SIGNED_IN)
     def static(name: str) -> FileResponse:

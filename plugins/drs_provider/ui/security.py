@@ -4,27 +4,53 @@ Airflow mounts a plugin's FastAPI app without any authentication, so every route
 Recovery view declares the same FastAPI dependencies as the REST API's routes
 (``airflow.api_fastapi.core_api.security``): the user comes from the bearer token or from the
 UI's login cookie (an unknown or forged token is refused there), and each DAG is checked with
-the auth manager's DAG permission. Nothing here re-implements either.
+the auth manager's DAG permission for exactly what a page shows of it, as the REST API route
+that serves the same data would check it:
+
+=============================================  ==============================================
+what a page shows                              the permission it needs
+=============================================  ==============================================
+a plan (its waves, schedule, description)      the DAG: ``GET``
+its runs (id, state, mode, start)              the DAG's runs: ``GET`` ``RUN``
+their RTO and the report's verdict             also ``GET`` ``TASK_INSTANCE`` and ``XCOM``
+a run page                                     ``GET`` ``RUN``, ``TASK_INSTANCE`` and ``XCOM``
+why a task failed, as its log says             also ``GET`` ``TASK_LOGS``
+who answered an approval                       also ``GET`` ``HITL_DETAIL``
+an approval to answer, with its buttons        ``PUT`` ``HITL_DETAIL``, and being an assignee
+                                               when the approval names any
+=============================================  ==============================================
+
+Nothing here re-implements either; what a user may not read is left out, never shown greyed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from airflow.api_fastapi.app import get_auth_manager
-from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
+from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity, DagDetails
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag, requires_authenticated
 from fastapi import Depends, HTTPException, Request
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
+    from airflow.api_fastapi.auth.managers.base_auth_manager import ResourceMethod
     from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
+    from sqlalchemy.orm import Session
+
+    from drs_provider.recovery.report import ApprovalRecord
 
 __all__ = [
     "RUN_PAGE_ACCESS",
     "SIGNED_IN",
     "GetUserDep",
-    "may_read",
+    "RunAccess",
+    "may",
+    "may_answer",
     "readable_dag_ids",
+    "run_access",
 ]
 
 #: A run page shows the run, its task instances and their XComs: the user must be allowed all three
@@ -34,6 +60,8 @@ RUN_PAGE_ACCESS = [
     Depends(requires_access_dag("GET", DagAccessEntity.TASK_INSTANCE)),
     Depends(requires_access_dag("GET", DagAccessEntity.XCOM)),
 ]
+#: What a run's RTO and verdict on the plans page are read from, beyond the run itself.
+RUN_DETAILS = (DagAccessEntity.TASK_INSTANCE, DagAccessEntity.XCOM)
 #: Pages that show no DAG's data still need a signed-in user.
 SIGNED_IN = [Depends(requires_authenticated())]
 
@@ -43,10 +71,47 @@ def readable_dag_ids(user: BaseUser) -> set[str]:
     return get_auth_manager().get_authorized_dag_ids(user=user, method="GET")
 
 
-def may_read(request: Request, user: BaseUser, entity: DagAccessEntity) -> bool:
-    """Whether ``user`` may read ``entity`` (task logs, HITL details) of the DAG in the path."""
+def may(request: Request, user: BaseUser, entity: DagAccessEntity, method: ResourceMethod = "GET") -> bool:
+    """Whether ``user`` may ``method`` ``entity`` (task logs, HITL details) of the DAG in the path."""
     try:
-        requires_access_dag("GET", entity)(request, user)
+        requires_access_dag(method, entity)(request, user)
     except HTTPException:
         return False
     return True
+
+
+def may_answer(request: Request, user: BaseUser, approval: ApprovalRecord) -> bool:
+    """Whether the REST API would take ``user``'s answer to ``approval``: HITL details of the DAG in
+    the path may be updated, and the user is one of the approval's assignees if it names any."""
+    if not may(request, user, DagAccessEntity.HITL_DETAIL, "PUT"):
+        return False
+    assigned = set(approval.assigned_users)
+    return not assigned or get_auth_manager().is_authorized_hitl_task(assigned_users=assigned, user=user)
+
+
+@dataclass(frozen=True)
+class RunAccess:
+    """What of one DAG's runs a user may read on the plans page."""
+
+    #: the runs themselves: id, state, mode (the run's conf), start
+    runs: bool
+    #: their task instances and XComs, which the runs' RTO and the report's verdict come from
+    details: bool
+
+
+def run_access(user: BaseUser, dag_ids: Collection[str], session: Session) -> dict[str, RunAccess]:
+    """:class:`RunAccess` of each of ``dag_ids`` for ``user``, asked of the auth manager per DAG."""
+    from airflow.models.dag import DagModel
+
+    auth = get_auth_manager()
+    teams = DagModel.get_dag_id_to_team_name_mapping(list(dag_ids), session=session)
+
+    def allowed(dag_id: str, entity: DagAccessEntity) -> bool:
+        details = DagDetails(id=dag_id, team_name=teams.get(dag_id))
+        return auth.is_authorized_dag(method="GET", access_entity=entity, details=details, user=user)
+
+    access = {}
+    for dag_id in dag_ids:
+        runs = allowed(dag_id, DagAccessEntity.RUN)
+        access[dag_id] = RunAccess(runs, runs and all(allowed(dag_id, entity) for entity in RUN_DETAILS))
+    return access

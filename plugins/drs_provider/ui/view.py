@@ -2,128 +2,36 @@
 
 The report is the run's stored ``report`` XCom when there is one, else the same document
 derived live (:func:`drs_provider.ui.live_report.run_report`); either way this module turns it
-into rows, badges, the timeline and links, so both kinds of run look the same.
+into rows, badges, the timeline and links, so both kinds of run look the same. What asks for a
+person (failures, approvals) is in :mod:`~drs_provider.ui.attention`, the plans page in
+:mod:`~drs_provider.ui.plans_view`.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 from drs_provider.recovery.report import (
-    ACTIVE_STATES,
-    AWAITING_INPUT,
     CLEANUP_TASK,
     FINISHED_STATES,
     PREFLIGHT_TASK,
+    REPORT_TASK,
     WaveShape,
     error_of,
     step_kind,
     wave_depths,
 )
-from drs_provider.ui.addresses import run_tab_path
-from drs_provider.ui.timeline import Timeline, TimelineRow, Trend, TrendPoint, draw_timeline, draw_trend
+from drs_provider.ui.attention import ApprovalRow, Failure, approvals, failures, report_failure
+from drs_provider.ui.console import ConsoleLinks
+from drs_provider.ui.format import badge, format_duration, jsonable, parse_time, path_segment, state_word
+from drs_provider.ui.timeline import Timeline, TimelineRow, draw_timeline
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
-    from drs_provider.recovery.report import RunRecord
-    from drs_provider.ui.airflow_source import PlanSummary, RunSummary
-
-#: Badge (CSS class) of each task state and DRS launch status.
-BADGES: dict[str, str] = {
-    "success": "ok",
-    "LAUNCHED": "ok",
-    "failed": "bad",
-    "upstream_failed": "bad",
-    "FAILED": "bad",
-    "TERMINATED": "bad",
-    AWAITING_INPUT: "ask",
-    "skipped": "skip",
-    "removed": "skip",
-    "PENDING": "run",
-    "IN_PROGRESS": "run",
-    **dict.fromkeys(ACTIVE_STATES, "run"),
-}
-#: How a state reads on the page where Airflow's word is not what a person expects.
-STATE_WORDS: dict[str, str] = {
-    "success": "succeeded",
-    "upstream_failed": "not run (upstream failed)",
-    AWAITING_INPUT: "awaiting approval",
-    "skipped": "skipped",
-    "pending": "waiting",
-    "queued": "queued",
-}
-#: Where a task-level error comes from in a failed wave whose servers do not explain it.
-DRS_TASKS = ("start_recovery", "wait_for_recovery")
-
-
-def badge(state: str | None) -> str:
-    return BADGES.get(state or "", "none")
-
-
-def state_word(state: str | None) -> str:
-    return STATE_WORDS.get(state or "pending", (state or "waiting").replace("_", " "))
-
-
-def format_duration(seconds: float | None) -> str:
-    """``45.2s``, ``3m05s``, ``1h02m``; ``-`` for none."""
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    if seconds < 3600:
-        minutes, rest = divmod(round(seconds), 60)
-        return f"{minutes}m{rest:02d}s"
-    hours, rest = divmod(round(seconds), 3600)
-    return f"{hours}h{rest // 60:02d}m"
-
-
-def parse_time(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-
-
-def _path(value: str) -> str:
-    return quote(value, safe="")
-
-
-class ConsoleLinks:
-    """AWS console pages of DRS (jobs, source servers), in the region the run's jobs ran in.
-
-    The region and domain are what the wave's ``start_recovery`` kept for its extra link
-    (XCom ``drs_job``); the URL formats are the provider's own links'.
-    """
-
-    def __init__(self, region_name: str, aws_domain: str | None) -> None:
-        self.region_name = region_name
-        self.aws_domain = aws_domain or "aws.amazon.com"
-
-    def _format(self, link: Any, **kwargs: str) -> str:
-        return str(link.format_link(region_name=self.region_name, aws_domain=self.aws_domain, **kwargs))
-
-    def job(self, job_id: str) -> str:
-        from drs_provider.links.drs import DrsJobLink
-
-        return self._format(DrsJobLink(), job_id=job_id)
-
-    def source_server(self, source_server_id: str = "") -> str:
-        from drs_provider.links.drs import DrsSourceServerLink
-
-        return self._format(DrsSourceServerLink(), source_server_id=source_server_id)
-
-    @classmethod
-    def from_run(cls, run: RunRecord, waves: Sequence[WaveShape]) -> ConsoleLinks | None:
-        for shape in waves:
-            stored = run.xcom(shape.start_task, "drs_job")
-            if isinstance(stored, dict) and stored.get("region_name"):
-                return cls(str(stored["region_name"]), stored.get("aws_domain"))
-        return None
+    from drs_provider.recovery.report import ApprovalRecord, RunRecord
 
 
 @dataclass(frozen=True)
@@ -181,29 +89,6 @@ class WaveRow:
 
 
 @dataclass(frozen=True)
-class ApprovalRow:
-    """An approval waiting for an answer, and where the REST API takes the answer."""
-
-    task_id: str
-    wave: str | None
-    step: str
-    subject: str
-    body: str | None
-    options: tuple[str, ...]
-    multiple: bool
-    map_index: int
-    answer_url: str
-
-
-@dataclass(frozen=True)
-class Failure:
-    """What broke, where: the failed server, step or task and its error."""
-
-    where: str
-    message: str
-
-
-@dataclass(frozen=True)
 class RtoView:
     seconds: float | None
     target: float | None
@@ -221,6 +106,19 @@ class CleanupView:
     badge: str
     terminated: tuple[str, ...]
     failed: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ReportView:
+    """Where the run's report is kept: its S3 object, or why it is not there."""
+
+    #: None while the run goes on, and for a plan that keeps its reports in Airflow only
+    stored: bool | None
+    text: str
+    badge: str
+    location: str | None = None
+    error: str | None = None
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -242,6 +140,7 @@ class RunView:
     approvals: tuple[ApprovalRow, ...]
     failures: tuple[Failure, ...]
     cleanup: CleanupView | None
+    report: ReportView
     preflight: StepRow | None
     timeline: Timeline
     console_url: str | None
@@ -261,18 +160,6 @@ class RunView:
         data = jsonable(self)
         data.pop("timeline", None)
         return data
-
-
-def jsonable(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return jsonable(asdict(value))
-    if isinstance(value, dict):
-        return {key: jsonable(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(item) for item in value]
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return value
 
 
 def _server_row(
@@ -391,70 +278,19 @@ def _rto(
     )
 
 
-def _failures(run: RunRecord, report: Mapping[str, Any], waves: Sequence[WaveRow]) -> list[Failure]:
-    found: list[Failure] = []
-    if run.state_of(PREFLIGHT_TASK) == "failed":
-        found.append(Failure("preflight", error_of(run, PREFLIGHT_TASK) or "preflight failed (see its log)"))
-    for wave in waves:
-        for server in wave.servers:
-            if server.badge == "bad":
-                label = (
-                    f"{server.hostname} ({server.source_server_id})"
-                    if server.hostname
-                    else server.source_server_id
-                )
-                kind = "optional server" if server.optional else "server"
-                found.append(
-                    Failure(
-                        f"wave {wave.name}, {kind} {label}",
-                        f"{server.status}: {server.error or 'no error reported'}",
-                    )
-                )
-        for step in wave.steps:
-            if step.state == "failed":
-                found.append(
-                    Failure(f"wave {wave.name}, step {step.name}", step.message or "failed (see its log)")
-                )
-        if wave.state == "failed" and not any(
-            failure.where.startswith(f"wave {wave.name},") for failure in found
-        ):
-            for task in DRS_TASKS:
-                task_id = f"{wave.name}.{task}"
-                if run.state_of(task_id) == "failed":
-                    found.append(
-                        Failure(f"wave {wave.name}, {task}", error_of(run, task_id) or "failed (see its log)")
-                    )
-    cleanup = report.get("cleanup") or {}
-    if cleanup.get("state") == "failed":
-        detail = error_of(run, CLEANUP_TASK) or ", ".join(cleanup.get("failed") or ()) or "see its log"
-        found.append(Failure("cleanup", detail))
-    return found
-
-
-def _approvals(run: RunRecord, shapes: Sequence[WaveShape], airflow_root: str) -> list[ApprovalRow]:
-    wave_of = {task_id: shape.name for shape in shapes for task_id in shape.task_ids}
-    rows = []
-    for task_id, approval in sorted(run.approvals.items()):
-        if approval.answered or run.state_of(task_id) not in (AWAITING_INPUT, "deferred"):
-            continue
-        wave = wave_of.get(task_id)
-        rows.append(
-            ApprovalRow(
-                task_id=task_id,
-                wave=wave,
-                step=task_id.removeprefix(f"{wave}.") if wave else task_id,
-                subject=approval.subject,
-                body=approval.body,
-                options=approval.options,
-                multiple=approval.multiple,
-                map_index=approval.map_index,
-                answer_url=(
-                    f"{airflow_root}/api/v2/dags/{_path(run.dag_id)}/dagRuns/{_path(run.run_id)}"
-                    f"/taskInstances/{_path(task_id)}/{approval.map_index}/hitlDetails"
-                ),
-            )
+def _report(run: RunRecord, report: Mapping[str, Any]) -> ReportView:
+    location = report.get("location")
+    if location:
+        return ReportView(True, "stored", "ok", location=str(location))
+    unkept = report_failure(run, report)
+    if unkept:
+        note = "the report is still the report task's XCom and in its log"
+        return ReportView(False, "NOT stored", "bad", error=unkept, note=note)
+    if run.state_of(REPORT_TASK) == "success":
+        return ReportView(
+            None, "in Airflow only", "none", note="the report task's XCom: the plan names no S3"
         )
-    return rows
+    return ReportView(None, "at the end of the run", "none")
 
 
 def _task_step(run: RunRecord, task_id: str) -> StepRow | None:
@@ -500,10 +336,12 @@ def build_run_view(
     report: Mapping[str, Any],
     *,
     source: str,
+    may_answer: Callable[[ApprovalRecord], bool],
     airflow_root: str = "",
     now: datetime | None = None,
 ) -> RunView:
-    """The run page's content for ``run`` from its ``report`` (stored or derived live)."""
+    """The run page's content for ``run`` from its ``report`` (stored or derived live); the
+    approvals waiting are those the user ``may_answer``."""
     now = now or datetime.now(UTC)
     state = str(report.get("state") or run.state or "queued")
     finished = state in ("success", "failed")
@@ -529,8 +367,8 @@ def build_run_view(
         ended=parse_time(report.get("ended")),
         rto=_rto(report, waves, origin, finished, now),
         waves=tuple(waves),
-        approvals=tuple(_approvals(run, run.waves, airflow_root)),
-        failures=tuple(_failures(run, report, waves)),
+        approvals=tuple(approvals(run, run.waves, airflow_root, may_answer)),
+        failures=tuple(failures(run, report, waves)),
         cleanup=None
         if not cleanup
         else CleanupView(
@@ -540,6 +378,7 @@ def build_run_view(
             terminated=tuple(cleanup.get("terminated") or ()),
             failed=tuple(cleanup.get("failed") or ()),
         ),
+        report=_report(run, report),
         preflight=preflight,
         timeline=_timeline(
             waves,
@@ -550,55 +389,6 @@ def build_run_view(
             now,
         ),
         console_url=console.source_server() if console else None,
-        airflow_run_url=f"{airflow_root}/dags/{_path(run.dag_id)}/runs/{_path(run.run_id)}",
+        airflow_run_url=f"{airflow_root}/dags/{path_segment(run.dag_id)}/runs/{path_segment(run.run_id)}",
         refreshed_at=now,
     )
-
-
-# -- the plans page --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PlanRow:
-    """One plan on the plans page: its waves by step, its last run and the trend of its runs."""
-
-    plan: PlanSummary
-    #: ``(step, wave names)``, step 1 first
-    steps: tuple[tuple[int, tuple[str, ...]], ...]
-    last: RunSummary | None
-    last_url: str | None
-    trend: Trend
-    rto_target: float | None
-    dag_url: str
-
-
-def plan_rows(plans: Sequence[PlanSummary], airflow_root: str = "", slots: int = 10) -> list[PlanRow]:
-    rows = []
-    for plan in plans:
-        target = next((run.rto_target for run in plan.runs if run.rto_target is not None), None)
-        points = [
-            TrendPoint(
-                state=run.state,
-                rto_seconds=run.rto_seconds,
-                title=f"{run.run_id}: {state_word(run.state)}, RTO {format_duration(run.rto_seconds)}",
-                href=airflow_root + run_tab_path(plan.dag_id, run.run_id),
-            )
-            for run in reversed(plan.runs)
-        ]
-        depths = wave_depths(plan.waves, plan.dag_id)
-        steps: dict[int, list[str]] = {}
-        for wave in plan.waves:
-            steps.setdefault(depths.get(wave.name, 1), []).append(wave.name)
-        last = plan.runs[0] if plan.runs else None
-        rows.append(
-            PlanRow(
-                plan=plan,
-                steps=tuple((step, tuple(names)) for step, names in sorted(steps.items())),
-                last=last,
-                last_url=airflow_root + run_tab_path(plan.dag_id, last.run_id) if last else None,
-                trend=draw_trend(points, target_seconds=target, slots=slots),
-                rto_target=target,
-                dag_url=f"{airflow_root}/dags/{_path(plan.dag_id)}",
-            )
-        )
-    return rows

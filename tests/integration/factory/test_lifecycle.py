@@ -86,21 +86,29 @@ def received(local_aws: LocalAws, queue_url: str) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
 
 
-def report_of(dag: DAG) -> dict[str, Any]:
+def xcom_of(dag: DAG, task_id: str, key: str = "return_value") -> Any:
+    """The newest XCom ``key`` of ``task_id`` in ``dag``'s runs (None if it left none)."""
     from airflow.models.xcom import XComModel
     from airflow.utils.session import create_session
     from sqlalchemy import select
 
     with create_session() as session:
-        value = session.scalar(
-            select(XComModel.value)
-            .where(
-                XComModel.dag_id == dag.dag_id, XComModel.task_id == "report", XComModel.key == "return_value"
-            )
+        row = session.scalar(
+            select(XComModel)
+            .where(XComModel.dag_id == dag.dag_id, XComModel.task_id == task_id, XComModel.key == key)
             .order_by(XComModel.timestamp.desc())
         )
-    assert value is not None, "the report task left no report"
-    return json.loads(value) if isinstance(value, str) else value
+        return None if row is None else XComModel.deserialize_value(row)
+
+
+def report_of(dag: DAG) -> dict[str, Any]:
+    report = xcom_of(dag, "report")
+    assert report is not None, "the report task left no report"
+    return dict(report)
+
+
+def bucket_keys(local_aws: LocalAws) -> list[str]:
+    return [item["Key"] for item in local_aws.client("s3").list_objects_v2(Bucket=BUCKET).get("Contents", [])]
 
 
 def terminations(drs_simulator: Any) -> list[str]:
@@ -160,6 +168,7 @@ def test_a_drill_cleans_up_exactly_its_instances_and_leaves_its_report_and_event
     key = f"runs/drs_plan_lifecycle/{report['run_id']}.json"
     stored = json.loads(local_aws_services.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert stored == report and report["location"] == f"s3://{BUCKET}/{key}"
+    assert bucket_keys(local_aws_services) == [key]  # preflight's write probe is gone
 
     messages = received(local_aws_services, lifecycle_aws)
     assert [message["event"] for message in messages] == ["started", "succeeded"]
@@ -234,10 +243,104 @@ def test_preflight_refuses_a_missing_topic_and_bucket_before_anything_launches(
     state, tasks = run_dag(dag)
 
     assert state == "failed" and tasks["preflight"] == "failed"
-    assert drs_simulator.calls("StartRecovery") == []
+    assert drs_simulator.calls() == []
     from drs_provider.exceptions import DrsPreflightError
 
     with pytest.raises(DrsPreflightError) as caught:
         dag.get_task("preflight").run_task({"params": {"mode": "drill"}, "dag_run": None})  # type: ignore[attr-defined]
     assert f"notify.sns_topic_arn: SNS topic {TOPIC_ARN} does not exist" in str(caught.value)
     assert f"report.s3_uri: S3 bucket {BUCKET} does not exist" in str(caught.value)
+
+
+#: A bucket policy that refuses every report write (moto enforces a bucket policy's explicit Deny
+#: on object writes, answering 403 Forbidden where AWS says AccessDenied).
+DENY_REPORTS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "NoRunReports",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{BUCKET}/runs/*",
+        }
+    ],
+}
+
+
+def deny_reports(local_aws: LocalAws) -> None:
+    local_aws.client("s3").put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(DENY_REPORTS))
+
+
+def delete_bucket(local_aws: LocalAws) -> None:
+    local_aws.client("s3").delete_bucket(Bucket=BUCKET)  # empty: preflight removed its probe
+
+
+@pytest.mark.parametrize(
+    ("change", "aws_error"),
+    [
+        (delete_bucket, "NoSuchBucket: The specified bucket does not exist"),
+        (deny_reports, "403: Forbidden"),
+    ],
+    ids=["bucket-deleted", "policy-denies-put"],
+)
+def test_a_report_s3_refuses_after_preflight_fails_the_report_task_and_stays_in_airflow(
+    plan_dag: Callable[..., DAG],
+    drs_simulator: Any,
+    local_aws_services: LocalAws,
+    lifecycle_aws: str,
+    capsys: pytest.CaptureFixture[str],
+    change: Callable[[LocalAws], None],
+    aws_error: str,
+) -> None:
+    dag = plan_dag("unkept", plan_text("unkept", "never"))
+    # Once preflight has passed (its write probe included), the bucket goes away or turns the writes down.
+    dag.get_task("preflight").on_success_callback = [lambda context: change(local_aws_services)]
+
+    state, tasks = run_dag(dag)
+
+    # A teardown: the evidence failing does not change the verdict on the recovery (README "The run report").
+    assert state == "success", tasks
+    assert tasks["report"] == "failed"
+    assert {tasks["database.wait_for_recovery"], tasks["app.wait_for_recovery"]} == {"success"}
+    report = report_of(dag)  # the document is still the report's XCom
+    key = f"runs/drs_plan_unkept/{report['run_id']}.json"
+    assert (report["state"], [wave["state"] for wave in report["waves"]]) == ("success", ["success"] * 2)
+    assert "location" not in report
+    assert report["store_error"] == {"bucket": BUCKET, "key": key, "error": aws_error}
+    assert xcom_of(dag, "report", "task_error") == (
+        f"DrsReportNotStoredError: the run report was not stored: bucket {BUCKET}, key {key}: {aws_error}; "
+        "the report is still this task's XCom (return_value) and in its log"
+    )
+    log = capsys.readouterr()
+    assert "the run report, kept here as it was not stored:" in log.out + log.err
+    assert json.dumps(report["waves"], default=str) in log.out + log.err
+    if change is deny_reports:
+        assert bucket_keys(local_aws_services) == []
+
+    messages = received(local_aws_services, lifecycle_aws)
+    assert [message["event"] for message in messages] == ["started", "succeeded"]
+    final = messages[1]
+    assert final["subject"].startswith("[DRS drill] unkept: run succeeded in ")
+    assert final["subject"].endswith(", report NOT stored")
+    assert final["body"]["report"] is None
+    assert final["body"]["store_error"] == report["store_error"]
+
+
+def test_preflight_refuses_a_report_bucket_that_denies_the_write_before_any_drs_call(
+    plan_dag: Callable[..., DAG], drs_simulator: Any, local_aws_services: LocalAws, lifecycle_aws: str
+) -> None:
+    deny_reports(local_aws_services)
+    dag = plan_dag("sealed", plan_text("sealed", "never"))
+
+    state, tasks = run_dag(dag)
+
+    assert state == "failed" and tasks["preflight"] == "failed"
+    assert drs_simulator.calls() == []
+    error = xcom_of(dag, "preflight", "task_error")
+    assert (
+        f"report.s3_uri: the run report cannot be written to S3 bucket {BUCKET} (probe key "
+        f"runs/drs_plan_sealed/" in error
+    )
+    assert ".json.preflight-probe): 403: Forbidden" in error
+    assert bucket_keys(local_aws_services) == []

@@ -74,6 +74,32 @@ def test_shop_is_three_waves_in_a_chain_with_the_database_steps_around_its_wave(
     assert dag.get_task("app.start_recovery").trigger_rule == "none_failed"
 
 
+@pytest.mark.parametrize("plan", ["drs_plan_shop", "drs_plan_portal"])
+def test_the_run_state_is_judged_on_the_waves_last_tasks_never_on_cleanup_or_report(
+    dags: dict[str, DAG], plan: str
+) -> None:
+    """The tasks Airflow judges a finished run by: a failed wave fails the run whatever the
+    teardowns did, and a failed cleanup or a report S3 would not store does not (README "The run
+    report"). Marking ``report`` ``on_failure_fail_dagrun`` would leave it the only leaf."""
+    from collections import namedtuple
+
+    from airflow.models.dagrun import DagRun
+
+    dag = dags[plan]
+    ti = namedtuple("ti", "task_id state")
+    tis = {ti(task.task_id, "success") for task in dag.tasks}
+    wave_ends = {
+        task.task_id
+        for task in dag.tasks
+        if not task.is_teardown and all(dag.get_task(down).is_teardown for down in task.downstream_task_ids)
+    }
+
+    judged = {judged_ti.task_id for judged_ti in DagRun._tis_for_dagrun_state(DagRun(), dag=dag, tis=tis)}
+
+    assert judged == wave_ends and {"cleanup", "report"}.isdisjoint(judged)
+    assert not dag.get_task("report").on_failure_fail_dagrun
+
+
 def test_portal_has_parallel_branches_and_an_independent_wave(dags: dict[str, DAG]) -> None:
     dag = dags["drs_plan_portal"]
 

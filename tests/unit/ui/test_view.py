@@ -6,8 +6,9 @@ from dataclasses import replace
 
 from drs_provider.links.drs import DrsJobLink
 from drs_provider.recovery.report import build_report
+from drs_provider.ui.format import format_duration
 from drs_provider.ui.live_report import run_report
-from drs_provider.ui.view import build_run_view, format_duration
+from drs_provider.ui.view import ReportView, build_run_view
 from tests.unit.recovery.runs import (
     DB_IDS,
     DRS_JOB_LINK,
@@ -16,13 +17,14 @@ from tests.unit.recovery.runs import (
     at,
     failed_run,
     succeeded_run,
+    task,
     waiting_run,
 )
 
 
-def view_of(run, now_seconds=100.0, **kwargs):
+def view_of(run, now_seconds=100.0, may_answer=lambda approval: True, **kwargs):
     report, source = run_report(run)
-    return build_run_view(run, report, source=source, now=at(now_seconds), **kwargs)
+    return build_run_view(run, report, source=source, may_answer=may_answer, now=at(now_seconds), **kwargs)
 
 
 def test_a_succeeded_run_lists_every_server_with_its_instances():
@@ -107,6 +109,22 @@ def test_a_waiting_approval_can_be_answered_through_the_rest_apis_hitl_endpoint(
     )
 
 
+def test_an_approval_is_offered_only_to_a_user_whose_answer_the_rest_api_would_take():
+    asked = []
+
+    view = view_of(
+        waiting_run(), now_seconds=20, may_answer=lambda approval: asked.append(approval) and False
+    )
+
+    assert view.approvals == ()
+    assert [approval.task_id for approval in asked] == ["db.pre_1_approval"]
+    step = next(step for step in view.steps if step.task_id == "db.pre_1_approval")
+    assert (step.state_text, step.message) == (
+        "awaiting approval",
+        "waiting for an answer: Fail the shop database over?",
+    )
+
+
 def test_a_running_run_past_its_target_says_so():
     run = waiting_run()
     preflight = dict(run.xcom("preflight"), rto_target=15)
@@ -131,6 +149,82 @@ def test_a_stored_report_is_shown_with_its_own_numbers():
 
     assert view.source == "report"
     assert view.rto.text == "59.5s (target 30m00s): target met"
+
+
+def with_report(run, stored, state="success"):
+    """``run`` once its ``report`` task ended in ``state``, having kept ``stored`` as its XCom."""
+    tasks = {**run.tasks, "report": task("report", state, 62, 63)}
+    xcoms = {**run.xcoms, ("report", "return_value"): stored} if stored is not None else run.xcoms
+    return replace(run, tasks=tasks, xcoms=xcoms)
+
+
+STORE_ERROR = {
+    "bucket": "dr-evidence",
+    "key": f"shop/drs_plan_shop/{RUN_ID}.json",
+    "error": "AccessDenied: Access Denied",
+}
+NOT_STORED = (
+    f"not stored in S3: bucket dr-evidence, key shop/drs_plan_shop/{RUN_ID}.json: AccessDenied: Access Denied"
+)
+
+
+def run_html(view):
+    from drs_provider.ui.app import templates
+
+    return templates.env.get_template("_run.html").render(view=view, refresh_seconds=3)
+
+
+def test_a_report_s3_would_not_store_shows_on_the_run_page_as_a_failure():
+    run = with_report(
+        succeeded_run(), {**build_report(succeeded_run()), "store_error": STORE_ERROR}, "failed"
+    )
+
+    view = view_of(run)
+
+    assert (view.state, view.source) == ("success", "report")  # the waves' verdict, from the stored report
+    assert view.report == ReportView(
+        False,
+        "NOT stored",
+        "bad",
+        error=NOT_STORED,
+        note="the report is still the report task's XCom and in its log",
+    )
+    assert [(f.where, f.message) for f in view.failures] == [("report", NOT_STORED)]
+    assert view.to_json()["report"]["stored"] is False
+    html = run_html(view)
+    assert '<span class="badge bad" id="report-state">report not stored</span>' in html
+    card = html.split('id="report"', 1)[1].split("</div>", 1)[0]
+    assert "NOT stored" in card and NOT_STORED in card
+    failures = html.split('id="failures"', 1)[1].split("</section>", 1)[0]
+    assert "<strong>report</strong>" in failures and NOT_STORED in failures
+
+
+def test_a_report_task_that_failed_before_keeping_a_report_is_named_with_its_error():
+    run = replace(
+        with_report(succeeded_run(), None, "failed"), errors={"report": "RuntimeError: Task SDK gone"}
+    )
+
+    view = view_of(run)
+
+    assert view.source == "live"
+    assert (view.report.stored, view.report.error) == (False, "RuntimeError: Task SDK gone")
+    assert [(f.where, f.message) for f in view.failures] == [("report", "RuntimeError: Task SDK gone")]
+
+
+def test_a_stored_report_shows_where_it_is_and_no_failure():
+    location = f"s3://dr-evidence/shop/drs_plan_shop/{RUN_ID}.json"
+    run = with_report(succeeded_run(), {**build_report(succeeded_run()), "location": location})
+
+    view = view_of(run)
+
+    assert view.report == ReportView(True, "stored", "ok", location=location)
+    assert view.failures == ()
+    html = run_html(view)
+    assert 'id="report-state"' not in html and f"<code>{location}</code>" in html
+    assert (
+        view_of(with_report(succeeded_run(), build_report(succeeded_run()))).report.text == "in Airflow only"
+    )
+    assert view_of(waiting_run(), now_seconds=20).report.text == "at the end of the run"
 
 
 def test_the_timeline_has_preflight_then_one_row_per_wave_by_step():
@@ -160,7 +254,7 @@ def test_format_duration():
 
 def test_plan_rows_group_waves_by_step_and_link_each_run_to_its_recovery_tab():
     from drs_provider.ui.airflow_source import PlanSummary, RunSummary
-    from drs_provider.ui.view import plan_rows
+    from drs_provider.ui.plans_view import plan_rows
 
     runs = (
         RunSummary("manual__2", "failed", "drill", at(100), None, 120.0),

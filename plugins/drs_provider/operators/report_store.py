@@ -1,0 +1,69 @@
+"""Where a run's report is kept: its S3 object, written by ``report`` and probed by ``preflight``.
+
+Both write through the amazon provider's ``S3Hook.load_string``, so preflight's probe goes the
+same way as the report at the end of the run and needs the same permission (``s3:PutObject``
+under the report prefix): a bucket that is missing or refuses the write stops the run before
+it launches anything, not after its evidence is gone.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+log = logging.getLogger(__name__)
+
+#: The probe sits beside the report: ``<s3_uri><dag_id>/<run_id>.json.preflight-probe``.
+PROBE_SUFFIX = ".preflight-probe"
+#: Codes S3 answers a write with when the bucket does not exist.
+MISSING_BUCKET_CODES = frozenset({"NoSuchBucket", "404"})
+
+
+def s3_location(uri: str, dag_id: str, run_id: str) -> tuple[str, str]:
+    """``(bucket, key)`` of a run's report: ``<s3_uri><dag_id>/<run_id>.json``."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, f"{prefix}{dag_id}/{run_id}.json"
+
+
+def error_code(error: BaseException) -> str:
+    """The AWS error code of ``error`` (``NoSuchBucket``); empty when it is not an AWS error answer."""
+    if not isinstance(error, ClientError):
+        return ""
+    return str(error.response.get("Error", {}).get("Code") or "")
+
+
+def aws_error(error: BaseException) -> str:
+    """``AccessDenied: Access Denied`` for an AWS error answer; the exception's type and text otherwise."""
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code') or 'error'}: {details.get('Message') or error}"
+    return f"{type(error).__name__}: {error}"
+
+
+def put_json(hook: S3Hook, document: Any, bucket: str, key: str) -> None:
+    """Write ``document`` as JSON to ``s3://bucket/key``; raises what S3 (or the hook) raised."""
+    hook.load_string(json.dumps(document, indent=2, default=str), key=key, bucket_name=bucket, replace=True)
+
+
+def probe(hook: S3Hook, bucket: str, report_key: str) -> BaseException | None:
+    """Write, then remove, a small object beside ``report_key``; the write's error, if it failed.
+
+    A probe that was written but cannot be removed is only logged: the report can be stored.
+    """
+    key = report_key + PROBE_SUFFIX
+    note = {"probe": "written by preflight to check that the run report can be stored; removed at once"}
+    try:
+        put_json(hook, note, bucket, key)
+    except Exception as error:  # whatever stops the write stops the report too
+        return error
+    try:
+        hook.get_conn().delete_object(Bucket=bucket, Key=key)
+    except Exception as error:
+        log.warning("could not remove the probe object s3://%s/%s: %s", bucket, key, aws_error(error))
+    return None

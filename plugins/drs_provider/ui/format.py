@@ -1,0 +1,82 @@
+"""How the Recovery view's pages write states, durations and times, shared by the run and plans pages."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, is_dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+from drs_provider.recovery.report import ACTIVE_STATES, AWAITING_INPUT
+
+#: Badge (CSS class) of each task state and DRS launch status.
+BADGES: dict[str, str] = {
+    "success": "ok",
+    "LAUNCHED": "ok",
+    "failed": "bad",
+    "upstream_failed": "bad",
+    "FAILED": "bad",
+    "TERMINATED": "bad",
+    AWAITING_INPUT: "ask",
+    "skipped": "skip",
+    "removed": "skip",
+    "PENDING": "run",
+    "IN_PROGRESS": "run",
+    **dict.fromkeys(ACTIVE_STATES, "run"),
+}
+#: How a state reads on the page where Airflow's word is not what a person expects.
+STATE_WORDS: dict[str, str] = {
+    "success": "succeeded",
+    "upstream_failed": "not run (upstream failed)",
+    AWAITING_INPUT: "awaiting approval",
+    "skipped": "skipped",
+    "pending": "waiting",
+    "queued": "queued",
+}
+
+
+def badge(state: str | None) -> str:
+    return BADGES.get(state or "", "none")
+
+
+def state_word(state: str | None) -> str:
+    return STATE_WORDS.get(state or "pending", (state or "waiting").replace("_", " "))
+
+
+def format_duration(seconds: float | None) -> str:
+    """``45.2s``, ``3m05s``, ``1h02m``; ``-`` for none."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    if seconds < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes}m{rest:02d}s"
+    hours, rest = divmod(round(seconds), 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+def parse_time(value: Any) -> datetime | None:
+    if isinstance(value, datetime):
+        return value
+    if not value:
+        return None
+    return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+def path_segment(value: str) -> str:
+    """``value`` as one segment of a URL path."""
+    return quote(value, safe="")
+
+
+def jsonable(value: Any) -> Any:
+    """A view model as JSON-ready data (times as ISO-8601)."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return jsonable(asdict(value))
+    if isinstance(value, dict):
+        return {key: jsonable(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(item) for item in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value

@@ -1,0 +1,62 @@
+"""What the plans page shows: one row per plan, its waves by step, its last run and the trend of its runs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from drs_provider.recovery.report import wave_depths
+from drs_provider.ui.addresses import run_tab_path
+from drs_provider.ui.format import format_duration, path_segment, state_word
+from drs_provider.ui.timeline import Trend, TrendPoint, draw_trend
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from drs_provider.ui.airflow_source import PlanSummary, RunSummary
+
+
+@dataclass(frozen=True)
+class PlanRow:
+    """One plan on the plans page: its waves by step, its last run and the trend of its runs."""
+
+    plan: PlanSummary
+    #: ``(step, wave names)``, step 1 first
+    steps: tuple[tuple[int, tuple[str, ...]], ...]
+    last: RunSummary | None
+    last_url: str | None
+    trend: Trend
+    rto_target: float | None
+    dag_url: str
+
+
+def plan_rows(plans: Sequence[PlanSummary], airflow_root: str = "", slots: int = 10) -> list[PlanRow]:
+    rows = []
+    for plan in plans:
+        target = next((run.rto_target for run in plan.runs if run.rto_target is not None), None)
+        points = [
+            TrendPoint(
+                state=run.state,
+                rto_seconds=run.rto_seconds,
+                title=f"{run.run_id}: {state_word(run.state)}, RTO {format_duration(run.rto_seconds)}",
+                href=airflow_root + run_tab_path(plan.dag_id, run.run_id),
+            )
+            for run in reversed(plan.runs)
+        ]
+        depths = wave_depths(plan.waves, plan.dag_id)
+        steps: dict[int, list[str]] = {}
+        for wave in plan.waves:
+            steps.setdefault(depths.get(wave.name, 1), []).append(wave.name)
+        last = plan.runs[0] if plan.runs else None
+        rows.append(
+            PlanRow(
+                plan=plan,
+                steps=tuple((step, tuple(names)) for step, names in sorted(steps.items())),
+                last=last,
+                last_url=airflow_root + run_tab_path(plan.dag_id, last.run_id) if last else None,
+                trend=draw_trend(points, target_seconds=target, slots=slots),
+                rto_target=target,
+                dag_url=f"{airflow_root}/dags/{path_segment(plan.dag_id)}",
+            )
+        )
+    return rows
