@@ -11,7 +11,13 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Airflow reads its configuration at import time, so this must run before any test imports it.
+# Every pytest-xdist worker gets a home of its own: workers inherit the controller's environment,
+# and sharing its SQLite database and DAG folder raced (one worker's dag.test() inserted a DAG
+# another worker's plan file had just brought, and failed on the unique dag_id).
 _home = Path(tempfile.mkdtemp(prefix="drs-test-airflow-home-"))
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["AIRFLOW_HOME"] = str(_home)
+    os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home}/airflow.db"
 os.environ.setdefault("AIRFLOW_HOME", str(_home))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
