@@ -33,6 +33,7 @@ from drs_provider.plans.model import (
 )
 from drs_provider.plans.names import NAME_HINT, suggest_name
 from drs_provider.plans.rule_kinds import Integer, Key, ListOf, Object, OneKeyOf, Text, TextMap
+from drs_provider.steps.common import seconds
 from drs_provider.steps.registry import step_kinds
 
 REGION_PATTERN = r"^[a-z]{2}(-[a-z]+)+-[0-9]{1,2}$"
@@ -188,21 +189,11 @@ WAVE = Object(
         ),
         Key(
             "poll_interval",
-            Integer(
-                description="Seconds between checks of the wave's DRS jobs (default 1).",
-                minimum=POLL_INTERVAL_RANGE[0],
-                maximum=POLL_INTERVAL_RANGE[1],
-                unit="seconds",
-            ),
+            seconds("Seconds between checks of the wave's DRS jobs (default 1).", POLL_INTERVAL_RANGE),
         ),
         Key(
             "timeout",
-            Integer(
-                description="Seconds the wave's DRS jobs may take to finish.",
-                minimum=TIMEOUT_RANGE[0],
-                maximum=TIMEOUT_RANGE[1],
-                unit="seconds",
-            ),
+            seconds("Seconds the wave's DRS jobs may take to finish.", TIMEOUT_RANGE),
         ),
         Key("pre", _steps("Steps run in order before the wave's StartRecovery.")),
         Key("post", _steps("Steps run in order after every required server of the wave LAUNCHED.")),
@@ -309,12 +300,10 @@ PLAN = Object(
         ),
         Key(
             "rto_target",
-            Integer(
-                description="Seconds a run may take (preflight to the last wave's last step): the "
+            seconds(
+                "Seconds a run may take (preflight to the last wave's last step): the "
                 "report says whether it met them; a run passing them sends rto_missed.",
-                minimum=RTO_TARGET_RANGE[0],
-                maximum=RTO_TARGET_RANGE[1],
-                unit="seconds",
+                RTO_TARGET_RANGE,
             ),
         ),
         Key(
