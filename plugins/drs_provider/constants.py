@@ -33,6 +33,14 @@ TAG_KEY_LENGTH = (1, 128)
 TAG_VALUE_LENGTH = (0, 256)
 #: An AWS resource carries at most 50 tags.
 MAX_TAGS_PER_RESOURCE = 50
+#: Tags on every DRS job a plan task starts, naming the task: a retry finds its jobs by them, and
+#: a recovery instance's job tells which run launched it.
+TAG_DAG_ID = "airflow:dag_id"
+TAG_RUN_ID = "airflow:run_id"
+TAG_TASK_ID = "airflow:task_id"
+TAG_MAP_INDEX = "airflow:map_index"
+#: Which part of a split selection a job holds, e.g. ``2/5`` (for people; not for matching).
+TAG_CHUNK = "airflow:chunk"
 
 # --- run modes (DESIGN.md contract 2) ------------------------------------------------------
 
@@ -40,7 +48,9 @@ MODE_DRILL = "drill"
 MODE_RECOVERY = "recovery"
 MODES = (MODE_DRILL, MODE_RECOVERY)
 #: The run parameters every plan DAG takes (DESIGN.md contract 2); preflight refuses any other.
-RUN_PARAMS = ("mode", "confirm", "waves", "point_in_time", "keep_instances")
+RUN_PARAMS = ("mode", "confirm", "waves", "point_in_time", "keep_instances", "relaunch_recovered")
+#: The run parameter that lets a recovery launch over servers that were really recovered.
+RELAUNCH_RECOVERED_PARAM = "relaunch_recovered"
 
 # --- the DAG a plan becomes (DESIGN.md contract 2) -----------------------------------------
 

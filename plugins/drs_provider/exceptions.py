@@ -108,6 +108,25 @@ class DrsPreflightError(DrsProviderError):
         return _rebuild, (type(self), (self.plan, self.problems), {})
 
 
+class DrsRecoveredServerError(DrsProviderError):
+    """A launch would replace live recovery instances that are not drills (servers really recovered).
+
+    :param servers: ``(source server ID, what holds it)``, e.g. ``("s-1...", "live recovery
+        instance i-0... (RUNNING, not a drill) launched by run R of D (DRS job drsjob-...)")``.
+    :param why: why this run may not launch over them.
+    """
+
+    def __init__(self, task: str, servers: Sequence[tuple[str, str]], why: str) -> None:
+        self.task = task
+        self.servers = tuple(servers)
+        self.why = why
+        listed = "; ".join(f"{server_id} has a {holder}" for server_id, holder in self.servers)
+        super().__init__(f"{task}: not launched: {listed}: {why}")
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.task, self.servers, self.why), {})
+
+
 @dataclass(frozen=True)
 class FailedServer:
     """A source server whose launch failed in a DRS job, with the job log's rawError."""

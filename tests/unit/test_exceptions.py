@@ -16,6 +16,7 @@ from drs_provider.exceptions import (
     DrsPreflightError,
     DrsProviderError,
     DrsQuotaError,
+    DrsRecoveredServerError,
     DrsReportNotStoredError,
     DrsServerBusyError,
     DrsServerSelectionError,
@@ -32,6 +33,11 @@ EXAMPLES: list[DrsProviderError] = [
     DrsServerSelectionError("unknown ids", unknown_ids=["s-0a000000000000009"], tags={"Role": "db"}),
     DrsServerBusyError({"s-0a000000000000001": "drsjob-0a000000000000001"}),
     DrsQuotaError("too many servers"),
+    DrsRecoveredServerError(
+        "web.start_recovery",
+        [("s-0a000000000000001", "live recovery instance i-0123456789abcdef0 (RUNNING, not a drill)")],
+        "a drill never launches over a recovered server",
+    ),
     DrsPreflightError("shop", ["confirm: mode=recovery needs confirm='shop'", "waves: unknown wave 'x'"]),
     DrsJobFailedError(
         [FailedServer("s-0a000000000000001", "drsjob-0a000000000000001", "FAILED", "db-1", "boom")]

@@ -23,7 +23,7 @@ POINT_IN_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?
 
 def plan_params(plan: Plan) -> dict[str, Any]:
     """The ``params`` of ``plan``'s DAG: ``mode``, ``confirm``, ``waves``, ``point_in_time``,
-    ``keep_instances`` (:data:`~drs_provider.constants.RUN_PARAMS`)."""
+    ``keep_instances``, ``relaunch_recovered`` (:data:`~drs_provider.constants.RUN_PARAMS`)."""
     # Imported here: rendering calls this once per plan, and the plans layer stays Airflow-free.
     from airflow.sdk import Param
 
@@ -82,6 +82,16 @@ def plan_params(plan: Plan) -> dict[str, Any]:
             description=(
                 "Drills only: skip this run's cleanup and leave its drill instances running "
                 "(to look at them). Terminate them later in the DRS console."
+            ),
+        ),
+        "relaunch_recovered": Param(
+            False,
+            type="boolean",
+            title="Launch over recovered servers",
+            description=(
+                "Recoveries only: launch even servers whose live recovery instance came from a "
+                "real recovery, replacing it (DRS keeps one recovery instance per server). Without "
+                "it preflight refuses them; a drill always does."
             ),
         ),
     }

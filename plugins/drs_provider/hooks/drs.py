@@ -301,6 +301,15 @@ class DrsHook(AwsBaseHook):
 
     # --- snapshots ----------------------------------------------------------------------
 
+    def recovery_instances_of(self, source_server_ids: Sequence[str]) -> list[dict]:
+        """The recovery instances of these source servers (at most one each), 200 servers per request."""
+        paginator = self.conn.get_paginator("describe_recovery_instances")
+        instances: list[dict] = []
+        for chunk in chunked(list(dict.fromkeys(source_server_ids)), SOURCE_SERVER_IDS_PER_REQUEST):
+            for page in paginator.paginate(filters={"sourceServerIDs": list(chunk)}):
+                instances.extend(page.get("items", []))
+        return instances
+
     def latest_snapshots_before(self, server_ids: Iterable[str], point_in_time: datetime) -> dict[str, str]:
         """
         For each server, the latest completed recovery snapshot taken at or before a moment.

@@ -21,7 +21,12 @@ from drs_provider.constants import (
     MAX_SERVERS_PER_START_RECOVERY,
     MAX_TAGS_PER_RESOURCE,
     OPTIONAL_SERVERS_XCOM_KEY,
+    TAG_CHUNK,
+    TAG_DAG_ID,
     TAG_KEY_LENGTH,
+    TAG_MAP_INDEX,
+    TAG_RUN_ID,
+    TAG_TASK_ID,
     TAG_VALUE_LENGTH,
 )
 from drs_provider.exceptions import (
@@ -41,13 +46,6 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
-#: Tags that identify the task that started a job; a retry finds its jobs by them.
-TAG_DAG_ID = "airflow:dag_id"
-TAG_RUN_ID = "airflow:run_id"
-TAG_TASK_ID = "airflow:task_id"
-TAG_MAP_INDEX = "airflow:map_index"
-#: Which part of a split selection a job holds, e.g. ``2/5`` (for people; not for matching).
-TAG_CHUNK = "airflow:chunk"
 RESERVED_TAG_PREFIXES = ("aws:", "airflow:")
 
 _TAG_CHARACTERS = re.compile(r"[^\w .:/=+\-@]", re.UNICODE)

@@ -22,12 +22,14 @@ from drs_provider.constants import (
     RETURN_VALUE_XCOM_KEY,
     SERVERS_XCOM_KEY,
     STEP_OUTCOME_XCOM_KEY,
+    TAG_DAG_ID,
+    TAG_RUN_ID,
     TASK_ERROR_XCOM_KEY,
     TASK_STARTED_XCOM_KEY,
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import JOB_LOOKBACK, TAG_DAG_ID, TAG_RUN_ID, tag_value
+from drs_provider.operators.drs import JOB_LOOKBACK, tag_value
 from drs_provider.operators.plan_run import resolved_run
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.report_store import aws_error, put_json, s3_location

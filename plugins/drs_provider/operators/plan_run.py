@@ -9,11 +9,20 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.constants import PREFLIGHT_TASK_ID, SERVERS_XCOM_KEY, WAIT_FOR_RECOVERY_TASK, wave_task_id
-from drs_provider.exceptions import DrsPreflightError
+from drs_provider.constants import (
+    PREFLIGHT_TASK_ID,
+    RELAUNCH_RECOVERED_PARAM,
+    SERVERS_XCOM_KEY,
+    TAG_DAG_ID,
+    TAG_RUN_ID,
+    WAIT_FOR_RECOVERY_TASK,
+    wave_task_id,
+)
+from drs_provider.exceptions import DrsPreflightError, DrsRecoveredServerError
 from drs_provider.operators.drs import DrsStartRecoveryOperator
 from drs_provider.operators.plan_task import PlanTaskMixin
-from drs_provider.recovery.run import ResolvedRun
+from drs_provider.recovery.recovered import recovered_servers, refusal
+from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.times import parse_time
 from drs_provider.sensors.drs import DrsJobSensor
 
@@ -107,17 +116,43 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
                 raise DrsPreflightError(
                     self.plan_name, ["a recovery needs a manual run with confirm equal to the plan name"]
                 )
+        optional = self._not_recovered_since_preflight(context, resolved, wave)
         # Launch exactly what preflight checked; the selector fields stay as the DAG shows them.
         arguments = replace(
             self.read_arguments(),
             source_server_ids=list(wave.source_server_ids),
             tags={},
-            optional_source_server_ids=list(wave.optional_source_server_ids),
+            optional_source_server_ids=optional,
             optional_tags={},
             is_drill=resolved.is_drill,
             point_in_time=parse_time(resolved.point_in_time) if resolved.point_in_time else None,
         )
         return self.start(context, arguments)
+
+    def _not_recovered_since_preflight(
+        self, context: Context, resolved: ResolvedRun, wave: ResolvedWave
+    ) -> list[str]:
+        """Preflight's guard again at launch, which may come hours later (approvals): a server
+        really recovered meanwhile is not launched over. Returns the optional servers still to
+        launch (a recovered optional one is left out); fails for a required one."""
+        params = context.get("params") or {}
+        why = refusal(resolved.mode, bool(params.get(RELAUNCH_RECOVERED_PARAM)))
+        optional = list(wave.optional_source_server_ids)
+        if why is None:
+            return optional
+        identity = self._identity_tags(context)
+        own_run = {TAG_DAG_ID: identity[TAG_DAG_ID], TAG_RUN_ID: identity[TAG_RUN_ID]}
+        found = recovered_servers(self.hook, [*wave.source_server_ids, *optional], own_run=own_run)
+        required = [found[i] for i in wave.source_server_ids if i in found]
+        if required:
+            raise DrsRecoveredServerError(
+                self.task_id, [(server.source_server_id, server.describe()) for server in required], why
+            )
+        for server_id in optional:
+            if server_id in found:
+                holder = found[server_id].describe()
+                self.log.warning("optional server %s left out: it has a %s: %s", server_id, holder, why)
+        return [server_id for server_id in optional if server_id not in found]
 
 
 class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):

@@ -4,7 +4,8 @@
 its events and report go (the ``notify`` topic, a write under the report prefix), and only then
 the state of every source server the run would launch; it reports every problem of a stage at
 once in one :class:`~drs_provider.exceptions.DrsPreflightError`, and only ever makes read-only
-DRS calls (DescribeSourceServers, DescribeJobs, DescribeRecoverySnapshots). On success it returns (XCom
+DRS calls (DescribeSourceServers, DescribeJobs, DescribeRecoveryInstances,
+DescribeRecoverySnapshots). On success it returns (XCom
 ``return_value``) the resolved run: drill or not, and for each wave whether it runs and the
 exact source server IDs to launch. Each wave's ``start_recovery``
 (:class:`DrsPlanWaveStartOperator`) launches exactly those servers, so what is launched is what
@@ -33,14 +34,18 @@ from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
     MODE_DRILL,
     MODE_RECOVERY,
+    RELAUNCH_RECOVERED_PARAM,
     RUN_PARAMS,
+    TAG_DAG_ID,
+    TAG_RUN_ID,
 )
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import TAG_DAG_ID, TAG_RUN_ID, tag_value
+from drs_provider.operators.drs import tag_value
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_resources import ResourceChecker
+from drs_provider.recovery.recovered import recovered_servers, refusal
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.selection import carries_tags, select_servers, source_server_hostname, tags_text
 from drs_provider.recovery.times import parse_time
@@ -111,7 +116,10 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     triggered by hand; these fail before any DRS call), ``waves`` names, ``point_in_time``
     (readable, not in the future, a snapshot at or before it for each server), every selector
     (unknown IDs, tag selectors matching nothing, a server picked by two waves), replication
-    state, servers busy in active DRS jobs, the quotas described in the module docstring, and
+    state, servers busy in active DRS jobs, servers that were really recovered (a live recovery
+    instance that is not a drill: a drill never launches over one, a recovery only with
+    ``relaunch_recovered``; :mod:`drs_provider.recovery.recovered`), the quotas described in the
+    module docstring, and
     the runbook steps' Lambda functions and SSM documents (:mod:`.preflight_resources`). Before
     any DRS call, with the parameters: the ``notify`` topic exists and the report can be written
     to its bucket (a probe object, written and removed).
@@ -266,8 +274,12 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         chosen = self.chosen_waves(params, problems)
         moment = self.point_in_time(params, problems)
         warnings: list[str] = []
+        mode = MODE_RECOVERY if params.get("mode") == MODE_RECOVERY else MODE_DRILL
+        own_run = self._run_identity(context)
         launch = self._resolve(chosen, problems, warnings)
-        self._check_servers(launch, problems, warnings, own_run=self._run_identity(context))
+        self._check_servers(launch, problems, warnings, own_run=own_run)
+        relaunch = bool(params.get(RELAUNCH_RECOVERED_PARAM))
+        self._check_recovered(launch, mode, relaunch, problems, warnings, own_run)
         if moment is not None:
             self._check_snapshots(launch, moment, problems, warnings)
         self._check_quotas(launch, problems)
@@ -276,7 +288,6 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             self.log.warning("%s", warning)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
-        mode = MODE_RECOVERY if params.get("mode") == MODE_RECOVERY else MODE_DRILL
         for name, wave in launch.items():
             self.log.info(
                 "wave %s: %d server(s) %s; optional %s",
@@ -421,6 +432,32 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                     self._drop(launch, wave_name, server_id)
                 else:
                     problems.append(message)
+
+    def _check_recovered(
+        self,
+        launch: dict[str, dict[str, Any]],
+        mode: str,
+        relaunch: bool,
+        problems: list[str],
+        warnings: list[str],
+        own_run: Mapping[str, str],
+    ) -> None:
+        """No launch over a server that was really recovered (:mod:`drs_provider.recovery.recovered`)."""
+        servers = self._each_server(launch)
+        recovered = recovered_servers(self.hook, [server_id for _, server_id, _ in servers], own_run=own_run)
+        why = refusal(mode, relaunch)
+        for wave_name, server_id, optional in servers:
+            found = recovered.get(server_id)
+            if found is None:
+                continue
+            message = f"wave {wave_name!r}: {self._name(server_id)} has a {found.describe()}"
+            if why is None:
+                warnings.append(f"{message}; {RELAUNCH_RECOVERED_PARAM}: true, so this recovery replaces it")
+            elif optional:
+                warnings.append(f"{message}: {why}; optional server left out")
+                self._drop(launch, wave_name, server_id)
+            else:
+                problems.append(f"{message}: {why}")
 
     def _check_snapshots(
         self, launch: dict[str, dict[str, Any]], moment: datetime, problems: list[str], warnings: list[str]

@@ -144,7 +144,7 @@ def test_a_typo_in_a_run_parameter_fails_before_any_drs_call(
     output = capsys.readouterr()
     assert (
         "mdoe: unknown run parameter (did you mean 'mode'?); run parameters: mode, confirm, waves, "
-        "point_in_time, keep_instances" in output.out + output.err
+        "point_in_time, keep_instances, relaunch_recovered" in output.out + output.err
     )
 
 

@@ -12,7 +12,12 @@ from drs_provider.operators.preflight import DrsPlanPreflightOperator
 
 pytestmark = pytest.mark.integration
 
-READ_ONLY = {"DescribeSourceServers", "DescribeJobs", "DescribeRecoverySnapshots"}
+READ_ONLY = {
+    "DescribeSourceServers",
+    "DescribeJobs",
+    "DescribeRecoveryInstances",
+    "DescribeRecoverySnapshots",
+}
 
 
 class RunStandIn:

@@ -174,6 +174,7 @@ def test_params_default_to_a_drill_of_every_wave(dags: dict[str, DAG]) -> None:
         "waves": None,
         "point_in_time": None,
         "keep_instances": False,
+        "relaunch_recovered": False,
     }
 
 
