@@ -92,6 +92,30 @@ class DrsQuotaError(DrsProviderError):
     """A request would go beyond a DRS quota (servers per job, active servers, concurrent jobs)."""
 
 
+class DrsCapacityError(DrsQuotaError):
+    """DRS refused a launch for the account's capacity (concurrent jobs, servers in active jobs):
+    a wait, not a verdict, for an operator that waits for capacity.
+
+    :param quota_code: the quota DRS named.
+    :param active_jobs: jobs active when DRS refused.
+    :param active_servers: servers in those jobs.
+    """
+
+    def __init__(self, message: str, *, quota_code: str, active_jobs: int, active_servers: int) -> None:
+        self.quota_code = quota_code
+        self.active_jobs = active_jobs
+        self.active_servers = active_servers
+        super().__init__(message)
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        facts = {
+            "quota_code": self.quota_code,
+            "active_jobs": self.active_jobs,
+            "active_servers": self.active_servers,
+        }
+        return _rebuild, (type(self), (str(self),), facts)
+
+
 class DrsPreflightError(DrsProviderError):
     """Preflight found problems; nothing was launched. Holds every problem found."""
 

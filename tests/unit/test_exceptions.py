@@ -9,6 +9,7 @@ import pytest
 
 from drs_provider import exceptions
 from drs_provider.exceptions import (
+    DrsCapacityError,
     DrsCleanupError,
     DrsJobFailedError,
     DrsJobNotFoundError,
@@ -33,6 +34,7 @@ EXAMPLES: list[DrsProviderError] = [
     DrsServerSelectionError("unknown ids", unknown_ids=["s-0a000000000000009"], tags={"Role": "db"}),
     DrsServerBusyError({"s-0a000000000000001": "drsjob-0a000000000000001"}),
     DrsQuotaError("too many servers"),
+    DrsCapacityError("20 of 20 jobs active", quota_code="L-D88FAC3A", active_jobs=20, active_servers=140),
     DrsRecoveredServerError(
         "web.start_recovery",
         [("s-0a000000000000001", "live recovery instance i-0123456789abcdef0 (RUNNING, not a drill)")],

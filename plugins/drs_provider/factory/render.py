@@ -101,6 +101,8 @@ def _drs_tasks(
         job_tags={"drs:plan": plan.name, "drs:wave": wave.name},
         wait_for_completion=False,
         deferrable=False,
+        # Over the account's DRS capacity a wave waits in the triggerer, in turn, never fails.
+        wait_for_capacity=True,
         trigger_rule="none_failed" if first_in_wave else "all_success",
         **callbacks,
         **aws,

@@ -26,6 +26,7 @@ from drs_provider.constants import (
     SOURCE_SERVER_IDS_PER_REQUEST,
 )
 from drs_provider.exceptions import (
+    DrsCapacityError,
     DrsJobNotFoundError,
     DrsProviderError,
     DrsQuotaError,
@@ -56,6 +57,13 @@ T = TypeVar("T")
 THROTTLE_MAX_ATTEMPTS = 30
 #: Longest single wait honoured from a ``Retry-After`` header, in seconds.
 THROTTLE_MAX_DELAY = 60.0
+
+
+#: Quota codes of "servers in one job" (Service Quotas' code, and the name the simulator answers
+#: with): a launch too large for any job, unlike the account's capacity, which frees up.
+SERVERS_PER_JOB_QUOTA_CODES = frozenset({"L-B827C881", "max-source-servers-per-job"})
+#: Quota codes of "concurrent jobs"; any other capacity refusal is about servers in active jobs.
+CONCURRENT_JOBS_QUOTA_CODES = frozenset({"L-D88FAC3A", "max-concurrent-jobs"})
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
@@ -430,11 +438,18 @@ class DrsHook(AwsBaseHook):
             active = self.active_jobs()
             active_servers = sum(len(job.get("participatingServers", [])) for job in active)
             quota = error.response.get("quotaCode") or "unknown quota"
-            return DrsQuotaError(
+            explained = (
                 f"StartRecovery of {len(server_ids)} source servers ({_summarise(server_ids)}) "
                 f"exceeds a DRS quota ({quota}): {message}. "
-                f"Right now {len(active)} active jobs hold {active_servers} source servers. "
-                "Lower max_servers_per_job, wait for running jobs, or raise the quota."
+                f"Right now {len(active)} active jobs hold {active_servers} source servers."
+            )
+            if quota in SERVERS_PER_JOB_QUOTA_CODES:
+                return DrsQuotaError(f"{explained} Lower max_servers_per_job, or raise the quota.")
+            return DrsCapacityError(
+                f"{explained} Wait for running jobs, or raise the quota.",
+                quota_code=quota,
+                active_jobs=len(active),
+                active_servers=active_servers,
             )
         return error
 

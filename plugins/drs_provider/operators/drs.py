@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,8 @@ from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import (
+    DEFAULT_MAX_CONCURRENT_JOBS,
+    DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
     DEFAULT_MAX_SERVERS_PER_JOB,
     MAX_SERVERS_PER_START_RECOVERY,
     MAX_TAGS_PER_RESOURCE,
@@ -30,15 +33,18 @@ from drs_provider.constants import (
     TAG_VALUE_LENGTH,
 )
 from drs_provider.exceptions import (
+    DrsCapacityError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
     DrsProviderError,
+    DrsQuotaError,
     DrsServerSelectionError,
 )
-from drs_provider.hooks.drs import DrsHook, chunked
+from drs_provider.hooks.drs import CONCURRENT_JOBS_QUOTA_CODES, DrsHook, chunked
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
 from drs_provider.recovery.times import parse_time
 from drs_provider.template_values import as_bool, as_int, as_str_dict, as_str_list
+from drs_provider.triggers.capacity import DrsCapacityTrigger
 from drs_provider.triggers.drs import DrsJobCompleteTrigger
 
 if TYPE_CHECKING:
@@ -51,6 +57,22 @@ RESERVED_TAG_PREFIXES = ("aws:", "airflow:")
 _TAG_CHARACTERS = re.compile(r"[^\w .:/=+\-@]", re.UNICODE)
 #: How far before a run's ``run_after`` its jobs are looked for (clock skew, manual dates).
 JOB_LOOKBACK = timedelta(days=1)
+
+
+def account_quota(name: str, given: int | None, default: int) -> int:
+    """A DRS quota of the account: ``given``, else Airflow config ``[drs] <name>``, else ``default``
+    (DRS's documented default)."""
+    if given is not None:
+        return given
+    return conf.getint("drs", name, fallback=default)
+
+
+class _WaitForCapacity(Exception):
+    """DRS refused a launch for capacity; ``jobs`` jobs of ``servers`` servers are still to start."""
+
+    def __init__(self, refusal: DrsCapacityError, jobs: int, servers: int) -> None:
+        super().__init__(str(refusal))
+        self.refusal, self.jobs, self.servers = refusal, jobs, servers
 
 
 def tag_value(raw: str) -> str:
@@ -127,6 +149,17 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
     :param waiter_delay: seconds between polls while waiting.
     :param waiter_max_attempts: polls before giving up.
     :param deferrable: wait in the triggerer instead (frees the worker slot).
+    :param wait_for_capacity: when DRS refuses a launch for the account's capacity (concurrent
+        jobs, servers in active jobs), wait in the triggerer for capacity, in turn with other
+        launches (:mod:`drs_provider.triggers.capacity`), instead of failing with
+        :class:`~drs_provider.exceptions.DrsCapacityError`. The wait lasts at most
+        ``waiter_delay * waiter_max_attempts`` seconds.
+    :param priority: among waiting launches of the same kind (recoveries go before drills),
+        higher goes first.
+    :param max_concurrent_jobs: the account's concurrent jobs quota, default from ``[drs]
+        max_concurrent_jobs``, else 20.
+    :param max_servers_in_active_jobs: the account's quota of servers in active jobs, default
+        from ``[drs] max_servers_in_active_jobs``, else 500.
     """
 
     aws_hook_class = DrsHook
@@ -165,9 +198,19 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         waiter_delay: int = 30,
         waiter_max_attempts: int = 120,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        wait_for_capacity: bool = False,
+        priority: int = 0,
+        max_concurrent_jobs: int | None = None,
+        max_servers_in_active_jobs: int | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.wait_for_capacity = wait_for_capacity
+        self.priority = priority
+        self.max_concurrent_jobs = max_concurrent_jobs
+        self.max_servers_in_active_jobs = max_servers_in_active_jobs
+        #: epoch seconds this task first waited for capacity (set when it resumes from a wait)
+        self._waiting_since: float | None = None
         self.source_server_ids = source_server_ids
         self.tags = tags
         self.optional_source_server_ids = optional_source_server_ids
@@ -303,7 +346,12 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             len(optional),
         )
 
-        job_ids = self._start_jobs(context, selected, identity, job_tags, is_drill, size, point_in_time)
+        try:
+            job_ids = self._start_jobs(context, selected, identity, job_tags, is_drill, size, point_in_time)
+        except _WaitForCapacity as short:
+            if not self.wait_for_capacity:
+                raise short.refusal from None
+            self._defer_for_capacity(short, recovery=not is_drill)
         self._persist_links(context, job_ids, selected)
 
         if self.deferrable:
@@ -359,9 +407,14 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         ]
         chunks = list(chunked(entries, size))
         total = len(earlier) + len(chunks)
-        for number, chunk in enumerate(chunks, start=len(earlier) + 1):
+        for index, chunk in enumerate(chunks):
+            number = len(earlier) + index + 1
             tags = {**job_tags, **identity, TAG_CHUNK: f"{number}/{total}"}
-            job_id = self._start_one(chunk, tags, identity, is_drill, since)
+            try:
+                job_id = self._start_one(chunk, tags, identity, is_drill, since)
+            except DrsCapacityError as refusal:
+                left = chunks[index:]
+                raise _WaitForCapacity(refusal, len(left), sum(len(c) for c in left)) from refusal
             self.log.info("Started DRS job %s (%d/%d) for %d servers", job_id, number, total, len(chunk))
             job_ids.append(job_id)
         return job_ids
@@ -407,6 +460,61 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             if isinstance(error, ClientError):
                 raise self.hook.explain_start_recovery_error(error, chunk) from error
             raise
+
+    def _defer_for_capacity(self, short: _WaitForCapacity, *, recovery: bool) -> None:
+        """Wait in the triggerer until DRS has room for what is left to launch, then start again
+        (:meth:`execute_after_capacity`; the jobs already started are adopted, not relaunched)."""
+        refusal = short.refusal
+        max_jobs = account_quota("max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS)
+        max_servers = account_quota(
+            "max_servers_in_active_jobs", self.max_servers_in_active_jobs, DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS
+        )
+        # What DRS just refused bounds the quota: with N jobs active it allows no more than N.
+        if refusal.quota_code in CONCURRENT_JOBS_QUOTA_CODES:
+            max_jobs = min(max_jobs, max(refusal.active_jobs, 1))
+        else:
+            max_servers = min(max_servers, max(refusal.active_servers, 1))
+        since = self._waiting_since or time.time()
+        self.log.warning(
+            "waiting for DRS capacity: %d of %d jobs active, %d of %d servers in active jobs; "
+            "%d job(s) for %d server(s) still to launch (DRS answered %s)",
+            refusal.active_jobs,
+            max_jobs,
+            refusal.active_servers,
+            max_servers,
+            short.jobs,
+            short.servers,
+            refusal.quota_code,
+        )
+        self.defer(
+            trigger=DrsCapacityTrigger(
+                jobs=short.jobs,
+                servers=short.servers,
+                recovery=recovery,
+                priority=self.priority,
+                waiting_since=since,
+                max_jobs=max_jobs,
+                max_servers=max_servers,
+                timeout=float(self.waiter_delay * self.waiter_max_attempts),
+                aws_conn_id=self.aws_conn_id,
+                region_name=self.region_name,
+                verify=self.verify,
+                botocore_config=self.botocore_config,
+            ),
+            method_name="execute_after_capacity",
+            kwargs={"waiting_since": since},
+        )
+
+    def execute_after_capacity(
+        self, context: Context, event: dict[str, Any] | None = None, waiting_since: float | None = None
+    ) -> Any:
+        """Resume after a capacity wait: launch what is left (or fail when the wait timed out)."""
+        if not event or event.get("status") != "capacity":
+            message = (event or {}).get("message") or "the capacity wait ended without an event"
+            raise DrsQuotaError(f"{self.task_id}: {message}")
+        self.log.info("DRS has capacity (%s): launching", event.get("message"))
+        self._waiting_since = waiting_since
+        return self.execute(context)
 
     def _persist_links(self, context: Context, job_ids: list[str], selected: list[str]) -> None:
         region = self.hook.conn_region_name

@@ -15,7 +15,8 @@ Quota defaults (DRS account quotas vary; override in Airflow config ``[drs]`` or
 ``max_servers_in_active_jobs`` = 500 servers across all active jobs, counting jobs already
 running; ``max_concurrent_jobs`` = 20 active jobs; jobs hold at most ``max_servers_per_job``
 servers (the plan's value, else 100). Waves that may run at the same time (no dependency path
-between them) are counted together.
+between them) are counted together. Quotas never fail a run: preflight warns when waves will
+wait, and each wave waits for the account's capacity at launch (:mod:`drs_provider.triggers.capacity`).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import tag_value
+from drs_provider.operators.drs import account_quota, tag_value
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_resources import ResourceChecker
@@ -119,8 +120,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     state, servers busy in active DRS jobs, servers that were really recovered (a live recovery
     instance that is not a drill: a drill never launches over one, a recovery only with
     ``relaunch_recovered``; :mod:`drs_provider.recovery.recovered`), the quotas described in the
-    module docstring, and
-    the runbook steps' Lambda functions and SSM documents (:mod:`.preflight_resources`). Before
+    module docstring (a warning only: waves wait for capacity), and the runbook steps' Lambda
+    functions and SSM documents (:mod:`.preflight_resources`). Before
     any DRS call, with the parameters: the ``notify`` topic exists and the report can be written
     to its bucket (a probe object, written and removed).
     Optional servers never fail the preflight: unusable ones are left out and logged.
@@ -282,7 +283,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         self._check_recovered(launch, mode, relaunch, problems, warnings, own_run)
         if moment is not None:
             self._check_snapshots(launch, moment, problems, warnings)
-        self._check_quotas(launch, problems)
+        self._check_quotas(launch, warnings)
         resources.check(self.waves, chosen, problems, warnings)
         for warning in warnings:
             self.log.warning("%s", warning)
@@ -481,18 +482,13 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             else:
                 problems.append(message)
 
-    def _quota(self, name: str, given: int | None, default: int) -> int:
-        if given is not None:
-            return given
-        from airflow.configuration import conf
-
-        return conf.getint("drs", name, fallback=default)
-
-    def _check_quotas(self, launch: Mapping[str, Mapping[str, Any]], problems: list[str]) -> None:
-        max_servers = self._quota(
+    def _check_quotas(self, launch: Mapping[str, Mapping[str, Any]], warnings: list[str]) -> None:
+        """Quotas never fail a run: a wave over the account's capacity waits for it at launch
+        (:mod:`drs_provider.triggers.capacity`). Preflight says when waves will have to wait."""
+        max_servers = account_quota(
             "max_servers_in_active_jobs", self.max_servers_in_active_jobs, DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS
         )
-        max_jobs = self._quota("max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS)
+        max_jobs = account_quota("max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS)
         sizes = {
             name: len(wave["source_server_ids"]) + len(wave["optional_source_server_ids"])
             for name, wave in launch.items()
@@ -503,14 +499,16 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         peak_jobs = peak_concurrent(jobs, ancestors)
         active_servers = sum(len(job.get("participatingServers") or ()) for job in self.active_jobs)
         if active_servers + peak_servers > max_servers:
-            problems.append(
+            warnings.append(
                 f"quota: up to {peak_servers} server(s) of this run may recover at once, and "
                 f"{active_servers} already are in {len(self.active_jobs)} active job(s): more than the "
-                f"{max_servers} servers allowed across active jobs ([drs] max_servers_in_active_jobs)"
+                f"{max_servers} servers allowed across active jobs ([drs] max_servers_in_active_jobs); "
+                "waves will wait for DRS capacity"
             )
         if len(self.active_jobs) + peak_jobs > max_jobs:
-            problems.append(
+            warnings.append(
                 f"quota: up to {peak_jobs} job(s) of this run (at most {self.max_servers_per_job} servers "
                 f"each) may run at once beside {len(self.active_jobs)} active job(s): more than the "
-                f"{max_jobs} concurrent jobs allowed ([drs] max_concurrent_jobs)"
+                f"{max_jobs} concurrent jobs allowed ([drs] max_concurrent_jobs); waves will wait for "
+                "DRS capacity"
             )

@@ -161,7 +161,9 @@ def test_unusable_optional_servers_are_left_out_without_failing(aws_conn: str, d
     assert any("db-replica-1" in warning and "left out" in warning for warning in result["warnings"])
 
 
-def test_quotas_count_only_waves_that_can_run_together(aws_conn: str, drs_simulator: Any) -> None:
+def test_quotas_count_only_waves_that_can_run_together_and_only_warn(
+    aws_conn: str, drs_simulator: Any
+) -> None:
     chained = [
         wave("one", ids=["s-0b000000000000001"]),
         wave("two", ids=["s-0b000000000000002"], depends_on=["one"]),
@@ -171,13 +173,16 @@ def test_quotas_count_only_waves_that_can_run_together(aws_conn: str, drs_simula
         wave("two", ids=["s-0b000000000000002"]),
     ]
 
-    preflight(chained, aws_conn, max_concurrent_jobs=1).run_task(context())
-    with pytest.raises(DrsPreflightError) as caught:
-        preflight(parallel, aws_conn, max_concurrent_jobs=1, max_servers_in_active_jobs=1).run_task(context())
+    assert preflight(chained, aws_conn, max_concurrent_jobs=1).run_task(context())["warnings"] == []
+    # Over the quotas a run still passes: its waves wait for DRS capacity at launch.
+    warnings = preflight(parallel, aws_conn, max_concurrent_jobs=1, max_servers_in_active_jobs=1).run_task(
+        context()
+    )["warnings"]
 
-    assert len(caught.value.problems) == 2
-    assert "up to 2 server(s) of this run may recover at once" in caught.value.problems[0]
-    assert "more than the 1 concurrent jobs allowed" in caught.value.problems[1]
+    assert len(warnings) == 2
+    assert "up to 2 server(s) of this run may recover at once" in warnings[0]
+    assert "more than the 1 concurrent jobs allowed" in warnings[1]
+    assert all(warning.endswith("waves will wait for DRS capacity") for warning in warnings)
 
 
 def test_a_point_in_time_before_any_snapshot_names_each_server(aws_conn: str, drs_simulator: Any) -> None:

@@ -1,0 +1,238 @@
+"""Waiting for DRS capacity in the triggerer, in turn: recoveries before drills, then priority.
+
+A launch DRS refuses for a quota of the account (concurrent jobs, servers in active jobs,
+``ServiceQuotaExceededException``) is not a failure on the worst day: many plans fail over at
+once and must share the account's jobs. The wave's ``start_recovery`` then defers to
+:class:`DrsCapacityTrigger`, which frees its worker slot and waits here.
+
+Every capacity wait of one account and region in this triggerer joins one queue. Each poll
+(one DescribeJobs listing per account and poll, shared by its waits) counts the active jobs and
+their servers, and :func:`admit` lets waits go strictly in rank order: a recovery before any
+drill, then higher ``priority``, then the one waiting longest; a wait that does not fit holds
+back those behind it, so a large recovery is never starved by small drills. A wait let go keeps
+its share reserved for :data:`RESERVATION_SECONDS`, until its job shows as active.
+
+The limits are the quotas the operator knows (the documented defaults unless set) narrowed by
+what DRS showed when it refused: a refusal with N jobs active means the account allows at most
+N. When nothing is active the head of the queue always goes (DRS then judges it alone).
+Several triggerers each keep their own queue; DRS's own refusal still protects the account,
+and a wait refused again simply waits again, keeping its place (``waiting_since``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from drs_provider.hooks.drs import DrsHook
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Mapping
+
+#: Seconds between capacity polls of one account (shared by every wait of that account).
+CAPACITY_POLL_SECONDS = 2.0
+#: Seconds a wait that was let go keeps its share: its task resumes and launches meanwhile.
+RESERVATION_SECONDS = 10.0
+
+
+@dataclass(frozen=True)
+class Need:
+    """What one wait asks for, and its place in the queue."""
+
+    jobs: int
+    servers: int
+    recovery: bool
+    priority: int
+    waiting_since: float
+
+    @property
+    def rank(self) -> tuple[int, int, float]:
+        return (0 if self.recovery else 1, -self.priority, self.waiting_since)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """The account's active jobs and the servers they hold, and its limits."""
+
+    jobs: int
+    servers: int
+    max_jobs: int
+    max_servers: int
+
+    def describe(self) -> str:
+        return (
+            f"{self.jobs} of {self.max_jobs} jobs active, "
+            f"{self.servers} of {self.max_servers} servers in active jobs"
+        )
+
+
+def admit(me: int, queue: Mapping[int, Need], reserved: list[Need], usage: Usage) -> bool:
+    """Whether the wait ``me`` of ``queue`` may launch now (see the module docstring)."""
+    free_jobs = usage.max_jobs - usage.jobs - sum(need.jobs for need in reserved)
+    free_servers = usage.max_servers - usage.servers - sum(need.servers for need in reserved)
+    idle = usage.jobs == 0 and not reserved
+    for key, need in sorted(queue.items(), key=lambda item: item[1].rank):
+        fits = idle or (need.jobs <= free_jobs and need.servers <= free_servers)
+        if key == me:
+            return fits
+        if not fits:
+            return False  # strictly in turn: nobody overtakes a wait ahead that does not fit
+        free_jobs, free_servers, idle = free_jobs - need.jobs, free_servers - need.servers, False
+    return False
+
+
+@dataclass
+class Account:
+    """The capacity waits of one account and region in this triggerer."""
+
+    queue: dict[int, Need] = field(default_factory=dict)
+    released: list[tuple[float, Need]] = field(default_factory=list)
+    limits: tuple[int, int] | None = None
+    polled_at: float = float("-inf")
+    active: tuple[int, int] = (0, 0)
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    def reserved(self, now: float) -> list[Need]:
+        self.released = [(at, need) for at, need in self.released if now - at < RESERVATION_SECONDS]
+        return [need for _, need in self.released]
+
+    def narrow(self, max_jobs: int, max_servers: int) -> tuple[int, int]:
+        known = self.limits or (max_jobs, max_servers)
+        self.limits = (min(known[0], max_jobs), min(known[1], max_servers))
+        return self.limits
+
+
+_ACCOUNTS: dict[tuple[Any, ...], Account] = {}
+
+
+def account_of(hook_parameters: Mapping[str, Any]) -> Account:
+    """The account of these connection parameters (per event loop: a triggerer runs one)."""
+    loop = id(asyncio.get_running_loop())
+    key = (loop, hook_parameters.get("aws_conn_id"), hook_parameters.get("region_name"))
+    return _ACCOUNTS.setdefault(key, Account())
+
+
+class DrsCapacityTrigger(BaseTrigger):
+    """
+    Wait until DRS has capacity for a launch, in turn with every other capacity wait.
+
+    The event is ``{"status": "capacity", "message": ...}`` when the launch may go, or
+    ``{"status": "timeout", "message": ...}`` after ``timeout`` seconds.
+
+    :param jobs: jobs the launch needs.
+    :param servers: servers the launch needs.
+    :param recovery: a real recovery (goes before drills).
+    :param priority: among equals, higher goes first.
+    :param waiting_since: epoch seconds the launch first waited (keeps its place on a re-wait).
+    :param max_jobs: concurrent jobs the account allows, as far as known.
+    :param max_servers: servers in active jobs the account allows, as far as known.
+    :param timeout: seconds to wait at most.
+    """
+
+    def __init__(
+        self,
+        *,
+        jobs: int,
+        servers: int,
+        recovery: bool,
+        priority: int,
+        waiting_since: float,
+        max_jobs: int,
+        max_servers: int,
+        timeout: float,
+        aws_conn_id: str | None = "aws_default",
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict | None = None,
+    ) -> None:
+        super().__init__()
+        self.need = Need(jobs, servers, recovery, priority, waiting_since)
+        self.max_jobs, self.max_servers, self.timeout = max_jobs, max_servers, timeout
+        self.hook_parameters = {
+            "aws_conn_id": aws_conn_id,
+            "region_name": region_name,
+            "verify": verify,
+            "config": botocore_config,
+        }
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        need = self.need
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "jobs": need.jobs,
+                "servers": need.servers,
+                "recovery": need.recovery,
+                "priority": need.priority,
+                "waiting_since": need.waiting_since,
+                "max_jobs": self.max_jobs,
+                "max_servers": self.max_servers,
+                "timeout": self.timeout,
+                "aws_conn_id": self.hook_parameters["aws_conn_id"],
+                "region_name": self.hook_parameters["region_name"],
+                "verify": self.hook_parameters["verify"],
+                "botocore_config": self.hook_parameters["config"],
+            },
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        account = account_of(self.hook_parameters)
+        me = id(self)
+        account.queue[me] = self.need
+        deadline = time.monotonic() + self.timeout
+        hook = DrsHook(**self.hook_parameters)
+        last = ""
+        try:
+            async with await hook.get_async_conn() as client:
+                while True:
+                    usage = await self._usage(account, client)
+                    now = time.monotonic()
+                    if usage is not None and admit(me, account.queue, account.reserved(now), usage):
+                        account.released.append((now, self.need))
+                        yield TriggerEvent({"status": "capacity", "message": usage.describe()})
+                        return
+                    if usage is not None:
+                        ahead = sum(1 for need in account.queue.values() if need.rank < self.need.rank)
+                        said = f"waiting for DRS capacity: {usage.describe()}; {ahead} launch(es) ahead"
+                        if said != last:
+                            self.log.info("%s", said)
+                            last = said
+                    if now >= deadline:
+                        yield TriggerEvent(
+                            {
+                                "status": "timeout",
+                                "message": f"no DRS capacity after {self.timeout:g} s: {last}",
+                            }
+                        )
+                        return
+                    await asyncio.sleep(CAPACITY_POLL_SECONDS)
+        finally:
+            account.queue.pop(me, None)
+
+    async def _usage(self, account: Account, client: Any) -> Usage | None:
+        """The account's usage, polled at most once per :data:`CAPACITY_POLL_SECONDS` for all waits."""
+        max_jobs, max_servers = account.narrow(self.max_jobs, self.max_servers)
+        async with account.lock:
+            if time.monotonic() - account.polled_at >= CAPACITY_POLL_SECONDS:
+                try:
+                    account.active = await self._active(client)
+                except Exception as error:  # DRS trouble: keep waiting, say why
+                    self.log.warning("could not list DRS jobs to count capacity: %s", error)
+                    return None
+                account.polled_at = time.monotonic()
+        return Usage(account.active[0], account.active[1], max_jobs, max_servers)
+
+    @staticmethod
+    async def _active(client: Any) -> tuple[int, int]:
+        jobs = servers = 0
+        paginator = client.get_paginator("describe_jobs")
+        async for page in paginator.paginate(filters={}):
+            for job in page.get("items", []):
+                if job.get("status") in DrsHook.ACTIVE_JOB_STATUSES:
+                    jobs += 1
+                    servers += len(job.get("participatingServers") or ())
+        return jobs, servers

@@ -1,0 +1,100 @@
+"""A launch over the account's DRS capacity waits in the triggerer, then launches: against the simulator.
+
+The simulator refuses a job over its quotas exactly as DRS does (HTTP 402
+ServiceQuotaExceededException with the quota's code).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from airflow.providers.common.compat.sdk import TaskDeferred
+
+from drs_provider.exceptions import DrsCapacityError, DrsQuotaError
+from drs_provider.operators.drs import DrsStartRecoveryOperator
+from drs_provider.triggers.capacity import DrsCapacityTrigger, account_of
+from tests.integration.provider.conftest import SHOP_APP, SHOP_DB, make_context
+
+pytestmark = pytest.mark.integration
+
+
+def operator(task_id: str, servers: list[str], **kwargs: Any) -> DrsStartRecoveryOperator:
+    return DrsStartRecoveryOperator(
+        task_id=task_id, source_server_ids=servers, waiter_delay=1, waiter_max_attempts=120, **kwargs
+    )
+
+
+def launched_servers(drs_simulator: Any) -> list[str]:
+    jobs = drs_simulator.client().describe_jobs(filters={})["items"]
+    return sorted(server["sourceServerID"] for job in jobs for server in job["participatingServers"])
+
+
+def test_without_waiting_a_refusal_for_capacity_fails_naming_the_numbers(
+    drs_simulator: Any, aws_conn: str
+) -> None:
+    drs_simulator.reset(speed=0)  # jobs stay active
+    drs_simulator.set_quotas(max_concurrent_jobs=1)
+    operator("db", SHOP_DB, aws_conn_id=aws_conn).execute(make_context("db"))
+
+    with pytest.raises(DrsCapacityError) as caught:
+        operator("app", SHOP_APP, aws_conn_id=aws_conn).execute(make_context("app"))
+
+    assert (caught.value.quota_code, caught.value.active_jobs, caught.value.active_servers) == (
+        "max-concurrent-jobs",
+        1,
+        2,
+    )
+
+
+def test_a_launch_over_capacity_waits_for_a_job_to_end_then_launches_once(
+    drs_simulator: Any, aws_conn: str
+) -> None:
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_quotas(max_concurrent_jobs=1)
+    operator("db", SHOP_DB, aws_conn_id=aws_conn).execute(make_context("db"))
+    waiting = operator("app", SHOP_APP, aws_conn_id=aws_conn, wait_for_capacity=True, priority=3)
+    context = make_context("app")
+
+    with pytest.raises(TaskDeferred) as deferred:
+        waiting.execute(context)
+
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, DrsCapacityTrigger)
+    assert (deferred.value.method_name, trigger.max_jobs, trigger.need.jobs, trigger.need.servers) == (
+        "execute_after_capacity",
+        1,  # learned from the refusal: one job active was one too many
+        1,
+        2,
+    )
+    assert (trigger.need.recovery, trigger.need.priority) == (False, 3)
+    assert launched_servers(drs_simulator) == sorted(SHOP_DB)
+
+    async def wait_out() -> dict[str, Any]:
+        run = trigger.run()
+        first = asyncio.ensure_future(run.__anext__())
+        account = account_of(trigger.hook_parameters)
+        while account.polled_at == float("-inf"):  # the wait has looked at DRS once: still full
+            await asyncio.sleep(0.05)
+        assert not first.done() and account.active == (1, 2)
+        await asyncio.to_thread(drs_simulator.advance, 3600)  # the db job ends
+        event = await asyncio.wait_for(first, timeout=60)
+        return dict(event.payload)
+
+    event = asyncio.run(wait_out())
+
+    assert event["status"] == "capacity"
+    job_ids = waiting.execute_after_capacity(context, event, **deferred.value.kwargs)
+    assert len(job_ids) == 1
+    assert launched_servers(drs_simulator) == sorted(SHOP_DB + SHOP_APP)  # each server exactly once
+
+
+def test_a_capacity_wait_that_times_out_fails_as_a_verdict(drs_simulator: Any, aws_conn: str) -> None:
+    waiting = operator("app", SHOP_APP, aws_conn_id=aws_conn, wait_for_capacity=True)
+
+    with pytest.raises(DrsQuotaError, match="app: no DRS capacity after 5 s"):
+        waiting.execute_after_capacity(
+            make_context("app"), {"status": "timeout", "message": "no DRS capacity after 5 s: 1 of 1 jobs"}
+        )
+    assert drs_simulator.calls("StartRecovery") == []
