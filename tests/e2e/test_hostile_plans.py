@@ -11,9 +11,6 @@ Everything is read through the REST API v2 and the simulator's call log.
    problem.
 2. A file claiming a valid plan's name takes nothing over: neither file becomes a DAG.
 3. A verdict is not retried: a recovery without ``confirm`` fails in ``preflight``, first try.
-4. Nothing recovered is replaced by accident: after a real recovery of a plan's server, a drill
-   of the plan and a recovery without ``relaunch_recovered`` both fail in ``preflight``, naming
-   the server, its recovery instance and the run that launched it; nothing launches.
 
 A Celery worker lost while it starts a job is in ``test_process_kills.py``.
 """
@@ -44,27 +41,19 @@ RUN_TIMEOUT = 300.0
 EXAMPLES = REPO_ROOT / "dags" / "recovery_plans"
 EXAMPLE_DAG_IDS = {f"drs_plan_{path.stem}" for path in EXAMPLES.glob("*.y*ml")}
 GUARDED = "e2e_hostile_guarded"
-RECOVERED = "e2e_hostile_recovered"
-#: The job tags of the recovery that really recovered RECOVERED's server (as its start_recovery tags it).
-FAILOVER_RUN = {"airflow:dag_id": f"drs_plan_{RECOVERED}", "airflow:run_id": "manual__the_worst_day"}
 
 
 def server(number: int, hostname: str, launch_seconds: float) -> dict[str, Any]:
     return {"id": f"s-e2h{number:014d}", "hostname": hostname, "launch_seconds": launch_seconds}
 
 
-FLEET_SERVERS = [server(3, "guarded-db", 20), server(4, "recovered-app", 20)]
+FLEET_SERVERS = [server(3, "guarded-db", 20)]
 
 PLANS: dict[str, dict[str, Any]] = {
     GUARDED: {
         "plan": GUARDED,
         "description": f"A recovery needs confirm={GUARDED}",
         "waves": [{"name": "db", "servers": {"ids": [FLEET_SERVERS[0]["id"]]}, "poll_interval": 1}],
-    },
-    RECOVERED: {
-        "plan": RECOVERED,
-        "description": "Its server was really recovered: no drill or recovery may replace that",
-        "waves": [{"name": "app", "servers": {"ids": [FLEET_SERVERS[1]["id"]]}, "poll_interval": 1}],
     },
 }
 #: The hostile files written into the shared plans folder: file name -> the fragment its error names.
@@ -81,36 +70,10 @@ def write_hostile_and_example_plans(plans_dir: Path) -> None:
 class HostileDeployment(Deployment):
     #: plan -> run id, triggered when the stack starts
     runs: dict[str, str] = field(default_factory=dict)
-    #: RECOVERED's server's live recovery instance (the worst day's production) and its job
-    recovered: dict[str, str] = field(default_factory=dict)
-    #: the runs that tried to launch over it: drill, recovery without relaunch_recovered
-    over_recovered: list[str] = field(default_factory=list)
-
-
-def recover_for_real(deployment: HostileDeployment) -> None:
-    """RECOVERED's server as DRS leaves it after a failover: a recovery instance that is not a drill."""
-    drs = deployment.drs()
-    server_id = FLEET_SERVERS[1]["id"]
-    job = drs.start_recovery(isDrill=False, sourceServers=[{"sourceServerID": server_id}], tags=FAILOVER_RUN)[
-        "job"
-    ]
-
-    def launched() -> dict[str, Any] | None:
-        items = drs.describe_recovery_instances(filters={"sourceServerIDs": [server_id]})["items"]
-        return items[0] if items else None
-
-    instance = wait_until("the failover's recovery instance", launched, timeout=60)
-    deployment.recovered.update(instance=instance["recoveryInstanceID"], job=job["jobID"])
 
 
 def start_runs(deployment: HostileDeployment) -> None:
     deployment.runs[GUARDED] = deployment.rest.trigger(f"drs_plan_{GUARDED}", {"mode": "recovery"})
-    recover_for_real(deployment)
-    dag_id = f"drs_plan_{RECOVERED}"
-    deployment.over_recovered.append(deployment.rest.trigger(dag_id, {}))
-    deployment.over_recovered.append(
-        deployment.rest.trigger(dag_id, {"mode": "recovery", "confirm": RECOVERED})
-    )
 
 
 SCENARIO = Scenario(
@@ -191,39 +154,6 @@ def test_a_verdict_is_not_retried(airflow: HostileDeployment) -> None:
         for call in airflow.simulator.calls("StartRecovery")
         if _tags(call).get("airflow:dag_id") == dag_id
     ] == []
-
-
-def test_nothing_recovered_is_replaced_by_a_drill_or_an_unflagged_recovery(
-    airflow: HostileDeployment,
-) -> None:
-    rest = airflow.rest
-    dag_id = f"drs_plan_{RECOVERED}"
-    server_id, instance, job = FLEET_SERVERS[1]["id"], airflow.recovered["instance"], airflow.recovered["job"]
-    holder = (
-        f"{server_id} (recovered-app) has a live recovery instance {instance} (RUNNING, not a drill) "
-        f"launched by run manual__the_worst_day of {dag_id} (DRS job {job})"
-    )
-    why = {
-        "drill": "a drill launch would replace it, and a drill never launches over a recovered server",
-        "recovery": "trigger the recovery with relaunch_recovered: true to launch over it on purpose",
-    }
-
-    for mode, run_id in zip(("drill", "recovery"), airflow.over_recovered, strict=True):
-        assert rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT) == "failed", mode
-        tries = {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in rest.task_instances(dag_id, run_id)}
-        assert tries["preflight"] == ("failed", 1), tries
-        error = rest.xcom(dag_id, run_id, "preflight", key="task_error")
-        assert f"wave 'app': {holder}: " in error and why[mode] in error, (mode, error)
-
-    launches = airflow.simulator.calls("StartRecovery")
-    # the failover's own launch only: no run of the plan launched anything
-    assert [_tags(call) for call in launches if _tags(call).get("airflow:dag_id") == dag_id] == [FAILOVER_RUN]
-    [still] = airflow.drs().describe_recovery_instances(filters={"sourceServerIDs": [server_id]})["items"]
-    assert (still["recoveryInstanceID"], still["isDrill"], still["ec2InstanceState"]) == (
-        instance,
-        False,
-        "RUNNING",
-    )
 
 
 def _tags(call: dict[str, Any]) -> dict[str, str]:

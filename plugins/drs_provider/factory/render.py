@@ -103,6 +103,7 @@ def _drs_tasks(
         deferrable=False,
         # Over the account's DRS capacity a wave waits in the triggerer, in turn, never fails.
         wait_for_capacity=True,
+        priority=plan.priority,
         trigger_rule="none_failed" if first_in_wave else "all_success",
         **callbacks,
         **aws,

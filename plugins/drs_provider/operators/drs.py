@@ -351,7 +351,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         except _WaitForCapacity as short:
             if not self.wait_for_capacity:
                 raise short.refusal from None
-            self._defer_for_capacity(short, recovery=not is_drill)
+            self._defer_for_capacity(short, recovery=not is_drill, owner=identity)
         self._persist_links(context, job_ids, selected)
 
         if self.deferrable:
@@ -461,7 +461,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
                 raise self.hook.explain_start_recovery_error(error, chunk) from error
             raise
 
-    def _defer_for_capacity(self, short: _WaitForCapacity, *, recovery: bool) -> None:
+    def _defer_for_capacity(self, short: _WaitForCapacity, *, recovery: bool, owner: dict[str, str]) -> None:
         """Wait in the triggerer until DRS has room for what is left to launch, then start again
         (:meth:`execute_after_capacity`; the jobs already started are adopted, not relaunched)."""
         refusal = short.refusal
@@ -496,6 +496,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
                 max_jobs=max_jobs,
                 max_servers=max_servers,
                 timeout=float(self.waiter_delay * self.waiter_max_attempts),
+                owner=owner,
                 aws_conn_id=self.aws_conn_id,
                 region_name=self.region_name,
                 verify=self.verify,

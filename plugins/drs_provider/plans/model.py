@@ -137,6 +137,8 @@ class Plan:
     region: str | None = None
     schedule: str | None = None
     max_servers_per_job: int | None = None
+    #: among waves waiting for DRS capacity (recoveries first, then drills), higher goes first
+    priority: int = 0
     #: seconds: each run's report says whether the run met it
     rto_target: int | None = None
     #: drills only: when the run terminates the recovery instances it launched
@@ -170,6 +172,8 @@ class Plan:
             value = getattr(self, key)
             if value is not None:
                 data[key] = value
+        if self.priority:
+            data["priority"] = self.priority
         if self.cleanup != CLEANUP_NEVER:
             data["cleanup"] = self.cleanup
         if self.notify is not None:

@@ -299,6 +299,17 @@ PLAN = Object(
             ),
         ),
         Key(
+            "priority",
+            Integer(
+                description=(
+                    "When waves wait for the account's DRS capacity: recoveries go before drills, "
+                    "and among them higher priority first (default 0)."
+                ),
+                minimum=-1000,
+                maximum=1000,
+            ),
+        ),
+        Key(
             "rto_target",
             seconds(
                 "Seconds a run may take (preflight to the last wave's last step): the "

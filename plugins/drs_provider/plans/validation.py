@@ -432,6 +432,7 @@ def _build_plan(
         region=_str_or_none(checked.get("region")),
         schedule=_str_or_none(checked.get("schedule")),
         max_servers_per_job=_int_or_none(checked.get("max_servers_per_job")),
+        priority=_int_or_none(checked.get("priority")) or 0,
         rto_target=_int_or_none(checked.get("rto_target")),
         cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_NEVER,
         notify=_notify(checked.get("notify")),

@@ -10,7 +10,8 @@ Every capacity wait of one account and region in this triggerer joins one queue.
 their servers, and :func:`admit` lets waits go strictly in rank order: a recovery before any
 drill, then higher ``priority``, then the one waiting longest; a wait that does not fit holds
 back those behind it, so a large recovery is never starved by small drills. A wait let go keeps
-its share reserved for :data:`RESERVATION_SECONDS`, until its job shows as active.
+its share reserved until DRS lists a new job carrying its task's tags (its task resumes in a
+worker and launches meanwhile), for :data:`RESERVATION_SECONDS` at most.
 
 The limits are the quotas the operator knows (the documented defaults unless set) narrowed by
 what DRS showed when it refused: a refusal with N jobs active means the account allows at most
@@ -23,11 +24,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from drs_provider.constants import TAG_DAG_ID, TAG_MAP_INDEX, TAG_RUN_ID, TAG_TASK_ID
 from drs_provider.hooks.drs import DrsHook
 
 if TYPE_CHECKING:
@@ -35,8 +38,8 @@ if TYPE_CHECKING:
 
 #: Seconds between capacity polls of one account (shared by every wait of that account).
 CAPACITY_POLL_SECONDS = 2.0
-#: Seconds a wait that was let go keeps its share: its task resumes and launches meanwhile.
-RESERVATION_SECONDS = 10.0
+#: Seconds a wait that was let go keeps its share at most, if no job of its task shows up.
+RESERVATION_SECONDS = 60.0
 
 
 @dataclass(frozen=True)
@@ -85,20 +88,42 @@ def admit(me: int, queue: Mapping[int, Need], reserved: list[Need], usage: Usage
     return False
 
 
+@dataclass(frozen=True)
+class Release:
+    """A wait let go: its share stays reserved until its task has one more job than ``jobs_seen``."""
+
+    at: float
+    need: Need
+    owner: tuple[str, ...]
+    jobs_seen: int
+
+
+def owner_of(tags: Mapping[str, Any]) -> tuple[str, ...]:
+    """The task a job belongs to, from the identity tags every launch of a task carries."""
+    return tuple(str(tags.get(key, "")) for key in (TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID, TAG_MAP_INDEX))
+
+
 @dataclass
 class Account:
     """The capacity waits of one account and region in this triggerer."""
 
     queue: dict[int, Need] = field(default_factory=dict)
-    released: list[tuple[float, Need]] = field(default_factory=list)
+    released: list[Release] = field(default_factory=list)
+    #: jobs DRS listed per task (:func:`owner_of`) at the last poll
+    jobs_by_owner: Counter[tuple[str, ...]] = field(default_factory=Counter)
     limits: tuple[int, int] | None = None
     polled_at: float = float("-inf")
     active: tuple[int, int] = (0, 0)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     def reserved(self, now: float) -> list[Need]:
-        self.released = [(at, need) for at, need in self.released if now - at < RESERVATION_SECONDS]
-        return [need for _, need in self.released]
+        self.released = [
+            release
+            for release in self.released
+            if now - release.at < RESERVATION_SECONDS
+            and self.jobs_by_owner[release.owner] <= release.jobs_seen
+        ]
+        return [release.need for release in self.released]
 
     def narrow(self, max_jobs: int, max_servers: int) -> tuple[int, int]:
         known = self.limits or (max_jobs, max_servers)
@@ -131,6 +156,7 @@ class DrsCapacityTrigger(BaseTrigger):
     :param max_jobs: concurrent jobs the account allows, as far as known.
     :param max_servers: servers in active jobs the account allows, as far as known.
     :param timeout: seconds to wait at most.
+    :param owner: the identity tags of the waiting task (its jobs carry them).
     """
 
     def __init__(
@@ -144,6 +170,7 @@ class DrsCapacityTrigger(BaseTrigger):
         max_jobs: int,
         max_servers: int,
         timeout: float,
+        owner: Mapping[str, str] | None = None,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -152,6 +179,8 @@ class DrsCapacityTrigger(BaseTrigger):
         super().__init__()
         self.need = Need(jobs, servers, recovery, priority, waiting_since)
         self.max_jobs, self.max_servers, self.timeout = max_jobs, max_servers, timeout
+        self.owner_tags = dict(owner or {})
+        self.owner = owner_of(self.owner_tags)
         self.hook_parameters = {
             "aws_conn_id": aws_conn_id,
             "region_name": region_name,
@@ -172,6 +201,7 @@ class DrsCapacityTrigger(BaseTrigger):
                 "max_jobs": self.max_jobs,
                 "max_servers": self.max_servers,
                 "timeout": self.timeout,
+                "owner": self.owner_tags,
                 "aws_conn_id": self.hook_parameters["aws_conn_id"],
                 "region_name": self.hook_parameters["region_name"],
                 "verify": self.hook_parameters["verify"],
@@ -192,7 +222,8 @@ class DrsCapacityTrigger(BaseTrigger):
                     usage = await self._usage(account, client)
                     now = time.monotonic()
                     if usage is not None and admit(me, account.queue, account.reserved(now), usage):
-                        account.released.append((now, self.need))
+                        seen = account.jobs_by_owner[self.owner]
+                        account.released.append(Release(now, self.need, self.owner, seen))
                         yield TriggerEvent({"status": "capacity", "message": usage.describe()})
                         return
                     if usage is not None:
@@ -219,7 +250,7 @@ class DrsCapacityTrigger(BaseTrigger):
         async with account.lock:
             if time.monotonic() - account.polled_at >= CAPACITY_POLL_SECONDS:
                 try:
-                    account.active = await self._active(client)
+                    account.active, account.jobs_by_owner = await self._active(client)
                 except Exception as error:  # DRS trouble: keep waiting, say why
                     self.log.warning("could not list DRS jobs to count capacity: %s", error)
                     return None
@@ -227,12 +258,15 @@ class DrsCapacityTrigger(BaseTrigger):
         return Usage(account.active[0], account.active[1], max_jobs, max_servers)
 
     @staticmethod
-    async def _active(client: Any) -> tuple[int, int]:
+    async def _active(client: Any) -> tuple[tuple[int, int], Counter[tuple[str, ...]]]:
+        """Active jobs and their servers; and every listed job counted per task."""
         jobs = servers = 0
+        by_owner: Counter[tuple[str, ...]] = Counter()
         paginator = client.get_paginator("describe_jobs")
         async for page in paginator.paginate(filters={}):
             for job in page.get("items", []):
+                by_owner[owner_of(job.get("tags") or {})] += 1
                 if job.get("status") in DrsHook.ACTIVE_JOB_STATUSES:
                     jobs += 1
                     servers += len(job.get("participatingServers") or ())
-        return jobs, servers
+        return (jobs, servers), by_owner

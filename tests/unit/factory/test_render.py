@@ -264,7 +264,7 @@ def test_no_broken_plan_no_error() -> None:
     raise_for_broken_plans(EXAMPLE_PLANS)
 
 
-def test_connection_region_and_job_size_reach_every_drs_task(tmp_path: Path) -> None:
+def test_connection_region_job_size_and_priority_reach_every_drs_task(tmp_path: Path) -> None:
     write(
         tmp_path,
         "dr_west.yaml",
@@ -273,6 +273,7 @@ def test_connection_region_and_job_size_reach_every_drs_task(tmp_path: Path) -> 
         aws_conn_id: aws_dr
         region: us-west-2
         max_servers_per_job: 20
+        priority: 7
         waves:
           - name: only
             servers: {ids: [s-0a000000000000001]}
@@ -280,6 +281,9 @@ def test_connection_region_and_job_size_reach_every_drs_task(tmp_path: Path) -> 
     )
 
     dag = build_dags(tmp_path)["drs_plan_dr_west"]
+    start: Any = dag.get_task("only.start_recovery")
+    # Over the account's DRS capacity a wave waits, in turn by the plan's priority.
+    assert (start.wait_for_capacity, start.priority) == (True, 7)
 
     for task in dag.tasks:
         assert (task.aws_conn_id, task.region_name) == ("aws_dr", "us-west-2")  # type: ignore[attr-defined]

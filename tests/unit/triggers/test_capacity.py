@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from drs_provider.triggers.capacity import Need, Usage, admit
+from drs_provider.triggers.capacity import RESERVATION_SECONDS, Account, Need, Release, Usage, admit, owner_of
 
 pytestmark = pytest.mark.unit
 
@@ -57,3 +57,28 @@ def test_with_nothing_active_the_head_of_the_queue_goes_even_over_a_narrowed_lim
     queue = {1: need(jobs=2, servers=8), 2: need(since=5)}
 
     assert admitted(queue, usage(jobs=0, servers=0, max_jobs=1, max_servers=4)) == {1}
+
+
+def test_a_reservation_ends_when_drs_lists_one_more_job_of_its_task() -> None:
+    owner = owner_of(
+        {
+            "airflow:dag_id": "drs_plan_shop",
+            "airflow:run_id": "manual__1",
+            "airflow:task_id": "db.start_recovery",
+        }
+    )
+    account = Account()
+    account.jobs_by_owner[owner] = 1  # a job this task started before it had to wait
+    account.released.append(Release(at=100.0, need=need(), owner=owner, jobs_seen=1))
+
+    assert account.reserved(now=101.0) == [need()]
+    account.jobs_by_owner[owner] = 2  # its launch after the wait shows up
+    assert account.reserved(now=102.0) == []
+
+
+def test_a_reservation_whose_task_never_launches_ends_after_a_while() -> None:
+    account = Account()
+    account.released.append(Release(at=100.0, need=need(), owner=("d", "r", "t", ""), jobs_seen=0))
+
+    assert account.reserved(now=100.0 + RESERVATION_SECONDS - 1) == [need()]
+    assert account.reserved(now=100.0 + RESERVATION_SECONDS) == []

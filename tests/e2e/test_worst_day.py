@@ -1,0 +1,202 @@
+"""The worst day on a real Airflow (contract "the worst day"), through the REST API and the simulator.
+
+The shared stack of each set-up runs this module's plans on its own simulator, whose account
+allows ``QUOTA_JOBS`` concurrent DRS jobs:
+
+1. Nothing recovered is replaced by accident: after a real recovery of a plan's server, a drill
+   of the plan and a recovery without ``relaunch_recovered`` both fail in ``preflight``, naming
+   the server, its recovery instance and the run that launched it; nothing launches.
+2. Many plans, one account: ``MANY`` plans recovered at once under a quota of ``QUOTA_JOBS``
+   jobs all succeed; every server launches exactly once; at no moment are more jobs active than
+   the quota (read from the jobs' own times); the waves over capacity waited, and said so.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from urllib.parse import quote
+
+import pytest
+from tools.processes import wait_until
+
+from tests.e2e.harness import Deployment, Scenario
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
+
+SPEED = 10.0
+RUN_TIMEOUT = 420.0
+QUOTA_JOBS = 3
+MANY = 8
+RECOVERED = "e2e_worst_recovered"
+#: The job tags of the recovery that really recovered RECOVERED's server (as its start_recovery tags it).
+FAILOVER_RUN = {"airflow:dag_id": f"drs_plan_{RECOVERED}", "airflow:run_id": "manual__the_worst_day"}
+
+
+def server(number: int, hostname: str, launch_seconds: float) -> dict[str, Any]:
+    return {"id": f"s-e2w{number:014d}", "hostname": hostname, "launch_seconds": launch_seconds}
+
+
+RECOVERED_SERVER = server(1, "recovered-app", 20)
+CROWD = [server(10 + n, f"crowd-{n}", 60) for n in range(MANY)]
+
+
+def crowd_plan(number: int) -> str:
+    return f"e2e_worst_crowd_{number}"
+
+
+PLANS: dict[str, dict[str, Any]] = {
+    RECOVERED: {
+        "plan": RECOVERED,
+        "description": "Its server was really recovered: no drill or recovery may replace that",
+        "waves": [{"name": "app", "servers": {"ids": [RECOVERED_SERVER["id"]]}, "poll_interval": 1}],
+    },
+    **{
+        crowd_plan(n): {
+            "plan": crowd_plan(n),
+            "description": "One of many plans recovered at once within the account's DRS quotas",
+            "waves": [{"name": "app", "servers": {"ids": [CROWD[n]["id"]]}}],
+        }
+        for n in range(MANY)
+    },
+}
+
+
+@dataclass
+class WorstDayDeployment(Deployment):
+    #: RECOVERED's server's live recovery instance (the worst day's production) and its job
+    recovered: dict[str, str] = field(default_factory=dict)
+    #: the runs that tried to launch over it: a drill, a recovery without relaunch_recovered
+    over_recovered: list[str] = field(default_factory=list)
+    #: crowd plan -> its recovery run
+    crowd: dict[str, str] = field(default_factory=dict)
+
+
+def recover_for_real(deployment: WorstDayDeployment) -> None:
+    """RECOVERED's server as DRS leaves it after a failover: a recovery instance that is not a drill."""
+    drs = deployment.drs()
+    server_id = RECOVERED_SERVER["id"]
+    job = drs.start_recovery(isDrill=False, sourceServers=[{"sourceServerID": server_id}], tags=FAILOVER_RUN)[
+        "job"
+    ]
+
+    def launched() -> dict[str, Any] | None:
+        items = drs.describe_recovery_instances(filters={"sourceServerIDs": [server_id]})["items"]
+        return items[0] if items else None
+
+    instance = wait_until("the failover's recovery instance", launched, timeout=60)
+    wait_until(
+        "the failover's job to end",
+        lambda: drs.describe_jobs(filters={"jobIDs": [job["jobID"]]})["items"][0]["status"] == "COMPLETED",
+        timeout=60,
+    )
+    deployment.recovered.update(instance=instance["recoveryInstanceID"], job=job["jobID"])
+
+
+def start_runs(deployment: WorstDayDeployment) -> None:
+    recover_for_real(deployment)
+    rest, dag_id = deployment.rest, f"drs_plan_{RECOVERED}"
+    deployment.over_recovered.append(rest.trigger(dag_id, {}))
+    deployment.over_recovered.append(rest.trigger(dag_id, {"mode": "recovery", "confirm": RECOVERED}))
+    for n in range(MANY):
+        plan = crowd_plan(n)
+        deployment.crowd[plan] = rest.trigger(f"drs_plan_{plan}", {"mode": "recovery", "confirm": plan})
+
+
+SCENARIO = Scenario(
+    "worst_day",
+    plans=PLANS,
+    fleet=[RECOVERED_SERVER, *CROWD],
+    fleet_settings={"quotas": {"max_concurrent_jobs": QUOTA_JOBS}},
+    speed=SPEED,
+    deployment_class=WorstDayDeployment,
+    start=start_runs,
+)
+
+
+def _tags(call: dict[str, Any]) -> dict[str, str]:
+    request = call.get("request")
+    return (request.get("tags") or {}) if isinstance(request, dict) else {}
+
+
+def test_nothing_recovered_is_replaced_by_a_drill_or_an_unflagged_recovery(
+    airflow: WorstDayDeployment,
+) -> None:
+    rest = airflow.rest
+    dag_id = f"drs_plan_{RECOVERED}"
+    server_id, instance, job = RECOVERED_SERVER["id"], airflow.recovered["instance"], airflow.recovered["job"]
+    holder = (
+        f"{server_id} (recovered-app) has a live recovery instance {instance} (RUNNING, not a drill) "
+        f"launched by run manual__the_worst_day of {dag_id} (DRS job {job})"
+    )
+    why = {
+        "drill": "a drill launch would replace it, and a drill never launches over a recovered server",
+        "recovery": "trigger the recovery with relaunch_recovered: true to launch over it on purpose",
+    }
+
+    for mode, run_id in zip(("drill", "recovery"), airflow.over_recovered, strict=True):
+        assert rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT) == "failed", mode
+        tries = {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in rest.task_instances(dag_id, run_id)}
+        assert tries["preflight"] == ("failed", 1), tries
+        error = rest.xcom(dag_id, run_id, "preflight", key="task_error")
+        assert f"wave 'app': {holder}: " in error and why[mode] in error, (mode, error)
+
+    launches = airflow.simulator.calls("StartRecovery")
+    # the failover's own launch only: no run of the plan launched anything
+    assert [_tags(call) for call in launches if _tags(call).get("airflow:dag_id") == dag_id] == [FAILOVER_RUN]
+    [still] = airflow.drs().describe_recovery_instances(filters={"sourceServerIDs": [server_id]})["items"]
+    assert (still["recoveryInstanceID"], still["isDrill"], still["ec2InstanceState"]) == (
+        instance,
+        False,
+        "RUNNING",
+    )
+
+
+def most_jobs_active_at_once(jobs: list[dict[str, Any]]) -> int:
+    """The largest number of jobs active together, from each job's creation and end times."""
+    moments = []
+    for job in jobs:
+        moments.append((datetime.fromisoformat(job["creationDateTime"]), 1))
+        moments.append((datetime.fromisoformat(job["endDateTime"]), -1))
+    active = peak = 0
+    for _, change in sorted(moments):  # an end sorts before a start at the same moment
+        active += change
+        peak = max(peak, active)
+    return peak
+
+
+def test_many_plans_recover_at_once_within_the_accounts_job_quota(airflow: WorstDayDeployment) -> None:
+    rest = airflow.rest
+    states = {
+        plan: rest.wait_for_run(f"drs_plan_{plan}", run_id, timeout=RUN_TIMEOUT)
+        for plan, run_id in airflow.crowd.items()
+    }
+    assert states == dict.fromkeys(airflow.crowd, "success")
+
+    crowd_ids = {entry["id"] for entry in CROWD}
+    jobs = [
+        job
+        for job in airflow.drs().describe_jobs(filters={})["items"]
+        if {s["sourceServerID"] for s in job["participatingServers"]} & crowd_ids
+    ]
+    launched = sorted(s["sourceServerID"] for job in jobs for s in job["participatingServers"])
+    assert launched == sorted(crowd_ids)  # every server exactly once
+    assert all(job["status"] == "COMPLETED" for job in jobs)
+    assert most_jobs_active_at_once(jobs) <= QUOTA_JOBS
+    refused = [call for call in airflow.simulator.calls("StartRecovery") if call.get("status") == 402]
+    assert refused, "no launch was ever over the quota: the scenario tested nothing"
+    said = [
+        plan
+        for plan, run_id in airflow.crowd.items()
+        if "waiting for DRS capacity" in start_log(rest, plan, run_id)
+    ]
+    assert said, "no wave that waited for capacity said so in its log"
+
+
+def start_log(rest: Any, plan: str, run_id: str) -> str:
+    """The log of the run's ``app.start_recovery`` (its only try), as the REST API serves it."""
+    run = f"/api/v2/dags/drs_plan_{plan}/dagRuns/{quote(run_id, safe='')}"
+    path = f"{run}/taskInstances/app.start_recovery/logs/1"
+    return json.dumps(rest.request("GET", path, params={"full_content": "true"}))
