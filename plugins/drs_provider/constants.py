@@ -65,6 +65,8 @@ WAIT_FOR_RECOVERY_TASK = "wait_for_recovery"
 RETURN_VALUE_XCOM_KEY = "return_value"
 #: XCom key of a wave's per-server results (pushed by ``wait_for_recovery`` whatever its verdict).
 SERVERS_XCOM_KEY = "servers"
+#: XCom key of ``start_recovery`` while it waits for DRS capacity: why (the Recovery view shows it).
+CAPACITY_WAIT_XCOM_KEY = "capacity_wait"
 #: XCom key of ``start_recovery``: the optional servers it launched (the sensor reads it).
 OPTIONAL_SERVERS_XCOM_KEY = "optional_source_server_ids"
 #: XCom key of a runbook step that passed at once or failed as ``optional`` (its state and message).

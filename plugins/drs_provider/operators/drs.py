@@ -18,6 +18,7 @@ from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import (
+    CAPACITY_WAIT_XCOM_KEY,
     DEFAULT_MAX_CONCURRENT_JOBS,
     DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
     DEFAULT_MAX_SERVERS_PER_JOB,
@@ -351,7 +352,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         except _WaitForCapacity as short:
             if not self.wait_for_capacity:
                 raise short.refusal from None
-            self._defer_for_capacity(short, recovery=not is_drill, owner=identity)
+            self._defer_for_capacity(context, short, recovery=not is_drill, owner=identity)
         self._persist_links(context, job_ids, selected)
 
         if self.deferrable:
@@ -461,7 +462,9 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
                 raise self.hook.explain_start_recovery_error(error, chunk) from error
             raise
 
-    def _defer_for_capacity(self, short: _WaitForCapacity, *, recovery: bool, owner: dict[str, str]) -> None:
+    def _defer_for_capacity(
+        self, context: Context, short: _WaitForCapacity, *, recovery: bool, owner: dict[str, str]
+    ) -> None:
         """Wait in the triggerer until DRS has room for what is left to launch, then start again
         (:meth:`execute_after_capacity`; the jobs already started are adopted, not relaunched)."""
         refusal = short.refusal
@@ -475,17 +478,13 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         else:
             max_servers = min(max_servers, max(refusal.active_servers, 1))
         since = self._waiting_since or time.time()
-        self.log.warning(
-            "waiting for DRS capacity: %d of %d jobs active, %d of %d servers in active jobs; "
-            "%d job(s) for %d server(s) still to launch (DRS answered %s)",
-            refusal.active_jobs,
-            max_jobs,
-            refusal.active_servers,
-            max_servers,
-            short.jobs,
-            short.servers,
-            refusal.quota_code,
+        why = (
+            f"waiting for DRS capacity: {refusal.active_jobs} of {max_jobs} jobs active, "
+            f"{refusal.active_servers} of {max_servers} servers in active jobs; {short.jobs} job(s) for "
+            f"{short.servers} server(s) still to launch"
         )
+        self.log.warning("%s (DRS answered %s)", why, refusal.quota_code)
+        context["ti"].xcom_push(key=CAPACITY_WAIT_XCOM_KEY, value=why)
         self.defer(
             trigger=DrsCapacityTrigger(
                 jobs=short.jobs,

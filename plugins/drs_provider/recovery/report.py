@@ -27,6 +27,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import (
+    CAPACITY_WAIT_XCOM_KEY,
     CLEANUP_TASK_ID,
     DAG_ID_PREFIX,
     PREFLIGHT_TASK_ID,
@@ -345,6 +346,12 @@ def wave_report(run: RunRecord, shape: WaveShape) -> dict[str, Any]:
     started = _earliest(task.start_date for task in ran)
     ended = _latest(task.end_date for task in ran) if state in FINISHED_STATES else None
     job_ids = run.xcom(shape.start_task)
+    # Only while the launch waits: a finished run's report has no such key.
+    waiting = (
+        run.xcom(shape.start_task, CAPACITY_WAIT_XCOM_KEY)
+        if run.state_of(shape.start_task) == "deferred"
+        else None
+    )
     return {
         "name": shape.name,
         "state": state,
@@ -358,6 +365,7 @@ def wave_report(run: RunRecord, shape: WaveShape) -> dict[str, Any]:
             for task_id in shape.step_task_ids
             if task_id in run.tasks
         ],
+        **({"waiting_for": str(waiting)} if waiting else {}),
     }
 
 

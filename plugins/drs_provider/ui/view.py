@@ -82,6 +82,8 @@ class WaveRow:
     jobs: tuple[JobLink, ...]
     servers: tuple[ServerRow, ...]
     steps: tuple[StepRow, ...]
+    #: why the wave's launch waits (``waiting for DRS capacity: ...``), while it does
+    waiting_for: str | None = None
 
     @property
     def launched(self) -> int:
@@ -232,6 +234,7 @@ def _wave_rows(
                     for server in wave.get("servers") or ()
                 ),
                 steps=tuple(_step_row(step) for step in wave.get("steps") or ()),
+                waiting_for=wave.get("waiting_for"),
             )
         )
     return sorted(rows, key=lambda row: row.step)

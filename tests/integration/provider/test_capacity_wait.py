@@ -69,6 +69,10 @@ def test_a_launch_over_capacity_waits_for_a_job_to_end_then_launches_once(
         2,
     )
     assert (trigger.need.recovery, trigger.need.priority) == (False, 3)
+    assert context["ti"].xcom["capacity_wait"] == (
+        "waiting for DRS capacity: 1 of 1 jobs active, 2 of 500 servers in active jobs; "
+        "1 job(s) for 2 server(s) still to launch"
+    )
     assert launched_servers(drs_simulator) == sorted(SHOP_DB)
 
     async def wait_out() -> dict[str, Any]:

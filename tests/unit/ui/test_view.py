@@ -271,3 +271,35 @@ def test_plan_rows_group_waves_by_step_and_link_each_run_to_its_recovery_tab():
         ("success", "manual__1/plugin/recovery"),
         ("failed", "manual__2/plugin/recovery"),
     ]
+
+
+def test_a_wave_waiting_for_drs_capacity_says_why_while_it_waits():
+    why = (
+        "waiting for DRS capacity: 20 of 20 jobs active, 140 of 500 servers in active jobs; "
+        "1 job(s) for 2 server(s) still to launch"
+    )
+    ran = succeeded_run()
+    waiting = replace(
+        ran,
+        state="running",
+        end_date=None,
+        tasks={
+            "preflight": ran.tasks["preflight"],
+            "db.pre_1_approval": ran.tasks["db.pre_1_approval"],
+            "db.start_recovery": task("db.start_recovery", "deferred", 9),
+        },
+        xcoms={
+            ("preflight", "return_value"): ran.xcoms[("preflight", "return_value")],
+            ("db.start_recovery", "capacity_wait"): why,
+        },
+    )
+
+    [db, app] = view_of(waiting).waves
+    assert (db.waiting_for, app.waiting_for) == (why, None)
+    assert f'<div class="muted waiting-for">{why}</div>' in run_html(view_of(waiting))
+    # once it launched, the reason is gone from the view and from the report
+    launched = replace(
+        waiting, tasks={**waiting.tasks, "db.start_recovery": task("db.start_recovery", "success", 9, 30)}
+    )
+    assert view_of(launched).waves[0].waiting_for is None
+    assert all("waiting_for" not in wave for wave in build_report(launched)["waves"])
