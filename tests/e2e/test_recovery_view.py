@@ -1,10 +1,14 @@
 """The Recovery view (issue 11) on a real Airflow: its pages over HTTP, and in a real browser.
 
-The shared stack of each set-up (``backend``) runs four plans of this module at once: a
+The shared stack of each set-up (``backend``) runs the plans of this module at once: a
 drill that succeeds (two waves), a drill that fails (a fleet server with ``fail_launch``, a wave
 downstream of it and an independent wave), a recovery without ``confirm`` (preflight fails), and
-a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``). The view's pages
-are then read as Airflow users:
+a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``, its text Markdown
+with a ``<script>`` in it). Three plans naming ``recovery_allowed`` get a confirmed recovery each,
+triggered through the REST API by a user of their own: one it does not list (refused in
+preflight, before any DRS call), one it lists by name and one holding a role it lists (both
+recover). A plan with a ``schedule`` stays paused (new DAGs start paused here), for the plans
+page's warning. The view's pages are then read as Airflow users:
 
 * ``admin`` (every DAG), with a bearer token from ``POST /auth/token`` and, in the browser,
   with the UI's own login;
@@ -763,6 +767,11 @@ def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
     assert APPROVAL_SUBJECT in approval.inner_text()
     assert "wave db" in approval.inner_text()
     assert frame.locator("#run-state").inner_text() == "awaiting approval"
+    # The approval text is Markdown: rendered, and the plan's <script> shown as text, never run.
+    assert approval.locator(".body strong", has_text="launches").count() == 1
+    assert "<script>document.title = 'owned'</script>" in approval.locator(".body").inner_text()
+    (view_frame,) = [each for each in page.frames if "/drs-recovery/runs/" in each.url]
+    assert view_frame.evaluate("document.title") != "owned"
     screenshot(page, airflow, "approval-waiting")
     approval.get_by_role("button", name="Approve").click()
     frame.get_by_text("Answered 'Approve'").wait_for()
