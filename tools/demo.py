@@ -53,6 +53,7 @@ if TYPE_CHECKING:
 
     from drs_provider.plans import Plan
     from tools.airflow_stack import AirflowStack, SimulatorProcess
+    from tools.rest_client import RestClient
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PLANS_DIR = REPO_ROOT / "dags" / "recovery_plans"
@@ -258,6 +259,20 @@ def demo_plan(plans_dir: Path, name: str) -> Plan:
     return plan
 
 
+def unpause_plans(rest: RestClient, plans_dir: Path, timeout: float = 60.0) -> list[str]:
+    """Unpause the DAG of every valid plan in ``plans_dir``; return their DAG ids.
+
+    Airflow creates DAGs paused (``dags_are_paused_at_creation``): a plan with a ``schedule``
+    would otherwise never run its drills, and the Recovery plans page would say so."""
+    from drs_provider.plans.loader import load_plans
+
+    dag_ids = [plan.dag_id for plan in load_plans(plans_dir).plans]
+    for dag_id in dag_ids:
+        rest.wait_for_dag(dag_id, timeout=timeout)
+        rest.unpause(dag_id)
+    return dag_ids
+
+
 def _wait_for_ctrl_c(
     stack: AirflowStack, simulator: SimulatorProcess, dag_id: str, run_id: str | None
 ) -> None:
@@ -332,6 +347,10 @@ def run_demo(args: argparse.Namespace) -> int:
                     keep_files = True
                     _say(f"\nProcess logs: {stack.logs_dir}; task logs: {stack.home / 'logs'}")
                 if args.keep_up:
+                    # After the drill, not before: a scheduled plan's first run comes at once when
+                    # its last slot is recent, and would compete with the drill for its servers.
+                    unpaused = unpause_plans(stack.rest, args.plans_dir)
+                    _say(f"Unpaused every plan's DAG ({', '.join(unpaused)}): scheduled drills run.")
                     _wait_for_ctrl_c(stack, simulator, dag_id, run_id)
                 else:
                     _say("\n`make demo-ui` runs the same drill and keeps Airflow up to explore it in the UI.")

@@ -1,10 +1,14 @@
 """The Recovery view (issue 11) on a real Airflow: its pages over HTTP, and in a real browser.
 
-The shared stack of each set-up (``backend``) runs four plans of this module at once: a
+The shared stack of each set-up (``backend``) runs the plans of this module at once: a
 drill that succeeds (two waves), a drill that fails (a fleet server with ``fail_launch``, a wave
 downstream of it and an independent wave), a recovery without ``confirm`` (preflight fails), and
-a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``). The view's pages
-are then read as Airflow users:
+a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``, its text Markdown
+with a ``<script>`` in it). Three plans naming ``recovery_allowed`` get a confirmed recovery each,
+triggered through the REST API by a user of their own: one it does not list (refused in
+preflight, before any DRS call), one it lists by name and one holding a role it lists (both
+recover). A plan with a ``schedule`` stays paused (new DAGs start paused here), for the plans
+page's warning. The view's pages are then read as Airflow users:
 
 * ``admin`` (every DAG), with a bearer token from ``POST /auth/token`` and, in the browser,
   with the UI's own login;
@@ -39,6 +43,7 @@ from tools.processes import wait_until
 from drs_provider.ui.addresses import URL_PREFIX as PREFIX
 from drs_provider.ui.addresses import run_page_path
 from tests.e2e.conftest import ci_requires_every_backend
+from tests.e2e.dags.drs_view_approval import BODY as APPROVAL_BODY
 from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
 from tests.e2e.harness import Deployment, Scenario
 
@@ -90,6 +95,9 @@ FLEET_SERVERS = [
     server(21, "view-guarded-db", 20),
     server(31, "view-approval-db", 20),
     server(41, "view-form-db", 20),
+    server(51, "view-refused-db", 20),
+    server(52, "view-allowed-db", 20),
+    server(53, "view-allowed-role-db", 20),
 ]
 SERVER_IDS = {entry["hostname"]: entry["id"] for entry in FLEET_SERVERS}
 
@@ -129,8 +137,35 @@ PLANS: dict[str, dict[str, Any]] = {
         "waves": [wave("db", ["view-form-db"], [])],
     },
 }
+#: Who may recover the ``view_allowed*`` plans: one user by name, and every user of role ``op``.
+RECOVERY_ALLOWED = ["dr_lead", "role:op"]
+for name, hostname in (
+    ("view_refused", "view-refused-db"),
+    ("view_allowed", "view-allowed-db"),
+    ("view_allowed_role", "view-allowed-role-db"),
+):
+    PLANS[name] = {
+        "plan": name,
+        "description": "Recovered only by the users recovery_allowed lists",
+        "recovery_allowed": RECOVERY_ALLOWED,
+        "waves": [wave("db", [hostname], [])],
+    }
+PLANS["view_weekly"] = {
+    "plan": "view_weekly",
+    "description": "A weekly drill whose DAG stays paused (new DAGs start paused here)",
+    "schedule": "0 3 * * 1",
+    "waves": [wave("db", ["view-db-1"], [])],
+}
 OK_DAG, FAIL_DAG, APPROVAL_DAG = "drs_plan_view_ok", "drs_plan_view_fail", "drs_plan_view_approval"
 GUARDED_DAG, FORM_DAG = "drs_plan_view_guarded", "drs_plan_view_form"
+REFUSED_DAG, ALLOWED_DAG, ALLOWED_ROLE_DAG = (
+    "drs_plan_view_refused",
+    "drs_plan_view_allowed",
+    "drs_plan_view_allowed_role",
+)
+WEEKLY_DAG = "drs_plan_view_weekly"
+#: Recoveries triggered through the REST API by a user of their own: DAG -> who triggers it.
+RECOVERIES_BY = {REFUSED_DAG: "intruder", ALLOWED_DAG: "dr_lead", ALLOWED_ROLE_DAG: "on_call"}
 #: What each run of the module is triggered with.
 RUN_CONF = {
     OK_DAG: {"mode": "drill"},
@@ -147,6 +182,10 @@ USERS = {
     "run_reader": "viewer",
     "approver": "user",
     "no_hitl": "user",
+    # may trigger every DAG; recovery_allowed decides who may recover the view_allowed* plans
+    "intruder": "user",
+    "dr_lead": "user",
+    "on_call": "op",
 }
 RUN_READ = ("RUN", "TASK_INSTANCE", "XCOM")
 DAG_SCOPES = {
@@ -180,9 +219,25 @@ class ViewDeployment(Deployment):
         return str(response.json()["access_token"])
 
 
+def trigger_as(deployment: ViewDeployment, user: str, dag_id: str, conf: dict[str, Any]) -> str:
+    """Trigger ``dag_id`` through the REST API as ``user`` (with their own token); return the run id."""
+    deployment.rest.unpause(dag_id)
+    response = requests.post(
+        deployment.url(f"/api/v2/dags/{dag_id}/dagRuns"),
+        headers={"Authorization": f"Bearer {deployment.token(user)}"},
+        json={"logical_date": None, "conf": conf},
+        timeout=30,
+    )
+    assert response.status_code == 200, response.text
+    return str(response.json()["dag_run_id"])
+
+
 def start_runs(deployment: ViewDeployment) -> None:
     """Every run of the module, triggered at once (not awaited)."""
     deployment.runs.update({dag: deployment.rest.trigger(dag, conf) for dag, conf in RUN_CONF.items()})
+    for dag, user in RECOVERIES_BY.items():
+        plan = dag.removeprefix("drs_plan_")
+        deployment.runs[dag] = trigger_as(deployment, user, dag, {"mode": "recovery", "confirm": plan})
 
 
 SCENARIO = Scenario(
@@ -340,6 +395,65 @@ def test_a_failed_preflight_shows_the_error_its_log_ends_with(airflow: ViewDeplo
     assert view["waves"][0]["servers"] == []  # preflight resolves them; it stopped first
     page = get(airflow, run_path(GUARDED_DAG, run_id), airflow.token("admin")).text
     assert "No server resolved: preflight failed." in page
+
+
+# -- who may recover ---------------------------------------------------------------------------------
+
+
+def launches_of(airflow: ViewDeployment, run_id: str) -> list[dict[str, Any]]:
+    """The StartRecovery requests the simulator received for the run (its jobs' tags name it)."""
+    return [
+        call["request"]
+        for call in airflow.simulator.calls("StartRecovery")
+        if (call["request"].get("tags") or {}).get("airflow:run_id") == run_id
+    ]
+
+
+def test_a_recovery_by_a_user_recovery_allowed_does_not_list_fails_in_preflight_naming_them(
+    airflow: ViewDeployment,
+) -> None:
+    run_id = finished(airflow, REFUSED_DAG)
+
+    run = airflow.rest.dag_run(REFUSED_DAG, run_id)
+    assert (run["state"], run["triggering_user_name"], run["conf"]["mode"]) == (
+        "failed",
+        "intruder",
+        "recovery",
+    )
+    states = airflow.rest.task_states(REFUSED_DAG, run_id)
+    assert states["preflight"] == "failed" and states["db.start_recovery"] == "upstream_failed", states
+    # Refused before any DRS call: no launch of the run, and no call at all names its server.
+    assert launches_of(airflow, run_id) == []
+    server_id = SERVER_IDS["view-refused-db"]
+    assert [call for call in airflow.simulator.calls() if server_id in json.dumps(call["request"])] == []
+    view = get(airflow, run_path(REFUSED_DAG, run_id, json_api=True), airflow.token("admin")).json()
+    (failure,) = view["failures"]
+    assert failure["where"] == "preflight"
+    assert (
+        "recovery_allowed: user 'intruder' may not start a recovery of plan 'view_refused': "
+        "recovery_allowed lists dr_lead, role:op; the user's roles: user"
+    ) in failure["message"], failure
+    assert view["triggered_by"] == "intruder"
+    page = get(airflow, run_path(REFUSED_DAG, run_id), airflow.token("admin")).text
+    assert '<strong id="triggered-by">intruder</strong>' in page
+
+
+@pytest.mark.parametrize("dag_id", [ALLOWED_DAG, ALLOWED_ROLE_DAG], ids=["by-name", "by-role"])
+def test_a_recovery_by_a_user_recovery_allowed_lists_passes_preflight(
+    airflow: ViewDeployment, dag_id: str
+) -> None:
+    run_id = airflow.runs[dag_id]
+
+    assert airflow.rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT) == "success"
+    assert airflow.rest.task_states(dag_id, run_id)["preflight"] == "success"
+    assert [launch["isDrill"] for launch in launches_of(airflow, run_id)] == [False]
+    assert airflow.rest.dag_run(dag_id, run_id)["triggering_user_name"] == RECOVERIES_BY[dag_id]
+    view = get(airflow, run_path(dag_id, run_id, json_api=True), airflow.token("admin")).json()
+    assert (view["mode"], view["state"], view["triggered_by"]) == (
+        "recovery",
+        "success",
+        RECOVERIES_BY[dag_id],
+    )
 
 
 # -- who may see what ------------------------------------------------------------------------------
@@ -544,6 +658,35 @@ def test_plans_page_lists_waves_and_last_runs(airflow: ViewDeployment) -> None:
     ]
     page = get(airflow, f"{PREFIX}/plans", airflow.token("admin")).text
     assert 'class="trend"' in page
+    # who triggered each run: admin through the REST client, the recoveries as their own users
+    assert ok["runs"][0]["triggered_by"] == "admin"
+    refused_run = finished(airflow, REFUSED_DAG)
+    assert [(run["run_id"], run["triggered_by"]) for run in plans[REFUSED_DAG]["runs"]] == [
+        (refused_run, "intruder")
+    ]
+    assert 'by <span class="triggered-by">intruder</span>' in page
+    # a scheduled plan whose DAG is paused runs no drill, and the page says so loudly
+    weekly = plans[WEEKLY_DAG]
+    assert (weekly["schedule"], weekly["is_paused"], weekly["drills_paused"]) == ("0 3 * * 1", True, True)
+    assert (ok["drills_paused"], plans[ALLOWED_DAG]["drills_paused"]) == (False, False)
+    alert = page.split('id="paused-plans"', 1)[1].split("</div>", 1)[0]
+    assert "Scheduled drills are NOT running" in alert and ">view_weekly</a>" in alert
+    assert ">view_ok</a>" not in alert
+    assert f'<tr data-dag-id="{WEEKLY_DAG}" class="paused" data-paused="true">' in page
+
+
+def test_approval_text_is_rendered_as_markdown_with_no_html_of_the_plan(airflow: ViewDeployment) -> None:
+    run_id = approval_waiting(airflow)
+    token = airflow.token("admin")
+
+    page = get(airflow, run_path(APPROVAL_DAG, run_id), token).text
+
+    body = page.split('class="body markdown">', 1)[1].split("</div>", 1)[0]
+    assert "<strong>launches</strong>" in body and "<code>s-view0000000000031</code>" in body
+    assert "&lt;script&gt;document.title = " in body
+    assert "<script>document.title" not in page
+    (approval,) = get(airflow, run_path(APPROVAL_DAG, run_id, json_api=True), token).json()["approvals"]
+    assert approval["body"] == APPROVAL_BODY  # the JSON keeps the text as the plan wrote it
 
 
 # -- in a browser ----------------------------------------------------------------------------------
@@ -624,6 +767,11 @@ def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
     assert APPROVAL_SUBJECT in approval.inner_text()
     assert "wave db" in approval.inner_text()
     assert frame.locator("#run-state").inner_text() == "awaiting approval"
+    # The approval text is Markdown: rendered, and the plan's <script> shown as text, never run.
+    assert approval.locator(".body strong", has_text="launches").count() == 1
+    assert "<script>document.title = 'owned'</script>" in approval.locator(".body").inner_text()
+    (view_frame,) = [each for each in page.frames if "/drs-recovery/runs/" in each.url]
+    assert view_frame.evaluate("document.title") != "owned"
     screenshot(page, airflow, "approval-waiting")
     approval.get_by_role("button", name="Approve").click()
     frame.get_by_text("Answered 'Approve'").wait_for()

@@ -62,6 +62,13 @@ def plan_doc_md(plan: Plan) -> str:
         "the chosen waves (in dependency order); `point_in_time` launches each server from its "
         "latest snapshot at or before that time.",
     ]
+    if plan.recovery_allowed is not None:
+        lines += [
+            "",
+            "Only these may start a recovery (`recovery_allowed`): "
+            + ", ".join(f"`{entry}`" for entry in plan.recovery_allowed)
+            + ". Anyone else's recovery fails in `preflight`, before any DRS call.",
+        ]
     if plan.schedule:
         lines += ["", f"Scheduled drill: `{plan.schedule}` (scheduled runs are always drills)."]
     lifecycle = []

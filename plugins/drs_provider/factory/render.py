@@ -192,6 +192,7 @@ def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM
             sns_topic_arn=plan.notify.sns_topic_arn if plan.notify else None,
             report_s3_uri=plan.report_s3_uri,
             rto_target=plan.rto_target,
+            recovery_allowed=plan.recovery_allowed,
             doc_md="Checks every server, step and parameter of this run before anything is launched.",
             **event_callbacks(events, "started", "on_execute_callback"),
             **aws,

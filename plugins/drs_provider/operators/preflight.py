@@ -46,6 +46,8 @@ from drs_provider.operators.drs import account_quota, tag_value
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_resources import ResourceChecker
+from drs_provider.operators.trigger_identity import triggering_user, user_roles
+from drs_provider.recovery.access import allowed_roles, allowed_users, recovery_refusal
 from drs_provider.recovery.recovered import recovered_servers, refusal
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.selection import carries_tags, select_servers, source_server_hostname, tags_text
@@ -114,7 +116,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
 
     Checks: no unknown run parameter (a typo such as ``mdoe`` names the parameter it resembles),
     ``mode``/``confirm`` (a recovery needs ``confirm`` equal to the plan name and a run
-    triggered by hand; these fail before any DRS call), ``waves`` names, ``point_in_time``
+    triggered by hand, by a user the plan's ``recovery_allowed`` lists when it has one; these
+    fail before any DRS call), ``waves`` names, ``point_in_time``
     (readable, not in the future, a snapshot at or before it for each server), every selector
     (unknown IDs, tag selectors matching nothing, a server picked by two waves), replication
     state, servers busy in active DRS jobs, servers that were really recovered (a live recovery
@@ -135,6 +138,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     :param max_concurrent_jobs: default from ``[drs] max_concurrent_jobs``, else 20.
     :param sns_topic_arn: the plan's ``notify`` topic, checked to exist.
     :param report_s3_uri: the plan's ``report`` location, checked to take a write.
+    :param recovery_allowed: the plan's ``recovery_allowed`` (users, ``role:<name>`` roles): who
+        may start a run that is not a drill (None: everyone who may trigger the DAG).
     """
 
     aws_hook_class = DrsHook
@@ -151,9 +156,11 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         sns_topic_arn: str | None = None,
         report_s3_uri: str | None = None,
         rto_target: int | None = None,
+        recovery_allowed: Sequence[str] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.recovery_allowed = list(recovery_allowed) if recovery_allowed is not None else None
         self.rto_target = rto_target
         self.sns_topic_arn = sns_topic_arn
         self.report_s3_uri = report_s3_uri
@@ -175,14 +182,17 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             problems.append(f"{key}: unknown run parameter{guess}; run parameters: {known}")
         return problems
 
-    def check_safety(self, params: Mapping[str, Any], run_type: str) -> list[str]:
-        """Problems that must stop the run before it talks to DRS at all."""
+    def check_safety(self, params: Mapping[str, Any], run_type: str, user: str | None = None) -> list[str]:
+        """Problems that must stop the run before it talks to DRS at all; ``user`` triggered it."""
         mode = params.get("mode") or MODE_DRILL
         if mode not in (MODE_DRILL, MODE_RECOVERY):
             return [f"mode: {mode!r} is not 'drill' or 'recovery'"]
-        if mode != MODE_RECOVERY:
+        if mode == MODE_DRILL:
             return []
         problems = []
+        refusal = self.check_allowed(mode, user)
+        if refusal:
+            problems.append(refusal)
         if run_type != "manual":
             problems.append(
                 f"mode: a {run_type or 'non-manual'} run is always a drill; a recovery must be "
@@ -194,6 +204,28 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 f"confirm: mode=recovery needs confirm={self.plan_name!r} (the plan name), got {confirm!r}"
             )
         return problems
+
+    def check_allowed(self, mode: str, user: str | None) -> str | None:
+        """Why ``user`` may not start this ``mode`` run under the plan's ``recovery_allowed`` (None: may)."""
+        if self.recovery_allowed is None:
+            return None
+        roles: frozenset[str] | None = frozenset()
+        unknown = ""
+        # The auth manager is asked only when a role could still let the user in.
+        if (
+            user is not None
+            and user not in allowed_users(self.recovery_allowed)
+            and allowed_roles(self.recovery_allowed)
+        ):
+            roles, unknown = user_roles(user)
+        return recovery_refusal(
+            plan=self.plan_name,
+            mode=mode,
+            allowed=self.recovery_allowed,
+            user=user,
+            roles=roles,
+            roles_unknown_reason=unknown,
+        )
 
     def chosen_waves(self, params: Mapping[str, Any], problems: list[str]) -> list[str]:
         """The waves this run launches (every wave unless ``waves`` names some)."""
@@ -265,7 +297,9 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         params = context.get("params") or {}
         run_type = run_type_of(context)
         conf = getattr(context.get("dag_run"), "conf", None) or {}
-        problems = self.check_conf(conf) + self.check_safety(params, run_type)
+        user = triggering_user(context)
+        self.log.info("run triggered by %s (%s run)", user or "no user", run_type or "unknown")
+        problems = self.check_conf(conf) + self.check_safety(params, run_type, user)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
         resources = ResourceChecker(self._aws_arguments())

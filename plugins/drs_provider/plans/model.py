@@ -146,6 +146,9 @@ class Plan:
     notify: Notify | None = None
     #: where each run's report is stored as JSON (``s3://bucket/prefix/``)
     report_s3_uri: str | None = None
+    #: who may start a run that is not a drill: user names and ``role:<name>`` (None: anyone who
+    #: may trigger the DAG)
+    recovery_allowed: tuple[str, ...] | None = None
 
     @property
     def dag_id(self) -> str:
@@ -180,6 +183,8 @@ class Plan:
             data["notify"] = {"sns_topic_arn": self.notify.sns_topic_arn, "events": list(self.notify.events)}
         if self.report_s3_uri is not None:
             data["report"] = {"s3_uri": self.report_s3_uri}
+        if self.recovery_allowed is not None:
+            data["recovery_allowed"] = list(self.recovery_allowed)
         data["waves"] = [_wave_to_dict(wave) for wave in self.waves]
         return data
 

@@ -50,6 +50,11 @@ SNS_TOPIC_ARN_PATTERN = (
 # A bucket name (3..63 of a-z 0-9 . -) and an optional key prefix ending with a slash.
 S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([^\s]*/)?$"
 
+#: A ``recovery_allowed`` entry: a user name, or ``role:<name>``; no spaces around it. Airflow keeps
+#: the triggering user's name in 512 characters.
+RECOVERY_ALLOWED_ENTRY_PATTERN = r"^(?!role:$)\S(.*\S)?$"
+MAX_RECOVERY_ALLOWED = 100
+
 POLL_INTERVAL_RANGE = (1, 3600)  # seconds: at most an hour between DescribeJobs calls
 TIMEOUT_RANGE = (60, 86400)  # seconds: a wave's jobs get between a minute and a day
 
@@ -91,6 +96,15 @@ def region_problem(value: str) -> str | None:
     if zone:
         return f"{shown} is an availability zone; give its region, {zone[1]!r}"
     return f"{shown} is not an AWS region name such as us-east-1"
+
+
+def recovery_allowed_problem(value: str) -> str | None:
+    """Why ``value`` is not a ``recovery_allowed`` entry (None if it is one)."""
+    if re.fullmatch(RECOVERY_ALLOWED_ENTRY_PATTERN, value):
+        return None
+    if value == "role:":
+        return "'role:' names no role: write role:<name>, e.g. role:admin"
+    return f"{value!r} has spaces or line breaks around it, or is blank"
 
 
 SERVER_ID = Text(
@@ -327,6 +341,25 @@ PLAN = Object(
         ),
         Key("notify", NOTIFY),
         Key("report", REPORT),
+        Key(
+            "recovery_allowed",
+            ListOf(
+                Text(
+                    description="An Airflow user name, or role:<name> for every user of that role.",
+                    pattern=RECOVERY_ALLOWED_ENTRY_PATTERN,
+                    check=recovery_allowed_problem,
+                    max_length=512,
+                ),
+                description=(
+                    "Who may start a run that is not a drill (a recovery): Airflow user names and "
+                    "role:<name> entries, matched against the user who triggered the run. Omitted: "
+                    "everyone who may trigger the DAG."
+                ),
+                min_items=1,
+                max_items=MAX_RECOVERY_ALLOWED,
+                noun="entry",
+            ),
+        ),
         Key(
             "waves",
             ListOf(

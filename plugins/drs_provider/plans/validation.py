@@ -422,6 +422,7 @@ def _build_plan(
                 post=_build_steps(fields, "post", wave.name),
             )
         )
+    allowed = checked.get("recovery_allowed")
     return Plan(
         name=str(checked["plan"]),
         waves=tuple(built),
@@ -437,6 +438,7 @@ def _build_plan(
         cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_NEVER,
         notify=_notify(checked.get("notify")),
         report_s3_uri=_str_or_none(_mapping(checked.get("report")).get("s3_uri")),
+        recovery_allowed=_texts(allowed) if isinstance(allowed, tuple) else None,
     )
 
 

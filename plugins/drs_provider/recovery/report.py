@@ -145,6 +145,10 @@ class RunRecord:
     #: why each failed task failed, as its log says
     errors: Mapping[str, str] = field(default_factory=dict)
     approvals: Mapping[str, ApprovalRecord] = field(default_factory=dict)
+    #: the user who triggered the run, as Airflow recorded it (None for a scheduled run)
+    triggered_by: str | None = None
+    #: ``manual``, ``scheduled``, ... (None when unknown)
+    run_type: str | None = None
 
     def xcom(self, task_id: str, key: str = RETURN_VALUE) -> Any:
         return self.xcoms.get((task_id, key))

@@ -29,6 +29,7 @@ from drs_provider.recovery.report import (
     WaveShape,
     dag_waves,
 )
+from drs_provider.ui.format import triggered_by
 from drs_provider.ui.live_report import run_report
 
 if TYPE_CHECKING:
@@ -207,6 +208,8 @@ def load_run(
         conf=dict(dag_run.conf or {}),
         errors=errors,
         approvals=_approvals(session, dag_run.dag_id, dag_run.run_id) if with_approvals else {},
+        triggered_by=dag_run.triggering_user_name,
+        run_type=_state(dag_run.run_type),
     )
 
 
@@ -234,6 +237,13 @@ class RunSummary:
     started: datetime | None
     rto_seconds: float | None
     rto_target: float | None
+    #: the user who triggered the run (None: nobody, e.g. the schedule)
+    triggered_by: str | None = None
+    run_type: str | None = None
+
+    @property
+    def triggered_by_text(self) -> str:
+        return triggered_by(self.triggered_by, self.run_type)
 
 
 @dataclass(frozen=True)
@@ -251,6 +261,11 @@ class PlanSummary:
     runs: tuple[RunSummary, ...]
     #: False: the user may not read this DAG's runs, so none is listed
     runs_readable: bool = True
+
+    @property
+    def drills_paused(self) -> bool:
+        """A plan with a schedule whose DAG is paused: its scheduled drills do not run."""
+        return bool(self.schedule) and self.is_paused
 
 
 def _run_summaries(
@@ -306,6 +321,8 @@ def _run_summaries(
                 started=run.start_date,
                 rto_seconds=report.get("rto_seconds"),
                 rto_target=float(target) if target is not None else None,
+                triggered_by=run.triggering_user_name,
+                run_type=_state(run.run_type),
             )
         )
     return tuple(summaries)

@@ -34,6 +34,7 @@ from drs_provider.ui import airflow_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path
 from drs_provider.ui.format import badge, format_duration, jsonable, state_word
 from drs_provider.ui.live_report import run_report
+from drs_provider.ui.markdown import render_markdown
 from drs_provider.ui.plans_view import plan_rows
 from drs_provider.ui.security import (
     RUN_PAGE_ACCESS,
@@ -87,7 +88,12 @@ def _when(moment: datetime | None) -> str:
 
 templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
 templates.env.filters.update(
-    clock=_clock, when=_when, duration=format_duration, state=state_word, badge=badge
+    clock=_clock,
+    when=_when,
+    duration=format_duration,
+    state=state_word,
+    badge=badge,
+    markdown=render_markdown,
 )
 
 
@@ -215,7 +221,9 @@ def create_app() -> FastAPI:
 
     @app.get("/api/plans")
     def plans_json(user: GetUserDep, session: SessionDep) -> JSONResponse:
-        return JSONResponse(jsonable(_plans(user, session)))
+        return JSONResponse(
+            [{**jsonable(plan), "drills_paused": plan.drills_paused} for plan in _plans(user, session)]
+        )
 
     @app.get("/static/{name}", name="static", dependencies=SIGNED_IN)
     def static(name: str) -> FileResponse:

@@ -43,6 +43,17 @@ def state_word(state: str | None) -> str:
     return STATE_WORDS.get(state or "pending", (state or "waiting").replace("_", " "))
 
 
+def triggered_by(user: str | None, run_type: str | None) -> str:
+    """Who started a run, for people: the user Airflow recorded, else how the run came about."""
+    if user:
+        return user
+    if run_type == "scheduled":
+        return "the schedule"
+    if run_type:
+        return f"nobody recorded ({run_type.replace('_', ' ')} run)"
+    return "nobody recorded"
+
+
 def format_duration(seconds: float | None) -> str:
     """``45.2s``, ``3m05s``, ``1h02m``; ``-`` for none."""
     if seconds is None:

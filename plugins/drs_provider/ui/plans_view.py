@@ -38,7 +38,10 @@ def plan_rows(plans: Sequence[PlanSummary], airflow_root: str = "", slots: int =
             TrendPoint(
                 state=run.state,
                 rto_seconds=run.rto_seconds,
-                title=f"{run.run_id}: {state_word(run.state)}, RTO {format_duration(run.rto_seconds)}",
+                title=(
+                    f"{run.run_id}: {state_word(run.state)}, RTO {format_duration(run.rto_seconds)}, "
+                    f"triggered by {run.triggered_by_text}"
+                ),
                 href=airflow_root + run_tab_path(plan.dag_id, run.run_id),
             )
             for run in reversed(plan.runs)

@@ -25,7 +25,15 @@ from drs_provider.recovery.report import (
 )
 from drs_provider.ui.attention import ApprovalRow, Failure, approvals, failures, report_failure
 from drs_provider.ui.console import ConsoleLinks
-from drs_provider.ui.format import badge, format_duration, jsonable, parse_time, path_segment, state_word
+from drs_provider.ui.format import (
+    badge,
+    format_duration,
+    jsonable,
+    parse_time,
+    path_segment,
+    state_word,
+    triggered_by,
+)
 from drs_provider.ui.timeline import Timeline, TimelineRow, draw_timeline
 
 if TYPE_CHECKING:
@@ -108,6 +116,8 @@ class CleanupView:
     badge: str
     terminated: tuple[str, ...]
     failed: tuple[str, ...]
+    #: recovery instance ID -> the hostname of the source server it recovered (where known)
+    hostnames: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,10 @@ class RunView:
     timeline: Timeline
     console_url: str | None
     airflow_run_url: str
+    #: the user who triggered the run, as Airflow recorded it (None: nobody, e.g. the schedule)
+    triggered_by: str | None = None
+    #: who started the run, for people ("alice", "the schedule")
+    triggered_by_text: str = "nobody recorded"
     refreshed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -165,7 +179,11 @@ class RunView:
 
 
 def _server_row(
-    wave: str, wave_finished: bool, server: Mapping[str, Any], console: ConsoleLinks | None
+    wave: str,
+    wave_finished: bool,
+    server: Mapping[str, Any],
+    console: ConsoleLinks | None,
+    hostnames: Mapping[str, str] | None = None,
 ) -> ServerRow:
     server_id = str(server.get("sourceServerID") or "")
     status = server.get("launchStatus")
@@ -173,7 +191,8 @@ def _server_row(
     return ServerRow(
         wave=wave,
         source_server_id=server_id,
-        hostname=server.get("hostname"),
+        # a result without one (a job log's entry) still gets the hostname preflight resolved
+        hostname=server.get("hostname") or (hostnames or {}).get(server_id),
         recovery_instance_id=server.get("recoveryInstanceID"),
         ec2_instance_id=server.get("ec2InstanceID"),
         status=str(status) if status else no_status,
@@ -205,6 +224,7 @@ def _wave_rows(
     shapes: Sequence[WaveShape],
     depths: Mapping[str, int],
     console: ConsoleLinks | None,
+    hostnames: Mapping[str, str] | None = None,
 ) -> list[WaveRow]:
     by_name = {shape.name: shape for shape in shapes}
     rows = []
@@ -230,7 +250,7 @@ def _wave_rows(
                     for job_id in wave.get("job_ids") or ()
                 ),
                 servers=tuple(
-                    _server_row(name, state in FINISHED_STATES, server, console)
+                    _server_row(name, state in FINISHED_STATES, server, console, hostnames)
                     for server in wave.get("servers") or ()
                 ),
                 steps=tuple(_step_row(step) for step in wave.get("steps") or ()),
@@ -334,6 +354,28 @@ def _timeline(
     return draw_timeline(rows, origin=origin, now=now, target_seconds=target)
 
 
+def resolved_hostnames(run: RunRecord) -> dict[str, str]:
+    """Source server ID -> hostname, as preflight resolved them for every wave of the run."""
+    resolved = run.xcom(PREFLIGHT_TASK)
+    waves = resolved.get("waves") if isinstance(resolved, dict) else None
+    found: dict[str, str] = {}
+    for wave in (waves or {}).values():
+        if isinstance(wave, dict):
+            found.update({str(k): str(v) for k, v in (wave.get("hostnames") or {}).items() if v})
+    return found
+
+
+def _instance_hostnames(waves: Sequence[WaveRow]) -> dict[str, str]:
+    """Recovery and EC2 instance ID -> the hostname of the server it recovered."""
+    found: dict[str, str] = {}
+    for server in (server for wave in waves for server in wave.servers):
+        if server.hostname:
+            for instance in (server.recovery_instance_id, server.ec2_instance_id):
+                if instance:
+                    found[instance] = server.hostname
+    return found
+
+
 def build_run_view(
     run: RunRecord,
     report: Mapping[str, Any],
@@ -350,7 +392,7 @@ def build_run_view(
     finished = state in ("success", "failed")
     console = ConsoleLinks.from_run(run, run.waves)
     depths = wave_depths(run.waves, run.dag_id)
-    waves = _wave_rows(report, run.waves, depths, console)
+    waves = _wave_rows(report, run.waves, depths, console, resolved_hostnames(run))
     started = parse_time(report.get("started")) or run.start_date
     preflight = _task_step(run, PREFLIGHT_TASK)
     origin = preflight.started if preflight and preflight.started else started
@@ -380,6 +422,11 @@ def build_run_view(
             badge=badge(cleanup.get("state")),
             terminated=tuple(cleanup.get("terminated") or ()),
             failed=tuple(cleanup.get("failed") or ()),
+            hostnames={
+                instance: hostname
+                for instance, hostname in _instance_hostnames(waves).items()
+                if instance in (*(cleanup.get("terminated") or ()), *(cleanup.get("failed") or ()))
+            },
         ),
         report=_report(run, report),
         preflight=preflight,
@@ -393,5 +440,7 @@ def build_run_view(
         ),
         console_url=console.source_server() if console else None,
         airflow_run_url=f"{airflow_root}/dags/{path_segment(run.dag_id)}/runs/{path_segment(run.run_id)}",
+        triggered_by=run.triggered_by,
+        triggered_by_text=triggered_by(run.triggered_by, run.run_type),
         refreshed_at=now,
     )

@@ -28,6 +28,11 @@ waves:
     poll_interval: 1
 """
 SUBJECT = "Fail the view_approval database over?"
+#: Markdown, with HTML a plan must never get onto the Recovery page: it is shown as text.
+BODY = (
+    "Drill of plan view_approval: **launches** `s-view0000000000031` (view-approval-db) in DRS.\n\n"
+    "<script>document.title = 'owned'</script>"
+)
 
 plan = validate_document(parse_yaml(PLAN), file=__file__, source=__file__)
 dag = render_plan(plan)
@@ -37,7 +42,7 @@ approval = ApprovalOperator(
     task_group=wave,
     dag=dag,
     subject=SUBJECT,
-    body="Drill of plan view_approval: launches s-view0000000000031 (view-approval-db) in DRS.",
+    body=BODY,
     fail_on_reject=True,
     response_timeout=timedelta(minutes=30),
 )

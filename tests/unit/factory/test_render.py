@@ -292,6 +292,25 @@ def test_connection_region_job_size_and_priority_reach_every_drs_task(tmp_path: 
     assert dag.owner == "airflow"
 
 
+def test_recovery_allowed_reaches_preflight_and_the_dag_docs(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "guarded.yaml",
+        """
+        plan: guarded
+        recovery_allowed: [alice, "role:op"]
+        waves:
+          - name: only
+            servers: {ids: [s-0a000000000000001]}
+        """,
+    )
+
+    dag = build_dags(tmp_path)["drs_plan_guarded"]
+
+    assert dag.get_task("preflight").recovery_allowed == ["alice", "role:op"]  # type: ignore[attr-defined]
+    assert "Only these may start a recovery (`recovery_allowed`): `alice`, `role:op`" in (dag.doc_md or "")
+
+
 STEPS_PLAN = """
 plan: steps
 waves:

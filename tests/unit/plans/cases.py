@@ -789,4 +789,34 @@ CASES = [
         "report.events",
         "unknown key 'events' here (it belongs under 'notify')",
     ),
+    Case(
+        "recovery_allowed empty",
+        change((("recovery_allowed",), [])),
+        "recovery_allowed",
+        "needs at least 1 entry",
+    ),
+    Case(
+        "recovery_allowed a string",
+        change((("recovery_allowed",), "alice")),
+        "recovery_allowed",
+        "expected a list",
+    ),
+    Case(
+        "recovery_allowed a bare role prefix",
+        change((("recovery_allowed",), ["alice", "role:"])),
+        "recovery_allowed[1]",
+        "'role:' names no role",
+    ),
+    Case(
+        "recovery_allowed with spaces",
+        change((("recovery_allowed",), [" alice"])),
+        "recovery_allowed[0]",
+        "has spaces or line breaks around it",
+    ),
+    Case(
+        "recovery_allowed twice",
+        change((("recovery_allowed",), ["alice", "alice"])),
+        "recovery_allowed[1]",
+        "'alice' is listed twice",
+    ),
 ]

@@ -137,6 +137,17 @@ def test_optional_keys_may_be_left_out(tmp_path: Path) -> None:
     assert (plan.region, plan.schedule, plan.aws_conn_id, plan.max_servers_per_job) == (None,) * 4
 
 
+def test_recovery_allowed_keeps_users_and_roles_in_order(tmp_path: Path) -> None:
+    plan = valid_plan()
+    plan["recovery_allowed"] = ["alice", "role:op", "dr-lead@example.com"]
+
+    loaded = load_plan_file(write(tmp_path / "shop.yaml", plan))
+
+    assert loaded.recovery_allowed == ("alice", "role:op", "dr-lead@example.com")
+    assert loaded.to_dict()["recovery_allowed"] == ["alice", "role:op", "dr-lead@example.com"]
+    assert load_plan_file(write(tmp_path / "tiny.yaml", valid_plan())).recovery_allowed is None
+
+
 @pytest.mark.parametrize(
     "schedule",
     ["@weekly", "@daily", "@once", "0 3 * * 1", "*/15 2-4 1,15 JAN-MAR MON#2", "0 0 L * ?", "30 4 * * sun"],

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tools.demo import DEFAULT_PLANS_DIR, DrillWatcher, drs_client, plan_step_tasks, plan_waves
+from tools.demo import (
+    DEFAULT_PLANS_DIR,
+    DrillWatcher,
+    drs_client,
+    plan_step_tasks,
+    plan_waves,
+    unpause_plans,
+)
 from tools.demo_view import (
     DrillResult,
     ProgressView,
@@ -56,6 +63,30 @@ def test_the_demo_drills_the_three_tier_example_plan_in_dependency_order() -> No
 def test_an_unknown_plan_is_refused_with_the_plans_that_exist() -> None:
     with pytest.raises(SystemExit, match=r"no valid plan 'nope'.*shop"):
         plan_waves(DEFAULT_PLANS_DIR, "nope")
+
+
+class UnpausingRest:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str]] = []
+
+    def wait_for_dag(self, dag_id: str, timeout: float) -> dict[str, Any]:
+        self.calls.append(("wait", dag_id))
+        return {"dag_id": dag_id}
+
+    def unpause(self, dag_id: str) -> None:
+        self.calls.append(("unpause", dag_id))
+
+
+def test_the_demo_unpauses_every_plan_its_scheduled_drill_included() -> None:
+    rest = UnpausingRest()
+
+    unpaused = unpause_plans(rest, DEFAULT_PLANS_DIR)  # type: ignore[arg-type]
+
+    assert sorted(unpaused) == ["drs_plan_portal", "drs_plan_shop", "drs_plan_shop_weekly_drill"]
+    assert [call for call in rest.calls if call[0] == "unpause"] == [("unpause", dag) for dag in unpaused]
+    assert rest.calls.index(("wait", "drs_plan_shop_weekly_drill")) < rest.calls.index(
+        ("unpause", "drs_plan_shop_weekly_drill")
+    )
 
 
 @pytest.mark.parametrize(
