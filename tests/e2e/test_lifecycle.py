@@ -401,10 +401,12 @@ def test_a_run_past_its_rto_target_says_so_while_it_still_waits(airflow: Lifecyc
     events = airflow.events("e2e_slow")
     kinds = [event["event"] for event in events]
     # The alarm comes while the run still waits on the approval, before the wave fails. Whether the
-    # approval is asked before the 60 s target passes depends on how fast the machine starts the
-    # run's first tasks, not on the product: on a loaded machine the alarm came first.
+    # run's first tasks start before the 60 s target passes depends on how fast the machine starts
+    # them, not on the product: on a loaded machine the alarm came before the approval was asked,
+    # and even before "started" (sent as preflight starts; the alarm counts from the run's queueing).
     assert sorted(kinds) == sorted(["started", "approval_requested", "rto_missed", "wave_failed", "failed"])
-    assert kinds[0] == "started" and kinds[-2:] == ["wave_failed", "failed"], kinds
+    assert kinds.index("started") < kinds.index("approval_requested"), kinds
+    assert kinds[-2:] == ["wave_failed", "failed"], kinds
     by_kind = {event["event"]: event for event in events}
     requested = by_kind["approval_requested"]["body"]
     assert requested["task_id"] == "db.pre_1_approval"
