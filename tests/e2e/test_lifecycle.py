@@ -1,7 +1,7 @@
 """The end of a run on a real Airflow, through the REST API only (issue 10): cleanup, report, SNS events.
 
 On the shared stack of each set-up; DRS on the module's simulator, SNS, SQS and S3 on its moto,
-each its own process. Five plans are triggered together when the module starts; each test
+each its own process. Six plans are triggered together when the module starts; each test
 follows its own run:
 
 * a drill with ``cleanup: always`` terminates exactly its recovery instances (none is left), and
@@ -9,6 +9,9 @@ follows its own run:
 * a confirmed recovery and a drill with ``keep_instances`` terminate nothing;
 * a run with a failed wave ends ``failed`` and, with ``cleanup: on_success``, terminates nothing;
 * a run still going past its ``rto_target`` sends ``rto_missed`` (a Deadline Alert);
+* a report S3 refuses once preflight has passed fails the report task naming bucket, key and
+  AWS error; the document stays in XCom and the task log without a ``location``, the final
+  event says the report was not stored, and the Recovery view shows it on the run (issue 18);
 * each plan's SNS topic feeds an SQS queue: the events arrive in order, subjects for people and
   JSON bodies for scripts.
 """
@@ -18,10 +21,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 import pytest
+import requests
 
 from drs_provider.simulator import local_aws
+from drs_provider.ui.addresses import URL_PREFIX, run_page_path
 from tests.e2e.harness import Deployment, Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -30,6 +36,25 @@ SPEED = 10.0
 RUN_TIMEOUT = 420.0
 ACCOUNT = "123456789012"
 BUCKET = "e2e-evidence"
+#: The bucket of plan e2e_unkept, whose policy refuses the run report (see SEALED_POLICY).
+SEALED_BUCKET = "e2e-evidence-sealed"
+#: Denies every report object (``<dag_id>/<run_id>.json``) under ``runs/`` and nothing else, so
+#: preflight's probe beside it (``....json.preflight-probe``) is written and removed, and S3 turns
+#: the report down only at the end of the run, as when a bucket's policy changes during a run.
+#: moto enforces a bucket policy's explicit Deny, wildcards included, answering 403 Forbidden
+#: (AWS says AccessDenied).
+SEALED_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "NoRunReports",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": f"arn:aws:s3:::{SEALED_BUCKET}/runs/*.json",
+        }
+    ],
+}
 
 
 def server(number: int, hostname: str, launch_seconds: float = 30, **extra: Any) -> dict[str, Any]:
@@ -44,6 +69,7 @@ FLEET = [
     server(5, "fail-db"),
     server(6, "fail-app", fail_launch="Volume vol-0aa could not be attached"),
     server(7, "slow-db"),
+    server(8, "unkept-db"),
 ]
 IDS = {entry["hostname"]: entry["id"] for entry in FLEET}
 
@@ -81,6 +107,13 @@ PLANS: dict[str, dict[str, Any]] = {
         [wave("db", "slow-db", pre=[{"approval": {"message": "Go on?", "timeout": 90}}])],
         rto_target=60,
     ),
+    # Recovers, then its report is refused by SEALED_POLICY.
+    "e2e_unkept": plan(
+        "e2e_unkept",
+        "never",
+        [wave("db", "unkept-db", poll_interval=1)],
+        report={"s3_uri": f"s3://{SEALED_BUCKET}/runs/"},
+    ),
 }
 CONF: dict[str, dict[str, Any]] = {
     "e2e_keep": {"keep_instances": True},
@@ -101,6 +134,42 @@ class LifecycleDeployment(Deployment):
     def report(self, plan: str) -> dict[str, Any]:
         report: dict[str, Any] = self.stack.rest.xcom(f"drs_plan_{plan}", self.runs[plan], "report")
         return report
+
+    def log_lines(self, plan: str, task_id: str, try_number: int = 1) -> list[str]:
+        """The messages of a try's task log as the REST API serves it, an exception's text included."""
+        dag_id, run_id = f"drs_plan_{plan}", self.runs[plan]
+        task = f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}"
+        served = self.stack.rest.request("GET", f"{task}/logs/{try_number}", params={"full_content": "true"})
+        lines = []
+        for entry in served["content"]:
+            if not isinstance(entry, dict):
+                lines.append(str(entry))
+                continue
+            lines.append(str(entry.get("event", "")))
+            lines.extend(
+                f"{detail.get('exc_type')}: {detail.get('exc_value')}"
+                for detail in entry.get("error_detail") or ()
+            )
+        return lines
+
+    def view(self, plan: str) -> dict[str, Any]:
+        """The run's Recovery view model, from the plugin's JSON endpoint (as admin)."""
+        path = run_page_path(f"drs_plan_{plan}", self.runs[plan])
+        found: dict[str, Any] = self.stack.rest.request(
+            "GET", path.replace(f"{URL_PREFIX}/runs/", f"{URL_PREFIX}/api/runs/", 1)
+        )
+        return found
+
+    def page(self, plan: str) -> str:
+        """The run's Recovery page, the HTML the UI's Recovery tab frames (as admin)."""
+        rest = self.stack.rest
+        response = requests.get(
+            rest.base_url + run_page_path(f"drs_plan_{plan}", self.runs[plan]),
+            headers={"Authorization": f"Bearer {rest.login()}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return response.text
 
     def launched(self, plan: str) -> set[str]:
         """The recovery instances this plan's jobs launched (DescribeJobs on the simulator)."""
@@ -159,9 +228,11 @@ def start_runs(deployment: LifecycleDeployment) -> None:
 
 
 def subscribe_queues(moto_url: str) -> dict[str, str]:
-    """One SNS topic per plan, each feeding an SQS queue; the report bucket."""
-    sns, sqs = local_aws.client("sns", moto_url), local_aws.client("sqs", moto_url)
-    local_aws.client("s3", moto_url).create_bucket(Bucket=BUCKET)
+    """One SNS topic per plan, each feeding an SQS queue; the report buckets."""
+    sns, sqs, s3 = (local_aws.client(service, moto_url) for service in ("sns", "sqs", "s3"))
+    s3.create_bucket(Bucket=BUCKET)
+    s3.create_bucket(Bucket=SEALED_BUCKET)
+    s3.put_bucket_policy(Bucket=SEALED_BUCKET, Policy=json.dumps(SEALED_POLICY))
     queues = {}
     for name in PLANS:
         sns.create_topic(Name=f"{name}-events")
@@ -264,6 +335,63 @@ def test_a_failed_wave_fails_the_run_and_on_success_terminates_nothing(airflow: 
     assert events[2]["body"]["failed"] == ["app: failed"]
 
 
+def test_a_report_s3_refuses_fails_its_task_and_the_run_says_so_everywhere(
+    airflow: LifecycleDeployment,
+) -> None:
+    plan = "e2e_unkept"
+    dag_id, run_id = f"drs_plan_{plan}", airflow.runs[plan]
+    key = f"runs/{dag_id}/{run_id}.json"
+    store_error = {"bucket": SEALED_BUCKET, "key": key, "error": "403: Forbidden"}
+    not_stored = f"bucket {SEALED_BUCKET}, key {key}: 403: Forbidden"
+
+    state, states = airflow.finish(plan)
+
+    # preflight's probe went through; S3 refused only the report. The run's state stays what its
+    # waves made it (README "The run report"), the report task says the evidence is not kept.
+    assert state == "success", states
+    assert (states["preflight"], states["db.wait_for_recovery"], states["report"]) == (
+        "success",
+        "success",
+        "failed",
+    ), states
+    error = airflow.rest.xcom(dag_id, run_id, "report", "task_error")
+    assert error.startswith(f"DrsReportNotStoredError: the run report was not stored: {not_stored}; "), error
+    lines = airflow.log_lines(plan, "report")
+    assert any(
+        f"DrsReportNotStoredError: the run report was not stored: {not_stored}" in line for line in lines
+    )
+
+    # The document is still in Airflow (XCom and log), and names no object: none was written.
+    report = airflow.report(plan)
+    assert (report["state"], [wave["state"] for wave in report["waves"]]) == ("success", ["success"])
+    assert "location" not in report
+    assert report["store_error"] == store_error
+    [kept] = [line for line in lines if line.startswith("the run report, kept here as it was not stored:")]
+    assert json.loads(kept.split("\n", 1)[1]) == report
+    s3 = local_aws.client("s3", airflow.moto_url)
+    assert s3.list_objects_v2(Bucket=SEALED_BUCKET).get("Contents", []) == []  # nor the probe left behind
+
+    events = airflow.events(plan)
+    assert [event["event"] for event in events] == ["started", "succeeded"]
+    final = events[1]
+    assert final["subject"].startswith(f"[DRS drill] {plan}: run succeeded in "), final["subject"]
+    assert final["subject"].endswith(", report NOT stored"), final["subject"]
+    assert (final["body"]["report"], final["body"]["store_error"]) == (None, store_error)
+
+    view = airflow.view(plan)
+    assert view["state"] == "success"
+    assert (view["report"]["stored"], view["report"]["text"], view["report"]["location"]) == (
+        False,
+        "NOT stored",
+        None,
+    )
+    assert view["report"]["error"] == f"not stored in S3: {not_stored}"
+    assert {"where": "report", "message": f"not stored in S3: {not_stored}"} in view["failures"]
+    page = airflow.page(plan)
+    assert '<span class="badge bad" id="report-state">report not stored</span>' in page
+    assert f"not stored in S3: {not_stored}" in page
+
+
 def test_a_run_past_its_rto_target_says_so_while_it_still_waits(airflow: LifecycleDeployment) -> None:
     state, states = airflow.finish("e2e_slow")
 
@@ -273,10 +401,12 @@ def test_a_run_past_its_rto_target_says_so_while_it_still_waits(airflow: Lifecyc
     events = airflow.events("e2e_slow")
     kinds = [event["event"] for event in events]
     # The alarm comes while the run still waits on the approval, before the wave fails. Whether the
-    # approval is asked before the 60 s target passes depends on how fast the machine starts the
-    # run's first tasks, not on the product: on a loaded machine the alarm came first.
+    # run's first tasks start before the 60 s target passes depends on how fast the machine starts
+    # them, not on the product: on a loaded machine the alarm came before the approval was asked,
+    # and even before "started" (sent as preflight starts; the alarm counts from the run's queueing).
     assert sorted(kinds) == sorted(["started", "approval_requested", "rto_missed", "wave_failed", "failed"])
-    assert kinds[0] == "started" and kinds[-2:] == ["wave_failed", "failed"], kinds
+    assert kinds.index("started") < kinds.index("approval_requested"), kinds
+    assert kinds[-2:] == ["wave_failed", "failed"], kinds
     by_kind = {event["event"]: event for event in events}
     requested = by_kind["approval_requested"]["body"]
     assert requested["task_id"] == "db.pre_1_approval"
