@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
@@ -135,6 +135,7 @@ class DrsHook(AwsBaseHook):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs["client_type"] = "drs"
         super().__init__(*args, **kwargs)
+        self._service_quotas: dict[str, int | None] = {}
 
     @cached_property
     def waiter_path(self) -> Path:  # type: ignore[override]
@@ -308,6 +309,35 @@ class DrsHook(AwsBaseHook):
         return instances
 
     # --- snapshots ----------------------------------------------------------------------
+
+    def service_quota(self, quota_code: str) -> int | None:
+        """The applied value of one of DRS's quotas in Service Quotas (service code ``drs``), or
+        None when the connection may not read it or Service Quotas does not know it (each asked
+        once per hook)."""
+        if quota_code not in self._service_quotas:
+            value: int | None = None
+            try:
+                answer = self.service_quotas_client().get_service_quota(
+                    ServiceCode="drs", QuotaCode=quota_code
+                )
+                value = int(answer["Quota"]["Value"])
+            except (ClientError, BotoCoreError, KeyError, TypeError, ValueError) as error:
+                self.log.info(
+                    "DRS quota %s not read from Service Quotas (%s): using the default", quota_code, error
+                )
+            self._service_quotas[quota_code] = value
+        return self._service_quotas[quota_code]
+
+    def service_quotas_client(self) -> Any:
+        """A Service Quotas client on this hook's connection, region and settings."""
+        quotas = AwsBaseHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.config,
+            client_type="service-quotas",
+        )
+        return quotas.conn
 
     def recovery_instances_of(self, source_server_ids: Sequence[str]) -> list[dict]:
         """The recovery instances of these source servers (at most one each), 200 servers per request."""

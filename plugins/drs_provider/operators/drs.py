@@ -60,12 +60,21 @@ _TAG_CHARACTERS = re.compile(r"[^\w .:/=+\-@]", re.UNICODE)
 JOB_LOOKBACK = timedelta(days=1)
 
 
-def account_quota(name: str, given: int | None, default: int) -> int:
-    """A DRS quota of the account: ``given``, else Airflow config ``[drs] <name>``, else ``default``
-    (DRS's documented default)."""
+#: Service Quotas codes of the account quotas a launch waits for.
+SERVICE_QUOTA_CODES = {"max_concurrent_jobs": "L-D88FAC3A", "max_servers_in_active_jobs": "L-05AFA8C6"}
+
+
+def account_quota(name: str, given: int | None, default: int, hook: DrsHook | None = None) -> int:
+    """A DRS quota of the account: ``given``; else Airflow config ``[drs] <name>`` (an override);
+    else what Service Quotas says, when ``hook``'s connection may read it; else ``default`` (DRS's
+    documented default)."""
     if given is not None:
         return given
-    return conf.getint("drs", name, fallback=default)
+    configured = conf.get("drs", name, fallback=None)
+    if configured:
+        return int(configured)
+    applied = hook.service_quota(SERVICE_QUOTA_CODES[name]) if hook is not None else None
+    return applied if applied is not None else default
 
 
 class _WaitForCapacity(Exception):
@@ -468,9 +477,14 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         """Wait in the triggerer until DRS has room for what is left to launch, then start again
         (:meth:`execute_after_capacity`; the jobs already started are adopted, not relaunched)."""
         refusal = short.refusal
-        max_jobs = account_quota("max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS)
+        max_jobs = account_quota(
+            "max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS, self.hook
+        )
         max_servers = account_quota(
-            "max_servers_in_active_jobs", self.max_servers_in_active_jobs, DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS
+            "max_servers_in_active_jobs",
+            self.max_servers_in_active_jobs,
+            DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
+            self.hook,
         )
         # What DRS just refused bounds the quota: with N jobs active it allows no more than N.
         if refusal.quota_code in CONCURRENT_JOBS_QUOTA_CODES:

@@ -520,9 +520,14 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         """Quotas never fail a run: a wave over the account's capacity waits for it at launch
         (:mod:`drs_provider.triggers.capacity`). Preflight says when waves will have to wait."""
         max_servers = account_quota(
-            "max_servers_in_active_jobs", self.max_servers_in_active_jobs, DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS
+            "max_servers_in_active_jobs",
+            self.max_servers_in_active_jobs,
+            DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
+            self.hook,
         )
-        max_jobs = account_quota("max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS)
+        max_jobs = account_quota(
+            "max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS, self.hook
+        )
         sizes = {
             name: len(wave["source_server_ids"]) + len(wave["optional_source_server_ids"])
             for name, wave in launch.items()
