@@ -63,7 +63,7 @@ REGION = "us-east-1"
 #: ``recovery_plans/<file>: ...`` as users see them.
 PLANS_FOLDER = "recovery_plans"
 #: The repository's DAG files, loaded by every stack.
-REPOSITORY_DAG_FILES = ("drs_recovery_plans.py", "drs_recovery_plan_errors.py")
+REPOSITORY_DAG_FILES = ("drs_recovery_plans.py", "drs_recovery_plan_errors.py", "drs_failover.py")
 #: The simple auth manager narrowed per DAG for some users (``tests/e2e/dag_scoped_auth.py``).
 AUTH_MANAGER = "tests.e2e.dag_scoped_auth.DagScopedAuthManager"
 

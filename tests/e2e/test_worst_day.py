@@ -6,6 +6,9 @@ allows ``QUOTA_JOBS`` concurrent DRS jobs:
 1. Nothing recovered is replaced by accident: after a real recovery of a plan's server, a drill
    of the plan and a recovery without ``relaunch_recovered`` both fail in ``preflight``, naming
    the server, its recovery instance and the run that launched it; nothing launches.
+3. Region failover: ``drs_failover`` with ``tags`` recovers the two plans that carry them, each as
+   its own recovery run, the second (``after_plans``) only after the first succeeded, and
+   returns the summary: per plan its run, state and RTO, and the failover's RTO.
 2. Many plans, one account: ``MANY`` plans recovered at once under a quota of ``QUOTA_JOBS``
    jobs all succeed; every server launches exactly once; at no moment are more jobs active than
    the quota (read from the jobs' own times); the waves over capacity waited, and said so.
@@ -43,6 +46,12 @@ RECOVERED_SERVER = server(1, "recovered-app", 20)
 CROWD = [server(10 + n, f"crowd-{n}", 60) for n in range(MANY)]
 
 
+#: The plans of the region failover: the directory first, the app after it.
+FAILOVER_TAGS = {"failover": "e2e-worst-day"}
+DIRECTORY, APP = "e2e_worst_fo_directory", "e2e_worst_fo_app"
+FAILOVER_SERVERS = [server(30, "fo-directory", 20), server(31, "fo-app", 20)]
+
+
 def crowd_plan(number: int) -> str:
     return f"e2e_worst_crowd_{number}"
 
@@ -61,6 +70,17 @@ PLANS: dict[str, dict[str, Any]] = {
         }
         for n in range(MANY)
     },
+    DIRECTORY: {
+        "plan": DIRECTORY,
+        "tags": FAILOVER_TAGS,
+        "waves": [{"name": "dc", "servers": {"ids": [FAILOVER_SERVERS[0]["id"]]}, "poll_interval": 1}],
+    },
+    APP: {
+        "plan": APP,
+        "tags": FAILOVER_TAGS,
+        "after_plans": [DIRECTORY],
+        "waves": [{"name": "app", "servers": {"ids": [FAILOVER_SERVERS[1]["id"]]}, "poll_interval": 1}],
+    },
 }
 
 
@@ -72,6 +92,8 @@ class WorstDayDeployment(Deployment):
     over_recovered: list[str] = field(default_factory=list)
     #: crowd plan -> its recovery run
     crowd: dict[str, str] = field(default_factory=dict)
+    #: the drs_failover run
+    failover: list[str] = field(default_factory=list)
 
 
 def recover_for_real(deployment: WorstDayDeployment) -> None:
@@ -100,6 +122,7 @@ def start_runs(deployment: WorstDayDeployment) -> None:
     rest, dag_id = deployment.rest, f"drs_plan_{RECOVERED}"
     deployment.over_recovered.append(rest.trigger(dag_id, {}))
     deployment.over_recovered.append(rest.trigger(dag_id, {"mode": "recovery", "confirm": RECOVERED}))
+    deployment.failover.append(rest.trigger("drs_failover", {"tags": FAILOVER_TAGS, "confirm": "failover"}))
     for n in range(MANY):
         plan = crowd_plan(n)
         deployment.crowd[plan] = rest.trigger(f"drs_plan_{plan}", {"mode": "recovery", "confirm": plan})
@@ -108,7 +131,8 @@ def start_runs(deployment: WorstDayDeployment) -> None:
 SCENARIO = Scenario(
     "worst_day",
     plans=PLANS,
-    fleet=[RECOVERED_SERVER, *CROWD],
+    fleet=[RECOVERED_SERVER, *CROWD, *FAILOVER_SERVERS],
+    extra_dag_ids=["drs_failover"],
     fleet_settings={"quotas": {"max_concurrent_jobs": QUOTA_JOBS}},
     speed=SPEED,
     deployment_class=WorstDayDeployment,
@@ -200,3 +224,29 @@ def start_log(rest: Any, plan: str, run_id: str) -> str:
     run = f"/api/v2/dags/drs_plan_{plan}/dagRuns/{quote(run_id, safe='')}"
     path = f"{run}/taskInstances/app.start_recovery/logs/1"
     return json.dumps(rest.request("GET", path, params={"full_content": "true"}))
+
+
+def test_a_region_failover_recovers_the_tagged_plans_in_order_and_sums_them_up(
+    airflow: WorstDayDeployment,
+) -> None:
+    rest = airflow.rest
+    [run_id] = airflow.failover
+
+    assert rest.wait_for_run("drs_failover", run_id, timeout=RUN_TIMEOUT) == "success"
+    summary = rest.xcom("drs_failover", run_id, "summary")
+    plan_run = f"failover__{run_id}"
+    assert summary["failover_run_id"] == run_id
+    assert set(summary["plans"]) == {DIRECTORY, APP}
+    for plan in (DIRECTORY, APP):
+        entry = summary["plans"][plan]
+        assert (entry["run_id"], entry["state"]) == (plan_run, "success"), entry
+        assert entry["rto_seconds"] > 0
+        assert rest.xcom(f"drs_plan_{plan}", plan_run, "report")["mode"] == "recovery"
+    assert summary["rto_seconds"] >= max(entry["rto_seconds"] for entry in summary["plans"].values())
+    directory = rest.dag_run(f"drs_plan_{DIRECTORY}", plan_run)
+    app = rest.dag_run(f"drs_plan_{APP}", plan_run)
+    assert datetime.fromisoformat(app["start_date"]) >= datetime.fromisoformat(directory["end_date"])
+    # every other plan of the deployment was left alone
+    states = {ti["task_id"]: ti["state"] for ti in rest.task_instances("drs_failover", run_id)}
+    ran = {task for task, state in states.items() if task.startswith("recover_") and state != "skipped"}
+    assert ran == {f"recover_{DIRECTORY}", f"recover_{APP}"}

@@ -139,6 +139,10 @@ class Plan:
     max_servers_per_job: int | None = None
     #: among waves waiting for DRS capacity (recoveries first, then drills), higher goes first
     priority: int = 0
+    #: labels a region failover (``drs_failover``) selects plans by
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: plans whose recovery must succeed before this one's starts, in a region failover
+    after_plans: tuple[str, ...] = ()
     #: seconds: each run's report says whether the run met it
     rto_target: int | None = None
     #: drills only: when the run terminates the recovery instances it launched
@@ -177,6 +181,10 @@ class Plan:
                 data[key] = value
         if self.priority:
             data["priority"] = self.priority
+        if self.tags:
+            data["tags"] = dict(self.tags)
+        if self.after_plans:
+            data["after_plans"] = list(self.after_plans)
         if self.cleanup != CLEANUP_NEVER:
             data["cleanup"] = self.cleanup
         if self.notify is not None:

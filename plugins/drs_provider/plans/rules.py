@@ -313,6 +313,35 @@ PLAN = Object(
             ),
         ),
         Key(
+            "tags",
+            TextMap(
+                keys=Text(description="Label key.", min_length=1, max_length=128),
+                values=Text(description="Label value.", min_length=0, max_length=256),
+                description=(
+                    "Labels of the plan: a region failover (drs_failover, conf tags) recovers every "
+                    "plan whose tags include all the given ones."
+                ),
+                max_entries=50,
+            ),
+        ),
+        Key(
+            "after_plans",
+            ListOf(
+                Text(
+                    description="The name of another plan.",
+                    pattern=PLAN_NAME_PATTERN,
+                    hint=NAME_HINT,
+                ),
+                description=(
+                    "In a region failover (drs_failover): plans whose recovery must succeed before "
+                    "this plan's recovery starts."
+                ),
+                max_items=100,
+                cap=True,
+                noun="plan",
+            ),
+        ),
+        Key(
             "priority",
             Integer(
                 description=(

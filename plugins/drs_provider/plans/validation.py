@@ -434,6 +434,8 @@ def _build_plan(
         schedule=_str_or_none(checked.get("schedule")),
         max_servers_per_job=_int_or_none(checked.get("max_servers_per_job")),
         priority=_int_or_none(checked.get("priority")) or 0,
+        tags=MappingProxyType({str(k): str(v) for k, v in _mapping(checked.get("tags")).items()}),
+        after_plans=_texts(checked.get("after_plans")),
         rto_target=_int_or_none(checked.get("rto_target")),
         cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_NEVER,
         notify=_notify(checked.get("notify")),
