@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from drs_provider.exceptions import PlanError, PlanIssue
 from drs_provider.plans.graph import dependency_cycles
 from drs_provider.plans.model import (
-    CLEANUP_NEVER,
+    CLEANUP_DEFAULT,
     NOTIFY_EVENTS,
     PHASES,
     Notify,
@@ -433,7 +433,7 @@ def _build_plan(
         schedule=_str_or_none(checked.get("schedule")),
         max_servers_per_job=_int_or_none(checked.get("max_servers_per_job")),
         rto_target=_int_or_none(checked.get("rto_target")),
-        cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_NEVER,
+        cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_DEFAULT,
         notify=_notify(checked.get("notify")),
         report_s3_uri=_str_or_none(_mapping(checked.get("report")).get("s3_uri")),
     )
