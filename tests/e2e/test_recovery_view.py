@@ -37,7 +37,7 @@ from tools.airflow_stack import REPO_ROOT
 from tools.processes import wait_until
 
 from drs_provider.ui.addresses import URL_PREFIX as PREFIX
-from drs_provider.ui.addresses import run_page_path
+from drs_provider.ui.addresses import run_page_path, terminate_path
 from tests.e2e.conftest import ci_requires_every_backend
 from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
 from tests.e2e.harness import Deployment, Scenario
@@ -425,16 +425,19 @@ class Permitted:
     plans: dict[str, bool]
     #: whether a listed run shows what its task instances and XComs say (the RTO, the approval waiting)
     run_details: bool
+    #: the "Terminate this drill's instances" action without ``confirm``, on the succeeding run and on
+    #: the run waiting for an approval: 400 (allowed, but not confirmed, so nothing is done) or 403
+    terminate: tuple[int, int]
 
 
 PERMITTED = [
-    Permitted("admin", 200, 200, 1, {OK_DAG: True, FAIL_DAG: True, APPROVAL_DAG: True}, True),
-    Permitted("outsider", 200, 403, 0, {OK_DAG: True}, True),
-    Permitted("plans_only", 403, 403, 0, {OK_DAG: False, APPROVAL_DAG: False}, False),
-    Permitted("run_lister", 403, 403, 0, {OK_DAG: True}, False),
-    Permitted("run_reader", 200, 200, 0, {OK_DAG: True, APPROVAL_DAG: True}, True),
-    Permitted("approver", 403, 200, 1, {APPROVAL_DAG: True}, True),
-    Permitted("no_hitl", 403, 200, 0, {APPROVAL_DAG: True}, True),
+    Permitted("admin", 200, 200, 1, {OK_DAG: True, FAIL_DAG: True, APPROVAL_DAG: True}, True, (400, 400)),
+    Permitted("outsider", 200, 403, 0, {OK_DAG: True}, True, (403, 403)),
+    Permitted("plans_only", 403, 403, 0, {OK_DAG: False, APPROVAL_DAG: False}, False, (403, 403)),
+    Permitted("run_lister", 403, 403, 0, {OK_DAG: True}, False, (403, 403)),
+    Permitted("run_reader", 200, 200, 0, {OK_DAG: True, APPROVAL_DAG: True}, True, (403, 403)),
+    Permitted("approver", 403, 200, 1, {APPROVAL_DAG: True}, True, (403, 400)),
+    Permitted("no_hitl", 403, 200, 0, {APPROVAL_DAG: True}, True, (403, 400)),
 ]
 
 
@@ -516,6 +519,29 @@ def test_every_endpoint_shows_a_user_exactly_what_they_may_read(
         assert (airflow.runs[dag_id] in unquote(page.text)) == runs_listed
     assert ("runs not shown" in page.text) == (False in permitted.plans.values())
     assert get(airflow, f"{PREFIX}/static/recovery.css", token).status_code == 200
+
+    # The terminate action needs what clearing the DAG run needs. The REST API's verdict on a dry-run
+    # clear (which changes nothing); the action, sent without confirm, is refused with 400 after the
+    # permission checks (403), so nothing is terminated here.
+    for (dag_id, run_id), expected in zip(
+        ((OK_DAG, ok_run), (APPROVAL_DAG, approval_run)), permitted.terminate, strict=True
+    ):
+        clear = requests.post(
+            airflow.url(f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/clear"),
+            headers={"Authorization": f"Bearer {token}"},
+            json={"dry_run": True},
+            timeout=30,
+        )
+        assert clear.status_code in (200, 403), clear.text
+        assert expected == (400 if clear.status_code == 200 else 403), (dag_id, clear.status_code)
+        action = requests.post(
+            airflow.url(terminate_path(dag_id, run_id)),
+            headers={"Authorization": f"Bearer {token}"},
+            json={},
+            timeout=30,
+        )
+        assert action.status_code == expected, (dag_id, action.text)
+        assert "view-db-1" not in action.text and "view-approval-db" not in action.text
 
 
 def plan_dag_ids(airflow: ViewDeployment) -> list[str]:

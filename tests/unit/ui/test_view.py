@@ -271,3 +271,38 @@ def test_plan_rows_group_waves_by_step_and_link_each_run_to_its_recovery_tab():
         ("success", "manual__1/plugin/recovery"),
         ("failed", "manual__2/plugin/recovery"),
     ]
+
+
+TERMINATE_URL = "/drs-recovery/api/runs/drs_plan_shop/run/terminate-instances"
+
+
+def test_a_finished_drill_that_kept_its_instances_offers_to_terminate_them_to_who_may_act_on_it():
+    kept = {**build_report(succeeded_run()), "cleanup": {"state": "skipped", "terminated": [], "failed": []}}
+
+    view = view_of(with_report(succeeded_run(), kept), terminate_url=TERMINATE_URL)
+
+    assert view.terminate is not None
+    assert (view.terminate.url, view.terminate.confirm) == (TERMINATE_URL, RUN_ID)
+    assert view.terminate.instances == ("i-00000001", "i-00000002", "i-00000003")
+    html = run_html(view)
+    action = html.split('<div class="terminate"', 1)[1].split("</div>\n      </div>", 1)[0]
+    assert f'data-terminate-url="{TERMINATE_URL}"' in action and f'data-confirm="{RUN_ID}"' in action
+    assert "Terminate this drill&#39;s instances" in action or "Terminate this drill's instances" in action
+    assert view_of(with_report(succeeded_run(), kept)).terminate is None  # not for who may not act on it
+
+
+def test_terminate_is_not_offered_while_running_for_a_recovery_or_once_every_instance_is_terminated():
+    cleaned = {
+        **build_report(succeeded_run()),
+        "cleanup": {
+            "state": "success",
+            "terminated": ["i-00000001", "i-00000002", "i-00000003"],
+            "failed": [],
+        },
+    }
+    recovery = {**build_report(succeeded_run()), "mode": "recovery"}
+
+    assert view_of(waiting_run(), now_seconds=20, terminate_url=TERMINATE_URL).terminate is None
+    assert view_of(with_report(succeeded_run(), recovery), terminate_url=TERMINATE_URL).terminate is None
+    assert view_of(with_report(succeeded_run(), cleaned), terminate_url=TERMINATE_URL).terminate is None
+    assert 'class="terminate"' not in run_html(view_of(with_report(succeeded_run(), cleaned)))
