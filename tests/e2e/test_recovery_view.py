@@ -1,10 +1,11 @@
 """The Recovery view (issue 11) on a real Airflow: its pages over HTTP, and in a real browser.
 
-The shared stack of each set-up (``backend``) runs four plans of this module at once: a
+The shared stack of each set-up (``backend``) runs five plans of this module at once: a
 drill that succeeds (two waves), a drill that fails (a fleet server with ``fail_launch``, a wave
-downstream of it and an independent wave), a recovery without ``confirm`` (preflight fails), and
-a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``). The view's pages
-are then read as Airflow users:
+downstream of it and an independent wave), a recovery without ``confirm`` (preflight fails),
+a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``), and a drill with
+``cleanup: never`` whose instance the browser then terminates from its page (asked, confirmed).
+The view's pages are then read as Airflow users:
 
 * ``admin`` (every DAG), with a bearer token from ``POST /auth/token`` and, in the browser,
   with the UI's own login;
@@ -90,6 +91,7 @@ FLEET_SERVERS = [
     server(21, "view-guarded-db", 20),
     server(31, "view-approval-db", 20),
     server(41, "view-form-db", 20),
+    server(51, "view-kept-db", 20),
 ]
 SERVER_IDS = {entry["hostname"]: entry["id"] for entry in FLEET_SERVERS}
 
@@ -123,6 +125,12 @@ PLANS: dict[str, dict[str, Any]] = {
         "description": "Run as a recovery without confirm: preflight stops it",
         "waves": [wave("db", ["view-guarded-db"], [])],
     },
+    "view_kept": {
+        "plan": "view_kept",
+        "description": "A drill that keeps its instance, terminated afterwards from its Recovery page",
+        "cleanup": "never",
+        "waves": [wave("db", ["view-kept-db"], [])],
+    },
     "view_form": {
         "plan": "view_form",
         "description": "Started from the Airflow UI's trigger form, as a drill and as a recovery",
@@ -130,13 +138,14 @@ PLANS: dict[str, dict[str, Any]] = {
     },
 }
 OK_DAG, FAIL_DAG, APPROVAL_DAG = "drs_plan_view_ok", "drs_plan_view_fail", "drs_plan_view_approval"
-GUARDED_DAG, FORM_DAG = "drs_plan_view_guarded", "drs_plan_view_form"
+GUARDED_DAG, FORM_DAG, KEPT_DAG = "drs_plan_view_guarded", "drs_plan_view_form", "drs_plan_view_kept"
 #: What each run of the module is triggered with.
 RUN_CONF = {
     OK_DAG: {"mode": "drill"},
     FAIL_DAG: {"mode": "drill"},
     APPROVAL_DAG: {"mode": "drill"},
     GUARDED_DAG: {"mode": "recovery"},
+    KEPT_DAG: {"mode": "drill"},
 }
 #: The role decides the method (a ``viewer`` only reads, a ``user`` may also answer approvals),
 #: the scope what a user may read: whole DAGs, or ``<dag_id>/<ENTITY>`` (``tests/e2e/dag_scoped_auth.py``).
@@ -713,6 +722,51 @@ def test_browser_shows_the_recovery_plans_page(airflow: ViewDeployment, browser:
     page.wait_for_url(lambda url: unquote(url).endswith(f"/runs/{ok_run}/plugin/recovery"))
     page.frame_locator("iframe[title=Recovery]").locator("#run-state", has_text="succeeded").wait_for()
     assert page.locator("iframe[title='Recovery plans']").count() == 0
+
+
+def terminations(airflow: ViewDeployment, instances: set[str]) -> list[set[str]]:
+    """The TerminateRecoveryInstances calls naming any of ``instances`` (the other drills of the module
+    clean up after themselves by default), each as the set it named."""
+    calls = airflow.simulator.calls("TerminateRecoveryInstances")
+    named = [set(call["request"]["recoveryInstanceIDs"]) for call in calls]
+    return [each for each in named if each & instances]
+
+
+def test_browser_terminates_a_kept_drills_instances_once_asked_and_confirmed(
+    airflow: ViewDeployment, browser: Any
+) -> None:
+    run_id = finished(airflow, KEPT_DAG)
+    launched = {server["recoveryInstanceID"] for server in sensor_servers(airflow, KEPT_DAG, run_id, "db")}
+    assert len(launched) == 1
+    page = browser.new_page()
+    frame = recovery_tab(page, airflow, KEPT_DAG, run_id)
+
+    action = frame.locator("#cleanup .terminate")
+    assert next(iter(launched)) in action.inner_text()
+    action.get_by_role("button", name="Terminate this drill's instances").click()
+    confirmation = action.locator(".terminate-confirm")
+    confirmation.wait_for()
+    assert "cannot be undone" in confirmation.inner_text()
+    assert terminations(airflow, launched) == []  # asking is not doing
+    screenshot(page, airflow, "terminate-asked")
+    confirmation.get_by_role("button", name="Terminate", exact=True).click()
+    # The page refreshes once it is done: the button is gone, the card lists the instance as terminated.
+    frame.locator("#cleanup .terminate").wait_for(state="detached", timeout=120_000)
+    card = frame.locator("#cleanup").inner_text()
+    assert f"terminated: {next(iter(launched))}" in card and "terminated from this page by admin" in card, (
+        card
+    )
+    screenshot(page, airflow, "terminate-done")
+
+    assert terminations(airflow, launched) == [launched]
+    cleanup = airflow.rest.xcom(KEPT_DAG, run_id, "report")["cleanup"]
+    assert (set(cleanup["terminated"]), cleanup["requested_by"], cleanup["via"]) == (
+        launched,
+        "admin",
+        "recovery_view",
+    )
+    remaining = airflow.drs().describe_recovery_instances(filters={"recoveryInstanceIDs": list(launched)})
+    assert remaining["items"] == []
 
 
 def trigger_from_the_form(page: Any, airflow: ViewDeployment, mode: str | None = None) -> str:

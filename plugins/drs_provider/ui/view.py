@@ -106,6 +106,11 @@ class CleanupView:
     badge: str
     terminated: tuple[str, ...]
     failed: tuple[str, ...]
+    #: still terminating when the Recovery view's action stopped waiting for DRS
+    terminating: tuple[str, ...] = ()
+    #: who terminated the instances from the Recovery view, and when (None: the cleanup task did)
+    requested_by: str | None = None
+    requested_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -394,6 +399,9 @@ def build_run_view(
             badge=badge(cleanup.get("state")),
             terminated=tuple(cleanup.get("terminated") or ()),
             failed=tuple(cleanup.get("failed") or ()),
+            terminating=tuple(cleanup.get("terminating") or ()),
+            requested_by=cleanup.get("requested_by"),
+            requested_at=parse_time(cleanup.get("requested_at")),
         ),
         report=_report(run, report),
         preflight=preflight,

@@ -306,3 +306,27 @@ def test_terminate_is_not_offered_while_running_for_a_recovery_or_once_every_ins
     assert view_of(with_report(succeeded_run(), recovery), terminate_url=TERMINATE_URL).terminate is None
     assert view_of(with_report(succeeded_run(), cleaned), terminate_url=TERMINATE_URL).terminate is None
     assert 'class="terminate"' not in run_html(view_of(with_report(succeeded_run(), cleaned)))
+
+
+def test_a_cleanup_done_from_the_page_says_who_did_it_and_what_is_still_terminating():
+    done = {
+        **build_report(succeeded_run()),
+        "cleanup": {
+            "state": "terminating",
+            "terminated": ["i-00000001", "i-00000002"],
+            "failed": [],
+            "terminating": ["i-00000003"],
+            "requested_by": "admin",
+            "requested_at": "2026-12-01T10:05:00+00:00",
+            "via": "recovery_view",
+        },
+    }
+
+    view = view_of(with_report(succeeded_run(), done), terminate_url=TERMINATE_URL)
+
+    assert view.cleanup is not None
+    assert (view.cleanup.requested_by, view.cleanup.terminating) == ("admin", ("i-00000003",))
+    card = run_html(view).split('id="cleanup"', 1)[1].split('id="report"', 1)[0]
+    assert "still terminating: i-00000003" in card
+    assert "terminated from this page by admin at 2026-12-01 10:05:00 UTC" in card
+    assert view.terminate is not None and view.terminate.instances == ("i-00000003",)
