@@ -459,9 +459,7 @@ class DrsHook(AwsBaseHook):
         instances = self.describe_recovery_instances(launched) if launched else []
         return jobs, plan_cleanup(jobs, instances)
 
-    def carry_out_cleanup(
-        self, plan: CleanupPlan, *, timeout: float, waiter_delay: float, sleep: Any = time.sleep
-    ) -> dict[str, Any]:
+    def carry_out_cleanup(self, plan: CleanupPlan, *, timeout: float, waiter_delay: float) -> dict[str, Any]:
         """Terminate ``plan.to_terminate`` (200 per call), wait up to ``timeout`` seconds for the
         TERMINATE jobs, and return the report's ``cleanup`` entry
         (:func:`~drs_provider.recovery.cleanup.cleanup_entry`; state ``terminating`` when the jobs
@@ -474,7 +472,7 @@ class DrsHook(AwsBaseHook):
             finished = all(job.get("status") == "COMPLETED" for job in self.describe_jobs_in_order(job_ids))
             if finished or time.monotonic() > deadline:
                 break
-            sleep(waiter_delay)
+            time.sleep(waiter_delay)
         remaining = {i["recoveryInstanceID"] for i in self.describe_recovery_instances(plan.to_terminate)}
         return cleanup_entry(plan, jobs=job_ids, remaining=remaining, finished=finished)
 
