@@ -1,7 +1,10 @@
-"""``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema.
+"""``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema, and
+terminate what a finished drill left running.
 
-Plain argparse and the :mod:`drs_provider.plans` package only, so it runs in a second, with
-no Airflow set up, in CI or a pre-commit hook.
+``lint``, ``graph`` and ``schema`` are plain argparse and the :mod:`drs_provider.plans` package
+only, so they run in a second, with no Airflow set up, in CI or a pre-commit hook. ``cleanup``
+calls DRS through an Airflow AWS connection (from the environment, a secrets backend or the
+metadata database, as Airflow finds it), so it imports the provider's hook only when it runs.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from drs_provider.constants import dag_id_of
 from drs_provider.exceptions import PlanError
 from drs_provider.plans import load_plan_file, render_graph
 from drs_provider.plans.graph import render_mermaid
@@ -78,6 +82,53 @@ def _parser() -> argparse.ArgumentParser:
         "schema",
         help="print the plan file JSON Schema",
         description="Print the JSON Schema (draft 2020-12) of plan files, for editors and CI.",
+    )
+
+    cleanup = commands.add_parser(
+        "cleanup",
+        help="terminate the drill instances one finished run launched",
+        description=(
+            "Terminate exactly the recovery instances that one finished drill run launched: its DRS "
+            "jobs are found by their airflow:dag_id and airflow:run_id tags, and an instance is "
+            "terminated only when DRS says it is a drill instance launched by one of them. A "
+            "recovery run, or a run still launching, is refused. Prints what it terminated and what "
+            "it left alone; exit status 1 if it refused or could not terminate everything."
+        ),
+    )
+    cleanup.add_argument("--run", required=True, metavar="RUN_ID", help="the DAG run's id")
+    cleanup.add_argument(
+        "--dag",
+        metavar="DAG_OR_PLAN",
+        help="the plan DAG's id (drs_plan_<plan>) or the plan's name; needed when runs of several "
+        "DAGs have this id. A plan found in the plans directory also gives the connection and region",
+    )
+    cleanup.add_argument(
+        "--aws-conn-id",
+        default=None,
+        help="the Airflow AWS connection (default: the plan's aws_conn_id, else aws_default)",
+    )
+    cleanup.add_argument(
+        "--region", default=None, help="the DRS region (default: the plan's region, else the connection's)"
+    )
+    cleanup.add_argument(
+        "--plans-dir",
+        default=None,
+        help=f"where to look up the plan (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
+    )
+    cleanup.add_argument(
+        "--dry-run", action="store_true", help="print what would be terminated and terminate nothing"
+    )
+    cleanup.add_argument(
+        "--timeout",
+        type=float,
+        default=1800.0,
+        help="seconds to wait for the TERMINATE jobs (default 1800)",
+    )
+    cleanup.add_argument(
+        "--poll-interval",
+        type=float,
+        default=5.0,
+        help="seconds between DescribeJobs calls while waiting (default 5)",
     )
     return parser
 
@@ -157,6 +208,85 @@ def _graph(plan_ref: str, plans_dir: str | None, output_format: str, out: TextIO
     return 1
 
 
+def _plan_named(dag: str | None, plans_dir: str | None) -> Plan | None:
+    """The plan ``dag`` names (a plan name or its DAG id), if the plans directory holds it valid."""
+    if dag is None:
+        return None
+    directory = Path(plans_dir or default_plans_dir())
+    if not directory.is_dir():
+        return None
+    try:
+        plan_set = collect_plans(plan_files(directory), display_root=Path.cwd())
+    except OSError:
+        return None
+    return next((plan for plan in plan_set.plans if dag in (plan.name, plan.dag_id)), None)
+
+
+def _cleanup(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from drs_provider.hooks.drs import DrsHook
+    from drs_provider.operators.drs import TAG_DAG_ID, run_tags, tag_value
+    from drs_provider.recovery.cleanup import refusal
+
+    plan = _plan_named(args.dag, args.plans_dir)
+    conn_id = args.aws_conn_id or (plan.aws_conn_id if plan else None) or "aws_default"
+    region = args.region or (plan.region if plan else None)
+    hook = DrsHook(aws_conn_id=conn_id, region_name=region)
+    # Which DAG's run: every DAG whose run has this id, narrowed to the one --dag names.
+    runs_of = sorted(
+        {
+            str((job.get("tags") or {}).get(TAG_DAG_ID))
+            for job in hook.find_jobs_by_tags(run_tags(None, args.run))
+        }
+    )
+    if plan is not None:
+        named = {tag_value(plan.dag_id)}
+    elif args.dag is not None:
+        named = {tag_value(args.dag), tag_value(dag_id_of(args.dag))}
+    else:
+        named = set(runs_of)
+    candidates = [dag for dag in runs_of if dag in named]
+    if len(candidates) > 1:
+        print(
+            f"run {args.run}: runs of {len(candidates)} DAGs have this id ({', '.join(candidates)}); "
+            "name one with --dag",
+            file=err,
+        )
+        return 1
+    dag_id = candidates[0] if candidates else (plan.dag_id if plan else args.dag)
+    what = f"run {args.run}" + (f" of {dag_id}" if dag_id else "")
+    jobs, cleanup_plan = hook.run_cleanup_plan(run_tags(dag_id, args.run)) if candidates else ([], None)
+    why = refusal(jobs)
+    if why or cleanup_plan is None:
+        print(f"{what}: refused: {why}", file=err)
+        return 1
+    print(f"{what}: {len(jobs)} DRS job(s) in {hook.conn_region_name}", file=out)
+    for instance, reason in cleanup_plan.left_alone.items():
+        print(f"left alone {instance}: {reason}", file=out)
+    if not cleanup_plan.to_terminate:
+        print("nothing to terminate: this drill left no recovery instance running", file=out)
+        return 0
+    if args.dry_run:
+        print(
+            f"would terminate {len(cleanup_plan.to_terminate)}: {', '.join(cleanup_plan.to_terminate)}",
+            file=out,
+        )
+        return 0
+    entry = hook.carry_out_cleanup(cleanup_plan, timeout=args.timeout, waiter_delay=args.poll_interval)
+    jobs_text = f" (TERMINATE job(s) {', '.join(entry['jobs'])})"
+    if entry["terminated"]:
+        print(f"terminated {len(entry['terminated'])}: {', '.join(entry['terminated'])}{jobs_text}", file=out)
+    if entry.get("terminating"):
+        print(
+            f"still terminating after {args.timeout:.0f} s: {', '.join(entry['terminating'])}{jobs_text}",
+            file=err,
+        )
+    if entry["failed"]:
+        print(
+            f"could not terminate {len(entry['failed'])}: {', '.join(entry['failed'])}{jobs_text}", file=err
+        )
+    return 0 if entry["state"] == "success" else 1
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``drs-plan`` with ``argv`` (default: the command line); return the exit status."""
     args = _parser().parse_args(argv)
@@ -165,6 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _lint(args.paths, out, err)
     if args.command == "graph":
         return _graph(args.plan, args.plans_dir, args.format, out, err)
+    if args.command == "cleanup":
+        return _cleanup(args, out, err)
     out.write(schema_text())
     return 0
 

@@ -1,7 +1,7 @@
 """The end of a run on a real Airflow, through the REST API only (issue 10): cleanup, report, SNS events.
 
 On the shared stack of each set-up; DRS on the module's simulator, SNS, SQS and S3 on its moto,
-each its own process. Six plans are triggered together when the module starts; each test
+each its own process. Eight plans are triggered together when the module starts; each test
 follows its own run:
 
 * a drill with ``cleanup: always`` terminates exactly its recovery instances (none is left), and
@@ -13,12 +13,18 @@ follows its own run:
   AWS error; the document stays in XCom and the task log without a ``location``, the final
   event says the report was not stored, and the Recovery view shows it on the run (issue 18);
 * each plan's SNS topic feeds an SQS queue: the events arrive in order, subjects for people and
-  JSON bodies for scripts.
+  JSON bodies for scripts;
+* a drill whose plan names no ``cleanup`` policy terminates its instances although a wave failed
+  (the default, ``always``);
+* a drill with ``cleanup: never`` keeps its instance, which the Recovery view's "Terminate this
+  drill's instances" then terminates through the real API server, confirmed, recorded in the
+  report's XCom and S3 object; the action refuses a recovery run and a run still going.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -27,7 +33,7 @@ import pytest
 import requests
 
 from drs_provider.simulator import local_aws
-from drs_provider.ui.addresses import URL_PREFIX, run_page_path
+from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
 from tests.e2e.harness import Deployment, Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -69,7 +75,10 @@ FLEET = [
     server(5, "fail-db"),
     server(6, "fail-app", fail_launch="Volume vol-0aa could not be attached"),
     server(7, "slow-db"),
-    server(8, "unkept-db"),
+    server(8, "default-db"),
+    server(9, "default-app", fail_launch="Subnet subnet-0bb has no free address"),
+    server(10, "never-db"),
+    server(11, "unkept-db"),
 ]
 IDS = {entry["hostname"]: entry["id"] for entry in FLEET}
 
@@ -78,10 +87,11 @@ def topic_arn(plan: str) -> str:
     return f"arn:aws:sns:us-east-1:{ACCOUNT}:{plan}-events"
 
 
-def plan(name: str, cleanup: str, waves: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+def plan(name: str, cleanup: str | None, waves: list[dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    """A plan of this module; ``cleanup`` None: the plan names no policy (the default)."""
     return {
         "plan": name,
-        "cleanup": cleanup,
+        **({"cleanup": cleanup} if cleanup is not None else {}),
         "notify": {"sns_topic_arn": topic_arn(name)},
         "report": {"s3_uri": f"s3://{BUCKET}/runs/"},
         **extra,
@@ -114,6 +124,10 @@ PLANS: dict[str, dict[str, Any]] = {
         [wave("db", "unkept-db", poll_interval=1)],
         report={"s3_uri": f"s3://{SEALED_BUCKET}/runs/"},
     ),
+    # No cleanup key: the default terminates what a drill launched, also when the drill failed.
+    "e2e_default": plan("e2e_default", None, [wave("db", "default-db"), wave("app", "default-app")]),
+    # Keeps its instances, which the Recovery view's action then terminates.
+    "e2e_never": plan("e2e_never", "never", [wave("db", "never-db")]),
 }
 CONF: dict[str, dict[str, Any]] = {
     "e2e_keep": {"keep_instances": True},
@@ -416,3 +430,117 @@ def test_a_run_past_its_rto_target_says_so_while_it_still_waits(airflow: Lifecyc
     missed = by_kind["rto_missed"]
     assert missed["subject"] == "[DRS drill] e2e_slow: still running after its RTO target of 60 s"
     assert missed["body"]["run_id"] == airflow.runs["e2e_slow"]
+
+
+def test_a_drill_with_no_cleanup_key_terminates_its_instances_also_when_it_failed(
+    airflow: LifecycleDeployment,
+) -> None:
+    state, states = airflow.finish("e2e_default")
+
+    assert state == "failed", states
+    assert states["app.wait_for_recovery"] == "failed"
+    assert (states["cleanup"], states["report"]) == ("success", "success")
+    launched = airflow.launched("e2e_default")
+    assert launched, "the db wave launched its server"
+    assert launched <= airflow.terminated()
+    assert not launched & airflow.instances_left()
+    report = airflow.report("e2e_default")
+    assert (report["state"], report["cleanup"]["state"]) == ("failed", "success")
+    assert set(report["cleanup"]["terminated"]) == launched
+
+
+def terminate(
+    airflow: LifecycleDeployment, plan: str, body: dict[str, Any], run_id: str | None = None
+) -> Any:
+    """The Recovery view's "Terminate this drill's instances", posted through the API server as admin."""
+    path = terminate_path(f"drs_plan_{plan}", run_id or airflow.runs[plan])
+    return requests.post(
+        f"{airflow.stack.api_url}{path}",
+        headers={"Authorization": f"Bearer {airflow.rest.login()}"},
+        json=body,
+        timeout=180,
+    )
+
+
+def test_a_kept_drill_is_terminated_from_its_recovery_page_and_its_report_records_it(
+    airflow: LifecycleDeployment,
+) -> None:
+    state, states = airflow.finish("e2e_never")
+    run_id = airflow.runs["e2e_never"]
+
+    assert state == "success", states
+    assert "cleanup" not in states  # cleanup: never renders no cleanup task
+    launched = airflow.launched("e2e_never")
+    assert len(launched) == 1 and launched <= airflow.instances_left()
+    page = requests.get(
+        f"{airflow.stack.api_url}{run_page_path('drs_plan_e2e_never', run_id)}",
+        headers={"Authorization": f"Bearer {airflow.rest.login()}"},
+        timeout=30,
+    )
+    assert page.status_code == 200
+    action = page.text.split('<div class="terminate"', 1)[1].split("</button>", 1)[0]
+    assert f'data-confirm="{run_id}"' in action and "Terminate this drill" in action
+    assert next(iter(launched)) in action
+
+    # Not confirmed, or confirmed with another run's id: nothing is done.
+    for body in ({}, {"confirm": "e2e_never"}, {"confirm": airflow.runs["e2e_recover"]}):
+        refused = terminate(airflow, "e2e_never", body)
+        assert refused.status_code == 400, refused.text
+    # A recovery's instances are the recovered production: refused, confirmed or not.
+    airflow.finish("e2e_recover")
+    refused = terminate(airflow, "e2e_recover", {"confirm": airflow.runs["e2e_recover"]})
+    assert refused.status_code == 409 and "a recovery run" in refused.json()["detail"], refused.text
+    assert not (launched | airflow.launched("e2e_recover")) & airflow.terminated()
+
+    done = terminate(airflow, "e2e_never", {"confirm": run_id})
+
+    assert done.status_code == 200, done.text
+    cleanup = done.json()["cleanup"]
+    assert (cleanup["state"], set(cleanup["terminated"]), cleanup["failed"]) == ("success", launched, [])
+    assert (cleanup["requested_by"], cleanup["via"]) == ("admin", "recovery_view")
+    assert [set(call["request"]["recoveryInstanceIDs"]) for call in terminate_calls(airflow, launched)] == [
+        launched
+    ]
+    assert not launched & airflow.instances_left()
+    # The report records it: the report task's XCom and its S3 object alike.
+    report = airflow.report("e2e_never")
+    assert report["cleanup"] == cleanup
+    assert report["cleanup"]["earlier"] is None  # cleanup: never: the run had no cleanup task
+    assert report["state"] == "success"
+    bucket, key = report["location"].removeprefix("s3://").split("/", 1)
+    stored = json.loads(
+        local_aws.client("s3", airflow.moto_url).get_object(Bucket=bucket, Key=key)["Body"].read()
+    )
+    assert stored["cleanup"] == cleanup
+    # Once done, nothing is left to do; and the page no longer offers it.
+    again = terminate(airflow, "e2e_never", {"confirm": run_id})
+    assert again.status_code == 409 and "left no recovery instance" in again.json()["detail"], again.text
+    page = requests.get(
+        f"{airflow.stack.api_url}{run_page_path('drs_plan_e2e_never', run_id)}",
+        headers={"Authorization": f"Bearer {airflow.rest.login()}"},
+        timeout=30,
+    )
+    assert 'class="terminate"' not in page.text
+    assert len(terminate_calls(airflow, launched)) == 1
+
+
+def test_the_terminate_action_refuses_a_run_still_going(airflow: LifecycleDeployment) -> None:
+    # A recovery without confirm: preflight fails it before any DRS call, a few seconds from now.
+    run_id = airflow.rest.trigger("drs_plan_e2e_never", {"mode": "recovery"})
+
+    going = terminate(airflow, "e2e_never", {"confirm": run_id}, run_id=run_id)
+
+    assert going.status_code == 409, going.text
+    assert re.search(r"the run is (queued|running)", going.json()["detail"]), going.text
+    assert airflow.rest.wait_for_run("drs_plan_e2e_never", run_id, timeout=RUN_TIMEOUT) == "failed"
+    ended = terminate(airflow, "e2e_never", {"confirm": run_id}, run_id=run_id)
+    assert ended.status_code == 409 and "preflight did not pass" in ended.json()["detail"], ended.text
+
+
+def terminate_calls(airflow: LifecycleDeployment, instances: set[str]) -> list[dict[str, Any]]:
+    """The TerminateRecoveryInstances calls that named any of ``instances``."""
+    return [
+        call
+        for call in airflow.simulator.calls("TerminateRecoveryInstances")
+        if set(call["request"]["recoveryInstanceIDs"]) & instances
+    ]

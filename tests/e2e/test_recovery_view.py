@@ -7,8 +7,9 @@ a plan with an approval in its wave (``tests/e2e/dags/drs_view_approval.py``, it
 with a ``<script>`` in it). Three plans naming ``recovery_allowed`` get a confirmed recovery each,
 triggered through the REST API by a user of their own: one it does not list (refused in
 preflight, before any DRS call), one it lists by name and one holding a role it lists (both
-recover). A plan with a ``schedule`` stays paused (new DAGs start paused here), for the plans
-page's warning. The view's pages are then read as Airflow users:
+recover). A drill with ``cleanup: never`` has its instance terminated by the browser
+from its page (asked, confirmed). A plan with a ``schedule`` stays paused (new DAGs start
+paused here), for the plans page's warning. The view's pages are then read as Airflow users:
 
 * ``admin`` (every DAG), with a bearer token from ``POST /auth/token`` and, in the browser,
   with the UI's own login;
@@ -41,7 +42,7 @@ from tools.airflow_stack import REPO_ROOT
 from tools.processes import wait_until
 
 from drs_provider.ui.addresses import URL_PREFIX as PREFIX
-from drs_provider.ui.addresses import run_page_path
+from drs_provider.ui.addresses import run_page_path, terminate_path
 from tests.e2e.conftest import ci_requires_every_backend
 from tests.e2e.dags.drs_view_approval import BODY as APPROVAL_BODY
 from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
@@ -98,6 +99,7 @@ FLEET_SERVERS = [
     server(51, "view-refused-db", 20),
     server(52, "view-allowed-db", 20),
     server(53, "view-allowed-role-db", 20),
+    server(54, "view-kept-db", 20),
 ]
 SERVER_IDS = {entry["hostname"]: entry["id"] for entry in FLEET_SERVERS}
 
@@ -130,6 +132,12 @@ PLANS: dict[str, dict[str, Any]] = {
         "plan": "view_guarded",
         "description": "Run as a recovery without confirm: preflight stops it",
         "waves": [wave("db", ["view-guarded-db"], [])],
+    },
+    "view_kept": {
+        "plan": "view_kept",
+        "description": "A drill that keeps its instance, terminated afterwards from its Recovery page",
+        "cleanup": "never",
+        "waves": [wave("db", ["view-kept-db"], [])],
     },
     "view_form": {
         "plan": "view_form",
@@ -166,12 +174,14 @@ REFUSED_DAG, ALLOWED_DAG, ALLOWED_ROLE_DAG = (
 WEEKLY_DAG = "drs_plan_view_weekly"
 #: Recoveries triggered through the REST API by a user of their own: DAG -> who triggers it.
 RECOVERIES_BY = {REFUSED_DAG: "intruder", ALLOWED_DAG: "dr_lead", ALLOWED_ROLE_DAG: "on_call"}
+KEPT_DAG = "drs_plan_view_kept"
 #: What each run of the module is triggered with.
 RUN_CONF = {
     OK_DAG: {"mode": "drill"},
     FAIL_DAG: {"mode": "drill"},
     APPROVAL_DAG: {"mode": "drill"},
     GUARDED_DAG: {"mode": "recovery"},
+    KEPT_DAG: {"mode": "drill"},
 }
 #: The role decides the method (a ``viewer`` only reads, a ``user`` may also answer approvals),
 #: the scope what a user may read: whole DAGs, or ``<dag_id>/<ENTITY>`` (``tests/e2e/dag_scoped_auth.py``).
@@ -539,16 +549,19 @@ class Permitted:
     plans: dict[str, bool]
     #: whether a listed run shows what its task instances and XComs say (the RTO, the approval waiting)
     run_details: bool
+    #: the "Terminate this drill's instances" action without ``confirm``, on the succeeding run and on
+    #: the run waiting for an approval: 400 (allowed, but not confirmed, so nothing is done) or 403
+    terminate: tuple[int, int]
 
 
 PERMITTED = [
-    Permitted("admin", 200, 200, 1, {OK_DAG: True, FAIL_DAG: True, APPROVAL_DAG: True}, True),
-    Permitted("outsider", 200, 403, 0, {OK_DAG: True}, True),
-    Permitted("plans_only", 403, 403, 0, {OK_DAG: False, APPROVAL_DAG: False}, False),
-    Permitted("run_lister", 403, 403, 0, {OK_DAG: True}, False),
-    Permitted("run_reader", 200, 200, 0, {OK_DAG: True, APPROVAL_DAG: True}, True),
-    Permitted("approver", 403, 200, 1, {APPROVAL_DAG: True}, True),
-    Permitted("no_hitl", 403, 200, 0, {APPROVAL_DAG: True}, True),
+    Permitted("admin", 200, 200, 1, {OK_DAG: True, FAIL_DAG: True, APPROVAL_DAG: True}, True, (400, 400)),
+    Permitted("outsider", 200, 403, 0, {OK_DAG: True}, True, (403, 403)),
+    Permitted("plans_only", 403, 403, 0, {OK_DAG: False, APPROVAL_DAG: False}, False, (403, 403)),
+    Permitted("run_lister", 403, 403, 0, {OK_DAG: True}, False, (403, 403)),
+    Permitted("run_reader", 200, 200, 0, {OK_DAG: True, APPROVAL_DAG: True}, True, (403, 403)),
+    Permitted("approver", 403, 200, 1, {APPROVAL_DAG: True}, True, (403, 400)),
+    Permitted("no_hitl", 403, 200, 0, {APPROVAL_DAG: True}, True, (403, 400)),
 ]
 
 
@@ -630,6 +643,29 @@ def test_every_endpoint_shows_a_user_exactly_what_they_may_read(
         assert (airflow.runs[dag_id] in unquote(page.text)) == runs_listed
     assert ("runs not shown" in page.text) == (False in permitted.plans.values())
     assert get(airflow, f"{PREFIX}/static/recovery.css", token).status_code == 200
+
+    # The terminate action needs what clearing the DAG run needs. The REST API's verdict on a dry-run
+    # clear (which changes nothing); the action, sent without confirm, is refused with 400 after the
+    # permission checks (403), so nothing is terminated here.
+    for (dag_id, run_id), expected in zip(
+        ((OK_DAG, ok_run), (APPROVAL_DAG, approval_run)), permitted.terminate, strict=True
+    ):
+        clear = requests.post(
+            airflow.url(f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/clear"),
+            headers={"Authorization": f"Bearer {token}"},
+            json={"dry_run": True},
+            timeout=30,
+        )
+        assert clear.status_code in (200, 403), clear.text
+        assert expected == (400 if clear.status_code == 200 else 403), (dag_id, clear.status_code)
+        action = requests.post(
+            airflow.url(terminate_path(dag_id, run_id)),
+            headers={"Authorization": f"Bearer {token}"},
+            json={},
+            timeout=30,
+        )
+        assert action.status_code == expected, (dag_id, action.text)
+        assert "view-db-1" not in action.text and "view-approval-db" not in action.text
 
 
 def plan_dag_ids(airflow: ViewDeployment) -> list[str]:
@@ -835,6 +871,51 @@ def test_browser_shows_the_recovery_plans_page(airflow: ViewDeployment, browser:
     page.wait_for_url(lambda url: unquote(url).endswith(f"/runs/{ok_run}/plugin/recovery"))
     page.frame_locator("iframe[title=Recovery]").locator("#run-state", has_text="succeeded").wait_for()
     assert page.locator("iframe[title='Recovery plans']").count() == 0
+
+
+def terminations(airflow: ViewDeployment, instances: set[str]) -> list[set[str]]:
+    """The TerminateRecoveryInstances calls naming any of ``instances`` (the other drills of the module
+    clean up after themselves by default), each as the set it named."""
+    calls = airflow.simulator.calls("TerminateRecoveryInstances")
+    named = [set(call["request"]["recoveryInstanceIDs"]) for call in calls]
+    return [each for each in named if each & instances]
+
+
+def test_browser_terminates_a_kept_drills_instances_once_asked_and_confirmed(
+    airflow: ViewDeployment, browser: Any
+) -> None:
+    run_id = finished(airflow, KEPT_DAG)
+    launched = {server["recoveryInstanceID"] for server in sensor_servers(airflow, KEPT_DAG, run_id, "db")}
+    assert len(launched) == 1
+    page = browser.new_page()
+    frame = recovery_tab(page, airflow, KEPT_DAG, run_id)
+
+    action = frame.locator("#cleanup .terminate")
+    assert next(iter(launched)) in action.inner_text()
+    action.get_by_role("button", name="Terminate this drill's instances").click()
+    confirmation = action.locator(".terminate-confirm")
+    confirmation.wait_for()
+    assert "cannot be undone" in confirmation.inner_text()
+    assert terminations(airflow, launched) == []  # asking is not doing
+    screenshot(page, airflow, "terminate-asked")
+    confirmation.get_by_role("button", name="Terminate", exact=True).click()
+    # The page refreshes once it is done: the button is gone, the card lists the instance as terminated.
+    frame.locator("#cleanup .terminate").wait_for(state="detached", timeout=120_000)
+    card = frame.locator("#cleanup").inner_text()
+    assert f"terminated: {next(iter(launched))}" in card and "terminated from this page by admin" in card, (
+        card
+    )
+    screenshot(page, airflow, "terminate-done")
+
+    assert terminations(airflow, launched) == [launched]
+    cleanup = airflow.rest.xcom(KEPT_DAG, run_id, "report")["cleanup"]
+    assert (set(cleanup["terminated"]), cleanup["requested_by"], cleanup["via"]) == (
+        launched,
+        "admin",
+        "recovery_view",
+    )
+    remaining = airflow.drs().describe_recovery_instances(filters={"recoveryInstanceIDs": list(launched)})
+    assert remaining["items"] == []
 
 
 def trigger_from_the_form(page: Any, airflow: ViewDeployment, mode: str | None = None) -> str:

@@ -96,6 +96,8 @@ PLANS: dict[str, dict[str, Any]] = {
     },
     "e2e_branches": {
         "plan": "e2e_branches",
+        # the test reads the files wave's recovered instances once the run has ended
+        "cleanup": "never",
         "waves": [
             wave(
                 "db",
@@ -147,6 +149,7 @@ PLANS: dict[str, dict[str, Any]] = {
     },
     "rs_literal_text": {
         "plan": "rs_literal_text",
+        "cleanup": "never",  # the test reads the wave's recovered instance once the run has ended
         "waves": [
             wave(
                 "db",

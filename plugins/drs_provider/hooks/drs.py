@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import random
+import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -33,6 +34,7 @@ from drs_provider.exceptions import (
     DrsServerBusyError,
     DrsServerSelectionError,
 )
+from drs_provider.recovery.cleanup import CleanupPlan, cleanup_entry, plan_cleanup
 from drs_provider.recovery.outcome import judge_jobs
 from drs_provider.recovery.selection import (
     carries_tags,
@@ -493,6 +495,40 @@ class DrsHook(AwsBaseHook):
         for chunk in chunked(list(dict.fromkeys(recovery_instance_ids)), RECOVERY_INSTANCES_PER_REQUEST):
             jobs.append(self.conn.terminate_recovery_instances(recoveryInstanceIDs=list(chunk))["job"])
         return {"jobs": jobs}
+
+    # --- a drill's cleanup ----------------------------------------------------------------
+
+    def run_cleanup_plan(
+        self, tags: Mapping[str, str], *, since: datetime | None = None
+    ) -> tuple[list[dict], CleanupPlan]:
+        """A run's jobs (found by its ``airflow:dag_id`` / ``airflow:run_id`` tags) and what a cleanup of
+        it may terminate (:func:`~drs_provider.recovery.cleanup.plan_cleanup`)."""
+        jobs = self.find_jobs_by_tags(tags, since=since)
+        launched = [
+            i
+            for job in jobs
+            for i in (s.get("recoveryInstanceID") for s in job.get("participatingServers") or ())
+            if i
+        ]
+        instances = self.describe_recovery_instances(launched) if launched else []
+        return jobs, plan_cleanup(jobs, instances)
+
+    def carry_out_cleanup(self, plan: CleanupPlan, *, timeout: float, waiter_delay: float) -> dict[str, Any]:
+        """Terminate ``plan.to_terminate`` (200 per call), wait up to ``timeout`` seconds for the
+        TERMINATE jobs, and return the report's ``cleanup`` entry
+        (:func:`~drs_provider.recovery.cleanup.cleanup_entry`; state ``terminating`` when the jobs
+        had not ended in time)."""
+        if not plan.to_terminate:
+            return cleanup_entry(plan)
+        job_ids = [str(job["jobID"]) for job in self.terminate_recovery_instances(plan.to_terminate)["jobs"]]
+        deadline = time.monotonic() + timeout
+        while True:
+            finished = all(job.get("status") == "COMPLETED" for job in self.describe_jobs_in_order(job_ids))
+            if finished or time.monotonic() > deadline:
+                break
+            time.sleep(waiter_delay)
+        remaining = {i["recoveryInstanceID"] for i in self.describe_recovery_instances(plan.to_terminate)}
+        return cleanup_entry(plan, jobs=job_ids, remaining=remaining, finished=finished)
 
 
 def _summarise(ids: Sequence[str], shown: int = 5) -> str:

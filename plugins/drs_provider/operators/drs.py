@@ -99,6 +99,14 @@ def tag_value(raw: str) -> str:
     return f"{cleaned[: TAG_VALUE_LENGTH[1] - 17]}-{digest}"
 
 
+def run_tags(dag_id: str | None, run_id: str) -> dict[str, str]:
+    """The tags that find every DRS job a DAG run started (any DAG's run ``run_id`` without ``dag_id``)."""
+    tags = {TAG_RUN_ID: tag_value(run_id)}
+    if dag_id is not None:
+        tags[TAG_DAG_ID] = tag_value(dag_id)
+    return tags
+
+
 def validate_job_tags(tags: Mapping[str, str], *, field: str) -> None:
     """Reject caller tags that AWS would refuse or that collide with the identity tags."""
     problems = []

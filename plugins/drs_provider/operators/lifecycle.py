@@ -9,7 +9,6 @@ final event and the Recovery view say so instead).
 from __future__ import annotations
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -22,19 +21,16 @@ from drs_provider.constants import (
     RETURN_VALUE_XCOM_KEY,
     SERVERS_XCOM_KEY,
     STEP_OUTCOME_XCOM_KEY,
-    TAG_DAG_ID,
-    TAG_RUN_ID,
     TASK_ERROR_XCOM_KEY,
     TASK_STARTED_XCOM_KEY,
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import JOB_LOOKBACK, tag_value
+from drs_provider.operators.drs import JOB_LOOKBACK, run_tags
 from drs_provider.operators.plan_run import resolved_run
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.report_store import aws_error, put_json, s3_location
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
-from drs_provider.recovery.cleanup import CleanupPlan, plan_cleanup
 from drs_provider.recovery.report import (
     ApprovalRecord,
     RunRecord,
@@ -51,6 +47,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from drs_provider.notifications.sns import PlanEvents
+    from drs_provider.recovery.cleanup import CleanupPlan
 
 #: States of a wave task that count as "the wave succeeded" for ``cleanup: on_success``.
 SUCCEEDED_STATES = frozenset({"success", "skipped"})
@@ -144,63 +141,34 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         plan = self._plan(context)
         for instance, why in plan.left_alone.items():
             self.log.warning("recovery instance %s left alone: %s", instance, why)
-        result: dict[str, Any] = {
-            "state": "success",
-            "reason": None,
-            "terminated": [],
-            "failed": [],
-            "left_alone": [{"recoveryInstanceID": i, "reason": why} for i, why in plan.left_alone.items()],
-            "jobs": [],
-        }
         if plan.to_terminate:
             self.log.info(
                 "terminating %d recovery instance(s) this drill launched: %s",
                 len(plan.to_terminate),
                 ", ".join(plan.to_terminate),
             )
-            jobs = self.hook.terminate_recovery_instances(plan.to_terminate)["jobs"]
-            result["jobs"] = job_ids = [str(job["jobID"]) for job in jobs]
-            self._wait(job_ids)
-            remaining = {
-                i["recoveryInstanceID"] for i in self.hook.describe_recovery_instances(plan.to_terminate)
-            }
-            result["terminated"] = [i for i in plan.to_terminate if i not in remaining]
-            result["failed"] = [i for i in plan.to_terminate if i in remaining]
         else:
             self.log.info("this drill left no recovery instance to terminate")
+        result = self.hook.carry_out_cleanup(plan, timeout=self.timeout, waiter_delay=self.waiter_delay)
+        if result["state"] == "terminating":
+            ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=result)
+            waiting = ", ".join(result["jobs"])
+            raise DrsProviderError(
+                f"{self.task_id}: TERMINATE job(s) {waiting} not COMPLETED after {self.timeout} s"
+            )
         if result["failed"]:
-            result["state"] = "failed"
             ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=result)
             raise DrsCleanupError(result["failed"], result["jobs"])
         return result
 
     def _plan(self, context: Context) -> CleanupPlan:
         ti = context["ti"]
-        identity = {TAG_DAG_ID: tag_value(ti.dag_id), TAG_RUN_ID: tag_value(ti.run_id)}
         dag_run = context.get("dag_run")
         since = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
-        jobs = self.hook.find_jobs_by_tags(identity, since=since - JOB_LOOKBACK if since else None)
-        launched = [
-            i
-            for job in jobs
-            for i in (s.get("recoveryInstanceID") for s in job.get("participatingServers") or ())
-            if i
-        ]
-        instances = self.hook.describe_recovery_instances(launched) if launched else []
-        return plan_cleanup(jobs, instances)
-
-    def _wait(self, job_ids: list[str]) -> None:
-        deadline = time.monotonic() + self.timeout
-        while True:
-            jobs = self.hook.describe_jobs_in_order(job_ids)
-            if all(job.get("status") == "COMPLETED" for job in jobs):
-                return
-            if time.monotonic() > deadline:
-                waiting = ", ".join(job_ids)
-                raise DrsProviderError(
-                    f"{self.task_id}: TERMINATE job(s) {waiting} not COMPLETED after {self.timeout} s"
-                )
-            time.sleep(self.waiter_delay)
+        _, plan = self.hook.run_cleanup_plan(
+            run_tags(ti.dag_id, ti.run_id), since=since - JOB_LOOKBACK if since else None
+        )
+        return plan
 
 
 class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):

@@ -343,6 +343,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 {wave["name"]: self._resolved_wave(wave["name"], launch) for wave in self.waves}
             ),
             warnings=tuple(warnings),
+            aws_conn_id=self.aws_conn_id,
+            region=self.hook.conn_region_name,
         )
         return resolved.to_json()
 

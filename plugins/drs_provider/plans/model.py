@@ -112,6 +112,11 @@ CLEANUP_NEVER = "never"
 CLEANUP_ON_SUCCESS = "on_success"
 CLEANUP_ALWAYS = "always"
 CLEANUP_POLICIES = (CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_ALWAYS)
+#: A plan without ``cleanup``: a drill leaves nothing running, whether it succeeded or failed.
+#: Drill instances cost money every hour they run and answer no question once the report holds
+#: what the drill found; whoever wants to look at them asks, with ``cleanup: never``,
+#: ``cleanup: on_success`` (a failed drill keeps its instances) or the run's ``keep_instances``.
+CLEANUP_DEFAULT = CLEANUP_ALWAYS
 #: Run events a plan can send to SNS, in the order a run meets them (DESIGN.md contract 1).
 NOTIFY_EVENTS = ("started", "approval_requested", "wave_failed", "rto_missed", "succeeded", "failed")
 
@@ -146,7 +151,7 @@ class Plan:
     #: seconds: each run's report says whether the run met it
     rto_target: int | None = None
     #: drills only: when the run terminates the recovery instances it launched
-    cleanup: str = CLEANUP_NEVER
+    cleanup: str = CLEANUP_DEFAULT
     notify: Notify | None = None
     #: where each run's report is stored as JSON (``s3://bucket/prefix/``)
     report_s3_uri: str | None = None
@@ -185,7 +190,7 @@ class Plan:
             data["tags"] = dict(self.tags)
         if self.after_plans:
             data["after_plans"] = list(self.after_plans)
-        if self.cleanup != CLEANUP_NEVER:
+        if self.cleanup != CLEANUP_DEFAULT:
             data["cleanup"] = self.cleanup
         if self.notify is not None:
             data["notify"] = {"sns_topic_arn": self.notify.sns_topic_arn, "events": list(self.notify.events)}

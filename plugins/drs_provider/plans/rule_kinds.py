@@ -35,6 +35,8 @@ class Text:
     suggest: Callable[[str], str | None] | None = None
     #: the only values allowed (an enum)
     choices: tuple[str, ...] = ()
+    #: what an absent key means (shown in the schema as ``default``; the model applies it)
+    default: str | None = None
 
 
 @dataclass(frozen=True)

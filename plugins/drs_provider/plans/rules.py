@@ -25,6 +25,7 @@ from drs_provider.constants import (
 )
 from drs_provider.plans.cron import SCHEDULE_PATTERN, schedule_problem
 from drs_provider.plans.model import (
+    CLEANUP_DEFAULT,
     CLEANUP_POLICIES,
     NOTIFY_EVENTS,
     PLAN_NAME_PATTERN,
@@ -363,9 +364,11 @@ PLAN = Object(
         Key(
             "cleanup",
             Text(
-                description="Drills only: terminate the recovery instances the run launched: never "
-                "(default), on_success (when every wave succeeded) or always.",
+                description="Drills only: when the run terminates the recovery instances it "
+                "launched: always (default: at the end of the drill, also when it failed), "
+                "on_success (only when every wave succeeded) or never.",
                 choices=CLEANUP_POLICIES,
+                default=CLEANUP_DEFAULT,
             ),
         ),
         Key("notify", NOTIFY),

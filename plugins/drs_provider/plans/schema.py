@@ -165,6 +165,8 @@ def _text(rule: Text) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "string"}
     if rule.choices:
         schema["enum"] = list(rule.choices)
+    if rule.default is not None:
+        schema["default"] = rule.default
     if rule.min_length:
         schema["minLength"] = rule.min_length
     if rule.max_length is not None:

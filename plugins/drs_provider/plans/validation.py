@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 from drs_provider.exceptions import PlanError, PlanIssue
 from drs_provider.plans.graph import dependency_cycles
 from drs_provider.plans.model import (
-    CLEANUP_NEVER,
+    CLEANUP_DEFAULT,
     NOTIFY_EVENTS,
     PHASES,
     Notify,
@@ -437,7 +437,7 @@ def _build_plan(
         tags=MappingProxyType({str(k): str(v) for k, v in _mapping(checked.get("tags")).items()}),
         after_plans=_texts(checked.get("after_plans")),
         rto_target=_int_or_none(checked.get("rto_target")),
-        cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_NEVER,
+        cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_DEFAULT,
         notify=_notify(checked.get("notify")),
         report_s3_uri=_str_or_none(_mapping(checked.get("report")).get("s3_uri")),
         recovery_allowed=_texts(allowed) if isinstance(allowed, tuple) else None,

@@ -57,6 +57,10 @@ class ResolvedRun:
     rto_target: int | None = None
     waves: Mapping[str, ResolvedWave] = field(default_factory=lambda: MappingProxyType({}))
     warnings: tuple[str, ...] = ()
+    #: the Airflow connection and the DRS region the run launches with, so that whoever acts on
+    #: the run afterwards (the Recovery view's terminate action) reaches the same DRS
+    aws_conn_id: str | None = None
+    region: str | None = None
 
     @property
     def is_drill(self) -> bool:
@@ -74,6 +78,8 @@ class ResolvedRun:
             "rto_target": self.rto_target,
             "waves": {name: wave.to_json() for name, wave in self.waves.items()},
             "warnings": list(self.warnings),
+            "aws_conn_id": self.aws_conn_id,
+            "region": self.region,
         }
 
     @classmethod
@@ -90,4 +96,6 @@ class ResolvedRun:
                 {str(name): ResolvedWave.from_json(wave) for name, wave in (data.get("waves") or {}).items()}
             ),
             warnings=tuple(str(w) for w in data.get("warnings") or ()),
+            aws_conn_id=str(data["aws_conn_id"]) if data.get("aws_conn_id") else None,
+            region=str(data["region"]) if data.get("region") else None,
         )

@@ -24,6 +24,11 @@ def run_page_path(dag_id: str, run_id: str) -> str:
     return f"{URL_PREFIX}/runs/{_segment(dag_id)}/{_segment(run_id)}"
 
 
+def terminate_path(dag_id: str, run_id: str) -> str:
+    """The run's "Terminate this drill's instances" action (``POST``, JSON ``{"confirm": run_id}``)."""
+    return f"{URL_PREFIX}/api/runs/{_segment(dag_id)}/{_segment(run_id)}/terminate-instances"
+
+
 def run_tab_path(dag_id: str, run_id: str) -> str:
     """The run's Recovery tab in the Airflow UI."""
     return f"/dags/{_segment(dag_id)}/runs/{_segment(run_id)}/plugin/{RUN_VIEW_ROUTE}"

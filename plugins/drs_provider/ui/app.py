@@ -7,13 +7,18 @@ Routes (below the plugin's ``URL_PREFIX``):
 ``GET /api/runs/{dag_id}/{run_id}``        the same view model as JSON
 ``GET /plans``, ``GET /api/plans``         every plan the user may read, its waves and last runs
 ``GET /static/{name}``                     the page's CSS, JavaScript and icon (nothing from a CDN)
+``POST /api/runs/{dag_id}/{run_id}/terminate-instances``   the one action: terminate what a finished
+                                           drill left running (JSON ``{"confirm": "<run_id>"}``)
 
 Every route needs a signed-in user (bearer token or the UI's login cookie), and shows of each
 DAG only what the user may read of it (:mod:`~drs_provider.ui.security`): the run routes need
 :data:`~drs_provider.ui.security.RUN_PAGE_ACCESS`, the plans routes list the readable DAGs with
 the runs the user may read. An approval is offered only to a user whose answer the REST API
 would take, and answered by the page's JavaScript through the REST API's own HITL endpoint, so
-the REST API's permissions decide; this app changes nothing.
+the REST API's permissions decide. The one thing this app changes itself is a finished drill's
+instances, with :data:`~drs_provider.ui.security.TERMINATE_ACCESS` (what clearing the DAG run
+needs), an explicit ``confirm`` and a record in the run's report (:mod:`drs_provider.ui.actions`);
+Airflow's audit log records every request to it, as it does the REST API's.
 """
 
 from __future__ import annotations
@@ -24,14 +29,19 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessEntity
 from airflow.api_fastapi.common.db.common import SessionDep  # noqa: TC002 (FastAPI reads it at run time)
-from fastapi import FastAPI, HTTPException, Request, status
+from airflow.api_fastapi.logging.decorators import action_logging
+from botocore.exceptions import BotoCoreError, ClientError
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from drs_provider.ui import airflow_source
-from drs_provider.ui.addresses import URL_PREFIX, run_page_path
+from drs_provider.operators.report_store import aws_error
+from drs_provider.recovery.report import dag_waves
+from drs_provider.ui import actions, airflow_source
+from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
 from drs_provider.ui.format import badge, format_duration, jsonable, state_word
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.markdown import render_markdown
@@ -39,6 +49,7 @@ from drs_provider.ui.plans_view import plan_rows
 from drs_provider.ui.security import (
     RUN_PAGE_ACCESS,
     SIGNED_IN,
+    TERMINATE_ACCESS,
     GetUserDep,
     may,
     may_answer,
@@ -125,13 +136,21 @@ def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: st
             f"DAG {dag_id} is not a recovery plan: none of its task groups has a start_recovery task",
         )
     report, source = run_report(record)
+    may_terminate = may(request, user, DagAccessEntity.RUN, "PUT")
     return build_run_view(
         record,
         report,
         source=source,
         may_answer=lambda approval: may_answer(request, user, approval),
         airflow_root=airflow_root(request),
+        terminate_url=f"{airflow_root(request)}{terminate_path(dag_id, run_id)}" if may_terminate else None,
     )
+
+
+class TerminateRequest(BaseModel):
+    """The terminate action's body: ``confirm`` must repeat the run's id."""
+
+    confirm: str | None = None
 
 
 def _plans(user: Any, session: Any) -> list[PlanSummary]:
@@ -209,6 +228,33 @@ def create_app() -> FastAPI:
         dag_id: str, run_id: str, request: Request, user: GetUserDep, session: SessionDep
     ) -> JSONResponse:
         return JSONResponse(_run_view(request, user, session, dag_id, run_id).to_json())
+
+    @app.post(
+        "/api/runs/{dag_id}/{run_id}/terminate-instances",
+        dependencies=[*TERMINATE_ACCESS, Depends(action_logging("drs_terminate_drill_instances"))],
+    )
+    def terminate_instances(
+        dag_id: str,
+        run_id: str,
+        user: GetUserDep,
+        session: SessionDep,
+        body: TerminateRequest | None = None,
+    ) -> JSONResponse:
+        if body is None or body.confirm != run_id:
+            raise HTTPException(
+                status.HTTP_400_BAD_REQUEST,
+                "terminating a drill's instances needs confirm: the run's id, exactly",
+            )
+        found = airflow_source.find_run(session, dag_id, run_id)
+        if found is None or found[1] is None or not dag_waves(found[1]):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, f"DAG {dag_id} has no plan run {run_id}")
+        try:
+            done = actions.terminate_drill_instances(session, found[0], user.get_name())
+        except actions.ActionRefused as refused:
+            raise HTTPException(status.HTTP_409_CONFLICT, f"refused: {refused}") from None
+        except (BotoCoreError, ClientError) as error:  # DRS's own answer, for the person who asked
+            raise HTTPException(status.HTTP_502_BAD_GATEWAY, f"DRS: {aws_error(error)}") from None
+        return JSONResponse(done.to_json())
 
     @app.get("/plans", response_class=HTMLResponse)
     def plans_page(request: Request, user: GetUserDep, session: SessionDep) -> HTMLResponse:

@@ -18,6 +18,8 @@ why a task failed, as its log says             also ``GET`` ``TASK_LOGS``
 who answered an approval                       also ``GET`` ``HITL_DETAIL``
 an approval to answer, with its buttons        ``PUT`` ``HITL_DETAIL``, and being an assignee
                                                when the approval names any
+"Terminate this drill's instances", the        a run page's, and ``PUT`` ``RUN``: what clearing
+button and its ``POST`` endpoint               or editing the DAG run needs in the REST API
 =============================================  ==============================================
 
 Nothing here re-implements either; what a user may not read is left out, never shown greyed.
@@ -45,6 +47,7 @@ if TYPE_CHECKING:
 __all__ = [
     "RUN_PAGE_ACCESS",
     "SIGNED_IN",
+    "TERMINATE_ACCESS",
     "GetUserDep",
     "RunAccess",
     "may",
@@ -60,6 +63,9 @@ RUN_PAGE_ACCESS = [
     Depends(requires_access_dag("GET", DagAccessEntity.TASK_INSTANCE)),
     Depends(requires_access_dag("GET", DagAccessEntity.XCOM)),
 ]
+#: Terminating a finished drill's instances acts on the run, as clearing or editing it does
+#: (``POST .../dagRuns/{run}/clear`` and ``PATCH .../dagRuns/{run}`` need ``PUT`` on its runs).
+TERMINATE_ACCESS = [*RUN_PAGE_ACCESS, Depends(requires_access_dag("PUT", DagAccessEntity.RUN))]
 #: What a run's RTO and verdict on the plans page are read from, beyond the run itself.
 RUN_DETAILS = (DagAccessEntity.TASK_INSTANCE, DagAccessEntity.XCOM)
 #: Pages that show no DAG's data still need a signed-in user.

@@ -118,6 +118,24 @@ class CleanupView:
     failed: tuple[str, ...]
     #: recovery instance ID -> the hostname of the source server it recovered (where known)
     hostnames: Mapping[str, str] = field(default_factory=dict)
+    #: still terminating when the Recovery view's action stopped waiting for DRS
+    terminating: tuple[str, ...] = ()
+    #: who terminated the instances from the Recovery view, and when (None: the cleanup task did)
+    requested_by: str | None = None
+    requested_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class TerminateView:
+    """The "Terminate this drill's instances" action, offered on a finished drill to a user who may
+    act on its runs, while instances it launched may still run."""
+
+    #: where the page posts ``{"confirm": run_id}``
+    url: str
+    #: what the page asks the user to confirm with: the run's id
+    confirm: str
+    #: the recovery instances the run launched that its report does not list as terminated
+    instances: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -162,6 +180,8 @@ class RunView:
     #: who started the run, for people ("alice", "the schedule")
     triggered_by_text: str = "nobody recorded"
     refreshed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    #: the terminate action, when the page offers it
+    terminate: TerminateView | None = None
 
     @property
     def servers(self) -> tuple[ServerRow, ...]:
@@ -384,9 +404,11 @@ def build_run_view(
     may_answer: Callable[[ApprovalRecord], bool],
     airflow_root: str = "",
     now: datetime | None = None,
+    terminate_url: str | None = None,
 ) -> RunView:
     """The run page's content for ``run`` from its ``report`` (stored or derived live); the
-    approvals waiting are those the user ``may_answer``."""
+    approvals waiting are those the user ``may_answer``; the terminate action only with
+    ``terminate_url`` (the user may act on the run)."""
     now = now or datetime.now(UTC)
     state = str(report.get("state") or run.state or "queued")
     finished = state in ("success", "failed")
@@ -427,6 +449,9 @@ def build_run_view(
                 for instance, hostname in _instance_hostnames(waves).items()
                 if instance in (*(cleanup.get("terminated") or ()), *(cleanup.get("failed") or ()))
             },
+            terminating=tuple(cleanup.get("terminating") or ()),
+            requested_by=cleanup.get("requested_by"),
+            requested_at=parse_time(cleanup.get("requested_at")),
         ),
         report=_report(run, report),
         preflight=preflight,
@@ -443,4 +468,26 @@ def build_run_view(
         triggered_by=run.triggered_by,
         triggered_by_text=triggered_by(run.triggered_by, run.run_type),
         refreshed_at=now,
+        terminate=_terminate(run, report, finished, terminate_url),
     )
+
+
+def _terminate(
+    run: RunRecord, report: Mapping[str, Any], finished: bool, url: str | None
+) -> TerminateView | None:
+    """The terminate action for a finished drill whose report does not list every instance it
+    launched as terminated (DRS decides, when the action runs, which of them may go)."""
+    if url is None or not finished or report.get("mode", "drill") != "drill":
+        return None
+    if run.xcom(PREFLIGHT_TASK) is None:
+        return None  # preflight did not pass: nothing was launched
+    cleanup = report.get("cleanup") or {}
+    terminated = set(cleanup.get("terminated") or ())
+    launched = [
+        str(server["recoveryInstanceID"])
+        for wave in report.get("waves") or ()
+        for server in wave.get("servers") or ()
+        if server.get("recoveryInstanceID")
+    ]
+    instances = tuple(dict.fromkeys(i for i in launched if i not in terminated))
+    return TerminateView(url=url, confirm=run.run_id, instances=instances) if instances else None

@@ -25,6 +25,7 @@ APP = "s-0a000000000000003"
 
 RUNBOOK = f"""
 plan: runbook
+cleanup: never   # the test reads the recovered instances once the run has ended
 waves:
   - name: database
     servers: {{ids: [{DB}]}}

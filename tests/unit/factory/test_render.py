@@ -108,10 +108,40 @@ def test_portal_has_parallel_branches_and_an_independent_wave(dags: dict[str, DA
         ("db.wait_for_recovery", "api.start_recovery"),
         ("api.wait_for_recovery", "web.start_recovery"),
         ("cache.wait_for_recovery", "web.start_recovery"),
-        # no cleanup policy: only the report, after the last task of every wave
-        *{(f"{w}.wait_for_recovery", "report") for w in ("db", "cache", "api", "batch", "web")},
+        # no cleanup key: cleanup (the default, always) then report, after the last task of every wave
+        *{
+            (f"{w}.wait_for_recovery", teardown)
+            for w in ("db", "cache", "api", "batch", "web")
+            for teardown in ("cleanup", "report")
+        },
+        ("cleanup", "report"),
     }
     assert dag.get_task("batch.start_recovery").upstream_task_ids == {"preflight"}
+    assert dag.get_task("cleanup").policy == "always"
+
+
+@pytest.mark.parametrize(
+    ("cleanup", "teardowns"),
+    [("", ["cleanup", "report"]), ("cleanup: always", ["cleanup", "report"]), ("cleanup: never", ["report"])],
+)
+def test_a_plan_cleans_up_unless_it_says_never(tmp_path: Path, cleanup: str, teardowns: list[str]) -> None:
+    """Drills clean up by default; only ``cleanup: never`` renders no cleanup task at all."""
+    write(
+        tmp_path,
+        "kept.yaml",
+        f"""
+        plan: kept
+        {cleanup}
+        waves:
+          - name: db
+            servers: {{ids: [s-0123456789abcdef0]}}
+        """,
+    )
+
+    dag = build_dags(tmp_path)["drs_plan_kept"]
+
+    assert [task.task_id for task in dag.tasks if task.is_teardown] == teardowns
+    assert all(("db.wait_for_recovery", teardown) in edges(dag) for teardown in teardowns)
 
 
 def test_dag_settings(dags: dict[str, DAG]) -> None:

@@ -84,7 +84,7 @@ region: us-east-1
 schedule: "0 3 * * 1"
 max_servers_per_job: 100
 rto_target: 1800              # seconds: the report says whether each run met it
-cleanup: on_success           # drills only: never (default) | on_success | always
+cleanup: on_success           # drills only: always (default) | on_success | never
 notify:
   sns_topic_arn: arn:aws:sns:us-east-1:123456789012:dr-events
   events: [started, approval_requested, wave_failed, succeeded, failed]

@@ -19,13 +19,18 @@ def test_round_trip_through_json() -> None:
             }
         ),
         warnings=("wave 'database': optional server left out",),
+        aws_conn_id="aws_dr",
+        region="us-west-2",
     )
 
     data = run.to_json()
 
     assert data["is_drill"] is False
     assert data["waves"]["database"]["source_server_ids"] == ["s-0a000000000000001"]
+    assert (data["aws_conn_id"], data["region"]) == ("aws_dr", "us-west-2")
     assert ResolvedRun.from_json(data) == run
+    # a run resolved before the connection and region were recorded reads back without them
+    assert ResolvedRun.from_json({"plan": "shop", "mode": "drill"}).aws_conn_id is None
 
 
 def test_either_sign_of_a_recovery_reads_back_as_a_recovery() -> None:

@@ -46,7 +46,7 @@ def test_the_plugin_declares_its_app_and_both_pages():
 def test_every_route_resolves_the_user_the_way_the_rest_api_does():
     routes = [route for route in create_app().routes if isinstance(route, APIRoute)]
 
-    assert len(routes) == 6
+    assert len(routes) == 7
     for route in routes:
         assert calls(route.dependant, get_user), route.path
 
@@ -88,3 +88,23 @@ def test_an_invalid_token_is_refused(client, path, credentials):
 
     assert response.status_code == 403
     assert refusal(response) == "Invalid JWT token"
+
+
+TERMINATE = "/api/runs/drs_plan_shop/manual__1/terminate-instances"
+
+
+@pytest.mark.parametrize(
+    ("credentials", "status", "detail"),
+    [
+        ({}, 401, "Not authenticated"),
+        ({"headers": {"Authorization": "Bearer not-a-jwt"}}, 403, "Invalid JWT token"),
+    ],
+    ids=["no login", "invalid token"],
+)
+def test_the_terminate_action_is_refused_without_a_valid_login_before_anything_is_read(
+    client, credentials, status, detail
+):
+    response = client.post(TERMINATE, json={"confirm": "manual__1"}, **credentials)
+
+    assert response.status_code == status
+    assert refusal(response) == detail

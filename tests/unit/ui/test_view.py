@@ -303,3 +303,62 @@ def test_a_wave_waiting_for_drs_capacity_says_why_while_it_waits():
     )
     assert view_of(launched).waves[0].waiting_for is None
     assert all("waiting_for" not in wave for wave in build_report(launched)["waves"])
+
+
+TERMINATE_URL = "/drs-recovery/api/runs/drs_plan_shop/run/terminate-instances"
+
+
+def test_a_finished_drill_that_kept_its_instances_offers_to_terminate_them_to_who_may_act_on_it():
+    kept = {**build_report(succeeded_run()), "cleanup": {"state": "skipped", "terminated": [], "failed": []}}
+
+    view = view_of(with_report(succeeded_run(), kept), terminate_url=TERMINATE_URL)
+
+    assert view.terminate is not None
+    assert (view.terminate.url, view.terminate.confirm) == (TERMINATE_URL, RUN_ID)
+    assert view.terminate.instances == ("i-00000001", "i-00000002", "i-00000003")
+    html = run_html(view)
+    action = html.split('<div class="terminate"', 1)[1].split("</div>\n      </div>", 1)[0]
+    assert f'data-terminate-url="{TERMINATE_URL}"' in action and f'data-confirm="{RUN_ID}"' in action
+    assert "Terminate this drill&#39;s instances" in action or "Terminate this drill's instances" in action
+    assert view_of(with_report(succeeded_run(), kept)).terminate is None  # not for who may not act on it
+
+
+def test_terminate_is_not_offered_while_running_for_a_recovery_or_once_every_instance_is_terminated():
+    cleaned = {
+        **build_report(succeeded_run()),
+        "cleanup": {
+            "state": "success",
+            "terminated": ["i-00000001", "i-00000002", "i-00000003"],
+            "failed": [],
+        },
+    }
+    recovery = {**build_report(succeeded_run()), "mode": "recovery"}
+
+    assert view_of(waiting_run(), now_seconds=20, terminate_url=TERMINATE_URL).terminate is None
+    assert view_of(with_report(succeeded_run(), recovery), terminate_url=TERMINATE_URL).terminate is None
+    assert view_of(with_report(succeeded_run(), cleaned), terminate_url=TERMINATE_URL).terminate is None
+    assert 'class="terminate"' not in run_html(view_of(with_report(succeeded_run(), cleaned)))
+
+
+def test_a_cleanup_done_from_the_page_says_who_did_it_and_what_is_still_terminating():
+    done = {
+        **build_report(succeeded_run()),
+        "cleanup": {
+            "state": "terminating",
+            "terminated": ["i-00000001", "i-00000002"],
+            "failed": [],
+            "terminating": ["i-00000003"],
+            "requested_by": "admin",
+            "requested_at": "2026-12-01T10:05:00+00:00",
+            "via": "recovery_view",
+        },
+    }
+
+    view = view_of(with_report(succeeded_run(), done), terminate_url=TERMINATE_URL)
+
+    assert view.cleanup is not None
+    assert (view.cleanup.requested_by, view.cleanup.terminating) == ("admin", ("i-00000003",))
+    card = run_html(view).split('id="cleanup"', 1)[1].split('id="report"', 1)[0]
+    assert "still terminating: i-00000003" in card
+    assert "terminated from this page by admin at 2026-12-01 10:05:00 UTC" in card
+    assert view.terminate is not None and view.terminate.instances == ("i-00000003",)

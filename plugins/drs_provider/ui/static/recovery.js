@@ -126,10 +126,64 @@ document.addEventListener("click", (event) => {
     schedule(1000);
   }
 
+  // "Terminate this drill's instances": the page asks first (in the page: a sandboxed frame may
+  // not open confirm()), then posts the run's id as confirm; the endpoint checks both again.
+  async function terminate(action) {
+    const status = action.querySelector(".terminate-status");
+    action.querySelectorAll("button").forEach((each) => { each.disabled = true; });
+    status.textContent = "Terminating; DRS takes a minute or two ...";
+    answering += 1;
+    try {
+      const response = await fetch(action.dataset.terminateUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify({ confirm: action.dataset.confirm }),
+      });
+      let answer = {};
+      try {
+        answer = await response.json();
+      } catch (ignored) {
+        answer = { detail: response.statusText };
+      }
+      if (response.ok) {
+        const cleanup = answer.cleanup || {};
+        status.textContent = "Terminated: " + (cleanup.terminated || []).join(", ") +
+          ((cleanup.terminating || []).length ? "; still terminating: " + cleanup.terminating.join(", ") : "") +
+          ((cleanup.failed || []).length ? "; not terminated: " + cleanup.failed.join(", ") : "") +
+          (answer.store_error ? "; the report's S3 object was not rewritten: " + answer.store_error : "");
+        action.dataset.done = "true";
+        setTimeout(refresh, 1500);
+      } else {
+        const detail = answer.detail;
+        status.textContent = "Not terminated (HTTP " + response.status + "): " + (typeof detail === "string" ? detail : JSON.stringify(detail));
+        action.querySelectorAll("button").forEach((each) => { each.disabled = false; });
+      }
+    } catch (error) {
+      status.textContent = "Not terminated: " + error;
+      action.querySelectorAll("button").forEach((each) => { each.disabled = false; });
+    } finally {
+      answering -= 1;
+    }
+  }
+
   document.addEventListener("click", (event) => {
     const button = event.target.closest("button.answer");
     if (button && main.contains(button)) {
       answer(button);
+      return;
+    }
+    const action = event.target.closest(".terminate");
+    if (!action || !main.contains(action)) {
+      return;
+    }
+    const confirmation = action.querySelector(".terminate-confirm");
+    if (event.target.closest("button.terminate-ask")) {
+      confirmation.hidden = false;
+    } else if (event.target.closest("button.terminate-no")) {
+      confirmation.hidden = true;
+    } else if (event.target.closest("button.terminate-yes")) {
+      terminate(action);
     }
   });
   schedule();
