@@ -145,7 +145,8 @@ class Plan:
     #: among waves waiting for DRS capacity (recoveries first, then drills), higher goes first
     priority: int = 0
     #: labels a region failover (``drs_failover``) selects plans by
-    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    #: (left out of the hash: a read-only mapping is not hashable; equality still compares it)
+    tags: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     #: plans whose recovery must succeed before this one's starts, in a region failover
     after_plans: tuple[str, ...] = ()
     #: seconds: each run's report says whether the run met it

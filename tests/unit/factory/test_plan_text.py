@@ -59,6 +59,7 @@ def plan_document(trick: str) -> dict[str, Any]:
         "plan": "plan_text",
         "description": trick,
         "owner": trick,
+        "tags": {trick: trick},
         "notify": {"sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:dr-events"},
         "waves": [
             {

@@ -155,7 +155,7 @@ CASES = [
         "selector key in the wave",
         change((("waves", 1, "tags"), {"Role": "app"})),
         "waves[1].tags",
-        "it belongs under 'servers' or 'optional_servers'",
+        "it belongs at the top level of the plan or under 'servers' or 'optional_servers'",
     ),
     Case("unrelated key", change((("colour",), "red")), "colour", "unknown key 'colour' (valid keys: plan,"),
     # names
