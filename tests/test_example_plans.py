@@ -11,6 +11,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DAGS = REPO_ROOT / "dags"
 EXAMPLE_DAG_IDS = {"drs_plan_shop", "drs_plan_portal", "drs_plan_shop_weekly_drill"}
+#: Every DAG of the dags folder: one per example plan, and the region failover over them.
+DAGS_FOLDER_DAG_IDS = EXAMPLE_DAG_IDS | {"drs_failover"}
 
 
 def test_dags_folder_loads_every_example_plan_without_import_errors(monkeypatch) -> None:
@@ -20,7 +22,7 @@ def test_dags_folder_loads_every_example_plan_without_import_errors(monkeypatch)
     bag = DagBag(dag_folder=str(DAGS))
 
     assert bag.import_errors == {}
-    assert set(bag.dag_ids) == EXAMPLE_DAG_IDS
+    assert set(bag.dag_ids) == DAGS_FOLDER_DAG_IDS
     for dag_id in EXAMPLE_DAG_IDS:
         assert bag.dags[dag_id].fileloc == str(DAGS / "drs_recovery_plans.py")
 
@@ -61,7 +63,7 @@ def test_parsing_the_dags_makes_no_network_call_and_builds_no_aws_client() -> No
 
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["errors"] == {}
-    assert set(result["dags"]) == EXAMPLE_DAG_IDS
+    assert set(result["dags"]) == DAGS_FOLDER_DAG_IDS
 
 
 def test_the_guard_would_catch_a_client_built_at_parse_time(tmp_path: Path) -> None:

@@ -892,6 +892,7 @@ def test_browser_terminates_a_kept_drills_instances_once_asked_and_confirmed(
 
     action = frame.locator("#cleanup .terminate")
     assert next(iter(launched)) in action.inner_text()
+    frame.locator("#recovery[data-ready='true']").wait_for()  # the page's script listens
     action.get_by_role("button", name="Terminate this drill's instances").click()
     confirmation = action.locator(".terminate-confirm")
     confirmation.wait_for()

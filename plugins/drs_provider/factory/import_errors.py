@@ -108,11 +108,16 @@ def load_buildable_plans(plans_dir: str | Path) -> LoadedPlans:
     return LoadedPlans(plans=tuple(plans), errors=errors)
 
 
-def render_buildable_plans(plans_dir: str | Path, *, start_from_trigger: bool | None = None) -> LoadedPlans:
+def render_buildable_plans(
+    plans_dir: str | Path, *, start_from_trigger: bool | None = None, only_dag_id: str | None = None
+) -> LoadedPlans:
     """:func:`load_buildable_plans`, each valid plan rendered as a DAG; never raises for a plan.
 
     A plan that fails to render (a step kind's operator refusing its arguments, say) moves to
     ``errors``, so that it shows as an import error like a plan that fails validation.
+
+    :param only_dag_id: render only the plan of this DAG (a worker running one of its tasks needs
+        no other; the others are still loaded, so that a name claimed twice stays refused).
     """
     from drs_provider.factory.render import WAVE_SENSOR_START_FROM_TRIGGER, render_plan
     from drs_provider.plans.loader import display_name
@@ -125,6 +130,8 @@ def render_buildable_plans(plans_dir: str | Path, *, start_from_trigger: bool | 
     plans = []
     dags: dict[str, DAG] = {}
     for plan in loaded.plans:
+        if only_dag_id is not None and plan.dag_id != only_dag_id:
+            continue
         try:
             dags[plan.dag_id] = render_plan(plan, start_from_trigger=start_from_trigger)
         except Exception as error:  # any failure here only loses this plan's DAG

@@ -32,6 +32,8 @@ FAILOVER_DAG_ID = "drs_failover"
 CONFIRM_WORD = "failover"
 SELECT_TASK_ID = "select"
 SUMMARY_TASK_ID = "summary"
+#: XCom key of ``select``: the plans it picked, in plan order.
+PICKED_XCOM_KEY = "plans"
 #: The run parameters of ``drs_failover``.
 FAILOVER_PARAMS = ("plans", "tags", "all", "confirm")
 
@@ -108,6 +110,7 @@ class DrsFailoverSelectOperator(PlanTextMixin, BaseBranchOperator):
 
     def choose_branch(self, context: Context) -> list[str]:
         chosen = self.picked(context.get("params") or {}, run_type_of(context))
+        context["ti"].xcom_push(key=PICKED_XCOM_KEY, value=chosen)
         return [plan_task_id(name) for name in chosen]
 
 
@@ -150,12 +153,12 @@ class DrsFailoverSummaryOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         ti = context["ti"]
-        picked = ti.xcom_pull(task_ids=SELECT_TASK_ID) or []
+        picked = ti.xcom_pull(task_ids=SELECT_TASK_ID, key=PICKED_XCOM_KEY) or []
         started = getattr(context.get("dag_run"), "start_date", None)
         plans: dict[str, dict[str, Any]] = {}
         ends: list[datetime] = []
-        for task_id in picked:
-            plan = task_id.removeprefix("recover_")
+        for plan in picked:
+            task_id = plan_task_id(plan)
             run_id = ti.xcom_pull(task_ids=task_id, key="trigger_run_id")
             entry: dict[str, Any] = {"run_id": run_id, "state": "not started", "rto_seconds": None}
             if run_id:

@@ -559,3 +559,16 @@ def test_the_trigger_form_requires_nothing_for_a_drill(dags: dict[str, DAG]) -> 
             if param in (None, ""):
                 assert "null" in schema["type"], f"{dag_id}: param {name!r} would be required in the form"
     assert resolve(dags["drs_plan_shop"], {"mode": "recovery"})["confirm"] is None
+
+
+def test_a_worker_running_one_task_renders_only_that_tasks_plan(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Airflow names the DAG a worker parses for (its parsing context); every other plan would
+    cost the task seconds that grow with the number of plans."""
+    monkeypatch.setenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID", "drs_plan_portal")
+    assert list(build_dags(EXAMPLE_PLANS)) == ["drs_plan_portal"]
+    monkeypatch.delenv("_AIRFLOW_PARSING_CONTEXT_DAG_ID")
+    assert sorted(build_dags(EXAMPLE_PLANS)) == [
+        "drs_plan_portal",
+        "drs_plan_shop",
+        "drs_plan_shop_weekly_drill",
+    ]
