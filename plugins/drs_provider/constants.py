@@ -47,6 +47,9 @@ TAG_CHUNK = "airflow:chunk"
 MODE_DRILL = "drill"
 MODE_RECOVERY = "recovery"
 MODES = (MODE_DRILL, MODE_RECOVERY)
+#: Run types a recovery may have: triggered by a person (UI, REST API, CLI), or by a task of
+#: another DAG on a person's behalf (``drs_failover``'s TriggerDagRunOperator); never scheduled.
+RECOVERY_RUN_TYPES = ("manual", "operator_triggered")
 #: The run parameters every plan DAG takes (DESIGN.md contract 2); preflight refuses any other.
 RUN_PARAMS = ("mode", "confirm", "waves", "point_in_time", "keep_instances", "relaunch_recovered")
 #: The run parameter that lets a recovery launch over servers that were really recovered.

@@ -122,6 +122,8 @@ def start_runs(deployment: WorstDayDeployment) -> None:
     rest, dag_id = deployment.rest, f"drs_plan_{RECOVERED}"
     deployment.over_recovered.append(rest.trigger(dag_id, {}))
     deployment.over_recovered.append(rest.trigger(dag_id, {"mode": "recovery", "confirm": RECOVERED}))
+    for plan in (DIRECTORY, APP):  # as an operator does ahead of the day: new DAGs start paused
+        rest.unpause(f"drs_plan_{plan}")
     deployment.failover.append(rest.trigger("drs_failover", {"tags": FAILOVER_TAGS, "confirm": "failover"}))
     for n in range(MANY):
         plan = crowd_plan(n)
@@ -219,6 +221,14 @@ def test_many_plans_recover_at_once_within_the_accounts_job_quota(airflow: Worst
     assert said, "no wave that waited for capacity said so in its log"
 
 
+def start_log_of(rest: Any, dag_id: str, run_id: str, task_id: str) -> str:
+    """The log of a task's first try, as the REST API serves it."""
+    run = f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}"
+    return json.dumps(
+        rest.request("GET", f"{run}/taskInstances/{task_id}/logs/1", params={"full_content": "true"})
+    )
+
+
 def start_log(rest: Any, plan: str, run_id: str) -> str:
     """The log of the run's ``app.start_recovery`` (its only try), as the REST API serves it."""
     run = f"/api/v2/dags/drs_plan_{plan}/dagRuns/{quote(run_id, safe='')}"
@@ -232,7 +242,27 @@ def test_a_region_failover_recovers_the_tagged_plans_in_order_and_sums_them_up(
     rest = airflow.rest
     [run_id] = airflow.failover
 
-    assert rest.wait_for_run("drs_failover", run_id, timeout=RUN_TIMEOUT) == "success"
+    state = rest.wait_for_run("drs_failover", run_id, timeout=RUN_TIMEOUT)
+    ran = {task: s for task, s in rest.task_states("drs_failover", run_id).items() if s != "skipped"}
+    logs = {
+        task: start_log_of(rest, "drs_failover", run_id, task)[-3000:]
+        for task, s in ran.items()
+        if s == "failed"
+    }
+    for task, log in logs.items():  # shown when the test fails
+        print(f"----- {task} -----\n{log}")
+    for plan in (DIRECTORY, APP):
+        plan_states = rest.task_states(f"drs_plan_{plan}", f"failover__{run_id}") if plan in str(ran) else {}
+        failed = [task for task, s in plan_states.items() if s == "failed"]
+        print(
+            plan,
+            plan_states,
+            {
+                task: rest.xcom(f"drs_plan_{plan}", f"failover__{run_id}", task, key="task_error")
+                for task in failed
+            },
+        )
+    assert state == "success", ran
     summary = rest.xcom("drs_failover", run_id, "summary")
     plan_run = f"failover__{run_id}"
     assert summary["failover_run_id"] == run_id

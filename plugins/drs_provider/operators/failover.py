@@ -118,7 +118,8 @@ class DrsFailoverPlanOperator(PlanTextMixin, TriggerDagRunOperator):
     """``recover_<plan>``: a confirmed recovery run of the plan's DAG, waited for in the triggerer.
 
     The run's ID is ``failover__<failover run ID>``, so the plan's Recovery page and its report name
-    the failover that started it. A paused plan DAG fails at once, naming the DAG.
+    the failover that started it. A paused plan DAG fails the task at once, naming the DAG (its
+    run would wait, queued, until someone unpaused it).
     """
 
     ui_color = "#ffd6d6"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import (
     PREFLIGHT_TASK_ID,
+    RECOVERY_RUN_TYPES,
     RELAUNCH_RECOVERED_PARAM,
     SERVERS_XCOM_KEY,
     TAG_DAG_ID,
@@ -112,7 +113,7 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
         if not resolved.is_drill:
             # Defence in depth: the same rule preflight enforced, checked again at launch.
             params = context.get("params") or {}
-            if params.get("confirm") != self.plan_name or run_type_of(context) != "manual":
+            if params.get("confirm") != self.plan_name or run_type_of(context) not in RECOVERY_RUN_TYPES:
                 raise DrsPreflightError(
                     self.plan_name, ["a recovery needs a manual run with confirm equal to the plan name"]
                 )

@@ -35,6 +35,7 @@ from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
     MODE_DRILL,
     MODE_RECOVERY,
+    RECOVERY_RUN_TYPES,
     RELAUNCH_RECOVERED_PARAM,
     RUN_PARAMS,
     TAG_DAG_ID,
@@ -193,7 +194,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         refusal = self.check_allowed(mode, user)
         if refusal:
             problems.append(refusal)
-        if run_type != "manual":
+        if run_type not in RECOVERY_RUN_TYPES:
             problems.append(
                 f"mode: a {run_type or 'non-manual'} run is always a drill; a recovery must be "
                 "triggered by hand (UI, REST API or CLI) with mode=recovery"
