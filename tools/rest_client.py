@@ -12,6 +12,7 @@ logging in again when the token is refused. Every call is plain HTTP against the
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -132,13 +133,33 @@ class RestClient:
     def trigger(
         self, dag_id: str, conf: Mapping[str, Any] | None = None, *, run_id: str | None = None
     ) -> str:
-        """Unpause the DAG and start a run now with ``conf``; return the run id."""
-        self.unpause(dag_id)
-        body: dict[str, Any] = {"logical_date": None, "conf": dict(conf or {})}
-        if run_id is not None:
-            body["dag_run_id"] = run_id
-        run = self.request("POST", f"/api/v2/dags/{_quoted(dag_id)}/dagRuns", json=body)
+        """Unpause the DAG and start a run now with ``conf``; return the run id.
+
+        The run gets its id here, so that a request whose answer is lost (a busy API server on
+        SQLite can take over the client's timeout) is asked for again, never sent twice.
+        """
+        self._once_more_on_timeout(lambda: self.unpause(dag_id))
+        run_id = run_id or f"manual__{datetime.now(UTC).isoformat()}"
+        body: dict[str, Any] = {"logical_date": None, "conf": dict(conf or {}), "dag_run_id": run_id}
+        runs = f"/api/v2/dags/{_quoted(dag_id)}/dagRuns"
+        try:
+            run = self.request("POST", runs, json=body)
+        except requests.exceptions.Timeout:
+            try:  # it may exist already: the answer was lost, not the request
+                run = self.request("GET", f"{runs}/{_quoted(run_id)}")
+            except RestApiError as missing:
+                if missing.status != 404:
+                    raise
+                run = self.request("POST", runs, json=body)
         return str(run["dag_run_id"])
+
+    @staticmethod
+    def _once_more_on_timeout(call: Callable[[], Any]) -> Any:
+        """An idempotent request, sent again once if its answer timed out."""
+        try:
+            return call()
+        except requests.exceptions.Timeout:
+            return call()
 
     def dag_run(self, dag_id: str, run_id: str) -> dict[str, Any]:
         result: dict[str, Any] = self.request(
