@@ -77,6 +77,14 @@ def account_quota(name: str, given: int | None, default: int, hook: DrsHook | No
     return applied if applied is not None else default
 
 
+def account_quotas(max_jobs: int | None, max_servers: int | None, hook: DrsHook | None) -> tuple[int, int]:
+    """The account's concurrent jobs and servers-in-active-jobs quotas (see :func:`account_quota`)."""
+    return (
+        account_quota("max_concurrent_jobs", max_jobs, DEFAULT_MAX_CONCURRENT_JOBS, hook),
+        account_quota("max_servers_in_active_jobs", max_servers, DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS, hook),
+    )
+
+
 class _WaitForCapacity(Exception):
     """DRS refused a launch for capacity; ``jobs`` jobs of ``servers`` servers are still to start."""
 
@@ -485,14 +493,8 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         """Wait in the triggerer until DRS has room for what is left to launch, then start again
         (:meth:`execute_after_capacity`; the jobs already started are adopted, not relaunched)."""
         refusal = short.refusal
-        max_jobs = account_quota(
-            "max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS, self.hook
-        )
-        max_servers = account_quota(
-            "max_servers_in_active_jobs",
-            self.max_servers_in_active_jobs,
-            DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
-            self.hook,
+        max_jobs, max_servers = account_quotas(
+            self.max_concurrent_jobs, self.max_servers_in_active_jobs, self.hook
         )
         # What DRS just refused bounds the quota: with N jobs active it allows no more than N.
         if refusal.quota_code in CONCURRENT_JOBS_QUOTA_CODES:

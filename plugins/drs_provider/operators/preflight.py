@@ -30,8 +30,6 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 
 from drs_provider.constants import (
-    DEFAULT_MAX_CONCURRENT_JOBS,
-    DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
     DEFAULT_MAX_SERVERS_PER_JOB,
     MODE_DRILL,
     MODE_RECOVERY,
@@ -43,7 +41,7 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import account_quota, tag_value
+from drs_provider.operators.drs import account_quotas, tag_value
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_resources import ResourceChecker
@@ -522,14 +520,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     def _check_quotas(self, launch: Mapping[str, Mapping[str, Any]], warnings: list[str]) -> None:
         """Quotas never fail a run: a wave over the account's capacity waits for it at launch
         (:mod:`drs_provider.triggers.capacity`). Preflight says when waves will have to wait."""
-        max_servers = account_quota(
-            "max_servers_in_active_jobs",
-            self.max_servers_in_active_jobs,
-            DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
-            self.hook,
-        )
-        max_jobs = account_quota(
-            "max_concurrent_jobs", self.max_concurrent_jobs, DEFAULT_MAX_CONCURRENT_JOBS, self.hook
+        max_jobs, max_servers = account_quotas(
+            self.max_concurrent_jobs, self.max_servers_in_active_jobs, self.hook
         )
         sizes = {
             name: len(wave["source_server_ids"]) + len(wave["optional_source_server_ids"])
