@@ -116,6 +116,12 @@ class SimulatorProcess:
             return calls
         return [call for call in calls if call.get("operation") == operation]
 
+    def control(self, path: str, body: dict[str, Any]) -> Any:
+        """``POST /_simulator/<path>`` (``clock``, ``faults``, ...) and its answer."""
+        response = self._http.post(f"{self.url}/_simulator/{path}", json=body, timeout=30)
+        response.raise_for_status()
+        return response.json()
+
     def reset(self) -> None:
         """Forget jobs, recovery instances and the call log (the fleet stays)."""
         self._http.post(f"{self.url}/_simulator/reset", timeout=10).raise_for_status()

@@ -13,10 +13,8 @@ poke finds the job COMPLETED and the run succeeds, its sensor on its first try.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import pytest
-import requests
 from tools.processes import wait_until
 
 from tests.e2e.harness import Deployment, Scenario
@@ -60,13 +58,8 @@ class PokeDeployment(Deployment):
     runs: list[str] = field(default_factory=list)
 
 
-def control(deployment: Deployment, path: str, body: dict[str, Any]) -> None:
-    response = requests.post(f"{deployment.simulator.url}/_simulator/{path}", json=body, timeout=30)
-    response.raise_for_status()
-
-
 def start_run(deployment: PokeDeployment) -> None:
-    control(deployment, "faults", {"listing_lag_seconds": LISTING_LAG})
+    deployment.simulator.control("faults", {"listing_lag_seconds": LISTING_LAG})
     deployment.runs.append(deployment.rest.trigger(DAG_ID, {}))
 
 
@@ -97,7 +90,7 @@ def test_a_poke_sensor_asks_again_for_a_job_drs_does_not_list_yet(airflow: PokeD
     pokes = polls_of(airflow, job_id)
     # what that poke was told: the clock stands still inside the listing lag, so DRS lists nothing
     assert airflow.drs().describe_jobs(filters={"jobIDs": [job_id]})["items"] == []
-    control(airflow, "clock", {"advance_seconds": LISTING_LAG + 600})  # past the lag and the launch
+    airflow.simulator.control("clock", {"advance_seconds": LISTING_LAG + 600})  # past the lag and the launch
 
     assert airflow.rest.wait_for_run(DAG_ID, run_id, timeout=RUN_TIMEOUT) == "success"
     tries = {

@@ -17,7 +17,6 @@ from datetime import datetime
 from typing import Any
 
 import pytest
-import requests
 from tools.processes import wait_until
 from tools.wave_timing import measure, started_jobs, succeeded
 
@@ -77,8 +76,7 @@ def dag_id(plan: str) -> str:
 
 
 def set_faults(airflow: Deployment, **faults: Any) -> None:
-    response = requests.post(f"{airflow.simulator.url}/_simulator/faults", json=faults, timeout=10)
-    response.raise_for_status()
+    airflow.simulator.control("faults", faults)
 
 
 def start_recovery_calls(airflow: Deployment, plan: str) -> list[dict[str, Any]]:

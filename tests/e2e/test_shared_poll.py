@@ -97,11 +97,6 @@ def dag_id(name: str) -> str:
 
 @dataclass
 class PollDeployment(Deployment):
-    def control(self, path: str, body: dict[str, Any]) -> Any:
-        response = requests.post(f"{self.simulator.url}/_simulator/{path}", json=body, timeout=10)
-        response.raise_for_status()
-        return response.json()
-
     def health(self) -> dict[str, Any]:
         response = requests.get(f"{self.simulator.url}/_simulator/health", timeout=5)
         response.raise_for_status()
@@ -122,7 +117,7 @@ SCENARIO = Scenario(
 @pytest.fixture
 def airflow(deployment: PollDeployment, request: pytest.FixtureRequest) -> Iterator[PollDeployment]:
     yield deployment
-    deployment.control("clock", {"speed": SPEED})  # whatever the test left
+    deployment.simulator.control("clock", {"speed": SPEED})  # whatever the test left
     if owner_failed(request):
         deployment.print_logs()
 
@@ -161,7 +156,7 @@ def count_polls(airflow: PollDeployment, name: str, waves: int) -> tuple[float, 
     :return: DescribeJobs calls per second (over ``COUNTED_CALLS`` calls made once every wave's
         job had been polled, from the call log's own times) and those calls.
     """
-    airflow.control("clock", {"speed": 0})
+    airflow.simulator.control("clock", {"speed": 0})
     run_id = trigger(airflow, name)
 
     def all_polled() -> bool:
@@ -180,7 +175,7 @@ def count_polls(airflow: PollDeployment, name: str, waves: int) -> tuple[float, 
 
     wait_until(f"{COUNTED_CALLS} more polls of {name}", counted, timeout=120, interval=0.5)
     window = polls(airflow.simulator.calls("DescribeJobs"), jobs)[since : since + COUNTED_CALLS]
-    airflow.control("clock", {"speed": SPEED})
+    airflow.simulator.control("clock", {"speed": SPEED})
     state = airflow.stack.rest.wait_for_run(dag_id(name), run_id, timeout=RUN_TIMEOUT)
     assert state == "success", airflow.stack.rest.task_states(dag_id(name), run_id)
     rate = (len(window) - 1) / (window[-1]["time"] - window[0]["time"])
@@ -241,7 +236,7 @@ def test_a_60s_outage_while_a_wave_waits_is_ridden_out(
     wait_until("the db wave to poll its job", db_polled, timeout=300, interval=0.5)
     assert rest.task_states(dag_id(name), run_id).get("db.wait_for_recovery") == "deferred"
     outages_before = len(airflow.health()["outages"])
-    airflow.control("faults", {"outage_seconds": 60})
+    airflow.simulator.control("faults", {"outage_seconds": 60})
     state = rest.wait_for_run(dag_id(name), run_id, timeout=RUN_TIMEOUT)
     states = rest.task_states(dag_id(name), run_id)
 
