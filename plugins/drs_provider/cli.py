@@ -1,15 +1,16 @@
-"""``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema, and
-terminate what a finished drill left running.
+"""``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema,
+terminate what a finished drill left running, and say whether every plan would recover now.
 
 ``lint``, ``graph`` and ``schema`` are plain argparse and the :mod:`drs_provider.plans` package
 only, so they run in a second, with no Airflow set up, in CI or a pre-commit hook. ``cleanup``
-calls DRS through an Airflow AWS connection (from the environment, a secrets backend or the
+and ``ready`` call DRS through an Airflow AWS connection (from the environment, a secrets backend or the
 metadata database, as Airflow finds it), so it imports the provider's hook only when it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from pathlib import Path
@@ -130,6 +131,22 @@ def _parser() -> argparse.ArgumentParser:
         default=5.0,
         help="seconds between DescribeJobs calls while waiting (default 5)",
     )
+    ready = commands.add_parser(
+        "ready",
+        help="say whether every plan would recover right now",
+        description=(
+            "Check every plan of the plans directory as the drs_readiness DAG does, launching and "
+            "changing nothing: servers, tags, replication and lag, snapshots, live recovered "
+            "instances, quotas, step targets, overdue drills. Prints each plan's status and "
+            "findings; exit status 1 when any plan is not ready."
+        ),
+    )
+    ready.add_argument(
+        "--plans-dir",
+        default=None,
+        help=f"the plans to check (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
+    )
+    ready.add_argument("--json", action="store_true", help="print the readiness JSON instead of text")
     return parser
 
 
@@ -287,6 +304,38 @@ def _cleanup(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0 if entry["state"] == "success" else 1
 
 
+def _ready(plans_dir: str | None, as_json: bool, out: TextIO, err: TextIO) -> int:
+    from drs_provider.operators.readiness import check_plans
+
+    directory = plans_dir or default_plans_dir()
+    if not Path(directory).is_dir():
+        err.write(f"{directory}: not a directory of plan files\n")
+        return 2
+    loaded = collect_plans(plan_files(directory), display_root=directory)
+    for issue in loaded.issues:
+        err.write(f"not checked: {issue}\n")
+    result = check_plans(loaded.plans)
+    if as_json:
+        out.write(json.dumps(result, indent=2) + "\n")
+    else:
+        for name, entry in sorted(result["plans"].items()):
+            out.write(f"{name}: {entry['status'].replace('_', ' ')}\n")
+            for finding in entry["findings"]:
+                where = " ".join(
+                    f"{label} {finding[label]}" for label in ("wave", "server") if finding.get(label)
+                )
+                out.write(f"  {finding['severity']} {finding['code']}{f' ({where})' if where else ''}: ")
+                out.write(f"{finding['message']}\n")
+        for account in result["coverage"]:
+            for server in account["uncovered"]:
+                out.write(
+                    f"coverage: {server['name']} replicates in {account['aws_conn_id']}, "
+                    f"{account['region']} but no plan recovers it\n"
+                )
+    statuses = [entry["status"] for entry in result["plans"].values()]
+    return 1 if "not_ready" in statuses or loaded.issues else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``drs-plan`` with ``argv`` (default: the command line); return the exit status."""
     args = _parser().parse_args(argv)
@@ -297,6 +346,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _graph(args.plan, args.plans_dir, args.format, out, err)
     if args.command == "cleanup":
         return _cleanup(args, out, err)
+    if args.command == "ready":
+        return _ready(args.plans_dir, args.json, out, err)
     out.write(schema_text())
     return 0
 

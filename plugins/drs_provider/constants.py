@@ -26,6 +26,8 @@ DEFAULT_MAX_SERVERS_PER_JOB = 100
 #: Account quotas assumed by preflight unless Airflow's ``[drs]`` config says otherwise.
 DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS = 500
 DEFAULT_MAX_CONCURRENT_JOBS = 20
+#: Replicating source servers an account may have (Service Quotas L-C1D14A2B's documented default).
+DEFAULT_MAX_REPLICATING_SERVERS = 300
 
 # --- AWS tags ------------------------------------------------------------------------------
 

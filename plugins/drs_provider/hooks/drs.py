@@ -350,6 +350,21 @@ class DrsHook(AwsBaseHook):
                 instances.extend(page.get("items", []))
         return instances
 
+    def all_recovery_instances(self) -> list[dict]:
+        """Every recovery instance of the account and region (one call per page of 200)."""
+        paginator = self.conn.get_paginator("describe_recovery_instances")
+        return [item for page in paginator.paginate(filters={}) for item in page.get("items", [])]
+
+    def newest_snapshot_time(self, server_id: str) -> datetime | None:
+        """When the newest completed recovery snapshot of a server was taken (None: it has none).
+
+        DRS has no "last snapshot" field; the newest snapshots come first with ``order=DESC``, and
+        one in progress (no ``timestamp`` yet) may lead, so a few are read, one call.
+        """
+        answer = self.conn.describe_recovery_snapshots(sourceServerID=server_id, order="DESC", maxResults=5)
+        times = [parse_time(item["timestamp"]) for item in answer.get("items", []) if item.get("timestamp")]
+        return max(times, default=None)
+
     def latest_snapshots_before(self, server_ids: Iterable[str], point_in_time: datetime) -> dict[str, str]:
         """
         For each server, the latest completed recovery snapshot taken at or before a moment.

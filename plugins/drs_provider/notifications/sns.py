@@ -8,6 +8,7 @@ Events (DESIGN.md contract 1, ``notify.events``) and who sends them:
 ``wave_failed``               any task of a wave that fails (its ``on_failure_callback``)
 ``rto_missed``                a Deadline Alert, when a still-running run passes ``rto_target``
 ``succeeded`` / ``failed``    ``report``, with the report's summary
+``readiness_changed``         ``drs_readiness``'s ``check``, when the plan's status changed
 ============================  ========================================================
 
 Every message carries the message attributes ``event`` and ``plan`` (for subscription filter
@@ -42,7 +43,7 @@ SUBJECT_LIMIT = 100
 
 def subject_line(mode: str | None, plan: str, what: str) -> str:
     """``[DRS drill] shop: wave database failed``; a recovery says so in capitals."""
-    tag = "DRS RECOVERY" if mode == MODE_RECOVERY else "DRS drill"
+    tag = {MODE_RECOVERY: "DRS RECOVERY", "readiness": "DRS readiness"}.get(mode or "", "DRS drill")
     text = f"[{tag}] {plan}: {what}"
     return text if len(text) <= SUBJECT_LIMIT else text[: SUBJECT_LIMIT - 3] + "..."
 

@@ -61,7 +61,12 @@ JOB_LOOKBACK = timedelta(days=1)
 
 
 #: Service Quotas codes of the account quotas a launch waits for.
-SERVICE_QUOTA_CODES = {"max_concurrent_jobs": "L-D88FAC3A", "max_servers_in_active_jobs": "L-05AFA8C6"}
+SERVICE_QUOTA_CODES = {
+    "max_concurrent_jobs": "L-D88FAC3A",
+    "max_servers_in_active_jobs": "L-05AFA8C6",
+    "max_servers_per_job": "L-B827C881",
+    "max_replicating_servers": "L-C1D14A2B",
+}
 
 
 def account_quota(name: str, given: int | None, default: int, hook: DrsHook | None = None) -> int:

@@ -79,15 +79,31 @@ def recovered_servers(
     Instances launched by ``own_run`` (its ``airflow:dag_id`` and ``airflow:run_id`` tags)
     are left out.
     """
-    live = [
-        instance
-        for instance in hook.recovery_instances_of(list(server_ids))
-        if instance.get("isDrill") is False and instance.get("ec2InstanceState") not in GONE_EC2_STATES
-    ]
+    live = live_recovery_instances(hook.recovery_instances_of(list(server_ids)))
     if not live:
         return {}
     job_ids = [instance["jobID"] for instance in live if instance.get("jobID")]
     jobs = {job["jobID"]: job for job in hook.describe_jobs(job_ids)} if job_ids else {}
+    return recovered_among(live, jobs, own_run=own_run)
+
+
+def live_recovery_instances(instances: Iterable[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """The recovery instances that are not drills and whose EC2 instance is still there."""
+    return [
+        instance
+        for instance in instances
+        if instance.get("isDrill") is False and instance.get("ec2InstanceState") not in GONE_EC2_STATES
+    ]
+
+
+def recovered_among(
+    live: Iterable[Mapping[str, Any]],
+    jobs: Mapping[str, Mapping[str, Any]],
+    *,
+    own_run: Mapping[str, str] | None = None,
+) -> dict[str, RecoveredServer]:
+    """:func:`recovered_servers` from instances and jobs already described (readiness reads them
+    for every plan at once)."""
     found: dict[str, RecoveredServer] = {}
     for instance in live:
         job_id = instance.get("jobID")

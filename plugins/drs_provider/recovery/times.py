@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 
@@ -22,3 +23,27 @@ def format_drs_time(moment: datetime) -> str:
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+_DURATION = re.compile(
+    r"P(?:(?P<days>\d+(?:\.\d+)?)D)?"
+    r"(?:T(?:(?P<hours>\d+(?:\.\d+)?)H)?(?:(?P<minutes>\d+(?:\.\d+)?)M)?(?:(?P<seconds>\d+(?:\.\d+)?)S)?)?"
+)
+
+
+def parse_duration(text: str) -> float:
+    """Seconds in an ISO-8601 duration as DRS writes them (``lagDuration``: ``PT1H2M5S``, ``P1D``).
+
+    :raises ValueError: if ``text`` is not such a duration (years and months are not: their
+        length in seconds is not fixed, and DRS does not use them)
+    """
+    match = _DURATION.fullmatch(text.strip())
+    if match is None or text.strip() in ("P", "PT") or text.strip().endswith("T"):
+        raise ValueError(f"not an ISO-8601 duration of days, hours, minutes and seconds: {text!r}")
+    parts = {name: float(value) for name, value in match.groupdict().items() if value}
+    return (
+        parts.get("days", 0.0) * 86400
+        + parts.get("hours", 0.0) * 3600
+        + parts.get("minutes", 0.0) * 60
+        + parts.get("seconds", 0.0)
+    )

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from drs_provider.recovery.times import format_drs_time, parse_time
+from drs_provider.recovery.times import format_drs_time, parse_duration, parse_time
 
 
 def test_drs_time_round_trip_in_utc() -> None:
@@ -41,3 +41,17 @@ def test_a_naive_moment_is_formatted_as_utc() -> None:
 def test_an_unreadable_time_is_a_value_error() -> None:
     with pytest.raises(ValueError):
         parse_time("last tuesday")
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("PT0S", 0.0), ("PT1H2M5S", 3725.0), ("P1D", 86400.0), ("P1DT30M", 88200.0), ("PT0.5S", 0.5)],
+)
+def test_durations_as_drs_writes_them(text: str, seconds: float) -> None:
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["", "P", "PT", "P1Y", "1H", "PT1H2", "P1DT"])
+def test_a_text_that_is_no_duration_is_refused_by_name(text: str) -> None:
+    with pytest.raises(ValueError, match="not an ISO-8601 duration"):
+        parse_duration(text)

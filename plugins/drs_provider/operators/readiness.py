@@ -1,0 +1,285 @@
+"""Readiness of every plan (DAG ``drs_readiness``, task ``check``; ``drs-plan ready``): what a
+recovery from each plan would meet right now, read without launching or changing anything.
+
+DRS is read once per account and region for all plans that recover there
+(:func:`read_account`: DescribeSourceServers by pages of 1,000, DescribeRecoveryInstances,
+DescribeJobs of the instances' jobs, two quotas), then one DescribeRecoverySnapshots per server
+of a plan with ``rpo_target``, the look-up DRS gives no batch for. Step targets and ``notify``
+topics are looked up once each, as preflight does. A plan's findings and status follow
+:mod:`drs_provider.readiness.checks`; the result is the contract's JSON::
+
+    {"checked_at": "...", "plans": {"<plan>": {"status": "ready|at_risk|not_ready",
+      "findings": [{"severity", "code", "wave", "server", "message"}]}},
+     "coverage": [{"aws_conn_id", "region", "replicating", "uncovered": [...]}]}
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from airflow.sdk import BaseOperator
+from botocore.exceptions import BotoCoreError, ClientError
+
+from drs_provider.constants import (
+    DEFAULT_MAX_REPLICATING_SERVERS,
+    DEFAULT_MAX_SERVERS_PER_JOB,
+)
+from drs_provider.factory.render import wave_json
+from drs_provider.hooks.drs import DrsHook
+from drs_provider.notifications.sns import PlanEvents
+from drs_provider.operators.drs import account_quota
+from drs_provider.operators.preflight_resources import ResourceChecker
+from drs_provider.plans.loader import load_plans
+from drs_provider.readiness import READINESS_TASK_ID
+from drs_provider.readiness.checks import (
+    AccountState,
+    check_drills,
+    check_instances,
+    check_quotas,
+    check_replication,
+    check_snapshots,
+    selected_servers,
+)
+from drs_provider.readiness.findings import (
+    CONNECTION_FAILED,
+    ERROR,
+    NOTIFY_TOPIC_MISSING,
+    STEP_TARGET_MISSING,
+    WARNING,
+    Finding,
+    status_of,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from drs_provider.plans.model import Plan
+
+log = logging.getLogger(__name__)
+
+#: The notify event a plan's status change sends.
+READINESS_CHANGED = "readiness_changed"
+
+
+def read_account(hook: DrsHook, where: str) -> AccountState:
+    """Everything readiness needs from one account and region, in a handful of calls."""
+    servers = {server["sourceServerID"]: server for server in hook.describe_source_servers()}
+    instances = {
+        item["sourceServerID"]: item for item in hook.all_recovery_instances() if item.get("sourceServerID")
+    }
+    job_ids = [str(item["jobID"]) for item in instances.values() if item.get("jobID")]
+    jobs = {job["jobID"]: job for job in hook.describe_jobs(job_ids)} if job_ids else {}
+    return AccountState(
+        where=where,
+        servers=servers,
+        instances=instances,
+        jobs=jobs,
+        servers_per_job=account_quota("max_servers_per_job", None, DEFAULT_MAX_SERVERS_PER_JOB, hook),
+        max_replicating_servers=account_quota(
+            "max_replicating_servers", None, DEFAULT_MAX_REPLICATING_SERVERS, hook
+        ),
+        recoverable_states=DrsHook.RECOVERABLE_REPLICATION_STATES,
+    )
+
+
+def _aws_error(error: BaseException) -> str:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        return f"{details.get('Code', 'error')}: {details.get('Message', error)}"
+    return f"{type(error).__name__}: {error}"
+
+
+class _Account:
+    """The plans that recover in one account and region, and what DRS shows there."""
+
+    def __init__(self, conn_id: str, region: str | None, plans: list[Plan]) -> None:
+        self.conn_id, self.region, self.plans = conn_id, region, plans
+        self.hook = DrsHook(aws_conn_id=conn_id, region_name=region)
+        self.state: AccountState | None = None
+        self.error: str | None = None
+
+    @property
+    def where(self) -> str:
+        return f"{self.conn_id}, {self.region or self.hook.conn_region_name}"
+
+    def read(self) -> None:
+        try:
+            self.state = read_account(self.hook, self.where)
+        except (ClientError, BotoCoreError, OSError, ValueError, RuntimeError) as error:
+            self.error = _aws_error(error)
+            log.warning("readiness could not read DRS in %s: %s", self.where, self.error)
+
+    def read_snapshots(self, server_ids: Sequence[str]) -> None:
+        """The one look-up per server DRS has no batch for (``rpo_target`` plans only)."""
+        assert self.state is not None
+        for server_id in server_ids:
+            if server_id in self.state.snapshot_times or server_id not in self.state.replicating:
+                continue
+            try:
+                self.state.snapshot_times[server_id] = self.hook.newest_snapshot_time(server_id)
+            except (ClientError, BotoCoreError) as error:
+                log.warning("no recovery snapshots read for %s: %s", server_id, _aws_error(error))
+
+
+def _step_findings(plan: Plan, resources: ResourceChecker) -> list[Finding]:
+    """Every step's Lambda function and SSM document exists (as preflight checks them), and the
+    ``notify`` topic; the report bucket is not probed, since that probe writes."""
+    findings = []
+    for wave in plan.waves:
+        problems: list[str] = []
+        warnings: list[str] = []
+        resources.check([wave_json(wave)], [wave.name], problems, warnings)
+        findings += [Finding(ERROR, STEP_TARGET_MISSING, text, wave.name) for text in problems]
+        findings += [Finding(WARNING, STEP_TARGET_MISSING, text, wave.name) for text in warnings]
+    if plan.notify is not None:
+        problems = []
+        resources.check_topic(plan.notify.sns_topic_arn, problems)
+        findings += [Finding(ERROR, NOTIFY_TOPIC_MISSING, text) for text in problems]
+    return findings
+
+
+def check_plans(
+    plans: Sequence[Plan], *, now: datetime | None = None, default_conn_id: str = "aws_default"
+) -> dict[str, Any]:
+    """Every plan's readiness, as the contract's JSON (see the module docstring)."""
+    now = now or datetime.now(UTC)
+    accounts: dict[tuple[str, str | None], _Account] = {}
+    for plan in plans:
+        key = (plan.aws_conn_id or default_conn_id, plan.region)
+        accounts.setdefault(key, _Account(key[0], key[1], []))
+        accounts[key].plans.append(plan)
+    result: dict[str, Any] = {"checked_at": now.isoformat(), "plans": {}, "coverage": []}
+    for account in accounts.values():
+        account.read()
+        resources = ResourceChecker({"aws_conn_id": account.conn_id, "region_name": account.region})
+        state = account.state
+        if state is None:
+            for plan in account.plans:
+                finding = Finding(
+                    ERROR, CONNECTION_FAILED, f"DRS in {account.where} cannot be read: {account.error}"
+                )
+                result["plans"][plan.name] = _entry([finding])
+            continue
+        selections = {}
+        for plan in account.plans:
+            findings: list[Finding] = []
+            selections[plan.name] = (selected_servers(plan, state, findings), findings)
+        account.read_snapshots(
+            [
+                server_id
+                for plan in account.plans
+                if getattr(plan, "rpo_target", None) is not None
+                for _, server_id, _ in selections[plan.name][0].each()
+            ]
+        )
+        covered = {server_id for selected, _ in selections.values() for _, server_id, _ in selected.each()}
+        for plan in account.plans:
+            selected, findings = selections[plan.name]
+            check_replication(plan, state, selected, findings)
+            check_snapshots(plan, state, selected, now, findings)
+            check_instances(plan, state, selected, now, findings)
+            check_drills(plan, state, selected, now, findings)
+            check_quotas(plan, state, len(covered), findings)
+            findings += _step_findings(plan, resources)
+            result["plans"][plan.name] = _entry(findings)
+        replicating = state.replicating
+        result["coverage"].append(
+            {
+                "aws_conn_id": account.conn_id,
+                "region": account.region or account.hook.conn_region_name,
+                "replicating": len(replicating),
+                "uncovered": [
+                    {"server": server_id, "name": state.name(server_id)}
+                    for server_id in replicating
+                    if server_id not in covered
+                ],
+            }
+        )
+    return result
+
+
+def _entry(findings: Sequence[Finding]) -> dict[str, Any]:
+    return {"status": status_of(findings), "findings": [finding.to_json() for finding in findings]}
+
+
+def status_changes(
+    previous: Mapping[str, Any] | None, current: Mapping[str, Any]
+) -> dict[str, tuple[str | None, str]]:
+    """Plan -> (previous status, status), for plans whose status changed since the last check
+    (a plan's first check is a change from nothing only when it is not ready)."""
+    before = {
+        name: entry.get("status")
+        for name, entry in ((previous or {}).get("plans") or {}).items()
+        if isinstance(entry, Mapping)
+    }
+    changes: dict[str, tuple[str | None, str]] = {}
+    for name, entry in (current.get("plans") or {}).items():
+        status, earlier = entry["status"], before.get(name)
+        if earlier != status and (earlier is not None or status != "ready"):
+            changes[name] = (earlier, status)
+    return changes
+
+
+class DrsReadinessOperator(BaseOperator):
+    """Check every plan of a folder (:func:`check_plans`) and return the findings.
+
+    The task succeeds whatever it finds: a plan that is not ready is an answer, not a failure
+    of the check. A plan whose status changed since the previous check sends ``readiness_changed``
+    through its ``notify``.
+
+    :param plans_dir: the folder of plan files (the one the plan DAGs are made from).
+    """
+
+    template_fields: Sequence[str] = ()
+    ui_color = "#e8f4ea"
+
+    def __init__(self, *, plans_dir: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.plans_dir = plans_dir
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        loaded = load_plans(self.plans_dir)
+        for issue in loaded.issues:
+            self.log.warning("not checked: %s", issue)
+        result = check_plans(loaded.plans)
+        for name, entry in sorted(result["plans"].items()):
+            self.log.info("%s: %s", name, entry["status"].replace("_", " "))
+            for finding in entry["findings"]:
+                self.log.info("  %s %s: %s", finding["severity"], finding["code"], finding["message"])
+        previous = context["ti"].xcom_pull(task_ids=READINESS_TASK_ID, include_prior_dates=True)
+        self._announce(loaded.plans, previous if isinstance(previous, Mapping) else None, result, context)
+        return result
+
+    def _announce(
+        self,
+        plans: Sequence[Plan],
+        previous: Mapping[str, Any] | None,
+        result: Mapping[str, Any],
+        context: Context,
+    ) -> None:
+        by_name = {plan.name: plan for plan in plans}
+        run_id = str(context["ti"].run_id)
+        for name, (earlier, status) in status_changes(previous, result).items():
+            plan = by_name.get(name)
+            if plan is None or plan.notify is None:
+                continue
+            events = PlanEvents(
+                plan=name,
+                topic_arn=plan.notify.sns_topic_arn,
+                events=plan.notify.events,
+                aws_conn_id=plan.aws_conn_id or "aws_default",
+                region_name=plan.region,
+            )
+            findings = result["plans"][name]["findings"]
+            events.send(
+                READINESS_CHANGED,
+                run_id,
+                "readiness",  # the body's mode: neither a drill nor a recovery
+                f"readiness {(earlier or 'unknown').replace('_', ' ')} -> {status.replace('_', ' ')}",
+                status=status,
+                previous_status=earlier,
+                findings=findings,
+            )
