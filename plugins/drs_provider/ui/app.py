@@ -42,7 +42,7 @@ from drs_provider.operators.report_store import aws_error
 from drs_provider.recovery.report import dag_waves
 from drs_provider.ui import actions, airflow_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
-from drs_provider.ui.format import badge, format_duration, jsonable, state_word
+from drs_provider.ui.format import badge, format_duration, format_when, jsonable, state_word
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.markdown import render_markdown
 from drs_provider.ui.plans_view import plan_rows
@@ -93,14 +93,10 @@ def _clock(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%H:%M:%S") if moment else "-"
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
-
-
 templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
 templates.env.filters.update(
     clock=_clock,
-    when=_when,
+    when=format_when,
     duration=format_duration,
     state=state_word,
     badge=badge,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -65,6 +65,11 @@ def format_duration(seconds: float | None) -> str:
         return f"{minutes}m{rest:02d}s"
     hours, rest = divmod(round(seconds), 3600)
     return f"{hours}h{rest // 60:02d}m"
+
+
+def format_when(moment: datetime | None) -> str:
+    """``2026-12-01 10:00:00 UTC``; ``-`` for none."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
 
 
 def parse_time(value: Any) -> datetime | None:
