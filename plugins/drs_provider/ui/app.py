@@ -5,7 +5,7 @@ Routes (below the plugin's ``URL_PREFIX``):
 ``GET /runs/{dag_id}/{run_id}``            the run page (HTML; refreshes itself while the run goes on)
 ``GET /runs/{dag_id}/{run_id}/fragment``   the page's content alone, what the refresh fetches
 ``GET /api/runs/{dag_id}/{run_id}``        the same view model as JSON
-``GET /plans``, ``GET /api/plans``         every plan the user may read, its waves and last runs
+``GET /plans``, ``GET /api/plans``         every plan the user may read, its waves, last runs and readiness
 ``GET /static/{name}``                     the page's CSS, JavaScript and icon (nothing from a CDN)
 ``POST /api/runs/{dag_id}/{run_id}/terminate-instances``   the one action: terminate what a finished
                                            drill left running (JSON ``{"confirm": "<run_id>"}``)
@@ -13,7 +13,8 @@ Routes (below the plugin's ``URL_PREFIX``):
 Every route needs a signed-in user (bearer token or the UI's login cookie), and shows of each
 DAG only what the user may read of it (:mod:`~drs_provider.ui.security`): the run routes need
 :data:`~drs_provider.ui.security.RUN_PAGE_ACCESS`, the plans routes list the readable DAGs with
-the runs the user may read. An approval is offered only to a user whose answer the REST API
+the runs the user may read, and the plans' readiness only to a user who may read the checks of
+the ``drs_readiness`` DAG. An approval is offered only to a user whose answer the REST API
 would take, and answered by the page's JavaScript through the REST API's own HITL endpoint, so
 the REST API's permissions decide. The one thing this app changes itself is a finished drill's
 instances, with :data:`~drs_provider.ui.security.TERMINATE_ACCESS` (what clearing the DAG run
@@ -53,6 +54,7 @@ from drs_provider.ui.security import (
     GetUserDep,
     may,
     may_answer,
+    may_read_readiness,
     readable_dag_ids,
     run_access,
 )
@@ -150,9 +152,14 @@ class TerminateRequest(BaseModel):
 
 
 def _plans(user: Any, session: Any) -> list[PlanSummary]:
-    """The plans ``user`` may read, each with the runs they may read."""
+    """The plans ``user`` may read, each with the runs they may read, and with its readiness if they
+    may read the readiness checks."""
+    readable = readable_dag_ids(user)
     return airflow_source.plan_summaries(
-        session, readable_dag_ids(user), lambda dag_ids: run_access(user, dag_ids, session)
+        session,
+        readable,
+        lambda dag_ids: run_access(user, dag_ids, session),
+        with_readiness=may_read_readiness(user, readable, session),
     )
 
 
