@@ -43,7 +43,16 @@ from drs_provider.operators.report_store import aws_error
 from drs_provider.recovery.report import dag_waves
 from drs_provider.ui import actions, airflow_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
-from drs_provider.ui.format import badge, format_duration, format_when, jsonable, state_word
+from drs_provider.ui.format import (
+    badge,
+    format_duration,
+    format_when,
+    jsonable,
+    readiness_badge,
+    readiness_word,
+    severity_badge,
+    state_word,
+)
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.markdown import render_markdown
 from drs_provider.ui.plans_view import plan_rows
@@ -103,6 +112,9 @@ templates.env.filters.update(
     state=state_word,
     badge=badge,
     markdown=render_markdown,
+    readiness=readiness_word,
+    readiness_badge=readiness_badge,
+    severity_badge=severity_badge,
 )
 
 
@@ -265,6 +277,7 @@ def create_app() -> FastAPI:
         context = {
             "plans": plan_rows(plans, airflow_root(request), slots=airflow_source.RECENT_RUNS),
             "recent_runs": airflow_source.RECENT_RUNS,
+            "readiness_checks": airflow_source.READINESS_CHECKS,
         }
         return _page(request, "plans.html", context)
 

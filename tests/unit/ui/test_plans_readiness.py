@@ -1,4 +1,4 @@
-"""The plans API's readiness on a real metadata database (SQLite), in-process, as real users.
+"""The plans routes' readiness on a real metadata database (SQLite), in-process, as real users.
 
 Two example plans (``portal``, ``shop``) and a ``drs_readiness`` DAG are parsed from a DAG file and
 written to the database as the dag-processor writes them; each test records the readiness checks
@@ -213,7 +213,7 @@ def test_an_auditor_sees_each_plans_readiness_and_its_checks_newest_first(client
     assert [mark["checked_at"] for mark in plans[SHOP]["readiness"]["history"]] == [at_hour(2), at_hour(1)]
 
 
-def test_malformed_missing_and_failed_checks_are_skipped(client, session) -> None:
+def test_malformed_missing_and_failed_checks_are_skipped_and_the_page_still_shows(client, session) -> None:
     record_check(session, 0, check(0, portal={"status": "not_ready", "findings": [LAG]}))
     record_check(session, 1, "not json {")
     record_check(session, 2, {"plans": {"portal": READY}})  # no checked_at
@@ -226,6 +226,9 @@ def test_malformed_missing_and_failed_checks_are_skipped(client, session) -> Non
 
     assert readiness["history"] == [{"checked_at": at_hour(0), "status": "not_ready"}]
     assert (readiness["status"], readiness["findings"]) == ("not_ready", [LAG])
+    page = client.get("/plans", **token("auditor"))
+    assert page.status_code == 200
+    assert "replication lag 20m over the 15m RPO" in page.text
 
 
 def test_a_plan_no_check_covered_is_not_checked_yet(client, session) -> None:
@@ -234,6 +237,8 @@ def test_a_plan_no_check_covered_is_not_checked_yet(client, session) -> None:
     plans = plans_json(client, "auditor")
 
     assert plans[SHOP]["readiness"] == {"status": None, "checked_at": None, "findings": [], "history": []}
+    shop_row = client.get("/plans", **token("auditor")).text.split(f'data-dag-id="{SHOP}"', 1)[1]
+    assert "not checked yet" in shop_row.split("</tr>", 1)[0]
 
 
 @pytest.mark.parametrize("user", ["plans_only", "readiness_runs_only"])
@@ -246,6 +251,8 @@ def test_a_user_who_may_read_the_plans_but_not_the_readiness_checks_sees_no_read
 
     assert sorted(plans) == [PORTAL, SHOP]
     assert all(plan["readiness"] is None for plan in plans.values())
+    page = client.get("/plans", **token(user)).text
+    assert "<th>readiness</th>" not in page and "lag_over_rpo" not in page and "at risk" not in page
 
 
 def test_readiness_is_shown_only_for_the_plans_the_user_may_read(client, session) -> None:
@@ -256,6 +263,8 @@ def test_readiness_is_shown_only_for_the_plans_the_user_may_read(client, session
 
     assert list(plans) == [PORTAL]
     assert plans[PORTAL]["readiness"]["status"] == "ready"
+    page = client.get("/plans", **token("portal_team")).text
+    assert "<th>readiness</th>" in page and SHOP_SECRET not in page and SHOP not in page
 
 
 def test_the_history_goes_back_a_given_number_of_checks(session) -> None:

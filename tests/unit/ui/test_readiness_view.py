@@ -1,11 +1,12 @@
-"""A plan's readiness without a database: the check XCom read defensively, and the plan's last check
-and history as the plans API shows them."""
+"""A plan's readiness on the plans page, without a database: the check XCom read defensively, the
+plan's last check and history, and the page's readiness column (plan data shown as text)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -18,7 +19,9 @@ from drs_provider.ui.airflow_source import (
     ReadinessMark,
     parse_readiness,
 )
+from drs_provider.ui.app import templates
 from drs_provider.ui.format import jsonable
+from drs_provider.ui.plans_view import StatusMark, plan_rows
 from tests.unit.recovery.runs import WAVES, at
 
 pytestmark = pytest.mark.unit
@@ -37,6 +40,13 @@ AT_RISK_AFTER_READY = (ReadinessCheck(at(3600), "at_risk", (Finding(**LAG),)), R
 
 def check_value(checked_at: str = "2026-12-01T10:00:00+00:00", **plans: Any) -> dict[str, Any]:
     return {"checked_at": checked_at, "plans": plans}
+
+
+def render(name: str, **context: Any) -> str:
+    request = SimpleNamespace(scope={})
+    return templates.get_template(name).render(
+        request=request, refresh_seconds=3, airflow_root="", static_root="/static", **context
+    )
 
 
 def plan(**changes: Any) -> PlanSummary:
@@ -140,3 +150,85 @@ def test_the_json_of_a_plan_holds_its_readiness_and_null_when_not_shown() -> Non
         ],
     }
     assert jsonable(plan())["readiness"] is None
+
+
+def test_the_marks_read_oldest_first_like_the_trend_each_titled_with_its_time() -> None:
+    readiness = PlanReadiness.of(
+        [
+            ReadinessCheck(at(7200), "not_ready"),
+            ReadinessCheck(at(3600), "at_risk"),
+            ReadinessCheck(at(0), "ready"),
+        ]
+    )
+
+    (row,) = plan_rows([plan(readiness=readiness)])
+
+    assert row.readiness_marks == (
+        StatusMark("ok", "2026-12-01 10:00:00 UTC: ready"),
+        StatusMark("ask", "2026-12-01 11:00:00 UTC: at risk"),
+        StatusMark("bad", "2026-12-01 12:00:00 UTC: not ready"),
+    )
+    (hidden,) = plan_rows([plan()])
+    assert hidden.readiness_marks == ()
+
+
+# -- the page ---------------------------------------------------------------------------------------
+
+
+def page_of(*plans: PlanSummary) -> str:
+    return render("plans.html", plans=plan_rows(list(plans)), recent_runs=10, readiness_checks=24)
+
+
+def readiness_cell(page: str, dag_id: str) -> str:
+    row = page.split(f'<tr data-dag-id="{dag_id}"', 1)[1].split("</tr>", 1)[0]
+    return row.split('<td class="readiness">', 1)[1].split("</td>", 1)[0]
+
+
+def test_the_page_shows_the_status_when_checked_its_findings_and_marks() -> None:
+    readiness = PlanReadiness.of(AT_RISK_AFTER_READY)
+
+    page = page_of(plan(readiness=readiness))
+
+    assert "<th>readiness</th>" in page
+    cell = readiness_cell(page, "drs_plan_shop")
+    assert '<span class="badge ask readiness-status">at risk</span>' in cell
+    assert "checked 2026-12-01 11:00:00 UTC" in cell
+    assert '<span class="mark ok" title="2026-12-01 10:00:00 UTC: ready"></span>' in cell
+    assert '<span class="mark ask" title="2026-12-01 11:00:00 UTC: at risk"></span>' in cell
+    assert (
+        '<li><span class="badge ask">warning</span> <code>lag_over_rpo</code> '
+        '<span class="muted">wave db, server s-0a000000000000001</span>: '
+        "replication lag 20m over the 15m RPO</li>"
+    ) in cell
+
+
+def test_a_plan_no_check_has_covered_is_not_checked_yet() -> None:
+    cell = readiness_cell(page_of(plan(readiness=PlanReadiness.of([]))), "drs_plan_shop")
+
+    assert '<span class="badge none readiness-status">not checked yet</span>' in cell
+    assert "checked-at" not in cell and 'class="marks"' not in cell and "findings" not in cell
+
+
+def test_without_readiness_the_page_has_no_readiness_column() -> None:
+    page = page_of(plan())
+
+    assert "<th>readiness</th>" not in page and 'class="readiness"' not in page
+    assert "drs_readiness" not in page
+
+
+def test_a_finding_is_text_on_the_page_never_markup() -> None:
+    hostile = Finding(
+        severity='error"><script>alert(1)</script>',
+        code="<b>code</b>",
+        wave="<i>db</i>",
+        server="s-<img src=x onerror=alert(2)>",
+        message="<script>alert('owned')</script>",
+    )
+    checks = [ReadinessCheck(at(0), "not_ready", (hostile,))]
+
+    cell = readiness_cell(page_of(plan(readiness=PlanReadiness.of(checks))), "drs_plan_shop")
+
+    assert "<script" not in cell and "<img" not in cell and "<b>" not in cell and "<i>" not in cell
+    assert "&lt;script&gt;alert(&#39;owned&#39;)&lt;/script&gt;" in cell
+    assert "<code>&lt;b&gt;code&lt;/b&gt;</code>" in cell
+    assert '<span class="badge none">error&#34;&gt;&lt;script&gt;' in cell
