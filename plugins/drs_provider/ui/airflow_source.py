@@ -283,7 +283,7 @@ class ReadinessMark:
 
 @dataclass(frozen=True)
 class PlanReadiness:
-    """A plan's readiness as the plans page and its JSON show it: its last check and the marks of all."""
+    """A plan's readiness as the plans page and its JSON show it: its last check, and the history of all."""
 
     #: the last check's; None: no check has covered the plan yet
     status: str | None
@@ -295,10 +295,10 @@ class PlanReadiness:
     @classmethod
     def of(cls, checks: Sequence[ReadinessCheck]) -> PlanReadiness:
         """From the plan's checks, newest first."""
-        history = tuple(ReadinessMark(check.checked_at, check.status) for check in checks)
         if not checks:
             return cls(status=None, checked_at=None, findings=(), history=())
         last = checks[0]
+        history = tuple(ReadinessMark(check.checked_at, check.status) for check in checks)
         return cls(status=last.status, checked_at=last.checked_at, findings=last.findings, history=history)
 
 

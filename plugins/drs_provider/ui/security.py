@@ -13,7 +13,7 @@ what a page shows                              the permission it needs
 a plan (its waves, schedule, description)      the DAG: ``GET``
 its runs (id, state, mode, start)              the DAG's runs: ``GET`` ``RUN``
 their RTO and the report's verdict             also ``GET`` ``TASK_INSTANCE`` and ``XCOM``
-a plan's readiness (status, findings, the     also, of the ``drs_readiness`` DAG whose checks
+a plan's readiness (status, findings, the      also, of the ``drs_readiness`` DAG whose checks
 last checks)                                   it comes from: the DAG, and ``GET`` ``RUN``,
                                                ``TASK_INSTANCE`` and ``XCOM``
 a run page                                     ``GET`` ``RUN``, ``TASK_INSTANCE`` and ``XCOM``
