@@ -5,7 +5,7 @@ Routes (below the plugin's ``URL_PREFIX``):
 ``GET /runs/{dag_id}/{run_id}``            the run page (HTML; refreshes itself while the run goes on)
 ``GET /runs/{dag_id}/{run_id}/fragment``   the page's content alone, what the refresh fetches
 ``GET /api/runs/{dag_id}/{run_id}``        the same view model as JSON
-``GET /plans``, ``GET /api/plans``         every plan the user may read, its waves and last runs
+``GET /plans``, ``GET /api/plans``         every plan the user may read, its waves, last runs and readiness
 ``GET /static/{name}``                     the page's CSS, JavaScript and icon (nothing from a CDN)
 ``POST /api/runs/{dag_id}/{run_id}/terminate-instances``   the one action: terminate what a finished
                                            drill left running (JSON ``{"confirm": "<run_id>"}``)
@@ -13,7 +13,8 @@ Routes (below the plugin's ``URL_PREFIX``):
 Every route needs a signed-in user (bearer token or the UI's login cookie), and shows of each
 DAG only what the user may read of it (:mod:`~drs_provider.ui.security`): the run routes need
 :data:`~drs_provider.ui.security.RUN_PAGE_ACCESS`, the plans routes list the readable DAGs with
-the runs the user may read. An approval is offered only to a user whose answer the REST API
+the runs the user may read, and the plans' readiness only to a user who may read the checks of
+the ``drs_readiness`` DAG. An approval is offered only to a user whose answer the REST API
 would take, and answered by the page's JavaScript through the REST API's own HITL endpoint, so
 the REST API's permissions decide. The one thing this app changes itself is a finished drill's
 instances, with :data:`~drs_provider.ui.security.TERMINATE_ACCESS` (what clearing the DAG run
@@ -42,7 +43,16 @@ from drs_provider.operators.report_store import aws_error
 from drs_provider.recovery.report import dag_waves
 from drs_provider.ui import actions, airflow_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
-from drs_provider.ui.format import badge, format_duration, jsonable, state_word
+from drs_provider.ui.format import (
+    badge,
+    format_duration,
+    format_when,
+    jsonable,
+    readiness_badge,
+    readiness_word,
+    severity_badge,
+    state_word,
+)
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.markdown import render_markdown
 from drs_provider.ui.plans_view import plan_rows
@@ -53,6 +63,7 @@ from drs_provider.ui.security import (
     GetUserDep,
     may,
     may_answer,
+    may_read_readiness,
     readable_dag_ids,
     run_access,
 )
@@ -93,18 +104,17 @@ def _clock(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%H:%M:%S") if moment else "-"
 
 
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
-
-
 templates = Jinja2Templates(directory=str(PACKAGE_DIR / "templates"))
 templates.env.filters.update(
     clock=_clock,
-    when=_when,
+    when=format_when,
     duration=format_duration,
     state=state_word,
     badge=badge,
     markdown=render_markdown,
+    readiness=readiness_word,
+    readiness_badge=readiness_badge,
+    severity_badge=severity_badge,
 )
 
 
@@ -154,9 +164,14 @@ class TerminateRequest(BaseModel):
 
 
 def _plans(user: Any, session: Any) -> list[PlanSummary]:
-    """The plans ``user`` may read, each with the runs they may read."""
+    """The plans ``user`` may read, each with the runs they may read, and with its readiness if they
+    may read the readiness checks."""
+    readable = readable_dag_ids(user)
     return airflow_source.plan_summaries(
-        session, readable_dag_ids(user), lambda dag_ids: run_access(user, dag_ids, session)
+        session,
+        readable,
+        lambda dag_ids: run_access(user, dag_ids, session),
+        with_readiness=may_read_readiness(user, readable, session),
     )
 
 
@@ -262,6 +277,7 @@ def create_app() -> FastAPI:
         context = {
             "plans": plan_rows(plans, airflow_root(request), slots=airflow_source.RECENT_RUNS),
             "recent_runs": airflow_source.RECENT_RUNS,
+            "readiness_checks": airflow_source.READINESS_CHECKS,
         }
         return _page(request, "plans.html", context)
 

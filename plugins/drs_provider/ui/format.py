@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -34,6 +34,11 @@ STATE_WORDS: dict[str, str] = {
     "queued": "queued",
 }
 
+#: Badge of each readiness status (the readiness contract's three), coloured as run states are.
+READINESS_BADGES: dict[str, str] = {"ready": "ok", "at_risk": "ask", "not_ready": "bad"}
+#: Badge of each severity of a readiness finding.
+SEVERITY_BADGES: dict[str, str] = {"error": "bad", "warning": "ask"}
+
 
 def badge(state: str | None) -> str:
     return BADGES.get(state or "", "none")
@@ -41,6 +46,19 @@ def badge(state: str | None) -> str:
 
 def state_word(state: str | None) -> str:
     return STATE_WORDS.get(state or "pending", (state or "waiting").replace("_", " "))
+
+
+def readiness_badge(status: str | None) -> str:
+    return READINESS_BADGES.get(status or "", "none")
+
+
+def severity_badge(severity: str | None) -> str:
+    return SEVERITY_BADGES.get(severity or "", "none")
+
+
+def readiness_word(status: str | None) -> str:
+    """``ready``, ``at risk``, ``not ready``; ``not checked yet`` for a plan no check has covered."""
+    return status.replace("_", " ") if status else "not checked yet"
 
 
 def triggered_by(user: str | None, run_type: str | None) -> str:
@@ -65,6 +83,11 @@ def format_duration(seconds: float | None) -> str:
         return f"{minutes}m{rest:02d}s"
     hours, rest = divmod(round(seconds), 3600)
     return f"{hours}h{rest // 60:02d}m"
+
+
+def format_when(moment: datetime | None) -> str:
+    """``2026-12-01 10:00:00 UTC``; ``-`` for none."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
 
 
 def parse_time(value: Any) -> datetime | None:

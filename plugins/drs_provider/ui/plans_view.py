@@ -1,4 +1,5 @@
-"""What the plans page shows: one row per plan, its waves by step, its last run and the trend of its runs."""
+"""What the plans page shows: one row per plan, its waves by step, its last run, the trend of its runs
+and its readiness with the marks of its last checks."""
 
 from __future__ import annotations
 
@@ -7,18 +8,36 @@ from typing import TYPE_CHECKING
 
 from drs_provider.recovery.report import wave_depths
 from drs_provider.ui.addresses import run_tab_path
-from drs_provider.ui.format import format_duration, path_segment, state_word
+from drs_provider.ui.format import (
+    format_duration,
+    format_when,
+    path_segment,
+    readiness_badge,
+    readiness_word,
+    state_word,
+)
 from drs_provider.ui.timeline import Trend, TrendPoint, draw_trend
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from drs_provider.ui.airflow_source import PlanSummary, RunSummary
+    from drs_provider.ui.airflow_source import PlanReadiness, PlanSummary, RunSummary
+
+
+@dataclass(frozen=True)
+class StatusMark:
+    """One past readiness check of a plan, a small mark coloured by its status."""
+
+    #: the badge (CSS class) of its status
+    badge: str
+    #: when it was checked and what it said, the mark's tooltip
+    title: str
 
 
 @dataclass(frozen=True)
 class PlanRow:
-    """One plan on the plans page: its waves by step, its last run and the trend of its runs."""
+    """One plan on the plans page: its waves by step, its last run, the trend of its runs and the
+    marks of its readiness checks."""
 
     plan: PlanSummary
     #: ``(step, wave names)``, step 1 first
@@ -28,6 +47,20 @@ class PlanRow:
     trend: Trend
     rto_target: float | None
     dag_url: str
+    #: oldest first, as the trend reads; empty also when readiness is not shown (``plan.readiness``)
+    readiness_marks: tuple[StatusMark, ...] = ()
+
+
+def readiness_marks(readiness: PlanReadiness | None) -> tuple[StatusMark, ...]:
+    """The plan's checks as marks, oldest first, each titled with its time and status."""
+    if readiness is None:
+        return ()
+    return tuple(
+        StatusMark(
+            readiness_badge(mark.status), f"{format_when(mark.checked_at)}: {readiness_word(mark.status)}"
+        )
+        for mark in reversed(readiness.history)
+    )
 
 
 def plan_rows(plans: Sequence[PlanSummary], airflow_root: str = "", slots: int = 10) -> list[PlanRow]:
@@ -60,6 +93,7 @@ def plan_rows(plans: Sequence[PlanSummary], airflow_root: str = "", slots: int =
                 trend=draw_trend(points, target_seconds=target, slots=slots),
                 rto_target=target,
                 dag_url=f"{airflow_root}/dags/{path_segment(plan.dag_id)}",
+                readiness_marks=readiness_marks(plan.readiness),
             )
         )
     return rows

@@ -13,6 +13,9 @@ what a page shows                              the permission it needs
 a plan (its waves, schedule, description)      the DAG: ``GET``
 its runs (id, state, mode, start)              the DAG's runs: ``GET`` ``RUN``
 their RTO and the report's verdict             also ``GET`` ``TASK_INSTANCE`` and ``XCOM``
+a plan's readiness (status, findings, the      also, of the ``drs_readiness`` DAG whose checks
+last checks)                                   it comes from: the DAG, and ``GET`` ``RUN``,
+                                               ``TASK_INSTANCE`` and ``XCOM``
 a run page                                     ``GET`` ``RUN``, ``TASK_INSTANCE`` and ``XCOM``
 why a task failed, as its log says             also ``GET`` ``TASK_LOGS``
 who answered an approval                       also ``GET`` ``HITL_DETAIL``
@@ -35,6 +38,8 @@ from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessE
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag, requires_authenticated
 from fastapi import Depends, HTTPException, Request
 
+from drs_provider.readiness import READINESS_DAG_ID
+
 if TYPE_CHECKING:
     from collections.abc import Collection
 
@@ -52,6 +57,7 @@ __all__ = [
     "RunAccess",
     "may",
     "may_answer",
+    "may_read_readiness",
     "readable_dag_ids",
     "run_access",
 ]
@@ -121,3 +127,12 @@ def run_access(user: BaseUser, dag_ids: Collection[str], session: Session) -> di
         runs = allowed(dag_id, DagAccessEntity.RUN)
         access[dag_id] = RunAccess(runs, runs and all(allowed(dag_id, entity) for entity in RUN_DETAILS))
     return access
+
+
+def may_read_readiness(user: BaseUser, readable: Collection[str], session: Session) -> bool:
+    """Whether ``user`` may read the plans' readiness: the ``drs_readiness`` DAG (among ``readable``,
+    the DAGs they may read) and what its checks leave, its runs' task instances and XComs."""
+    return (
+        READINESS_DAG_ID in readable
+        and run_access(user, [READINESS_DAG_ID], session)[READINESS_DAG_ID].details
+    )
