@@ -1,4 +1,4 @@
-"""A plan run's events as SNS messages: a subject a person reads in a mail client, a JSON body for scripts.
+"""A plan's events as SNS messages: a subject a person reads in a mail client, a JSON body for scripts.
 
 Events (DESIGN.md contract 1, ``notify.events``) and who sends them:
 
@@ -8,6 +8,7 @@ Events (DESIGN.md contract 1, ``notify.events``) and who sends them:
 ``wave_failed``               any task of a wave that fails (its ``on_failure_callback``)
 ``rto_missed``                a Deadline Alert, when a still-running run passes ``rto_target``
 ``succeeded`` / ``failed``    ``report``, with the report's summary
+``readiness_changed``         ``drs_readiness``, when the plan's readiness status changes
 ============================  ========================================================
 
 Every message carries the message attributes ``event`` and ``plan`` (for subscription filter
