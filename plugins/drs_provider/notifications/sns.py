@@ -1,4 +1,4 @@
-"""A plan run's events as SNS messages: a subject a person reads in a mail client, a JSON body for scripts.
+"""A plan's events as SNS messages: a subject a person reads in a mail client, a JSON body for scripts.
 
 Events (DESIGN.md contract 1, ``notify.events``) and who sends them:
 

@@ -96,6 +96,8 @@ class Wave:
     optional_servers: ServerSelector | None = None
     poll_interval: int | None = None
     timeout: int | None = None
+    #: how many servers ``servers.tags`` must select (readiness reports any other count)
+    expect_servers: int | None = None
     #: steps before the wave's StartRecovery, in order
     pre: tuple[Step, ...] = ()
     #: steps after every required server LAUNCHED, in order
@@ -117,8 +119,17 @@ CLEANUP_POLICIES = (CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_ALWAYS)
 #: what the drill found; whoever wants to look at them asks, with ``cleanup: never``,
 #: ``cleanup: on_success`` (a failed drill keeps its instances) or the run's ``keep_instances``.
 CLEANUP_DEFAULT = CLEANUP_ALWAYS
-#: Run events a plan can send to SNS, in the order a run meets them (DESIGN.md contract 1).
-NOTIFY_EVENTS = ("started", "approval_requested", "wave_failed", "rto_missed", "succeeded", "failed")
+#: Events a plan can send to SNS (DESIGN.md contract 1): a run's, in the order a run meets them,
+#: then the one ``drs_readiness`` sends between runs.
+NOTIFY_EVENTS = (
+    "started",
+    "approval_requested",
+    "wave_failed",
+    "rto_missed",
+    "succeeded",
+    "failed",
+    "readiness_changed",
+)
 
 
 @dataclass(frozen=True)
@@ -151,6 +162,10 @@ class Plan:
     after_plans: tuple[str, ...] = ()
     #: seconds: each run's report says whether the run met it
     rto_target: int | None = None
+    #: seconds: the most replication lag and recovery snapshot age readiness accepts
+    rpo_target: int | None = None
+    #: seconds: readiness reports a plan whose servers were last launched in a drill longer ago
+    drill_every: int | None = None
     #: drills only: when the run terminates the recovery instances it launched
     cleanup: str = CLEANUP_DEFAULT
     notify: Notify | None = None
@@ -181,6 +196,8 @@ class Plan:
             "schedule",
             "max_servers_per_job",
             "rto_target",
+            "rpo_target",
+            "drill_every",
         ):
             value = getattr(self, key)
             if value is not None:
@@ -221,6 +238,8 @@ def _wave_to_dict(wave: Wave) -> dict[str, object]:
         data["poll_interval"] = wave.poll_interval
     if wave.timeout is not None:
         data["timeout"] = wave.timeout
+    if wave.expect_servers is not None:
+        data["expect_servers"] = wave.expect_servers
     for phase in PHASES:
         steps = getattr(wave, phase)
         if steps:

@@ -45,6 +45,10 @@ CONN_ID_PATTERN = r"^[A-Za-z0-9_#!()\-.:/\\]+$"
 MAX_STEPS_PER_PHASE = 20
 
 RTO_TARGET_RANGE = (60, 7 * 86400)  # seconds: a minute to a week
+#: seconds: a second to a week. DRS replicates continuously, so an RPO of seconds is a real target.
+RPO_TARGET_RANGE = (1, 7 * 86400)
+#: seconds: a day to a year (a leap year's 366 days, so "yearly" always fits)
+DRILL_EVERY_RANGE = (86400, 366 * 86400)
 SNS_TOPIC_ARN_PATTERN = (
     r"^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 )
@@ -190,6 +194,16 @@ WAVE = Object(
             SELECTOR,
         ),
         Key(
+            "expect_servers",
+            Integer(
+                description=(
+                    "How many servers servers.tags must select: drs_readiness reports the wave when "
+                    "its tags select another number. Needs tags under servers."
+                ),
+                minimum=1,
+            ),
+        ),
+        Key(
             "depends_on",
             ListOf(
                 Text(description="The name of another wave in this plan.", min_length=1),
@@ -217,7 +231,10 @@ WAVE = Object(
 
 NOTIFY = Object(
     title="notify",
-    description="Send the run's events as SNS messages (subject for people, JSON body for scripts).",
+    description=(
+        "Send the plan's events (its runs' and drs_readiness's) as SNS messages (subject for "
+        "people, JSON body for scripts)."
+    ),
     where="under 'notify'",
     shape_hint="write 'sns_topic_arn: arn:aws:sns:...' under it",
     keys=(
@@ -233,7 +250,7 @@ NOTIFY = Object(
         Key(
             "events",
             ListOf(
-                Text(description="A run event.", choices=NOTIFY_EVENTS),
+                Text(description="An event of the plan.", choices=NOTIFY_EVENTS),
                 min_items=1,
                 description="Which events to send (default all).",
             ),
@@ -359,6 +376,22 @@ PLAN = Object(
                 "Seconds a run may take (preflight to the last wave's last step): the "
                 "report says whether it met them; a run passing them sends rto_missed.",
                 RTO_TARGET_RANGE,
+            ),
+        ),
+        Key(
+            "rpo_target",
+            seconds(
+                "Seconds of data the plan may lose: drs_readiness reports a server whose "
+                "replication lag, or whose newest recovery snapshot's age, is larger.",
+                RPO_TARGET_RANGE,
+            ),
+        ),
+        Key(
+            "drill_every",
+            seconds(
+                "Seconds between drills: drs_readiness reports the plan when its servers were "
+                "last launched in a drill longer ago than this.",
+                DRILL_EVERY_RANGE,
             ),
         ),
         Key(

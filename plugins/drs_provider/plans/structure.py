@@ -88,6 +88,16 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _bounds(low: int | None, high: int | None, unit: str) -> str:
+    """``between 1 and 3600 seconds``; a range open on one side says only its other end."""
+    unit = f" {unit}" if unit else ""
+    if high is None:
+        return f"at least {low}{unit}"
+    if low is None:
+        return f"at most {high}{unit}"
+    return f"between {low} and {high}{unit}"
+
+
 def _where_key_belongs(key: str) -> list[str]:
     """Where ``key`` is valid (read now: a step kind registered later has its keys too)."""
     return [obj.where for obj in all_objects() if key in obj.names]
@@ -322,8 +332,7 @@ class Checker:
             return self._wrong_type(path, "an integer", value)
         low, high = rule.minimum, rule.maximum
         if (low is not None and value < low) or (high is not None and value > high):
-            unit = f" {rule.unit}" if rule.unit else ""
-            self.report(path, f"must be between {low} and {high}{unit}, got {value}")
+            self.report(path, f"must be {_bounds(low, high, rule.unit)}, got {value}")
             return INVALID
         return value
 

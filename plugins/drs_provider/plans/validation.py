@@ -1,9 +1,10 @@
 """Turn a parsed plan document into a :class:`~drs_provider.plans.model.Plan`, or every problem.
 
 First the structure rules (:mod:`.structure`), then the rules that look at several values at
-once: unique wave names, ``depends_on`` naming real waves, no dependency cycles, and no
-source server in two places. Every problem is collected; a plan is built only when there are
-none, so a :class:`Plan` always holds checked values.
+once: unique wave names, ``depends_on`` naming real waves, no dependency cycles, no source
+server in two places, and ``expect_servers`` only where tags select the servers. Every problem
+is collected; a plan is built only when there are none, so a :class:`Plan` always holds checked
+values.
 
 Every check is linear in the size of the file, except the comparison of tag selectors with each
 other, which the caps of :mod:`.rules` bound. A broken cap, or too many problems, ends the
@@ -88,6 +89,7 @@ def _check(checker: Checker, document: Document, source: str) -> Plan | None:
         _check_servers_once(checker, waves)
         _check_tag_overlaps(checker, waves)
         _check_steps(checker, waves)
+        _check_expected_servers(checker, waves)
         if not checker.problems:
             return _build_plan(checked, waves, dependencies, source)
     return None
@@ -316,6 +318,24 @@ def _reported_overlap(checker: Checker, selector: _TagSelector, other: _TagSelec
     return True
 
 
+def _check_expected_servers(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
+    """``expect_servers`` counts what ``servers.tags`` select, so a wave using it needs those tags."""
+    for wave in waves:
+        servers = wave.fields.get("servers")
+        if "expect_servers" not in wave.fields or not isinstance(servers, dict):
+            continue
+        tags, ids = servers.get("tags"), servers.get("ids")
+        # Only a selector that is valid by its IDs alone: any other has its own problem to fix first.
+        if tags is INVALID or tags or not isinstance(ids, tuple) or not ids:
+            continue
+        owner = repr(wave.name) if wave.name else format_path(wave.path)
+        checker.report(
+            (*wave.path, "expect_servers"),
+            f"expect_servers counts the servers that servers.tags select, and wave {owner} has no "
+            "tags under servers: add tags or remove expect_servers",
+        )
+
+
 def default_step_name(phase: str, number: int, kind: str) -> str:
     """``post_1_ssm_command``: a step's name when the plan gives none (n counts from 1 per phase)."""
     return f"{phase}_{number}_{kind}"
@@ -418,6 +438,7 @@ def _build_plan(
                 optional_servers=_selector(optional) if optional is not None else None,
                 poll_interval=_int_or_none(fields.get("poll_interval")),
                 timeout=_int_or_none(fields.get("timeout")),
+                expect_servers=_int_or_none(fields.get("expect_servers")),
                 pre=_build_steps(fields, "pre", wave.name),
                 post=_build_steps(fields, "post", wave.name),
             )
@@ -437,6 +458,8 @@ def _build_plan(
         tags=MappingProxyType({str(k): str(v) for k, v in _mapping(checked.get("tags")).items()}),
         after_plans=_texts(checked.get("after_plans")),
         rto_target=_int_or_none(checked.get("rto_target")),
+        rpo_target=_int_or_none(checked.get("rpo_target")),
+        drill_every=_int_or_none(checked.get("drill_every")),
         cleanup=_str_or_none(checked.get("cleanup")) or CLEANUP_DEFAULT,
         notify=_notify(checked.get("notify")),
         report_s3_uri=_str_or_none(_mapping(checked.get("report")).get("s3_uri")),

@@ -15,6 +15,9 @@ Format (every key below; any other key is an error)::
         replication_state: CONTINUOUS   # optional, a DataReplicationState, default CONTINUOUS
         launch_seconds: 60          # optional, simulated seconds from job start to launch, default 60
         fail_launch: false          # optional; true, or a string used as the job log's rawError
+        lag_seconds: 0              # optional, in [0, 31622400]: the replication lag DRS reports; the
+                                    # newest snapshots are at least this old. Omitted: 0, or 6 hours
+                                    # in a replication_state a recovery cannot start from
 
 Every problem in a file is collected; :class:`FleetValidationError` (a ``FleetFileError``) lists
 them all, each as ``<file>: <field path>: <message>``.
@@ -59,10 +62,12 @@ REPLICATION_STATES = (
 )
 
 DEFAULT_LAUNCH_SECONDS = 60.0
+#: The largest replication lag a fleet may give (366 days): far past any snapshot DRS keeps.
+MAX_LAG_SECONDS = 366 * 86400
 #: The largest fleet file read (a fleet of 3,000 servers takes about 450 KB).
 MAX_FLEET_FILE_BYTES = 2 * 1024 * 1024
 TOP_KEYS = ("account_id", "region", "quotas", "source_servers")
-SERVER_KEYS = ("id", "hostname", "tags", "replication_state", "launch_seconds", "fail_launch")
+SERVER_KEYS = ("id", "hostname", "tags", "replication_state", "launch_seconds", "fail_launch", "lag_seconds")
 
 
 @dataclass(frozen=True)
@@ -92,6 +97,8 @@ class ServerSpec:
     replication_state: str = "CONTINUOUS"
     launch_seconds: float = DEFAULT_LAUNCH_SECONDS
     fail_launch: bool | str = False
+    #: the replication lag DRS reports; None: none while replicating, DRS's usual answer otherwise
+    lag_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -107,18 +114,22 @@ class Fleet:
             "account_id": self.account_id,
             "region": self.region,
             "quotas": self.quotas.to_dict(),
-            "source_servers": [
-                {
-                    "id": s.id,
-                    "hostname": s.hostname,
-                    "tags": dict(s.tags),
-                    "replication_state": s.replication_state,
-                    "launch_seconds": s.launch_seconds,
-                    "fail_launch": s.fail_launch,
-                }
-                for s in self.source_servers
-            ],
+            "source_servers": [_server_to_dict(s) for s in self.source_servers],
         }
+
+
+def _server_to_dict(spec: ServerSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": spec.id,
+        "hostname": spec.hostname,
+        "tags": dict(spec.tags),
+        "replication_state": spec.replication_state,
+        "launch_seconds": spec.launch_seconds,
+        "fail_launch": spec.fail_launch,
+    }
+    if spec.lag_seconds is not None:
+        data["lag_seconds"] = spec.lag_seconds
+    return data
 
 
 class FleetValidationError(FleetFileError):
@@ -370,6 +381,12 @@ def _parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serv
     if not isinstance(fail, (bool, str)) or fail == "":
         bad(f"{where}.fail_launch", f"{_shown(fail)} must be true, false or a non-empty rawError string")
 
+    lag = raw.get("lag_seconds")
+    if "lag_seconds" in raw and (
+        isinstance(lag, bool) or not isinstance(lag, (int, float)) or not 0 <= lag <= MAX_LAG_SECONDS
+    ):
+        bad(f"{where}.lag_seconds", f"{_shown(lag)} is not a number of seconds in [0, {MAX_LAG_SECONDS}]")
+
     if len(problems) != before or not isinstance(server_id, str) or not isinstance(hostname, str):
         return None
     return ServerSpec(
@@ -379,4 +396,5 @@ def _parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serv
         replication_state=state,
         launch_seconds=float(launch),
         fail_launch=fail,
+        lag_seconds=float(lag) if lag is not None else None,
     )

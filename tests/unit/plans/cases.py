@@ -64,7 +64,7 @@ CASES = [
         "duplicate key",
         _text("  - name: app ", "  - name: app\n    name: apps "),
         "waves[1].name",
-        "duplicate key 'name' (also on line 40)",
+        "duplicate key 'name' (also on line 42)",
         in_schema=False,
     ),
     Case(
@@ -745,6 +745,71 @@ CASES = [
         change((("rto_target",), "30m")),
         "rto_target",
         "expected an integer, got string '30m'",
+    ),
+    # readiness keys
+    Case(
+        "rpo_target 0",
+        change((("rpo_target",), 0)),
+        "rpo_target",
+        "must be between 1 and 604800 seconds, got 0",
+    ),
+    Case(
+        "rpo_target over a week",
+        change((("rpo_target",), 604801)),
+        "rpo_target",
+        "must be between 1 and 604800 seconds, got 604801",
+    ),
+    Case(
+        "rpo_target text",
+        change((("rpo_target",), "15m")),
+        "rpo_target",
+        "expected an integer, got string '15m'",
+    ),
+    Case(
+        "drill_every under a day",
+        change((("drill_every",), 86399)),
+        "drill_every",
+        "must be between 86400 and 31622400 seconds, got 86399",
+    ),
+    Case(
+        "drill_every over a leap year",
+        change((("drill_every",), 31622401)),
+        "drill_every",
+        "must be between 86400 and 31622400 seconds, got 31622401",
+    ),
+    Case(
+        "drill_every quoted",
+        change((("drill_every",), "2592000")),
+        "drill_every",
+        "expected an integer, got string '2592000'; remove the quotes",
+    ),
+    Case(
+        "expect_servers 0",
+        change((("waves", 1, "expect_servers"), 0)),
+        "waves[1].expect_servers",
+        "must be at least 1, got 0",
+    ),
+    Case(
+        "expect_servers true",
+        change((("waves", 1, "expect_servers"), True)),
+        "waves[1].expect_servers",
+        "expected an integer, got boolean true",
+    ),
+    Case(
+        "expect_servers without tags",
+        change((("waves", 2, "expect_servers"), 1)),
+        "waves[2].expect_servers",
+        "expect_servers counts the servers that servers.tags select, and wave 'reports' has no tags "
+        "under servers: add tags or remove expect_servers",
+        in_schema=False,
+    ),
+    Case(
+        "expect_servers with empty tags",
+        change((("waves", 2, "servers", "tags"), {}), (("waves", 2, "expect_servers"), 1)),
+        "waves[2].expect_servers",
+        "expect_servers counts the servers that servers.tags select, and wave 'reports' has no tags "
+        "under servers: add tags or remove expect_servers",
+        in_schema=False,
     ),
     Case(
         "notify without a topic",

@@ -23,6 +23,8 @@ _VALID: dict[str, Any] = {
     "schedule": "0 3 * * 1",
     "max_servers_per_job": 100,
     "rto_target": 1800,
+    "rpo_target": 900,
+    "drill_every": 30 * 86400,
     "cleanup": "on_success",
     "notify": {
         "sns_topic_arn": "arn:aws:sns:us-east-1:123456789012:dr-events",
@@ -64,7 +66,7 @@ _VALID: dict[str, Any] = {
                 {"wait": 120},
             ],
         },
-        {"name": "app", "servers": {"tags": {"Role": "app"}}},
+        {"name": "app", "servers": {"tags": {"Role": "app"}}, "expect_servers": 2},
         {"name": "reports", "depends_on": [], "servers": {"ids": [REPORTS_ID]}},
         {
             "name": "web",
@@ -84,6 +86,8 @@ region: us-east-1
 schedule: "0 3 * * 1"
 max_servers_per_job: 100
 rto_target: 1800              # seconds: the report says whether each run met it
+rpo_target: 900               # seconds: drs_readiness reports more lag or older snapshots
+drill_every: 2592000          # seconds (30 days): drs_readiness reports older drills
 cleanup: on_success           # drills only: always (default) | on_success | never
 notify:
   sns_topic_arn: arn:aws:sns:us-east-1:123456789012:dr-events
@@ -117,6 +121,7 @@ waves:
       - wait: 120
   - name: app                 # depends on database, the wave listed before it
     servers: {tags: {Role: app}}
+    expect_servers: 2
   - name: reports
     depends_on: []
     servers: {ids: [s-1123456789abcdef1]}

@@ -85,6 +85,8 @@ def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
             wave["poll_interval"] = draw(st.integers(1, 3600))
         if draw(st.booleans()):
             wave["timeout"] = draw(st.integers(60, 86400))
+        if "tags" in selector and draw(st.booleans()):
+            wave["expect_servers"] = draw(st.integers(1, 1000))
         waves.append(wave)
     plan: dict[str, Any] = {"plan": draw(names), "waves": waves}
     optional = {
@@ -94,6 +96,9 @@ def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
         "region": st.sampled_from(["us-east-1", "eu-central-1", "us-gov-west-1", "ap-southeast-2"]),
         "schedule": st.sampled_from(["@weekly", "0 3 * * 1", "*/30 * * * *", "0 0 1 JAN,JUL *"]),
         "max_servers_per_job": st.integers(1, 200),
+        "rto_target": st.integers(60, 604800),
+        "rpo_target": st.integers(1, 604800),
+        "drill_every": st.integers(86400, 366 * 86400),
     }
     for key, strategy in optional.items():
         if draw(st.booleans()):

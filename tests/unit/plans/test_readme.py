@@ -11,6 +11,7 @@ import yaml
 
 from drs_provider.exceptions import PlanError
 from drs_provider.plans import load_plan_file, plan_json_schema
+from drs_provider.plans.model import NOTIFY_EVENTS
 from tests.conftest import REPO_ROOT
 
 
@@ -33,6 +34,7 @@ def test_the_annotated_example_loads_and_passes_the_schema(tmp_path: Path) -> No
         ("reports", ()),
         ("web", ("app", "reports")),
     ]
+    assert (plan.rpo_target, plan.drill_every, plan.wave("app").expect_servers) == (900, 2592000, 4)
     jsonschema.validate(yaml.safe_load(text), plan_json_schema())
     assert text.startswith("# yaml-language-server: $schema=../../plugins/drs_provider/plans/schema.json\n")
     assert (
@@ -89,4 +91,4 @@ def test_the_lifecycle_keys_example_is_valid(tmp_path: Path) -> None:
         "on_success",
         "s3://dr-evidence/shop/",
     )
-    assert plan.notify is not None and len(plan.notify.events) == 6
+    assert plan.notify is not None and plan.notify.events == NOTIFY_EVENTS

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from drs_provider.exceptions import PlanError, PlanIssue
-from drs_provider.plans import load_plan_file
+from drs_provider.plans import Plan, load_plan_file
 from tests.unit.plans.cases import CASES, Case, change
 from tests.unit.plans.samples import DB_ID, SHOP_YAML, valid_plan, write
 
@@ -59,7 +59,7 @@ def test_messages_carry_the_line(tmp_path: Path) -> None:
     text = SHOP_YAML.replace("timeout: 3600", "timeout: 5")
     (issue,) = issues_of(write(tmp_path / "shop.yaml", text))
     assert str(issue) == (
-        f"{tmp_path / 'shop.yaml'}: waves[0].timeout: must be between 60 and 86400 seconds, got 5 (line 23)"
+        f"{tmp_path / 'shop.yaml'}: waves[0].timeout: must be between 60 and 86400 seconds, got 5 (line 25)"
     )
 
 
@@ -123,6 +123,8 @@ def test_a_plan_holds_resolved_dependencies_and_checked_values(tmp_path: Path) -
     assert dict(database.optional_servers.tags) == {"Role": "db-replica"}
     assert (database.poll_interval, database.timeout) == (30, 3600)
     assert plan.wave("app").optional_servers is None
+    assert (database.expect_servers, plan.wave("app").expect_servers) == (None, 2)
+    assert (plan.rto_target, plan.rpo_target, plan.drill_every) == (1800, 900, 30 * 86400)
     assert (plan.region, plan.schedule, plan.max_servers_per_job) == ("us-east-1", "0 3 * * 1", 100)
     assert (plan.owner, plan.aws_conn_id, plan.description) == ("dr-team", "aws_default", "Web shop, 3 tiers")
     assert plan.source == str(tmp_path / "shop.yaml")
@@ -135,6 +137,7 @@ def test_optional_keys_may_be_left_out(tmp_path: Path) -> None:
     plan = load_plan_file(write(tmp_path / "tiny.yaml", minimal))
     assert plan.waves[0].depends_on == ()
     assert (plan.region, plan.schedule, plan.aws_conn_id, plan.max_servers_per_job) == (None,) * 4
+    assert (plan.rpo_target, plan.drill_every, plan.waves[0].expect_servers) == (None,) * 3
 
 
 def test_recovery_allowed_keeps_users_and_roles_in_order(tmp_path: Path) -> None:
@@ -146,6 +149,37 @@ def test_recovery_allowed_keeps_users_and_roles_in_order(tmp_path: Path) -> None
     assert loaded.recovery_allowed == ("alice", "role:op", "dr-lead@example.com")
     assert loaded.to_dict()["recovery_allowed"] == ["alice", "role:op", "dr-lead@example.com"]
     assert load_plan_file(write(tmp_path / "tiny.yaml", valid_plan())).recovery_allowed is None
+
+
+@pytest.mark.parametrize(
+    ("key", "seconds"),
+    [("rpo_target", 1), ("rpo_target", 604800), ("drill_every", 86400), ("drill_every", 31622400)],
+)
+def test_readiness_targets_take_their_whole_range(key: str, seconds: int, tmp_path: Path) -> None:
+    plan = valid_plan()
+    plan[key] = seconds
+
+    loaded = load_plan_file(write(tmp_path / "shop.yaml", plan))
+
+    assert getattr(loaded, key) == seconds
+    assert loaded.to_dict()[key] == seconds
+
+
+@pytest.mark.parametrize("count", [1, 2, 5000])
+def test_expect_servers_counts_a_tag_selector_also_beside_ids(count: int, tmp_path: Path) -> None:
+    plan = valid_plan()
+    plan["waves"][0]["expect_servers"] = count  # the database wave selects by ids and tags
+
+    loaded = load_plan_file(write(tmp_path / "shop.yaml", plan))
+
+    assert loaded.wave("database").expect_servers == count
+    assert [wave.get("expect_servers") for wave in written_waves(loaded)] == [count, 2, None, None]
+
+
+def written_waves(plan: Plan) -> list[dict[str, object]]:
+    waves = plan.to_dict()["waves"]
+    assert isinstance(waves, list)
+    return waves
 
 
 @pytest.mark.parametrize(

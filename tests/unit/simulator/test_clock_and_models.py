@@ -10,6 +10,7 @@ from drs_provider.simulator import SAMPLE_FLEET
 from drs_provider.simulator.clock import SimulatedClock
 from drs_provider.simulator.fleet import load_fleet
 from drs_provider.simulator.models import Faults, Simulator, iso, parse_iso
+from drs_provider.simulator.models.wire import iso_duration
 
 
 def test_clock_speed_and_advance():
@@ -30,6 +31,24 @@ def test_iso_round_trip_and_model_pattern():
     assert stamp == "2023-11-14T22:13:20.250000Z"
     assert parse_iso(stamp) == 1_700_000_000.25
     assert parse_iso("2023-11-14T22:13:20Z") == 1_700_000_000.0
+
+
+@pytest.mark.parametrize(
+    ("seconds", "duration"),
+    [
+        (0, "PT0S"),
+        (5, "PT5S"),
+        (60, "PT1M"),
+        (3725, "PT1H2M5S"),
+        (6 * 3600, "PT6H"),
+        (3600.25, "PT1H0.25S"),
+        (86400, "P1D"),
+        (90000, "P1DT1H"),
+        (0.0001, "PT0S"),  # rounded to the millisecond
+    ],
+)
+def test_iso_durations_as_drs_writes_lag(seconds: float, duration: str) -> None:
+    assert iso_duration(seconds) == duration
 
 
 def test_a_job_runs_on_a_manual_clock_without_http():

@@ -30,6 +30,8 @@ def test_minimal_fleet_gets_defaults(tmp_path):
     assert server.replication_state == "CONTINUOUS"
     assert server.launch_seconds == 60
     assert server.fail_launch is False
+    assert server.lag_seconds is None
+    assert "lag_seconds" not in fleet.to_dict()["source_servers"][0]
     assert server.tags == {}
     assert fleet.quotas == Quotas(100, 500, 20)
 
@@ -150,6 +152,38 @@ def test_fail_launch_can_carry_the_raw_error():
 def test_round_trip_through_to_dict():
     fleet = load_fleet(SAMPLE_FLEET)
     assert parse_fleet(fleet.to_dict(), "<again>").source_servers == fleet.source_servers
+
+
+def one_server(**keys: object) -> dict[str, object]:
+    server = {"id": "s-0a000000000000001", "hostname": "a", **keys}
+    return {"account_id": "123456789012", "region": "us-east-1", "source_servers": [server]}
+
+
+@pytest.mark.parametrize("lag", [0, 0.5, 3725, 366 * 86400])
+def test_lag_seconds_is_any_number_of_seconds_up_to_366_days(lag: float) -> None:
+    fleet = parse_fleet(one_server(lag_seconds=lag), "<dict>")
+    assert fleet.source_servers[0].lag_seconds == lag
+    assert parse_fleet(fleet.to_dict(), "<again>").source_servers == fleet.source_servers
+
+
+@pytest.mark.parametrize(
+    ("lag", "shown"),
+    [
+        (-1, "-1"),
+        (366 * 86400 + 1, "31622401"),
+        ("1h", "'1h'"),
+        (True, "True"),
+        (None, "None"),
+        (float("inf"), "inf"),
+        (float("nan"), "nan"),
+    ],
+)
+def test_a_bad_lag_seconds_is_named_by_server_and_key(lag: object, shown: str) -> None:
+    with pytest.raises(FleetValidationError) as caught:
+        parse_fleet(one_server(lag_seconds=lag), "fleet.yaml")
+    assert str(caught.value) == (
+        f"fleet.yaml: source_servers[0].lag_seconds: {shown} is not a number of seconds in [0, 31622400]"
+    )
 
 
 SHOP = {

@@ -35,8 +35,12 @@ class RecoverySnapshotsBackend(BackendBase):
         if server.replication_state not in RECOVERABLE_STATES:
             return []
         # Periodic snapshots follow from the simulated time alone, so their IDs are derived, not stored.
-        last = int((now - self.epoch) // SNAPSHOT_INTERVAL)
-        first = max(-SNAPSHOT_HISTORY, last - SNAPSHOT_RETENTION + 1)
+        # DRS cannot snapshot data it has not received: a server lagging L seconds has only the
+        # snapshots taken by now - L. At load it had SNAPSHOT_HISTORY before the newest of those.
+        horizon = now - server.lag_seconds
+        last = int((horizon - self.epoch) // SNAPSHOT_INTERVAL)
+        newest_at_load = int(-server.lag_seconds // SNAPSHOT_INTERVAL)
+        first = max(newest_at_load - SNAPSHOT_HISTORY, last - SNAPSHOT_RETENTION + 1)
         found = []
         for index in range(first, last + 1):
             expected = self.epoch + index * SNAPSHOT_INTERVAL
@@ -45,7 +49,7 @@ class RecoverySnapshotsBackend(BackendBase):
                 "sourceServerID": server.id,
                 "expectedTimestamp": iso(expected),
             }
-            if expected + SNAPSHOT_SECONDS <= now:
+            if expected + SNAPSHOT_SECONDS <= horizon:
                 item["timestamp"] = iso(expected + SNAPSHOT_SECONDS)
                 item["ebsSnapshots"] = ["snap-" + stable_hex(f"{item['snapshotID']}/ebs")]
             found.append((expected, item))

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.simulator.models.base import BackendBase
-from drs_provider.simulator.models.wire import iso, stable_hex
+from drs_provider.simulator.models.wire import iso, iso_duration, stable_hex
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -21,6 +21,8 @@ RECOVERABLE_STATES = frozenset(
 UNRECOVERABLE_STATES = frozenset(
     {"STOPPED", "INITIATING", "INITIAL_SYNC", "PAUSED", "STALLED", "DISCONNECTED"}
 )
+#: The lag a server in an unrecoverable state reports when its fleet entry gives none.
+UNRECOVERABLE_LAG_SECONDS = 6 * 3600
 
 
 @dataclass
@@ -37,6 +39,14 @@ class SourceServer:
     @property
     def id(self) -> str:
         return self.spec.id
+
+    @property
+    def lag_seconds(self) -> float:
+        """How far behind the source replication is: the fleet's ``lag_seconds``, else none while
+        replicating and hours once replication stopped."""
+        if self.spec.lag_seconds is not None:
+            return self.spec.lag_seconds
+        return 0.0 if self.replication_state in RECOVERABLE_STATES else UNRECOVERABLE_LAG_SECONDS
 
 
 def machine_properties() -> dict[str, Any]:
@@ -83,7 +93,7 @@ class SourceServersBackend(BackendBase):
         replicated = 64 * 1024**3
         info: dict[str, Any] = {
             "dataReplicationState": server.replication_state,
-            "lagDuration": "PT0S" if server.replication_state in RECOVERABLE_STATES else "PT6H",
+            "lagDuration": iso_duration(server.lag_seconds),
             "replicatedDisks": [
                 {
                     "deviceName": "/dev/sda",

@@ -23,6 +23,18 @@ def iso(t: float) -> str:
     return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def iso_duration(seconds: float) -> str:
+    """ISO 8601 duration, as in DRS's ``lagDuration``: ``PT0S``, ``PT1H2M5S``, ``P1DT6H``, ``PT0.5S``."""
+    days, millis = divmod(round(seconds * 1000), 86_400_000)
+    hours, millis = divmod(millis, 3_600_000)
+    minutes, millis = divmod(millis, 60_000)
+    secs = f"{millis / 1000:.3f}".rstrip("0").rstrip(".") if millis else ""
+    clock = "".join(f"{value}{unit}" for value, unit in ((hours, "H"), (minutes, "M"), (secs, "S")) if value)
+    if days:
+        return f"P{days}D" + (f"T{clock}" if clock else "")
+    return f"PT{clock or '0S'}"
+
+
 def parse_iso(text: str) -> float:
     value = text[:-1] + "+00:00" if text.endswith("Z") else text
     parsed = datetime.fromisoformat(value)
