@@ -11,8 +11,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DAGS = REPO_ROOT / "dags"
 EXAMPLE_DAG_IDS = {"drs_plan_shop", "drs_plan_portal", "drs_plan_shop_weekly_drill"}
-#: Every DAG of the dags folder: one per example plan, and the region failover over them.
-DAGS_FOLDER_DAG_IDS = EXAMPLE_DAG_IDS | {"drs_failover"}
+#: Every DAG of the dags folder: one per example plan, the region failover over them, and readiness.
+DAGS_FOLDER_DAG_IDS = EXAMPLE_DAG_IDS | {"drs_failover", "drs_readiness"}
 
 
 def test_dags_folder_loads_every_example_plan_without_import_errors(monkeypatch) -> None:

@@ -10,6 +10,7 @@ metadata database, as Airflow finds it), so it imports the provider's hook only 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -314,7 +315,8 @@ def _ready(plans_dir: str | None, as_json: bool, out: TextIO, err: TextIO) -> in
     loaded = collect_plans(plan_files(directory), display_root=directory)
     for issue in loaded.issues:
         err.write(f"not checked: {issue}\n")
-    result = check_plans(loaded.plans)
+    with contextlib.redirect_stdout(err):  # Airflow's hooks log to stdout; stdout is the answer
+        result = check_plans(loaded.plans)
     if as_json:
         out.write(json.dumps(result, indent=2) + "\n")
     else:

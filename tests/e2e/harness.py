@@ -63,7 +63,12 @@ REGION = "us-east-1"
 #: ``recovery_plans/<file>: ...`` as users see them.
 PLANS_FOLDER = "recovery_plans"
 #: The repository's DAG files, loaded by every stack.
-REPOSITORY_DAG_FILES = ("drs_recovery_plans.py", "drs_recovery_plan_errors.py", "drs_failover.py")
+REPOSITORY_DAG_FILES = (
+    "drs_recovery_plans.py",
+    "drs_recovery_plan_errors.py",
+    "drs_failover.py",
+    "drs_readiness.py",
+)
 #: The simple auth manager narrowed per DAG for some users (``tests/e2e/dag_scoped_auth.py``).
 AUTH_MANAGER = "tests.e2e.dag_scoped_auth.DagScopedAuthManager"
 
@@ -332,5 +337,8 @@ def shared_stack_config(
             # The provider of this checkout, ahead of the copy the virtual environment installed
             # (a second worktree sharing one venv); the repository for tests.e2e.dag_scoped_auth.
             "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "plugins"), str(REPO_ROOT)]),
+            # Readiness reads every plan's DRS: on the shared stack only when a module asks, for
+            # its own plans, so that no other module's simulator sees calls it did not cause.
+            "DRS_READINESS_SCHEDULE": "none",
         },
     )

@@ -30,7 +30,7 @@ def readiness_schedule() -> str | None:
 
 
 def readiness_dag(plans_dir: str | Path) -> DAG:
-    from airflow.sdk import DAG
+    from airflow.sdk import DAG, Param
 
     from drs_provider.operators.readiness import DrsReadinessOperator
 
@@ -43,6 +43,15 @@ def readiness_dag(plans_dir: str | Path) -> DAG:
         is_paused_upon_creation=False,
         dagrun_timeout=timedelta(minutes=30),
         tags=["drs", "readiness"],
+        params={
+            "plans": Param(
+                None,
+                type=["null", "array"],
+                items={"type": "string"},
+                title="Plans",
+                description="Check only these plans (default: every plan of the folder).",
+            )
+        },
         doc_md=(
             "# Readiness\n\nChecks every recovery plan without launching or changing anything: "
             "servers, tags, replication and lag, snapshots, live recovered instances, quotas, "

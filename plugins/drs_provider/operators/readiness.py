@@ -171,7 +171,7 @@ def check_plans(
             [
                 server_id
                 for plan in account.plans
-                if getattr(plan, "rpo_target", None) is not None
+                if plan.rpo_target is not None
                 for _, server_id, _ in selections[plan.name][0].each()
             ]
         )
@@ -244,14 +244,28 @@ class DrsReadinessOperator(BaseOperator):
         loaded = load_plans(self.plans_dir)
         for issue in loaded.issues:
             self.log.warning("not checked: %s", issue)
-        result = check_plans(loaded.plans)
+        plans = self.chosen_plans(loaded.plans, (context.get("params") or {}).get("plans"))
+        result = check_plans(plans)
         for name, entry in sorted(result["plans"].items()):
             self.log.info("%s: %s", name, entry["status"].replace("_", " "))
             for finding in entry["findings"]:
                 self.log.info("  %s %s: %s", finding["severity"], finding["code"], finding["message"])
         previous = context["ti"].xcom_pull(task_ids=READINESS_TASK_ID, include_prior_dates=True)
-        self._announce(loaded.plans, previous if isinstance(previous, Mapping) else None, result, context)
+        self._announce(plans, previous if isinstance(previous, Mapping) else None, result, context)
         return result
+
+    def chosen_plans(self, plans: Sequence[Plan], names: Sequence[str] | None) -> list[Plan]:
+        """Every plan, or those the run's ``plans`` param names (each must exist)."""
+        if not names:
+            return list(plans)
+        known = {plan.name: plan for plan in plans}
+        unknown = [name for name in names if name not in known]
+        if unknown:
+            raise ValueError(
+                f"params.plans: no plan {', '.join(map(repr, unknown))} in {self.plans_dir} "
+                f"(plans: {', '.join(sorted(known)) or 'none'})"
+            )
+        return [known[name] for name in dict.fromkeys(names)]
 
     def _announce(
         self,
@@ -278,7 +292,11 @@ class DrsReadinessOperator(BaseOperator):
                 READINESS_CHANGED,
                 run_id,
                 "readiness",  # the body's mode: neither a drill nor a recovery
-                f"readiness {(earlier or 'unknown').replace('_', ' ')} -> {status.replace('_', ' ')}",
+                (
+                    f"{earlier.replace('_', ' ')} -> {status.replace('_', ' ')}"
+                    if earlier
+                    else f"{status.replace('_', ' ')} (first check)"
+                ),
                 status=status,
                 previous_status=earlier,
                 findings=findings,

@@ -137,7 +137,7 @@ def selected_servers(plan: Plan, account: AccountState, findings: list[Finding])
                         wave.name,
                     )
                 )
-            expected = getattr(wave, "expect_servers", None)
+            expected = wave.expect_servers
             if not optional and expected is not None and selector.tags and not picked.unmatched_tags:
                 tagged = select_servers(
                     account.servers, tags=selector.tags, candidates=account.servers.values()
@@ -177,7 +177,7 @@ def check_replication(
     plan: Plan, account: AccountState, selected: _Selected, findings: list[Finding]
 ) -> None:
     """Replication state and lag of every selected server against the plan's ``rpo_target``."""
-    rpo = getattr(plan, "rpo_target", None)
+    rpo = plan.rpo_target
     for wave, server_id, optional in selected.each():
         info = _replication(account.servers[server_id])
         state = str(info.get("dataReplicationState", "UNKNOWN"))
@@ -222,7 +222,7 @@ def check_snapshots(
     plan: Plan, account: AccountState, selected: _Selected, now: datetime, findings: list[Finding]
 ) -> None:
     """The newest recovery snapshot of every selected server is younger than ``rpo_target``."""
-    rpo = getattr(plan, "rpo_target", None)
+    rpo = plan.rpo_target
     if rpo is None:
         return
     for wave, server_id, _ in selected.each():
@@ -291,7 +291,7 @@ def check_drills(
     plan: Plan, account: AccountState, selected: _Selected, now: datetime, findings: list[Finding]
 ) -> None:
     """With ``drill_every``: every required server was launched in a drill within it."""
-    every = getattr(plan, "drill_every", None)
+    every = plan.drill_every
     if every is None:
         return
     stalest: tuple[datetime | None, str, str] | None = None

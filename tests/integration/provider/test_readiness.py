@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -21,6 +20,8 @@ from drs_provider.operators.readiness import DrsReadinessOperator, check_plans, 
 from drs_provider.plans.loader import load_plans
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.fixtures.moto import LocalAws
     from tests.fixtures.simulator import DrsSimulatorHandle
 
@@ -76,7 +77,10 @@ EXPECTED = {
     "healthy": ("ready", []),
     "missing": ("not_ready", [("error", "server_missing", MISSING_ID)]),
     "stalled": ("not_ready", [("error", "replication_not_continuous", STALLED["id"])]),
-    "lagging": ("not_ready", [("error", "lag_over_rpo", LAGGING["id"]), ("warning", "snapshot_too_old", LAGGING["id"])]),
+    "lagging": (
+        "not_ready",
+        [("error", "lag_over_rpo", LAGGING["id"]), ("warning", "snapshot_too_old", LAGGING["id"])],
+    ),
     "recovered": ("not_ready", [("error", "recovered_instance_live", RECOVERED["id"])]),
     "tagged": ("not_ready", [("error", "tags_count_changed", None)]),
     "no_tags": ("not_ready", [("error", "tags_select_none", None)]),
@@ -106,12 +110,19 @@ def launch(drs_simulator: DrsSimulatorHandle, server_id: str, *, drill: bool) ->
 
 @pytest.fixture
 def fleet(drs_simulator: DrsSimulatorHandle, aws_conn: str) -> DrsSimulatorHandle:
-    """The fleet with its hidden problems: a real recovery, a drill instance left two days."""
+    """The fleet with its hidden problems: a real recovery, a drill instance left two days. The
+    clock then stands still, so that DRS's "now" is the one the checks are given."""
     drs_simulator.reset(FLEET)
     launch(drs_simulator, FORGOTTEN["id"], drill=True)
     drs_simulator.advance(2 * 86400)
     launch(drs_simulator, RECOVERED["id"], drill=False)
+    drs_simulator.set_speed(0)
     return drs_simulator
+
+
+def drs_now(fleet: DrsSimulatorHandle) -> datetime:
+    """The simulator's time (it runs faster than the wall clock, and was moved two days on)."""
+    return datetime.fromtimestamp(fleet.set_speed(0)["epoch"], UTC)
 
 
 def summary(result: dict[str, Any]) -> dict[str, tuple[str, list[tuple[str, str, str | None]]]]:
@@ -125,7 +136,7 @@ def test_each_hidden_problem_gives_its_plan_exactly_its_code_and_launches_nothin
     fleet: DrsSimulatorHandle, plans_dir: Path
 ) -> None:
     before = len(fleet.calls())
-    result = check_plans(load_plans(plans_dir).plans)
+    result = check_plans(load_plans(plans_dir).plans, now=drs_now(fleet))
 
     assert summary(result) == {name: (status, sorted(codes)) for name, (status, codes) in EXPECTED.items()}
     calls = fleet.calls()[before:]
@@ -135,7 +146,9 @@ def test_each_hidden_problem_gives_its_plan_exactly_its_code_and_launches_nothin
         "DescribeJobs",
         "DescribeRecoverySnapshots",
     }
-    counts = {op: sum(call["operation"] == op for call in calls) for op in {call["operation"] for call in calls}}
+    counts = {
+        op: sum(call["operation"] == op for call in calls) for op in {call["operation"] for call in calls}
+    }
     # batched across plans: one listing each; snapshots only for the two rpo_target plans' servers
     assert counts == {
         "DescribeSourceServers": 1,
@@ -159,7 +172,9 @@ def test_a_connection_that_fails_makes_each_of_its_plans_not_ready(
 ) -> None:
     monkeypatch.setenv(
         "AIRFLOW_CONN_AWS_DEFAULT",
-        json.dumps({"conn_type": "aws", "extra": {"region_name": "us-east-1", "endpoint_url": "http://127.0.0.1:9"}}),
+        json.dumps(
+            {"conn_type": "aws", "extra": {"region_name": "us-east-1", "endpoint_url": "http://127.0.0.1:9"}}
+        ),
     )
     result = check_plans(load_plans(plans_dir).plans[:2])
 
@@ -196,7 +211,9 @@ def test_a_status_change_sends_one_readiness_changed_message(
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     sns.subscribe(TopicArn=TOPIC, Protocol="sqs", Endpoint=arn)
     for name in ("stalled", "healthy"):
-        (tmp_path / f"{name}.yaml").write_text(yaml.safe_dump({**PLANS[name], "notify": {"sns_topic_arn": TOPIC}}))
+        (tmp_path / f"{name}.yaml").write_text(
+            yaml.safe_dump({**PLANS[name], "notify": {"sns_topic_arn": TOPIC}})
+        )
     operator = DrsReadinessOperator(task_id="check", plans_dir=str(tmp_path))
     plans = load_plans(tmp_path).plans
     current = check_plans(plans)
@@ -208,8 +225,12 @@ def test_a_status_change_sends_one_readiness_changed_message(
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     [envelope] = [json.loads(message["Body"]) for message in messages]
     body = json.loads(envelope["Message"])
-    assert envelope["Subject"] == "[DRS readiness] stalled: readiness ready -> not ready"
-    assert (body["event"], body["status"], body["previous_status"]) == ("readiness_changed", "not_ready", "ready")
+    assert envelope["Subject"] == "[DRS readiness] stalled: ready -> not ready"
+    assert (body["event"], body["status"], body["previous_status"]) == (
+        "readiness_changed",
+        "not_ready",
+        "ready",
+    )
     assert [f["code"] for f in body["findings"]] == ["replication_not_continuous"]
 
 
