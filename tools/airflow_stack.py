@@ -343,6 +343,11 @@ class AirflowStack:
                 "simple_auth_manager_passwords_file": str(self.home / "simple_auth_manager_passwords.json"),
                 "execution_api_server_url": f"{self.api_url}/execution/",
                 "min_serialized_dag_update_interval": "5",
+                # A task's process parses its DAG file before it runs (Airflow imported, one plan
+                # rendered: ~4 s of CPU). Seven tasks starting together on a loaded 2-core machine
+                # took 34 s, over the default 30 s: "DagBag import timeout", the task rescheduled
+                # a minute later ("Dag not found during start up"), and its run missed its bound.
+                "dagbag_import_timeout": "120",
             },
             # SQLite lets one process write at a time; the others wait for the lock this long
             # (the driver's default is 5 s). On a busy machine another process can hold
