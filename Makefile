@@ -69,6 +69,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.parse_time
 	$(BIN)/python -m tests.bench.handoff
 	$(BIN)/python -m tests.bench.scale $(SCALE_ARGS)
+	$(BIN)/python -m tests.bench.readiness
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
