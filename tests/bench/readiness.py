@@ -40,7 +40,12 @@ def fleet(servers: int) -> dict[str, Any]:
         "account_id": "123456789012",
         "region": "us-east-1",
         "source_servers": [
-            {"id": server_id(n), "hostname": f"bench-{n}", "tags": {"Group": f"g{n // 10}"}, "launch_seconds": 60}
+            {
+                "id": server_id(n),
+                "hostname": f"bench-{n}",
+                "tags": {"Group": f"g{n // 10}"},
+                "launch_seconds": 60,
+            }
             for n in range(servers)
         ],
     }
@@ -101,9 +106,14 @@ def main(argv: list[str] | None = None) -> int:
             for index in range(args.plans):
                 (plans_dir / f"bench_{index:03d}.yaml").write_text(yaml.safe_dump(plan(index, per_plan, rpo)))
             elapsed, calls, statuses = measure(simulator, plans_dir)
-            batched = sum(count for operation, count in calls.items() if operation != "DescribeRecoverySnapshots")
+            batched = sum(
+                count for operation, count in calls.items() if operation != "DescribeRecoverySnapshots"
+            )
             label = "every plan with rpo_target" if rpo else "no rpo_target"
-            print(f"  {label}: {elapsed:.1f}s, DRS calls {dict(sorted(calls.items()))}, statuses and codes {statuses}")
+            print(
+                f"  {label}: {elapsed:.1f}s, DRS calls {dict(sorted(calls.items()))}, "
+                f"statuses and codes {statuses}"
+            )
             if batched > TARGET_CALLS:
                 failures.append(f"{label}: {batched} batched DRS calls, over {TARGET_CALLS}")
             if elapsed > TARGET_SECONDS:
