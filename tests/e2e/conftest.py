@@ -31,6 +31,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from tools.airflow_stack import AirflowStack, StackConfig, postgres_and_redis_available
 
+from tests.e2e.browser import missing as missing_browser
+from tests.e2e.browser import signed_in_browser
 from tests.e2e.harness import Scenario, SharedStack, shared_stack_config
 
 if TYPE_CHECKING:
@@ -109,6 +111,20 @@ def airflow(deployment: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     yield deployment
     if owner_failed(request):
         deployment.print_logs()
+
+
+@pytest.fixture(scope="module")
+def browser(deployment: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Headless Chromium (Debian's package) driven by Playwright, with a fresh profile, signed in
+    to the Airflow UI of the module's set-up as ``admin`` (``tests/e2e/browser.py``)."""
+    reason = missing_browser()
+    if reason is not None:
+        if ci_requires_every_backend():
+            pytest.fail(f"{reason} (CI=true requires the browser tests)")
+        pytest.skip(reason)
+    profile = tmp_path_factory.mktemp(f"chromium-{deployment.backend}") / "profile"
+    with signed_in_browser(deployment, profile) as context:
+        yield context
 
 
 @pytest.hookimpl(trylast=True)

@@ -130,6 +130,11 @@ class Deployment:
     def drs(self) -> Any:
         return drs_client(self.simulator.url)
 
+    def password(self, user: str) -> str:
+        """A user's password, as the simple auth manager generated it at start-up."""
+        passwords = json.loads((self.stack.home / "simple_auth_manager_passwords.json").read_text())
+        return str(passwords[user])
+
     def print_logs(self) -> None:
         """The tails of every Airflow process log and of the simulator's, for a failed test."""
         print(f"\n===== process logs of the {self.backend} stack =====")

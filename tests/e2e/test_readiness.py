@@ -3,15 +3,17 @@ healthy plan, checked by a run of ``drs_readiness`` triggered through the REST A
 
 The module's simulator runs at real speed, so DRS's times are the wall clock's (snapshot ages).
 Its ``check`` task returns exactly the expected status and codes per plan, launches nothing, and
-the one plan with ``notify`` that is not ready sends one ``readiness_changed`` message. The shared
-stack checks only when asked (``DRS_READINESS_SCHEDULE=none``), and this run names its plans, so
-no other module's simulator is read.
+the one plan with ``notify`` that is not ready sends one ``readiness_changed`` message, and the
+Recovery plans page shows it in a real browser (``admin``, who may read the ``drs_readiness`` DAG's
+checks). The shared stack checks only when asked (``DRS_READINESS_SCHEDULE=none``), and this run
+names its plans, so no other module's simulator is read.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from tools.processes import wait_until
 
 from drs_provider.readiness import READINESS_DAG_ID, READINESS_TASK_ID
 from drs_provider.simulator import local_aws
+from tests.e2e.browser import screenshot
 from tests.e2e.harness import Deployment, Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
@@ -80,6 +83,8 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
     "e2e_ready_undrilled": ("at_risk", [("warning", "drill_overdue", UNDRILLED["id"])]),
     "e2e_ready_stepped": ("not_ready", [("error", "step_target_missing", None)]),
 }
+#: The badge (CSS class, its colour) of each status on the plans page: green, amber, red.
+BADGES = {"ready": "ok", "at_risk": "ask", "not_ready": "bad"}
 
 
 @dataclass
@@ -161,3 +166,52 @@ def test_a_plan_that_is_not_ready_says_so_once_through_its_topic(airflow: Readin
         None,
     )
     assert [finding["server"] for finding in body["findings"]] == [STALLED["id"]]
+
+
+def plan_row(frame: Any, name: str) -> Any:
+    """The plans page's row of one plan."""
+    return frame.locator(f'#plans tr[data-dag-id="drs_plan_{name}"]')
+
+
+def test_browser_shows_each_plans_readiness_on_the_recovery_plans_page(
+    airflow: ReadinessDeployment, browser: Any
+) -> None:
+    [run_id] = airflow.runs
+    assert airflow.rest.wait_for_run(READINESS_DAG_ID, run_id, timeout=RUN_TIMEOUT) == "success"
+    result = airflow.rest.xcom(READINESS_DAG_ID, run_id, READINESS_TASK_ID)
+    checked = datetime.fromisoformat(result["checked_at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    page = browser.new_page()
+    page.goto(f"{airflow.stack.api_url}/plugin/recovery-plans")
+    frame = page.frame_locator("iframe[title='Recovery plans']")
+    frame.locator("#plans td.readiness").first.wait_for()
+
+    # every plan of the module says what the check found, in words and in the badge's colour
+    for name, (status, _) in EXPECTED.items():
+        badge = plan_row(frame, name).locator("td.readiness .readiness-status")
+        assert badge.inner_text() == status.replace("_", " "), name
+        assert badge.get_attribute("class") == f"badge {BADGES[status]} readiness-status", name
+    healthy = plan_row(frame, "e2e_ready_healthy").locator("td.readiness")
+    assert healthy.locator(".checked-at").inner_text() == f"checked {checked}"
+    # one check so far: one mark, green, titled with its time
+    assert healthy.locator(".marks .mark").count() == 1
+    assert healthy.locator(".marks .mark.ok").get_attribute("title") == f"{checked}: ready"
+    assert healthy.locator("ul.findings li").count() == 0
+    # a plan that is not ready names its finding's code and the server, as the check returned them
+    stalled = plan_row(frame, "e2e_ready_stalled").locator("td.readiness")
+    assert stalled.locator(".marks .mark.bad").get_attribute("title") == f"{checked}: not ready"
+    [finding] = result["plans"]["e2e_ready_stalled"]["findings"]
+    item = stalled.locator("ul.findings li")
+    assert item.count() == 1
+    assert item.locator(".badge.bad").inner_text() == "error"
+    assert item.locator("code").inner_text() == "replication_not_continuous"
+    assert f"server {STALLED['id']}" in item.locator(".muted").inner_text()
+    assert finding["message"] and finding["message"] in item.inner_text()
+    # a plan that would recover, worse than planned, is at risk: a warning, not an error
+    undrilled = plan_row(frame, "e2e_ready_undrilled").locator("td.readiness")
+    assert undrilled.locator(".marks .mark.ask").count() == 1
+    item = undrilled.locator("ul.findings li")
+    assert item.count() == 1
+    assert item.locator(".badge.ask").inner_text() == "warning"
+    assert item.locator("code").inner_text() == "drill_overdue"
+    assert f"server {UNDRILLED['id']}" in item.locator(".muted").inner_text()
+    screenshot(page, airflow, "readiness-plans")

@@ -26,52 +26,30 @@ sensors' XComs) or from the fleet, never from the view itself.
 from __future__ import annotations
 
 import json
-import os
 import re
 import statistics
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote, unquote
 
 import jwt
 import pytest
 import requests
-from tools.airflow_stack import REPO_ROOT
 from tools.processes import wait_until
 
 from drs_provider.ui.addresses import URL_PREFIX as PREFIX
 from drs_provider.ui.addresses import run_page_path, terminate_path
-from tests.e2e.conftest import ci_requires_every_backend
+from tests.e2e.browser import screenshot
 from tests.e2e.dags.drs_view_approval import BODY as APPROVAL_BODY
 from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
 from tests.e2e.harness import Deployment, Scenario
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
 SPEED = 10.0
 RUN_TIMEOUT = 240.0
-CHROMIUM = Path(os.environ.get("DRS_E2E_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    # The pages link to the AWS console: no host but this machine is ever looked up or reached.
-    "--dns-prefetch-disable",
-    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-]
-#: Screenshots are kept here (ignored by git) and their paths printed.
-ARTIFACTS = REPO_ROOT / "artifacts" / "recovery-view"
 FAILED_LAUNCH_ERROR = "Disk /dev/xvdb could not be attached"
 CONSOLE_URLS = re.compile(r"^https://[a-z0-9-]+\.console\.aws\.amazon\.com/")
 
@@ -215,11 +193,6 @@ class ViewDeployment(Deployment):
 
     def url(self, path: str) -> str:
         return f"{self.stack.api_url}{path}"
-
-    def password(self, user: str) -> str:
-        """A user's password, as the simple auth manager generated it at start-up."""
-        passwords = json.loads((self.stack.home / "simple_auth_manager_passwords.json").read_text())
-        return str(passwords[user])
 
     def token(self, user: str) -> str:
         response = requests.post(
@@ -728,47 +701,6 @@ def test_approval_text_is_rendered_as_markdown_with_no_html_of_the_plan(airflow:
 # -- in a browser ----------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def browser(deployment: ViewDeployment, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """Headless Chromium (Debian's package) driven by Playwright, with a fresh profile, signed in
-    to the Airflow UI as ``admin``."""
-    reason = None
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        reason = "Playwright is not installed (pip install -e '.[dev]')"
-    if reason is None and not CHROMIUM.exists():
-        reason = f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium package)"
-    if reason is not None:
-        if ci_requires_every_backend():
-            pytest.fail(f"{reason} (CI=true requires the browser test)")
-        pytest.skip(reason)
-    profile = tmp_path_factory.mktemp(f"chromium-{deployment.backend}") / "profile"
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=str(CHROMIUM),
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1400, "height": 1300},
-        )
-        try:
-            log_in(context.new_page(), deployment)
-            yield context
-        finally:
-            context.close()
-
-
-def log_in(page: Any, airflow: ViewDeployment) -> None:
-    """Sign in on the simple auth manager's login page, as a person would."""
-    page.goto(airflow.stack.ui_url)
-    page.wait_for_selector("input[name=username]")
-    page.fill("input[name=username]", "admin")
-    page.fill("input[name=password]", airflow.password("admin"))
-    page.click("button[type=submit]")
-    page.wait_for_url(lambda url: "/auth/login" not in url)
-    page.close()
-
-
 def recovery_tab(page: Any, airflow: ViewDeployment, dag_id: str, run_id: str) -> Any:
     """Open the run's Recovery tab in the Airflow UI; return the frame the page is shown in."""
     page.goto(
@@ -777,14 +709,6 @@ def recovery_tab(page: Any, airflow: ViewDeployment, dag_id: str, run_id: str) -
     frame = page.frame_locator("iframe[title=Recovery]")
     frame.locator("#run-state").wait_for()
     return frame
-
-
-def screenshot(page: Any, airflow: ViewDeployment, name: str) -> Path:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    path = ARTIFACTS / f"{airflow.backend}-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    print(f"screenshot: {path}")
-    return path
 
 
 def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
