@@ -11,6 +11,7 @@ exactly one attempt was answered, so one job launched.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_a_throttled_launch_waits_as_drs_asks_and_launches_once(airflow: Throttl
     attempts = airflow.simulator.calls("StartRecovery")
     assert [call["status"] for call in attempts] == [429] * THROTTLED + [202]
     assert all(call["throttled"] for call in attempts[:THROTTLED])
-    gaps = [later["time"] - earlier["time"] for earlier, later in zip(attempts, attempts[1:], strict=False)]
+    gaps = [later["time"] - earlier["time"] for earlier, later in pairwise(attempts)]
     assert all(gap >= RETRY_AFTER - 0.05 for gap in gaps), gaps  # Retry-After honoured each time
     assert len(attempts[-1]["job_ids"]) == 1
     jobs = airflow.drs().describe_jobs(filters={})["items"]
