@@ -43,6 +43,7 @@ RECOVERED = server(4, "ready-recovered")
 TAGGED = [server(5 + n, f"ready-tagged-{n}", tags={"Readiness": "tagged"}) for n in range(3)]
 UNDRILLED = server(8, "ready-undrilled")
 STEPPED = server(9, "ready-stepped")
+SCHEDULED = server(10, "ready-scheduled")
 MISSING_ID = "s-e2r99999999999999"
 
 
@@ -63,6 +64,8 @@ PLANS = {
     "e2e_ready_tagged": plan("e2e_ready_tagged", {"tags": {"Readiness": "tagged"}}, {"expect_servers": 2}),
     "e2e_ready_untagged": plan("e2e_ready_untagged", {"tags": {"Readiness": "nobody"}}),
     "e2e_ready_undrilled": plan("e2e_ready_undrilled", {"ids": [UNDRILLED["id"]]}, drill_every=86400 * 30),
+    # a drill every night, but its DAG is paused (as Airflow creates new DAGs here)
+    "e2e_ready_scheduled": plan("e2e_ready_scheduled", {"ids": [SCHEDULED["id"]]}, schedule="0 3 * * *"),
     "e2e_ready_stepped": plan(
         "e2e_ready_stepped",
         {"ids": [STEPPED["id"]]},
@@ -82,6 +85,7 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
     "e2e_ready_untagged": ("not_ready", [("error", "tags_select_none", None)]),
     "e2e_ready_undrilled": ("at_risk", [("warning", "drill_overdue", UNDRILLED["id"])]),
     "e2e_ready_stepped": ("not_ready", [("error", "step_target_missing", None)]),
+    "e2e_ready_scheduled": ("at_risk", [("warning", "plan_paused", None)]),
 }
 #: The badge (CSS class, its colour) of each status on the plans page: green, amber, red.
 BADGES = {"ready": "ok", "at_risk": "ask", "not_ready": "bad"}
@@ -115,7 +119,7 @@ def start_check(deployment: ReadinessDeployment) -> None:
 SCENARIO = Scenario(
     "readiness",
     plans=PLANS,
-    fleet=[HEALTHY, STALLED, LAGGING, RECOVERED, *TAGGED, UNDRILLED, STEPPED],
+    fleet=[HEALTHY, STALLED, LAGGING, RECOVERED, *TAGGED, UNDRILLED, STEPPED, SCHEDULED],
     speed=1.0,
     moto=True,
     extra_dag_ids=[READINESS_DAG_ID],

@@ -47,10 +47,12 @@ from drs_provider.readiness.findings import (
     CONNECTION_FAILED,
     ERROR,
     NOTIFY_TOPIC_MISSING,
+    PLAN_PAUSED,
     STEP_TARGET_MISSING,
     WARNING,
     Finding,
     status_of,
+    status_of_json,
 )
 
 if TYPE_CHECKING:
@@ -246,6 +248,7 @@ class DrsReadinessOperator(BaseOperator):
             self.log.warning("not checked: %s", issue)
         plans = self.chosen_plans(loaded.plans, (context.get("params") or {}).get("plans"))
         result = check_plans(plans)
+        self._check_paused(plans, result, context)
         for name, entry in sorted(result["plans"].items()):
             self.log.info("%s: %s", name, entry["status"].replace("_", " "))
             for finding in entry["findings"]:
@@ -253,6 +256,28 @@ class DrsReadinessOperator(BaseOperator):
         previous = context["ti"].xcom_pull(task_ids=READINESS_TASK_ID, include_prior_dates=True)
         self._announce(plans, previous if isinstance(previous, Mapping) else None, result, context)
         return result
+
+    def _check_paused(self, plans: Sequence[Plan], result: dict[str, Any], context: Context) -> None:
+        """A plan with a ``schedule`` whose DAG is paused runs no drill: a warning (Airflow knows,
+        not DRS, so this is read here, through the Task SDK, not in :func:`check_plans`)."""
+        ti = context["ti"]
+        for plan in plans:
+            if not plan.schedule:
+                continue
+            try:
+                paused = bool(ti.get_dag(plan.dag_id).is_paused)
+            except Exception as error:  # a DAG Airflow does not know (yet): nothing to say
+                self.log.info("paused state of %s not read: %s", plan.dag_id, error)
+                continue
+            if paused:
+                finding = Finding(
+                    WARNING,
+                    PLAN_PAUSED,
+                    f"DAG {plan.dag_id} is paused: its scheduled drills ({plan.schedule}) do not run",
+                )
+                entry = result["plans"][plan.name]
+                findings = [*entry["findings"], finding.to_json()]
+                result["plans"][plan.name] = {"status": status_of_json(findings), "findings": findings}
 
     def chosen_plans(self, plans: Sequence[Plan], names: Sequence[str] | None) -> list[Plan]:
         """Every plan, or those the run's ``plans`` param names (each must exist)."""

@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Mapping
 
 Severity = Literal["error", "warning"]
 ERROR: Severity = "error"
@@ -37,6 +37,7 @@ NOTIFY_TOPIC_MISSING = "notify_topic_missing"
 SERVER_IN_TWO_WAVES = "server_in_two_waves"
 DRILL_OVERDUE = "drill_overdue"
 STALE_DRILL_INSTANCE = "stale_drill_instance"
+PLAN_PAUSED = "plan_paused"
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,15 @@ class Finding:
 
 def status_of(findings: Iterable[Finding]) -> str:
     """``not_ready`` with any error, else ``at_risk`` with any warning, else ``ready``."""
-    severities = {finding.severity for finding in findings}
+    return _status({finding.severity for finding in findings})
+
+
+def status_of_json(findings: Iterable[Mapping[str, Any]]) -> str:
+    """:func:`status_of` for findings already in their JSON form."""
+    return _status({finding.get("severity") for finding in findings})
+
+
+def _status(severities: set[Any]) -> str:
     if ERROR in severities:
         return NOT_READY
     return AT_RISK if WARNING in severities else READY
