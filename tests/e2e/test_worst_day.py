@@ -8,7 +8,8 @@ allows ``QUOTA_JOBS`` concurrent DRS jobs:
    the server, its recovery instance and the run that launched it; nothing launches.
 3. Region failover: ``drs_failover`` with ``tags`` recovers the two plans that carry them, each as
    its own recovery run, the second (``after_plans``) only after the first succeeded, and
-   returns the summary: per plan its run, state and RTO, and the failover's RTO.
+   returns the summary: per plan its run, state and RTO, and the failover's RTO; the Recovery
+   plans page's JSON (``GET /api/failovers``) shows the run with its two plans and their states.
 2. Many plans, one account: ``MANY`` plans recovered at once under a quota of ``QUOTA_JOBS``
    jobs all succeed; every server launches exactly once; at no moment are more jobs active than
    the quota (read from the jobs' own times); the waves over capacity waited, and said so.
@@ -25,6 +26,7 @@ from urllib.parse import quote
 import pytest
 from tools.processes import wait_until
 
+from drs_provider.ui.addresses import URL_PREFIX
 from tests.e2e.harness import Deployment, Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
@@ -295,3 +297,11 @@ def test_a_region_failover_recovers_the_tagged_plans_in_order_and_sums_them_up(
     states = {ti["task_id"]: ti["state"] for ti in rest.task_instances("drs_failover", run_id)}
     ran = {task for task, state in states.items() if task.startswith("recover_") and state != "skipped"}
     assert ran == {f"recover_{DIRECTORY}", f"recover_{APP}"}
+    # the Recovery plans page's row of the failover, as its JSON serves it to the admin
+    failovers = rest.request("GET", f"{URL_PREFIX}/api/failovers")
+    [row] = [failover for failover in failovers if failover["run_id"] == run_id]
+    assert (row["state"], row["summarized"], row["rto_seconds"]) == ("success", True, summary["rto_seconds"])
+    assert {plan["plan"]: (plan["run_id"], plan["state"]) for plan in row["plans"]} == {
+        DIRECTORY: (plan_run, "success"),
+        APP: (plan_run, "success"),
+    }

@@ -6,20 +6,23 @@ Routes (below the plugin's ``URL_PREFIX``):
 ``GET /runs/{dag_id}/{run_id}/fragment``   the page's content alone, what the refresh fetches
 ``GET /api/runs/{dag_id}/{run_id}``        the same view model as JSON
 ``GET /plans``, ``GET /api/plans``         every plan the user may read, its waves, last runs and readiness
+``GET /api/failovers``                     the last runs of ``drs_failover`` (the plans page's failover rows)
 ``GET /static/{name}``                     the page's CSS, JavaScript and icon (nothing from a CDN)
 ``POST /api/runs/{dag_id}/{run_id}/terminate-instances``   the one action: terminate what a finished
                                            drill left running (JSON ``{"confirm": "<run_id>"}``)
 
-Every route needs a signed-in user (bearer token or the UI's login cookie), and shows of each
-DAG only what the user may read of it (:mod:`~drs_provider.ui.security`): the run routes need
+Every route needs a signed-in user (bearer token or the UI's login cookie), and shows of each DAG
+only what the user may read of it (:mod:`~drs_provider.ui.security`): the run routes need
 :data:`~drs_provider.ui.security.RUN_PAGE_ACCESS`, the plans routes list the readable DAGs with
-the runs the user may read, and the plans' readiness only to a user who may read the checks of
-the ``drs_readiness`` DAG. An approval is offered only to a user whose answer the REST API
-would take, and answered by the page's JavaScript through the REST API's own HITL endpoint, so
-the REST API's permissions decide. The one thing this app changes itself is a finished drill's
-instances, with :data:`~drs_provider.ui.security.TERMINATE_ACCESS` (what clearing the DAG run
-needs), an explicit ``confirm`` and a record in the run's report (:mod:`drs_provider.ui.actions`);
-Airflow's audit log records every request to it, as it does the REST API's.
+the runs the user may read, and the plans' readiness only to a user who may read the checks of the
+``drs_readiness`` DAG; the region failovers (runs of ``drs_failover``) to a user who may read that
+DAG's runs, the plans of each as far as the user may read the plans' runs. An approval is offered
+only to a user whose answer the REST API would take, and answered by the page's JavaScript through
+the REST API's own HITL endpoint, so the REST API's permissions decide. The one thing this app
+changes itself is a finished drill's instances, with
+:data:`~drs_provider.ui.security.TERMINATE_ACCESS` (what clearing the DAG run needs), an explicit
+``confirm`` and a record in the run's report (:mod:`drs_provider.ui.actions`); Airflow's audit log
+records every request to it, as it does the REST API's.
 """
 
 from __future__ import annotations
@@ -55,12 +58,13 @@ from drs_provider.ui.format import (
 )
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.markdown import render_markdown
-from drs_provider.ui.plans_view import plan_rows
+from drs_provider.ui.plans_view import failover_rows, plan_rows
 from drs_provider.ui.security import (
     RUN_PAGE_ACCESS,
     SIGNED_IN,
     TERMINATE_ACCESS,
     GetUserDep,
+    failover_access,
     may,
     may_answer,
     may_read_readiness,
@@ -74,7 +78,7 @@ if TYPE_CHECKING:
 
     from fastapi import Response
 
-    from drs_provider.ui.airflow_source import PlanSummary
+    from drs_provider.ui.airflow_source import FailoverSummary, PlanSummary
     from drs_provider.ui.view import RunView
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -163,15 +167,27 @@ class TerminateRequest(BaseModel):
     confirm: str | None = None
 
 
-def _plans(user: Any, session: Any) -> list[PlanSummary]:
+def _plans(user: Any, session: Any, readable: set[str] | None = None) -> list[PlanSummary]:
     """The plans ``user`` may read, each with the runs they may read, and with its readiness if they
-    may read the readiness checks."""
-    readable = readable_dag_ids(user)
+    may read the readiness checks (``readable``: the DAGs they may read, if known)."""
+    readable = readable_dag_ids(user) if readable is None else readable
     return airflow_source.plan_summaries(
         session,
         readable,
         lambda dag_ids: run_access(user, dag_ids, session),
         with_readiness=may_read_readiness(user, readable, session),
+    )
+
+
+def _failovers(user: Any, session: Any, readable: set[str] | None = None) -> list[FailoverSummary] | None:
+    """The recent runs of ``drs_failover`` with their plans, as far as ``user`` may read them; None
+    when they may not read its runs."""
+    readable = readable_dag_ids(user) if readable is None else readable
+    access = failover_access(user, readable, session)
+    if access is None:
+        return None
+    return airflow_source.failover_summaries(
+        session, readable, lambda dag_ids: run_access(user, dag_ids, session), details=access.details
     )
 
 
@@ -273,9 +289,13 @@ def create_app() -> FastAPI:
 
     @app.get("/plans", response_class=HTMLResponse)
     def plans_page(request: Request, user: GetUserDep, session: SessionDep) -> HTMLResponse:
-        plans = _plans(user, session)
+        readable = readable_dag_ids(user)
+        plans = _plans(user, session, readable)
+        failovers = _failovers(user, session, readable)
         context = {
             "plans": plan_rows(plans, airflow_root(request), slots=airflow_source.RECENT_RUNS),
+            "failovers": failover_rows(failovers, airflow_root(request)) if failovers is not None else None,
+            "recent_failovers": airflow_source.RECENT_FAILOVERS,
             "recent_runs": airflow_source.RECENT_RUNS,
             "readiness_checks": airflow_source.READINESS_CHECKS,
         }
@@ -285,6 +305,16 @@ def create_app() -> FastAPI:
     def plans_json(user: GetUserDep, session: SessionDep) -> JSONResponse:
         return JSONResponse(
             [{**jsonable(plan), "drills_paused": plan.drills_paused} for plan in _plans(user, session)]
+        )
+
+    @app.get("/api/failovers")
+    def failovers_json(user: GetUserDep, session: SessionDep) -> JSONResponse:
+        """The plans page's failover rows; an empty list for a user who may not read them."""
+        return JSONResponse(
+            [
+                {**jsonable(failover), "triggered_by_text": failover.triggered_by_text}
+                for failover in _failovers(user, session) or []
+            ]
         )
 
     @app.get("/static/{name}", name="static", dependencies=SIGNED_IN)

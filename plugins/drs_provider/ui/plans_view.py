@@ -1,11 +1,13 @@
 """What the plans page shows: one row per plan, its waves by step, its last run, the trend of its runs
-and its readiness with the marks of its last checks."""
+and its readiness with the marks of its last checks; and one row per recent region failover that
+opens to its plans' recovery runs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from drs_provider.operators.failover import FAILOVER_DAG_ID
 from drs_provider.recovery.report import wave_depths
 from drs_provider.ui.addresses import run_tab_path
 from drs_provider.ui.format import (
@@ -21,7 +23,13 @@ from drs_provider.ui.timeline import Trend, TrendPoint, draw_trend
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from drs_provider.ui.airflow_source import PlanReadiness, PlanSummary, RunSummary
+    from drs_provider.ui.airflow_source import (
+        FailoverPlanRun,
+        FailoverSummary,
+        PlanReadiness,
+        PlanSummary,
+        RunSummary,
+    )
 
 
 @dataclass(frozen=True)
@@ -97,3 +105,39 @@ def plan_rows(plans: Sequence[PlanSummary], airflow_root: str = "", slots: int =
             )
         )
     return rows
+
+
+@dataclass(frozen=True)
+class FailoverPlanRow:
+    """One plan inside a failover's row, with the address of its run's Recovery tab."""
+
+    run: FailoverPlanRun
+    #: None: no run to open (not started, or not readable)
+    url: str | None
+
+
+@dataclass(frozen=True)
+class FailoverRow:
+    """One ``drs_failover`` run: a row that opens to its plans."""
+
+    failover: FailoverSummary
+    #: the failover run in the Airflow UI
+    url: str
+    plans: tuple[FailoverPlanRow, ...]
+
+
+def failover_rows(failovers: Sequence[FailoverSummary], airflow_root: str = "") -> list[FailoverRow]:
+    return [
+        FailoverRow(
+            failover=failover,
+            url=f"{airflow_root}/dags/{path_segment(FAILOVER_DAG_ID)}/runs/{path_segment(failover.run_id)}",
+            plans=tuple(
+                FailoverPlanRow(
+                    run=plan,
+                    url=airflow_root + run_tab_path(plan.dag_id, plan.run_id) if plan.run_id else None,
+                )
+                for plan in failover.plans
+            ),
+        )
+        for failover in failovers
+    ]

@@ -16,6 +16,11 @@ their RTO and the report's verdict             also ``GET`` ``TASK_INSTANCE`` an
 a plan's readiness (status, findings, the      also, of the ``drs_readiness`` DAG whose checks
 last checks)                                   it comes from: the DAG, and ``GET`` ``RUN``,
                                                ``TASK_INSTANCE`` and ``XCOM``
+a region failover (its ``drs_failover`` run:   of the ``drs_failover`` DAG: the DAG, ``GET``
+state, start, who, its plans by name)          ``RUN``
+the plans it picked before the summary, the    also ``GET`` ``TASK_INSTANCE`` and ``XCOM`` of
+summary's per-plan figures, the failover's RTO ``drs_failover``
+a failover's plan: its run, state; its RTO     the plan's runs, as above; its RTO as above
 a run page                                     ``GET`` ``RUN``, ``TASK_INSTANCE`` and ``XCOM``
 why a task failed, as its log says             also ``GET`` ``TASK_LOGS``
 who answered an approval                       also ``GET`` ``HITL_DETAIL``
@@ -38,6 +43,7 @@ from airflow.api_fastapi.auth.managers.models.resource_details import DagAccessE
 from airflow.api_fastapi.core_api.security import GetUserDep, requires_access_dag, requires_authenticated
 from fastapi import Depends, HTTPException, Request
 
+from drs_provider.operators.failover import FAILOVER_DAG_ID
 from drs_provider.readiness import READINESS_DAG_ID
 
 if TYPE_CHECKING:
@@ -55,6 +61,7 @@ __all__ = [
     "TERMINATE_ACCESS",
     "GetUserDep",
     "RunAccess",
+    "failover_access",
     "may",
     "may_answer",
     "may_read_readiness",
@@ -136,3 +143,12 @@ def may_read_readiness(user: BaseUser, readable: Collection[str], session: Sessi
         READINESS_DAG_ID in readable
         and run_access(user, [READINESS_DAG_ID], session)[READINESS_DAG_ID].details
     )
+
+
+def failover_access(user: BaseUser, readable: Collection[str], session: Session) -> RunAccess | None:
+    """What ``user`` may read of the ``drs_failover`` runs (``readable``: the DAGs they may read);
+    None when they may not read the runs at all, so no failover is shown."""
+    if FAILOVER_DAG_ID not in readable:
+        return None
+    access = run_access(user, [FAILOVER_DAG_ID], session)[FAILOVER_DAG_ID]
+    return access if access.runs else None

@@ -46,7 +46,7 @@ def test_the_plugin_declares_its_app_and_both_pages():
 def test_every_route_resolves_the_user_the_way_the_rest_api_does():
     routes = [route for route in create_app().routes if isinstance(route, APIRoute)]
 
-    assert len(routes) == 7
+    assert len(routes) == 8
     for route in routes:
         assert calls(route.dependant, get_user), route.path
 

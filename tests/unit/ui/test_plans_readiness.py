@@ -1,7 +1,7 @@
 """The plans routes' readiness on a real metadata database (SQLite), in-process, as real users.
 
-Two example plans (``portal``, ``shop``) and a ``drs_readiness`` DAG are parsed from a DAG file and
-written to the database as the dag-processor writes them; each test records the readiness checks
+Two example plans (``portal``, ``shop``) and a ``drs_readiness`` DAG are in the database as the
+dag-processor writes them (:mod:`tests.unit.ui.metadata_db`); each test records the readiness checks
 it needs as ``drs_readiness`` runs with their ``check`` task instance and its ``return_value``
 XCom, as a worker leaves them. Requests carry a JWT of the simple auth manager, narrowed per user to
 named DAGs and DAG entities (the way per-DAG permissions of the FAB or Keycloak auth managers
@@ -10,51 +10,34 @@ would), so the routes ask the auth manager exactly as in a deployment.
 
 from __future__ import annotations
 
-import secrets
-import shutil
-import textwrap
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
-from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
-from fastapi.testclient import TestClient
 
 from drs_provider.readiness import READINESS_DAG_ID, READINESS_TASK_ID
 from drs_provider.ui import airflow_source
-from drs_provider.ui.app import create_app
+from tests.unit.ui.metadata_db import (
+    EVERYTHING,
+    PORTAL,
+    SHOP,
+    Scopes,
+    scoped_client,
+    sync_example_dags,
+    token,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+    from fastapi.testclient import TestClient
     from sqlalchemy.orm import Session
 
 pytestmark = pytest.mark.unit
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-PORTAL, SHOP = "drs_plan_portal", "drs_plan_shop"
-DAG_FILE = textwrap.dedent(
-    f"""
-    from pathlib import Path
-
-    from airflow.providers.standard.operators.empty import EmptyOperator
-    from airflow.sdk import DAG
-
-    from drs_provider.factory import build_dags
-
-    globals().update(build_dags(Path(__file__).parent / "recovery_plans"))
-
-    with DAG({READINESS_DAG_ID!r}, schedule=None) as readiness:
-        EmptyOperator(task_id={READINESS_TASK_ID!r})
-    """
-)
 T0 = datetime(2026, 12, 1, 10, tzinfo=UTC)
-EVERYTHING = "*"
-#: What each user may read: None every DAG; else the DAGs named, each wholly (EVERYTHING) or
-#: the DAG itself and the entities named (``RUN``, ``TASK_INSTANCE``, ``XCOM``, ...).
-SCOPES: dict[str, dict[str, set[str]] | None] = {
+#: What each user may read (:mod:`tests.unit.ui.metadata_db`).
+SCOPES: Scopes = {
     "auditor": None,
     "plans_only": {PORTAL: {EVERYTHING}, SHOP: {EVERYTHING}},
     "readiness_runs_only": {PORTAL: {EVERYTHING}, SHOP: {EVERYTHING}, READINESS_DAG_ID: {"RUN"}},
@@ -62,52 +45,16 @@ SCOPES: dict[str, dict[str, set[str]] | None] = {
 }
 
 
-class ScopedAuthManager(SimpleAuthManager):
-    """The simple auth manager, with each user's DAG permissions narrowed to :data:`SCOPES`."""
-
-    def is_authorized_dag(
-        self, *, method: Any, user: Any, access_entity: Any = None, details: Any = None
-    ) -> bool:
-        scope = SCOPES[user.get_name()]
-        dag_id = getattr(details, "id", None)
-        if scope is not None and dag_id is not None:
-            granted = scope.get(dag_id)
-            if granted is None:
-                return False
-            if access_entity is not None and EVERYTHING not in granted and access_entity.name not in granted:
-                return False
-        return super().is_authorized_dag(
-            method=method, user=user, access_entity=access_entity, details=details
-        )
-
-
 @pytest.fixture(scope="module")
 def dags(airflow_db: None, tmp_path_factory: pytest.TempPathFactory) -> None:
-    """The two plans and ``drs_readiness`` in the metadata database, as the dag-processor leaves them."""
-    from airflow.dag_processing.bundles.manager import DagBundlesManager
-    from airflow.dag_processing.dagbag import BundleDagBag, sync_bag_to_db
-
-    folder = tmp_path_factory.mktemp("readiness-dags")
-    (folder / "recovery_plans").mkdir()
-    for plan in ("portal", "shop"):
-        shutil.copy(REPO_ROOT / "dags" / "recovery_plans" / f"{plan}.yaml", folder / "recovery_plans")
-    (folder / "readiness_view_dags.py").write_text(DAG_FILE)
-    DagBundlesManager().sync_bundles_to_db()
-    bag = BundleDagBag(dag_folder=folder, bundle_path=folder, bundle_name="dags-folder")
-    assert not bag.import_errors, bag.import_errors
-    assert {PORTAL, SHOP, READINESS_DAG_ID} <= set(bag.dags)
-    sync_bag_to_db(bag, "dags-folder", None)
+    """The two plans, ``drs_readiness`` and ``drs_failover`` in the metadata database."""
+    sync_example_dags(tmp_path_factory.mktemp("readiness-dags"))
 
 
 @pytest.fixture(scope="module")
 def client(dags: None) -> Iterator[TestClient]:
-    from airflow.api_fastapi.app import _AuthManagerState
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("AIRFLOW__API_AUTH__JWT_SECRET", secrets.token_hex(32))  # a key as long as HS512 asks
-        patch.setattr(_AuthManagerState, "instance", ScopedAuthManager())
-        with TestClient(create_app()) as test_client:
-            yield test_client
+    with scoped_client(SCOPES) as test_client:
+        yield test_client
 
 
 @pytest.fixture
@@ -176,13 +123,6 @@ LAG = {
 }
 SHOP_SECRET = "shop finding only its readers see"
 READY: dict[str, Any] = {"status": "ready", "findings": []}
-
-
-def token(user: str) -> dict[str, dict[str, str]]:
-    from airflow.api_fastapi.app import get_auth_manager
-
-    jwt = get_auth_manager().generate_jwt(SimpleAuthManagerUser(username=user, role="viewer"))
-    return {"headers": {"Authorization": f"Bearer {jwt}"}}
 
 
 def plans_json(client: TestClient, user: str) -> dict[str, dict[str, Any]]:
