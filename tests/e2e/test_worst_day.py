@@ -183,7 +183,12 @@ def test_nothing_recovered_is_replaced_by_a_drill_or_an_unflagged_recovery(
     for mode, run_id in zip(("drill", "recovery"), airflow.over_recovered, strict=True):
         assert rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT) == "failed", mode
         tries = {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in rest.task_instances(dag_id, run_id)}
-        assert tries["preflight"] == ("failed", 1), tries
+        assert tries["preflight"][0] == "failed", tries
+        if tries["preflight"][1] > 1:
+            # A refusal is a verdict, never retried: an earlier try may only have failed otherwise
+            # (seen once on a loaded SQLite stack).
+            first = start_log_of(rest, dag_id, run_id, "preflight")
+            assert "DrsPreflightError" not in first, (tries, first[-3000:])
         error = rest.xcom(dag_id, run_id, "preflight", key="task_error")
         assert f"wave 'app': {holder}: " in error and why[mode] in error, (mode, error)
 
