@@ -138,8 +138,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Check every plan of the plans directory as the drs_readiness DAG does, launching and "
             "changing nothing: servers, tags, replication and lag, snapshots, live recovered "
-            "instances, quotas, step targets, overdue drills. Prints each plan's status and "
-            "findings; exit status 1 when any plan is not ready."
+            "instances, quotas, step targets, overdue drills, launch settings. Prints each plan's "
+            "status and findings; exit status 1 when any plan is not ready."
         ),
     )
     ready.add_argument(

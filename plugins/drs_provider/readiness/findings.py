@@ -37,6 +37,9 @@ NOTIFY_TOPIC_MISSING = "notify_topic_missing"
 SERVER_IN_TWO_WAVES = "server_in_two_waves"
 DRILL_OVERDUE = "drill_overdue"
 STALE_DRILL_INSTANCE = "stale_drill_instance"
+LAUNCH_CONFIG_DRIFT = "launch_config_drift"
+LAUNCH_TEMPLATE_MISSING = "launch_template_missing"
+LAUNCH_SERVER_UNSELECTED = "launch_server_unselected"
 
 
 @dataclass(frozen=True)
