@@ -1,4 +1,4 @@
-"""Launch settings as code (contract 10): drift found by readiness.
+"""Launch settings as code (contract 10): drift found by readiness, ``drs-plan apply-launch``.
 
 Real boto3 ``drs`` and ``ec2`` clients through the Airflow connection ``aws_default``: DRS on the
 in-process simulator, each source server's EC2 launch template in moto (``drs_simulator_ec2``).
@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 import yaml
 
+from drs_provider.cli import main
 from drs_provider.operators.readiness import check_plans
 from drs_provider.plans.loader import load_plans
 
@@ -234,3 +235,129 @@ def test_a_template_deleted_in_ec2_is_launch_template_missing(
     )
     # what DRS itself holds is still compared
     assert drift(findings)[DB_2] == [("copy_tags", "false", "true"), ("right_sizing", "BASIC", "NONE")]
+
+
+def test_apply_launch_dry_run_prints_each_difference_and_changes_nothing(
+    shop: Path,
+    drs_simulator_ec2: DrsSimulatorHandle,
+    local_aws_services: LocalAws,
+    aws_calls: list[tuple[str, str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    before = default_template(local_aws_services, drs_simulator_ec2, DB_1)
+
+    assert main(["apply-launch", "shop", "--plans-dir", str(shop), "--dry-run"]) == 0
+
+    out = capsys.readouterr().out
+    assert out.startswith("plan shop (aws_default, us-east-1): launch settings of 3 server(s)\n")
+    assert (
+        f"{DB_1} (db-1), wave db:\n  instance_type: m5.large -> r5.xlarge\n"
+        f"  subnet_id: {OLD_SUBNET} -> {SUBNET}\n" in out
+    )
+    assert (
+        f"{APP_1} (app-1), wave app:\n  launch_disposition: STARTED -> STOPPED\n  os_byol: false -> true\n"
+        in out
+    )
+    assert f"{GONE}: not selected by its wave's tags, left alone" in out
+    assert out.endswith("dry run: nothing changed (3 server(s) differ)\n")
+    assert not WRITES & {operation for _, operation in aws_calls}
+    assert drs_simulator_ec2.calls("UpdateLaunchConfiguration") == []
+    after = default_template(local_aws_services, drs_simulator_ec2, DB_1)
+    assert (after["VersionNumber"], after["LaunchTemplateData"]) == (
+        before["VersionNumber"],
+        before["LaunchTemplateData"],
+    )
+
+
+def test_apply_launch_then_readiness_finds_no_drift(
+    shop: Path,
+    drs_simulator_ec2: DrsSimulatorHandle,
+    local_aws_services: LocalAws,
+    aws_calls: list[tuple[str, str]],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["apply-launch", "shop", "--plans-dir", str(shop)]) == 0
+
+    applied = list(aws_calls)
+    out = capsys.readouterr().out
+    assert f"{APP_1} (app-1): launch configuration updated (UpdateLaunchConfiguration)\n" in out
+    assert (
+        f"{DB_1} (db-1): launch configuration updated (UpdateLaunchConfiguration); launch template lt-" in out
+    )
+    result = check_plans(load_plans(shop).plans)
+    assert [f["code"] for f in launch_findings(result)] == ["launch_server_unselected"]
+    assert result["plans"]["shop"]["status"] == "at_risk"  # only that warning is left
+    data = default_template(local_aws_services, drs_simulator_ec2, DB_1)["LaunchTemplateData"]
+    assert data["InstanceType"] == "r5.xlarge"
+    assert data["NetworkInterfaces"][0] | {"AssociatePublicIpAddress": False} == {
+        "DeviceIndex": 0,
+        "AssociatePublicIpAddress": False,
+        "SubnetId": SUBNET,
+        "Groups": GROUPS,
+        "PrivateIpAddress": "10.1.0.10",
+    }
+    # Per changed server: UpdateLaunchConfiguration, and for a template change one look at its
+    # default version, CreateLaunchTemplateVersion and ModifyLaunchTemplate.
+    writes = sorted(call for call in applied if call[1] in WRITES | {"DescribeLaunchTemplateVersions"})
+    assert writes == sorted(
+        [("drs", "UpdateLaunchConfiguration")] * 3
+        + [("ec2", "DescribeLaunchTemplateVersions")] * 3  # the listing, then one per db server
+        + [("ec2", "CreateLaunchTemplateVersion")] * 2
+        + [("ec2", "ModifyLaunchTemplate")] * 2
+    )
+
+    assert main(["apply-launch", "shop", "--plans-dir", str(shop)]) == 0
+    assert capsys.readouterr().out.endswith(
+        "nothing to change: DRS holds the plan's settings (0 server(s) differ)\n"
+    )
+
+
+def test_apply_launch_brings_back_a_deleted_template_with_the_plans_settings(
+    shop: Path,
+    drs_simulator_ec2: DrsSimulatorHandle,
+    local_aws_services: LocalAws,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    old = drs_simulator_ec2.client().get_launch_configuration(sourceServerID=DB_1)["ec2LaunchTemplateID"]
+    local_aws_services.client("ec2").delete_launch_template(LaunchTemplateId=old)
+
+    assert main(["apply-launch", "shop", "--plans-dir", str(shop), "--dry-run"]) == 0
+    assert (
+        f"  launch template: missing ({old}) -> a new one, by UpdateLaunchConfiguration\n"
+        in capsys.readouterr().out
+    )
+    assert main(["apply-launch", "shop", "--plans-dir", str(shop)]) == 0
+
+    assert launch_findings(check_plans(load_plans(shop).plans))[0]["code"] == "launch_server_unselected"
+    assert (
+        default_template(local_aws_services, drs_simulator_ec2, DB_1)["LaunchTemplateData"]["InstanceType"]
+        == "r5.xlarge"
+    )
+
+
+def test_apply_launch_names_a_server_it_cannot_bring_in_line_and_exits_1(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    broken = {
+        **SHOP,
+        "waves": [{"name": "db", "servers": {"ids": [DB_1, GONE]}, "launch": {"copy_tags": True}}],
+    }
+    (shop / "shop.yaml").write_text(yaml.safe_dump(broken))
+
+    assert main(["apply-launch", "shop", "--plans-dir", str(shop)]) == 1
+
+    captured = capsys.readouterr()
+    assert f"{DB_1} (db-1): launch configuration updated (UpdateLaunchConfiguration)" in captured.out
+    assert f"failed: {GONE}: DRS in aws_default, us-east-1 has no such source server" in captured.err
+
+
+def test_apply_launch_of_a_plan_without_launch_has_nothing_to_do(
+    shop: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply-launch", "other", "--plans-dir", str(shop)]) == 0
+    assert capsys.readouterr().out == "plan other gives no launch settings: nothing to apply\n"
+
+
+def test_apply_launch_of_an_unknown_plan_exits_1(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["apply-launch", "shopp", "--plans-dir", str(shop)]) == 1
+    assert "no plan named 'shopp'" in capsys.readouterr().err
