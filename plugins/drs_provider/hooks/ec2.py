@@ -43,19 +43,26 @@ class LaunchTemplateHook(AwsBaseHook):
 
         EC2 describes one named template per call, or every template's default version at once
         (no ID, ``$Default``): that listing, in pages of 200, is read instead, so a check of
-        hundreds of servers costs a few calls, not one per server.
+        hundreds of servers costs a few calls, not one per server. A template the listing lacks is
+        looked up by ID before it counts as missing: a listing may lag behind a template just
+        made, and moto answers one page only.
         """
         wanted = set(template_ids)
         if not wanted:
             return {}
         paginator = self.conn.get_paginator("describe_launch_template_versions")
         pages = paginator.paginate(Versions=["$Default"], PaginationConfig={"PageSize": VERSIONS_PER_PAGE})
-        return {
+        found = {
             version["LaunchTemplateId"]: version
             for page in pages
             for version in page.get("LaunchTemplateVersions", [])
             if version.get("LaunchTemplateId") in wanted
         }
+        for template_id in sorted(wanted - set(found)):
+            version = self.default_version(template_id)
+            if version is not None:
+                found[template_id] = version
+        return found
 
     def default_version(self, template_id: str) -> dict[str, Any] | None:
         """One template's default version (None: EC2 has no such template)."""

@@ -361,3 +361,39 @@ def test_apply_launch_of_a_plan_without_launch_has_nothing_to_do(
 def test_apply_launch_of_an_unknown_plan_exits_1(shop: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["apply-launch", "shopp", "--plans-dir", str(shop)]) == 1
     assert "no plan named 'shopp'" in capsys.readouterr().err
+
+
+def test_more_templates_than_one_listing_page_holds_are_all_found(
+    drs_simulator_ec2: DrsSimulatorHandle, aws_conn: str, tmp_path: Path, aws_calls: list[tuple[str, str]]
+) -> None:
+    count = 220  # moto answers one page of 200 (no NextToken): the rest are looked up by ID
+    servers = [
+        {
+            "id": f"s-0f{n:015d}",
+            "hostname": f"web-{n}",
+            "tags": {"Role": "web"},
+            "launch": {"copy_tags": True, "subnet_id": OLD_SUBNET},
+        }
+        for n in range(count)
+    ]
+    drs_simulator_ec2.reset({**FLEET, "source_servers": servers})
+    plan = {
+        "plan": "web",
+        "waves": [
+            {
+                "name": "web",
+                "servers": {"tags": {"Role": "web"}},
+                "launch": {"subnet_id": OLD_SUBNET, "copy_tags": True},
+            }
+        ],
+    }
+    (tmp_path / "web.yaml").write_text(yaml.safe_dump(plan))
+
+    result = check_plans(load_plans(tmp_path).plans)
+
+    assert result["plans"]["web"] == {"status": "ready", "findings": []}
+    counts = {
+        op: sum(1 for _, name in aws_calls if name == op)
+        for op in ("GetLaunchConfiguration", "DescribeLaunchTemplateVersions")
+    }
+    assert counts == {"GetLaunchConfiguration": count, "DescribeLaunchTemplateVersions": 1 + count - 200}
