@@ -1,10 +1,12 @@
 """``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema,
-terminate what a finished drill left running, and say whether every plan would recover now.
+terminate what a finished drill left running, say whether every plan would recover now, and make
+DRS's launch settings a plan's.
 
 ``lint``, ``graph`` and ``schema`` are plain argparse and the :mod:`drs_provider.plans` package
-only, so they run in a second, with no Airflow set up, in CI or a pre-commit hook. ``cleanup``
-and ``ready`` call DRS through an Airflow AWS connection (from the environment, a secrets backend or the
-metadata database, as Airflow finds it), so it imports the provider's hook only when it runs.
+only, so they run in a second, with no Airflow set up, in CI or a pre-commit hook. ``cleanup``,
+``ready`` and ``apply-launch`` call AWS through an Airflow AWS connection (from the environment, a
+secrets backend or the metadata database, as Airflow finds it), so they import the provider's
+hooks only when they run.
 """
 
 from __future__ import annotations
@@ -138,8 +140,8 @@ def _parser() -> argparse.ArgumentParser:
         description=(
             "Check every plan of the plans directory as the drs_readiness DAG does, launching and "
             "changing nothing: servers, tags, replication and lag, snapshots, live recovered "
-            "instances, quotas, step targets, overdue drills. Prints each plan's status and "
-            "findings; exit status 1 when any plan is not ready."
+            "instances, quotas, step targets, overdue drills, launch settings. Prints each plan's "
+            "status and findings; exit status 1 when any plan is not ready."
         ),
     )
     ready.add_argument(
@@ -148,6 +150,29 @@ def _parser() -> argparse.ArgumentParser:
         help=f"the plans to check (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
     )
     ready.add_argument("--json", action="store_true", help="print the readiness JSON instead of text")
+
+    apply_launch = commands.add_parser(
+        "apply-launch",
+        help="make DRS's launch settings a plan's",
+        description=(
+            "Print, server by server, each launch setting DRS holds otherwise than the plan's "
+            "'launch' (setting: DRS's value -> the plan's), then make DRS match: the launch "
+            "configuration (UpdateLaunchConfiguration) and a new default version of the EC2 launch "
+            "template. Uses the plan's aws_conn_id (else aws_default) and region. Exit status 0 when "
+            "done or nothing differs, 1 when a server could not be brought in line."
+        ),
+    )
+    apply_launch.add_argument(
+        "plan", metavar="PLAN", help="a plan file, or the name of a plan in the plans directory"
+    )
+    apply_launch.add_argument(
+        "--plans-dir",
+        default=None,
+        help=f"where to look up a plan by name (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
+    )
+    apply_launch.add_argument(
+        "--dry-run", action="store_true", help="print the differences and change nothing"
+    )
     return parser
 
 
@@ -191,39 +216,47 @@ def _render(plan: Plan, file: str, output_format: str) -> str:
     return render_mermaid(plan) if output_format == "mermaid" else render_graph(plan, file=file)
 
 
-def _graph(plan_ref: str, plans_dir: str | None, output_format: str, out: TextIO, err: TextIO) -> int:
+def _find_plan(plan_ref: str, plans_dir: str | None, err: TextIO) -> tuple[Plan, str] | None:
+    """The plan ``plan_ref`` names (a file, or a plan name in the plans directory) and its file as
+    shown; None after saying why there is none."""
     path = Path(plan_ref)
     if path.is_file() or path.suffix in PLAN_FILE_SUFFIXES:
         try:
-            plan = load_plan_file(path)
+            return load_plan_file(path), plan_ref
         except PlanError as error:
             print(f"{plan_ref} has problems; fix them first:", file=err)
             print(error, file=err)
-            return 1
-        print(_render(plan, plan_ref, output_format), file=out)
-        return 0
+            return None
     directory = Path(plans_dir or default_plans_dir())
     if not directory.is_dir():
         print(f"{directory}: no such plans directory (set --plans-dir or ${PLANS_DIR_ENV})", file=err)
-        return 1
+        return None
     try:
         plan_set = collect_plans(plan_files(directory), display_root=Path.cwd())
     except OSError as error:
         print(f"{directory}: cannot read the plans directory: {error.strerror or error}", file=err)
-        return 1
+        return None
     for plan in plan_set.plans:
         if plan.name == plan_ref:
-            print(_render(plan, display_name(plan.source, Path.cwd()), output_format), file=out)
-            return 0
+            return plan, display_name(plan.source, Path.cwd())
     for file, issues in plan_set.errors.items():
         if plan_set.claims.get(file) == plan_ref:
             print(f"plan {plan_ref!r} has problems; fix them first:", file=err)
             for issue in issues:
                 print(issue, file=err)
-            return 1
+            return None
     known = ", ".join(plan.name for plan in plan_set.plans) or "none"
     print(f"no plan named {plan_ref!r} in {directory} (valid plans there: {known})", file=err)
-    return 1
+    return None
+
+
+def _graph(plan_ref: str, plans_dir: str | None, output_format: str, out: TextIO, err: TextIO) -> int:
+    found = _find_plan(plan_ref, plans_dir, err)
+    if found is None:
+        return 1
+    plan, file = found
+    print(_render(plan, file, output_format), file=out)
+    return 0
 
 
 def _plan_named(dag: str | None, plans_dir: str | None) -> Plan | None:
@@ -338,6 +371,91 @@ def _ready(plans_dir: str | None, as_json: bool, out: TextIO, err: TextIO) -> in
     return 1 if "not_ready" in statuses or loaded.issues else 0
 
 
+def _apply_launch(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    found = _find_plan(args.plan, args.plans_dir, err)
+    if found is None:
+        return 1
+    plan = found[0]
+    if not plan.declares_launch:
+        print(f"plan {plan.name} gives no launch settings: nothing to apply", file=out)
+        return 0
+    with contextlib.redirect_stdout(err):  # Airflow's hooks log to stdout; stdout is the answer
+        return _apply_plan_launch(plan, dry_run=args.dry_run, out=out, err=err)
+
+
+def _apply_plan_launch(plan: Plan, *, dry_run: bool, out: TextIO, err: TextIO) -> int:
+    """Print each server's differences from the plan's launch settings, then (unless ``dry_run``)
+    make DRS match, server by server; 1 when a server could not be brought in line."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from drs_provider.exceptions import DrsProviderError
+    from drs_provider.hooks.drs import DrsHook
+    from drs_provider.recovery.launch import differences, needs_template, planned_launch
+    from drs_provider.recovery.selection import source_server_hostname
+
+    failures = (ClientError, BotoCoreError, DrsProviderError, OSError)
+    conn_id = plan.aws_conn_id or "aws_default"
+    hook = DrsHook(aws_conn_id=conn_id, region_name=plan.region)
+    try:
+        where = f"{conn_id}, {plan.region or hook.conn_region_name}"
+        servers = {server["sourceServerID"]: server for server in hook.describe_source_servers()}
+        planned = planned_launch(plan, servers)
+        states = hook.read_launch_states(
+            list(planned.servers), templates=any(needs_template(s) for _, s in planned.servers.values())
+        )
+    except failures as error:
+        print(f"plan {plan.name}: launch settings cannot be read: {error}", file=err)
+        return 1
+
+    def name(server_id: str) -> str:
+        hostname = source_server_hostname(servers.get(server_id) or {})
+        return f"{server_id} ({hostname})" if hostname else server_id
+
+    failed = [f"{server_id}: DRS in {where} has no such source server" for server_id in planned.unknown]
+    changing = []
+    print(f"plan {plan.name} ({where}): launch settings of {len(planned.servers)} server(s)", file=out)
+    for server_id, (wave, settings) in planned.servers.items():
+        state = states.get(server_id)
+        if state is None:
+            failed.append(f"{server_id}: DRS has no launch configuration of it")
+            continue
+        changes = [str(change) for change in differences(settings, state)]
+        if needs_template(settings) and state.template is None:
+            missing = state.template_id or "none named"
+            changes.insert(
+                0, f"launch template: missing ({missing}) -> a new one, by UpdateLaunchConfiguration"
+            )
+        print(
+            f"{name(server_id)}, wave {wave}: {'as the plan says' if not changes else ''}".rstrip(), file=out
+        )
+        for change in changes:
+            print(f"  {change}", file=out)
+        if changes:
+            changing.append(server_id)
+    for server_id in planned.unselected:
+        print(f"{name(server_id)}: not selected by its wave's tags, left alone", file=out)
+    if dry_run or not changing:
+        verdict = (
+            "dry run: nothing changed" if dry_run else "nothing to change: DRS holds the plan's settings"
+        )
+        print(f"{verdict} ({len(changing)} server(s) differ)", file=out)
+    else:
+        applied = 0
+        for server_id in changing:
+            wave, settings = planned.servers[server_id]
+            try:
+                done = hook.apply_launch_settings(server_id, settings, states[server_id])
+            except failures as error:
+                failed.append(f"{server_id}: {error}")
+                continue
+            applied += 1
+            print(f"{name(server_id)}: {'; '.join(done)}", file=out)
+        print(f"applied: {applied} of {len(changing)} server(s) now hold the plan's settings", file=out)
+    for failure in failed:
+        print(f"failed: {failure}", file=err)
+    return 1 if failed else 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``drs-plan`` with ``argv`` (default: the command line); return the exit status."""
     args = _parser().parse_args(argv)
@@ -350,6 +468,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _cleanup(args, out, err)
     if args.command == "ready":
         return _ready(args.plans_dir, args.json, out, err)
+    if args.command == "apply-launch":
+        return _apply_launch(args, out, err)
     out.write(schema_text())
     return 0
 

@@ -4,7 +4,9 @@ recovery from each plan would meet right now, read without launching or changing
 DRS is read once per account and region for all plans that recover there
 (:func:`read_account`: DescribeSourceServers by pages of 1,000, DescribeRecoveryInstances,
 DescribeJobs of the instances' jobs, two quotas), then one DescribeRecoverySnapshots per server
-of a plan with ``rpo_target``, the look-up DRS gives no batch for. Step targets and ``notify``
+of a plan with ``rpo_target`` and one GetLaunchConfiguration per server of a plan with
+``launch``, the look-ups DRS gives no batch for, and the default versions of those servers' EC2
+launch templates in one listing (pages of 200). Step targets and ``notify``
 topics are looked up once each, as preflight does. A plan's findings and status follow
 :mod:`drs_provider.readiness.checks`; the result is the contract's JSON::
 
@@ -38,9 +40,11 @@ from drs_provider.readiness.checks import (
     AccountState,
     check_drills,
     check_instances,
+    check_launch,
     check_quotas,
     check_replication,
     check_snapshots,
+    launch_servers,
     selected_servers,
 )
 from drs_provider.readiness.findings import (
@@ -54,6 +58,7 @@ from drs_provider.readiness.findings import (
     status_of,
     status_of_json,
 )
+from drs_provider.recovery.launch import needs_template
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -102,6 +107,7 @@ class _Account:
         self.hook = DrsHook(aws_conn_id=conn_id, region_name=region)
         self.state: AccountState | None = None
         self.error: str | None = None
+        self.launch_error: str | None = None
 
     @property
     def where(self) -> str:
@@ -113,6 +119,26 @@ class _Account:
         except (ClientError, BotoCoreError, OSError, ValueError, RuntimeError) as error:
             self.error = _aws_error(error)
             log.warning("readiness could not read DRS in %s: %s", self.where, self.error)
+
+    def read_launch(self, plans: Sequence[tuple[Plan, Sequence[str]]]) -> None:
+        """What the servers of plans giving ``launch`` would launch with: one GetLaunchConfiguration
+        per server, and (when a plan gives template settings) one listing of their templates."""
+        assert self.state is not None
+        server_ids = list(dict.fromkeys(server_id for _, servers in plans for server_id in servers))
+        if not server_ids:
+            return
+        templates = any(
+            needs_template(settings)
+            for plan, _ in plans
+            for wave in plan.waves
+            for settings in (wave.launch, *wave.launch_per_server.values())
+            if settings is not None
+        )
+        try:
+            self.state.launch = self.hook.read_launch_states(server_ids, templates=templates)
+        except (ClientError, BotoCoreError, OSError, ValueError, RuntimeError) as error:
+            self.launch_error = _aws_error(error)
+            log.warning("readiness could not read launch settings in %s: %s", self.where, self.launch_error)
 
     def read_snapshots(self, server_ids: Sequence[str]) -> None:
         """The one look-up per server DRS has no batch for (``rpo_target`` plans only)."""
@@ -177,6 +203,13 @@ def check_plans(
                 for _, server_id, _ in selections[plan.name][0].each()
             ]
         )
+        account.read_launch(
+            [
+                (plan, launch_servers(plan, selections[plan.name][0]))
+                for plan in account.plans
+                if plan.declares_launch
+            ]
+        )
         covered = {server_id for selected, _ in selections.values() for _, server_id, _ in selected.each()}
         for plan in account.plans:
             selected, findings = selections[plan.name]
@@ -184,6 +217,15 @@ def check_plans(
             check_snapshots(plan, state, selected, now, findings)
             check_instances(plan, state, selected, now, findings)
             check_drills(plan, state, selected, now, findings)
+            if plan.declares_launch and account.launch_error is not None:
+                findings.append(
+                    Finding(
+                        ERROR,
+                        CONNECTION_FAILED,
+                        f"launch settings in {account.where} cannot be read: {account.launch_error}",
+                    )
+                )
+            check_launch(plan, state, selected, findings)
             check_quotas(plan, state, len(covered), findings)
             findings += _step_findings(plan, resources)
             result["plans"][plan.name] = _entry(findings)

@@ -6,7 +6,7 @@ checked values and ``depends_on`` is already resolved (omitted = the wave listed
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
@@ -86,6 +86,56 @@ class Step:
         return cls(**fields)
 
 
+#: ``launch_disposition`` values: the recovery instance's state once launched (DRS's LaunchDisposition).
+LAUNCH_DISPOSITIONS = ("STOPPED", "STARTED")
+#: ``right_sizing`` values (DRS's TargetInstanceTypeRightSizingMethod): NONE keeps the launch
+#: template's instance type; BASIC and IN_AWS let DRS pick one, overwriting the template's.
+RIGHT_SIZING_METHODS = ("NONE", "BASIC", "IN_AWS")
+RIGHT_SIZING_OFF = "NONE"
+
+
+@dataclass(frozen=True)
+class LaunchSettings:
+    """The DRS launch settings a plan relies on for a server; None: the plan does not say.
+
+    Field order is the order plans, messages and diffs list them in. Where each lives in DRS (the
+    launch configuration or the EC2 launch template) is :mod:`drs_provider.recovery.launch`'s
+    business.
+    """
+
+    instance_type: str | None = None
+    subnet_id: str | None = None
+    security_group_ids: tuple[str, ...] | None = None
+    private_ip: str | None = None
+    copy_private_ip: bool | None = None
+    copy_tags: bool | None = None
+    launch_disposition: str | None = None
+    right_sizing: str | None = None
+    os_byol: bool | None = None
+
+    def declared(self) -> dict[str, Any]:
+        """The settings the plan gives, by name, in field order."""
+        return {
+            item.name: getattr(self, item.name)
+            for item in fields(self)
+            if getattr(self, item.name) is not None
+        }
+
+    def overridden_by(self, other: LaunchSettings) -> LaunchSettings:
+        """These settings with every setting ``other`` declares taking its place."""
+        return replace(self, **other.declared())
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            name: list(value) if isinstance(value, tuple) else value
+            for name, value in self.declared().items()
+        }
+
+
+#: Every launch setting a plan may declare, in the order they are listed.
+LAUNCH_SETTING_NAMES = tuple(item.name for item in fields(LaunchSettings))
+
+
 @dataclass(frozen=True)
 class Wave:
     """One wave: servers recovered together, after every wave in ``depends_on``."""
@@ -102,11 +152,29 @@ class Wave:
     pre: tuple[Step, ...] = ()
     #: steps after every required server LAUNCHED, in order
     post: tuple[Step, ...] = ()
+    #: launch settings of every server of the wave
+    launch: LaunchSettings | None = None
+    #: source server ID -> settings overriding ``launch`` for that server, setting by setting
+    #: (left out of the hash: a read-only mapping is not hashable; equality still compares it)
+    launch_per_server: Mapping[str, LaunchSettings] = field(
+        default_factory=lambda: MappingProxyType({}), hash=False
+    )
 
     @property
     def steps(self) -> tuple[tuple[str, Step], ...]:
         """Every step with its phase, in the order they run."""
         return tuple(("pre", step) for step in self.pre) + tuple(("post", step) for step in self.post)
+
+    @property
+    def declares_launch(self) -> bool:
+        return self.launch is not None or bool(self.launch_per_server)
+
+    def launch_for(self, server_id: str) -> LaunchSettings | None:
+        """The settings the plan gives one server of this wave (None: the plan says nothing)."""
+        own = self.launch_per_server.get(server_id)
+        if own is None:
+            return self.launch
+        return own if self.launch is None else self.launch.overridden_by(own)
 
 
 #: ``cleanup`` policies: when a drill terminates the recovery instances it launched.
@@ -179,6 +247,11 @@ class Plan:
     def dag_id(self) -> str:
         return dag_id_of(self.name)
 
+    @property
+    def declares_launch(self) -> bool:
+        """Whether any wave gives launch settings (readiness then reads them from DRS)."""
+        return any(wave.declares_launch for wave in self.waves)
+
     def wave(self, name: str) -> Wave:
         for wave in self.waves:
             if wave.name == name:
@@ -240,6 +313,12 @@ def _wave_to_dict(wave: Wave) -> dict[str, object]:
         data["timeout"] = wave.timeout
     if wave.expect_servers is not None:
         data["expect_servers"] = wave.expect_servers
+    if wave.launch is not None:
+        data["launch"] = wave.launch.to_dict()
+    if wave.launch_per_server:
+        data["launch_per_server"] = {
+            server: settings.to_dict() for server, settings in wave.launch_per_server.items()
+        }
     for phase in PHASES:
         steps = getattr(wave, phase)
         if steps:

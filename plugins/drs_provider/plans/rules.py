@@ -27,13 +27,25 @@ from drs_provider.plans.cron import SCHEDULE_PATTERN, schedule_problem
 from drs_provider.plans.model import (
     CLEANUP_DEFAULT,
     CLEANUP_POLICIES,
+    LAUNCH_DISPOSITIONS,
     NOTIFY_EVENTS,
     PLAN_NAME_PATTERN,
     RESERVED_WAVE_NAMES,
+    RIGHT_SIZING_METHODS,
     WAVE_NAME_PATTERN,
 )
 from drs_provider.plans.names import NAME_HINT, suggest_name
-from drs_provider.plans.rule_kinds import Integer, Key, ListOf, Object, OneKeyOf, Text, TextMap
+from drs_provider.plans.rule_kinds import (
+    Boolean,
+    Integer,
+    Key,
+    ListOf,
+    MapOf,
+    Object,
+    OneKeyOf,
+    Text,
+    TextMap,
+)
 from drs_provider.steps.common import seconds
 from drs_provider.steps.registry import step_kinds
 
@@ -59,6 +71,17 @@ S3_URI_PATTERN = r"^s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/([^\s]*/)?$"
 #: the triggering user's name in 512 characters.
 RECOVERY_ALLOWED_ENTRY_PATTERN = r"^(?!role:$)\S(.*\S)?$"
 MAX_RECOVERY_ALLOWED = 100
+
+#: EC2 instance types: a family, a dot, a size (m5.large, u-6tb1.metal, c7i.metal-24xl).
+INSTANCE_TYPE_PATTERN = r"^[a-z][a-z0-9-]*\.[a-z0-9-]+$"
+#: EC2 subnet and security group IDs: 8 hex digits (older resources) or 17.
+SUBNET_ID_PATTERN = r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"
+SECURITY_GROUP_ID_PATTERN = r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$"
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+#: An IPv4 address in dotted decimal, each number 0..255 without leading zeros.
+IPV4_PATTERN = rf"^({_OCTET}\.){{3}}{_OCTET}$"
+#: Security groups on one network interface: EC2's quota is 5 by default and 16 at most.
+MAX_SECURITY_GROUPS = 16
 
 POLL_INTERVAL_RANGE = (1, 3600)  # seconds: at most an hour between DescribeJobs calls
 TIMEOUT_RANGE = (60, 86400)  # seconds: a wave's jobs get between a minute and a day
@@ -112,6 +135,14 @@ def recovery_allowed_problem(value: str) -> str | None:
     return f"{value!r} has spaces or line breaks around it, or is blank"
 
 
+def private_ip_problem(value: str) -> str | None:
+    """Why ``value`` is not an IPv4 address a launch template takes (None if it is one)."""
+    if re.fullmatch(IPV4_PATTERN, value):
+        return None
+    shown = repr(value if len(value) <= 60 else value[:57] + "...")
+    return f"{shown} is not an IPv4 address such as 10.0.1.25"
+
+
 SERVER_ID = Text(
     description="A DRS source server ID.", pattern=SOURCE_SERVER_ID_PATTERN, check=server_id_problem
 )
@@ -151,6 +182,91 @@ SELECTOR = Object(
                 description="Tags a server must ALL carry to be selected.",
                 max_entries=MAX_TAGS,
             ),
+        ),
+    ),
+)
+
+LAUNCH = Object(
+    title="launch",
+    description=(
+        "The DRS launch settings the plan relies on: drs_readiness reports any other setting in DRS "
+        "(launch_config_drift) and drs-plan apply-launch makes DRS match. Instance type, subnet, "
+        "security groups and private IP live in the server's EC2 launch template (its default "
+        "version), the rest in its DRS launch configuration."
+    ),
+    where="under 'launch' or a server of 'launch_per_server'",
+    shape_hint="write settings such as 'instance_type: m5.large' under it",
+    keys=(
+        Key(
+            "instance_type",
+            Text(
+                description="EC2 instance type of the recovery instance (needs right_sizing: NONE).",
+                pattern=INSTANCE_TYPE_PATTERN,
+                hint="an EC2 instance type such as m5.large",
+                max_length=64,
+            ),
+        ),
+        Key(
+            "subnet_id",
+            Text(
+                description="The subnet the recovery instance launches in.",
+                pattern=SUBNET_ID_PATTERN,
+                hint="a subnet ID such as subnet-0123456789abcdef0",
+            ),
+        ),
+        Key(
+            "security_group_ids",
+            ListOf(
+                Text(
+                    description="A security group ID.",
+                    pattern=SECURITY_GROUP_ID_PATTERN,
+                    hint="a security group ID such as sg-0123456789abcdef0",
+                ),
+                description="Security groups of the recovery instance's primary network interface.",
+                min_items=1,
+                max_items=MAX_SECURITY_GROUPS,
+                noun="security group",
+            ),
+        ),
+        Key(
+            "private_ip",
+            Text(
+                description=(
+                    "Private IPv4 address of the recovery instance (one server's: under "
+                    "launch_per_server only; not with copy_private_ip: true)."
+                ),
+                pattern=IPV4_PATTERN,
+                check=private_ip_problem,
+            ),
+        ),
+        Key(
+            "copy_private_ip",
+            Boolean(description="Launch with the source server's private IP address (DRS copyPrivateIp)."),
+        ),
+        Key(
+            "copy_tags",
+            Boolean(description="Give the recovery instance the source server's tags (DRS copyTags)."),
+        ),
+        Key(
+            "launch_disposition",
+            Text(
+                description="The recovery instance's state once launched (DRS launchDisposition).",
+                choices=LAUNCH_DISPOSITIONS,
+            ),
+        ),
+        Key(
+            "right_sizing",
+            Text(
+                description=(
+                    "How DRS chooses the instance type (DRS targetInstanceTypeRightSizingMethod): NONE "
+                    "keeps the launch template's; BASIC and IN_AWS overwrite it."
+                ),
+                choices=RIGHT_SIZING_METHODS,
+            ),
+        ),
+        Key(
+            "os_byol",
+            Boolean(description="Bring your own OS licence (DRS licensing.osByol)."),
         ),
     ),
 )
@@ -223,6 +339,23 @@ WAVE = Object(
         Key(
             "timeout",
             seconds("Seconds the wave's DRS jobs may take to finish.", TIMEOUT_RANGE),
+        ),
+        Key("launch", LAUNCH),
+        Key(
+            "launch_per_server",
+            MapOf(
+                keys=Text(
+                    description="A source server of this wave.",
+                    pattern=SOURCE_SERVER_ID_PATTERN,
+                    check=server_id_problem,
+                ),
+                values=LAUNCH,
+                description=(
+                    "Launch settings of single servers of the wave, each overriding the wave's "
+                    "launch setting by setting."
+                ),
+                noun="source server IDs to launch settings",
+            ),
         ),
         Key("pre", _steps("Steps run in order before the wave's StartRecovery.")),
         Key("post", _steps("Steps run in order after every required server of the wave LAUNCHED.")),
@@ -444,4 +577,4 @@ PLAN = Object(
 
 def all_objects() -> tuple[Object, ...]:
     """Every object a plan file may hold, each step kind's included (as registered now)."""
-    return (PLAN, WAVE, SELECTOR, NOTIFY, REPORT, *(kind.rule for kind in step_kinds()))
+    return (PLAN, WAVE, SELECTOR, LAUNCH, NOTIFY, REPORT, *(kind.rule for kind in step_kinds()))

@@ -25,7 +25,7 @@ from drs_provider.plans.rule_kinds import (
     Text,
     TextMap,
 )
-from drs_provider.plans.rules import PLAN, SELECTOR, STEP, WAVE
+from drs_provider.plans.rules import LAUNCH, PLAN, SELECTOR, STEP, WAVE
 
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
 SCHEMA_ID = "urn:airflow-provider-drs:recovery-plan:v2"
@@ -33,7 +33,7 @@ SCHEMA_ID = "urn:airflow-provider-drs:recovery-plan:v2"
 
 def _defs() -> dict[str, Rule]:
     """The rules written once under ``$defs`` and referred to elsewhere: each step kind's too."""
-    defs: dict[str, Rule] = {SELECTOR.title: SELECTOR, WAVE.title: WAVE, "step": STEP}
+    defs: dict[str, Rule] = {SELECTOR.title: SELECTOR, WAVE.title: WAVE, LAUNCH.title: LAUNCH, "step": STEP}
     defs.update((key.name, key.rule) for key in STEP.kinds)
     return defs
 

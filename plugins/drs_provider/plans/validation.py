@@ -2,7 +2,8 @@
 
 First the structure rules (:mod:`.structure`), then the rules that look at several values at
 once: unique wave names, ``depends_on`` naming real waves, no dependency cycles, no source
-server in two places, and ``expect_servers`` only where tags select the servers. Every problem
+server in two places, ``expect_servers`` only where tags select the servers, and launch settings
+that DRS can honour together. Every problem
 is collected; a plan is built only when there are none, so a :class:`Plan` always holds checked
 values.
 
@@ -25,6 +26,8 @@ from drs_provider.plans.model import (
     CLEANUP_DEFAULT,
     NOTIFY_EVENTS,
     PHASES,
+    RIGHT_SIZING_OFF,
+    LaunchSettings,
     Notify,
     Plan,
     ServerSelector,
@@ -90,6 +93,7 @@ def _check(checker: Checker, document: Document, source: str) -> Plan | None:
         _check_tag_overlaps(checker, waves)
         _check_steps(checker, waves)
         _check_expected_servers(checker, waves)
+        _check_launch(checker, waves)
         if not checker.problems:
             return _build_plan(checked, waves, dependencies, source)
     return None
@@ -336,6 +340,103 @@ def _check_expected_servers(checker: Checker, waves: Sequence[_WaveEntry]) -> No
         )
 
 
+def _check_launch(checker: Checker, waves: Sequence[_WaveEntry]) -> None:
+    """Launch settings DRS can honour together, each server's under its own wave.
+
+    A private IP is one server's, and not beside ``copy_private_ip: true`` (DRS then writes the
+    source server's address into the launch template); an instance type needs right-sizing off
+    (DRS overwrites the template's otherwise); a server's own settings belong to the wave that
+    recovers it, and no two servers get one address.
+    """
+    listed: dict[str, tuple[_WaveEntry, FieldPath]] = {}
+    for wave in waves:
+        for key in ("servers", "optional_servers"):
+            selector = wave.fields.get(key)
+            ids = selector.get("ids") if isinstance(selector, dict) else None
+            for position, server in enumerate(ids if isinstance(ids, tuple) else ()):
+                if isinstance(server, str):
+                    listed.setdefault(server, (wave, (*wave.path, key, "ids", position)))
+    addresses: dict[str, FieldPath] = {}
+    for wave in waves:
+        launch = wave.fields.get("launch")
+        common = launch if isinstance(launch, dict) else {}
+        path: FieldPath = (*wave.path, "launch")
+        if isinstance(common.get("private_ip"), str):
+            checker.report(
+                (*path, "private_ip"),
+                "a private IP is one server's, not every server's of the wave: give it under "
+                "launch_per_server.<server id>",
+            )
+        _check_instance_type(checker, path, common, common)
+        per_server = wave.fields.get("launch_per_server")
+        if not isinstance(per_server, dict):
+            continue
+        by_tags = any(
+            isinstance(selector := wave.fields.get(key), dict) and selector.get("tags")
+            for key in ("servers", "optional_servers")
+        )
+        owner = repr(wave.name) if wave.name else format_path(wave.path)
+        for server_id, own in per_server.items():
+            path = (*wave.path, "launch_per_server", server_id)
+            if not isinstance(own, dict):
+                continue
+            where = listed.get(server_id)
+            if where is not None and where[0] is not wave:
+                other = repr(where[0].name) if where[0].name else format_path(where[0].path)
+                checker.report(
+                    path,
+                    f"server {server_id} is recovered by wave {other} ({format_path(where[1])}): "
+                    "give its launch settings there",
+                )
+            elif where is None and not by_tags:
+                checker.report(
+                    path,
+                    f"server {server_id} is not a server of wave {owner}: it is not among its ids, "
+                    "and the wave selects no servers by tags",
+                )
+            merged = {**common, **own}
+            _check_instance_type(checker, path, merged, own)
+            address = own.get("private_ip")
+            if not isinstance(address, str):
+                continue
+            if merged.get("copy_private_ip") is True:
+                checker.report(
+                    (*path, "private_ip"),
+                    "copy_private_ip: true launches with the source server's own address: give "
+                    "private_ip or copy_private_ip: true, not both",
+                )
+            elif address in addresses:
+                checker.report(
+                    (*path, "private_ip"),
+                    f"private IP {address} is already given at {format_path(addresses[address])}",
+                )
+            else:
+                addresses[address] = (*path, "private_ip")
+
+
+def _check_instance_type(
+    checker: Checker, path: FieldPath, settings: Mapping[str, object], own: Mapping[str, object]
+) -> None:
+    """An instance type is launched only with right-sizing off: DRS overwrites it otherwise.
+
+    ``own`` are the settings written at ``path``; a server's entry is reported only when it
+    gives the instance type or the right-sizing itself (the wave's own are reported at the wave).
+    """
+    instance_type, right_sizing = settings.get("instance_type"), settings.get("right_sizing")
+    if not isinstance(instance_type, str) or right_sizing is INVALID or right_sizing == RIGHT_SIZING_OFF:
+        return
+    if "instance_type" not in own and "right_sizing" not in own:
+        return
+    if right_sizing is None:
+        why = "add right_sizing: NONE (DRS's right-sizing, on unless turned off, picks the type itself)"
+    else:
+        why = f"not {right_sizing} (DRS then picks the type itself)"
+    key = "instance_type" if "instance_type" in own else "right_sizing"
+    checker.report(
+        (*path, key), f"instance_type {instance_type} takes effect only with right_sizing: NONE: {why}"
+    )
+
+
 def default_step_name(phase: str, number: int, kind: str) -> str:
     """``post_1_ssm_command``: a step's name when the plan gives none (n counts from 1 per phase)."""
     return f"{phase}_{number}_{kind}"
@@ -441,6 +542,14 @@ def _build_plan(
                 expect_servers=_int_or_none(fields.get("expect_servers")),
                 pre=_build_steps(fields, "pre", wave.name),
                 post=_build_steps(fields, "post", wave.name),
+                launch=_launch(fields.get("launch")),
+                launch_per_server=MappingProxyType(
+                    {
+                        str(server_id): settings
+                        for server_id, own in _mapping(fields.get("launch_per_server")).items()
+                        if (settings := _launch(own)) is not None
+                    }
+                ),
             )
         )
     allowed = checked.get("recovery_allowed")
@@ -464,6 +573,12 @@ def _build_plan(
         notify=_notify(checked.get("notify")),
         report_s3_uri=_str_or_none(_mapping(checked.get("report")).get("s3_uri")),
         recovery_allowed=_texts(allowed) if isinstance(allowed, tuple) else None,
+    )
+
+
+def _launch(value: object) -> LaunchSettings | None:
+    return (
+        LaunchSettings(**{str(key): item for key, item in value.items()}) if isinstance(value, dict) else None
     )
 
 

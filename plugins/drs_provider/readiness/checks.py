@@ -16,6 +16,9 @@ from drs_provider.readiness.findings import (
     DRILL_OVERDUE,
     ERROR,
     LAG_OVER_RPO,
+    LAUNCH_CONFIG_DRIFT,
+    LAUNCH_SERVER_UNSELECTED,
+    LAUNCH_TEMPLATE_MISSING,
     QUOTA_EXCEEDED,
     RECOVERED_INSTANCE_LIVE,
     REPLICATION_NOT_CONTINUOUS,
@@ -28,6 +31,7 @@ from drs_provider.readiness.findings import (
     WARNING,
     Finding,
 )
+from drs_provider.recovery.launch import TEMPLATE_SETTINGS, differences, needs_template, shown
 from drs_provider.recovery.recovered import GONE_EC2_STATES, live_recovery_instances, recovered_among
 from drs_provider.recovery.selection import select_servers, source_server_hostname, tags_text
 from drs_provider.recovery.times import parse_duration, parse_time
@@ -36,6 +40,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from drs_provider.plans.model import Plan, ServerSelector
+    from drs_provider.recovery.launch import LaunchState
 
 #: Replication states a launch accepts (as :attr:`DrsHook.RECOVERABLE_REPLICATION_STATES`);
 #: of them only CONTINUOUS is the steady state a plan should be in.
@@ -63,6 +68,8 @@ class AccountState:
     recoverable_states: frozenset[str]
     #: newest completed snapshot per server, read only for plans with ``rpo_target``
     snapshot_times: dict[str, datetime | None] = field(default_factory=dict)
+    #: what each server would launch with, read only for servers of plans giving ``launch``
+    launch: dict[str, LaunchState] = field(default_factory=dict)
 
     def name(self, server_id: str) -> str:
         hostname = source_server_hostname(self.servers.get(server_id) or {})
@@ -324,6 +331,74 @@ def check_drills(
             server_id,
         )
     )
+
+
+def launch_servers(plan: Plan, selected: _Selected) -> list[str]:
+    """The selected servers the plan gives launch settings for (whose settings readiness reads)."""
+    waves = {wave.name: wave for wave in plan.waves}
+    return [
+        server_id
+        for wave, server_id, _ in selected.each()
+        if (settings := waves[wave].launch_for(server_id)) is not None and settings.declared()
+    ]
+
+
+def check_launch(plan: Plan, account: AccountState, selected: _Selected, findings: list[Finding]) -> None:
+    """Every selected server's launch settings in DRS are the plan's ``launch`` (optional servers:
+    warnings), and every server of ``launch_per_server`` is one its wave selects."""
+    picked = {(wave, server_id): optional for wave, server_id, optional in selected.each()}
+    for wave in plan.waves:
+        if not wave.declares_launch:
+            continue
+        for server_id in wave.launch_per_server:
+            if (wave.name, server_id) not in picked and server_id not in wave.servers.ids + (
+                wave.optional_servers.ids if wave.optional_servers else ()
+            ):  # listed IDs DRS lacks are server_missing already
+                findings.append(
+                    Finding(
+                        WARNING,
+                        LAUNCH_SERVER_UNSELECTED,
+                        f"launch_per_server names {account.name(server_id)}, which the wave's tags do not "
+                        "select: its settings apply to no launch",
+                        wave.name,
+                        server_id,
+                    )
+                )
+    waves = {wave.name: wave for wave in plan.waves}
+    for (wave_name, server_id), optional in picked.items():
+        settings = waves[wave_name].launch_for(server_id)
+        state = account.launch.get(server_id)
+        if settings is None or state is None:
+            continue
+        severity = WARNING if optional else ERROR
+        name = account.name(server_id)
+        if needs_template(settings) and state.template is None:
+            given = ", ".join(key for key in TEMPLATE_SETTINGS if getattr(settings, key) is not None)
+            where = (
+                f"the EC2 launch template {state.template_id} DRS launches it from does not exist"
+                if state.template_id
+                else "DRS names no EC2 launch template for it"
+            )
+            findings.append(
+                Finding(
+                    severity,
+                    LAUNCH_TEMPLATE_MISSING,
+                    f"{name}: {where}, so it would not launch with the plan's {given}",
+                    wave_name,
+                    server_id,
+                )
+            )
+        for change in differences(settings, state):
+            findings.append(
+                Finding(
+                    severity,
+                    LAUNCH_CONFIG_DRIFT,
+                    f"{name}: {change.setting} is {shown(change.drs)} in DRS, the plan says "
+                    f"{shown(change.plan)} (drs-plan apply-launch {plan.name} makes DRS match)",
+                    wave_name,
+                    server_id,
+                )
+            )
 
 
 def check_quotas(plan: Plan, account: AccountState, plans_servers: int, findings: list[Finding]) -> None:

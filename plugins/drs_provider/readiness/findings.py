@@ -38,6 +38,9 @@ SERVER_IN_TWO_WAVES = "server_in_two_waves"
 DRILL_OVERDUE = "drill_overdue"
 STALE_DRILL_INSTANCE = "stale_drill_instance"
 PLAN_PAUSED = "plan_paused"
+LAUNCH_CONFIG_DRIFT = "launch_config_drift"
+LAUNCH_TEMPLATE_MISSING = "launch_template_missing"
+LAUNCH_SERVER_UNSELECTED = "launch_server_unselected"
 
 
 @dataclass(frozen=True)

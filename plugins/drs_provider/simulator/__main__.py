@@ -40,6 +40,13 @@ def _parser() -> argparse.ArgumentParser:
         "only through POST /_simulator/clock)",
     )
     parser.add_argument(
+        "--ec2-endpoint",
+        default=None,
+        metavar="URL",
+        help="the EC2 endpoint (moto) where DRS keeps each source server's launch template; without "
+        "it, launch configurations name no template and fleets giving template settings are refused",
+    )
+    parser.add_argument(
         "--strict", action="store_true", help="check every response against the service model (slower)"
     )
     parser.add_argument(
@@ -80,7 +87,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{fleet.source}: OK ({len(fleet.source_servers)} source servers)")
         return 0
     try:
-        simulator = Simulator(fleet, args.speed, strict=args.strict, fleet_dir=fleet_dir)
+        simulator = Simulator(
+            fleet, args.speed, strict=args.strict, fleet_dir=fleet_dir, ec2_endpoint=args.ec2_endpoint
+        )
+    except FleetFileError as exc:
+        print(f"drs-simulator: {exc}", file=sys.stderr)
+        return 2
+    try:
         server = DrsHTTPServer((args.host, args.port), simulator)
     except OSError as exc:
         print(f"drs-simulator: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
@@ -98,7 +111,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     url = server_url(server)
     print(
         f"DRS simulator listening on {url} (account {fleet.account_id}, region {fleet.region}, "
-        f"{len(fleet.source_servers)} source servers, speed {args.speed:g})",
+        f"{len(fleet.source_servers)} source servers, speed {args.speed:g}"
+        + (f", EC2 at {args.ec2_endpoint}" if args.ec2_endpoint else "")
+        + ")",
         flush=True,
     )
     try:

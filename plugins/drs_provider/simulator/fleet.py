@@ -18,6 +18,8 @@ Format (every key below; any other key is an error)::
         lag_seconds: 0              # optional, in [0, 31622400]: the replication lag DRS reports; the
                                     # newest snapshots are at least this old. Omitted: 0, or 6 hours
                                     # in a replication_state a recovery cannot start from
+        launch: {instance_type: m5.large, copy_private_ip: false}   # optional: its launch settings
+                                    # now (keys and defaults: launch_settings.py)
 
 Every problem in a file is collected; :class:`FleetValidationError` (a ``FleetFileError``) lists
 them all, each as ``<file>: <field path>: <message>``.
@@ -41,6 +43,7 @@ from typing import Any
 import yaml
 
 from drs_provider.exceptions import FleetFileError
+from drs_provider.simulator.launch_settings import LaunchSpec, parse_launch
 
 SOURCE_SERVER_ID = re.compile(r"s-[0-9a-zA-Z]{17}")
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
@@ -67,7 +70,16 @@ MAX_LAG_SECONDS = 366 * 86400
 #: The largest fleet file read (a fleet of 3,000 servers takes about 450 KB).
 MAX_FLEET_FILE_BYTES = 2 * 1024 * 1024
 TOP_KEYS = ("account_id", "region", "quotas", "source_servers")
-SERVER_KEYS = ("id", "hostname", "tags", "replication_state", "launch_seconds", "fail_launch", "lag_seconds")
+SERVER_KEYS = (
+    "id",
+    "hostname",
+    "tags",
+    "replication_state",
+    "launch_seconds",
+    "fail_launch",
+    "lag_seconds",
+    "launch",
+)
 
 
 @dataclass(frozen=True)
@@ -99,6 +111,8 @@ class ServerSpec:
     fail_launch: bool | str = False
     #: the replication lag DRS reports; None: none while replicating, DRS's usual answer otherwise
     lag_seconds: float | None = None
+    #: its launch settings now (what it does not give is DRS's default)
+    launch: LaunchSpec = field(default_factory=LaunchSpec)
 
 
 @dataclass(frozen=True)
@@ -129,6 +143,8 @@ def _server_to_dict(spec: ServerSpec) -> dict[str, Any]:
     }
     if spec.lag_seconds is not None:
         data["lag_seconds"] = spec.lag_seconds
+    if spec.launch.given():
+        data["launch"] = spec.launch.to_dict()
     return data
 
 
@@ -387,8 +403,11 @@ def _parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serv
     ):
         bad(f"{where}.lag_seconds", f"{_shown(lag)} is not a number of seconds in [0, {MAX_LAG_SECONDS}]")
 
+    settings = parse_launch(raw["launch"], f"{where}.launch", problems) if "launch" in raw else LaunchSpec()
+
     if len(problems) != before or not isinstance(server_id, str) or not isinstance(hostname, str):
         return None
+    assert settings is not None
     return ServerSpec(
         id=server_id,
         hostname=hostname,
@@ -397,4 +416,5 @@ def _parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serv
         launch_seconds=float(launch),
         fail_launch=fail,
         lag_seconds=float(lag) if lag is not None else None,
+        launch=settings,
     )

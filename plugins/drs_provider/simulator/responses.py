@@ -363,7 +363,10 @@ def control_reset(simulator: Simulator, query: dict[str, list[str]], body: bytes
     speed = request.get("speed")
     if speed is not None and (isinstance(speed, bool) or not isinstance(speed, (int, float)) or speed < 0):
         raise ControlError(f"speed must be a number >= 0, got {speed!r}")
-    simulator.reset(fleet, None if speed is None else float(speed))
+    try:
+        simulator.reset(fleet, None if speed is None else float(speed))
+    except FleetFileError as exc:  # launch-template settings without an EC2 endpoint
+        raise ControlError(str(exc)) from exc
     return simulator.state()
 
 

@@ -308,15 +308,20 @@ def make_server(
     *,
     strict: bool = False,
     fleet_dir: str | Path | None = None,
+    ec2_endpoint: str | None = None,
 ) -> DrsHTTPServer:
     """A bound, not yet serving, server for ``fleet`` (default: the sample fleet).
 
     ``fleet_dir``: where ``POST /_simulator/reset {"fleet_path": ...}`` may read fleet files;
     default the directory of the fleet file (none when the fleet is given as data).
+    ``ec2_endpoint``: where the source servers' EC2 launch templates live (moto), as
+    ``--ec2-endpoint``.
     """
     source = SAMPLE_FLEET if fleet is None else fleet
     directory = default_fleet_dir(source) if fleet_dir is None else Path(fleet_dir)
-    simulator = Simulator(load_fleet(source), speed, strict=strict, fleet_dir=directory)
+    simulator = Simulator(
+        load_fleet(source), speed, strict=strict, fleet_dir=directory, ec2_endpoint=ec2_endpoint
+    )
     return DrsHTTPServer((host, port), simulator)
 
 
@@ -364,6 +369,10 @@ class RunningSimulator:
         """End an outage now, if one is on, and return once the endpoint listens again."""
         self.server.end_outage()
 
+    def use_ec2(self, endpoint: str | None) -> None:
+        """Keep launch templates on ``endpoint`` (moto) from now on; None: nowhere."""
+        self.simulator.use_ec2(endpoint)
+
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -392,9 +401,12 @@ def start_in_thread(
     *,
     strict: bool = False,
     fleet_dir: str | Path | None = None,
+    ec2_endpoint: str | None = None,
 ) -> RunningSimulator:
     """Start a simulator in this process (port 0: a free port) and return once it accepts calls."""
-    return RunningSimulator(make_server(fleet, host, port, speed, strict=strict, fleet_dir=fleet_dir))
+    return RunningSimulator(
+        make_server(fleet, host, port, speed, strict=strict, fleet_dir=fleet_dir, ec2_endpoint=ec2_endpoint)
+    )
 
 
 def health_json(simulator: Simulator) -> str:

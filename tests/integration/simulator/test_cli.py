@@ -92,6 +92,47 @@ def test_cli_rejects_a_bad_fleet_with_exit_2(tmp_path):
     assert "listening" not in result.stdout
 
 
+def test_cli_refuses_launch_template_settings_without_an_ec2_endpoint(tmp_path):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        "account_id: '123456789012'\nregion: us-east-1\nsource_servers:\n"
+        "  - {id: s-0a000000000000001, hostname: a, launch: {copy_tags: true, subnet_id: subnet-0123abcd}}\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet", str(fleet)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert (
+        f"{fleet}: source_servers[0].launch.subnet_id: lives in the server's EC2 launch template: start "
+        "the simulator with --ec2-endpoint" in result.stderr
+    )
+
+
+def test_cli_ec2_endpoint_keeps_launch_templates_there(tmp_path, moto_server):
+    fleet = tmp_path / "fleet.yaml"
+    fleet.write_text(
+        "account_id: '123456789012'\nregion: us-east-1\nsource_servers:\n"
+        "  - {id: s-0a000000000000001, hostname: a, launch: {instance_type: c5.large, right_sizing: NONE}}\n"
+    )
+    argv = [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet", str(fleet)]
+    process, url = start([*argv, "--ec2-endpoint", moto_server])
+    try:
+        keys = {"region_name": "us-east-1", "aws_access_key_id": "a", "aws_secret_access_key": "b"}
+        drs = boto3.client("drs", endpoint_url=url, **keys)
+        template = drs.get_launch_configuration(sourceServerID="s-0a000000000000001")["ec2LaunchTemplateID"]
+        ec2 = boto3.client("ec2", endpoint_url=moto_server, **keys)
+        [version] = ec2.describe_launch_template_versions(LaunchTemplateId=template, Versions=["$Default"])[
+            "LaunchTemplateVersions"
+        ]
+        assert version["LaunchTemplateData"]["InstanceType"] == "c5.large"
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.communicate(timeout=20)
+
+
 def test_cli_missing_fleet_file_exits_2(tmp_path):
     result = subprocess.run(
         [sys.executable, "-m", "drs_provider.simulator", "--fleet", str(tmp_path / "nope.yaml")],

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.unit.plans.samples import DB_ID, REPORTS_ID, SHOP_YAML
+from tests.unit.plans.samples import DB_ID, REPORTS_ID, SHOP_YAML, SPARE_ID
 
 DELETE = object()
 
@@ -810,6 +810,154 @@ CASES = [
         "expect_servers counts the servers that servers.tags select, and wave 'reports' has no tags "
         "under servers: add tags or remove expect_servers",
         in_schema=False,
+    ),
+    # launch settings
+    Case(
+        "launch instance type not one",
+        change((("waves", 3, "launch", "instance_type"), "large")),
+        "waves[3].launch.instance_type",
+        "'large' is not valid: an EC2 instance type such as m5.large",
+    ),
+    Case(
+        "launch subnet not a subnet",
+        change((("waves", 3, "launch", "subnet_id"), "vpc-0123456789abcdef0")),
+        "waves[3].launch.subnet_id",
+        "is not valid: a subnet ID such as subnet-0123456789abcdef0",
+    ),
+    Case(
+        "launch security groups a string",
+        change((("waves", 3, "launch", "security_group_ids"), "sg-0123456789abcdef0")),
+        "waves[3].launch.security_group_ids",
+        "expected a list, got string 'sg-0123456789abcdef0'; write [sg-0123456789abcdef0] for a list",
+    ),
+    Case(
+        "launch security groups empty",
+        change((("waves", 3, "launch", "security_group_ids"), [])),
+        "waves[3].launch.security_group_ids",
+        "needs at least 1 security group",
+    ),
+    Case(
+        "launch security group twice",
+        change((("waves", 3, "launch", "security_group_ids"), ["sg-0123abcd", "sg-0123abcd"])),
+        "waves[3].launch.security_group_ids[1]",
+        "'sg-0123abcd' is listed twice",
+    ),
+    Case(
+        "launch disposition unknown",
+        change((("waves", 3, "launch", "launch_disposition"), "RUNNING")),
+        "waves[3].launch.launch_disposition",
+        "'RUNNING' is not one of STOPPED, STARTED",
+    ),
+    Case(
+        "launch right sizing lower case",
+        change((("waves", 3, "launch", "right_sizing"), "basic")),
+        "waves[3].launch.right_sizing",
+        "'basic' is not one of NONE, BASIC, IN_AWS",
+    ),
+    Case(
+        "launch copy tags yes",
+        _text("copy_tags: true", "copy_tags: yes please"),
+        "waves[3].launch_per_server['s-2123456789abcdef2'].copy_tags",
+        "expected true or false, got string 'yes please'",
+    ),
+    Case(
+        "launch key unknown",
+        change((("waves", 3, "launch", "instance"), "m5.large")),
+        "waves[3].launch.instance",
+        "unknown key 'instance' (did you mean 'instance_type'?)",
+    ),
+    Case(
+        "launch key in the wave",
+        change((("waves", 3, "copy_tags"), True)),
+        "waves[3].copy_tags",
+        "unknown key 'copy_tags' here (it belongs under 'launch' or a server of 'launch_per_server')",
+    ),
+    Case(
+        "launch private ip not an address",
+        change((("waves", 3, "launch_per_server", SPARE_ID, "private_ip"), "10.0.3.300")),
+        f"waves[3].launch_per_server['{SPARE_ID}'].private_ip",
+        "'10.0.3.300' is not an IPv4 address such as 10.0.1.25",
+    ),
+    Case(
+        "launch private ip for the whole wave",
+        change((("waves", 3, "launch", "private_ip"), "10.0.3.11")),
+        "waves[3].launch.private_ip",
+        "a private IP is one server's, not every server's of the wave: give it under launch_per_server",
+        in_schema=False,
+    ),
+    Case(
+        "launch private ip and copy private ip",
+        change((("waves", 3, "launch_per_server", SPARE_ID, "copy_private_ip"), True)),
+        f"waves[3].launch_per_server['{SPARE_ID}'].private_ip",
+        "copy_private_ip: true launches with the source server's own address: give private_ip or "
+        "copy_private_ip: true, not both",
+        in_schema=False,
+    ),
+    Case(
+        "launch private ip twice",
+        change(
+            (("waves", 1, "launch_per_server"), {"s-3123456789abcdef3": {"private_ip": "10.0.3.10"}}),
+        ),
+        "waves[3].launch_per_server['s-2123456789abcdef2'].private_ip",
+        "private IP 10.0.3.10 is already given at "
+        "waves[1].launch_per_server['s-3123456789abcdef3'].private_ip",
+        in_schema=False,
+    ),
+    Case(
+        "launch instance type with right sizing on",
+        change((("waves", 3, "launch", "right_sizing"), "BASIC")),
+        "waves[3].launch.instance_type",
+        "instance_type c5.large takes effect only with right_sizing: NONE: not BASIC",
+        in_schema=False,
+    ),
+    Case(
+        "launch instance type without right sizing",
+        change((("waves", 3, "launch", "right_sizing"), DELETE)),
+        "waves[3].launch.instance_type",
+        "instance_type c5.large takes effect only with right_sizing: NONE: add right_sizing: NONE",
+        in_schema=False,
+    ),
+    Case(
+        "launch a server turning right sizing on",
+        change((("waves", 3, "launch_per_server", SPARE_ID, "right_sizing"), "IN_AWS")),
+        f"waves[3].launch_per_server['{SPARE_ID}'].right_sizing",
+        "instance_type c5.large takes effect only with right_sizing: NONE: not IN_AWS",
+        in_schema=False,
+    ),
+    Case(
+        "launch per server not a server id",
+        change((("waves", 3, "launch_per_server"), {"i-0123456789abcdef0": {"copy_tags": True}})),
+        "waves[3].launch_per_server['i-0123456789abcdef0']",
+        "that is an EC2 instance ID",
+    ),
+    Case(
+        "launch per server of another wave",
+        change((("waves", 3, "launch_per_server"), {REPORTS_ID: {"copy_tags": True}})),
+        f"waves[3].launch_per_server['{REPORTS_ID}']",
+        f"server {REPORTS_ID} is recovered by wave 'reports' (waves[2].servers.ids[0]): give its launch "
+        "settings there",
+        in_schema=False,
+    ),
+    Case(
+        "launch per server outside an id-only wave",
+        change((("waves", 2, "launch_per_server"), {DB_ID: {"copy_tags": True}})),
+        f"waves[2].launch_per_server['{DB_ID}']",
+        f"server {DB_ID} is recovered by wave 'database'",
+        in_schema=False,
+    ),
+    Case(
+        "launch per server not in the wave",
+        change((("waves", 2, "launch_per_server"), {"s-3123456789abcdef3": {"copy_tags": True}})),
+        "waves[2].launch_per_server['s-3123456789abcdef3']",
+        "server s-3123456789abcdef3 is not a server of wave 'reports': it is not among its ids, and the "
+        "wave selects no servers by tags",
+        in_schema=False,
+    ),
+    Case(
+        "launch per server a list",
+        change((("waves", 3, "launch_per_server"), [SPARE_ID])),
+        "waves[3].launch_per_server",
+        "expected a mapping of source server IDs to launch settings, got a list",
     ),
     Case(
         "notify without a topic",

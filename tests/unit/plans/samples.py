@@ -72,6 +72,21 @@ _VALID: dict[str, Any] = {
             "name": "web",
             "depends_on": ["app", "reports"],
             "servers": {"tags": {"Role": "web", "Tier": "front"}},
+            "launch": {
+                "instance_type": "c5.large",
+                "right_sizing": "NONE",
+                "security_group_ids": ["sg-0123456789abcdef0"],
+                "launch_disposition": "STARTED",
+            },
+            "launch_per_server": {
+                SPARE_ID: {
+                    "subnet_id": "subnet-0123abcd",
+                    "private_ip": "10.0.3.10",
+                    "copy_private_ip": False,
+                    "copy_tags": True,
+                    "os_byol": True,
+                }
+            },
         },
     ],
 }
@@ -128,6 +143,18 @@ waves:
   - name: web
     depends_on: [app, reports]
     servers: {tags: {Role: web, Tier: front}}
+    launch:                   # every server of the wave
+      instance_type: c5.large
+      right_sizing: NONE      # else DRS picks the instance type
+      security_group_ids: [sg-0123456789abcdef0]
+      launch_disposition: STARTED
+    launch_per_server:        # one server's own, setting by setting over the wave's
+      s-2123456789abcdef2:
+        subnet_id: subnet-0123abcd
+        private_ip: 10.0.3.10
+        copy_private_ip: false
+        copy_tags: true
+        os_byol: true
 """
 
 

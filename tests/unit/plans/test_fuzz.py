@@ -51,6 +51,33 @@ tag_keys = st.text(st.characters(codec="utf-8"), min_size=1, max_size=30).filter
 )
 tag_values = st.text(st.characters(codec="utf-8"), max_size=30)
 tags = st.dictionaries(tag_keys, tag_values, max_size=3)
+#: launch settings any server of a wave may share (a private IP is one server's: drawn apart)
+shared_launch = st.fixed_dictionaries(
+    {},
+    optional={
+        "subnet_id": st.from_regex(r"subnet-[0-9a-f]{17}", fullmatch=True),
+        "security_group_ids": st.lists(
+            st.from_regex(r"sg-[0-9a-f]{8}", fullmatch=True), min_size=1, max_size=3, unique=True
+        ),
+        "copy_tags": st.booleans(),
+        "launch_disposition": st.sampled_from(["STOPPED", "STARTED"]),
+        "os_byol": st.booleans(),
+        "copy_private_ip": st.just(False),
+    },
+)
+
+
+@st.composite
+def launch_settings(draw: st.DrawFn) -> dict[str, Any]:
+    """Settings DRS can honour together: an instance type only with right-sizing off."""
+    settings = draw(shared_launch)
+    if draw(st.booleans()):
+        settings.update(
+            instance_type=draw(st.sampled_from(["m5.large", "c7i.metal-24xl"])), right_sizing="NONE"
+        )
+    elif draw(st.booleans()):
+        settings["right_sizing"] = draw(st.sampled_from(["NONE", "BASIC", "IN_AWS"]))
+    return settings
 
 
 @st.composite
@@ -87,6 +114,16 @@ def valid_plans(draw: st.DrawFn) -> dict[str, Any]:
             wave["timeout"] = draw(st.integers(60, 86400))
         if "tags" in selector and draw(st.booleans()):
             wave["expect_servers"] = draw(st.integers(1, 1000))
+        if draw(st.booleans()):
+            wave["launch"] = draw(launch_settings())
+        if (
+            "ids" in selector
+            and not ("launch" in wave and "instance_type" in wave["launch"])
+            and draw(st.booleans())
+        ):
+            # one address per wave, so no two servers share one
+            own = {**draw(launch_settings()), "private_ip": f"10.0.{index}.10"}
+            wave["launch_per_server"] = {selector["ids"][0]: own}
         waves.append(wave)
     plan: dict[str, Any] = {"plan": draw(names), "waves": waves}
     optional = {

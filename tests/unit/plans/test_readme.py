@@ -11,7 +11,7 @@ import yaml
 
 from drs_provider.exceptions import PlanError
 from drs_provider.plans import load_plan_file, plan_json_schema
-from drs_provider.plans.model import NOTIFY_EVENTS
+from drs_provider.plans.model import LAUNCH_SETTING_NAMES, NOTIFY_EVENTS
 from tests.conftest import REPO_ROOT
 
 
@@ -92,3 +92,16 @@ def test_the_lifecycle_keys_example_is_valid(tmp_path: Path) -> None:
         "s3://dr-evidence/shop/",
     )
     assert plan.notify is not None and plan.notify.events == NOTIFY_EVENTS
+
+
+def test_the_launch_settings_example_is_a_valid_plan(tmp_path: Path) -> None:
+    text = "plan: shop\n" + readme_yaml_after("### Launch settings as code")
+    path = tmp_path / "shop.yaml"
+    path.write_text(text, encoding="utf-8")
+
+    [db] = load_plan_file(path).waves
+
+    settings = db.launch_for("s-0123456789abcdef0")
+    assert settings is not None and settings.private_ip == "10.0.1.10"
+    assert settings.declared().keys() == set(LAUNCH_SETTING_NAMES)
+    jsonschema.validate(yaml.safe_load(text), plan_json_schema())

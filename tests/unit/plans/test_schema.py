@@ -52,8 +52,9 @@ def test_the_schema_is_draft_2020_12_and_closed() -> None:
         return found
 
     closed = objects(schema)
-    # plan, wave, selector, notify, report, an SSM target; each step kind's body and its one-key wrapper
-    assert len(closed) == 6 + 2 * len(STEP.kinds)
+    # plan, wave, selector, launch, notify, report, an SSM target; each step kind's body and its
+    # one-key wrapper
+    assert len(closed) == 7 + 2 * len(STEP.kinds)
     assert all(node["additionalProperties"] is False for node in closed)
 
 

@@ -9,6 +9,8 @@ import yaml
 
 from drs_provider.exceptions import PlanError, PlanIssue
 from drs_provider.plans import Plan, load_plan_file
+from drs_provider.plans.model import LAUNCH_SETTING_NAMES, LaunchSettings
+from drs_provider.plans.rules import LAUNCH
 from tests.unit.plans.cases import CASES, Case, change
 from tests.unit.plans.samples import DB_ID, SHOP_YAML, valid_plan, write
 
@@ -232,3 +234,37 @@ def test_only_the_first_unknown_waves_get_a_suggestion(tmp_path: Path) -> None:
     assert all("did you mean" in message for message in messages[:5])
     assert not any("did you mean" in message for message in messages[5:])
     assert "waves in this plan: wave_000" in messages[5]
+
+
+def test_a_server_s_launch_settings_override_the_wave_s_one_by_one(tmp_path: Path) -> None:
+    plan = load_plan_file(write(tmp_path / "shop.yaml", SHOP_YAML))
+    web = plan.wave("web")
+    spare = "s-2123456789abcdef2"
+
+    assert plan.declares_launch and web.declares_launch and not plan.wave("app").declares_launch
+    assert web.launch_for("s-9123456789abcdef9") == web.launch
+    assert web.launch_for(spare) == LaunchSettings(
+        instance_type="c5.large",
+        subnet_id="subnet-0123abcd",
+        security_group_ids=("sg-0123456789abcdef0",),
+        private_ip="10.0.3.10",
+        copy_private_ip=False,
+        copy_tags=True,
+        launch_disposition="STARTED",
+        right_sizing="NONE",
+        os_byol=True,
+    )
+    assert plan.wave("app").launch_for(spare) is None
+    assert plan.to_dict()["waves"][3]["launch_per_server"] == {  # type: ignore[index]
+        spare: {
+            "subnet_id": "subnet-0123abcd",
+            "private_ip": "10.0.3.10",
+            "copy_private_ip": False,
+            "copy_tags": True,
+            "os_byol": True,
+        }
+    }
+
+
+def test_the_launch_rule_lists_every_launch_setting() -> None:
+    assert LAUNCH.names == LAUNCH_SETTING_NAMES

@@ -186,6 +186,66 @@ def test_a_bad_lag_seconds_is_named_by_server_and_key(lag: object, shown: str) -
     )
 
 
+LAUNCH = {
+    "instance_type": "r5.xlarge",
+    "subnet_id": "subnet-0123abcd",
+    "security_group_ids": ["sg-0123abcd", "sg-0123456789abcdef0"],
+    "private_ip": "10.0.1.25",
+    "copy_private_ip": False,
+    "copy_tags": True,
+    "launch_disposition": "STOPPED",
+    "right_sizing": "NONE",
+    "os_byol": True,
+}
+
+
+def test_launch_gives_a_servers_launch_settings_now() -> None:
+    fleet = parse_fleet(one_server(launch=LAUNCH), "<dict>")
+    [server] = fleet.source_servers
+    assert server.launch.security_group_ids == ("sg-0123abcd", "sg-0123456789abcdef0")
+    assert server.launch.template_keys == ("instance_type", "subnet_id", "security_group_ids", "private_ip")
+    assert fleet.to_dict()["source_servers"][0]["launch"] == LAUNCH
+    assert parse_fleet(fleet.to_dict(), "<again>").source_servers == fleet.source_servers
+    assert "launch" not in parse_fleet(one_server(), "<dict>").to_dict()["source_servers"][0]
+
+
+def test_every_bad_launch_setting_is_named_by_server_and_key() -> None:
+    bad = {
+        "instance_type": "large",
+        "subnet_id": "vpc-0123abcd",
+        "security_group_ids": [],
+        "private_ip": "10.0.1.256",
+        "copy_tags": "yes",
+        "launch_disposition": "RUNNING",
+        "right_sizing": "basic",
+        "colour": "red",
+    }
+    with pytest.raises(FleetValidationError) as caught:
+        parse_fleet(one_server(launch=bad), "fleet.yaml")
+    assert [path for path, _ in caught.value.problems] == [
+        f"source_servers[0].launch.{key}"
+        for key in (
+            "colour",
+            "launch_disposition",
+            "right_sizing",
+            "copy_tags",
+            "instance_type",
+            "subnet_id",
+            "security_group_ids",
+            "private_ip",
+        )
+    ]
+    assert "must be one of STOPPED, STARTED" in str(caught.value)
+
+
+def test_launch_must_be_a_mapping() -> None:
+    with pytest.raises(FleetValidationError) as caught:
+        parse_fleet(one_server(launch="m5.large"), "fleet.yaml")
+    assert str(caught.value).startswith(
+        "fleet.yaml: source_servers[0].launch: must be a mapping of launch settings"
+    )
+
+
 SHOP = {
     "s-0a000000000000001": ("db-1", "db"),
     "s-0a000000000000002": ("db-2", "db"),

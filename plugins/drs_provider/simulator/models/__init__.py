@@ -9,6 +9,9 @@ Split by resource, the way moto splits its EC2 backend; each resource backend is
 - ``jobs``: job records, lifecycle and log (DescribeJobs, DescribeJobLogItems)
 - ``launch_jobs``: StartRecovery and the launch timeline
 - ``recovery_instances``: DescribeRecoveryInstances, TerminateRecoveryInstances
+- ``launch_configurations``: GetLaunchConfiguration, UpdateLaunchConfiguration
+- ``launch_templates``: the servers' EC2 launch templates, on the EC2 endpoint (``--ec2-endpoint``)
+- ``replication_configurations``: GetReplicationConfiguration
 - ``quotas``: quota and conflict checks a new job must pass
 - ``tags``: TagResource, UntagResource, ListTagsForResource
 - ``backend``: :class:`DrsBackend` and the operation table

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from drs_provider.simulator.models.jobs import JobsBackend
+from drs_provider.simulator.models.launch_configurations import LaunchConfigurationsBackend
 from drs_provider.simulator.models.launch_jobs import LaunchJobsBackend
 from drs_provider.simulator.models.recovery_instances import RecoveryInstancesBackend
 from drs_provider.simulator.models.recovery_snapshots import RecoverySnapshotsBackend
+from drs_provider.simulator.models.replication_configurations import ReplicationConfigurationsBackend
 from drs_provider.simulator.models.source_servers import SourceServersBackend
 from drs_provider.simulator.models.tags import TagsBackend
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
     from drs_provider.simulator.clock import SimulatedClock
     from drs_provider.simulator.fleet import Quotas, ServerSpec
     from drs_provider.simulator.models.faults import Faults
+    from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
 
 
 class DrsBackend(
@@ -25,6 +28,8 @@ class DrsBackend(
     JobsBackend,
     RecoverySnapshotsBackend,
     SourceServersBackend,
+    LaunchConfigurationsBackend,
+    ReplicationConfigurationsBackend,
     TagsBackend,
 ):
     """Everything DRS holds for one account in one region."""
@@ -37,8 +42,9 @@ class DrsBackend(
         quotas: Quotas,
         clock: SimulatedClock,
         faults: Callable[[], Faults],
+        ec2: Callable[[], Ec2LaunchTemplates | None] = lambda: None,
     ) -> None:
-        super().__init__(account_id, region, quotas, clock, faults)
+        super().__init__(account_id, region, quotas, clock, faults, ec2)
         self._add_source_servers(servers)
 
 
@@ -53,5 +59,8 @@ OPERATIONS: dict[str, str] = {
     "TagResource": "tag_resource",
     "UntagResource": "untag_resource",
     "ListTagsForResource": "list_tags_for_resource",
+    "GetLaunchConfiguration": "get_launch_configuration",
+    "UpdateLaunchConfiguration": "update_launch_configuration",
+    "GetReplicationConfiguration": "get_replication_configuration",
 }
 """Implemented DRS operations -> the DrsBackend method carrying each out."""

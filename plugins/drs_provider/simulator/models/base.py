@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from drs_provider.simulator.fleet import Quotas
     from drs_provider.simulator.models.faults import Faults
     from drs_provider.simulator.models.jobs import Job
+    from drs_provider.simulator.models.launch_configurations import LaunchConfiguration
+    from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
     from drs_provider.simulator.models.recovery_instances import RecoveryInstance
     from drs_provider.simulator.models.recovery_snapshots import Snapshot
     from drs_provider.simulator.models.source_servers import SourceServer
@@ -42,6 +44,7 @@ class BackendBase:
         quotas: Quotas,
         clock: SimulatedClock,
         faults: Callable[[], Faults],
+        ec2: Callable[[], Ec2LaunchTemplates | None] = lambda: None,
     ) -> None:
         self.account_id = account_id
         self.region = region
@@ -49,11 +52,14 @@ class BackendBase:
         self.clock = clock
         # A getter, not a value: the simulator replaces its fault set while backends live on.
         self._faults = faults
+        #: where launch templates live (None: no EC2 endpoint); a getter for the same reason
+        self._ec2 = ec2
         self.epoch = clock.now()
         self.servers: dict[str, SourceServer] = {}
         self.jobs: dict[str, Job] = {}
         self.instances: dict[str, RecoveryInstance] = {}
         self.job_snapshots: dict[str, list[Snapshot]] = {}
+        self.launch_configurations: dict[str, LaunchConfiguration] = {}
         self._events: list[tuple[float, int, Callable[[float], None]]] = []
         self._seq = itertools.count()
 
@@ -71,6 +77,17 @@ class BackendBase:
                 resource_id=unknown[0],
                 resource_type=resource_type,
             )
+
+    def source_server(self, server_id: str) -> SourceServer:
+        """The source server ``server_id``, or the ResourceNotFoundException DRS answers."""
+        server = self.servers.get(server_id)
+        if server is None:
+            raise errors.ResourceNotFoundException(
+                f"Source server {server_id} not found in account {self.account_id} region {self.region}",
+                resource_id=server_id,
+                resource_type="SOURCE_SERVER",
+            )
+        return server
 
     def page(
         self, items: list[Any], params: dict[str, Any], render: Callable[[Any], Any] | None = None

@@ -7,10 +7,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from drs_provider.exceptions import FleetFileError
 from drs_provider.simulator.clock import SimulatedClock
 from drs_provider.simulator.fleet import Fleet, Quotas
 from drs_provider.simulator.models.backend import OPERATIONS, DrsBackend
 from drs_provider.simulator.models.faults import Faults, applies_to
+from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
 from drs_provider.simulator.models.wire import iso
 
 if TYPE_CHECKING:
@@ -24,9 +26,17 @@ class Simulator:
     """
 
     def __init__(
-        self, fleet: Fleet, speed: float = 1.0, *, strict: bool = False, fleet_dir: Path | None = None
+        self,
+        fleet: Fleet,
+        speed: float = 1.0,
+        *,
+        strict: bool = False,
+        fleet_dir: Path | None = None,
+        ec2_endpoint: str | None = None,
     ) -> None:
         self.lock = threading.RLock()
+        #: where the servers' EC2 launch templates live (None: nowhere; see launch_configurations)
+        self.ec2 = Ec2LaunchTemplates(ec2_endpoint) if ec2_endpoint else None
         self.strict = strict
         #: The only directory ``POST /_simulator/reset {"fleet_path": ...}`` reads from (None: none).
         self.fleet_dir = fleet_dir
@@ -42,6 +52,7 @@ class Simulator:
         self._load(fleet)
 
     def _load(self, fleet: Fleet) -> None:
+        self._check_launch_templates(fleet)
         self.fleet = fleet
         self.backends = {}
         self.backend(fleet.region)
@@ -57,13 +68,44 @@ class Simulator:
                     else ()
                 )
                 self.backends[key] = DrsBackend(
-                    account, region, servers, self.fleet.quotas, self.clock, lambda: self.faults
+                    account,
+                    region,
+                    servers,
+                    self.fleet.quotas,
+                    self.clock,
+                    lambda: self.faults,
+                    lambda: self.ec2,
                 )
             return self.backends[key]
 
-    def reset(self, fleet: Fleet | None = None, speed: float | None = None) -> None:
-        """Back to the start: a fleet (default: the one the simulator started with), no jobs/faults/calls."""
+    def _check_launch_templates(self, fleet: Fleet) -> None:
+        """Without EC2 there is nowhere to keep a server's launch-template settings: refuse them."""
+        if self.ec2 is not None:
+            return
+        for index, server in enumerate(fleet.source_servers):
+            if server.launch.template_keys:
+                raise FleetFileError(
+                    fleet.source,
+                    f"source_servers[{index}].launch.{server.launch.template_keys[0]}",
+                    "lives in the server's EC2 launch template: start the simulator with --ec2-endpoint "
+                    "(moto) to keep templates there",
+                )
+
+    def use_ec2(self, endpoint: str | None) -> None:
+        """Keep launch templates on ``endpoint`` from now on (None: nowhere). In-process tests only:
+        the templates created so far stay where they are."""
         with self.lock:
+            self.ec2 = Ec2LaunchTemplates(endpoint) if endpoint else None
+
+    def reset(self, fleet: Fleet | None = None, speed: float | None = None) -> None:
+        """Back to the start: a fleet (default: the one the simulator started with), no jobs/faults/calls.
+
+        A fleet giving launch-template settings without an EC2 endpoint is refused
+        (:class:`FleetFileError`) before anything changes.
+        """
+        with self.lock:
+            chosen = fleet or self._initial_fleet
+            self._check_launch_templates(chosen)  # first: a refused fleet changes nothing
             if speed is not None:
                 self.clock = SimulatedClock(speed)
             else:
@@ -72,7 +114,7 @@ class Simulator:
             self._random = random.Random()
             self.calls = []
             self.outages = []
-            self._load(fleet or self._initial_fleet)
+            self._load(chosen)
 
     def set_faults(self, faults: Faults) -> None:
         with self.lock:
@@ -192,6 +234,7 @@ class Simulator:
                 "region": self.fleet.region,
                 "fleet": self.fleet.source,
                 "speed": self.clock.speed,
+                "ec2_endpoint": self.ec2.url if self.ec2 is not None else None,
                 "now": iso(self.clock.now()),
                 "source_servers": len(self.fleet.source_servers),
                 "jobs": sum(len(b.jobs) for b in self.backends.values()),

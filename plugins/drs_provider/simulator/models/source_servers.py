@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from drs_provider.simulator.launch_settings import DEFAULT_INSTANCE_TYPE
 from drs_provider.simulator.models.base import BackendBase
 from drs_provider.simulator.models.wire import iso, iso_duration, stable_hex
 
@@ -47,6 +48,11 @@ class SourceServer:
         if self.spec.lag_seconds is not None:
             return self.spec.lag_seconds
         return 0.0 if self.replication_state in RECOVERABLE_STATES else UNRECOVERABLE_LAG_SECONDS
+
+
+def source_ip(server_id: str) -> str:
+    """The source machine's private IP address, derived from its ID so it survives resets."""
+    return f"10.0.{int(stable_hex(server_id, 2), 16)}.{int(stable_hex(server_id + 'b', 2), 16)}"
 
 
 def machine_properties() -> dict[str, Any]:
@@ -124,7 +130,6 @@ class SourceServersBackend(BackendBase):
             life["lastLaunch"] = server.last_launch
         # Derived from the server ID, so a server keeps its addresses across resets.
         mac = "02:" + ":".join(stable_hex(server.id + "mac", 10)[i : i + 2] for i in range(0, 10, 2))
-        ip = f"10.0.{int(stable_hex(server.id, 2), 16)}.{int(stable_hex(server.id + 'b', 2), 16)}"
         item: dict[str, Any] = {
             "sourceServerID": server.id,
             "arn": server.arn,
@@ -134,12 +139,12 @@ class SourceServersBackend(BackendBase):
             "lifeCycle": life,
             "sourceProperties": {
                 "lastUpdatedDateTime": iso(server.added),
-                "recommendedInstanceType": "m5.large",
+                "recommendedInstanceType": DEFAULT_INSTANCE_TYPE,
                 "identificationHints": {"hostname": spec.hostname, "fqdn": f"{spec.hostname}.corp.example"},
                 "networkInterfaces": [
                     {
                         "macAddress": mac,
-                        "ips": [ip],
+                        "ips": [source_ip(server.id)],
                         "isPrimary": True,
                     }
                 ],
