@@ -199,7 +199,13 @@ class _Builder:
 
     def _key(self, key_node: yaml.Node, path: FieldPath) -> object:
         if not isinstance(key_node, yaml.ScalarNode):
-            self.problem(path, "a key must be plain text, not a list or mapping", key_node)
+            message = (
+                "a key must be plain text, not a list or mapping"
+                if path
+                # at the top there is no field to name, so the message says where
+                else "the top level must be a mapping with plain-text keys: one is a list or mapping"
+            )
+            self.problem(path, message, key_node)
             return None
         if key_node.tag == _STR_TAG:
             return key_node.value

@@ -281,3 +281,11 @@ def test_tag_overlaps_found_through_anchors_are_those_of_every_pair(
             # "... selected by waves[1].servers.tags (A=x) in wave 'w1'; ..."
             reported[issue.path] = issue.message.split(" by ", 1)[1].split(" (", 1)[0]
     assert reported == overlaps_pairwise(flat)
+
+
+def test_a_top_level_key_that_is_a_mapping_is_located(plan_path: Path) -> None:
+    """Found by the text fuzz above: ``{{}}`` gave an issue with neither a path nor a place."""
+    result = load(plan_path, "{{}}")
+    assert isinstance(result, PlanError)
+    assert_well_formed(result, plan_path)
+    assert "the top level must be a mapping with plain-text keys" in str(result)
