@@ -95,6 +95,17 @@ class ResourceChecker:
                 f"(probe key {key}{PROBE_SUFFIX}): {aws_error(error)}"
             )
 
+    def check_bucket(self, s3_uri: str, problems: list[str]) -> None:
+        """``report``'s bucket exists, read only (HeadBucket): readiness changes nothing, so it
+        cannot probe a write as preflight does."""
+        bucket = s3_uri.removeprefix("s3://").partition("/")[0]
+        problem = self._lookup(
+            lambda: self._client("s3").head_bucket(Bucket=bucket),
+            missing=f"report.s3_uri: S3 bucket {bucket} does not exist",
+        )
+        if problem:
+            problems.append(problem if problem.startswith("report") else f"report.s3_uri: {problem}")
+
     def _problem(self, step: Mapping[str, Any]) -> str | None:
         kind = find_step_kind(str(step["kind"]))
         for need in kind.needs if kind is not None else ():

@@ -52,6 +52,7 @@ from drs_provider.readiness.findings import (
     ERROR,
     NOTIFY_TOPIC_MISSING,
     PLAN_PAUSED,
+    REPORT_BUCKET_MISSING,
     STEP_TARGET_MISSING,
     WARNING,
     Finding,
@@ -154,7 +155,7 @@ class _Account:
 
 def _step_findings(plan: Plan, resources: ResourceChecker) -> list[Finding]:
     """Every step's Lambda function and SSM document exists (as preflight checks them), and the
-    ``notify`` topic; the report bucket is not probed, since that probe writes."""
+    ``notify`` topic and the report bucket (which is looked up, not probed: that probe writes)."""
     findings = []
     for wave in plan.waves:
         problems: list[str] = []
@@ -166,6 +167,10 @@ def _step_findings(plan: Plan, resources: ResourceChecker) -> list[Finding]:
         problems = []
         resources.check_topic(plan.notify.sns_topic_arn, problems)
         findings += [Finding(ERROR, NOTIFY_TOPIC_MISSING, text) for text in problems]
+    if plan.report_s3_uri is not None:
+        problems = []
+        resources.check_bucket(plan.report_s3_uri, problems)
+        findings += [Finding(ERROR, REPORT_BUCKET_MISSING, text) for text in problems]
     return findings
 
 

@@ -72,6 +72,9 @@ PLANS = {
     ),
     "undrilled": plan("undrilled", {"ids": [UNDRILLED["id"]]}, drill_every=86400 * 90),
     "forgotten": plan("forgotten", {"ids": [FORGOTTEN["id"]]}),
+    "unreported": plan(
+        "unreported", {"ids": [HEALTHY["id"]]}, report={"s3_uri": "s3://no-such-bucket/runs/"}
+    ),
 }
 EXPECTED = {
     "healthy": ("ready", []),
@@ -87,6 +90,7 @@ EXPECTED = {
     "stepped": ("not_ready", [("error", "step_target_missing", None)]),
     "undrilled": ("at_risk", [("warning", "drill_overdue", UNDRILLED["id"])]),
     "forgotten": ("at_risk", [("warning", "stale_drill_instance", FORGOTTEN["id"])]),
+    "unreported": ("not_ready", [("error", "report_bucket_missing", None)]),
 }
 
 
