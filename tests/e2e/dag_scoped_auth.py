@@ -20,9 +20,12 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 SCOPES_ENV = "DRS_E2E_DAG_SCOPES"
 #: What a bare ``"<dag_id>"`` entry grants.
@@ -43,10 +46,14 @@ def dag_scopes() -> dict[str, dict[str, set[str]]]:
 class DagScopedAuthManager(SimpleAuthManager):
     """A user listed in ``DRS_E2E_DAG_SCOPES`` may act on the DAGs and DAG entities listed for them only."""
 
+    def scope_of(self, user: Any) -> Mapping[str, set[str]] | None:
+        """What ``user`` may act on: ``{dag_id: entity names}``, None for every DAG."""
+        return dag_scopes().get(user.get_name())
+
     def is_authorized_dag(
         self, *, method: Any, user: Any, access_entity: Any = None, details: Any = None
     ) -> bool:
-        scope = dag_scopes().get(user.get_name())
+        scope = self.scope_of(user)
         dag_id = getattr(details, "id", None)
         if scope is not None and dag_id is not None:
             granted = scope.get(dag_id)

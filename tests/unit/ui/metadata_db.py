@@ -18,12 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from airflow.api_fastapi.auth.managers.simple.simple_auth_manager import SimpleAuthManager
 from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser
 from fastapi.testclient import TestClient
 
 from drs_provider.readiness import READINESS_DAG_ID, READINESS_TASK_ID
 from drs_provider.ui.app import create_app
+from tests.e2e.dag_scoped_auth import EVERYTHING, DagScopedAuthManager
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -48,30 +48,18 @@ DAG_FILE = textwrap.dedent(
     """
 )
 #: A user's scope: every DAG wholly (EVERYTHING) or the DAG itself and the entities named.
-EVERYTHING = "*"
+__all__ = ["EVERYTHING", "ScopedAuthManager", "Scopes", "scoped_client", "sync_example_dags", "token"]
 #: user -> None (every DAG) or ``{dag_id: {EVERYTHING} or {"RUN", "TASK_INSTANCE", "XCOM", ...}}``
 Scopes = dict[str, dict[str, set[str]] | None]
 
 
-class ScopedAuthManager(SimpleAuthManager):
-    """The simple auth manager, with each user's DAG permissions narrowed to ``scopes``."""
+class ScopedAuthManager(DagScopedAuthManager):
+    """The end-to-end tests' scoped auth manager, its users' scopes given here, not by environment."""
 
     scopes: Mapping[str, Mapping[str, set[str]] | None] = {}
 
-    def is_authorized_dag(
-        self, *, method: Any, user: Any, access_entity: Any = None, details: Any = None
-    ) -> bool:
-        scope = self.scopes[user.get_name()]
-        dag_id = getattr(details, "id", None)
-        if scope is not None and dag_id is not None:
-            granted = scope.get(dag_id)
-            if granted is None:
-                return False
-            if access_entity is not None and EVERYTHING not in granted and access_entity.name not in granted:
-                return False
-        return super().is_authorized_dag(
-            method=method, user=user, access_entity=access_entity, details=details
-        )
+    def scope_of(self, user: Any) -> Mapping[str, set[str]] | None:
+        return self.scopes[user.get_name()]
 
 
 def sync_example_dags(folder: Path) -> None:
