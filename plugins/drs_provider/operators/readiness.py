@@ -34,6 +34,7 @@ from drs_provider.hooks.drs import DrsHook
 from drs_provider.notifications.sns import PlanEvents
 from drs_provider.operators.drs import account_quota
 from drs_provider.operators.preflight_resources import ResourceChecker
+from drs_provider.operators.report_store import aws_error
 from drs_provider.plans.loader import load_plans
 from drs_provider.readiness import READINESS_TASK_ID
 from drs_provider.readiness.checks import (
@@ -93,13 +94,6 @@ def read_account(hook: DrsHook, where: str) -> AccountState:
     )
 
 
-def _aws_error(error: BaseException) -> str:
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
-        return f"{details.get('Code', 'error')}: {details.get('Message', error)}"
-    return f"{type(error).__name__}: {error}"
-
-
 class _Account:
     """The plans that recover in one account and region, and what DRS shows there."""
 
@@ -118,7 +112,7 @@ class _Account:
         try:
             self.state = read_account(self.hook, self.where)
         except (ClientError, BotoCoreError, OSError, ValueError, RuntimeError) as error:
-            self.error = _aws_error(error)
+            self.error = aws_error(error)
             log.warning("readiness could not read DRS in %s: %s", self.where, self.error)
 
     def read_launch(self, plans: Sequence[tuple[Plan, Sequence[str]]]) -> None:
@@ -138,19 +132,20 @@ class _Account:
         try:
             self.state.launch = self.hook.read_launch_states(server_ids, templates=templates)
         except (ClientError, BotoCoreError, OSError, ValueError, RuntimeError) as error:
-            self.launch_error = _aws_error(error)
+            self.launch_error = aws_error(error)
             log.warning("readiness could not read launch settings in %s: %s", self.where, self.launch_error)
 
     def read_snapshots(self, server_ids: Sequence[str]) -> None:
         """The one look-up per server DRS has no batch for (``rpo_target`` plans only)."""
         assert self.state is not None
+        replicating = set(self.state.replicating)  # a listing of every server: built once, not per server
         for server_id in server_ids:
-            if server_id in self.state.snapshot_times or server_id not in self.state.replicating:
+            if server_id in self.state.snapshot_times or server_id not in replicating:
                 continue
             try:
                 self.state.snapshot_times[server_id] = self.hook.newest_snapshot_time(server_id)
             except (ClientError, BotoCoreError) as error:
-                log.warning("no recovery snapshots read for %s: %s", server_id, _aws_error(error))
+                log.warning("no recovery snapshots read for %s: %s", server_id, aws_error(error))
 
 
 def _step_findings(plan: Plan, resources: ResourceChecker) -> list[Finding]:

@@ -301,20 +301,15 @@ def check_drills(
     every = plan.drill_every
     if every is None:
         return
-    stalest: tuple[datetime | None, str, str] | None = None
-    for wave, server_id, optional in selected.each():
-        if optional:
-            continue
-        last = _last_drill(account.servers[server_id])
-        if (
-            stalest is None
-            or (last is None and stalest[0] is not None)
-            or (last is not None and stalest[0] is not None and last < stalest[0])
-        ):
-            stalest = (last, wave, server_id)
-    if stalest is None:
+    drills = [
+        (_last_drill(account.servers[server_id]), wave, server_id)
+        for wave, server_id, optional in selected.each()
+        if not optional
+    ]
+    if not drills:
         return
-    last, wave, server_id = stalest
+    # the stalest server speaks for the plan: one never drilled first, else the oldest drill
+    last, wave, server_id = min(drills, key=lambda drill: (drill[0] is not None, drill[0] or now))
     if last is not None and (now - last).total_seconds() <= every:
         return
     when = (
