@@ -13,7 +13,6 @@ import json
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, select, tuple_
@@ -39,11 +38,13 @@ from drs_provider.recovery.report import (
     WaveShape,
     dag_waves,
 )
-from drs_provider.ui.format import parse_time, triggered_by
+from drs_provider.recovery.times import parse_time as parse_iso_time
+from drs_provider.ui.format import triggered_by
 from drs_provider.ui.live_report import run_report
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+    from datetime import datetime
 
     from airflow.models.dagbag import DBDagBag
     from airflow.models.dagrun import DagRun
@@ -650,11 +651,6 @@ def failover_summaries(
 # -- readiness -------------------------------------------------------------------------------------
 
 
-def _aware(moment: datetime) -> datetime:
-    """A time without a zone is taken as UTC, as Airflow writes times."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 def _optional_text(value: Any) -> str | None:
     return None if value is None else str(value)
 
@@ -691,13 +687,14 @@ def parse_readiness(value: Any) -> dict[str, ReadinessCheck] | None:
             return None
     if not isinstance(value, dict) or not isinstance(value.get("plans"), dict):
         return None
-    try:
-        checked_at = parse_time(value.get("checked_at"))
+    raw_time = value.get("checked_at")
+    try:  # the one parser of ISO-8601 times: a time without a zone is UTC, as Airflow writes them
+        checked_at = parse_iso_time(raw_time) if isinstance(raw_time, str) else None
     except ValueError:
         return None
     if checked_at is None:
         return None
-    checks = {str(plan): _plan_check(entry, _aware(checked_at)) for plan, entry in value["plans"].items()}
+    checks = {str(plan): _plan_check(entry, checked_at) for plan, entry in value["plans"].items()}
     return {plan: check for plan, check in checks.items() if check is not None}
 
 
