@@ -48,6 +48,16 @@ def sense(sensor: DrsJobSensor, context: dict) -> list[dict]:
     return getattr(sensor, deferred.value.method_name)(context, event)
 
 
+def asked_about(drs_simulator, job_ids: list[str]) -> list[dict]:
+    """The DescribeJobs calls that asked for these jobs by ID: a poll left over from another test
+    on this worker's simulator asks for its own jobs, and is not counted."""
+    return [
+        call
+        for call in drs_simulator.calls("DescribeJobs")
+        if set(call["request"].get("filters", {}).get("jobIDs", [])) & set(job_ids)
+    ]
+
+
 def sensor(job_ids, *, deferrable: bool, **kwargs) -> DrsJobSensor:
     return DrsJobSensor(
         task_id="database.wait_for_recovery",
@@ -269,7 +279,7 @@ def test_poke_mode_fails_at_the_second_answer_in_a_row_without_the_job(drs_simul
         sense(sensor(job_ids, deferrable=False, poke_interval=0), make_context("w"))
 
     assert caught.value.job_ids == tuple(job_ids)
-    assert len(drs_simulator.calls("DescribeJobs")) == 2
+    assert len(asked_about(drs_simulator, job_ids)) == 2
 
 
 @pytest.mark.parametrize("listed_in_time", [True, False], ids=["listed-late", "never-listed"])
@@ -291,7 +301,7 @@ def test_reschedule_mode_asks_again_within_the_poke(drs_simulator, aws_conn, mon
         with pytest.raises(DrsJobNotFoundError, match=job_ids[0]):
             waiting.poke(make_context("w"))
     assert paused == [5.0]
-    assert len(drs_simulator.calls("DescribeJobs")) == 2
+    assert len(asked_about(drs_simulator, job_ids)) == 2
 
 
 def test_start_from_trigger_kwargs_run_as_rendered_strings(aws_conn):
