@@ -12,6 +12,9 @@ install: $(STAMP)
 
 # uv (a PyPI package) resolves and installs the same pins about ten times faster than pip; where
 # it cannot be installed, pip does the work.
+# Bytecode is compiled at install (uv does not by default, and where PYTHONDONTWRITEBYTECODE is set
+# no process writes it): otherwise every Airflow process compiles what it imports, each time. That
+# was 2 s of CPU per \`airflow\` command and 0.5 s per task, most of the suite's CPU on 2 cores.
 # The editable install leaves a copy of the distribution's metadata in plugins/ (setuptools'
 # egg-info). The plugins folder is on sys.path, so Airflow would load the Recovery view's entry
 # point from that copy as well and report the second one as a plugin import error: it goes.
@@ -19,11 +22,12 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip uv || true
 	if [ -x $(BIN)/uv ]; then \
-	  $(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'; \
 	else \
 	  $(BIN)/pip install --quiet --upgrade setuptools wheel && $(BIN)/pip install --quiet -e '.[dev]'; \
 	fi
 	rm -rf plugins/*.egg-info
+	$(BIN)/python -m compileall -q plugins dags tools tests
 	touch $(STAMP)
 
 # Installs Chromium from apt only when it is missing; without root it says how and goes on (the
