@@ -104,7 +104,6 @@ def start_runs(deployment: HostileDeployment) -> None:
 
 SCENARIO = Scenario(
     "hostile",
-    lane="b",
     plans=PLANS,
     fleet=FLEET_SERVERS,
     speed=SPEED,

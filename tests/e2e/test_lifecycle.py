@@ -259,7 +259,6 @@ def subscribe_queues(moto_url: str) -> dict[str, str]:
 
 SCENARIO = Scenario(
     "lifecycle",
-    lane="b",
     plans=PLANS,
     fleet=FLEET,
     speed=SPEED,
