@@ -23,13 +23,8 @@ from drs_provider.ui.timeline import Trend, TrendPoint, draw_trend
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from drs_provider.ui.airflow_source import (
-        FailoverPlanRun,
-        FailoverSummary,
-        PlanReadiness,
-        PlanSummary,
-        RunSummary,
-    )
+    from drs_provider.ui.airflow_source import PlanReadiness, PlanSummary, RunSummary
+    from drs_provider.ui.failover_source import FailoverPlanRun, FailoverSummary
 
 
 @dataclass(frozen=True)
