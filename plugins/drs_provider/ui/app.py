@@ -44,7 +44,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drs_provider.operators.report_store import aws_error
 from drs_provider.recovery.report import dag_waves
-from drs_provider.ui import actions, airflow_source, failover_source
+from drs_provider.ui import actions, airflow_source, failover_source, readiness_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
 from drs_provider.ui.format import (
     badge,
@@ -298,7 +298,7 @@ def create_app() -> FastAPI:
             "failovers": failover_rows(failovers, airflow_root(request)) if failovers is not None else None,
             "recent_failovers": failover_source.RECENT_FAILOVERS,
             "recent_runs": airflow_source.RECENT_RUNS,
-            "readiness_checks": airflow_source.READINESS_CHECKS,
+            "readiness_checks": readiness_source.READINESS_CHECKS,
         }
         return _page(request, "plans.html", context)
 
