@@ -16,7 +16,7 @@ from sqlalchemy import and_, select
 
 from drs_provider.readiness import READINESS_DAG_ID, READINESS_TASK_ID
 from drs_provider.recovery.report import RETURN_VALUE
-from drs_provider.recovery.times import parse_time as parse_iso_time
+from drs_provider.recovery.times import parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -119,7 +119,7 @@ def parse_readiness(value: Any) -> dict[str, ReadinessCheck] | None:
         return None
     raw_time = value.get("checked_at")
     try:  # the one parser of ISO-8601 times: a time without a zone is UTC, as Airflow writes them
-        checked_at = parse_iso_time(raw_time) if isinstance(raw_time, str) else None
+        checked_at = parse_time(raw_time) if isinstance(raw_time, str) else None
     except ValueError:
         return None
     if checked_at is None:
