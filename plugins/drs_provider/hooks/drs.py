@@ -36,6 +36,7 @@ from drs_provider.exceptions import (
     DrsServerSelectionError,
 )
 from drs_provider.hooks.ec2 import LaunchTemplateHook
+from drs_provider.hooks.service_quotas import SERVERS_PER_JOB_QUOTA_CODES
 from drs_provider.recovery.cleanup import CleanupPlan, cleanup_entry, plan_cleanup
 from drs_provider.recovery.launch import (
     CONFIGURATION_MEMBERS,
@@ -71,13 +72,6 @@ T = TypeVar("T")
 THROTTLE_MAX_ATTEMPTS = 30
 #: Longest single wait honoured from a ``Retry-After`` header, in seconds.
 THROTTLE_MAX_DELAY = 60.0
-
-
-#: Quota codes of "servers in one job" (Service Quotas' code, and the name the simulator answers
-#: with): a launch too large for any job, unlike the account's capacity, which frees up.
-SERVERS_PER_JOB_QUOTA_CODES = frozenset({"L-B827C881", "max-source-servers-per-job"})
-#: Quota codes of "concurrent jobs"; any other capacity refusal is about servers in active jobs.
-CONCURRENT_JOBS_QUOTA_CODES = frozenset({"L-D88FAC3A", "max-concurrent-jobs"})
 
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
