@@ -9,9 +9,7 @@ selection of source servers, assembling per-server results of finished jobs, and
 from __future__ import annotations
 
 import logging
-import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -37,6 +35,7 @@ from drs_provider.exceptions import (
 )
 from drs_provider.hooks.ec2 import LaunchTemplateHook
 from drs_provider.hooks.service_quotas import SERVERS_PER_JOB_QUOTA_CODES
+from drs_provider.hooks.throttling import retry_after_throttling
 from drs_provider.recovery.cleanup import CleanupPlan, cleanup_entry, plan_cleanup
 from drs_provider.recovery.launch import (
     CONFIGURATION_MEMBERS,
@@ -58,6 +57,8 @@ from drs_provider.recovery.selection import (
 from drs_provider.recovery.times import format_drs_time, parse_time
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+
     import boto3
 
     from drs_provider.plans.model import LaunchSettings
@@ -67,12 +68,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Throttled calls are retried inside botocore up to this many attempts, each after the
-#: ``Retry-After`` the service asked for (botocore itself only reads ``x-amz-retry-after``).
-THROTTLE_MAX_ATTEMPTS = 30
-#: Longest single wait honoured from a ``Retry-After`` header, in seconds.
-THROTTLE_MAX_DELAY = 60.0
-
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Yield consecutive slices of ``items`` holding at most ``size`` elements."""
@@ -80,38 +75,6 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         raise ValueError(f"chunk size must be at least 1, got {size}")
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def retry_after_throttling(
-    response: tuple[Any, Mapping[str, Any]] | None = None, attempts: int = 1, **_: Any
-) -> float | None:
-    """
-    botocore ``needs-retry`` handler: wait as long as DRS asks before retrying a throttled call.
-
-    DRS answers throttling with HTTP 429 and a ``Retry-After`` header in seconds. Returning a
-    delay makes botocore (and aiobotocore) sleep and resend; returning ``None`` leaves the
-    decision to the client's configured retry mode.
-    """
-    if response is None:
-        return None
-    http_response, parsed = response
-    code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, Mapping) else None
-    if getattr(http_response, "status_code", None) != 429 and code != "ThrottlingException":
-        return None
-    if attempts >= THROTTLE_MAX_ATTEMPTS:
-        return None
-    header = None
-    headers = getattr(http_response, "headers", None)
-    if headers is not None:
-        header = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        delay = float(header) if header is not None else None
-    except ValueError:
-        delay = None
-    if delay is None or delay < 0:
-        # No usable hint: capped exponential backoff with jitter.
-        delay = random.uniform(0.5, 1.0) * min(2.0 ** (attempts - 1), 20.0)
-    return min(delay, THROTTLE_MAX_DELAY)
 
 
 class DrsHook(AwsBaseHook):
