@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
@@ -34,7 +34,7 @@ from drs_provider.exceptions import (
     DrsServerSelectionError,
 )
 from drs_provider.hooks.ec2 import LaunchTemplateHook
-from drs_provider.hooks.service_quotas import SERVERS_PER_JOB_QUOTA_CODES
+from drs_provider.hooks.service_quotas import SERVERS_PER_JOB_QUOTA_CODES, applied_quota
 from drs_provider.hooks.throttling import retry_after_throttling
 from drs_provider.recovery.cleanup import CleanupPlan, cleanup_entry, plan_cleanup
 from drs_provider.recovery.launch import (
@@ -282,21 +282,11 @@ class DrsHook(AwsBaseHook):
     # --- snapshots ----------------------------------------------------------------------
 
     def service_quota(self, quota_code: str) -> int | None:
-        """The applied value of one of DRS's quotas in Service Quotas (service code ``drs``), or
-        None when the connection may not read it or Service Quotas does not know it (each asked
-        once per hook)."""
+        """The applied value of one of DRS's quotas in Service Quotas, or None when the connection
+        may not read it (:func:`~drs_provider.hooks.service_quotas.applied_quota`); each asked once
+        per hook."""
         if quota_code not in self._service_quotas:
-            value: int | None = None
-            try:
-                answer = self.service_quotas_client().get_service_quota(
-                    ServiceCode="drs", QuotaCode=quota_code
-                )
-                value = int(answer["Quota"]["Value"])
-            except (ClientError, BotoCoreError, KeyError, TypeError, ValueError) as error:
-                self.log.info(
-                    "DRS quota %s not read from Service Quotas (%s): using the default", quota_code, error
-                )
-            self._service_quotas[quota_code] = value
+            self._service_quotas[quota_code] = applied_quota(self.service_quotas_client, quota_code, self.log)
         return self._service_quotas[quota_code]
 
     def service_quotas_client(self) -> Any:
