@@ -9,16 +9,14 @@ selection of source servers, assembling per-server results of finished jobs, and
 from __future__ import annotations
 
 import logging
-import random
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
@@ -36,6 +34,8 @@ from drs_provider.exceptions import (
     DrsServerSelectionError,
 )
 from drs_provider.hooks.ec2 import LaunchTemplateHook
+from drs_provider.hooks.service_quotas import SERVERS_PER_JOB_QUOTA_CODES, applied_quota
+from drs_provider.hooks.throttling import retry_after_throttling
 from drs_provider.recovery.cleanup import CleanupPlan, cleanup_entry, plan_cleanup
 from drs_provider.recovery.launch import (
     CONFIGURATION_MEMBERS,
@@ -57,6 +57,8 @@ from drs_provider.recovery.selection import (
 from drs_provider.recovery.times import format_drs_time, parse_time
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator, Mapping, Sequence
+
     import boto3
 
     from drs_provider.plans.model import LaunchSettings
@@ -66,19 +68,6 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-#: Throttled calls are retried inside botocore up to this many attempts, each after the
-#: ``Retry-After`` the service asked for (botocore itself only reads ``x-amz-retry-after``).
-THROTTLE_MAX_ATTEMPTS = 30
-#: Longest single wait honoured from a ``Retry-After`` header, in seconds.
-THROTTLE_MAX_DELAY = 60.0
-
-
-#: Quota codes of "servers in one job" (Service Quotas' code, and the name the simulator answers
-#: with): a launch too large for any job, unlike the account's capacity, which frees up.
-SERVERS_PER_JOB_QUOTA_CODES = frozenset({"L-B827C881", "max-source-servers-per-job"})
-#: Quota codes of "concurrent jobs"; any other capacity refusal is about servers in active jobs.
-CONCURRENT_JOBS_QUOTA_CODES = frozenset({"L-D88FAC3A", "max-concurrent-jobs"})
-
 
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     """Yield consecutive slices of ``items`` holding at most ``size`` elements."""
@@ -86,38 +75,6 @@ def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
         raise ValueError(f"chunk size must be at least 1, got {size}")
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def retry_after_throttling(
-    response: tuple[Any, Mapping[str, Any]] | None = None, attempts: int = 1, **_: Any
-) -> float | None:
-    """
-    botocore ``needs-retry`` handler: wait as long as DRS asks before retrying a throttled call.
-
-    DRS answers throttling with HTTP 429 and a ``Retry-After`` header in seconds. Returning a
-    delay makes botocore (and aiobotocore) sleep and resend; returning ``None`` leaves the
-    decision to the client's configured retry mode.
-    """
-    if response is None:
-        return None
-    http_response, parsed = response
-    code = (parsed or {}).get("Error", {}).get("Code") if isinstance(parsed, Mapping) else None
-    if getattr(http_response, "status_code", None) != 429 and code != "ThrottlingException":
-        return None
-    if attempts >= THROTTLE_MAX_ATTEMPTS:
-        return None
-    header = None
-    headers = getattr(http_response, "headers", None)
-    if headers is not None:
-        header = headers.get("Retry-After") or headers.get("retry-after")
-    try:
-        delay = float(header) if header is not None else None
-    except ValueError:
-        delay = None
-    if delay is None or delay < 0:
-        # No usable hint: capped exponential backoff with jitter.
-        delay = random.uniform(0.5, 1.0) * min(2.0 ** (attempts - 1), 20.0)
-    return min(delay, THROTTLE_MAX_DELAY)
 
 
 class DrsHook(AwsBaseHook):
@@ -325,21 +282,11 @@ class DrsHook(AwsBaseHook):
     # --- snapshots ----------------------------------------------------------------------
 
     def service_quota(self, quota_code: str) -> int | None:
-        """The applied value of one of DRS's quotas in Service Quotas (service code ``drs``), or
-        None when the connection may not read it or Service Quotas does not know it (each asked
-        once per hook)."""
+        """The applied value of one of DRS's quotas in Service Quotas, or None when the connection
+        may not read it (:func:`~drs_provider.hooks.service_quotas.applied_quota`); each asked once
+        per hook."""
         if quota_code not in self._service_quotas:
-            value: int | None = None
-            try:
-                answer = self.service_quotas_client().get_service_quota(
-                    ServiceCode="drs", QuotaCode=quota_code
-                )
-                value = int(answer["Quota"]["Value"])
-            except (ClientError, BotoCoreError, KeyError, TypeError, ValueError) as error:
-                self.log.info(
-                    "DRS quota %s not read from Service Quotas (%s): using the default", quota_code, error
-                )
-            self._service_quotas[quota_code] = value
+            self._service_quotas[quota_code] = applied_quota(self.service_quotas_client, quota_code, self.log)
         return self._service_quotas[quota_code]
 
     def service_quotas_client(self) -> Any:

@@ -19,8 +19,6 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import (
     CAPACITY_WAIT_XCOM_KEY,
-    DEFAULT_MAX_CONCURRENT_JOBS,
-    DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS,
     DEFAULT_MAX_SERVERS_PER_JOB,
     MAX_SERVERS_PER_START_RECOVERY,
     MAX_TAGS_PER_RESOURCE,
@@ -41,7 +39,8 @@ from drs_provider.exceptions import (
     DrsQuotaError,
     DrsServerSelectionError,
 )
-from drs_provider.hooks.drs import CONCURRENT_JOBS_QUOTA_CODES, DrsHook, chunked
+from drs_provider.hooks.drs import DrsHook, chunked
+from drs_provider.hooks.service_quotas import CONCURRENT_JOBS_QUOTA_CODES, account_quotas
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
 from drs_provider.recovery.times import parse_time
 from drs_provider.template_values import as_bool, as_int, as_str_dict, as_str_list
@@ -58,36 +57,6 @@ RESERVED_TAG_PREFIXES = ("aws:", "airflow:")
 _TAG_CHARACTERS = re.compile(r"[^\w .:/=+\-@]", re.UNICODE)
 #: How far before a run's ``run_after`` its jobs are looked for (clock skew, manual dates).
 JOB_LOOKBACK = timedelta(days=1)
-
-
-#: Service Quotas codes of the account quotas a launch waits for.
-SERVICE_QUOTA_CODES = {
-    "max_concurrent_jobs": "L-D88FAC3A",
-    "max_servers_in_active_jobs": "L-05AFA8C6",
-    "max_servers_per_job": "L-B827C881",
-    "max_replicating_servers": "L-C1D14A2B",
-}
-
-
-def account_quota(name: str, given: int | None, default: int, hook: DrsHook | None = None) -> int:
-    """A DRS quota of the account: ``given``; else Airflow config ``[drs] <name>`` (an override);
-    else what Service Quotas says, when ``hook``'s connection may read it; else ``default`` (DRS's
-    documented default)."""
-    if given is not None:
-        return given
-    configured = conf.get("drs", name, fallback=None)
-    if configured:
-        return int(configured)
-    applied = hook.service_quota(SERVICE_QUOTA_CODES[name]) if hook is not None else None
-    return applied if applied is not None else default
-
-
-def account_quotas(max_jobs: int | None, max_servers: int | None, hook: DrsHook | None) -> tuple[int, int]:
-    """The account's concurrent jobs and servers-in-active-jobs quotas (see :func:`account_quota`)."""
-    return (
-        account_quota("max_concurrent_jobs", max_jobs, DEFAULT_MAX_CONCURRENT_JOBS, hook),
-        account_quota("max_servers_in_active_jobs", max_servers, DEFAULT_MAX_SERVERS_IN_ACTIVE_JOBS, hook),
-    )
 
 
 class _WaitForCapacity(Exception):

@@ -41,7 +41,8 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import account_quotas, tag_value
+from drs_provider.hooks.service_quotas import account_quotas
+from drs_provider.operators.drs import tag_value
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_resources import ResourceChecker

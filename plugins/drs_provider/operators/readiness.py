@@ -31,8 +31,8 @@ from drs_provider.constants import (
 )
 from drs_provider.factory.render import wave_json
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.hooks.service_quotas import account_quota
 from drs_provider.notifications.sns import PlanEvents
-from drs_provider.operators.drs import account_quota
 from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.report_store import aws_error
 from drs_provider.plans.loader import load_plans

@@ -1,30 +1,23 @@
 """What the Recovery view reads from Airflow: DAG structure, runs, task instances, XComs, HITL, logs,
-and the plans' readiness that the ``drs_readiness`` DAG's checks left in their XComs.
+and the plan DAGs the plans page lists.
 
 Everything comes from Airflow's metadata database and task logs, in the API server's process,
 the way the REST API's own routes read them; nothing here calls DRS. The results are the plain
-records of :mod:`drs_provider.ui.live_report`.
+records of :mod:`drs_provider.ui.live_report`. The ``drs_failover`` runs are read in
+:mod:`drs_provider.ui.failover_source`, the plans' readiness in :mod:`drs_provider.ui.readiness_source`.
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import logging
 import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, select, tuple_
+from sqlalchemy import select, tuple_
 
-from drs_provider.constants import STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY, dag_id_of
-from drs_provider.operators.failover import (
-    FAILOVER_DAG_ID,
-    PICKED_XCOM_KEY,
-    SELECT_TASK_ID,
-    SUMMARY_TASK_ID,
-)
-from drs_provider.readiness import READINESS_DAG_ID, READINESS_TASK_ID
+from drs_provider.constants import STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY
 from drs_provider.recovery.report import (
     CLEANUP_TASK,
     DAG_ID_PREFIX,
@@ -38,9 +31,9 @@ from drs_provider.recovery.report import (
     WaveShape,
     dag_waves,
 )
-from drs_provider.recovery.times import parse_time as parse_iso_time
 from drs_provider.ui.format import triggered_by
 from drs_provider.ui.live_report import run_report
+from drs_provider.ui.readiness_source import PlanReadiness, readiness_history
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -60,10 +53,6 @@ PLAN_DAG_TAG = "drs"
 #: XCom keys the view reads; anything else a task pushed is left in the database.
 XCOM_KEYS = (RETURN_VALUE, SERVERS_XCOM, STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY, "drs_job")
 RECENT_RUNS = 10
-#: Readiness checks a plan's history goes back: a day of the hourly ``drs_readiness`` DAG.
-READINESS_CHECKS = 24
-#: A plan's status in a readiness check (the readiness contract); anything else is not a result.
-READINESS_STATUSES = ("ready", "at_risk", "not_ready")
 
 
 @functools.cache
@@ -74,14 +63,15 @@ def dag_bag() -> DBDagBag:
     return create_dag_bag()
 
 
-def _state(value: Any) -> str | None:
+def state_value(value: Any) -> str | None:
+    """An Airflow state (or run type) as its text, whether an enum or a string; None stays None."""
     return None if value is None else str(getattr(value, "value", value))
 
 
 def _task_record(ti: TaskInstance) -> TaskRecord:
     return TaskRecord(
         task_id=ti.task_id,
-        state=_state(ti.state),
+        state=state_value(ti.state),
         start_date=ti.start_date,
         end_date=ti.end_date,
         operator=ti.operator,
@@ -206,14 +196,14 @@ def load_run(
     errors = {}
     if with_errors:
         for ti in tis:
-            if _state(ti.state) == "failed":
+            if state_value(ti.state) == "failed":
                 error = task_error(ti, dag)
                 if error:
                     errors[ti.task_id] = error
     return RunRecord(
         dag_id=dag_run.dag_id,
         run_id=dag_run.run_id,
-        state=_state(dag_run.state),
+        state=state_value(dag_run.state),
         start_date=dag_run.start_date,
         end_date=dag_run.end_date,
         waves=dag_waves(dag),
@@ -223,7 +213,7 @@ def load_run(
         errors=errors,
         approvals=_approvals(session, dag_run.dag_id, dag_run.run_id) if with_approvals else {},
         triggered_by=dag_run.triggering_user_name,
-        run_type=_state(dag_run.run_type),
+        run_type=state_value(dag_run.run_type),
     )
 
 
@@ -258,55 +248,6 @@ class RunSummary:
     @property
     def triggered_by_text(self) -> str:
         return triggered_by(self.triggered_by, self.run_type)
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One thing a readiness check found about a plan; ``code`` is opaque (``lag_over_rpo``, ...)."""
-
-    severity: str
-    code: str
-    wave: str | None
-    server: str | None
-    message: str
-
-
-@dataclass(frozen=True)
-class ReadinessCheck:
-    """One plan's result in one check of ``drs_readiness``."""
-
-    checked_at: datetime
-    status: str
-    findings: tuple[Finding, ...] = ()
-
-
-@dataclass(frozen=True)
-class ReadinessMark:
-    """One past check of a plan, as its history shows it."""
-
-    checked_at: datetime
-    status: str
-
-
-@dataclass(frozen=True)
-class PlanReadiness:
-    """A plan's readiness as the plans page and its JSON show it: its last check, and the history of all."""
-
-    #: the last check's; None: no check has covered the plan yet
-    status: str | None
-    checked_at: datetime | None
-    findings: tuple[Finding, ...]
-    #: newest first
-    history: tuple[ReadinessMark, ...]
-
-    @classmethod
-    def of(cls, checks: Sequence[ReadinessCheck]) -> PlanReadiness:
-        """From the plan's checks, newest first."""
-        if not checks:
-            return cls(status=None, checked_at=None, findings=(), history=())
-        last = checks[0]
-        history = tuple(ReadinessMark(check.checked_at, check.status) for check in checks)
-        return cls(status=last.status, checked_at=last.checked_at, findings=last.findings, history=history)
 
 
 @dataclass(frozen=True)
@@ -345,10 +286,10 @@ def _run_summaries(
             select(DagRun).where(DagRun.dag_id == dag_id).order_by(DagRun.run_after.desc()).limit(RECENT_RUNS)
         )
     )
-    return _summaries_of(session, dag_id, waves, runs, details=details)
+    return summaries_of(session, dag_id, waves, runs, details=details)
 
 
-def _summaries_of(
+def summaries_of(
     session: Session, dag_id: str, waves: tuple[WaveShape, ...], runs: Sequence[DagRun], *, details: bool
 ) -> tuple[RunSummary, ...]:
     """``runs`` of ``dag_id`` as :class:`RunSummary`, in their order (``details`` as
@@ -377,7 +318,7 @@ def _summaries_of(
         record = RunRecord(
             dag_id=dag_id,
             run_id=run.run_id,
-            state=_state(run.state),
+            state=state_value(run.state),
             start_date=run.start_date,
             end_date=run.end_date,
             waves=waves,
@@ -396,7 +337,7 @@ def _summaries_of(
                 rto_seconds=report.get("rto_seconds"),
                 rto_target=float(target) if target is not None else None,
                 triggered_by=run.triggering_user_name,
-                run_type=_state(run.run_type),
+                run_type=state_value(run.run_type),
             )
         )
     return tuple(summaries)
@@ -445,303 +386,3 @@ def plan_summaries(
             )
         )
     return plans
-
-
-# -- failovers -------------------------------------------------------------------------------------
-
-#: The ``drs_failover`` runs the plans page shows.
-RECENT_FAILOVERS = 5
-#: A plan the failover picked but has not triggered (yet), as ``summary`` says it.
-NOT_STARTED = "not started"
-
-
-def failover_plan_run_id(failover_run_id: str) -> str:
-    """The run ID of each plan's recovery run that a failover run triggers (``recover_<plan>``)."""
-    return f"failover__{failover_run_id}"
-
-
-@dataclass(frozen=True)
-class FailoverPlanRun:
-    """One plan of a failover: its recovery run, as far as the user may read the plan's runs."""
-
-    plan: str
-    dag_id: str
-    #: False: the user may not read this plan's runs; run, state and RTO are not shown
-    run_readable: bool
-    #: None: not started (yet), or not readable
-    run_id: str | None = None
-    #: the run's state, :data:`NOT_STARTED` for a plan the failover has not triggered (yet)
-    state: str | None = None
-    #: only for a user who may read the plan's task instances and XComs (its report)
-    rto_seconds: float | None = None
-
-
-@dataclass(frozen=True)
-class FailoverSummary:
-    """One run of ``drs_failover`` as the plans page shows it: one row that opens to its plans."""
-
-    run_id: str
-    state: str
-    started: datetime | None
-    ended: datetime | None
-    triggered_by: str | None
-    run_type: str | None
-    #: the plans the user may read, in the failover's order
-    plans: tuple[FailoverPlanRun, ...]
-    #: the failover's RTO (trigger to the last plan's last wave), once ``summary`` returned it
-    rto_seconds: float | None
-    #: whether the plans come from ``summary`` (else from the plan runs as they stand)
-    summarized: bool
-    #: plans of the failover whose DAG the user may not read: counted, not named
-    hidden_plans: int = 0
-
-    @property
-    def triggered_by_text(self) -> str:
-        return triggered_by(self.triggered_by, self.run_type)
-
-
-def _failover_xcoms(session: Session, run_ids: Sequence[str]) -> dict[tuple[str, str], Any]:
-    """``{(run_id, task_id): value}``: the plans ``select`` picked and what ``summary`` returned."""
-    from airflow.models.xcom import XComModel
-
-    query = select(XComModel).where(
-        XComModel.dag_id == FAILOVER_DAG_ID,
-        XComModel.run_id.in_(run_ids),
-        XComModel.map_index == -1,
-        tuple_(XComModel.task_id, XComModel.key).in_(
-            [(SELECT_TASK_ID, PICKED_XCOM_KEY), (SUMMARY_TASK_ID, RETURN_VALUE)]
-        ),
-    )
-    found: dict[tuple[str, str], Any] = {}
-    for row in session.scalars(query):
-        try:
-            found[(row.run_id, row.task_id)] = XComModel.deserialize_value(row)
-        except Exception:  # a value Airflow cannot decode must not take the page down
-            log.warning("skipped the %s XCom of failover %s", row.task_id, row.run_id, exc_info=True)
-    return found
-
-
-def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
-
-
-def failover_summaries(
-    session: Session,
-    readable_dag_ids: Collection[str],
-    run_access: Callable[[Collection[str]], Mapping[str, RunAccess]],
-    *,
-    details: bool,
-    limit: int = RECENT_FAILOVERS,
-) -> list[FailoverSummary]:
-    """The last ``limit`` runs of ``drs_failover``, newest first, for a user who may read its runs.
-
-    With ``details`` (the user may also read its task instances and XComs), the plans are those
-    ``select`` picked and, once ``summary`` returned, its per-plan runs, states and RTOs and the
-    failover's RTO; without, or while no summary exists, each plan's state comes from the plan runs
-    named ``failover__<run id>``. A plan's run is shown only as far as ``run_access`` (asked once,
-    with the plan DAGs among ``readable_dag_ids``) lets the user read it; a plan whose DAG they
-    may not read is only counted."""
-    from airflow.models.dagrun import DagRun
-
-    runs = list(
-        session.scalars(
-            select(DagRun)
-            .where(DagRun.dag_id == FAILOVER_DAG_ID)
-            .order_by(DagRun.run_after.desc())
-            .limit(limit)
-        )
-    )
-    if not runs:
-        return []
-    xcoms = _failover_xcoms(session, [run.run_id for run in runs]) if details else {}
-    plan_run_ids = {failover_plan_run_id(run.run_id): run.run_id for run in runs}
-    plan_runs: dict[tuple[str, str], DagRun] = {
-        (plan_run.run_id, plan_run.dag_id): plan_run
-        for plan_run in session.scalars(
-            select(DagRun).where(
-                DagRun.run_id.in_(list(plan_run_ids)), DagRun.dag_id.startswith(DAG_ID_PREFIX)
-            )
-        )
-    }
-    names: dict[str, list[str]] = {}
-    summaries: dict[str, dict[str, Any]] = {}
-    for run in runs:
-        summary = xcoms.get((run.run_id, SUMMARY_TASK_ID))
-        picked = xcoms.get((run.run_id, SELECT_TASK_ID))
-        if isinstance(summary, dict) and isinstance(summary.get("plans"), dict):
-            summaries[run.run_id] = summary
-            names[run.run_id] = [str(plan) for plan in summary["plans"]]
-        elif isinstance(picked, list):
-            names[run.run_id] = [str(plan) for plan in picked]
-        else:  # no XCom to read, or none yet: the plan runs the failover started
-            own = failover_plan_run_id(run.run_id)
-            names[run.run_id] = sorted(
-                dag_id.removeprefix(DAG_ID_PREFIX) for run_id, dag_id in plan_runs if run_id == own
-            )
-    readable = set(readable_dag_ids)
-    plan_dag_ids = {dag_id_of(plan) for plans in names.values() for plan in plans} & readable
-    access = run_access(sorted(plan_dag_ids)) if plan_dag_ids else {}
-    waves: dict[str, tuple[WaveShape, ...]] = {}
-
-    def live(dag_id: str, plan_run: DagRun, with_details: bool) -> RunSummary:
-        if dag_id not in waves:
-            dag = dag_bag().get_latest_version_of_dag(dag_id, session=session)
-            waves[dag_id] = dag_waves(dag) if dag is not None else ()
-        return _summaries_of(session, dag_id, waves[dag_id], [plan_run], details=with_details)[0]
-
-    result = []
-    for run in runs:
-        summary = summaries.get(run.run_id)
-        plans, hidden = [], 0
-        for plan in names[run.run_id]:
-            dag_id = dag_id_of(plan)
-            if dag_id not in readable:
-                hidden += 1
-                continue
-            may_read = access[dag_id]
-            if not may_read.runs:
-                plans.append(FailoverPlanRun(plan, dag_id, run_readable=False))
-                continue
-            if summary is not None:
-                entry = summary["plans"][plan] if isinstance(summary["plans"][plan], dict) else {}
-                run_id = entry.get("run_id")
-                plans.append(
-                    FailoverPlanRun(
-                        plan,
-                        dag_id,
-                        run_readable=True,
-                        run_id=str(run_id) if run_id else None,
-                        state=str(entry.get("state") or NOT_STARTED),
-                        rto_seconds=_number(entry.get("rto_seconds")) if may_read.details else None,
-                    )
-                )
-                continue
-            plan_run = plan_runs.get((failover_plan_run_id(run.run_id), dag_id))
-            if plan_run is None:
-                plans.append(FailoverPlanRun(plan, dag_id, run_readable=True, state=NOT_STARTED))
-                continue
-            found = live(dag_id, plan_run, may_read.details)
-            plans.append(
-                FailoverPlanRun(
-                    plan,
-                    dag_id,
-                    run_readable=True,
-                    run_id=found.run_id,
-                    state=found.state,
-                    rto_seconds=found.rto_seconds,
-                )
-            )
-        result.append(
-            FailoverSummary(
-                run_id=run.run_id,
-                state=_state(run.state) or "queued",
-                started=run.start_date,
-                ended=run.end_date,
-                triggered_by=run.triggering_user_name,
-                run_type=_state(run.run_type),
-                plans=tuple(plans),
-                rto_seconds=_number(summary.get("rto_seconds")) if summary is not None else None,
-                summarized=summary is not None,
-                hidden_plans=hidden,
-            )
-        )
-    return result
-
-
-# -- readiness -------------------------------------------------------------------------------------
-
-
-def _optional_text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
-def _finding(item: Any) -> Finding | None:
-    """A finding of the readiness contract; None for one without a code (nothing to show)."""
-    if not isinstance(item, dict) or not item.get("code"):
-        return None
-    return Finding(
-        severity=str(item.get("severity") or "error"),  # none said: the safe side
-        code=str(item["code"]),
-        wave=_optional_text(item.get("wave")),
-        server=_optional_text(item.get("server")),
-        message=str(item.get("message") or ""),
-    )
-
-
-def _plan_check(entry: Any, checked_at: datetime) -> ReadinessCheck | None:
-    """One plan's entry of a check; None if its status is not one of the contract's."""
-    if not isinstance(entry, dict) or entry.get("status") not in READINESS_STATUSES:
-        return None
-    items = entry.get("findings") or []
-    findings = (_finding(item) for item in (items if isinstance(items, list) else []))
-    return ReadinessCheck(checked_at, str(entry["status"]), tuple(f for f in findings if f is not None))
-
-
-def parse_readiness(value: Any) -> dict[str, ReadinessCheck] | None:
-    """Each plan's result in one ``check`` XCom (the readiness contract, as a dict or its JSON text);
-    None when the value is not such a result at all. A plan whose entry does not fit is left out."""
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except ValueError:
-            return None
-    if not isinstance(value, dict) or not isinstance(value.get("plans"), dict):
-        return None
-    raw_time = value.get("checked_at")
-    try:  # the one parser of ISO-8601 times: a time without a zone is UTC, as Airflow writes them
-        checked_at = parse_iso_time(raw_time) if isinstance(raw_time, str) else None
-    except ValueError:
-        return None
-    if checked_at is None:
-        return None
-    checks = {str(plan): _plan_check(entry, checked_at) for plan, entry in value["plans"].items()}
-    return {plan: check for plan, check in checks.items() if check is not None}
-
-
-def readiness_history(
-    session: Session, plans: Iterable[str], limit: int = READINESS_CHECKS
-) -> dict[str, tuple[ReadinessCheck, ...]]:
-    """Each of ``plans``' results in the last ``limit`` successful checks of ``drs_readiness`` (the
-    ``check`` task's ``return_value``), newest first. A check whose XCom is malformed is skipped (and
-    logged): the plans page shows what the others say."""
-    from airflow.models.taskinstance import TaskInstance
-    from airflow.models.xcom import XComModel
-
-    query = (
-        select(XComModel)
-        .join(
-            TaskInstance,
-            and_(
-                TaskInstance.dag_id == XComModel.dag_id,
-                TaskInstance.run_id == XComModel.run_id,
-                TaskInstance.task_id == XComModel.task_id,
-                TaskInstance.map_index == XComModel.map_index,
-            ),
-        )
-        .where(
-            XComModel.dag_id == READINESS_DAG_ID,
-            XComModel.task_id == READINESS_TASK_ID,
-            XComModel.map_index == -1,
-            XComModel.key == RETURN_VALUE,
-            TaskInstance.state == "success",
-        )
-        .order_by(XComModel.timestamp.desc())
-        .limit(limit)
-    )
-    history: dict[str, list[ReadinessCheck]] = {plan: [] for plan in plans}
-    for row in session.scalars(query):
-        try:
-            checks = parse_readiness(XComModel.deserialize_value(row))
-        except Exception:  # a value Airflow cannot even decode must not take the page down
-            checks = None
-        if checks is None:
-            log.warning("skipped readiness check %s: its XCom is not a readiness result", row.run_id)
-            continue
-        for plan, found in history.items():
-            if plan in checks:
-                found.append(checks[plan])
-    # newest check first, also where an older run was checked again later
-    return {
-        plan: tuple(sorted(found, key=lambda check: check.checked_at, reverse=True))
-        for plan, found in history.items()
-    }

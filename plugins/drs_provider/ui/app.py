@@ -44,7 +44,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drs_provider.operators.report_store import aws_error
 from drs_provider.recovery.report import dag_waves
-from drs_provider.ui import actions, airflow_source
+from drs_provider.ui import actions, airflow_source, failover_source, readiness_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
 from drs_provider.ui.format import (
     badge,
@@ -78,7 +78,8 @@ if TYPE_CHECKING:
 
     from fastapi import Response
 
-    from drs_provider.ui.airflow_source import FailoverSummary, PlanSummary
+    from drs_provider.ui.airflow_source import PlanSummary
+    from drs_provider.ui.failover_source import FailoverSummary
     from drs_provider.ui.view import RunView
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -186,7 +187,7 @@ def _failovers(user: Any, session: Any, readable: set[str] | None = None) -> lis
     access = failover_access(user, readable, session)
     if access is None:
         return None
-    return airflow_source.failover_summaries(
+    return failover_source.failover_summaries(
         session, readable, lambda dag_ids: run_access(user, dag_ids, session), details=access.details
     )
 
@@ -295,9 +296,9 @@ def create_app() -> FastAPI:
         context = {
             "plans": plan_rows(plans, airflow_root(request), slots=airflow_source.RECENT_RUNS),
             "failovers": failover_rows(failovers, airflow_root(request)) if failovers is not None else None,
-            "recent_failovers": airflow_source.RECENT_FAILOVERS,
+            "recent_failovers": failover_source.RECENT_FAILOVERS,
             "recent_runs": airflow_source.RECENT_RUNS,
-            "readiness_checks": airflow_source.READINESS_CHECKS,
+            "readiness_checks": readiness_source.READINESS_CHECKS,
         }
         return _page(request, "plans.html", context)
 

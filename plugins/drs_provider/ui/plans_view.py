@@ -23,13 +23,9 @@ from drs_provider.ui.timeline import Trend, TrendPoint, draw_trend
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from drs_provider.ui.airflow_source import (
-        FailoverPlanRun,
-        FailoverSummary,
-        PlanReadiness,
-        PlanSummary,
-        RunSummary,
-    )
+    from drs_provider.ui.airflow_source import PlanSummary, RunSummary
+    from drs_provider.ui.failover_source import FailoverPlanRun, FailoverSummary
+    from drs_provider.ui.readiness_source import PlanReadiness
 
 
 @dataclass(frozen=True)

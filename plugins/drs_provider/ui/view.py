@@ -23,13 +23,13 @@ from drs_provider.recovery.report import (
     step_kind,
     wave_depths,
 )
+from drs_provider.recovery.times import parse_time
 from drs_provider.ui.attention import ApprovalRow, Failure, approvals, failures, report_failure
 from drs_provider.ui.console import ConsoleLinks
 from drs_provider.ui.format import (
     badge,
     format_duration,
     jsonable,
-    parse_time,
     path_segment,
     state_word,
     triggered_by,
@@ -224,6 +224,15 @@ def _server_row(
     )
 
 
+def _report_time(value: Any) -> datetime | None:
+    """A time of the report (ISO-8601 text, as the report writes it) as an aware datetime, read by
+    :func:`drs_provider.recovery.times.parse_time` (no zone means UTC); a datetime as it is; None for
+    none."""
+    if isinstance(value, datetime):
+        return value
+    return parse_time(str(value)) if value else None
+
+
 def _step_row(step: Mapping[str, Any]) -> StepRow:
     state = str(step.get("state") or "pending")
     return StepRow(
@@ -233,8 +242,8 @@ def _step_row(step: Mapping[str, Any]) -> StepRow:
         state=state,
         state_text=state_word(state),
         badge=badge(state),
-        started=parse_time(step.get("started")),
-        ended=parse_time(step.get("ended")),
+        started=_report_time(step.get("started")),
+        ended=_report_time(step.get("ended")),
         message=step.get("message"),
     )
 
@@ -251,7 +260,7 @@ def _wave_rows(
     for wave in report.get("waves") or []:
         name = str(wave.get("name"))
         state = str(wave.get("state") or "pending")
-        started, ended = parse_time(wave.get("started")), parse_time(wave.get("ended"))
+        started, ended = _report_time(wave.get("started")), _report_time(wave.get("ended"))
         duration = wave.get("duration_seconds")
         shape = by_name.get(name)
         rows.append(
@@ -415,7 +424,7 @@ def build_run_view(
     console = ConsoleLinks.from_run(run, run.waves)
     depths = wave_depths(run.waves, run.dag_id)
     waves = _wave_rows(report, run.waves, depths, console, resolved_hostnames(run))
-    started = parse_time(report.get("started")) or run.start_date
+    started = _report_time(report.get("started")) or run.start_date
     preflight = _task_step(run, PREFLIGHT_TASK)
     origin = preflight.started if preflight and preflight.started else started
     cleanup = report.get("cleanup")
@@ -431,7 +440,7 @@ def build_run_view(
         finished=finished,
         source=source,
         started=started,
-        ended=parse_time(report.get("ended")),
+        ended=_report_time(report.get("ended")),
         rto=_rto(report, waves, origin, finished, now),
         waves=tuple(waves),
         approvals=tuple(approvals(run, run.waves, airflow_root, may_answer)),
@@ -451,7 +460,7 @@ def build_run_view(
             },
             terminating=tuple(cleanup.get("terminating") or ()),
             requested_by=cleanup.get("requested_by"),
-            requested_at=parse_time(cleanup.get("requested_at")),
+            requested_at=_report_time(cleanup.get("requested_at")),
         ),
         report=_report(run, report),
         preflight=preflight,

@@ -9,7 +9,7 @@ import pytest
 from botocore.stub import Stubber
 
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import account_quota
+from drs_provider.hooks.service_quotas import account_quota
 
 pytestmark = pytest.mark.integration
 

@@ -6,13 +6,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
-from drs_provider.hooks.drs import (
-    THROTTLE_MAX_ATTEMPTS,
-    THROTTLE_MAX_DELAY,
-    DrsHook,
-    chunked,
-    retry_after_throttling,
-)
+from drs_provider.hooks.drs import DrsHook, chunked
+from drs_provider.hooks.throttling import THROTTLE_MAX_ATTEMPTS, THROTTLE_MAX_DELAY, retry_after_throttling
 
 
 def http_response(status: int, headers: dict[str, str] | None = None) -> AWSResponse:

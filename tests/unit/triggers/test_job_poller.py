@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from drs_provider.exceptions import DrsJobNotFoundError
-from drs_provider.hooks.drs import THROTTLE_MAX_ATTEMPTS, DrsHook
+from drs_provider.hooks.drs import DrsHook
+from drs_provider.hooks.throttling import THROTTLE_MAX_ATTEMPTS
 from drs_provider.sensors.drs import DrsJobSensor
 from drs_provider.triggers import job_poller
 from drs_provider.triggers.drs import NOT_FOUND_ANSWERS, DrsJobCompleteTrigger

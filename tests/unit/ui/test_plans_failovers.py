@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from drs_provider.operators.failover import FAILOVER_DAG_ID, PICKED_XCOM_KEY, SELECT_TASK_ID, SUMMARY_TASK_ID
-from drs_provider.ui import airflow_source
+from drs_provider.ui import airflow_source, failover_source
 from tests.unit.ui.metadata_db import (
     EVERYTHING,
     PORTAL,
@@ -119,7 +119,7 @@ def record_failover(
     create_run(session, FAILOVER_DAG_ID, run_id, hour, state, "alice")
     if picked is not None:
         set_xcom(session, FAILOVER_DAG_ID, run_id, SELECT_TASK_ID, PICKED_XCOM_KEY, picked)
-    plan_run = airflow_source.failover_plan_run_id(run_id)
+    plan_run = failover_source.failover_plan_run_id(run_id)
     for plan, (plan_state, rto) in (plans or {}).items():
         dag_id = f"drs_plan_{plan}"
         create_run(session, dag_id, plan_run, hour, plan_state, None)
@@ -133,7 +133,7 @@ def record_failover(
 
 
 def summary_of(run_id: str, rto: float, **plans: tuple[str, float | None]) -> dict[str, Any]:
-    plan_run = airflow_source.failover_plan_run_id(run_id)
+    plan_run = failover_source.failover_plan_run_id(run_id)
     return {
         "failover_run_id": run_id,
         "plans": {
@@ -225,13 +225,13 @@ def test_a_summed_up_failover_shows_the_summary_and_its_rto(client, session) -> 
 
 
 def test_the_last_failovers_newest_first(client, session) -> None:
-    for hour in range(airflow_source.RECENT_FAILOVERS + 2):
+    for hour in range(failover_source.RECENT_FAILOVERS + 2):
         record_failover(session, f"manual__fo{hour}", hour, state="success")
 
     failovers = failovers_json(client, "admin")
 
     assert [item["run_id"] for item in failovers] == [
-        f"manual__fo{hour}" for hour in reversed(range(2, airflow_source.RECENT_FAILOVERS + 2))
+        f"manual__fo{hour}" for hour in reversed(range(2, failover_source.RECENT_FAILOVERS + 2))
     ]
 
 

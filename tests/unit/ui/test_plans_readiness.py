@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from drs_provider.readiness import READINESS_DAG_ID, READINESS_TASK_ID
-from drs_provider.ui import airflow_source
+from drs_provider.ui import airflow_source, readiness_source
 from tests.unit.ui.metadata_db import (
     EVERYTHING,
     PORTAL,
@@ -211,7 +211,7 @@ def test_the_history_goes_back_a_given_number_of_checks(session) -> None:
     for hour in range(4):
         record_check(session, hour, check(hour, portal=READY))
 
-    history = airflow_source.readiness_history(session, ["portal", "billing"], limit=3)
+    history = readiness_source.readiness_history(session, ["portal", "billing"], limit=3)
 
     assert [item.checked_at.hour for item in history["portal"]] == [13, 12, 11]
     assert history["billing"] == ()

@@ -11,17 +11,17 @@ from typing import Any
 
 import pytest
 
-from drs_provider.ui.airflow_source import (
+from drs_provider.ui.airflow_source import PlanSummary
+from drs_provider.ui.app import templates
+from drs_provider.ui.format import jsonable
+from drs_provider.ui.plans_view import StatusMark, plan_rows
+from drs_provider.ui.readiness_source import (
     Finding,
     PlanReadiness,
-    PlanSummary,
     ReadinessCheck,
     ReadinessMark,
     parse_readiness,
 )
-from drs_provider.ui.app import templates
-from drs_provider.ui.format import jsonable
-from drs_provider.ui.plans_view import StatusMark, plan_rows
 from tests.unit.recovery.runs import WAVES, at
 
 pytestmark = pytest.mark.unit
