@@ -19,6 +19,7 @@ from drs_provider.constants import (
     wave_task_id,
 )
 from drs_provider.recovery.outcome import LAUNCH_FAILURE_STATES, LAUNCH_SUCCESS_STATES
+from drs_provider.recovery.times import parse_time as parse_iso_time
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -33,10 +34,8 @@ NOT_RUN_TASK_STATES = frozenset({"upstream_failed", "skipped", "removed"})
 
 
 def parse_time(value: str | None) -> datetime | None:
-    """An ISO-8601 time from the REST API (``...Z`` or ``+00:00``), or None."""
-    if not value:
-        return None
-    return datetime.fromisoformat(value)
+    """An ISO-8601 time from the REST API (``...Z`` or ``+00:00``), aware; None when absent."""
+    return parse_iso_time(value) if value else None
 
 
 def format_seconds(seconds: float | None) -> str:
