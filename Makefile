@@ -40,10 +40,12 @@ browser:
 	    echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser test" >&2; \
 	  fi; }
 
-# Every test, in TEST_WORKERS pytest-xdist workers: the end-to-end tests of each Airflow set-up run
-# in order in one worker (their shared stack), the unit and integration tests spread over all.
+# Every test, in TEST_WORKERS pytest-xdist workers: each of the four shared Airflow stacks (two
+# lanes per set-up) runs its end-to-end modules in order in one worker, the tests that start an
+# Airflow of their own in a fifth, and the unit and integration tests spread over what is free.
+# The end-to-end workers mostly wait on Airflow, so six fit on 2 cores.
 # The 15 slowest tests and the total are printed at the end.
-TEST_WORKERS ?= 4
+TEST_WORKERS ?= 6
 PYTEST := $(BIN)/python -m pytest tests -q -p no:cacheprovider --durations=15
 
 test: $(STAMP) browser

@@ -41,12 +41,16 @@ def layer_of(path: Path) -> str:
 
 
 def xdist_group_of(item: pytest.Item) -> str:
-    """End-to-end tests of one set-up run in one pytest-xdist worker, in order (``--dist
-    loadgroup``): they share that worker's stack. The tests that start an Airflow of their own
-    (``make demo``'s, the installed wheel's) run in a worker of their own, beside those two."""
+    """End-to-end tests of one shared stack (a set-up's lane, ``Scenario.lane``) run in one
+    pytest-xdist worker, in order (``--dist loadgroup``): they share that worker's stack. The tests
+    that start an Airflow of their own (``make demo``'s, the installed wheel's) run in a worker of
+    their own, beside those."""
     callspec = getattr(item, "callspec", None)
     backend = callspec.params.get("backend") if callspec is not None else None
-    return f"e2e-{backend}" if backend else "e2e-own-stack"
+    if not backend:
+        return "e2e-own-stack"
+    scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
+    return f"e2e-{backend}-{getattr(scenario, 'lane', 'a')}"
 
 
 # tryfirst: pytest-xdist reads the groups in its own hook of this name.

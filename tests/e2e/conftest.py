@@ -1,8 +1,9 @@
 """End-to-end test plumbing: which Airflow set-ups run, the shared stacks, process logs on
 failure, measured figures.
 
-Set-ups (``backend`` fixture, session scope: every module's tests of a set-up share one stack,
-``shared_stack``; see ``tests/e2e/harness.py`` for how a module joins it):
+Set-ups (``backend`` fixture, session scope). Each set-up has two shared stacks, lanes ``a`` and
+``b`` (``shared_stacks``): a module joins the one its ``Scenario.lane`` names, and the two lanes
+run side by side in two pytest-xdist workers. See ``tests/e2e/harness.py`` for how a module joins.
 
 * ``sqlite``: SQLite and the LocalExecutor; always runs.
 * ``postgres-celery``: PostgreSQL metadata database, CeleryExecutor with a Redis broker and a
@@ -36,7 +37,7 @@ from tests.e2e.browser import signed_in_browser
 from tests.e2e.harness import Scenario, SharedStack, shared_stack_config
 
 if TYPE_CHECKING:
-    from collections.abc import Generator, Iterator
+    from collections.abc import Callable, Generator, Iterator
 
 BACKENDS = ("sqlite", "postgres-celery")
 POSTGRES_URL = os.environ.get("DRS_E2E_POSTGRES_URL", StackConfig.postgres_url)
@@ -65,44 +66,76 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
-def session_scenarios(session: pytest.Session) -> list[Scenario]:
-    """The scenarios of every module this session runs, in run order."""
+def session_scenarios(session: pytest.Session, lane: str) -> list[Scenario]:
+    """The scenarios of ``lane`` of every module this session runs, in run order."""
     scenarios: list[Scenario] = []
     for item in session.items:
         scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
-        if isinstance(scenario, Scenario) and scenario not in scenarios:
+        if isinstance(scenario, Scenario) and scenario.lane == lane and scenario not in scenarios:
             scenarios.append(scenario)
     return scenarios
 
 
-@pytest.fixture(scope="session")
-def shared_stack(
-    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+@contextlib.contextmanager
+def started_stack(
+    backend: str, lane: str, session: pytest.Session, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SharedStack]:
-    """The Airflow stack of ``backend`` for the whole session, every scenario deployed and started."""
+    """The Airflow stack of ``backend``'s ``lane``, every scenario of the lane deployed on it."""
     started = time.monotonic()
-    scenarios = session_scenarios(request.session)
-    workdir = tmp_path_factory.mktemp(f"e2e-shared-{backend}")
+    scenarios = session_scenarios(session, lane)
+    workdir = tmp_path_factory.mktemp(f"e2e-shared-{backend}-{lane}")
     config = shared_stack_config(workdir, backend, scenarios, postgres_url=POSTGRES_URL, redis_url=REDIS_URL)
     with AirflowStack(config) as stack, contextlib.ExitStack() as resources:
         shared = SharedStack(backend, stack)
         _FIGURES.append(
-            f"[{backend}] shared stack ready in {time.monotonic() - started:.1f}s "
+            f"[{backend}-{lane}] shared stack ready in {time.monotonic() - started:.1f}s "
             f"({len(scenarios)} scenarios, {len(config.expected_dag_ids)} DAGs)"
         )
         shared.deploy_all(scenarios, workdir / "scenarios", resources)
         yield shared
 
 
+@pytest.fixture(scope="session")
+def shared_stacks(
+    backend: str, request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Callable[[str], SharedStack]]:
+    """The stack of ``backend``'s lane, started when the lane's first module begins.
+
+    Tests run lane by lane (``pytest_collection_modifyitems`` below; with pytest-xdist each lane is
+    one worker's group), so a lane's stack is stopped when another lane's starts."""
+    current: dict[str, Any] = {}
+
+    def stack_of(lane: str) -> SharedStack:
+        if current.get("lane") != lane:
+            if "resources" in current:
+                current.pop("resources").close()
+            resources = contextlib.ExitStack()
+            current.update(
+                lane=lane,
+                resources=resources,
+                stack=resources.enter_context(
+                    started_stack(backend, lane, request.session, tmp_path_factory)
+                ),
+            )
+        stack: SharedStack = current["stack"]
+        return stack
+
+    try:
+        yield stack_of
+    finally:
+        if "resources" in current:
+            current["resources"].close()
+
+
 @pytest.fixture(scope="module")
-def deployment(shared_stack: SharedStack, request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The module's ``SCENARIO`` on the shared stack of the set-up (its ``start`` called first)."""
+def deployment(shared_stacks: Callable[[str], SharedStack], request: pytest.FixtureRequest) -> Iterator[Any]:
+    """The module's ``SCENARIO`` on its lane's shared stack of the set-up (its ``start`` called first)."""
     scenario = getattr(request.module, "SCENARIO", None)
     if not isinstance(scenario, Scenario):
         raise TypeError(
             f"{request.module.__name__} declares no SCENARIO = Scenario(...) for the shared stack"
         )
-    yield from shared_stack.deployment(scenario)
+    yield from shared_stacks(scenario.lane).deployment(scenario)
 
 
 @pytest.fixture
@@ -130,12 +163,20 @@ def browser(deployment: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """End-to-end tests first (their pytest-xdist groups are the longest work units), ``make demo``'s
-    own stack before the shared ones, and within each set-up the modules that kill Airflow
-    processes after every other module. Otherwise the order pytest chose stays."""
+    own stack before the shared ones, each set-up lane by lane, and within each lane the modules
+    that kill Airflow processes after every other module. Otherwise the order pytest chose stays."""
+
+    def scenario_of(item: pytest.Item) -> Scenario | None:
+        scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
+        return scenario if isinstance(scenario, Scenario) else None
+
+    def lane(item: pytest.Item) -> str:
+        scenario = scenario_of(item)
+        return scenario.lane if scenario is not None else ""
 
     def kills(item: pytest.Item) -> bool:
-        scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
-        return isinstance(scenario, Scenario) and scenario.kills_processes
+        scenario = scenario_of(item)
+        return scenario is not None and scenario.kills_processes
 
     def set_up(item: pytest.Item) -> int:
         if not item.get_closest_marker("e2e"):
@@ -144,7 +185,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         name = callspec.params.get("backend") if callspec is not None else None
         return BACKENDS.index(name) if name in BACKENDS else -1
 
-    items.sort(key=lambda item: (set_up(item), kills(item)))
+    items.sort(key=lambda item: (set_up(item), lane(item), kills(item)))
 
 
 @pytest.fixture(scope="session")

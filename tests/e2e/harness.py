@@ -1,9 +1,11 @@
-"""The end-to-end harness: one Airflow stack per set-up for the whole session, a scenario per module.
+"""The end-to-end harness: two Airflow stacks per set-up for the whole session, a scenario per module.
 
 Starting Airflow (migrations, api-server, scheduler, dag-processor, triggerer, and a Celery
-worker for ``postgres-celery``) costs tens of seconds, so every end-to-end module shares one
-stack per set-up. A module joins by declaring a :class:`Scenario` at module level; its tests
-then take ``airflow`` (or ``deployment``), the fixtures of ``tests/e2e/conftest.py``::
+worker for ``postgres-celery``) costs tens of seconds, so end-to-end modules share stacks: two
+per set-up, lanes ``a`` and ``b``, which run side by side in two pytest-xdist workers (one lane's
+modules run in order). A module joins by declaring a :class:`Scenario` at module level (its
+``lane`` says which stack; the lanes are balanced by hand, by the modules' measured durations);
+its tests then take ``airflow`` (or ``deployment``), the fixtures of ``tests/e2e/conftest.py``::
 
     def trigger_runs(deployment: LifecycleDeployment) -> None:
         deployment.runs.update({name: deployment.rest.trigger(f"drs_plan_{name}", {}) for name in PLANS})
@@ -13,10 +15,11 @@ then take ``airflow`` (or ``deployment``), the fixtures of ``tests/e2e/conftest.
 
     def test_a_drill_cleans_up(airflow: LifecycleDeployment) -> None: ...
 
-When the session starts a set-up, it collects the scenarios of every module it will run, writes
-all their plans (and DAG files) into the stack's folders so one parse loads them all, starts the
-stack, and deploys every scenario: its own simulator (and moto) and its connection. When a
-module begins, its ``start`` callback triggers the runs its tests will check, all at once.
+When a lane's first module begins, the session collects the scenarios of every module of that
+lane it will run, writes all their plans (and DAG files) into the stack's folders so one parse
+loads them all, starts the stack, and deploys every scenario: its own simulator (and moto) and
+its connection. When a module begins, its ``start`` callback triggers the runs its tests will
+check, all at once.
 
 Scenarios stay apart without a stack of their own:
 
@@ -30,7 +33,7 @@ Scenarios stay apart without a stack of their own:
   test never leaves work behind for the next module.
 
 Modules that kill Airflow processes (``Scenario(kills_processes=True)``) run after every other
-module of their set-up, so nothing else is in flight when a process dies.
+module of their lane, so nothing else is in flight when a process dies.
 """
 
 from __future__ import annotations
@@ -69,6 +72,8 @@ REPOSITORY_DAG_FILES = (
     "drs_failover.py",
     "drs_readiness.py",
 )
+#: The shared stacks of each set-up (``Scenario.lane``).
+LANES = ("a", "b")
 #: The simple auth manager narrowed per DAG for some users (``tests/e2e/dag_scoped_auth.py``).
 AUTH_MANAGER = "tests.e2e.dag_scoped_auth.DagScopedAuthManager"
 
@@ -163,6 +168,8 @@ class Scenario:
         or ``<dag_id>/<ENTITY>`` for one part of a DAG (``tests/e2e/dag_scoped_auth.py``).
     :param extra_dag_ids: DAGs of the module that are not plan DAGs of ``plans``.
     :param kills_processes: the module kills Airflow processes; it runs after all others.
+    :param lane: which of the set-up's two shared stacks the module joins (``"a"`` or ``"b"``):
+        the two run side by side in two pytest-xdist workers, each module's tests in order.
     :param deployment_class: the module's :class:`Deployment` subclass (extra fields with defaults).
     :param start: called with the deployment when the module begins, to trigger its runs.
     :param conn_password: the password of the scenario's connection (its AWS secret key; the
@@ -182,9 +189,14 @@ class Scenario:
     dag_scopes: Mapping[str, Sequence[str]] = field(default_factory=dict)
     extra_dag_ids: Sequence[str] = ()
     kills_processes: bool = False
+    lane: str = "a"
     deployment_class: type[Deployment] = Deployment
     start: Callable[[Any], Any] | None = None
     conn_password: str = "testing"
+
+    def __post_init__(self) -> None:
+        if self.lane not in LANES:
+            raise ValueError(f"scenario {self.name!r}: lane {self.lane!r} is not one of {LANES}")
 
     @property
     def conn_id(self) -> str:

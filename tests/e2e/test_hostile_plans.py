@@ -104,6 +104,7 @@ def start_runs(deployment: HostileDeployment) -> None:
 
 SCENARIO = Scenario(
     "hostile",
+    lane="b",
     plans=PLANS,
     fleet=FLEET_SERVERS,
     speed=SPEED,

@@ -259,6 +259,7 @@ def subscribe_queues(moto_url: str) -> dict[str, str]:
 
 SCENARIO = Scenario(
     "lifecycle",
+    lane="b",
     plans=PLANS,
     fleet=FLEET,
     speed=SPEED,

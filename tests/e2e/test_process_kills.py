@@ -68,7 +68,7 @@ PLANS = {
     ),
 }
 DEPENDENCIES = {"db": [], "app": ["db"]}
-SCENARIO = Scenario("process_kills", plans=PLANS, fleet=FLEET, speed=SPEED, kills_processes=True)
+SCENARIO = Scenario("process_kills", plans=PLANS, fleet=FLEET, speed=SPEED, kills_processes=True, lane="b")
 
 
 def dag_id(plan: str) -> str:

@@ -118,6 +118,7 @@ def start_check(deployment: ReadinessDeployment) -> None:
 
 SCENARIO = Scenario(
     "readiness",
+    lane="b",
     plans=PLANS,
     fleet=[HEALTHY, STALLED, LAGGING, RECOVERED, *TAGGED, UNDRILLED, STEPPED, SCHEDULED],
     speed=1.0,

@@ -150,6 +150,7 @@ def refused_launches(deployment: Deployment) -> list[dict[str, Any]]:
 
 SCENARIO = Scenario(
     "worst_day",
+    lane="b",
     plans=PLANS,
     fleet=[RECOVERED_SERVER, *CROWD, *FAILOVER_SERVERS],
     extra_dag_ids=["drs_failover"],
