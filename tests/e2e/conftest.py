@@ -66,12 +66,18 @@ def backend(request: pytest.FixtureRequest) -> str:
     return name
 
 
+def scenario_of(item: pytest.Item) -> Scenario | None:
+    """The ``SCENARIO`` the test's module declares, if any."""
+    scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
+    return scenario if isinstance(scenario, Scenario) else None
+
+
 def session_scenarios(session: pytest.Session, lane: str) -> list[Scenario]:
     """The scenarios of ``lane`` of every module this session runs, in run order."""
     scenarios: list[Scenario] = []
     for item in session.items:
-        scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
-        if isinstance(scenario, Scenario) and scenario.lane == lane and scenario not in scenarios:
+        scenario = scenario_of(item)
+        if scenario is not None and scenario.lane == lane and scenario not in scenarios:
             scenarios.append(scenario)
     return scenarios
 
@@ -165,10 +171,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """End-to-end tests first (their pytest-xdist groups are the longest work units), ``make demo``'s
     own stack before the shared ones, each set-up lane by lane, and within each lane the modules
     that kill Airflow processes after every other module. Otherwise the order pytest chose stays."""
-
-    def scenario_of(item: pytest.Item) -> Scenario | None:
-        scenario = getattr(getattr(item, "module", None), "SCENARIO", None)
-        return scenario if isinstance(scenario, Scenario) else None
 
     def lane(item: pytest.Item) -> str:
         scenario = scenario_of(item)
