@@ -76,6 +76,8 @@ REPOSITORY_DAG_FILES = (
 LANES = ("a", "b")
 #: The simple auth manager narrowed per DAG for some users (``tests/e2e/dag_scoped_auth.py``).
 AUTH_MANAGER = "tests.e2e.dag_scoped_auth.DagScopedAuthManager"
+#: The folder of the shared stacks' ``airflow_local_settings`` (imports the provider before forks).
+STACK_SETTINGS = Path(__file__).parent / "stack_settings"
 
 
 def write_plans(plans_dir: Path, plans: Mapping[str, Mapping[str, Any]]) -> Path:
@@ -353,7 +355,11 @@ def shared_stack_config(
             SCOPES_ENV: json.dumps(scopes),
             # The provider of this checkout, ahead of the copy the virtual environment installed
             # (a second worktree sharing one venv); the repository for tests.e2e.dag_scoped_auth.
-            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "plugins"), str(REPO_ROOT)]),
+            # tests/e2e/stack_settings: airflow_local_settings importing the provider before the
+            # first fork, so that task processes and parses inherit it instead of importing it.
+            "PYTHONPATH": os.pathsep.join(
+                [str(REPO_ROOT / "plugins"), str(REPO_ROOT), str(STACK_SETTINGS)]
+            ),
             # Readiness reads every plan's DRS: on the shared stack only when a module asks, for
             # its own plans, so that no other module's simulator sees calls it did not cause.
             "DRS_READINESS_SCHEDULE": "none",
