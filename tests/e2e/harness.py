@@ -357,9 +357,7 @@ def shared_stack_config(
             # (a second worktree sharing one venv); the repository for tests.e2e.dag_scoped_auth.
             # tests/e2e/stack_settings: airflow_local_settings importing the provider before the
             # first fork, so that task processes and parses inherit it instead of importing it.
-            "PYTHONPATH": os.pathsep.join(
-                [str(REPO_ROOT / "plugins"), str(REPO_ROOT), str(STACK_SETTINGS)]
-            ),
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "plugins"), str(REPO_ROOT), str(STACK_SETTINGS)]),
             # Readiness reads every plan's DRS: on the shared stack only when a module asks, for
             # its own plans, so that no other module's simulator sees calls it did not cause.
             "DRS_READINESS_SCHEDULE": "none",
