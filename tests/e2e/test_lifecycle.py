@@ -174,16 +174,16 @@ class LifecycleDeployment(Deployment):
         )
         return found
 
-    def page(self, plan: str) -> str:
-        """The run's Recovery page, the HTML the UI's Recovery tab frames (as admin)."""
+    def page(self, plan: str, part: str = "") -> requests.Response:
+        """The run's Recovery page, the HTML the UI's Recovery tab frames, or ``part`` of it (as admin)."""
         rest = self.stack.rest
         response = requests.get(
-            rest.base_url + run_page_path(f"drs_plan_{plan}", self.runs[plan]),
+            rest.base_url + run_page_path(f"drs_plan_{plan}", self.runs[plan]) + part,
             headers={"Authorization": f"Bearer {rest.login()}"},
             timeout=30,
         )
         response.raise_for_status()
-        return response.text
+        return response
 
     def launched(self, plan: str) -> set[str]:
         """The recovery instances this plan's jobs launched (DescribeJobs on the simulator)."""
@@ -302,10 +302,19 @@ def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow:
     assert all(server["launchStatus"] == "LAUNCHED" and server["ec2InstanceID"] for server in servers)
     bucket, key = report["location"].removeprefix("s3://").split("/", 1)
     assert key == f"runs/drs_plan_e2e_clean/{report['run_id']}.json"
-    stored = json.loads(
-        local_aws.client("s3", airflow.moto_url).get_object(Bucket=bucket, Key=key)["Body"].read()
-    )
+    s3 = local_aws.client("s3", airflow.moto_url)
+    stored = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     assert stored == report
+    # Its page beside it, and the same page downloaded from the Recovery view of the real api-server.
+    assert report["html_location"] == f"s3://{bucket}/{key.removesuffix('.json')}.html"
+    page = s3.get_object(Bucket=bucket, Key=f"{key.removesuffix('.json')}.html")
+    assert page["ContentType"] == "text/html; charset=utf-8"
+    html = page["Body"].read().decode()
+    for fact in ("clean-db", "clean-app", "Nothing failed.", *launched, report["location"]):
+        assert fact in html, fact
+    download = airflow.page("e2e_clean", "/report.html")
+    assert download.headers["content-disposition"].startswith('attachment; filename="drs_plan_e2e_clean__')
+    assert download.text == html
 
     events = airflow.events("e2e_clean")
     assert [event["event"] for event in events] == ["started", "succeeded"]
@@ -402,7 +411,7 @@ def test_a_report_s3_refuses_fails_its_task_and_the_run_says_so_everywhere(
     )
     assert view["report"]["error"] == f"not stored in S3: {not_stored}"
     assert {"where": "report", "message": f"not stored in S3: {not_stored}"} in view["failures"]
-    page = airflow.page(plan)
+    page = airflow.page(plan).text
     assert '<span class="badge bad" id="report-state">report not stored</span>' in page
     assert f"not stored in S3: {not_stored}" in page
 
@@ -509,10 +518,13 @@ def test_a_kept_drill_is_terminated_from_its_recovery_page_and_its_report_record
     assert report["cleanup"]["earlier"] is None  # cleanup: never: the run had no cleanup task
     assert report["state"] == "success"
     bucket, key = report["location"].removeprefix("s3://").split("/", 1)
-    stored = json.loads(
-        local_aws.client("s3", airflow.moto_url).get_object(Bucket=bucket, Key=key)["Body"].read()
-    )
+    s3 = local_aws.client("s3", airflow.moto_url)
+    stored = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     assert stored["cleanup"] == cleanup
+    # and its page says who asked, and what went
+    html = s3.get_object(Bucket=bucket, Key=key.removesuffix(".json") + ".html")["Body"].read().decode()
+    assert "Requested by admin at" in " ".join(re.sub(r"<[^>]+>", " ", html).split())
+    assert all(instance in html for instance in cleanup["terminated"])
     # Once done, nothing is left to do; and the page no longer offers it.
     again = terminate(airflow, "e2e_never", {"confirm": run_id})
     assert again.status_code == 409 and "left no recovery instance" in again.json()["detail"], again.text

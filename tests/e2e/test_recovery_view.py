@@ -461,6 +461,7 @@ def test_requests_without_a_login_or_with_a_forged_token_are_refused(airflow: Vi
     paths = [
         run_path(OK_DAG, run_id),
         run_path(OK_DAG, run_id) + "/fragment",
+        run_path(OK_DAG, run_id) + "/report.html",
         run_path(OK_DAG, run_id, json_api=True),
         f"{PREFIX}/plans",
         f"{PREFIX}/api/plans",
@@ -512,7 +513,7 @@ class Permitted:
     """What one user gets from every endpoint of the plugin (403: refused, with nothing of the run)."""
 
     user: str
-    #: the succeeding run's page, its fragment and its JSON
+    #: the succeeding run's page, its fragment, its report as a page and its JSON
     ok_run: int
     #: the run waiting on an approval: its page and JSON
     approval_run: int
@@ -572,6 +573,7 @@ def test_every_endpoint_shows_a_user_exactly_what_they_may_read(
     for path in (
         run_path(OK_DAG, ok_run),
         run_path(OK_DAG, ok_run) + "/fragment",
+        run_path(OK_DAG, ok_run) + "/report.html",
         run_path(OK_DAG, ok_run, json_api=True),
     ):
         response = get(airflow, path, token)

@@ -47,7 +47,13 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 #: What the wheel is built from: the files pyproject.toml names (the Dockerfile copies the same).
 SOURCES = ("pyproject.toml", "README.md", "plugins/drs_provider")
 #: Data files the wheel must carry besides the modules (pyproject.toml's package-data).
-PACKAGE_DATA = ("py.typed", "ui/templates/plans.html", "ui/static/icon.svg", "waiters/drs.json")
+PACKAGE_DATA = (
+    "py.typed",
+    "recovery/templates/report.html",
+    "ui/templates/plans.html",
+    "ui/static/icon.svg",
+    "waiters/drs.json",
+)
 #: Where the installed package must be imported from, and what it must report.
 PROBE = "import drs_provider, json; print(json.dumps([drs_provider.__file__, drs_provider.__version__]))"
 #: What Airflow's two plugin loaders (an API server's, a task process's) register from the Recovery view.

@@ -29,7 +29,7 @@ from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.drs import JOB_LOOKBACK, run_tags
 from drs_provider.operators.plan_run import resolved_run
 from drs_provider.operators.plan_task import PlanTaskMixin
-from drs_provider.operators.report_store import aws_error, put_json, s3_location
+from drs_provider.operators.report_store import aws_error, put_report, report_locations, s3_location
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
 from drs_provider.recovery.report import (
     ApprovalRecord,
@@ -38,6 +38,7 @@ from drs_provider.recovery.report import (
     build_report,
     dag_waves,
     final_state,
+    state_value,
 )
 from drs_provider.recovery.times import parse_time
 
@@ -230,14 +231,16 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
     def _store(self, report: dict[str, Any], s3_uri: str) -> DrsReportNotStoredError | None:
         """Write the report to its S3 object; ``location`` only once it is there, else ``store_error``."""
         bucket, key = s3_location(s3_uri, report["dag_id"], report["run_id"])
-        location = f"s3://{bucket}/{key}"
+        locations = report_locations(bucket, key)
         try:
-            put_json(self.hook, {**report, "location": location}, bucket, key)
+            put_report(self.hook, {**report, **locations}, bucket, key)
         except Exception as error:  # whatever S3 or the hook raised: the run must say so
             report["store_error"] = {"bucket": bucket, "key": key, "error": aws_error(error)}
             return DrsReportNotStoredError(**report["store_error"])
-        report["location"] = location
-        self.log.info("run report stored at %s", location)
+        report.update(locations)
+        self.log.info(
+            "run report stored at %s, its page at %s", locations["location"], locations["html_location"]
+        )
         return None
 
     def record(self, context: Context) -> RunRecord:
@@ -292,6 +295,8 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
             xcoms=xcoms,
             conf=dict(getattr(dag_run, "conf", None) or {}),
             approvals=_approvals(dag, xcoms),
+            triggered_by=getattr(dag_run, "triggering_user_name", None),
+            run_type=state_value(getattr(dag_run, "run_type", None)),
         )
         return RunRecord(**{**record.__dict__, "state": final_state(record)})
 

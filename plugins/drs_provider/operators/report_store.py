@@ -1,4 +1,7 @@
-"""Where a run's report is kept: its S3 object, written by ``report`` and probed by ``preflight``.
+"""Where a run's report is kept: its S3 objects, written by ``report`` and probed by ``preflight``.
+
+A report is two objects side by side: ``<run_id>.json`` (the record) and ``<run_id>.html`` (the
+same report as a self-contained page for people, :mod:`drs_provider.recovery.report_html`).
 
 Both write through the amazon provider's ``S3Hook.load_string``, so preflight's probe goes the
 same way as the report at the end of the run and needs the same permission (``s3:PutObject``
@@ -13,6 +16,8 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
+
+from drs_provider.recovery.report_html import HTML_MEDIA_TYPE, render_report_html
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.s3 import S3Hook
@@ -29,6 +34,19 @@ def s3_location(uri: str, dag_id: str, run_id: str) -> tuple[str, str]:
     """``(bucket, key)`` of a run's report: ``<s3_uri><dag_id>/<run_id>.json``."""
     bucket, _, prefix = uri.removeprefix("s3://").partition("/")
     return bucket, f"{prefix}{dag_id}/{run_id}.json"
+
+
+def html_key(report_key: str) -> str:
+    """The key of the report's HTML page, beside its JSON: ``<dag_id>/<run_id>.html``."""
+    return report_key.removesuffix(".json") + ".html"
+
+
+def report_locations(bucket: str, report_key: str) -> dict[str, str]:
+    """The report's ``location`` (its JSON) and ``html_location`` (its page), as ``s3://`` URIs."""
+    return {
+        "location": f"s3://{bucket}/{report_key}",
+        "html_location": f"s3://{bucket}/{html_key(report_key)}",
+    }
 
 
 def error_code(error: BaseException) -> str:
@@ -49,6 +67,29 @@ def aws_error(error: BaseException) -> str:
 def put_json(hook: S3Hook, document: Any, bucket: str, key: str) -> None:
     """Write ``document`` as JSON to ``s3://bucket/key``; raises what S3 (or the hook) raised."""
     hook.load_string(json.dumps(document, indent=2, default=str), key=key, bucket_name=bucket, replace=True)
+
+
+def put_report(hook: S3Hook, report: Any, bucket: str, key: str) -> None:
+    """Write ``report``'s HTML page, then its JSON, to ``s3://bucket/key`` and the page's key beside it.
+
+    Both or neither: the page goes first, and is removed again when the JSON (the record) cannot be
+    written, so no page stands in the bucket without its record. Raises what S3 raised.
+    """
+    page = render_report_html(report).encode()
+    client = hook.get_conn()
+    # The hook's client directly: load_string cannot set the media type a browser needs. Same
+    # permission (s3:PutObject under the report prefix) as the JSON and preflight's probe.
+    client.put_object(Bucket=bucket, Key=html_key(key), Body=page, ContentType=HTML_MEDIA_TYPE)
+    try:
+        put_json(hook, report, bucket, key)
+    except Exception:
+        try:
+            client.delete_object(Bucket=bucket, Key=html_key(key))
+        except Exception as error:
+            log.warning(
+                "could not remove the report page s3://%s/%s: %s", bucket, html_key(key), aws_error(error)
+            )
+        raise
 
 
 def probe(hook: S3Hook, bucket: str, report_key: str) -> BaseException | None:

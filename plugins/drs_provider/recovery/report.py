@@ -411,6 +411,22 @@ def cleanup_report(run: RunRecord) -> dict[str, Any] | None:
     }
 
 
+def state_value(value: Any) -> str | None:
+    """An Airflow state (or run type) as its text, whether an enum or a string; None stays None."""
+    return None if value is None else str(getattr(value, "value", value))
+
+
+def triggered_by(user: str | None, run_type: str | None) -> str:
+    """Who started a run, for people: the user Airflow recorded, else how the run came about."""
+    if user:
+        return user
+    if run_type == "scheduled":
+        return "the schedule"
+    if run_type:
+        return f"nobody recorded ({run_type.replace('_', ' ')} run)"
+    return "nobody recorded"
+
+
 def run_state(run: RunRecord) -> str:
     """The run's state: Airflow's verdict once finished, else where its tasks are."""
     if run.state in ("success", "failed"):
@@ -446,6 +462,8 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         "rto_seconds": rto,
         "rto_target": target,
         "rto_met": None if rto is None or target is None else rto <= float(target),
+        # who started it (the user Airflow recorded, else how it came about): beyond contract 6
+        "triggered_by": triggered_by(run.triggered_by, run.run_type),
         "waves": waves,
         "cleanup": cleanup_report(run),
     }

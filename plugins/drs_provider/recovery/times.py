@@ -1,4 +1,4 @@
-"""Times as DRS writes them and as people give them: one parser, one formatter."""
+"""Times as DRS writes them, as people give them and as people read them: one home for each."""
 
 from __future__ import annotations
 
@@ -47,3 +47,21 @@ def parse_duration(text: str) -> float:
         + parts.get("minutes", 0.0) * 60
         + parts.get("seconds", 0.0)
     )
+
+
+def format_duration(seconds: float | None) -> str:
+    """``45.2s``, ``3m05s``, ``1h02m``; ``-`` for none."""
+    if seconds is None:
+        return "-"
+    if seconds < 60:
+        return f"{seconds:.1f}s"
+    if seconds < 3600:
+        minutes, rest = divmod(round(seconds), 60)
+        return f"{minutes}m{rest:02d}s"
+    hours, rest = divmod(round(seconds), 3600)
+    return f"{hours}h{rest // 60:02d}m"
+
+
+def format_when(moment: datetime | None) -> str:
+    """``2026-12-01 10:00:00 UTC``; ``-`` for none."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"

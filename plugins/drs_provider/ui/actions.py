@@ -6,7 +6,7 @@ one of the run's own jobs launched, found through the jobs' ``airflow:dag_id`` a
 ``airflow:run_id`` tags), through the run's own connection and region as ``preflight`` recorded
 them, and waits a bounded time for the TERMINATE jobs. Then it records what it did in the run's
 report: the ``report`` task's XCom is rewritten with the new ``cleanup`` entry (the earlier one
-kept under ``earlier``), and so is the report's S3 object when the run stored one.
+kept under ``earlier``), and so are the report's S3 objects (JSON and page) when the run stored them.
 
 Refused (409), with nothing terminated: a run still going, a run that is not a drill, a run
 whose preflight did not pass (it launched nothing), a run without a report, and a run DRS says
@@ -123,7 +123,7 @@ def _record(session: Session, dag_run: DagRun, report: dict[str, Any], run: Reso
     """The report with its new ``cleanup`` entry: the ``report`` task's XCom, and its S3 object."""
     from airflow.models.xcom import XComModel
 
-    from drs_provider.operators.report_store import aws_error, put_json
+    from drs_provider.operators.report_store import aws_error, put_report
 
     location = report.get("location")
     store_error = None
@@ -132,7 +132,7 @@ def _record(session: Session, dag_run: DagRun, report: dict[str, Any], run: Reso
 
         bucket, _, key = location.removeprefix("s3://").partition("/")
         try:
-            put_json(S3Hook(aws_conn_id=run.aws_conn_id or "aws_default"), report, bucket, key)
+            put_report(S3Hook(aws_conn_id=run.aws_conn_id or "aws_default"), report, bucket, key)
         except Exception as error:  # the XCom is still rewritten; the answer says what S3 said
             store_error = f"bucket {bucket}, key {key}: {aws_error(error)}"
     XComModel.set(

@@ -24,6 +24,11 @@ def run_page_path(dag_id: str, run_id: str) -> str:
     return f"{URL_PREFIX}/runs/{_segment(dag_id)}/{_segment(run_id)}"
 
 
+def report_page_path(dag_id: str, run_id: str) -> str:
+    """The run's report as a self-contained HTML page, to download (``report.html``)."""
+    return f"{run_page_path(dag_id, run_id)}/report.html"
+
+
 def terminate_path(dag_id: str, run_id: str) -> str:
     """The run's "Terminate this drill's instances" action (``POST``, JSON ``{"confirm": run_id}``)."""
     return f"{URL_PREFIX}/api/runs/{_segment(dag_id)}/{_segment(run_id)}/terminate-instances"

@@ -30,8 +30,9 @@ from drs_provider.recovery.report import (
     TaskRecord,
     WaveShape,
     dag_waves,
+    state_value,
+    triggered_by,
 )
-from drs_provider.ui.format import triggered_by
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.readiness_source import PlanReadiness, readiness_history
 
@@ -61,11 +62,6 @@ def dag_bag() -> DBDagBag:
     from airflow.api_fastapi.common.dagbag import create_dag_bag
 
     return create_dag_bag()
-
-
-def state_value(value: Any) -> str | None:
-    """An Airflow state (or run type) as its text, whether an enum or a string; None stays None."""
-    return None if value is None else str(getattr(value, "value", value))
 
 
 def _task_record(ti: TaskInstance) -> TaskRecord:

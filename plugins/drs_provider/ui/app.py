@@ -27,6 +27,7 @@ records every request to it, as it does the REST API's.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -37,19 +38,19 @@ from airflow.api_fastapi.logging.decorators import action_logging
 from botocore.exceptions import BotoCoreError, ClientError
 from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.exception_handlers import http_exception_handler
-from fastapi.responses import FileResponse, HTMLResponse, JSONResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drs_provider.operators.report_store import aws_error
 from drs_provider.recovery.report import dag_waves
+from drs_provider.recovery.report_html import HTML_MEDIA_TYPE, render_report_html
+from drs_provider.recovery.times import format_duration, format_when
 from drs_provider.ui import actions, airflow_source, failover_source, readiness_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
 from drs_provider.ui.format import (
     badge,
-    format_duration,
-    format_when,
     jsonable,
     readiness_badge,
     readiness_word,
@@ -76,8 +77,7 @@ from drs_provider.ui.view import build_run_view
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from fastapi import Response
-
+    from drs_provider.recovery.report import RunRecord
     from drs_provider.ui.airflow_source import PlanSummary
     from drs_provider.ui.failover_source import FailoverSummary
     from drs_provider.ui.view import RunView
@@ -133,7 +133,8 @@ def airflow_root(request: Request) -> str:
     return own_root(request).removesuffix(URL_PREFIX)
 
 
-def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: str) -> RunView:
+def _run_record(request: Request, user: Any, session: Any, dag_id: str, run_id: str) -> RunRecord:
+    """The plan run, with task errors and approvals only for a user who may read them."""
     found = airflow_source.find_run(session, dag_id, run_id)
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"DAG {dag_id} has no run {run_id}")
@@ -150,6 +151,11 @@ def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: st
             status.HTTP_404_NOT_FOUND,
             f"DAG {dag_id} is not a recovery plan: none of its task groups has a start_recovery task",
         )
+    return record
+
+
+def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: str) -> RunView:
+    record = _run_record(request, user, session, dag_id, run_id)
     report, source = run_report(record)
     may_terminate = may(request, user, DagAccessEntity.RUN, "PUT")
     return build_run_view(
@@ -254,6 +260,24 @@ def create_app() -> FastAPI:
     ) -> HTMLResponse:
         view = _run_view(request, user, session, dag_id, run_id)
         return _page(request, "_run.html", {"view": view})
+
+    @app.get("/runs/{dag_id}/{run_id}/report.html", dependencies=RUN_PAGE_ACCESS)
+    def report_page(
+        dag_id: str, run_id: str, request: Request, user: GetUserDep, session: SessionDep
+    ) -> Response:
+        """The run's report as a self-contained HTML page, downloaded (the one stored beside the JSON).
+
+        Rendered from the report the run page shows: the one the run stored, else built now from
+        what the user may read (a run still going).
+        """
+        record = _run_record(request, user, session, dag_id, run_id)
+        report, _ = run_report(record)
+        filename = re.sub(r"[^A-Za-z0-9._-]+", "_", f"{dag_id}__{run_id}") + ".html"
+        return Response(
+            render_report_html(report),
+            media_type=HTML_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
 
     @app.get("/api/runs/{dag_id}/{run_id}", dependencies=RUN_PAGE_ACCESS)
     def run_json(

@@ -20,9 +20,15 @@ from drs_provider.operators.failover import (
     SELECT_TASK_ID,
     SUMMARY_TASK_ID,
 )
-from drs_provider.recovery.report import DAG_ID_PREFIX, RETURN_VALUE, WaveShape, dag_waves
-from drs_provider.ui.airflow_source import RunSummary, dag_bag, state_value, summaries_of
-from drs_provider.ui.format import triggered_by
+from drs_provider.recovery.report import (
+    DAG_ID_PREFIX,
+    RETURN_VALUE,
+    WaveShape,
+    dag_waves,
+    state_value,
+    triggered_by,
+)
+from drs_provider.ui.airflow_source import RunSummary, dag_bag, summaries_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -59,35 +59,6 @@ def severity_badge(severity: str | None) -> str:
 def readiness_word(status: str | None) -> str:
     """``ready``, ``at risk``, ``not ready``; ``not checked yet`` for a plan no check has covered."""
     return status.replace("_", " ") if status else "not checked yet"
-
-
-def triggered_by(user: str | None, run_type: str | None) -> str:
-    """Who started a run, for people: the user Airflow recorded, else how the run came about."""
-    if user:
-        return user
-    if run_type == "scheduled":
-        return "the schedule"
-    if run_type:
-        return f"nobody recorded ({run_type.replace('_', ' ')} run)"
-    return "nobody recorded"
-
-
-def format_duration(seconds: float | None) -> str:
-    """``45.2s``, ``3m05s``, ``1h02m``; ``-`` for none."""
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f}s"
-    if seconds < 3600:
-        minutes, rest = divmod(round(seconds), 60)
-        return f"{minutes}m{rest:02d}s"
-    hours, rest = divmod(round(seconds), 3600)
-    return f"{hours}h{rest // 60:02d}m"
-
-
-def format_when(moment: datetime | None) -> str:
-    """``2026-12-01 10:00:00 UTC``; ``-`` for none."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
 
 
 def path_segment(value: str) -> str:

@@ -9,10 +9,9 @@ from typing import TYPE_CHECKING
 
 from drs_provider.operators.failover import FAILOVER_DAG_ID
 from drs_provider.recovery.report import wave_depths
+from drs_provider.recovery.times import format_duration, format_when
 from drs_provider.ui.addresses import run_tab_path
 from drs_provider.ui.format import (
-    format_duration,
-    format_when,
     path_segment,
     readiness_badge,
     readiness_word,

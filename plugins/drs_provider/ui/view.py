@@ -9,7 +9,7 @@ person (failures, approvals) is in :mod:`~drs_provider.ui.attention`, the plans 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -21,18 +21,18 @@ from drs_provider.recovery.report import (
     WaveShape,
     error_of,
     step_kind,
+    triggered_by,
     wave_depths,
 )
-from drs_provider.recovery.times import parse_time
+from drs_provider.recovery.times import format_duration, parse_time
+from drs_provider.ui.addresses import report_page_path
 from drs_provider.ui.attention import ApprovalRow, Failure, approvals, failures, report_failure
 from drs_provider.ui.console import ConsoleLinks
 from drs_provider.ui.format import (
     badge,
-    format_duration,
     jsonable,
     path_segment,
     state_word,
-    triggered_by,
 )
 from drs_provider.ui.timeline import Timeline, TimelineRow, draw_timeline
 
@@ -149,6 +149,8 @@ class ReportView:
     location: str | None = None
     error: str | None = None
     note: str | None = None
+    #: the report as a self-contained HTML page, to download
+    page_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -462,7 +464,9 @@ def build_run_view(
             requested_by=cleanup.get("requested_by"),
             requested_at=_report_time(cleanup.get("requested_at")),
         ),
-        report=_report(run, report),
+        report=replace(
+            _report(run, report), page_url=f"{airflow_root}{report_page_path(run.dag_id, run.run_id)}"
+        ),
         preflight=preflight,
         timeline=_timeline(
             waves,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from drs_provider.recovery.report_html import render_report_html
 from tests.integration.factory.conftest import run_dag
 
 if TYPE_CHECKING:
@@ -164,11 +165,17 @@ def test_a_drill_cleans_up_exactly_its_instances_and_leaves_its_report_and_event
     assert servers[DB_REPLICA]["optional"] is True and servers[DB]["ec2InstanceID"].startswith("i-")
     assert report["cleanup"]["state"] == "success"
     assert sorted(report["cleanup"]["terminated"]) == sorted(launched) and report["cleanup"]["failed"] == []
-    # The same document in S3, at <prefix><dag_id>/<run_id>.json.
+    # The same document in S3, at <prefix><dag_id>/<run_id>.json, and its page beside it.
     key = f"runs/drs_plan_lifecycle/{report['run_id']}.json"
-    stored = json.loads(local_aws_services.client("s3").get_object(Bucket=BUCKET, Key=key)["Body"].read())
+    page_key = key.removesuffix(".json") + ".html"
+    s3 = local_aws_services.client("s3")
+    stored = json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
     assert stored == report and report["location"] == f"s3://{BUCKET}/{key}"
-    assert bucket_keys(local_aws_services) == [key]  # preflight's write probe is gone
+    assert report["html_location"] == f"s3://{BUCKET}/{page_key}"
+    page = s3.get_object(Bucket=BUCKET, Key=page_key)
+    assert page["ContentType"] == "text/html; charset=utf-8"
+    assert page["Body"].read().decode() == render_report_html(report)
+    assert bucket_keys(local_aws_services) == sorted([key, page_key])  # preflight's write probe is gone
 
     messages = received(local_aws_services, lifecycle_aws)
     assert [message["event"] for message in messages] == ["started", "succeeded"]

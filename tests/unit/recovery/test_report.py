@@ -20,6 +20,7 @@ from tests.unit.recovery.runs import APP_IDS, DB_IDS, RUN_ID, at, failed_run, su
 REPORT_KEYS = {
     "plan", "dag_id", "run_id", "mode", "state", "started", "ended",
     "rto_seconds", "rto_target", "rto_met", "waves", "cleanup",
+    "triggered_by",  # beyond the contract, for the people who read the report
 }  # fmt: skip
 WAVE_KEYS = {"name", "state", "started", "ended", "duration_seconds", "job_ids", "servers", "steps"}
 
@@ -205,3 +206,18 @@ def test_waves_are_numbered_and_ordered_by_dependency_step():
     assert [shape.name for shape in in_dependency_order(shapes, "drs_plan_portal")] == [
         "batch", "db", "api", "cache", "web",
     ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("user", "run_type", "expected"),
+    [
+        ("alice", "manual", "alice"),
+        (None, "scheduled", "the schedule"),
+        (None, "asset_triggered", "nobody recorded (asset triggered run)"),
+        (None, None, "nobody recorded"),
+    ],
+)
+def test_the_report_says_who_started_the_run(user, run_type, expected):
+    report = build_report(replace(succeeded_run(), triggered_by=user, run_type=run_type))
+
+    assert report["triggered_by"] == expected

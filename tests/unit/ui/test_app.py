@@ -17,7 +17,7 @@ from drs_provider.ui.app import create_app
 from drs_provider.ui.plugin import PLANS_VIEW_ROUTE, RUN_VIEW_ROUTE, URL_PREFIX, DrsRecoveryViewPlugin
 
 RUN = "/runs/drs_plan_shop/manual__2026-12-01T10:00:00+00:00"
-PAGES = [RUN, "/plans"]
+PAGES = [RUN, f"{RUN}/report.html", "/plans"]
 JSON_ROUTES = [f"{RUN}/fragment", "/api/runs/drs_plan_shop/manual__1", "/api/plans", "/static/recovery.css"]
 
 
@@ -46,7 +46,7 @@ def test_the_plugin_declares_its_app_and_both_pages():
 def test_every_route_resolves_the_user_the_way_the_rest_api_does():
     routes = [route for route in create_app().routes if isinstance(route, APIRoute)]
 
-    assert len(routes) == 8
+    assert len(routes) == 9
     for route in routes:
         assert calls(route.dependant, get_user), route.path
 

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from drs_provider.links.drs import DrsJobLink
 from drs_provider.recovery.report import build_report
-from drs_provider.ui.format import format_duration
+from drs_provider.recovery.times import format_duration
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.view import ReportView, build_run_view
 from tests.unit.recovery.runs import (
@@ -20,6 +20,9 @@ from tests.unit.recovery.runs import (
     task,
     waiting_run,
 )
+
+#: the run's report as an HTML page, to download
+PAGE_URL = "/drs-recovery/runs/drs_plan_shop/manual__2026-12-01T10%3A00%3A00%2B00%3A00/report.html"
 
 
 def view_of(run, now_seconds=100.0, may_answer=lambda approval: True, **kwargs):
@@ -188,6 +191,7 @@ def test_a_report_s3_would_not_store_shows_on_the_run_page_as_a_failure():
         "bad",
         error=NOT_STORED,
         note="the report is still the report task's XCom and in its log",
+        page_url=PAGE_URL,
     )
     assert [(f.where, f.message) for f in view.failures] == [("report", NOT_STORED)]
     assert view.to_json()["report"]["stored"] is False
@@ -217,9 +221,11 @@ def test_a_stored_report_shows_where_it_is_and_no_failure():
 
     view = view_of(run)
 
-    assert view.report == ReportView(True, "stored", "ok", location=location)
+    assert view.report == ReportView(True, "stored", "ok", location=location, page_url=PAGE_URL)
     assert view.failures == ()
     html = run_html(view)
+    link = html.split('id="report-page"', 1)[1].split("</a>", 1)[0]
+    assert f'href="{PAGE_URL}"' in link and "Download the report" in link
     assert 'id="report-state"' not in html and f"<code>{location}</code>" in html
     assert (
         view_of(with_report(succeeded_run(), build_report(succeeded_run()))).report.text == "in Airflow only"

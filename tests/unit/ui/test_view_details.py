@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
+from drs_provider.recovery.report import triggered_by
 from drs_provider.ui.airflow_source import PlanSummary, RunSummary
 from drs_provider.ui.app import templates
-from drs_provider.ui.format import triggered_by
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.markdown import render_markdown
 from drs_provider.ui.plans_view import plan_rows
