@@ -296,6 +296,7 @@ def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow:
         True,
     )
     assert 0 < report["rto_seconds"] < 900
+    assert report["simulator_speed"] == airflow.simulator.speed  # the servers' DRS times are simulated ones
     assert sorted(report["cleanup"]["terminated"]) == sorted(launched)
     servers = [server for wave in report["waves"] for server in wave["servers"]]
     assert {server["hostname"] for server in servers} == {"clean-db", "clean-app"}

@@ -8,6 +8,7 @@ selection of source servers, assembling per-server results of finished jobs, and
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -66,6 +67,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+#: Sent with every answer by the local DRS simulator (``drs-simulator``), never by AWS: its speed,
+#: simulated seconds per real second, so a run can say its DRS times are simulated ones.
+SIMULATOR_SPEED_HEADER = "x-drs-simulator-speed"
+
 T = TypeVar("T")
 
 
@@ -107,6 +112,8 @@ class DrsHook(AwsBaseHook):
         kwargs["client_type"] = "drs"
         super().__init__(*args, **kwargs)
         self._service_quotas: dict[str, int | None] = {}
+        #: the local DRS simulator's speed, once one of its answers said so; None for AWS
+        self.simulator_speed: float | None = None
 
     @cached_property
     def waiter_path(self) -> Path:  # type: ignore[override]
@@ -120,7 +127,16 @@ class DrsHook(AwsBaseHook):
         if events is None:  # an aiobotocore session is a botocore session
             events = session.get_component("event_emitter")  # type: ignore[attr-defined]
         events.register_first("needs-retry.drs", retry_after_throttling, unique_id="drs-retry-after")
+        events.register("after-call.drs", self._note_simulator, unique_id=f"drs-simulator-{id(self)}")
         return session
+
+    def _note_simulator(self, http_response: Any = None, **_: Any) -> None:
+        """botocore ``after-call`` handler: remember the simulator's speed when an answer names it."""
+        headers = getattr(http_response, "headers", None) or {}
+        speed = headers.get(SIMULATOR_SPEED_HEADER)
+        if speed is not None:
+            with contextlib.suppress(ValueError):
+                self.simulator_speed = float(speed)
 
     # --- source servers ---------------------------------------------------------------
 

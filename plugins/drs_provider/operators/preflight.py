@@ -345,6 +345,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             warnings=tuple(warnings),
             aws_conn_id=self.aws_conn_id,
             region=self.hook.conn_region_name,
+            simulator_speed=self.hook.simulator_speed,
         )
         return resolved.to_json()
 

@@ -464,6 +464,9 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         "rto_met": None if rto is None or target is None else rto <= float(target),
         # who started it (the user Airflow recorded, else how it came about): beyond contract 6
         "triggered_by": triggered_by(run.triggered_by, run.run_type),
+        # DRS was the local simulator at this speed: the servers' DRS times are simulated ones
+        # (RTO and every other time are Airflow's); null on AWS. Beyond contract 6.
+        "simulator_speed": preflight.get("simulator_speed"),
         "waves": waves,
         "cleanup": cleanup_report(run),
     }

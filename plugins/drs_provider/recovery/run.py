@@ -61,6 +61,9 @@ class ResolvedRun:
     #: the run afterwards (the Recovery view's terminate action) reaches the same DRS
     aws_conn_id: str | None = None
     region: str | None = None
+    #: DRS was the local simulator at this speed (simulated seconds per real second): the DRS
+    #: times of the run (its jobs, its launches) are simulated ones; None on AWS
+    simulator_speed: float | None = None
 
     @property
     def is_drill(self) -> bool:
@@ -80,6 +83,7 @@ class ResolvedRun:
             "warnings": list(self.warnings),
             "aws_conn_id": self.aws_conn_id,
             "region": self.region,
+            "simulator_speed": self.simulator_speed,
         }
 
     @classmethod
@@ -98,4 +102,7 @@ class ResolvedRun:
             warnings=tuple(str(w) for w in data.get("warnings") or ()),
             aws_conn_id=str(data["aws_conn_id"]) if data.get("aws_conn_id") else None,
             region=str(data["region"]) if data.get("region") else None,
+            simulator_speed=float(data["simulator_speed"])
+            if data.get("simulator_speed") is not None
+            else None,
         )

@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 from drs_provider.simulator import SAMPLE_FLEET, responses
 from drs_provider.simulator.fleet import Fleet, load_fleet
 from drs_provider.simulator.models import Simulator
-from drs_provider.simulator.urls import CONTROL_PREFIX, CONTROL_ROUTES
+from drs_provider.simulator.urls import CONTROL_PREFIX, CONTROL_ROUTES, SPEED_HEADER
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -110,6 +110,7 @@ class DrsRequestHandler(BaseHTTPRequestHandler):
                 self.server.begin_outage(reply.outage.seconds, trigger=reply.outage.trigger)
             self._drop()
             return
+        reply.headers.setdefault(SPEED_HEADER, f"{simulator.clock.speed:g}")
         self._send(reply)
 
     def _control(self, simulator: Simulator, path: str, query: str, body: bytes) -> responses.Reply:

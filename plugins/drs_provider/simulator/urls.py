@@ -11,6 +11,9 @@ from drs_provider.simulator import responses
 from drs_provider.simulator.models import Simulator
 
 CONTROL_PREFIX = "/_simulator/"
+#: Every DRS answer carries the simulator's speed (simulated seconds per real second) in this
+#: header, so that a client can tell its times are simulated ones; AWS never sends it.
+SPEED_HEADER = "X-Drs-Simulator-Speed"
 
 ControlHandler = Callable[[Simulator, dict[str, list[str]], bytes], Any]
 

@@ -24,6 +24,15 @@ def test_describe_all_source_servers_follows_every_page(drs_simulator, drs_hook)
     assert len(drs_simulator.calls("DescribeSourceServers")) == 2, "pages hold at most 1000 servers"
 
 
+def test_the_hook_learns_the_simulator_speed_from_its_answers(drs_simulator, drs_hook):
+    assert drs_hook.simulator_speed is None  # nothing asked yet: nothing known
+
+    drs_simulator.set_speed(7.5)
+    drs_hook.describe_source_servers()
+
+    assert drs_hook.simulator_speed == 7.5
+
+
 def test_describe_by_id_sends_at_most_200_ids_per_request(drs_simulator, drs_hook):
     drs_simulator.reset(fleet=large_fleet(450))
     wanted = [f"s-{index:017d}" for index in range(0, 450, 1)]

@@ -20,7 +20,7 @@ from tests.unit.recovery.runs import APP_IDS, DB_IDS, RUN_ID, at, failed_run, su
 REPORT_KEYS = {
     "plan", "dag_id", "run_id", "mode", "state", "started", "ended",
     "rto_seconds", "rto_target", "rto_met", "waves", "cleanup",
-    "triggered_by",  # beyond the contract, for the people who read the report
+    "triggered_by", "simulator_speed",  # beyond the contract, for the people who read the report
 }  # fmt: skip
 WAVE_KEYS = {"name", "state", "started", "ended", "duration_seconds", "job_ids", "servers", "steps"}
 
@@ -221,3 +221,14 @@ def test_the_report_says_who_started_the_run(user, run_type, expected):
     report = build_report(replace(succeeded_run(), triggered_by=user, run_type=run_type))
 
     assert report["triggered_by"] == expected
+
+
+def test_the_report_says_when_drs_was_the_simulator_and_at_what_speed():
+    on_aws = build_report(succeeded_run())
+    run = succeeded_run()
+    preflight = {**run.xcom("preflight"), "simulator_speed": 10.0}
+    simulated = build_report(replace(run, xcoms={**run.xcoms, ("preflight", "return_value"): preflight}))
+
+    assert (on_aws["simulator_speed"], simulated["simulator_speed"]) == (None, 10.0)
+    # one clock: the RTO is Airflow's task times whatever DRS's clock says
+    assert simulated["rto_seconds"] == on_aws["rto_seconds"] == 61.0

@@ -109,3 +109,13 @@ def test_a_report_without_the_newer_keys_still_renders():
     assert "Triggered by not recorded" in words
     assert "This run has no clean-up step." in words
     assert "(the plan sets no target)" in words
+
+
+def test_the_page_says_whose_clock_its_times_are():
+    report = _succeeded_report()
+    on_aws = _Page(render_report_html(report)).words
+    simulated = _Page(render_report_html({**report, "simulator_speed": 10.0})).words
+
+    assert "DRS AWS Elastic Disaster Recovery" in on_aws
+    assert "DRS the local DRS simulator, at 10\u00d7 real speed" in simulated
+    assert "the RTO and every time on this page are Airflow's" in simulated

@@ -21,6 +21,7 @@ def test_round_trip_through_json() -> None:
         warnings=("wave 'database': optional server left out",),
         aws_conn_id="aws_dr",
         region="us-west-2",
+        simulator_speed=10.0,
     )
 
     data = run.to_json()
@@ -31,6 +32,7 @@ def test_round_trip_through_json() -> None:
     assert ResolvedRun.from_json(data) == run
     # a run resolved before the connection and region were recorded reads back without them
     assert ResolvedRun.from_json({"plan": "shop", "mode": "drill"}).aws_conn_id is None
+    assert ResolvedRun.from_json({"plan": "shop", "mode": "drill"}).simulator_speed is None
 
 
 def test_either_sign_of_a_recovery_reads_back_as_a_recovery() -> None:
