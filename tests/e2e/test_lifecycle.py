@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import pytest
@@ -34,7 +34,11 @@ import requests
 
 from drs_provider.simulator import local_aws
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
+from tests.e2e.browser import screenshot
 from tests.e2e.harness import Deployment, Scenario
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -322,6 +326,42 @@ def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow:
     assert events[0]["subject"] == "[DRS drill] e2e_clean: run started"
     assert events[1]["body"]["rto_seconds"] == report["rto_seconds"]
     assert events[1]["body"]["report"] == report["location"]
+
+
+def test_the_report_page_stored_in_s3_reads_in_a_browser(
+    airflow: LifecycleDeployment, browser: Any, tmp_path: Path
+) -> None:
+    """The failed drill's page, as an auditor gets it: fetched from S3 and opened from a file."""
+    state, _ = airflow.finish("e2e_fail")
+    assert state == "failed"
+    report = airflow.report("e2e_fail")
+    bucket, key = report["html_location"].removeprefix("s3://").split("/", 1)
+    stored = tmp_path / "report.html"
+    stored.write_bytes(
+        local_aws.client("s3", airflow.moto_url).get_object(Bucket=bucket, Key=key)["Body"].read()
+    )
+    errors = [
+        server["rawError"] for wave in report["waves"] for server in wave["servers"] if server["rawError"]
+    ]
+    assert errors, report
+
+    page = browser.new_page()
+    refused: list[str] = []  # anything the page's own policy blocked, or a script error
+    page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
+    page.goto(stored.as_uri())
+
+    assert page.locator("h1").inner_text().split() == ["DRILL", "plan", "e2e_fail", "failed"]
+    failures = page.locator("h2:has-text('What failed') + table")
+    assert failures.is_visible()
+    for error in errors:
+        assert error in failures.inner_text()
+    assert page.locator("table.facts").first.inner_text().count("Triggered by\tadmin") == 1
+    # the inline style applies (the page's Content-Security-Policy allows it and nothing else)
+    badge = page.locator("h1 .badge.failed")
+    assert badge.evaluate("node => getComputedStyle(node).backgroundColor") == "rgb(251, 224, 224)"
+    assert refused == []
+    screenshot(page, airflow, "report-page-e2e_fail")
+    page.close()
 
 
 @pytest.mark.parametrize("plan", ["e2e_recover", "e2e_keep"])
