@@ -27,6 +27,14 @@ class DrsProviderError(Exception):
     """Root of every error raised on purpose by airflow-provider-drs."""
 
 
+class DrsInputError(DrsProviderError, ValueError):
+    """A task's arguments or a run's parameters are invalid (which field, and why).
+
+    The same input fails the same way on every try, so it is a verdict, never retried. A
+    ``ValueError`` too, for callers that validate values.
+    """
+
+
 # --- plans -------------------------------------------------------------------------------
 
 

@@ -12,6 +12,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from drs_provider.exceptions import DrsInputError
+
 
 def _parse_text(text: str, field: str) -> Any:
     stripped = text.strip()
@@ -26,7 +28,7 @@ def _parse_text(text: str, field: str) -> Any:
     try:
         return ast.literal_eval(stripped)
     except (ValueError, SyntaxError) as error:
-        raise ValueError(f"{field}: cannot read {text!r} as a list or mapping: {error}") from None
+        raise DrsInputError(f"{field}: cannot read {text!r} as a list or mapping: {error}") from None
 
 
 def as_str_list(value: Any, *, field: str) -> list[str]:
@@ -43,11 +45,11 @@ def as_str_list(value: Any, *, field: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     if isinstance(value, Mapping) or not hasattr(value, "__iter__"):
-        raise ValueError(f"{field}: expected a list of strings, got {type(value).__name__}: {value!r}")
+        raise DrsInputError(f"{field}: expected a list of strings, got {type(value).__name__}: {value!r}")
     items = list(value)
     bad = [item for item in items if not isinstance(item, str) or not item]
     if bad:
-        raise ValueError(f"{field}: expected non-empty strings, got {bad!r}")
+        raise DrsInputError(f"{field}: expected non-empty strings, got {bad!r}")
     return list(dict.fromkeys(items))
 
 
@@ -58,10 +60,10 @@ def as_str_dict(value: Any, *, field: str) -> dict[str, str]:
     if value is None:
         return {}
     if not isinstance(value, Mapping):
-        raise ValueError(f"{field}: expected a mapping of strings, got {type(value).__name__}: {value!r}")
+        raise DrsInputError(f"{field}: expected a mapping of strings, got {type(value).__name__}: {value!r}")
     bad = {key: item for key, item in value.items() if not isinstance(key, str) or not isinstance(item, str)}
     if bad:
-        raise ValueError(f"{field}: keys and values must be strings, got {bad!r}")
+        raise DrsInputError(f"{field}: keys and values must be strings, got {bad!r}")
     return dict(value)
 
 
@@ -71,15 +73,15 @@ def as_bool(value: Any, *, field: str) -> bool:
         return value
     if isinstance(value, str) and value.strip().lower() in {"true", "false"}:
         return value.strip().lower() == "true"
-    raise ValueError(f"{field}: expected true or false, got {value!r}")
+    raise DrsInputError(f"{field}: expected true or false, got {value!r}")
 
 
 def as_int(value: Any, *, field: str) -> int:
     """``value`` as an integer; accepts integers and digit strings."""
     if isinstance(value, bool):
-        raise ValueError(f"{field}: expected an integer, got {value!r}")
+        raise DrsInputError(f"{field}: expected an integer, got {value!r}")
     if isinstance(value, int):
         return value
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         return int(value.strip())
-    raise ValueError(f"{field}: expected an integer, got {value!r}")
+    raise DrsInputError(f"{field}: expected an integer, got {value!r}")

@@ -11,6 +11,7 @@ from drs_provider import exceptions
 from drs_provider.exceptions import (
     DrsCapacityError,
     DrsCleanupError,
+    DrsInputError,
     DrsJobFailedError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
@@ -30,6 +31,7 @@ from drs_provider.exceptions import (
 
 EXAMPLES: list[DrsProviderError] = [
     DrsProviderError("something broke"),
+    DrsInputError("db.start_recovery.point_in_time: 'yesterday' is not an ISO-8601 time"),
     PlanError([PlanIssue("recovery_plans/shop.yaml", "waves[1].depends_on", "unknown wave 'db'")]),
     DrsServerSelectionError("unknown ids", unknown_ids=["s-0a000000000000009"], tags={"Role": "db"}),
     DrsServerBusyError({"s-0a000000000000001": "drsjob-0a000000000000001"}),
@@ -76,3 +78,13 @@ def test_every_exception_class_has_an_example() -> None:
     }
 
     assert classes == {type(error) for error in EXAMPLES}
+
+
+def test_invalid_task_input_is_a_provider_error_and_still_a_value_error():
+    from drs_provider.template_values import as_int
+
+    with pytest.raises(DrsInputError) as caught:
+        as_int("three", field="wave.start_recovery.max_servers_per_job")
+
+    assert isinstance(caught.value, DrsProviderError) and isinstance(caught.value, ValueError)
+    assert str(caught.value) == "wave.start_recovery.max_servers_per_job: expected an integer, got 'three'"

@@ -31,6 +31,7 @@ from datetime import timedelta
 from typing import Any
 
 from drs_provider.exceptions import (
+    DrsInputError,
     DrsJobFailedError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
@@ -52,6 +53,7 @@ RETRIES = 2
 RETRY_DELAY = timedelta(seconds=15)
 #: Errors that are the answer, not an accident: they fail the task without a retry.
 VERDICTS: tuple[type[BaseException], ...] = (
+    DrsInputError,
     DrsPreflightError,
     DrsJobFailedError,
     DrsJobTimeoutError,

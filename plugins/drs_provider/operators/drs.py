@@ -33,6 +33,7 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import (
     DrsCapacityError,
+    DrsInputError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
     DrsProviderError,
@@ -100,7 +101,7 @@ def validate_job_tags(tags: Mapping[str, str], *, field: str) -> None:
         if len(value) > TAG_VALUE_LENGTH[1] or _TAG_CHARACTERS.search(value):
             problems.append(f"value {value!r} of {key!r} is not a valid AWS tag value")
     if problems:
-        raise ValueError(f"{field}: " + "; ".join(problems))
+        raise DrsInputError(f"{field}: " + "; ".join(problems))
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         try:
             return parse_time(str(value))
         except ValueError:
-            raise ValueError(
+            raise DrsInputError(
                 f"{self._field('point_in_time')}: {value!r} is not an ISO-8601 time "
                 "(for example 2024-05-01T12:00:00Z)"
             ) from None
@@ -246,7 +247,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
     def _max_servers_per_job(self) -> int:
         size = as_int(self.max_servers_per_job, field=self._field("max_servers_per_job"))
         if not 1 <= size <= MAX_SERVERS_PER_START_RECOVERY:
-            raise ValueError(
+            raise DrsInputError(
                 f"{self._field('max_servers_per_job')}: must be 1 to {MAX_SERVERS_PER_START_RECOVERY}, "
                 f"got {size}"
             )
@@ -329,7 +330,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         job_tags = args.job_tags
         identity = self._identity_tags(context)
         if len(identity) + 1 + len(job_tags) > MAX_TAGS_PER_RESOURCE:
-            raise ValueError(
+            raise DrsInputError(
                 f"{self._field('job_tags')}: {len(job_tags)} tags plus {len(identity) + 1} identity tags "
                 f"exceed the AWS limit of {MAX_TAGS_PER_RESOURCE} tags per job"
             )

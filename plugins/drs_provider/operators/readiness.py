@@ -29,6 +29,7 @@ from drs_provider.constants import (
     DEFAULT_MAX_REPLICATING_SERVERS,
     DEFAULT_MAX_SERVERS_PER_JOB,
 )
+from drs_provider.exceptions import DrsInputError
 from drs_provider.factory.render import wave_json
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import account_quota
@@ -328,7 +329,7 @@ class DrsReadinessOperator(BaseOperator):
         known = {plan.name: plan for plan in plans}
         unknown = [name for name in names if name not in known]
         if unknown:
-            raise ValueError(
+            raise DrsInputError(
                 f"params.plans: no plan {', '.join(map(repr, unknown))} in {self.plans_dir} "
                 f"(plans: {', '.join(sorted(known)) or 'none'})"
             )

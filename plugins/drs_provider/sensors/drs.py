@@ -12,7 +12,7 @@ from airflow.providers.common.compat.sdk import PokeReturnValue
 from airflow.triggers.base import StartTriggerArgs
 
 from drs_provider.constants import SERVERS_XCOM_KEY
-from drs_provider.exceptions import DrsJobNotFoundError, DrsJobTimeoutError, DrsProviderError
+from drs_provider.exceptions import DrsInputError, DrsJobNotFoundError, DrsJobTimeoutError, DrsProviderError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.links.drs import DrsJobLink
 from drs_provider.recovery.missing import MissingJobs
@@ -159,7 +159,7 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
     def _begin_waiting(self, context: Context, job_ids: list[str]) -> None:
         """Refuse to wait for no job, and link the task to the first job in the UI."""
         if not job_ids:
-            raise ValueError(f"{self.task_id}: job_ids is empty; there is no DRS job to wait for")
+            raise DrsInputError(f"{self.task_id}: job_ids is empty; there is no DRS job to wait for")
         DrsJobLink.persist(
             context=context,
             operator=self,

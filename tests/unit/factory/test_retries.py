@@ -11,6 +11,7 @@ from airflow.sdk import RetryAction
 from botocore.exceptions import EndpointConnectionError
 
 from drs_provider.exceptions import (
+    DrsInputError,
     DrsJobFailedError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
@@ -72,6 +73,7 @@ def test_the_drs_tasks_retry_twice_fifteen_seconds_apart_and_steps_with_side_eff
         DrsServerBusyError({"s-0a000000000000001": "drsjob-00000000000000001"}),
         DrsQuotaError("more than 20 concurrent jobs"),
         PlanError([]),
+        DrsInputError("database.start_recovery.max_servers_per_job: must be 1 to 300, got 0"),
     ],
     ids=lambda error: type(error).__name__,
 )
