@@ -20,7 +20,6 @@ from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.exceptions import ClientError
 
 from drs_provider.constants import (
-    DEFAULT_MAX_SERVERS_PER_JOB,
     JOB_IDS_PER_REQUEST,
     MAX_SERVERS_PER_START_RECOVERY,
     RECOVERY_INSTANCES_PER_REQUEST,
@@ -405,35 +404,6 @@ class DrsHook(AwsBaseHook):
         if tags:
             request["tags"] = dict(tags)
         return self.conn.start_recovery(**request)["job"]
-
-    def start_recovery(
-        self,
-        source_servers: Sequence[Mapping[str, str]],
-        *,
-        is_drill: bool,
-        tags: Mapping[str, str] | None = None,
-        max_servers_per_job: int = DEFAULT_MAX_SERVERS_PER_JOB,
-    ) -> list[str]:
-        """
-        Start recovery of ``source_servers`` in jobs of at most ``max_servers_per_job`` servers.
-
-        :param source_servers: StartRecovery server entries: ``{"sourceServerID": ...}`` and
-            optionally ``"recoverySnapshotID"``.
-        :param is_drill: launch drill instances (True) or real recovery instances (False).
-        :param tags: tags for every job.
-        :param max_servers_per_job: servers per StartRecovery request, 1 to 200.
-        :return: the IDs of the jobs started, in order.
-        :raises DrsServerBusyError: a server already takes part in an active job.
-        :raises DrsQuotaError: a DRS quota would be exceeded.
-        """
-        job_ids = []
-        for chunk in chunked(list(source_servers), max_servers_per_job):
-            try:
-                job = self.start_recovery_job(chunk, is_drill=is_drill, tags=tags)
-            except ClientError as error:
-                raise self.explain_start_recovery_error(error, chunk) from error
-            job_ids.append(job["jobID"])
-        return job_ids
 
     def explain_start_recovery_error(
         self, error: ClientError, source_servers: Sequence[Mapping[str, str]]

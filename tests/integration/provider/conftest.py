@@ -51,6 +51,20 @@ def drs_hook(aws_conn: str) -> DrsHook:
     return DrsHook(aws_conn_id=aws_conn)
 
 
+def start_jobs(
+    hook: DrsHook, server_ids: list[str], *, tags: dict[str, str] | None = None, per_job: int = 100
+) -> list[str]:
+    """Drill jobs of at most ``per_job`` of ``server_ids`` each, started directly (StartRecovery)."""
+    return [
+        hook.start_recovery_job(
+            [{"sourceServerID": server_id} for server_id in server_ids[index : index + per_job]],
+            is_drill=True,
+            tags=tags,
+        )["jobID"]
+        for index in range(0, len(server_ids), per_job)
+    ]
+
+
 def large_fleet(count: int, *, failing: dict[int, str] | None = None) -> dict[str, Any]:
     """A fleet of ``count`` servers tagged ``App: big``; ``failing`` maps index -> rawError."""
     failing = failing or {}

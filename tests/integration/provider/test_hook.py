@@ -9,7 +9,14 @@ import pytest
 
 from drs_provider.exceptions import DrsServerSelectionError
 from drs_provider.recovery.times import parse_time
-from tests.integration.provider.conftest import PORTAL_ALL, SHOP_ALL, SHOP_APP, SHOP_DB, large_fleet
+from tests.integration.provider.conftest import (
+    PORTAL_ALL,
+    SHOP_ALL,
+    SHOP_APP,
+    SHOP_DB,
+    large_fleet,
+    start_jobs,
+)
 
 if TYPE_CHECKING:
     from drs_provider.hooks.drs import DrsHook
@@ -81,39 +88,36 @@ def test_resolve_names_tag_selector_that_matches_nothing(drs_hook):
     assert caught.value.tags == {"App": "shop", "Role": "cache"}
 
 
-def test_start_recovery_splits_into_jobs_and_tags_them(drs_simulator, drs_hook):
-    entries = [{"sourceServerID": server_id} for server_id in SHOP_ALL]
+def test_start_recovery_job_starts_one_tagged_drill_job(drs_simulator, drs_hook):
+    job = drs_hook.start_recovery_job(
+        [{"sourceServerID": server_id} for server_id in SHOP_DB], is_drill=True, tags={"purpose": "test"}
+    )
 
-    job_ids = drs_hook.start_recovery(entries, is_drill=True, tags={"purpose": "test"}, max_servers_per_job=3)
-
-    assert len(job_ids) == 3
-    jobs = drs_hook.describe_jobs(job_ids)
-    assert [len(job["participatingServers"]) for job in jobs] == [3, 3, 1]
-    assert all(job["tags"] == {"purpose": "test"} for job in jobs)
-    requests = [call["request"] for call in drs_simulator.calls("StartRecovery")]
-    assert all(request["isDrill"] is True for request in requests)
+    [described] = drs_hook.describe_jobs([job["jobID"]])
+    assert len(described["participatingServers"]) == len(SHOP_DB)
+    assert described["tags"] == {"purpose": "test"}
+    [call] = drs_simulator.calls("StartRecovery")
+    assert call["request"]["isDrill"] is True
 
 
 def test_find_busy_servers_names_the_job_holding_them(drs_simulator, drs_hook):
     drs_simulator.reset(speed=0)  # jobs stay active
-    [job_id] = drs_hook.start_recovery([{"sourceServerID": SHOP_DB[0]}], is_drill=True)
+    [job_id] = start_jobs(drs_hook, [SHOP_DB[0]])
 
     assert drs_hook.find_busy_servers([SHOP_DB[0], SHOP_DB[1]]) == {SHOP_DB[0]: job_id}
     assert [job["jobID"] for job in drs_hook.active_jobs()] == [job_id]
 
 
 def test_find_jobs_by_tags_needs_every_tag(drs_hook):
-    [first] = drs_hook.start_recovery(
-        [{"sourceServerID": SHOP_DB[0]}], is_drill=True, tags={"a": "1", "b": "2"}
-    )
-    drs_hook.start_recovery([{"sourceServerID": SHOP_DB[1]}], is_drill=True, tags={"a": "1"})
+    [first] = start_jobs(drs_hook, [SHOP_DB[0]], tags={"a": "1", "b": "2"})
+    start_jobs(drs_hook, [SHOP_DB[1]], tags={"a": "1"})
 
     assert [job["jobID"] for job in drs_hook.find_jobs_by_tags({"a": "1", "b": "2"})] == [first]
     assert len(drs_hook.find_jobs_by_tags({"a": "1"})) == 2
 
 
 def test_describe_jobs_asks_once_per_1000_ids(drs_simulator, drs_hook):
-    [job_id] = drs_hook.start_recovery([{"sourceServerID": SHOP_DB[0]}], is_drill=True)
+    [job_id] = start_jobs(drs_hook, [SHOP_DB[0]])
     fake_ids = [f"drsjob-{index:017d}" for index in range(1500)]
 
     jobs = drs_hook.describe_jobs([job_id, *fake_ids])
@@ -125,8 +129,7 @@ def test_describe_jobs_asks_once_per_1000_ids(drs_simulator, drs_hook):
 
 def test_job_log_items_follow_every_page(drs_simulator, drs_hook):
     drs_simulator.reset(fleet=large_fleet(150))
-    entries = [{"sourceServerID": f"s-{index:017d}"} for index in range(100)]
-    [job_id] = drs_hook.start_recovery(entries, is_drill=True)
+    [job_id] = start_jobs(drs_hook, [f"s-{index:017d}" for index in range(100)])
     drs_simulator.advance(3600)
 
     items = drs_hook.job_log_items(job_id)
@@ -167,7 +170,7 @@ def test_latest_snapshots_before_names_servers_without_one(drs_simulator, drs_ho
 
 
 def test_terminate_recovery_instances_starts_termination_jobs(drs_simulator, drs_hook):
-    [job_id] = drs_hook.start_recovery([{"sourceServerID": server} for server in SHOP_DB], is_drill=True)
+    [job_id] = start_jobs(drs_hook, SHOP_DB)
     drs_simulator.advance(3600)
     [job] = drs_hook.describe_jobs([job_id])
     instances = [server["recoveryInstanceID"] for server in job["participatingServers"]]

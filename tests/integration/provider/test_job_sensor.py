@@ -19,14 +19,12 @@ from tests.integration.provider.conftest import (
     SHOP_DB_REPLICA,
     large_fleet,
     make_context,
+    start_jobs,
 )
 
 
 def start(aws_conn: str, server_ids: list[str], per_job: int = 100) -> list[str]:
-    hook = DrsHook(aws_conn_id=aws_conn)
-    return hook.start_recovery(
-        [{"sourceServerID": s} for s in server_ids], is_drill=True, max_servers_per_job=per_job
-    )
+    return start_jobs(DrsHook(aws_conn_id=aws_conn), server_ids, per_job=per_job)
 
 
 def first_event(trigger: DrsJobCompleteTrigger) -> dict:

@@ -32,6 +32,7 @@ from tests.integration.provider.conftest import (
     SHOP_DB_REPLICA,
     large_fleet,
     make_context,
+    start_jobs,
 )
 
 
@@ -201,9 +202,7 @@ def test_lost_answer_without_client_retry_is_adopted_and_a_task_retry_starts_not
 
 def test_busy_server_names_the_job_holding_it(drs_simulator, aws_conn):
     drs_simulator.reset(speed=0)
-    [other_job] = DrsHook(aws_conn_id=aws_conn).start_recovery(
-        [{"sourceServerID": SHOP_DB[1]}], is_drill=True
-    )
+    [other_job] = start_jobs(DrsHook(aws_conn_id=aws_conn), [SHOP_DB[1]])
 
     with pytest.raises(DrsServerBusyError, match=other_job) as caught:
         operator(source_server_ids=SHOP_DB).execute(make_context("t"))
