@@ -32,9 +32,7 @@ ONE_ATTEMPT = {"retries": {"total_max_attempts": 1}, "connect_timeout": 1, "read
 def start_jobs(aws_conn: str, server_ids: list[str]) -> list[str]:
     """One job per server."""
     hook = DrsHook(aws_conn_id=aws_conn)
-    return hook.start_recovery(
-        [{"sourceServerID": s} for s in server_ids], is_drill=True, max_servers_per_job=1
-    )
+    return [hook.start_recovery_job([{"sourceServerID": s}], is_drill=True)["jobID"] for s in server_ids]
 
 
 def trigger(job_ids: list[str], aws_conn: str, **kwargs: Any) -> DrsJobCompleteTrigger:
