@@ -80,7 +80,7 @@ if TYPE_CHECKING:
     from drs_provider.recovery.report import RunRecord
     from drs_provider.ui.airflow_source import PlanSummary
     from drs_provider.ui.failover_source import FailoverSummary
-    from drs_provider.ui.view import RunView
+    from drs_provider.ui.run_rows import RunView
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 STATIC_DIR = PACKAGE_DIR / "static"

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
     from drs_provider.recovery.report import ApprovalRecord, RunRecord, WaveShape
-    from drs_provider.ui.view import WaveRow
+    from drs_provider.ui.run_rows import WaveRow
 
 #: Where a task-level error comes from in a failed wave whose servers do not explain it.
 DRS_TASKS = ("start_recovery", "wait_for_recovery")

@@ -8,7 +8,8 @@ from drs_provider.links.drs import DrsJobLink
 from drs_provider.recovery.report import build_report
 from drs_provider.recovery.times import format_duration
 from drs_provider.ui.live_report import run_report
-from drs_provider.ui.view import ReportView, build_run_view
+from drs_provider.ui.run_rows import ReportView
+from drs_provider.ui.view import build_run_view
 from tests.unit.recovery.runs import (
     DB_IDS,
     DRS_JOB_LINK,
