@@ -26,6 +26,7 @@ from urllib.parse import quote
 import pytest
 from tools.processes import wait_until
 
+from drs_provider.simulator import local_aws
 from drs_provider.ui.addresses import URL_PREFIX
 from tests.e2e.harness import Deployment, Scenario
 
@@ -51,6 +52,8 @@ CROWD = [server(10 + n, f"crowd-{n}", 60) for n in range(MANY)]
 #: The plans of the region failover: the directory first, the app after it.
 FAILOVER_TAGS = {"failover": "e2e-worst-day"}
 DIRECTORY, APP = "e2e_worst_fo_directory", "e2e_worst_fo_app"
+#: Both failover plans keep their reports here; the failover's summary goes beside them, once.
+EVIDENCE = "e2e-worst-day-evidence"
 FAILOVER_SERVERS = [server(30, "fo-directory", 20), server(31, "fo-app", 20)]
 
 
@@ -75,11 +78,13 @@ PLANS: dict[str, dict[str, Any]] = {
     DIRECTORY: {
         "plan": DIRECTORY,
         "tags": FAILOVER_TAGS,
+        "report": {"s3_uri": f"s3://{EVIDENCE}/runs/"},
         "waves": [{"name": "dc", "servers": {"ids": [FAILOVER_SERVERS[0]["id"]]}, "poll_interval": 1}],
     },
     APP: {
         "plan": APP,
         "tags": FAILOVER_TAGS,
+        "report": {"s3_uri": f"s3://{EVIDENCE}/runs/"},
         "after_plans": [DIRECTORY],
         "waves": [{"name": "app", "servers": {"ids": [FAILOVER_SERVERS[1]["id"]]}, "poll_interval": 1}],
     },
@@ -120,6 +125,7 @@ def recover_for_real(deployment: WorstDayDeployment) -> None:
 
 
 def start_runs(deployment: WorstDayDeployment) -> None:
+    local_aws.client("s3", deployment.moto_url).create_bucket(Bucket=EVIDENCE)
     recover_for_real(deployment)
     rest, dag_id = deployment.rest, f"drs_plan_{RECOVERED}"
     deployment.over_recovered.append(rest.trigger(dag_id, {}))
@@ -154,6 +160,7 @@ SCENARIO = Scenario(
     plans=PLANS,
     fleet=[RECOVERED_SERVER, *CROWD, *FAILOVER_SERVERS],
     extra_dag_ids=["drs_failover"],
+    moto=True,
     fleet_settings={"quotas": {"max_concurrent_jobs": QUOTA_JOBS}},
     speed=SPEED,
     deployment_class=WorstDayDeployment,
@@ -296,6 +303,13 @@ def test_a_region_failover_recovers_the_tagged_plans_in_order_and_sums_them_up(
         assert entry["rto_seconds"] > 0
         assert rest.xcom(f"drs_plan_{plan}", plan_run, "report")["mode"] == "recovery"
     assert summary["rto_seconds"] >= max(entry["rto_seconds"] for entry in summary["plans"].values())
+    # stored like a run report, once beside the two plans' reports (they share one place)
+    key = f"runs/drs_failover/{run_id}.json"
+    assert summary["locations"] == [f"s3://{EVIDENCE}/{key}"]
+    s3 = local_aws.client("s3", airflow.moto_url)
+    assert json.loads(s3.get_object(Bucket=EVIDENCE, Key=key)["Body"].read()) == {
+        key: value for key, value in summary.items() if key != "locations"
+    }
     directory = rest.dag_run(f"drs_plan_{DIRECTORY}", plan_run)
     app = rest.dag_run(f"drs_plan_{APP}", plan_run)
     assert datetime.fromisoformat(app["start_date"]) >= datetime.fromisoformat(directory["end_date"])

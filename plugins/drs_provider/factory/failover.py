@@ -126,7 +126,13 @@ def failover_dag(plans: Sequence[Plan]) -> DAG:
             retries=0,
         )
         summary = DrsFailoverSummaryOperator(
-            task_id=SUMMARY_TASK_ID, excluded=excluded, trigger_rule="all_done", retries=0
+            task_id=SUMMARY_TASK_ID,
+            excluded=excluded,
+            report_places={
+                plan.name: (plan.report_s3_uri, plan.aws_conn_id) for plan in runnable if plan.report_s3_uri
+            },
+            trigger_rule="all_done",
+            retries=0,
         )
         tasks: dict[str, Any] = {}
         for plan in sorted(runnable, key=lambda plan: -plan.priority):

@@ -17,9 +17,10 @@ from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOpe
 from airflow.sdk import BaseOperator
 
 from drs_provider.constants import MODE_RECOVERY, REPORT_TASK_ID, dag_id_of
-from drs_provider.exceptions import DrsPreflightError, DrsProviderError
+from drs_provider.exceptions import DrsPreflightError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTextMixin
+from drs_provider.operators.report_store import aws_error, put_json, s3_location
 from drs_provider.recovery.times import parse_time
 
 if TYPE_CHECKING:
@@ -143,14 +144,30 @@ class DrsFailoverPlanOperator(PlanTextMixin, TriggerDagRunOperator):
 
 class DrsFailoverSummaryOperator(BaseOperator):
     """``summary``: every picked plan's run, state and RTO, and the failover's RTO; fails when a
-    picked plan did not recover (after recording the summary as its XCom)."""
+    picked plan did not recover, or when the summary could not be stored (after recording it as
+    its XCom).
+
+    Stored like a run report: beside the reports of the picked plans that keep theirs in S3, at
+    ``<s3_uri>drs_failover/<failover run_id>.json`` of each such ``report.s3_uri`` (once per
+    place), through the plan's connection. So each plan's evidence has the failover it was part of.
+
+    :param excluded: plans the failover cannot run, and why.
+    :param report_places: plan -> ``(report.s3_uri, aws_conn_id)`` of the plans that store reports.
+    """
 
     template_fields: Sequence[str] = ()
     ui_color = "#fff0d6"
 
-    def __init__(self, *, excluded: Mapping[str, str], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        excluded: Mapping[str, str],
+        report_places: Mapping[str, tuple[str, str | None]] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.excluded = dict(excluded)
+        self.report_places = dict(report_places or {})
 
     def execute(self, context: Context) -> dict[str, Any]:
         ti = context["ti"]
@@ -182,8 +199,35 @@ class DrsFailoverSummaryOperator(BaseOperator):
             self.log.info(
                 "%s: %s (run %s, RTO %s s)", plan, entry["state"], entry["run_id"], entry["rto_seconds"]
             )
+        not_stored = self._store(summary, picked)
         failed = [plan for plan, entry in plans.items() if entry["state"] != "success"]
-        if failed:
+        if failed or not_stored:
             ti.xcom_push(key="return_value", value=summary)
+        if failed:
             raise DrsProviderError(f"failover: plan(s) not recovered: {', '.join(failed)}")
+        if not_stored:
+            raise not_stored
         return summary
+
+    def _store(self, summary: dict[str, Any], picked: Sequence[str]) -> DrsReportNotStoredError | None:
+        """Write ``summary`` beside the picked plans' reports; ``locations`` once written, else
+        ``store_errors`` (and the first error to raise)."""
+        from airflow.providers.amazon.aws.hooks.s3 import S3Hook
+
+        places = dict.fromkeys(self.report_places[plan] for plan in picked if plan in self.report_places)
+        locations: list[str] = []
+        errors: list[dict[str, str]] = []
+        for s3_uri, aws_conn_id in places:
+            bucket, key = s3_location(s3_uri, FAILOVER_DAG_ID, str(summary["failover_run_id"]))
+            try:
+                put_json(S3Hook(aws_conn_id=aws_conn_id or "aws_default"), summary, bucket, key)
+            except Exception as error:  # whatever S3 or the hook raised: the failover must say so
+                errors.append({"bucket": bucket, "key": key, "error": aws_error(error)})
+                continue
+            locations.append(f"s3://{bucket}/{key}")
+            self.log.info("failover summary stored at s3://%s/%s", bucket, key)
+        summary["locations"] = locations
+        if errors:
+            summary["store_errors"] = errors
+            return DrsReportNotStoredError(**errors[0])
+        return None
