@@ -325,11 +325,13 @@ def test_the_image_is_the_pinned_airflow_with_this_provider_installed() -> None:
     # releases may differ when pip resolves a newer one inside the pyproject range.
     installed = importlib.metadata.version("apache-airflow")
     assert match["airflow"].split(".")[:2] == installed.split(".")[:2], installed
-    # The distribution is installed (that registers the provider), keeping the image's Airflow.
-    # Its `local` extra brings moto's server, which the moto service runs.
+    # The distribution is installed (that registers the provider), keeping the image's Airflow,
+    # with the extras EXTRAS names: by default `local`, moto's server, which the moto service runs
+    # (docker-compose.aws.yaml builds without it: tests/unit/test_docker_compose_aws.py).
+    assert re.search(r"^ARG EXTRAS=local$", dockerfile, re.M)
     assert (
-        'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" "/opt/airflow/provider-src[local]"'
-        in (dockerfile)
+        'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}"'
+        ' "/opt/airflow/provider-src${EXTRAS:+[${EXTRAS}]}"' in dockerfile
     )
     assert "apache_airflow_provider" in pyproject()["project"]["entry-points"]
 
