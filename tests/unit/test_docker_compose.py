@@ -21,7 +21,7 @@ import sys
 import tomllib
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import jsonschema
@@ -29,6 +29,9 @@ import pytest
 import yaml
 from cryptography.fernet import Fernet
 from packaging.specifiers import SpecifierSet
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = REPO / "docker-compose.yaml"
@@ -45,16 +48,26 @@ LONG_RUNNING = (*AIRFLOW_COMPONENTS, "postgres", "redis", "drs-simulator", "moto
 SIMULATOR = "drs-simulator"
 MOTO = "moto"
 API_SERVER = "airflow-api-server"
-_VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::-(?P<default>[^}]*))?\}")
+_VARIABLE = re.compile(r"\$\$|\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?::(?P<op>[-?])(?P<arg>[^}]*))?\}")
 
 
-def interpolate(value: str) -> str:
-    """Resolve ``${NAME:-default}`` and ``$$`` the way Compose does with an empty environment."""
+class MissingVariableError(ValueError):
+    """A ``${NAME:?message}`` with NAME unset or empty: Compose stops with the message."""
+
+
+def interpolate(value: str, env: Mapping[str, str] | None = None) -> str:
+    """Resolve ``${NAME}``, ``${NAME:-default}``, ``${NAME:?message}`` and ``$$`` the way Compose
+    does, in ``env`` (an empty environment unless given)."""
 
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$$":
             return "$"
-        return match.group("default") or ""
+        name, op, arg = match.group("name", "op", "arg")
+        if env and env.get(name):
+            return env[name]
+        if op == "?":
+            raise MissingVariableError(f"required variable {name} is missing a value: {arg}")
+        return arg if op == "-" else ""
 
     return _VARIABLE.sub(replace, value)
 
