@@ -52,7 +52,7 @@ PACKAGE_DATA = (
     "recovery/templates/report.html",
     "ui/templates/plans.html",
     "ui/static/icon.svg",
-    "waiters/drs.json",
+    "waiters/ssm.json",
 )
 #: Where the installed package must be imported from, and what it must report.
 PROBE = "import drs_provider, json; print(json.dumps([drs_provider.__file__, drs_provider.__version__]))"

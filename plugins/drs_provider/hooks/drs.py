@@ -12,8 +12,6 @@ import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
-from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -113,11 +111,6 @@ class DrsHook(AwsBaseHook):
         self._service_quotas: dict[str, int | None] = {}
         #: the local DRS simulator's speed, once one of its answers said so; None for AWS
         self.simulator_speed: float | None = None
-
-    @cached_property
-    def waiter_path(self) -> Path:  # type: ignore[override]
-        """Our own botocore-format waiters; the base class only looks inside the amazon provider."""
-        return Path(__file__).resolve().parents[1] / "waiters" / "drs.json"
 
     def get_session(self, region_name: str | None = None, deferrable: bool = False) -> boto3.session.Session:
         """Session whose clients (boto3 and aiobotocore alike) honour DRS's ``Retry-After``."""

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.exceptions import WaiterMaxAttemptsError, WaiterTerminalFailure
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
-from airflow.providers.amazon.aws.utils.waiter_with_logging import wait
 from airflow.providers.common.compat.sdk import conf
 from botocore.exceptions import BotoCoreError, ClientError
 
@@ -43,6 +40,8 @@ from drs_provider.exceptions import (
 from drs_provider.hooks.drs import DrsHook, chunked
 from drs_provider.hooks.service_quotas import CONCURRENT_JOBS_QUOTA_CODES, account_quotas
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
+from drs_provider.recovery.missing import MissingJobs
+from drs_provider.recovery.outcome import wait_verdict
 from drs_provider.recovery.times import parse_time
 from drs_provider.template_values import as_bool, as_int, as_str_dict, as_str_list
 from drs_provider.triggers.capacity import DrsCapacityTrigger
@@ -531,24 +530,22 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         )
 
     def _wait(self, job_ids: list[str], optional: list[str]) -> None:
-        """Wait in the worker with the ``job_complete`` waiter, then judge every server."""
-        waiter = self.hook.get_waiter(
-            "job_complete", parameters={"optional_server_ids": json.dumps(optional)}
-        )
-        try:
-            wait(
-                waiter=waiter,
-                waiter_delay=self.waiter_delay,
-                waiter_max_attempts=self.waiter_max_attempts,
-                args={"filters": {"jobIDs": job_ids}, "maxResults": len(job_ids)},
-                failure_message="DRS recovery failed",
-                status_message="DRS job status",
-                status_args=["items[].status"],
-            )
-        except WaiterMaxAttemptsError as error:
-            raise DrsJobTimeoutError(job_ids, self.waiter_delay * self.waiter_max_attempts) from error
-        except WaiterTerminalFailure:
-            pass  # a required server failed: the verdict below names it with its error
+        """Wait in the worker: DescribeJobs every ``waiter_delay`` s until the wait's verdict
+        (:func:`~drs_provider.recovery.outcome.wait_verdict`, the trigger's), then judge every server."""
+        attempts = max(self.waiter_max_attempts, 1)
+        missing_jobs = MissingJobs()  # a new job may be left out of a first answer (as the sensor)
+        for attempt in range(1, attempts + 1):
+            found = {job["jobID"]: job for job in self.hook.describe_jobs(job_ids)}
+            missing, gone = missing_jobs.record(job_ids, found)
+            if gone:
+                raise DrsJobNotFoundError(gone, region=self.hook.conn_region_name)
+            jobs = [found[job_id] for job_id in job_ids if job_id in found]
+            if not missing and wait_verdict(jobs, optional) is not None:
+                break
+            self.log.info("DRS jobs %s: %s", ", ".join(job_ids), [job.get("status") for job in jobs])
+            if attempt == attempts:
+                raise DrsJobTimeoutError(job_ids, self.waiter_delay * self.waiter_max_attempts)
+            time.sleep(self.waiter_delay)
         self._judge(job_ids, optional)
 
     def _judge(self, job_ids: list[str], optional: list[str]) -> None:

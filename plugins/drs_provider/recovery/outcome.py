@@ -104,6 +104,25 @@ def required_server_failed(jobs: Iterable[Mapping[str, Any]], optional_ids: Iter
     )
 
 
+#: How a wait for DRS jobs ends (:func:`wait_verdict`).
+WAIT_FAILED = "failure"
+WAIT_SUCCEEDED = "success"
+
+
+def wait_verdict(jobs: Sequence[Mapping[str, Any]], optional_ids: Iterable[str] = ()) -> str | None:
+    """Whether a wait for ``jobs`` (DescribeJobs items) is over: :data:`WAIT_FAILED` once a required
+    server failed, :data:`WAIT_SUCCEEDED` once every job is COMPLETED, else None (keep waiting).
+
+    The one verdict of every way to wait: the deferred trigger, the sensor's poke and the
+    StartRecovery operator's wait in the worker. Which servers launched is judged afterwards.
+    """
+    if required_server_failed(jobs, optional_ids):
+        return WAIT_FAILED
+    if all(job.get("status") in JOB_SUCCESS_STATES for job in jobs):
+        return WAIT_SUCCEEDED
+    return None
+
+
 def judge_jobs(
     jobs: Sequence[Mapping[str, Any]],
     optional_ids: Iterable[str] = (),

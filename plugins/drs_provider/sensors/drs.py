@@ -23,7 +23,7 @@ from drs_provider.recovery.outcome import (
     LAUNCH_FAILURE_STATES,
     LAUNCH_INTERMEDIATE_STATES,
     LAUNCH_SUCCESS_STATES,
-    required_server_failed,
+    wait_verdict,
 )
 from drs_provider.template_values import as_str_list
 from drs_provider.triggers.drs import DEFAULT_ERROR_TIMEOUT, DrsJobCompleteTrigger
@@ -174,8 +174,8 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         jobs = self._describe(job_ids)
         if jobs is None:
             return False
-        unfinished = [job["jobID"] for job in jobs if job.get("status") not in self.JOB_SUCCESS_STATES]
-        if unfinished and not required_server_failed(jobs, optional):
+        if wait_verdict(jobs, optional) is None:
+            unfinished = [job["jobID"] for job in jobs if job.get("status") not in self.JOB_SUCCESS_STATES]
             self.log.info("DRS jobs not COMPLETED yet: %s", ", ".join(unfinished))
             return False
         return PokeReturnValue(is_done=True, xcom_value=self._judge(context, jobs, optional))

@@ -6,13 +6,12 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.amazon.aws.triggers.base import AwsBaseWaiterTrigger
-from airflow.triggers.base import TriggerEvent
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from drs_provider.constants import JOB_ID_PATTERN, JOB_IDS_PER_REQUEST
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.recovery.missing import NOT_FOUND_ANSWERS, MissingJobs
-from drs_provider.recovery.outcome import JOB_SUCCESS_STATES, required_server_failed
+from drs_provider.recovery.outcome import WAIT_FAILED, WAIT_SUCCEEDED, wait_verdict
 from drs_provider.template_values import as_str_list
 from drs_provider.triggers import job_poller
 
@@ -20,27 +19,33 @@ from drs_provider.triggers import job_poller
 TRANSIENT_ERROR_CODES = job_poller.TRANSIENT_ERROR_CODES
 retry_after_seconds = job_poller.retry_after_seconds
 
+VERDICT_MESSAGES = {
+    WAIT_FAILED: "a required server failed to launch",
+    WAIT_SUCCEEDED: "all DRS jobs COMPLETED",
+}
 #: Seconds of consecutive failed polls a wait rides out before it ends naming the last error.
 DEFAULT_ERROR_TIMEOUT = 300.0
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from airflow.providers.amazon.aws.hooks.base_aws import AwsGenericHook
-
     from drs_provider.triggers.job_poller import Subscription, Tick
 
 
-class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
+class DrsJobCompleteTrigger(BaseTrigger):
     """
     Wait until every given DRS job is COMPLETED, or a required server's launch failed.
+
+    A plain ``BaseTrigger``: it polls through the shared loop, not a botocore waiter, so it takes
+    from the amazon provider only its hook (:class:`~drs_provider.hooks.drs.DrsHook`, built from
+    the same connection, region, SSL and botocore settings as the task's) and keeps the waiter
+    triggers' parameter names, so serialized triggers of earlier versions still load.
 
     The wait subscribes its jobs to the triggerer's shared poll loop of its connection
     (:mod:`drs_provider.triggers.job_poller`): one DescribeJobs per tick for all the waits there,
     so the calls do not grow with the number of waits. Each tick's answer is judged for this
-    wait's jobs alone, with :func:`~drs_provider.recovery.outcome.required_server_failed` and
-    ``JOB_SUCCESS_STATES`` (the same verdict as the ``job_complete`` waiter in
-    ``waiters/drs.json``). Throttling waits for the ``Retry-After`` DRS sends and never counts
+    wait's jobs alone, with :func:`~drs_provider.recovery.outcome.wait_verdict` (the verdict of
+    every way to wait). Throttling waits for the ``Retry-After`` DRS sends and never counts
     against the wait; failed polls (transient errors, DRS unreachable) are ridden out for
     ``error_timeout`` seconds in a row.
 
@@ -67,8 +72,6 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
     :param botocore_config: Configuration dictionary (key-values) for the botocore client.
     """
 
-    aws_hook_class = DrsHook
-
     def __init__(
         self,
         *,
@@ -83,6 +86,7 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         verify: bool | str | None = None,
         botocore_config: dict | None = None,
     ) -> None:
+        super().__init__()
         # Kept as given: with start_from_trigger the values may still be templates here,
         # rendered into strings later; run() parses them.
         self.job_ids = job_ids
@@ -91,31 +95,43 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
         self.error_timeout = error_timeout
         self._last_statuses: list[Any] | None = None
         self._missing_jobs = MissingJobs()
-        serialized: dict[str, Any] = {
-            "job_ids": job_ids,
-            "optional_source_server_ids": optional_source_server_ids,
-            "error_timeout": error_timeout,
-        }
-        if max_transient_errors is not None:
-            serialized["max_transient_errors"] = max_transient_errors
-        super().__init__(
-            serialized_fields=serialized,
-            waiter_name="job_complete",
-            waiter_args={},
-            failure_message="DRS job failed",
-            status_message="DRS job status",
-            status_queries=["items[].status"],
-            return_key="job_ids",
-            return_value=job_ids,
-            waiter_delay=waiter_delay,
-            waiter_max_attempts=waiter_max_attempts,
-            aws_conn_id=aws_conn_id,
-            region_name=region_name,
-            verify=verify,
-            botocore_config=botocore_config,
-        )
+        self.waiter_delay = waiter_delay
+        self.attempts = waiter_max_attempts
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
 
-    def hook(self) -> AwsGenericHook:
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        fields: dict[str, Any] = {
+            "job_ids": self.job_ids,
+            "optional_source_server_ids": self.optional_source_server_ids,
+            "error_timeout": self.error_timeout,
+            "waiter_delay": self.waiter_delay,
+            "waiter_max_attempts": self.attempts,
+            "aws_conn_id": self.aws_conn_id,
+        }
+        if self.max_transient_errors is not None:
+            fields["max_transient_errors"] = self.max_transient_errors
+        optional = {
+            "region_name": self.region_name or None,
+            "verify": self.verify,
+            "botocore_config": self.botocore_config,
+        }
+        fields.update({key: value for key, value in optional.items() if value is not None})
+        return f"{type(self).__module__}.{type(self).__qualname__}", fields
+
+    @property
+    def _hook_parameters(self) -> dict[str, Any]:
+        """The hook's keywords: the connection, region, SSL setting and botocore config of the task."""
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "config": self.botocore_config,
+        }
+
+    def hook(self) -> DrsHook:
         """The DRS hook, built from the serialised connection, region, verify and config."""
         return DrsHook(**self._hook_parameters)
 
@@ -227,10 +243,9 @@ class DrsJobCompleteTrigger(AwsBaseWaiterTrigger):
             self.log.info("DRS did not list job(s) %s; asking again at the next poll", ", ".join(missing))
             return None
         jobs = [found[job_id] for job_id in job_ids]
-        if required_server_failed(jobs, optional):
-            return self._event("failure", job_ids, optional, "a required server failed to launch")
-        if all(job.get("status") in JOB_SUCCESS_STATES for job in jobs):
-            return self._event("success", job_ids, optional, "all DRS jobs COMPLETED")
+        verdict = wait_verdict(jobs, optional)
+        if verdict is not None:
+            return self._event(verdict, job_ids, optional, VERDICT_MESSAGES[verdict])
         statuses = [job.get("status") for job in jobs]
         if statuses != self._last_statuses:  # every tick would repeat it, every second per wait
             self.log.info("DRS jobs %s: %s", ", ".join(job_ids), statuses)

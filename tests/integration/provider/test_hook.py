@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -17,9 +16,6 @@ from tests.integration.provider.conftest import (
     large_fleet,
     start_jobs,
 )
-
-if TYPE_CHECKING:
-    from drs_provider.hooks.drs import DrsHook
 
 
 def test_describe_all_source_servers_follows_every_page(drs_simulator, drs_hook):
@@ -179,8 +175,3 @@ def test_terminate_recovery_instances_starts_termination_jobs(drs_simulator, drs
 
     assert len(result["jobs"]) == 1
     assert result["jobs"][0]["type"] == "TERMINATE"
-
-
-def test_hook_uses_its_own_waiters(drs_hook: DrsHook):
-    assert "job_complete" in drs_hook.list_waiters()
-    assert drs_hook.waiter_path.name == "drs.json"

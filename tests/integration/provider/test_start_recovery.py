@@ -7,6 +7,7 @@ import asyncio
 import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
 from botocore.exceptions import ClientError
+from tools.processes import wait_until
 
 from drs_provider.exceptions import (
     DrsJobFailedError,
@@ -161,8 +162,10 @@ def test_another_run_launches_again(drs_simulator, aws_conn):
     hook = DrsHook(aws_conn_id=aws_conn)
     [first] = operator(source_server_ids=[SHOP_DB[0]]).execute(make_context("t", run_id="run-1"))
     # The same server can launch again once its first job is over.
-    hook.get_waiter("job_complete").wait(
-        filters={"jobIDs": [first]}, WaiterConfig={"Delay": 1, "MaxAttempts": 60}
+    wait_until(
+        "the first job to complete",
+        lambda: hook.describe_jobs([first])[0]["status"] == "COMPLETED",
+        timeout=60,
     )
 
     [second] = operator(source_server_ids=[SHOP_DB[0]]).execute(make_context("t", run_id="run-2"))

@@ -74,11 +74,3 @@ def test_chunked_keeps_order_and_size():
     assert list(chunked([], 3)) == []
     with pytest.raises(ValueError, match="at least 1"):
         list(chunked([1], 0))
-
-
-def test_waiter_path_points_at_this_package():
-    hook = DrsHook(aws_conn_id=None, region_name="us-east-1")
-
-    assert hook.waiter_path.is_file()
-    assert hook.waiter_path.parent.name == "waiters"
-    assert hook.waiter_path.parent.parent.name == "drs_provider"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from drs_provider.recovery.outcome import judge_jobs, launch_events, required_server_failed
+import pytest
+
+from drs_provider.recovery.outcome import judge_jobs, launch_events, required_server_failed, wait_verdict
 
 JOB = "drsjob-0a000000000000001"
 
@@ -80,3 +82,21 @@ def test_required_failure_before_completion() -> None:
 
     assert required_server_failed(jobs)
     assert not required_server_failed(jobs, optional_ids=["s-2"])
+
+
+@pytest.mark.parametrize(
+    ("jobs", "optional", "verdict"),
+    [
+        ([job("STARTED", ("s-1", "PENDING"))], (), None),
+        ([job("COMPLETED", ("s-1", "LAUNCHED")), job("STARTED", ("s-2", "IN_PROGRESS"))], (), None),
+        ([job("COMPLETED", ("s-1", "LAUNCHED")), job("COMPLETED", ("s-2", "LAUNCHED"))], (), "success"),
+        # a required server's failure ends the wait before its job is over
+        ([job("STARTED", ("s-1", "FAILED"), ("s-2", "IN_PROGRESS"))], (), "failure"),
+        ([job("STARTED", ("s-1", "TERMINATED"))], (), "failure"),
+        # an optional server's does not
+        ([job("STARTED", ("s-1", "FAILED"), ("s-2", "IN_PROGRESS"))], ("s-1",), None),
+        ([job("COMPLETED", ("s-1", "FAILED"), ("s-2", "LAUNCHED"))], ("s-1",), "success"),
+    ],
+)
+def test_every_way_to_wait_ends_on_one_verdict(jobs, optional, verdict):
+    assert wait_verdict(jobs, optional) == verdict
