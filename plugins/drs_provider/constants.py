@@ -81,6 +81,16 @@ TASK_STARTED_XCOM_KEY = "task_started"
 TASK_ERROR_XCOM_KEY = "task_error"
 
 
+#: The region failover's DAG, and the run ID prefix of the plan runs it starts.
+FAILOVER_DAG_ID = "drs_failover"
+FAILOVER_RUN_PREFIX = "failover__"
+
+
+def failover_plan_run_id(failover_run_id: str) -> str:
+    """The run ID of each plan's recovery run that a ``drs_failover`` run starts."""
+    return f"{FAILOVER_RUN_PREFIX}{failover_run_id}"
+
+
 def dag_id_of(plan_name: str) -> str:
     """The DAG ID of a plan: ``drs_plan_<plan>``."""
     return f"{DAG_ID_PREFIX}{plan_name}"

@@ -79,12 +79,16 @@ PLANS: dict[str, dict[str, Any]] = {
         "plan": DIRECTORY,
         "tags": FAILOVER_TAGS,
         "report": {"s3_uri": f"s3://{EVIDENCE}/runs/"},
+        # the failover's user (admin, through the REST API) is the one who may recover
+        "recovery_allowed": ["admin"],
         "waves": [{"name": "dc", "servers": {"ids": [FAILOVER_SERVERS[0]["id"]]}, "poll_interval": 1}],
     },
     APP: {
         "plan": APP,
         "tags": FAILOVER_TAGS,
         "report": {"s3_uri": f"s3://{EVIDENCE}/runs/"},
+        # the failover's user (admin, through the REST API) is the one who may recover
+        "recovery_allowed": ["admin"],
         "after_plans": [DIRECTORY],
         "waves": [{"name": "app", "servers": {"ids": [FAILOVER_SERVERS[1]["id"]]}, "poll_interval": 1}],
     },
@@ -301,7 +305,8 @@ def test_a_region_failover_recovers_the_tagged_plans_in_order_and_sums_them_up(
         entry = summary["plans"][plan]
         assert (entry["run_id"], entry["state"]) == (plan_run, "success"), entry
         assert entry["rto_seconds"] > 0
-        assert rest.xcom(f"drs_plan_{plan}", plan_run, "report")["mode"] == "recovery"
+        report = rest.xcom(f"drs_plan_{plan}", plan_run, "report")
+        assert (report["mode"], report["triggered_by"]) == ("recovery", "admin")
     assert summary["rto_seconds"] >= max(entry["rto_seconds"] for entry in summary["plans"].values())
     # stored like a run report, once beside the two plans' reports (they share one place)
     key = f"runs/drs_failover/{run_id}.json"

@@ -16,7 +16,13 @@ from airflow.providers.standard.operators.branch import BaseBranchOperator
 from airflow.providers.standard.operators.trigger_dagrun import TriggerDagRunOperator
 from airflow.sdk import BaseOperator
 
-from drs_provider.constants import MODE_RECOVERY, REPORT_TASK_ID, dag_id_of
+from drs_provider.constants import (
+    FAILOVER_DAG_ID,
+    MODE_RECOVERY,
+    REPORT_TASK_ID,
+    dag_id_of,
+    failover_plan_run_id,
+)
 from drs_provider.exceptions import DrsPreflightError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTextMixin
@@ -28,7 +34,6 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
-FAILOVER_DAG_ID = "drs_failover"
 #: What ``confirm`` must say: a failover recovers for real.
 CONFIRM_WORD = "failover"
 SELECT_TASK_ID = "select"
@@ -138,7 +143,7 @@ class DrsFailoverPlanOperator(PlanTextMixin, TriggerDagRunOperator):
         self.plan_name = plan_name
 
     def execute(self, context: Context) -> Any:
-        self.trigger_run_id = f"failover__{context['run_id']}"
+        self.trigger_run_id = failover_plan_run_id(context["run_id"])
         return super().execute(context)
 
 

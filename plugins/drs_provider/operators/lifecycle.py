@@ -30,6 +30,7 @@ from drs_provider.operators.drs import JOB_LOOKBACK, run_tags
 from drs_provider.operators.plan_run import resolved_run
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.report_store import aws_error, put_report, report_locations, s3_location
+from drs_provider.operators.trigger_identity import triggering_user
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
 from drs_provider.recovery.report import (
     ApprovalRecord,
@@ -295,7 +296,7 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
             xcoms=xcoms,
             conf=dict(getattr(dag_run, "conf", None) or {}),
             approvals=_approvals(dag, xcoms),
-            triggered_by=getattr(dag_run, "triggering_user_name", None),
+            triggered_by=triggering_user(context),
             run_type=state_value(getattr(dag_run, "run_type", None)),
         )
         return RunRecord(**{**record.__dict__, "state": final_state(record)})

@@ -23,7 +23,11 @@ if TYPE_CHECKING:
 
 
 def triggering_user(context: Context) -> str | None:
-    """The name of the user who triggered the run, as Airflow recorded it (None when nobody did)."""
+    """The name of the user who triggered the run, as Airflow recorded it (None when nobody did).
+
+    A plan run that ``drs_failover`` starts (``operator_triggered``) carries the user who
+    triggered the failover: Airflow records it for runs a task triggers too.
+    """
     name = getattr(context.get("dag_run"), "triggering_user_name", None)
     return str(name) if name else None
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, tuple_
 
-from drs_provider.constants import dag_id_of
+from drs_provider.constants import dag_id_of, failover_plan_run_id
 from drs_provider.operators.failover import (
     FAILOVER_DAG_ID,
     PICKED_XCOM_KEY,
@@ -45,11 +45,6 @@ log = logging.getLogger(__name__)
 RECENT_FAILOVERS = 5
 #: A plan the failover picked but has not triggered (yet), as ``summary`` says it.
 NOT_STARTED = "not started"
-
-
-def failover_plan_run_id(failover_run_id: str) -> str:
-    """The run ID of each plan's recovery run that a failover run triggers (``recover_<plan>``)."""
-    return f"failover__{failover_run_id}"
 
 
 @dataclass(frozen=True)
