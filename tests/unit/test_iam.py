@@ -7,6 +7,8 @@ names that differ from operations, resources, statements, what a plan does not u
 
 from __future__ import annotations
 
+import json
+import re
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,7 +25,8 @@ from drs_provider.iam import (
     iam_policy,
     plan_grants,
 )
-from drs_provider.plans.loader import load_plan_file
+from drs_provider.plans.loader import load_plan_file, load_plans
+from tests.conftest import REPO_ROOT
 from tests.unit.plans.samples import SHOP_YAML, valid_plan, write
 
 if TYPE_CHECKING:
@@ -203,3 +206,16 @@ def test_an_unknown_mode_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="failback"):
         plan_grants(plan_of(tmp_path, minimal()), "failback")
     assert "failback" not in MODES
+
+
+def test_the_readme_shows_the_policies_of_the_example_plans() -> None:
+    """The README's policies are what drs-plan iam-policy prints for dags/recovery_plans: after
+    changing what the provider calls, paste the command's output there again."""
+    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[
+        readme.index("<!-- section: iam-policy -->") : readme.index("<!-- /section: iam-policy -->")
+    ]
+    shown = [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)]
+    plans = load_plans(REPO_ROOT / "dags" / "recovery_plans").plans
+
+    assert shown == [iam_policy(plans), iam_policy(plans, [MODE_READINESS])]
