@@ -50,6 +50,8 @@ POLICY_VERSION = "2012-10-17"
 
 #: An API operation: the service as botocore names it, and the operation.
 Operation = tuple[str, str]
+#: A statement's conditions: ``(operator, key, value)``, all of which must hold.
+Conditions = tuple[tuple[str, str, str], ...]
 
 # --- operations and their IAM actions -----------------------------------------------------
 
@@ -167,8 +169,7 @@ class Grant:
     sid: str
     action: str
     resource: str = "*"
-    #: ``(operator, key, value)`` conditions, all of which must hold
-    condition: tuple[tuple[str, str, str], ...] = ()
+    condition: Conditions = ()
 
 
 def _grants(sid: str, operations: Iterable[Operation], resource: str = "*") -> list[Grant]:
@@ -330,30 +331,30 @@ def _rank(sid: str) -> tuple[int, str]:
 def _unique(grants: Iterable[Grant]) -> list[Grant]:
     """Each action on each resource once, in the statement that comes first (an action both a
     dependency and called directly is listed where it is called)."""
-    kept: dict[tuple[str, str, tuple[tuple[str, str, str], ...]], Grant] = {}
+    kept: dict[tuple[str, str, Conditions], Grant] = {}
     for grant in sorted(grants, key=lambda g: _rank(g.sid)):
         kept.setdefault((grant.action, grant.resource, grant.condition), grant)
     return list(kept.values())
 
 
-def _statement(sid: str, actions: Sequence[str], resources: Sequence[str], condition: Any) -> dict[str, Any]:
+def _statement(
+    sid: str, actions: Sequence[str], resources: Sequence[str], condition: Conditions
+) -> dict[str, Any]:
     statement: dict[str, Any] = {
         "Sid": sid,
         "Effect": "Allow",
         "Action": sorted(actions),
         "Resource": resources[0] if len(resources) == 1 else sorted(resources),
     }
-    if condition:
-        statement["Condition"] = {op: {key: value} for op, key, value in condition}
+    for operator, key, value in condition:
+        statement.setdefault("Condition", {}).setdefault(operator, {})[key] = value
     return statement
 
 
 def statements(grants: Iterable[Grant]) -> list[dict[str, Any]]:
     """IAM statements granting exactly ``grants``: in each Sid's statement, the actions that act on
     the same resources together (a second statement ``<Sid>2`` where they differ)."""
-    by_sid: dict[tuple[str, tuple[tuple[str, str, str], ...]], dict[str, set[str]]] = defaultdict(
-        lambda: defaultdict(set)
-    )
+    by_sid: dict[tuple[str, Conditions], dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
     for grant in _unique(grants):
         by_sid[(grant.sid, grant.condition)][grant.action].add(grant.resource)
     result = []
