@@ -18,10 +18,14 @@ _home = Path(tempfile.mkdtemp(prefix="drs-test-airflow-home-"))
 if os.environ.get("PYTEST_XDIST_WORKER"):
     os.environ["AIRFLOW_HOME"] = str(_home)
     os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_home}/airflow.db"
+    os.environ["MOTO_RECORDER_FILEPATH"] = str(_home / "moto-recording.jsonl")
 os.environ.setdefault("AIRFLOW_HOME", str(_home))
 os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
 os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
 os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{_home}/airflow.db")
+# moto's recorder (LocalAws.recording) keeps its log in this file, read when moto is imported:
+# by default in the working directory, which is the repository.
+os.environ.setdefault("MOTO_RECORDER_FILEPATH", str(_home / "moto-recording.jsonl"))
 # The simulator checks for a SigV4 Authorization header, as DRS does; any credentials sign.
 os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
 os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")

@@ -1,9 +1,10 @@
-"""``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema,
-terminate what a finished drill left running, say whether every plan would recover now, and make
-DRS's launch settings a plan's.
+"""``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema, print
+the IAM policy the plans need, terminate what a finished drill left running, say whether every
+plan would recover now, and make DRS's launch settings a plan's.
 
-``lint``, ``graph`` and ``schema`` are plain argparse and the :mod:`drs_provider.plans` package
-only, so they run in a second, with no Airflow set up, in CI or a pre-commit hook. ``cleanup``,
+``lint``, ``graph``, ``schema`` and ``iam-policy`` are plain argparse, the :mod:`drs_provider.plans`
+package and :mod:`drs_provider.iam` only, so they run in a second, with no Airflow set up, in CI
+or a pre-commit hook. ``cleanup``,
 ``ready`` and ``apply-launch`` call AWS through an Airflow AWS connection (from the environment, a
 secrets backend or the metadata database, as Airflow finds it), so they import the provider's
 hooks only when they run.
@@ -21,6 +22,8 @@ from typing import TYPE_CHECKING, TextIO
 
 from drs_provider.constants import dag_id_of
 from drs_provider.exceptions import PlanError
+from drs_provider.iam import MODES as IAM_MODES
+from drs_provider.iam import RUN_MODES, iam_policy
 from drs_provider.plans import load_plan_file, render_graph
 from drs_provider.plans.graph import render_mermaid
 from drs_provider.plans.loader import PLAN_FILE_SUFFIXES, collect_plans, display_name, plan_files
@@ -86,6 +89,32 @@ def _parser() -> argparse.ArgumentParser:
         "schema",
         help="print the plan file JSON Schema",
         description="Print the JSON Schema (draft 2020-12) of plan files, for editors and CI.",
+    )
+
+    iam_policy = commands.add_parser(
+        "iam-policy",
+        help="print the least-privilege IAM policy the plans need",
+        description=(
+            "Print, as JSON, the IAM policy that lets the plans do what they do and no more: DRS "
+            "reads and StartRecovery (with the actions DRS checks when it launches), a drill's "
+            "TerminateRecoveryInstances, Service Quotas, and what each plan uses: its notify topic, "
+            "its report objects in S3, the SSM documents and Lambda functions of its steps. Without "
+            "--mode: what a plan DAG run needs, drill and recovery. (There is no failback mode: the "
+            "provider does not fail back yet.) Exit status 1 when a plan file has problems."
+        ),
+    )
+    iam_policy.add_argument(
+        "--mode",
+        choices=IAM_MODES,
+        default=None,
+        help="drill: a drill run; recovery: a recovery run (never terminates); readiness: what the "
+        "drs_readiness DAG and drs-plan ready call (default: drill and recovery)",
+    )
+    iam_policy.add_argument(
+        "paths",
+        nargs="*",
+        metavar="PATH",
+        help=f"plan files or directories (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
     )
 
     cleanup = commands.add_parser(
@@ -176,7 +205,9 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _lint(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
+def _plan_paths(paths: Sequence[str], err: TextIO) -> tuple[list[Path], int]:
+    """The plan files ``paths`` name (files, and every plan file of directories; default the plans
+    directory), each once; and how many of ``paths`` gave none (said on ``err``)."""
     files: list[Path] = []
     unreadable = 0
     for given in paths or [default_plans_dir()]:
@@ -197,8 +228,12 @@ def _lint(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
         else:
             print(f"{given}: no such file or directory", file=err)
             unreadable += 1
-    # A file named twice (itself and through its directory) is checked once.
-    unique = list({os.path.abspath(file): file for file in files}.values())
+    # A file named twice (itself and through its directory) is read once.
+    return list({os.path.abspath(file): file for file in files}.values()), unreadable
+
+
+def _lint(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
+    unique, unreadable = _plan_paths(paths, err)
     plan_set = collect_plans(unique, display_root=Path.cwd())
     for issue in plan_set.issues:
         print(issue, file=err)
@@ -210,6 +245,21 @@ def _lint(paths: Sequence[str], out: TextIO, err: TextIO) -> int:
     elif unique:
         print(f"{checked} OK: {', '.join(plan.name for plan in plan_set.plans)}", file=out)
     return 1 if problems or unreadable else 0
+
+
+def _iam_policy(paths: Sequence[str], mode: str | None, out: TextIO, err: TextIO) -> int:
+    """Print the IAM policy of the plans ``paths`` name; refuse (1) while any plan file has problems,
+    as a policy for some of the plans would be too narrow for all of them."""
+    files, unreadable = _plan_paths(paths, err)
+    plan_set = collect_plans(files, display_root=Path.cwd())
+    for issue in plan_set.issues:
+        print(issue, file=err)
+    if unreadable or plan_set.issues or not plan_set.plans:
+        print("no IAM policy printed: fix the plan files first", file=err)
+        return 1
+    policy = iam_policy(plan_set.plans, [mode] if mode else RUN_MODES)
+    out.write(json.dumps(policy, indent=2) + "\n")
+    return 0
 
 
 def _render(plan: Plan, file: str, output_format: str) -> str:
@@ -464,6 +514,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _lint(args.paths, out, err)
     if args.command == "graph":
         return _graph(args.plan, args.plans_dir, args.format, out, err)
+    if args.command == "iam-policy":
+        return _iam_policy(args.paths, args.mode, out, err)
     if args.command == "cleanup":
         return _cleanup(args, out, err)
     if args.command == "ready":

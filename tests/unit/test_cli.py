@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -190,6 +191,85 @@ def test_schema_prints_the_json_schema(capsys: pytest.CaptureFixture[str]) -> No
     assert (status, err) == (0, "")
     assert json.loads(out) == plan_json_schema()
     assert out == SCHEMA_FILE.read_text(encoding="utf-8")  # `drs-plan schema > schema.json` regenerates it
+
+
+def iam_policy_of(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
+    status, out, err = run(capsys, "iam-policy", *argv)
+    assert (status, err) == (0, "")
+    policy: dict[str, Any] = json.loads(out)
+    return policy
+
+
+def actions_of(policy: dict[str, Any]) -> set[str]:
+    return {action for statement in policy["Statement"] for action in statement["Action"]}
+
+
+def test_iam_policy_of_the_plans_directory_is_an_iam_policy_document(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "dags/recovery_plans/shop.yaml", SHOP_YAML)
+    write(project / "dags/recovery_plans/tiny.yml", tiny("tiny"))
+
+    policy = iam_policy_of(capsys)
+
+    assert list(policy) == ["Version", "Statement"] and policy["Version"] == "2012-10-17"
+    sids = [statement["Sid"] for statement in policy["Statement"]]
+    assert len(sids) == len(set(sids)) and all(sid.isalnum() for sid in sids)
+    for statement in policy["Statement"]:
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource", "Condition"}
+        assert statement["Effect"] == "Allow"
+        assert statement["Action"] == sorted(set(statement["Action"])) and statement["Action"]
+        assert isinstance(statement["Resource"], str) or statement["Resource"] == sorted(
+            statement["Resource"]
+        )
+    # without --mode: what a plan DAG run needs, drills and recoveries alike
+    assert {"drs:StartRecovery", "drs:TerminateRecoveryInstances", "ssm:SendCommand"} <= actions_of(policy)
+
+
+def test_iam_policy_per_mode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "dags/recovery_plans/shop.yaml", SHOP_YAML)
+
+    drill = actions_of(iam_policy_of(capsys, "--mode", "drill"))
+    recovery = actions_of(iam_policy_of(capsys, "--mode", "recovery"))
+    readiness = actions_of(iam_policy_of(capsys, "--mode", "readiness"))
+
+    assert drill - recovery == {"drs:TerminateRecoveryInstances"}  # a recovery never terminates
+    assert recovery <= drill
+    assert not {"drs:StartRecovery", "drs:TerminateRecoveryInstances", "ssm:SendCommand"} & readiness
+    assert {"drs:DescribeSourceServers", "ssm:DescribeDocument", "s3:ListBucket"} <= readiness
+
+
+def test_iam_policy_grants_only_what_the_named_plans_use(
+    project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write(project / "dags/recovery_plans/shop.yaml", SHOP_YAML)
+    write(project / "tiny.yaml", tiny("tiny"))
+
+    actions = actions_of(iam_policy_of(capsys, "tiny.yaml"))
+
+    assert "drs:StartRecovery" in actions
+    assert not {a for a in actions if a.split(":")[0] in ("ssm", "lambda", "sns", "s3")}
+
+
+def test_iam_policy_refuses_plans_with_problems(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "dags/recovery_plans/shop.yaml", SHOP_YAML)
+    write(project / "dags/recovery_plans/broken.yaml", BROKEN)
+
+    status, out, err = run(capsys, "iam-policy")
+
+    assert (status, out) == (1, "")
+    assert "dags/recovery_plans/broken.yaml: waves[0].servers" in err
+    assert err.splitlines()[-1] == "no IAM policy printed: fix the plan files first"
+
+
+def test_iam_policy_has_no_failback_mode(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        main(["iam-policy", "--mode", "failback"])
+    assert exit_info.value.code == 2
+    assert "invalid choice: 'failback'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["iam-policy", "--help"])
+    assert "There is no failback mode" in " ".join(capsys.readouterr().out.split())
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:

@@ -26,7 +26,8 @@ from drs_provider.constants import (
 from drs_provider.exceptions import DrsPreflightError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTextMixin
-from drs_provider.operators.report_store import aws_error, put_json, s3_location
+from drs_provider.operators.report_store import aws_error, put_json
+from drs_provider.recovery.report import s3_location
 from drs_provider.recovery.times import parse_time
 
 if TYPE_CHECKING:

@@ -29,7 +29,7 @@ from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.drs import JOB_LOOKBACK, run_tags
 from drs_provider.operators.plan_run import resolved_run
 from drs_provider.operators.plan_task import PlanTaskMixin
-from drs_provider.operators.report_store import aws_error, put_report, report_locations, s3_location
+from drs_provider.operators.report_store import aws_error, put_report, report_locations
 from drs_provider.operators.trigger_identity import triggering_user
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
 from drs_provider.recovery.report import (
@@ -39,6 +39,7 @@ from drs_provider.recovery.report import (
     build_report,
     dag_waves,
     final_state,
+    s3_location,
     state_value,
 )
 from drs_provider.recovery.times import parse_time

@@ -22,8 +22,8 @@ from drs_provider.operators.report_store import (
     aws_error,
     error_code,
     probe,
-    s3_location,
 )
+from drs_provider.recovery.report import s3_location
 from drs_provider.steps.registry import LambdaFunction, find_step_kind
 
 if TYPE_CHECKING:

@@ -30,12 +30,6 @@ PROBE_SUFFIX = ".preflight-probe"
 MISSING_BUCKET_CODES = frozenset({"NoSuchBucket", "404"})
 
 
-def s3_location(uri: str, dag_id: str, run_id: str) -> tuple[str, str]:
-    """``(bucket, key)`` of a run's report: ``<s3_uri><dag_id>/<run_id>.json``."""
-    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
-    return bucket, f"{prefix}{dag_id}/{run_id}.json"
-
-
 def html_key(report_key: str) -> str:
     """The key of the report's HTML page, beside its JSON: ``<dag_id>/<run_id>.html``."""
     return report_key.removesuffix(".json") + ".html"

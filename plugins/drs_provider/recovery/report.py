@@ -470,3 +470,10 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         "waves": waves,
         "cleanup": cleanup_report(run),
     }
+
+
+def s3_location(uri: str, dag_id: str, run_id: str) -> tuple[str, str]:
+    """``(bucket, key)`` of a run's report: ``<s3_uri><dag_id>/<run_id>.json`` (the one place that
+    says where a report is kept: the report task, preflight's probe and the IAM policy read it)."""
+    bucket, _, prefix = uri.removeprefix("s3://").partition("/")
+    return bucket, f"{prefix}{dag_id}/{run_id}.json"

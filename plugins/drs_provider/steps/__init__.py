@@ -13,6 +13,7 @@ from typing import Any
 
 from drs_provider.steps import approval, lambda_function, ssm_automation, ssm_command, wait
 from drs_provider.steps.registry import (
+    AwsCall,
     LambdaFunction,
     Place,
     SsmDocument,
@@ -38,6 +39,7 @@ for _kind in BUILT_IN:
 
 __all__ = [
     "BUILT_IN",
+    "AwsCall",
     "LambdaFunction",
     "Place",
     "SsmDocument",

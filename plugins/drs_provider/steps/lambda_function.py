@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Self
 from drs_provider.plans.model import Step
 from drs_provider.plans.rule_kinds import Json, Key, Object, Text
 from drs_provider.steps.common import empty_mapping, step_keys
-from drs_provider.steps.registry import LambdaFunction, StepKind
+from drs_provider.steps.registry import AwsCall, LambdaFunction, StepKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -93,4 +93,5 @@ KIND = StepKind(
     arguments=arguments,
     reported_from=("airflow.providers.amazon.aws.operators.lambda_function:LambdaInvokeFunctionOperator",),
     needs=(LambdaFunction("function"),),
+    calls=(AwsCall("lambda", "Invoke", resource="function"),),
 )

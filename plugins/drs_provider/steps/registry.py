@@ -3,7 +3,8 @@
 A :class:`StepKind` holds everything that differs from one kind to another: its model class,
 its rule (which the validator checks and the JSON Schema shows), the phrase ``drs-plan graph``
 and the DAG's docs show, the operator the factory renders it as (and the arguments it gets),
-the operators the run report knows it by, and what preflight must find in AWS before it runs.
+the operators the run report knows it by, what preflight must find in AWS before it runs, and
+what its task calls in AWS (the IAM policy ``drs-plan iam-policy`` prints).
 The plan layer, the report and the factory look a kind up here; none of them names a kind.
 
 This module imports nothing at run time, neither Airflow nor the plan layer, so that every
@@ -51,10 +52,31 @@ class Place(Protocol):
 
 
 @dataclass(frozen=True)
+class AwsCall:
+    """An AWS API operation a step's task calls, for the IAM policy ``drs-plan iam-policy`` writes
+    (:mod:`drs_provider.iam` turns each operation into the IAM actions it needs)."""
+
+    #: the service, as botocore names it: ``ssm``, ``lambda``
+    service: str
+    #: the API operation, as botocore names it: ``SendCommand``, ``Invoke``
+    operation: str
+    #: the step key naming what the call acts on, so that the policy can grant it on that alone
+    #: (:mod:`drs_provider.iam` knows which services' resources it can name)
+    resource: str | None = None
+    #: made only when the step gives this key
+    when: str | None = None
+
+
+@dataclass(frozen=True)
 class LambdaFunction:
     """The step's ``key`` names a Lambda function that must exist (preflight: GetFunction)."""
 
     key: str
+
+    @property
+    def lookup(self) -> AwsCall:
+        """What preflight and readiness call to find it."""
+        return AwsCall("lambda", "GetFunction", resource=self.key)
 
 
 @dataclass(frozen=True)
@@ -63,6 +85,11 @@ class SsmDocument:
 
     key: str
     document_type: str
+
+    @property
+    def lookup(self) -> AwsCall:
+        """What preflight and readiness call to find it."""
+        return AwsCall("ssm", "DescribeDocument")
 
 
 #: What a step names in AWS beyond DRS, checked read-only by preflight before anything launches.
@@ -89,6 +116,9 @@ class StepKind(Generic[S]):
     checks: Callable[[str, Mapping[str, object]], Iterable[str]] | None = None
     #: what preflight must find in AWS
     needs: tuple[Resource, ...] = ()
+    #: what the step's task calls in AWS when it runs (its IAM actions; preflight's look-ups come
+    #: from :attr:`needs`)
+    calls: tuple[AwsCall, ...] = ()
 
     @property
     def name(self) -> str:

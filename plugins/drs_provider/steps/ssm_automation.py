@@ -15,7 +15,7 @@ from drs_provider.steps.common import (
     seconds,
     step_keys,
 )
-from drs_provider.steps.registry import SsmDocument, StepKind
+from drs_provider.steps.registry import AwsCall, SsmDocument, StepKind
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -83,4 +83,6 @@ KIND = StepKind(
     arguments=arguments,
     reported_from=("drs_provider.operators.ssm:SsmStartAutomationOperator",),
     needs=(SsmDocument("document", "Automation"),),
+    # GetAutomationExecution: the wait (waiters/ssm.json) and the reason of a failed execution.
+    calls=(AwsCall("ssm", "StartAutomationExecution"), AwsCall("ssm", "GetAutomationExecution")),
 )

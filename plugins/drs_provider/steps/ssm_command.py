@@ -17,7 +17,7 @@ from drs_provider.steps.common import (
     step_keys,
     texts,
 )
-from drs_provider.steps.registry import SsmDocument, StepKind
+from drs_provider.steps.registry import AwsCall, SsmDocument, StepKind
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
@@ -177,4 +177,11 @@ KIND = StepKind(
     ),
     checks=checks,
     needs=(SsmDocument("document", "Command"),),
+    calls=(
+        AwsCall("ssm", "SendCommand"),
+        # botocore's command_executed waiter, and the output of each instance it failed on
+        AwsCall("ssm", "GetCommandInvocation"),
+        # with targets SSM picks the instances; the amazon provider's trigger lists them
+        AwsCall("ssm", "ListCommandInvocations", when="targets"),
+    ),
 )

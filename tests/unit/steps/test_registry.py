@@ -1,13 +1,15 @@
 """A step kind is one registration: a toy kind registered by this module alone shows in every layer.
 
-The toy has a model, a rule, a cross-key check, a phrase, and a renderer to ``EmptyOperator``.
-With no other file touched it appears in the JSON Schema, in ``drs-plan lint`` errors, in the
-DAG the factory renders, in the run report and in ``drs-plan graph``; unregistered, it is gone.
+The toy has a model, a rule, a cross-key check, a phrase, a renderer to ``EmptyOperator`` and an
+AWS call. With no other file touched it appears in the JSON Schema, in ``drs-plan lint`` errors,
+in the DAG the factory renders, in the run report, in ``drs-plan graph`` and in the IAM policy
+``drs-plan iam-policy`` prints; unregistered, it is gone.
 """
 
 from __future__ import annotations
 
 import importlib
+import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -19,7 +21,7 @@ from drs_provider.cli import main
 from drs_provider.plans.model import Step
 from drs_provider.plans.rule_kinds import Key, Object, Text
 from drs_provider.plans.schema import SCHEMA_FILE, plan_json_schema, schema_text
-from drs_provider.steps import BUILT_IN, StepKind, register, step_kinds, unregister
+from drs_provider.steps import BUILT_IN, AwsCall, StepKind, register, step_kinds, unregister
 from drs_provider.steps.common import step_keys
 from tests.conftest import REPO_ROOT
 from tests.unit.plans.test_isolation import HEAVY
@@ -68,6 +70,7 @@ TOY = StepKind(
     operator="airflow.providers.standard.operators.empty:EmptyOperator",
     arguments=toy_arguments,
     checks=toy_checks,
+    calls=(AwsCall("sqs", "SendMessage"),),
 )
 
 TOY_PLAN = """\
@@ -184,6 +187,17 @@ def test_drs_plan_graph_describes_the_toy(toy_plan: Path, capsys: pytest.Capture
 
     assert main(["graph", "--format", "mermaid", str(toy_plan)]) == 0
     assert "<br/>after: toy hello: says hi" in capsys.readouterr().out
+
+
+@pytest.mark.usefixtures("toy")
+def test_the_iam_policy_grants_what_the_toy_calls(toy_plan: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["iam-policy", str(toy_plan)]) == 0
+    policy = json.loads(capsys.readouterr().out)
+
+    [toy_calls] = [statement for statement in policy["Statement"] if statement["Sid"] == "SqsSteps"]
+    assert (toy_calls["Action"], toy_calls["Resource"]) == (["sqs:SendMessage"], "*")
+    assert main(["iam-policy", "--mode", "readiness", str(toy_plan)]) == 0
+    assert "sqs:" not in capsys.readouterr().out  # readiness runs no step
 
 
 def test_once_unregistered_the_toy_is_gone_from_every_layer(

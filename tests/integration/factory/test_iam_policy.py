@@ -1,0 +1,231 @@
+"""The IAM policy ``drs-plan iam-policy`` prints is exactly what runs call (issue 23).
+
+Real runs, in this process: a drill and a recovery of a plan DAG (``dag.test()``) and a readiness
+check, against the DRS simulator and moto. Their calls come from the call logs: the simulator's
+(every DRS call) and moto's recorder (every other AWS call; only those made through the
+provider's Airflow connection count, not the simulator's own EC2 calls or this test's set-up).
+Each operation becomes its IAM action through :mod:`drs_provider.iam`, the module that writes the
+policy, and then:
+
+* every action called is granted, on the resource it was called on (nothing missing);
+* every action granted was called, but those in :data:`NOT_CALLED` (nothing unused).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from fnmatch import fnmatchcase
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import yaml
+from tools.processes import wait_until
+
+from drs_provider.iam import (
+    DEPENDENT_ACTIONS,
+    MODE_DRILL,
+    MODE_READINESS,
+    MODE_RECOVERY,
+    TAG_ON_START,
+    action_of,
+    granted_actions,
+    iam_policy,
+)
+from drs_provider.plans.loader import load_plan_file
+from tests.fixtures.aws_requests import request_of
+from tests.integration.factory.conftest import run_dag
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Mapping
+    from pathlib import Path
+
+    from airflow.sdk import DAG
+
+    from tests.fixtures.moto import LocalAws
+    from tests.fixtures.simulator import DrsSimulatorHandle
+
+pytestmark = pytest.mark.integration
+
+DB = "s-0a000000000000001"
+APP = "s-0a000000000000003"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:dr-events"
+BUCKET = "dr-evidence"
+FUNCTION = "dr-prepare"
+
+#: Granted, and never called by the provider itself: keep this short, and say why.
+NOT_CALLED: Mapping[str, frozenset[str]] = {
+    # DRS checks the caller for them when it launches or terminates: the simulator does not.
+    "dependent actions of StartRecovery and TerminateRecoveryInstances (Service Authorization "
+    "Reference)": frozenset(action for actions in DEPENDENT_ACTIONS.values() for action in actions),
+    # DRS authorizes the tags StartRecovery gives its job as TagResource; never called as such.
+    "tags on create": frozenset({TAG_ON_START}),
+}
+
+
+def plan_document(name: str) -> dict[str, Any]:
+    """A plan using what a plan can use that costs permissions: notify, a report, a Lambda step
+    and an SSM command, over two waves."""
+    return {
+        "plan": name,
+        "cleanup": "always",
+        "notify": {"sns_topic_arn": TOPIC_ARN},
+        "report": {"s3_uri": f"s3://{BUCKET}/runs/"},
+        "waves": [
+            {
+                "name": "database",
+                "servers": {"ids": [DB]},
+                "pre": [{"lambda": {"function": FUNCTION, "payload": {"zone": "shop.internal"}}}],
+                "post": [
+                    {
+                        "ssm_command": {
+                            "document": "AWS-RunShellScript",
+                            "parameters": {"commands": ["pg_isready -t 30"]},
+                            "timeout": 60,
+                        }
+                    }
+                ],
+            },
+            {"name": "app", "servers": {"ids": [APP]}},
+        ],
+    }
+
+
+@pytest.fixture
+def plan_aws(local_aws_services: LocalAws) -> LocalAws:
+    """What the plan names: its topic, its bucket, its function (AWS-RunShellScript is there)."""
+    local_aws_services.client("sns").create_topic(Name=TOPIC_ARN.rpartition(":")[2])
+    local_aws_services.client("s3").create_bucket(Bucket=BUCKET)
+    local_aws_services.seed(functions=[FUNCTION])
+    return local_aws_services
+
+
+def called_actions(
+    drs_calls: Iterable[Mapping[str, Any]], recorded: Iterable[Mapping[str, Any]]
+) -> list[tuple[str, str | None]]:
+    """``(IAM action, resource ARN or None)`` of every call the provider made: each DRS call the
+    simulator logged, and each request moto recorded from the provider's Airflow connection."""
+    called: list[tuple[str, str | None]] = [(action_of("drs", call["operation"]), None) for call in drs_calls]
+    for request in map(request_of, recorded):
+        if request.through_airflow:
+            called.append((action_of(request.service, request.operation), request.resource))
+    return called
+
+
+def allows(policy: Mapping[str, Any], action: str, resource: str | None) -> bool:
+    """Whether a statement without conditions grants ``action`` on ``resource`` (None: a call the
+    test cannot name the resource of, which only ``*`` covers), IAM's wildcards read as fnmatch's."""
+    for statement in policy["Statement"]:
+        if action not in statement["Action"] or "Condition" in statement:
+            continue
+        patterns = (
+            [statement["Resource"]] if isinstance(statement["Resource"], str) else statement["Resource"]
+        )
+        if any(
+            pattern == "*" or (resource is not None and fnmatchcase(resource, pattern))
+            for pattern in patterns
+        ):
+            return True
+    return False
+
+
+def assert_policy_is_what_was_called(policy: Mapping[str, Any], called: list[tuple[str, str | None]]) -> None:
+    missing = sorted(
+        {
+            f"{action} on {resource or '*'}"
+            for action, resource in called
+            if not allows(policy, action, resource)
+        }
+    )
+    assert missing == [], f"called, and not granted: {missing}"
+    not_called = frozenset().union(*NOT_CALLED.values())
+    unused = granted_actions(policy) - {action for action, _ in called} - not_called
+    assert sorted(unused) == [], f"granted, and never called: {sorted(unused)}"
+
+
+def run_recorded(
+    dag: DAG, conf: Mapping[str, Any], drs: DrsSimulatorHandle, aws: LocalAws
+) -> tuple[str, dict[str, str], list[tuple[str, str | None]]]:
+    """Run ``dag`` with ``conf``; its state, its tasks' states and the actions it called."""
+    before = len(drs.calls())
+    with aws.recording() as recorded:
+        state, tasks = run_dag(dag, dict(conf))
+    return state, tasks, called_actions(drs.calls()[before:], recorded)
+
+
+def five_minutes_ago() -> str:
+    """A point_in_time the sample fleet has snapshots before: any run may be given one, and
+    preflight and start_recovery then read recovery snapshots."""
+    return (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+
+
+def test_a_drill_calls_exactly_what_the_drill_policy_grants(
+    plan_dag: Callable[..., DAG], plans_folder: Path, drs_simulator: DrsSimulatorHandle, plan_aws: LocalAws
+) -> None:
+    dag = plan_dag("iam_drill", yaml.safe_dump(plan_document("iam_drill"), sort_keys=False))
+
+    state, tasks, called = run_recorded(dag, {"point_in_time": five_minutes_ago()}, drs_simulator, plan_aws)
+
+    assert state == "success", tasks
+    assert tasks["cleanup"] == tasks["report"] == "success"
+    assert ("drs:TerminateRecoveryInstances", None) in called
+    policy = iam_policy([load_plan_file(plans_folder / "iam_drill.yaml")], [MODE_DRILL])
+    assert_policy_is_what_was_called(policy, called)
+
+
+def test_a_recovery_calls_exactly_what_the_recovery_policy_grants(
+    plan_dag: Callable[..., DAG], plans_folder: Path, drs_simulator: DrsSimulatorHandle, plan_aws: LocalAws
+) -> None:
+    dag = plan_dag("iam_recovery", yaml.safe_dump(plan_document("iam_recovery"), sort_keys=False))
+    conf = {"mode": "recovery", "confirm": "iam_recovery", "point_in_time": five_minutes_ago()}
+
+    state, tasks, called = run_recorded(dag, conf, drs_simulator, plan_aws)
+
+    assert state == "success", tasks
+    assert tasks["cleanup"] == "skipped"  # a recovery's instances are production
+    policy = iam_policy([load_plan_file(plans_folder / "iam_recovery.yaml")], [MODE_RECOVERY])
+    assert "drs:TerminateRecoveryInstances" not in granted_actions(policy)
+    assert_policy_is_what_was_called(policy, called)
+
+
+class _FirstCheck:
+    """The task instance of a readiness check with no earlier result: every plan not ready is news."""
+
+    run_id = "manual__iam"
+
+    def xcom_pull(self, **_: Any) -> None:
+        return None
+
+
+def launch_drill(drs: DrsSimulatorHandle, server_id: str) -> None:
+    client = drs.client()
+    job = client.start_recovery(isDrill=True, sourceServers=[{"sourceServerID": server_id}])["job"]
+    wait_until(
+        f"job {job['jobID']} to end",
+        lambda: client.describe_jobs(filters={"jobIDs": [job["jobID"]]})["items"][0]["status"] == "COMPLETED",
+        timeout=30,
+        interval=0.05,
+    )
+
+
+def test_readiness_calls_exactly_what_the_readiness_policy_grants(
+    drs_simulator_ec2: DrsSimulatorHandle, aws_conn: str, plan_aws: LocalAws, tmp_path: Path
+) -> None:
+    from drs_provider.operators.readiness import DrsReadinessOperator
+
+    document = {**plan_document("iam_ready"), "rpo_target": 86400, "drill_every": 86400}
+    document["waves"][0]["launch"] = {"instance_type": "r5.xlarge", "right_sizing": "NONE"}
+    (tmp_path / "iam_ready.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    # A drill instance elsewhere in the account: readiness reads the jobs that launched instances.
+    launch_drill(drs_simulator_ec2, APP)
+    before = len(drs_simulator_ec2.calls())
+    check = DrsReadinessOperator(task_id="check", plans_dir=str(tmp_path))
+
+    with plan_aws.recording() as recorded:
+        result = check.execute({"ti": _FirstCheck(), "params": {}})  # type: ignore[arg-type]
+
+    # not ready (never drilled), so the first check announces it: readiness_changed is published
+    assert result["plans"]["iam_ready"]["status"] != "ready"
+    called = called_actions(drs_simulator_ec2.calls()[before:], recorded)
+    policy = iam_policy([load_plan_file(tmp_path / "iam_ready.yaml")], [MODE_READINESS])
+    assert not {"drs:StartRecovery", "drs:TerminateRecoveryInstances"} & granted_actions(policy)
+    assert_policy_is_what_was_called(policy, called)
