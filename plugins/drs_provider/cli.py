@@ -324,9 +324,10 @@ def _plan_named(dag: str | None, plans_dir: str | None) -> Plan | None:
 
 
 def _cleanup(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from drs_provider.constants import TAG_DAG_ID
     from drs_provider.hooks.drs import DrsHook
-    from drs_provider.operators.drs import TAG_DAG_ID, run_tags, tag_value
     from drs_provider.recovery.cleanup import refusal
+    from drs_provider.recovery.job_tags import run_tags, tag_value
 
     plan = _plan_named(args.dag, args.plans_dir)
     conn_id = args.aws_conn_id or (plan.aws_conn_id if plan else None) or "aws_default"

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -22,11 +20,9 @@ from drs_provider.constants import (
     OPTIONAL_SERVERS_XCOM_KEY,
     TAG_CHUNK,
     TAG_DAG_ID,
-    TAG_KEY_LENGTH,
     TAG_MAP_INDEX,
     TAG_RUN_ID,
     TAG_TASK_ID,
-    TAG_VALUE_LENGTH,
 )
 from drs_provider.exceptions import (
     DrsCapacityError,
@@ -40,6 +36,7 @@ from drs_provider.exceptions import (
 from drs_provider.hooks.drs import DrsHook, chunked
 from drs_provider.hooks.service_quotas import CONCURRENT_JOBS_QUOTA_CODES, account_quotas
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
+from drs_provider.recovery.job_tags import JOB_LOOKBACK, tag_value, validate_job_tags
 from drs_provider.recovery.missing import MissingJobs
 from drs_provider.recovery.outcome import wait_verdict
 from drs_provider.recovery.times import parse_time
@@ -52,12 +49,6 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Context
 
-RESERVED_TAG_PREFIXES = ("aws:", "airflow:")
-
-_TAG_CHARACTERS = re.compile(r"[^\w .:/=+\-@]", re.UNICODE)
-#: How far before a run's ``run_after`` its jobs are looked for (clock skew, manual dates).
-JOB_LOOKBACK = timedelta(days=1)
-
 
 class _WaitForCapacity(Exception):
     """DRS refused a launch for capacity; ``jobs`` jobs of ``servers`` servers are still to start."""
@@ -65,42 +56,6 @@ class _WaitForCapacity(Exception):
     def __init__(self, refusal: DrsCapacityError, jobs: int, servers: int) -> None:
         super().__init__(str(refusal))
         self.refusal, self.jobs, self.servers = refusal, jobs, servers
-
-
-def tag_value(raw: str) -> str:
-    """
-    ``raw`` as a valid AWS tag value that stays the same on every retry.
-
-    Characters AWS does not allow become ``_``; an overlong value is cut and suffixed with a
-    hash of the original so two different values cannot end up with the same tag.
-    """
-    cleaned = _TAG_CHARACTERS.sub("_", raw)
-    if cleaned == raw and len(raw) <= TAG_VALUE_LENGTH[1]:
-        return raw
-    digest = hashlib.sha256(raw.encode()).hexdigest()[:16]
-    return f"{cleaned[: TAG_VALUE_LENGTH[1] - 17]}-{digest}"
-
-
-def run_tags(dag_id: str | None, run_id: str) -> dict[str, str]:
-    """The tags that find every DRS job a DAG run started (any DAG's run ``run_id`` without ``dag_id``)."""
-    tags = {TAG_RUN_ID: tag_value(run_id)}
-    if dag_id is not None:
-        tags[TAG_DAG_ID] = tag_value(dag_id)
-    return tags
-
-
-def validate_job_tags(tags: Mapping[str, str], *, field: str) -> None:
-    """Reject caller tags that AWS would refuse or that collide with the identity tags."""
-    problems = []
-    for key, value in tags.items():
-        if key.lower().startswith(RESERVED_TAG_PREFIXES):
-            problems.append(f"key {key!r} uses a reserved prefix ({', '.join(RESERVED_TAG_PREFIXES)})")
-        if not TAG_KEY_LENGTH[0] <= len(key) <= TAG_KEY_LENGTH[1] or _TAG_CHARACTERS.search(key):
-            problems.append(f"key {key!r} is not a valid AWS tag key")
-        if len(value) > TAG_VALUE_LENGTH[1] or _TAG_CHARACTERS.search(value):
-            problems.append(f"value {value!r} of {key!r} is not a valid AWS tag value")
-    if problems:
-        raise DrsInputError(f"{field}: " + "; ".join(problems))
 
 
 @dataclass(frozen=True)

@@ -26,12 +26,12 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import JOB_LOOKBACK, run_tags
 from drs_provider.operators.plan_run import resolved_run
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.report_store import aws_error, put_report, report_locations
 from drs_provider.operators.trigger_identity import triggering_user
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
+from drs_provider.recovery.job_tags import JOB_LOOKBACK, run_tags
 from drs_provider.recovery.report import (
     ApprovalRecord,
     RunRecord,

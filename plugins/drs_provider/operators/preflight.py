@@ -42,12 +42,12 @@ from drs_provider.constants import (
 from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import account_quotas
-from drs_provider.operators.drs import tag_value
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.trigger_identity import triggering_user, user_roles
 from drs_provider.recovery.access import allowed_roles, allowed_users, recovery_refusal
+from drs_provider.recovery.job_tags import tag_value
 from drs_provider.recovery.recovered import recovered_servers, refusal
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.selection import carries_tags, select_servers, source_server_hostname, tags_text

@@ -77,8 +77,8 @@ def terminate_drill_instances(session: Session, dag_run: DagRun, user: str) -> T
     :raises ActionRefused: naming why, before any DRS call that changes anything.
     """
     from drs_provider.hooks.drs import DrsHook
-    from drs_provider.operators.drs import JOB_LOOKBACK, run_tags
     from drs_provider.recovery.cleanup import refusal
+    from drs_provider.recovery.job_tags import JOB_LOOKBACK, run_tags
 
     state = str(getattr(dag_run.state, "value", dag_run.state))
     if state not in FINISHED_STATES:

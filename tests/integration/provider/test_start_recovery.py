@@ -9,6 +9,7 @@ from airflow.providers.common.compat.sdk import TaskDeferred
 from botocore.exceptions import ClientError
 from tools.processes import wait_until
 
+from drs_provider.constants import TAG_CHUNK, TAG_DAG_ID, TAG_RUN_ID, TAG_TASK_ID
 from drs_provider.exceptions import (
     DrsJobFailedError,
     DrsJobTimeoutError,
@@ -18,13 +19,7 @@ from drs_provider.exceptions import (
     DrsServerSelectionError,
 )
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.drs import (
-    TAG_CHUNK,
-    TAG_DAG_ID,
-    TAG_RUN_ID,
-    TAG_TASK_ID,
-    DrsStartRecoveryOperator,
-)
+from drs_provider.operators.drs import DrsStartRecoveryOperator
 from drs_provider.recovery.times import parse_time
 from tests.integration.provider.conftest import (
     SHOP_ALL,

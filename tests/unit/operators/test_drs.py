@@ -8,12 +8,8 @@ import pytest
 from airflow.sdk import DAG
 
 from drs_provider.constants import TAG_VALUE_LENGTH
-from drs_provider.operators.drs import (
-    DrsStartRecoveryOperator,
-    RecoveryArguments,
-    tag_value,
-    validate_job_tags,
-)
+from drs_provider.operators.drs import DrsStartRecoveryOperator, RecoveryArguments
+from drs_provider.recovery.job_tags import tag_value, validate_job_tags
 from drs_provider.sensors.drs import DrsJobSensor
 
 TEMPLATED = {
