@@ -70,6 +70,9 @@ class RecoveryArguments:
     point_in_time: datetime | None
     max_servers_per_job: int
     job_tags: dict[str, str]
+    #: source server ID -> the recovery snapshot to launch it from, chosen already (a plan run:
+    #: preflight's choice); None: chosen at launch from ``point_in_time``
+    snapshot_ids: Mapping[str, str] | None = None
 
 
 class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
@@ -280,7 +283,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
 
     def start(self, context: Context, args: RecoveryArguments) -> list[str]:
         """Resolve ``args``' servers, start the jobs none of this task's jobs covers, wait if asked."""
-        is_drill, size, point_in_time = args.is_drill, args.max_servers_per_job, args.point_in_time
+        is_drill, size = args.is_drill, args.max_servers_per_job
         job_tags = args.job_tags
         identity = self._identity_tags(context)
         if len(identity) + 1 + len(job_tags) > MAX_TAGS_PER_RESOURCE:
@@ -302,7 +305,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         )
 
         try:
-            job_ids = self._start_jobs(context, selected, identity, job_tags, is_drill, size, point_in_time)
+            job_ids = self._start_jobs(context, selected, identity, job_tags, is_drill, size, args)
         except _WaitForCapacity as short:
             if not self.wait_for_capacity:
                 raise short.refusal from None
@@ -335,7 +338,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         job_tags: dict[str, str],
         is_drill: bool,
         size: int,
-        point_in_time: datetime | None,
+        args: RecoveryArguments,
     ) -> list[str]:
         """Start jobs for every selected server that no job of this task covers yet."""
         since = self._lookback_start(context)
@@ -352,7 +355,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         remaining = [server_id for server_id in selected if server_id not in covered]
         if not remaining:
             return job_ids
-        snapshots = self.hook.latest_snapshots_before(remaining, point_in_time) if point_in_time else {}
+        snapshots = self._snapshots(remaining, args)
         entries = [
             {
                 "sourceServerID": server_id,
@@ -373,6 +376,20 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             self.log.info("Started DRS job %s (%d/%d) for %d servers", job_id, number, total, len(chunk))
             job_ids.append(job_id)
         return job_ids
+
+    def _snapshots(self, server_ids: list[str], args: RecoveryArguments) -> dict[str, str]:
+        """The recovery snapshot of each server: as chosen already, else the latest at or before
+        ``point_in_time``; none without a point in time (DRS launches from the latest data)."""
+        if args.snapshot_ids is not None:
+            unchosen = [server_id for server_id in server_ids if server_id not in args.snapshot_ids]
+            if unchosen:
+                raise DrsInputError(
+                    f"{self._field('snapshot_ids')}: no recovery snapshot chosen for {', '.join(unchosen)}"
+                )
+            return {server_id: args.snapshot_ids[server_id] for server_id in server_ids}
+        if args.point_in_time is None:
+            return {}
+        return self.hook.latest_snapshots_before(server_ids, args.point_in_time)
 
     def _start_one(
         self,

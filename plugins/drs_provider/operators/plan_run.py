@@ -127,6 +127,8 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
             optional_tags={},
             is_drill=resolved.is_drill,
             point_in_time=parse_time(resolved.point_in_time) if resolved.point_in_time else None,
+            # the snapshots preflight chose: a later or expired snapshot never changes what launches
+            snapshot_ids=dict(wave.snapshot_ids) if resolved.point_in_time else None,
         )
         return self.start(context, arguments)
 

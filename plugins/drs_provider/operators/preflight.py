@@ -261,7 +261,9 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             return None
         return moment
 
-    def _resolved_wave(self, name: str, launch: Mapping[str, Mapping[str, Any]]) -> ResolvedWave:
+    def _resolved_wave(
+        self, name: str, launch: Mapping[str, Mapping[str, Any]], snapshots: Mapping[str, str]
+    ) -> ResolvedWave:
         chosen = launch.get(name, {})
         required = tuple(chosen.get("source_server_ids", ()))
         optional = tuple(chosen.get("optional_source_server_ids", ()))
@@ -270,7 +272,13 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             for server_id in (*required, *optional)
             if (hostname := source_server_hostname(self.servers.get(server_id, {})))
         }
-        return ResolvedWave(name in launch, required, optional, MappingProxyType(hostnames))
+        return ResolvedWave(
+            name in launch,
+            required,
+            optional,
+            MappingProxyType(hostnames),
+            MappingProxyType({i: snapshots[i] for i in (*required, *optional) if i in snapshots}),
+        )
 
     def _aws_arguments(self) -> dict[str, Any]:
         """The connection arguments of this task, for the hooks of other services."""
@@ -315,8 +323,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         self._check_servers(launch, problems, warnings, own_run=own_run)
         relaunch = bool(params.get(RELAUNCH_RECOVERED_PARAM))
         self._check_recovered(launch, mode, relaunch, problems, warnings, own_run)
-        if moment is not None:
-            self._check_snapshots(launch, moment, problems, warnings)
+        snapshots = self._check_snapshots(launch, moment, problems, warnings) if moment is not None else {}
         self._check_quotas(launch, warnings)
         resources.check(self.waves, chosen, problems, warnings)
         for warning in warnings:
@@ -340,7 +347,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             point_in_time=moment.isoformat() if moment else None,
             rto_target=self.rto_target,
             waves=MappingProxyType(
-                {wave["name"]: self._resolved_wave(wave["name"], launch) for wave in self.waves}
+                {wave["name"]: self._resolved_wave(wave["name"], launch, snapshots) for wave in self.waves}
             ),
             warnings=tuple(warnings),
             aws_conn_id=self.aws_conn_id,
@@ -499,11 +506,12 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
 
     def _check_snapshots(
         self, launch: dict[str, dict[str, Any]], moment: datetime, problems: list[str], warnings: list[str]
-    ) -> None:
+    ) -> dict[str, str]:
+        """Each launched server's snapshot for ``moment`` (what the waves launch from, as chosen
+        here); a required server without one is a problem, an optional one is left out."""
         servers = self._each_server(launch)
         try:
-            self.hook.latest_snapshots_before([server_id for _, server_id, _ in servers], moment)
-            return
+            return self.hook.latest_snapshots_before([server_id for _, server_id, _ in servers], moment)
         except DrsServerSelectionError as error:
             missing = set(error.unknown_ids)
         for wave_name, server_id, optional in servers:
@@ -518,6 +526,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 self._drop(launch, wave_name, server_id)
             else:
                 problems.append(message)
+        left = [server_id for _, server_id, _ in self._each_server(launch)]
+        return self.hook.latest_snapshots_before(left, moment) if left and not problems else {}
 
     def _check_quotas(self, launch: Mapping[str, Mapping[str, Any]], warnings: list[str]) -> None:
         """Quotas never fail a run: a wave over the account's capacity waits for it at launch

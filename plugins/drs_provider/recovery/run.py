@@ -27,6 +27,8 @@ class ResolvedWave:
     optional_source_server_ids: tuple[str, ...] = ()
     #: source server ID -> the hostname DRS recorded, for people (reports, the Recovery view)
     hostnames: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
+    #: source server ID -> the recovery snapshot preflight chose for ``point_in_time`` (launched as is)
+    snapshot_ids: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}), hash=False)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -34,6 +36,7 @@ class ResolvedWave:
             "source_server_ids": list(self.source_server_ids),
             "optional_source_server_ids": list(self.optional_source_server_ids),
             "hostnames": dict(self.hostnames),
+            "recovery_snapshot_ids": dict(self.snapshot_ids),
         }
 
     @classmethod
@@ -43,6 +46,9 @@ class ResolvedWave:
             source_server_ids=tuple(str(i) for i in data.get("source_server_ids") or ()),
             optional_source_server_ids=tuple(str(i) for i in data.get("optional_source_server_ids") or ()),
             hostnames=MappingProxyType({str(k): str(v) for k, v in (data.get("hostnames") or {}).items()}),
+            snapshot_ids=MappingProxyType(
+                {str(k): str(v) for k, v in (data.get("recovery_snapshot_ids") or {}).items()}
+            ),
         )
 
 

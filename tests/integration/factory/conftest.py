@@ -66,3 +66,18 @@ def run_dag(dag: DAG, conf: dict[str, Any] | None = None) -> tuple[str, dict[str
             )
         ).all()
     return str(dag_run.state), {task_id: str(state) for task_id, state in rows}
+
+
+def xcom_of(dag: DAG, task_id: str, key: str = "return_value") -> Any:
+    """The newest XCom ``key`` of ``task_id`` in ``dag``'s runs (None if it left none)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalar(
+            select(XComModel)
+            .where(XComModel.dag_id == dag.dag_id, XComModel.task_id == task_id, XComModel.key == key)
+            .order_by(XComModel.timestamp.desc())
+        )
+        return None if row is None else XComModel.deserialize_value(row)

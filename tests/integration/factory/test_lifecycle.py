@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from drs_provider.recovery.report_html import render_report_html
-from tests.integration.factory.conftest import run_dag
+from tests.integration.factory.conftest import run_dag, xcom_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -85,21 +85,6 @@ def received(local_aws: LocalAws, queue_url: str) -> list[dict[str, Any]]:
                 }
             )
             sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def xcom_of(dag: DAG, task_id: str, key: str = "return_value") -> Any:
-    """The newest XCom ``key`` of ``task_id`` in ``dag``'s runs (None if it left none)."""
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    with create_session() as session:
-        row = session.scalar(
-            select(XComModel)
-            .where(XComModel.dag_id == dag.dag_id, XComModel.task_id == task_id, XComModel.key == key)
-            .order_by(XComModel.timestamp.desc())
-        )
-        return None if row is None else XComModel.deserialize_value(row)
 
 
 def report_of(dag: DAG) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.integration.factory.conftest import run_dag
+from tests.integration.factory.conftest import run_dag, xcom_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -250,14 +250,19 @@ def test_a_point_in_time_run_launches_each_server_from_a_snapshot(
     plan_dag: Callable[..., DAG], drs_simulator: Any
 ) -> None:
     moment_before = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    dag = plan_dag("shop")
 
-    state, tasks = run_dag(plan_dag("shop"), {"waves": ["web"], "point_in_time": moment_before})
+    state, tasks = run_dag(dag, {"waves": ["web"], "point_in_time": moment_before})
 
     assert state == "success", tasks
     [start] = drs_simulator.calls("StartRecovery")
     servers = start["request"]["sourceServers"]
     assert {server["sourceServerID"] for server in servers} == SHOP_WEB
-    assert all(server.get("recoverySnapshotID") for server in servers)
+    # launched from exactly the snapshots preflight chose, without choosing them again: one
+    # DescribeRecoverySnapshots per server, preflight's (simulated snapshots keep being taken)
+    chosen = xcom_of(dag, "preflight")["waves"]["web"]["recovery_snapshot_ids"]
+    assert {server["sourceServerID"]: server["recoverySnapshotID"] for server in servers} == chosen
+    assert len(drs_simulator.calls("DescribeRecoverySnapshots")) == len(SHOP_WEB)
 
 
 def test_wave_sensors_built_to_start_from_the_trigger_read_their_templated_job_ids(

@@ -76,6 +76,7 @@ def test_a_clean_run_resolves_every_wave_and_only_reads(aws_conn: str, drs_simul
             "s-0a000000000000002": "db-2",
             "s-0a000000000000007": "db-replica-1",
         },
+        "recovery_snapshot_ids": {},  # no point_in_time: each server launches from its latest data
     }
     assert result["waves"]["app"]["run"] is False
     assert result["waves"]["web"]["source_server_ids"] == ["s-0a000000000000005", "s-0a000000000000006"]

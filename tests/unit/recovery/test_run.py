@@ -14,7 +14,12 @@ def test_round_trip_through_json() -> None:
         point_in_time="2026-05-04T03:00:00+00:00",
         waves=MappingProxyType(
             {
-                "database": ResolvedWave(True, ("s-0a000000000000001",), ("s-0a000000000000007",)),
+                "database": ResolvedWave(
+                    True,
+                    ("s-0a000000000000001",),
+                    ("s-0a000000000000007",),
+                    snapshot_ids=MappingProxyType({"s-0a000000000000001": "pit-0a0000000000000001"}),
+                ),
                 "web": ResolvedWave(False),
             }
         ),
