@@ -26,7 +26,7 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.plan_run import resolved_run
+from drs_provider.operators.plan_run import resolved_run, run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.report_store import aws_error, put_report, report_locations
 from drs_provider.operators.trigger_identity import triggering_user
@@ -40,7 +40,6 @@ from drs_provider.recovery.report import (
     dag_waves,
     final_state,
     s3_location,
-    state_value,
 )
 from drs_provider.recovery.times import parse_time
 
@@ -298,7 +297,7 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
             conf=dict(getattr(dag_run, "conf", None) or {}),
             approvals=_approvals(dag, xcoms),
             triggered_by=triggering_user(context),
-            run_type=state_value(getattr(dag_run, "run_type", None)),
+            run_type=run_type_of(context) or None,
         )
         return RunRecord(**{**record.__dict__, "state": final_state(record)})
 

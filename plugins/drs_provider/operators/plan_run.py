@@ -23,6 +23,7 @@ from drs_provider.exceptions import DrsPreflightError, DrsRecoveredServerError
 from drs_provider.operators.drs import DrsStartRecoveryOperator
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.recovery.recovered import recovered_servers, refusal
+from drs_provider.recovery.report import state_value
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.times import parse_time
 from drs_provider.sensors.drs import DrsJobSensor
@@ -35,8 +36,7 @@ if TYPE_CHECKING:
 
 def run_type_of(context: Context) -> str:
     """The run's type as a plain string: ``manual``, ``scheduled``, ``backfill``, ..."""
-    run_type = getattr(context.get("dag_run"), "run_type", None)
-    return str(getattr(run_type, "value", run_type) or "")
+    return state_value(getattr(context.get("dag_run"), "run_type", None)) or ""
 
 
 def resolved_run(context: Context, preflight_task_id: str = PREFLIGHT_TASK_ID) -> ResolvedRun | None:
