@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     import boto3
 
     from drs_provider.plans.model import LaunchSettings
+    from drs_provider.recovery.missing import MissingJobs
     from drs_provider.recovery.outcome import RecoveryOutcome
 
 log = logging.getLogger(__name__)
@@ -245,6 +246,21 @@ class DrsHook(AwsBaseHook):
             raise DrsJobNotFoundError(missing, region=self.conn_region_name)
         return [found[job_id] for job_id in job_ids]
 
+    def describe_listed_jobs(self, job_ids: Sequence[str], missing_jobs: MissingJobs) -> list[dict] | None:
+        """One answer of a wait: the jobs in order, or None while DRS leaves some out (a new job
+        may be listed late), counted in ``missing_jobs`` across the wait's answers.
+
+        :raises DrsJobNotFoundError: naming the jobs left out of too many answers in a row
+        """
+        found = {job["jobID"]: job for job in self.describe_jobs(job_ids)}
+        missing, gone = missing_jobs.record(job_ids, found)
+        if gone:
+            raise DrsJobNotFoundError(gone, region=self.conn_region_name)
+        if missing:
+            self.log.info("DRS did not list job(s) %s; asking again", ", ".join(missing))
+            return None
+        return [found[job_id] for job_id in job_ids]
+
     def recovery_outcome(
         self, jobs: Sequence[Mapping[str, Any]], optional_ids: Sequence[str] = ()
     ) -> RecoveryOutcome:
@@ -332,14 +348,16 @@ class DrsHook(AwsBaseHook):
         times = [parse_time(item["timestamp"]) for item in answer.get("items", []) if item.get("timestamp")]
         return max(times, default=None)
 
-    def latest_snapshots_before(self, server_ids: Iterable[str], point_in_time: datetime) -> dict[str, str]:
+    def snapshots_before(
+        self, server_ids: Iterable[str], point_in_time: datetime
+    ) -> tuple[dict[str, str], list[str]]:
         """
         For each server, the latest completed recovery snapshot taken at or before a moment.
 
         :param server_ids: source server IDs.
         :param point_in_time: the moment to recover to (naive values are UTC).
-        :return: source server ID -> ``recoverySnapshotID`` to pass to StartRecovery.
-        :raises DrsServerSelectionError: naming every server with no such snapshot.
+        :return: ``(chosen, missing)``: source server ID -> ``recoverySnapshotID`` to pass to
+            StartRecovery, and the servers with no such snapshot.
         """
         if point_in_time.tzinfo is None:
             point_in_time = point_in_time.replace(tzinfo=UTC)
@@ -362,6 +380,16 @@ class DrsHook(AwsBaseHook):
                 missing.append(server_id)
             else:
                 chosen[server_id] = best[1]
+        return chosen, missing
+
+    def latest_snapshots_before(self, server_ids: Iterable[str], point_in_time: datetime) -> dict[str, str]:
+        """
+        :meth:`snapshots_before`, when every server has a snapshot.
+
+        :return: source server ID -> ``recoverySnapshotID`` to pass to StartRecovery.
+        :raises DrsServerSelectionError: naming every server with no such snapshot.
+        """
+        chosen, missing = self.snapshots_before(server_ids, point_in_time)
         if missing:
             raise DrsServerSelectionError(
                 f"no completed recovery snapshot at or before {format_drs_time(point_in_time)} "

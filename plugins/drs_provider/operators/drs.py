@@ -507,14 +507,11 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         attempts = max(self.waiter_max_attempts, 1)
         missing_jobs = MissingJobs()  # a new job may be left out of a first answer (as the sensor)
         for attempt in range(1, attempts + 1):
-            found = {job["jobID"]: job for job in self.hook.describe_jobs(job_ids)}
-            missing, gone = missing_jobs.record(job_ids, found)
-            if gone:
-                raise DrsJobNotFoundError(gone, region=self.hook.conn_region_name)
-            jobs = [found[job_id] for job_id in job_ids if job_id in found]
-            if not missing and wait_verdict(jobs, optional) is not None:
-                break
-            self.log.info("DRS jobs %s: %s", ", ".join(job_ids), [job.get("status") for job in jobs])
+            jobs = self.hook.describe_listed_jobs(job_ids, missing_jobs)
+            if jobs is not None:
+                if wait_verdict(jobs, optional) is not None:
+                    break
+                self.log.info("DRS jobs %s: %s", ", ".join(job_ids), [job.get("status") for job in jobs])
             if attempt == attempts:
                 raise DrsJobTimeoutError(job_ids, self.waiter_delay * self.waiter_max_attempts)
             time.sleep(self.waiter_delay)

@@ -39,7 +39,7 @@ from drs_provider.constants import (
     TAG_DAG_ID,
     TAG_RUN_ID,
 )
-from drs_provider.exceptions import DrsPreflightError, DrsServerSelectionError
+from drs_provider.exceptions import DrsPreflightError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import account_quotas
 from drs_provider.operators.plan_run import run_type_of
@@ -280,15 +280,6 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             MappingProxyType({i: snapshots[i] for i in (*required, *optional) if i in snapshots}),
         )
 
-    def _aws_arguments(self) -> dict[str, Any]:
-        """The connection arguments of this task, for the hooks of other services."""
-        return {
-            "aws_conn_id": self.aws_conn_id,
-            "region_name": self.region_name,
-            "verify": self.verify,
-            "config": self.botocore_config,
-        }
-
     def check_lifecycle(self, resources: ResourceChecker, context: Context, problems: list[str]) -> None:
         """Where the run's events and its report go: the ``notify`` topic exists, and the report
         can be written (a probe object under the report prefix, written and removed)."""
@@ -310,7 +301,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         problems = self.check_conf(conf) + self.check_safety(params, run_type, user)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
-        resources = ResourceChecker(self._aws_arguments())
+        # the task's own connection arguments (the amazon provider's), for the other services' hooks
+        resources = ResourceChecker(dict(self._hook_parameters))
         self.check_lifecycle(resources, context, problems)
         if problems:  # a run that could not tell anyone, or keep its evidence, never calls DRS
             raise DrsPreflightError(self.plan_name, problems)
@@ -510,10 +502,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         """Each launched server's snapshot for ``moment`` (what the waves launch from, as chosen
         here); a required server without one is a problem, an optional one is left out."""
         servers = self._each_server(launch)
-        try:
-            return self.hook.latest_snapshots_before([server_id for _, server_id, _ in servers], moment)
-        except DrsServerSelectionError as error:
-            missing = set(error.unknown_ids)
+        chosen, unchosen = self.hook.snapshots_before([server_id for _, server_id, _ in servers], moment)
+        missing = set(unchosen)
         for wave_name, server_id, optional in servers:
             if server_id not in missing:
                 continue
@@ -526,8 +516,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 self._drop(launch, wave_name, server_id)
             else:
                 problems.append(message)
-        left = [server_id for _, server_id, _ in self._each_server(launch)]
-        return self.hook.latest_snapshots_before(left, moment) if left and not problems else {}
+        return chosen
 
     def _check_quotas(self, launch: Mapping[str, Mapping[str, Any]], warnings: list[str]) -> None:
         """Quotas never fail a run: a wave over the account's capacity waits for it at launch

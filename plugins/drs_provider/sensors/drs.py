@@ -183,15 +183,9 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
     def _describe(self, job_ids: list[str]) -> list[dict] | None:
         """The jobs in order, or ``None`` while DRS has left one out too few answers in a row."""
         while True:
-            found = {job["jobID"]: job for job in self.hook.describe_jobs(job_ids)}
-            missing, gone = self._missing_jobs.record(job_ids, found)
-            if gone:
-                raise DrsJobNotFoundError(gone, region=self.hook.conn_region_name)
-            if not missing:
-                return [found[job_id] for job_id in job_ids]
-            self.log.info("DRS did not list job(s) %s; asking again", ", ".join(missing))
-            if not self.reschedule:
-                return None
+            jobs = self.hook.describe_listed_jobs(job_ids, self._missing_jobs)
+            if jobs is not None or not self.reschedule:
+                return jobs
             # The next poke builds a new sensor, whose count starts at zero: ask again now.
             time.sleep(min(self.poke_interval, RESCHEDULE_RECHECK_SECONDS))
 
