@@ -18,6 +18,7 @@ from drs_provider.exceptions import PlanError
 from drs_provider.plans import Plan, load_plan_file, plan_json_schema
 from drs_provider.plans.model import RESERVED_WAVE_NAMES
 from drs_provider.plans.rules import all_objects
+from drs_provider.plans.structure import MAX_PROBLEMS
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -276,11 +277,20 @@ def test_tag_overlaps_found_through_anchors_are_those_of_every_pair(
     outcome = load(plan_path, {"plan": "tags", "waves": waves})
 
     reported = {}
+    capped = False
     if isinstance(outcome, PlanError):
         for issue in outcome.issues:
+            if issue.message == f"{MAX_PROBLEMS} problems found, checking stopped: fix these first":
+                capped = True  # a file's problems are capped: the ones reported must still be right
+                continue
             # "... selected by waves[1].servers.tags (A=x) in wave 'w1'; ..."
             reported[issue.path] = issue.message.split(" by ", 1)[1].split(" (", 1)[0]
-    assert reported == overlaps_pairwise(flat)
+    expected = overlaps_pairwise(flat)
+    if capped:
+        assert len(reported) == MAX_PROBLEMS <= len(expected)
+        assert reported == {path: expected[path] for path in reported}
+    else:
+        assert reported == expected
 
 
 def test_a_top_level_key_that_is_a_mapping_is_located(plan_path: Path) -> None:
