@@ -140,6 +140,22 @@ class DrsPreflightError(DrsProviderError):
         return _rebuild, (type(self), (self.plan, self.problems), {})
 
 
+class DrsPreemptedError(DrsProviderError):
+    """A recovery of the plan took over from this drill: nothing more of the drill launches.
+
+    :param run_id: the drill run.
+    :param by: the recovery run that preempted it.
+    """
+
+    def __init__(self, run_id: str, by: str) -> None:
+        self.run_id = run_id
+        self.by = by
+        super().__init__(f"drill {run_id} preempted by recovery {by}")
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.run_id, self.by), {})
+
+
 class DrsRecoveredServerError(DrsProviderError):
     """A launch would replace live recovery instances that are not drills (servers really recovered).
 

@@ -80,6 +80,11 @@ AUTH_MANAGER = "tests.e2e.dag_scoped_auth.DagScopedAuthManager"
 STACK_SETTINGS = Path(__file__).parent / "stack_settings"
 
 
+#: Task states of an approval that waits for an answer: a recovery's parks in ``awaiting_input``,
+#: a drill's is deferred to the triggerer, where a recovery preempting the drill can close it.
+WAITING_FOR_AN_ANSWER = ("awaiting_input", "deferred")
+
+
 def write_plans(plans_dir: Path, plans: Mapping[str, Mapping[str, Any]]) -> Path:
     """One ``<name>.yaml`` per plan in ``plans_dir`` (created when missing)."""
     plans_dir.mkdir(parents=True, exist_ok=True)

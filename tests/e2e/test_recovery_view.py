@@ -44,7 +44,7 @@ from drs_provider.ui.addresses import run_page_path, terminate_path
 from tests.e2e.browser import screenshot
 from tests.e2e.dags.drs_view_approval import BODY as APPROVAL_BODY
 from tests.e2e.dags.drs_view_approval import SUBJECT as APPROVAL_SUBJECT
-from tests.e2e.harness import Deployment, Scenario
+from tests.e2e.harness import WAITING_FOR_AN_ANSWER, Deployment, Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]
 
@@ -539,12 +539,15 @@ PERMITTED = [
 ]
 
 
+APPROVAL_TASK = "db.pre_1_approval"
+
+
 def approval_waiting(airflow: ViewDeployment) -> str:
     """The approval run's id, once its approval waits for an answer."""
     run_id = airflow.runs[APPROVAL_DAG]
     wait_until(
         "the approval to wait for an answer",
-        lambda: airflow.rest.task_states(APPROVAL_DAG, run_id).get("db.pre_1_approval") == "awaiting_input",
+        lambda: airflow.rest.task_states(APPROVAL_DAG, run_id).get(APPROVAL_TASK) in WAITING_FOR_AN_ANSWER,
         timeout=RUN_TIMEOUT,
     )
     return run_id
@@ -719,7 +722,7 @@ def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
     dag, run_id = APPROVAL_DAG, airflow.runs[APPROVAL_DAG]
     wait_until(
         "the approval to wait for an answer",
-        lambda: airflow.rest.task_states(dag, run_id).get("db.pre_1_approval") == "awaiting_input",
+        lambda: airflow.rest.task_states(dag, run_id).get("db.pre_1_approval") in WAITING_FOR_AN_ANSWER,
         timeout=RUN_TIMEOUT,
     )
     page = browser.new_page()

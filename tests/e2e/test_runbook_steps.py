@@ -33,7 +33,7 @@ from tools.processes import wait_until
 from tools.wave_timing import succeeded
 
 from drs_provider.simulator import local_aws
-from tests.e2e.harness import Deployment, Scenario
+from tests.e2e.harness import WAITING_FOR_AN_ANSWER, Deployment, Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -229,7 +229,7 @@ def await_input(airflow: StepsDeployment, plan: str, task_id: str) -> None:
     run_id = airflow.runs[plan]
     wait_until(
         f"{task_id} of {plan} to wait for an answer",
-        lambda: airflow.rest.task_states(dag_id(plan), run_id).get(task_id) == "awaiting_input",
+        lambda: airflow.rest.task_states(dag_id(plan), run_id).get(task_id) in WAITING_FOR_AN_ANSWER,
         timeout=240,
         interval=0.5,
     )

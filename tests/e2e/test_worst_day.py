@@ -6,6 +6,11 @@ allows ``QUOTA_JOBS`` concurrent DRS jobs:
 1. Nothing recovered is replaced by accident: after a real recovery of a plan's server, a drill
    of the plan and a recovery without ``relaunch_recovered`` both fail in ``preflight``, naming
    the server, its recovery instance and the run that launched it; nothing launches.
+4. Recovery comes first: a recovery of a plan whose drill waits on an approval launches within
+   60 s of its trigger; the drill fails "preempted by recovery <run>", its approval is closed
+   ("Reject"), nothing more of it launches, and its instance is terminated although the drill
+   asked to keep it and its cleanup is ``on_success``; a drill triggered while the recovery goes
+   fails in ``preflight``.
 3. Region failover: ``drs_failover`` with ``tags`` recovers the two plans that carry them, each as
    its own recovery run, the second (``after_plans``) only after the first succeeded, and
    returns the summary: per plan its run, state and RTO, and the failover's RTO; the Recovery
@@ -18,6 +23,7 @@ allows ``QUOTA_JOBS`` concurrent DRS jobs:
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -28,7 +34,7 @@ from tools.processes import wait_until
 
 from drs_provider.simulator import local_aws
 from drs_provider.ui.addresses import URL_PREFIX
-from tests.e2e.harness import Deployment, Scenario
+from tests.e2e.harness import WAITING_FOR_AN_ANSWER, Deployment, Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -57,6 +63,14 @@ EVIDENCE = "e2e-worst-day-evidence"
 FAILOVER_SERVERS = [server(30, "fo-directory", 20), server(31, "fo-app", 20)]
 
 
+#: A drill of it waits on an approval before its second wave when a recovery of it comes.
+PREEMPTED = "e2e_worst_preempted"
+PREEMPTED_SERVERS = [server(40, "pre-first", 20), server(41, "pre-second", 300)]
+PREEMPTED_APPROVAL = "second.pre_1_approval"
+#: Contract 8: a recovery's first launch comes within this many seconds of its trigger.
+RECOVERY_FIRST_LAUNCH = 60.0
+
+
 def crowd_plan(number: int) -> str:
     return f"e2e_worst_crowd_{number}"
 
@@ -74,6 +88,22 @@ PLANS: dict[str, dict[str, Any]] = {
             "waves": [{"name": "app", "servers": {"ids": [CROWD[n]["id"]]}}],
         }
         for n in range(MANY)
+    },
+    PREEMPTED: {
+        "plan": PREEMPTED,
+        "description": "A recovery of it preempts its drill",
+        "waves": [
+            {"name": "first", "servers": {"ids": [PREEMPTED_SERVERS[0]["id"]]}, "poll_interval": 1},
+            {
+                "name": "second",
+                "depends_on": ["first"],
+                "servers": {"ids": [PREEMPTED_SERVERS[1]["id"]]},
+                "poll_interval": 1,
+                "pre": [
+                    {"approval": {"message": "Go on with the drill?", "modes": ["drill"], "timeout": 900}}
+                ],
+            },
+        ],
     },
     DIRECTORY: {
         "plan": DIRECTORY,
@@ -105,6 +135,8 @@ class WorstDayDeployment(Deployment):
     crowd: dict[str, str] = field(default_factory=dict)
     #: the drs_failover run
     failover: list[str] = field(default_factory=list)
+    #: PREEMPTED's runs (drill, recovery, late drill) and when the recovery was triggered
+    preemption: dict[str, Any] = field(default_factory=dict)
 
 
 def recover_for_real(deployment: WorstDayDeployment) -> None:
@@ -128,8 +160,24 @@ def recover_for_real(deployment: WorstDayDeployment) -> None:
     deployment.recovered.update(instance=instance["recoveryInstanceID"], job=job["jobID"])
 
 
+def preempt_a_drill(deployment: WorstDayDeployment) -> None:
+    """A drill of PREEMPTED waits on its approval; then a recovery of it, then another drill."""
+    rest, dag_id = deployment.rest, f"drs_plan_{PREEMPTED}"
+    drill = rest.trigger(dag_id, {"keep_instances": True})
+    wait_until(
+        "the drill's approval to wait for an answer",
+        lambda: rest.task_states(dag_id, drill).get(PREEMPTED_APPROVAL) in WAITING_FOR_AN_ANSWER,
+        timeout=RUN_TIMEOUT,
+    )
+    triggered = time.time()
+    recovery = rest.trigger(dag_id, {"mode": "recovery", "confirm": PREEMPTED, "waves": ["second"]})
+    late = rest.trigger(dag_id, {})
+    deployment.preemption.update(drill=drill, recovery=recovery, late=late, triggered=triggered)
+
+
 def start_runs(deployment: WorstDayDeployment) -> None:
     local_aws.client("s3", deployment.moto_url).create_bucket(Bucket=EVIDENCE)
+    preempt_a_drill(deployment)
     recover_for_real(deployment)
     rest, dag_id = deployment.rest, f"drs_plan_{RECOVERED}"
     deployment.over_recovered.append(rest.trigger(dag_id, {}))
@@ -162,7 +210,7 @@ SCENARIO = Scenario(
     "worst_day",
     lane="b",
     plans=PLANS,
-    fleet=[RECOVERED_SERVER, *CROWD, *FAILOVER_SERVERS],
+    fleet=[RECOVERED_SERVER, *CROWD, *FAILOVER_SERVERS, *PREEMPTED_SERVERS],
     extra_dag_ids=["drs_failover"],
     moto=True,
     fleet_settings={"quotas": {"max_concurrent_jobs": QUOTA_JOBS}},
@@ -330,3 +378,52 @@ def test_a_region_failover_recovers_the_tagged_plans_in_order_and_sums_them_up(
         DIRECTORY: (plan_run, "success"),
         APP: (plan_run, "success"),
     }
+
+
+def run_launches(deployment: Deployment, run_id: str) -> list[dict[str, Any]]:
+    """The StartRecovery calls a run made (by its job tags), accepted or not."""
+    return [
+        call
+        for call in deployment.simulator.calls("StartRecovery")
+        if _tags(call).get("airflow:run_id") == run_id
+    ]
+
+
+def test_a_recovery_preempts_the_drill_waiting_on_an_approval(airflow: WorstDayDeployment) -> None:
+    rest, dag_id = airflow.rest, f"drs_plan_{PREEMPTED}"
+    drill, recovery, late = (airflow.preemption[run] for run in ("drill", "recovery", "late"))
+    preempted = f"drill {drill} preempted by recovery {recovery}"
+
+    assert rest.wait_for_run(dag_id, recovery, timeout=RUN_TIMEOUT) == "success"
+    first_launch = min(call["time"] for call in run_launches(airflow, recovery))
+    assert first_launch - airflow.preemption["triggered"] <= RECOVERY_FIRST_LAUNCH
+    assert [call["request"]["tags"]["drs:wave"] for call in run_launches(airflow, recovery)] == ["second"]
+
+    assert rest.wait_for_run(dag_id, drill, timeout=RUN_TIMEOUT) == "failed"
+    states = rest.task_states(dag_id, drill)
+    assert states[PREEMPTED_APPROVAL] == "failed", states
+    assert states["second.start_recovery"] == "upstream_failed", states
+    assert preempted in rest.xcom(dag_id, drill, PREEMPTED_APPROVAL, key="task_error")
+    assert preempted in start_log_of(rest, dag_id, drill, PREEMPTED_APPROVAL)
+    # the approval is closed, answered for nobody
+    run = f"/api/v2/dags/{dag_id}/dagRuns/{quote(drill, safe='')}"
+    hitl = rest.request("GET", f"{run}/taskInstances/{PREEMPTED_APPROVAL}/-1/hitlDetails")
+    assert (hitl["response_received"], hitl["chosen_options"]) == (True, ["Reject"]), hitl
+    # nothing more of the drill launched, and what it launched is gone despite keep_instances
+    [drill_launch] = run_launches(airflow, drill)
+    assert drill_launch["request"]["tags"]["drs:wave"] == "first"
+    cleanup = rest.xcom(dag_id, drill, "cleanup")
+    first_server = PREEMPTED_SERVERS[0]["id"]
+    assert (states["cleanup"], len(cleanup["terminated"])) == ("success", 1), cleanup
+    assert (
+        airflow.drs().describe_recovery_instances(filters={"sourceServerIDs": [first_server]})["items"] == []
+    )
+    report = rest.xcom(dag_id, drill, "report")
+    assert (report["state"], report["preempted_by"]) == ("failed", recovery)
+
+    # no drill starts while a recovery of the plan is going
+    assert rest.wait_for_run(dag_id, late, timeout=RUN_TIMEOUT) == "failed"
+    assert f"recovery run {recovery} of this plan is going" in rest.xcom(
+        dag_id, late, "preflight", key="task_error"
+    )
+    assert run_launches(airflow, late) == []

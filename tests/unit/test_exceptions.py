@@ -15,6 +15,7 @@ from drs_provider.exceptions import (
     DrsJobFailedError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
+    DrsPreemptedError,
     DrsPreflightError,
     DrsProviderError,
     DrsQuotaError,
@@ -42,6 +43,7 @@ EXAMPLES: list[DrsProviderError] = [
         [("s-0a000000000000001", "live recovery instance i-0123456789abcdef0 (RUNNING, not a drill)")],
         "a drill never launches over a recovered server",
     ),
+    DrsPreemptedError("manual__drill", "manual__recovery"),
     DrsPreflightError("shop", ["confirm: mode=recovery needs confirm='shop'", "waves: unknown wave 'x'"]),
     DrsJobFailedError(
         [FailedServer("s-0a000000000000001", "drsjob-0a000000000000001", "FAILED", "db-1", "boom")]

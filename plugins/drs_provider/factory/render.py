@@ -176,7 +176,10 @@ def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM
         schedule=plan.schedule,
         start_date=START_DATE,
         catchup=False,
-        max_active_runs=1,
+        # Runs start side by side and agree through the plan lease (one launches at a time, a
+        # recovery preempts a drill: drs_provider.recovery.lease); with Airflow's limit of one,
+        # a recovery would queue behind a drill waiting on an approval.
+        max_active_runs=None,
         tags=[DAG_TAG, plan.name],
         default_args={"owner": plan.owner or DEFAULT_OWNER, **retry_default_args()},
         doc_md=plan_doc_md(plan),

@@ -35,6 +35,7 @@ from drs_provider.exceptions import (
     DrsJobFailedError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
+    DrsPreemptedError,
     DrsPreflightError,
     DrsQuotaError,
     DrsRecoveredServerError,
@@ -54,6 +55,7 @@ RETRY_DELAY = timedelta(seconds=15)
 #: Errors that are the answer, not an accident: they fail the task without a retry.
 VERDICTS: tuple[type[BaseException], ...] = (
     DrsInputError,
+    DrsPreemptedError,
     DrsPreflightError,
     DrsJobFailedError,
     DrsJobTimeoutError,

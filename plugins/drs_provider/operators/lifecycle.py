@@ -26,6 +26,7 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.operators.plan_lease import preempted_by
 from drs_provider.operators.plan_run import resolved_run, run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.report_store import aws_error, put_report, report_locations
@@ -69,11 +70,12 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
 
     Never in a recovery run, whatever the plan says: that would destroy production. Skipped with
     the run parameter ``keep_instances``, and with ``policy`` ``on_success`` when a wave did not
-    succeed. The instances are found through this run's jobs (their ``airflow:dag_id`` and
-    ``airflow:run_id`` tags); each is checked to be a drill instance launched by one of those jobs
-    (another run's or a non-drill instance is left alone, and the result says so). They are
-    terminated 200 per call; the task waits for the TERMINATE jobs and fails naming every
-    instance it could not terminate.
+    succeed, except in a drill that a recovery preempted: that one terminates whatever it
+    launched (:mod:`drs_provider.recovery.lease`). The instances are found through this run's
+    jobs (their ``airflow:dag_id`` and ``airflow:run_id`` tags); each is checked to be a drill
+    instance launched by one of those jobs (another run's or a non-drill instance is left alone,
+    and the result says so). They are terminated 200 per call; the task waits for the TERMINATE
+    jobs and fails naming every instance it could not terminate.
 
     Returns ``{"state": "success" | "failed" | "skipped", "reason", "terminated", "failed",
     "left_alone", "jobs"}``.
@@ -86,6 +88,7 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
 
     aws_hook_class = DrsHook
     ui_color = "#f4e3ff"
+    preemptible = False  # a preempted drill's cleanup is what terminates its instances
 
     def __init__(
         self,
@@ -111,6 +114,14 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             return "preflight did not pass, so nothing was launched"
         if not run.is_drill:
             return "a recovery run: its instances are the recovered production and stay"
+        by = preempted_by(self.plan_name, context["ti"].run_id)
+        if by is not None:
+            self.log.warning(
+                "drill preempted by recovery %s: every instance it launched is terminated, "
+                "whatever cleanup and keep_instances say",
+                by,
+            )
+            return None
         if (context.get("params") or {}).get("keep_instances") is True:
             return "the run asked to keep its instances (keep_instances)"
         if self.policy == CLEANUP_ON_SUCCESS:
@@ -194,6 +205,7 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
 
     aws_hook_class = S3Hook
     ui_color = "#e6ffe6"
+    preemptible = False
 
     def __init__(
         self,
@@ -298,6 +310,7 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
             approvals=_approvals(dag, xcoms),
             triggered_by=triggering_user(context),
             run_type=run_type_of(context) or None,
+            preempted_by=preempted_by(self.plan_name, ti.run_id),
         )
         return RunRecord(**{**record.__dict__, "state": final_state(record)})
 

@@ -42,21 +42,33 @@ from drs_provider.constants import (
 from drs_provider.exceptions import DrsPreflightError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import account_quotas
+from drs_provider.operators.plan_lease import holds, read_lease, write_lease
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.trigger_identity import triggering_user, user_roles
 from drs_provider.recovery.access import allowed_roles, allowed_users, recovery_refusal
 from drs_provider.recovery.job_tags import tag_value
+from drs_provider.recovery.lease import Lease, drill_verdict, recovery_lease
 from drs_provider.recovery.recovered import recovered_servers, refusal
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.selection import carries_tags, select_servers, source_server_hostname, tags_text
 from drs_provider.recovery.times import parse_time
+from drs_provider.triggers.plan_lease import DrsPlanLeaseTrigger
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
+
+
+def _run_id(context: Context) -> str | None:
+    ti = context.get("ti")
+    return str(ti.run_id) if ti is not None else None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
 
 
 def peak_concurrent(weights: Mapping[str, int], ancestors: Mapping[str, set[str]]) -> int:
@@ -144,6 +156,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
 
     aws_hook_class = DrsHook
     ui_color = "#e8f4ff"
+    preemptible = False  # it reads the plan lease itself
 
     def __init__(
         self,
@@ -301,6 +314,9 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         problems = self.check_conf(conf) + self.check_safety(params, run_type, user)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
+        mode = MODE_RECOVERY if params.get("mode") == MODE_RECOVERY else MODE_DRILL
+        if mode == MODE_DRILL:
+            self._claim_for_drill(context)
         # the task's own connection arguments (the amazon provider's), for the other services' hooks
         resources = ResourceChecker(dict(self._hook_parameters))
         self.check_lifecycle(resources, context, problems)
@@ -309,7 +325,6 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         chosen = self.chosen_waves(params, problems)
         moment = self.point_in_time(params, problems)
         warnings: list[str] = []
-        mode = MODE_RECOVERY if params.get("mode") == MODE_RECOVERY else MODE_DRILL
         own_run = self._run_identity(context)
         launch = self._resolve(chosen, problems, warnings)
         self._check_servers(launch, problems, warnings, own_run=own_run)
@@ -330,6 +345,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 ", ".join(wave["source_server_ids"]),
                 ", ".join(wave["optional_source_server_ids"]) or "-",
             )
+        if mode != MODE_DRILL:
+            self._take_for_recovery(context, mode)
         self.log.info(
             "preflight passed: %s of plan %s, waves %s", mode.upper(), self.plan_name, ", ".join(chosen)
         )
@@ -347,6 +364,46 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             simulator_speed=self.hook.simulator_speed,
         )
         return resolved.to_json()
+
+    # --- the plan lease (drs_provider.recovery.lease) ----------------------------------------
+
+    def _claim_for_drill(self, context: Context) -> None:
+        """Take the plan for this drill; wait (deferred) while another drill holds it."""
+        run_id = _run_id(context)
+        if run_id is None:  # called outside a run: no other run to agree with
+            return
+        holder = read_lease(self.plan_name)
+        verdict = drill_verdict(holder, run_id, holds(self.plan_name, holder))
+        if verdict == "refuse" and holder is not None:
+            raise DrsPreflightError(
+                self.plan_name,
+                [f"{holder.mode} run {holder.run_id} of this plan is going: no drill starts while it runs"],
+            )
+        if verdict == "wait" and holder is not None:
+            self.log.info("drill %s of this plan is going: this drill waits for it to end", holder.run_id)
+            self.defer(
+                trigger=DrsPlanLeaseTrigger(plan_name=self.plan_name, run_id=run_id),
+                method_name="after_lease_wait",
+            )
+        write_lease(self.plan_name, Lease(run_id=run_id, mode=MODE_DRILL, taken_at=_now()))
+
+    def after_lease_wait(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
+        """Back from waiting for the plan: the whole preflight again, as the fleet may have changed."""
+        return self.run_task(context)
+
+    def _take_for_recovery(self, context: Context, mode: str) -> None:
+        """Take the plan for this recovery, preempting the drill that holds it."""
+        run_id = _run_id(context)
+        if run_id is None:
+            return
+        holder = read_lease(self.plan_name)
+        try:
+            lease = recovery_lease(holder, run_id, mode, holds(self.plan_name, holder), _now())
+        except ValueError as busy:
+            raise DrsPreflightError(self.plan_name, [str(busy)]) from None
+        for drill in lease.preempted:
+            self.log.warning("preempting drill %s of this plan: it launches nothing more", drill)
+        write_lease(self.plan_name, lease)
 
     def _resolve(
         self, chosen: Sequence[str], problems: list[str], warnings: list[str]

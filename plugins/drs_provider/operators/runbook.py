@@ -25,13 +25,21 @@ from airflow.providers.amazon.aws.operators.ssm import SsmRunCommandOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.sensors.time_delta import WaitSensor
 
-from drs_provider.constants import MODE_RECOVERY, MODES, PREFLIGHT_TASK_ID, STEP_OUTCOME_XCOM_KEY, dag_id_of
-from drs_provider.exceptions import DrsStepError
+from drs_provider.constants import (
+    MODE_DRILL,
+    MODE_RECOVERY,
+    MODES,
+    PREFLIGHT_TASK_ID,
+    STEP_OUTCOME_XCOM_KEY,
+    dag_id_of,
+)
+from drs_provider.exceptions import DrsPreemptedError, DrsStepError
 from drs_provider.hooks.ssm import SsmRunbookHook
 from drs_provider.operators.plan_run import require_wave_in_run, resolved_run, wave_servers
 from drs_provider.operators.plan_task import FLOW_CONTROL, PlanTaskMixin, error_text
 from drs_provider.operators.ssm import SsmStartAutomationOperator
 from drs_provider.recovery.outcome import LAUNCH_SUCCESS_STATES
+from drs_provider.triggers.plan_lease import PREEMPTED, DrsDrillApprovalTrigger
 from drs_provider.triggers.ssm import SsmCommandOnInstancesTrigger
 
 if TYPE_CHECKING:
@@ -126,7 +134,9 @@ class DrsWaveApprovalOperator(WaveStepMixin, ApprovalOperator):
     """
     A person approves before the run goes on (providers-standard's ``ApprovalOperator``).
 
-    The task waits in ``awaiting_input`` without a worker slot. "Reject", or no answer within
+    The task waits in ``awaiting_input`` without a worker slot; in a drill it waits in the
+    triggerer instead (:class:`~drs_provider.triggers.plan_lease.DrsDrillApprovalTrigger`), so
+    that a recovery preempting the drill closes the approval. "Reject", or no answer within
     ``timeout`` seconds, FAILS the task, so nothing after it in the wave and nothing downstream
     starts (plain ``ApprovalOperator`` would only skip its direct downstream, and a downstream
     wave's first task, with the ``none_failed`` rule, would then launch anyway). In a run whose
@@ -145,9 +155,11 @@ class DrsWaveApprovalOperator(WaveStepMixin, ApprovalOperator):
         super().__init__(response_timeout=timedelta(seconds=timeout), fail_on_reject=True, **kwargs)
         self.message = message
         self.modes = tuple(modes)
+        self._run_mode = MODE_RECOVERY
 
     def passes_at_once(self, context: Context, run: ResolvedRun | None) -> str | None:
         mode = run.mode if run else MODE_RECOVERY  # unknown: ask, the careful side
+        self._run_mode = mode
         if mode in self.modes:
             self.body = self._body(context, run)
             return None
@@ -169,6 +181,36 @@ class DrsWaveApprovalOperator(WaveStepMixin, ApprovalOperator):
             "downstream of it starts.",
         ]
         return "\n".join(lines)
+
+    def execute_step(self, context: Context) -> Any:
+        from airflow.sdk.exceptions import TaskAwaitingInput
+        from airflow.sdk.timezone import utcnow
+
+        try:
+            return super().execute_step(context)  # asks (the HITL request and its notifiers)
+        except TaskAwaitingInput:
+            if self._run_mode != MODE_DRILL:
+                raise
+        timeout = utcnow() + self.response_timeout if self.response_timeout else None
+        self.defer(
+            trigger=DrsDrillApprovalTrigger(
+                ti_id=context["ti"].id,
+                options=self.options,
+                defaults=self.defaults,
+                params=self.serialized_params,
+                multiple=self.multiple,
+                timeout_datetime=timeout,
+                plan_name=self.plan_name,
+                run_id=context["ti"].run_id,
+                reject_option=self.REJECT,
+            ),
+            method_name="execute_complete",
+        )
+
+    def process_trigger_event_error(self, event: dict[str, Any]) -> None:
+        if event.get("error_type") == PREEMPTED:
+            raise DrsPreemptedError(str(event["run_id"]), str(event["preempted_by"]))
+        super().process_trigger_event_error(event)
 
 
 class DrsWaveSsmCommandOperator(WaveStepMixin, SsmRunCommandOperator):

@@ -22,7 +22,7 @@ the finished run's while a run is going: ``running``, ``awaiting_input``, ``pend
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -149,6 +149,19 @@ class RunRecord:
     triggered_by: str | None = None
     #: ``manual``, ``scheduled``, ... (None when unknown)
     run_type: str | None = None
+    #: the recovery run that preempted this drill (None when none did)
+    preempted_by: str | None = None
+
+    def __post_init__(self) -> None:
+        # A drill's approval waits deferred in the triggerer (so that a recovery can close it),
+        # a recovery's in awaiting_input: both wait for a person, and say so alike.
+        waiting = {
+            task_id: replace(task, state=AWAITING_INPUT)
+            for task_id, task in self.tasks.items()
+            if task.state == "deferred" and step_kind(task_id, task.operator) == "approval"
+        }
+        if waiting:
+            object.__setattr__(self, "tasks", {**self.tasks, **waiting})
 
     def xcom(self, task_id: str, key: str = RETURN_VALUE) -> Any:
         return self.xcoms.get((task_id, key))
@@ -464,6 +477,8 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         "rto_met": None if rto is None or target is None else rto <= float(target),
         # who started it (the user Airflow recorded, else how it came about): beyond contract 6
         "triggered_by": triggered_by(run.triggered_by, run.run_type),
+        # the recovery that took over from this drill (contract 8), else null: beyond contract 6
+        "preempted_by": run.preempted_by,
         # DRS was the local simulator at this speed: the servers' DRS times are simulated ones
         # (RTO and every other time are Airflow's); null on AWS. Beyond contract 6.
         "simulator_speed": preflight.get("simulator_speed"),

@@ -147,7 +147,7 @@ def test_a_plan_cleans_up_unless_it_says_never(tmp_path: Path, cleanup: str, tea
 def test_dag_settings(dags: dict[str, DAG]) -> None:
     shop, weekly = dags["drs_plan_shop"], dags["drs_plan_shop_weekly_drill"]
 
-    assert shop.max_active_runs == 1
+    assert shop.max_active_runs > 1  # runs start side by side; the plan lease orders them
     assert shop.catchup is False
     assert {"drs", "shop"} <= set(shop.tags)
     assert shop.owner == "dr-team"

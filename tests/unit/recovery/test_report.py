@@ -20,7 +20,8 @@ from tests.unit.recovery.runs import APP_IDS, DB_IDS, RUN_ID, at, failed_run, su
 REPORT_KEYS = {
     "plan", "dag_id", "run_id", "mode", "state", "started", "ended",
     "rto_seconds", "rto_target", "rto_met", "waves", "cleanup",
-    "triggered_by", "simulator_speed",  # beyond the contract, for the people who read the report
+    # beyond the contract, for the people who read the report
+    "triggered_by", "simulator_speed", "preempted_by",
 }  # fmt: skip
 WAVE_KEYS = {"name", "state", "started", "ended", "duration_seconds", "job_ids", "servers", "steps"}
 
