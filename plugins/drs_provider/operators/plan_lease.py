@@ -7,8 +7,17 @@ plain Python) there are no other runs to agree with: the lease is read, never wr
 
 from __future__ import annotations
 
-from drs_provider.constants import dag_id_of
-from drs_provider.recovery.lease import HOLDING_STATES, Lease, lease_variable
+import time
+from datetime import UTC, datetime
+
+from drs_provider.constants import MODE_DRILL, dag_id_of
+from drs_provider.exceptions import DrsPreflightError
+from drs_provider.recovery.lease import HOLDING_STATES, Lease, drill_verdict, lease_variable, recovery_lease
+
+#: Seconds between writing the lease and reading it back: two runs that read it free at the same
+#: moment both write it, and the one whose write was overwritten sees so and steps back. A
+#: Variable cannot be compared-and-set; this is longer than any read-then-write of a run.
+LEASE_SETTLE_SECONDS = 2.0
 
 
 def read_lease(plan: str) -> Lease | None:
@@ -54,3 +63,55 @@ def preempted_by(plan: str, run_id: str) -> str | None:
     """The recovery run that preempted the drill ``run_id``, or None."""
     lease = read_lease(plan)
     return lease.run_id if lease is not None and lease.preempts(run_id) else None
+
+
+def claim_for_drill(plan: str, run_id: str) -> Lease | None:
+    """Take the plan for the drill ``run_id``; the drill holding it instead (to wait for), or None.
+
+    Raises :class:`DrsPreflightError` while a recovery holds the plan (no drill starts then).
+    """
+    if not in_airflow():
+        return None
+    wrote = False
+    while True:
+        holder = read_lease(plan)
+        if wrote and holder is not None and holder.run_id == run_id:
+            return None  # still ours after the settle
+        verdict = drill_verdict(holder, run_id, holds(plan, holder))
+        if verdict == "refuse" and holder is not None:
+            going = f"{holder.mode} run {holder.run_id} of this plan is going"
+            raise DrsPreflightError(plan, [f"{going}: no drill starts while it runs"])
+        if verdict == "wait":
+            return holder
+        write_lease(plan, Lease(run_id=run_id, mode=MODE_DRILL, taken_at=_now()))
+        wrote = True
+        time.sleep(LEASE_SETTLE_SECONDS)
+
+
+def take_for_recovery(plan: str, run_id: str, mode: str) -> Lease | None:
+    """Take the plan for the recovery ``run_id``, preempting the drill going; the lease taken.
+
+    A drill that read the lease free before this recovery wrote it may write over it: the
+    recovery then takes it again, that drill preempted too. Raises :class:`DrsPreflightError`
+    while another recovery holds the plan.
+    """
+    if not in_airflow():
+        return None
+    preempted: tuple[str, ...] = ()
+    wrote = False
+    while True:
+        holder = read_lease(plan)
+        if wrote and holder is not None and holder.run_id == run_id:
+            return holder  # still ours after the settle
+        try:
+            lease = recovery_lease(holder, run_id, mode, holds(plan, holder), _now(), preempted)
+        except ValueError as busy:
+            raise DrsPreflightError(plan, [str(busy)]) from None
+        preempted = lease.preempted
+        write_lease(plan, lease)
+        wrote = True
+        time.sleep(LEASE_SETTLE_SECONDS)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()

@@ -42,14 +42,13 @@ from drs_provider.constants import (
 from drs_provider.exceptions import DrsPreflightError
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import account_quotas
-from drs_provider.operators.plan_lease import holds, read_lease, write_lease
+from drs_provider.operators.plan_lease import claim_for_drill, take_for_recovery
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.trigger_identity import triggering_user, user_roles
 from drs_provider.recovery.access import allowed_roles, allowed_users, recovery_refusal
 from drs_provider.recovery.job_tags import tag_value
-from drs_provider.recovery.lease import Lease, drill_verdict, recovery_lease
 from drs_provider.recovery.recovered import recovered_servers, refusal
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.recovery.selection import carries_tags, select_servers, source_server_hostname, tags_text
@@ -65,10 +64,6 @@ if TYPE_CHECKING:
 def _run_id(context: Context) -> str | None:
     ti = context.get("ti")
     return str(ti.run_id) if ti is not None else None
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def peak_concurrent(weights: Mapping[str, int], ancestors: Mapping[str, set[str]]) -> int:
@@ -345,8 +340,11 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 ", ".join(wave["source_server_ids"]),
                 ", ".join(wave["optional_source_server_ids"]) or "-",
             )
-        if mode != MODE_DRILL:
-            self._take_for_recovery(context, mode)
+        run_id = _run_id(context)
+        if mode != MODE_DRILL and run_id:
+            lease = take_for_recovery(self.plan_name, run_id, mode)
+            for drill in lease.preempted if lease else ():
+                self.log.warning("drill %s of this plan is preempted: it launches nothing more", drill)
         self.log.info(
             "preflight passed: %s of plan %s, waves %s", mode.upper(), self.plan_name, ", ".join(chosen)
         )
@@ -370,40 +368,17 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     def _claim_for_drill(self, context: Context) -> None:
         """Take the plan for this drill; wait (deferred) while another drill holds it."""
         run_id = _run_id(context)
-        if run_id is None:  # called outside a run: no other run to agree with
-            return
-        holder = read_lease(self.plan_name)
-        verdict = drill_verdict(holder, run_id, holds(self.plan_name, holder))
-        if verdict == "refuse" and holder is not None:
-            raise DrsPreflightError(
-                self.plan_name,
-                [f"{holder.mode} run {holder.run_id} of this plan is going: no drill starts while it runs"],
-            )
-        if verdict == "wait" and holder is not None:
-            self.log.info("drill %s of this plan is going: this drill waits for it to end", holder.run_id)
+        going = claim_for_drill(self.plan_name, run_id) if run_id else None
+        if going is not None and run_id:
+            self.log.info("drill %s of this plan is going: this drill waits for it to end", going.run_id)
             self.defer(
                 trigger=DrsPlanLeaseTrigger(plan_name=self.plan_name, run_id=run_id),
                 method_name="after_lease_wait",
             )
-        write_lease(self.plan_name, Lease(run_id=run_id, mode=MODE_DRILL, taken_at=_now()))
 
     def after_lease_wait(self, context: Context, event: Mapping[str, Any]) -> dict[str, Any]:
         """Back from waiting for the plan: the whole preflight again, as the fleet may have changed."""
         return self.run_task(context)
-
-    def _take_for_recovery(self, context: Context, mode: str) -> None:
-        """Take the plan for this recovery, preempting the drill that holds it."""
-        run_id = _run_id(context)
-        if run_id is None:
-            return
-        holder = read_lease(self.plan_name)
-        try:
-            lease = recovery_lease(holder, run_id, mode, holds(self.plan_name, holder), _now())
-        except ValueError as busy:
-            raise DrsPreflightError(self.plan_name, [str(busy)]) from None
-        for drill in lease.preempted:
-            self.log.warning("preempting drill %s of this plan: it launches nothing more", drill)
-        write_lease(self.plan_name, lease)
 
     def _resolve(
         self, chosen: Sequence[str], problems: list[str], warnings: list[str]

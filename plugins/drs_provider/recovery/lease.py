@@ -87,14 +87,25 @@ def drill_verdict(holder: Lease | None, run_id: str, holder_active: bool) -> Ver
     return "wait" if holder.is_drill else "refuse"
 
 
-def recovery_lease(holder: Lease | None, run_id: str, mode: str, holder_active: bool, now: str) -> Lease:
-    """The lease a recovery takes: the drill holding it, if still going, is preempted.
+def recovery_lease(
+    holder: Lease | None,
+    run_id: str,
+    mode: str,
+    holder_active: bool,
+    now: str,
+    preempted: tuple[str, ...] = (),
+) -> Lease:
+    """The lease a recovery takes: the drill holding it, if still going, joins ``preempted``.
 
-    Raises ``ValueError`` naming the other recovery when one holds the plan (one at a time).
+    Drills this recovery preempted before (``preempted``, and those of its own lease when it
+    takes it again: a retried preflight) stay preempted. Raises ``ValueError`` naming the other
+    recovery when one holds the plan (one at a time).
     """
-    preempted: tuple[str, ...] = ()
-    if holder is not None and holder.run_id != run_id and holder_active:
+    kept = list(preempted)
+    if holder is not None and holder.run_id == run_id:
+        kept += holder.preempted
+    elif holder is not None and holder_active:
         if not holder.is_drill:
             raise ValueError(f"{holder.mode} run {holder.run_id} of this plan is still going: one at a time")
-        preempted = (holder.run_id,)
-    return Lease(run_id=run_id, mode=mode, taken_at=now, preempted=preempted)
+        kept.append(holder.run_id)
+    return Lease(run_id=run_id, mode=mode, taken_at=now, preempted=tuple(dict.fromkeys(kept)))

@@ -52,6 +52,18 @@ def test_a_recovery_preempts_the_drill_going_and_only_that_one() -> None:
     assert recovery_lease(None, "rec-2", "recovery", holder_active=False, now=NOW).preempted == ()
 
 
+def test_a_recovery_taking_the_lease_again_keeps_every_drill_it_preempted() -> None:
+    # its retried preflight: its own lease, with the drill it preempted
+    again = recovery_lease(RECOVERY, "rec-1", "recovery", holder_active=True, now=NOW)
+    assert again.preempted == ("drill-1",)
+    # a drill that read the lease free wrote over it: that one is preempted too, the first stays
+    overwritten = Lease(run_id="drill-2", mode="drill", taken_at=NOW)
+    retaken = recovery_lease(
+        overwritten, "rec-1", "recovery", holder_active=True, now=NOW, preempted=("drill-1",)
+    )
+    assert retaken.preempted == ("drill-1", "drill-2")
+
+
 def test_a_drill_lease_preempts_nobody() -> None:
     assert not Lease(run_id="drill-3", mode="drill", taken_at=NOW, preempted=("drill-1",)).preempts("drill-1")
 
