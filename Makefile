@@ -76,6 +76,7 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.handoff
 	$(BIN)/python -m tests.bench.scale $(SCALE_ARGS)
 	$(BIN)/python -m tests.bench.readiness
+	$(BIN)/python -m tests.bench.failover $(FAILOVER_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
