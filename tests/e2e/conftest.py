@@ -98,7 +98,11 @@ def started_stack(
             f"({len(scenarios)} scenarios, {len(config.expected_dag_ids)} DAGs)"
         )
         shared.deploy_all(scenarios, workdir / "scenarios", resources)
-        yield shared
+        try:
+            yield shared
+        finally:
+            # the lane's whole wall time: the suite cannot end before its longest lane does
+            _FIGURES.append(f"[{backend}-{lane}] lane ran {time.monotonic() - started:.0f}s")
 
 
 @pytest.fixture(scope="session")
@@ -141,7 +145,14 @@ def deployment(shared_stacks: Callable[[str], SharedStack], request: pytest.Fixt
         raise TypeError(
             f"{request.module.__name__} declares no SCENARIO = Scenario(...) for the shared stack"
         )
-    yield from shared_stacks(scenario.lane).deployment(scenario)
+    started = time.monotonic()
+    shared = shared_stacks(scenario.lane)
+    try:
+        yield from shared.deployment(scenario)
+    finally:
+        _FIGURES.append(
+            f"[{shared.backend}-{scenario.lane}] module {scenario.name}: {time.monotonic() - started:.0f}s"
+        )
 
 
 @pytest.fixture

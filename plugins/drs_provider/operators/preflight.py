@@ -22,7 +22,6 @@ wait, and each wave waits for the account's capacity at launch (:mod:`drs_provid
 from __future__ import annotations
 
 import difflib
-import math
 from datetime import UTC, datetime
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
@@ -41,17 +40,15 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsPreflightError
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.hooks.service_quotas import account_quotas
 from drs_provider.operators.plan_lease import claim_for_drill, take_for_recovery
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
+from drs_provider.operators.preflight_fleet import FleetChecks
 from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.trigger_identity import triggering_user, user_roles
 from drs_provider.recovery.access import allowed_roles, allowed_users, recovery_refusal
 from drs_provider.recovery.job_tags import tag_value
-from drs_provider.recovery.recovered import recovered_servers, refusal
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
-from drs_provider.recovery.selection import carries_tags, select_servers, source_server_hostname, tags_text
 from drs_provider.recovery.times import parse_time
 from drs_provider.triggers.plan_lease import DrsPlanLeaseTrigger
 
@@ -64,57 +61,6 @@ if TYPE_CHECKING:
 def _run_id(context: Context) -> str | None:
     ti = context.get("ti")
     return str(ti.run_id) if ti is not None else None
-
-
-def peak_concurrent(weights: Mapping[str, int], ancestors: Mapping[str, set[str]]) -> int:
-    """
-    The largest total weight of waves that can be active together.
-
-    Two waves can overlap unless one is an ancestor of the other, so this is the heaviest
-    set of pairwise unrelated waves (a maximum-weight antichain). Plans are small; a
-    branch-and-bound search is exact and fast for them. Beyond 40 waves it returns the sum
-    of all weights, a safe upper bound.
-    """
-    names = sorted(weights, key=lambda name: -weights[name])
-    if len(names) > 40:
-        return sum(weights.values())
-    related = {
-        name: {other for other in names if other in ancestors[name] or name in ancestors[other]}
-        for name in names
-    }
-    remaining = [sum(weights[name] for name in names[index:]) for index in range(len(names) + 1)]
-    best = 0
-
-    def search(index: int, blocked: frozenset[str], total: int) -> None:
-        nonlocal best
-        best = max(best, total)
-        if index == len(names) or total + remaining[index] <= best:
-            return
-        name = names[index]
-        if name not in blocked:
-            search(index + 1, blocked | related[name], total + weights[name])
-        search(index + 1, blocked, total)
-
-    search(0, frozenset(), 0)
-    return best
-
-
-def _ancestors(waves: Sequence[Mapping[str, Any]]) -> dict[str, set[str]]:
-    parents = {wave["name"]: set(wave.get("depends_on") or ()) for wave in waves}
-    found: dict[str, set[str]] = {}
-
-    def visit(name: str) -> set[str]:
-        if name not in found:
-            found[name] = set()  # cycles are rejected by the plan loader; this only guards recursion
-            result: set[str] = set()
-            for parent in parents.get(name, ()):
-                result |= {parent} | visit(parent)
-            found[name] = result
-        return found[name]
-
-    for name in parents:
-        visit(name)
-    return found
 
 
 class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
@@ -269,17 +215,14 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             return None
         return moment
 
+    @staticmethod
     def _resolved_wave(
-        self, name: str, launch: Mapping[str, Mapping[str, Any]], snapshots: Mapping[str, str]
+        name: str, launch: Mapping[str, Mapping[str, Any]], snapshots: Mapping[str, str], fleet: FleetChecks
     ) -> ResolvedWave:
         chosen = launch.get(name, {})
         required = tuple(chosen.get("source_server_ids", ()))
         optional = tuple(chosen.get("optional_source_server_ids", ()))
-        hostnames = {
-            server_id: hostname
-            for server_id in (*required, *optional)
-            if (hostname := source_server_hostname(self.servers.get(server_id, {})))
-        }
+        hostnames = fleet.hostnames((*required, *optional))
         return ResolvedWave(
             name in launch,
             required,
@@ -321,12 +264,19 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         moment = self.point_in_time(params, problems)
         warnings: list[str] = []
         own_run = self._run_identity(context)
-        launch = self._resolve(chosen, problems, warnings)
-        self._check_servers(launch, problems, warnings, own_run=own_run)
+        fleet = FleetChecks(
+            self.hook,
+            self.waves,
+            max_servers_per_job=self.max_servers_per_job,
+            max_concurrent_jobs=self.max_concurrent_jobs,
+            max_servers_in_active_jobs=self.max_servers_in_active_jobs,
+        )
+        launch = fleet.resolve(chosen, problems, warnings)
+        fleet.check_servers(launch, problems, warnings, own_run=own_run)
         relaunch = bool(params.get(RELAUNCH_RECOVERED_PARAM))
-        self._check_recovered(launch, mode, relaunch, problems, warnings, own_run)
-        snapshots = self._check_snapshots(launch, moment, problems, warnings) if moment is not None else {}
-        self._check_quotas(launch, warnings)
+        fleet.check_recovered(launch, mode, relaunch, problems, warnings, own_run)
+        snapshots = fleet.check_snapshots(launch, moment, problems, warnings) if moment is not None else {}
+        fleet.check_quotas(launch, warnings)
         resources.check(self.waves, chosen, problems, warnings)
         for warning in warnings:
             self.log.warning("%s", warning)
@@ -354,7 +304,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             point_in_time=moment.isoformat() if moment else None,
             rto_target=self.rto_target,
             waves=MappingProxyType(
-                {wave["name"]: self._resolved_wave(wave["name"], launch, snapshots) for wave in self.waves}
+                {w["name"]: self._resolved_wave(w["name"], launch, snapshots, fleet) for w in self.waves}
             ),
             warnings=tuple(warnings),
             aws_conn_id=self.aws_conn_id,
@@ -380,202 +330,9 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         """Back from waiting for the plan: the whole preflight again, as the fleet may have changed."""
         return self.run_task(context)
 
-    def _resolve(
-        self, chosen: Sequence[str], problems: list[str], warnings: list[str]
-    ) -> dict[str, dict[str, Any]]:
-        """Resolve every chosen wave's selectors with at most two DescribeSourceServers sweeps."""
-        waves = [wave for wave in self.waves if wave["name"] in chosen]
-        selectors = [
-            (wave["name"], optional, selector)
-            for wave in waves
-            for optional, selector in ((False, wave.get("servers")), (True, wave.get("optional_servers")))
-            if selector
-        ]
-        named_ids = list(dict.fromkeys(i for _, _, selector in selectors for i in selector.get("ids") or ()))
-        by_id = {server["sourceServerID"]: server for server in self.hook.describe_source_servers(named_ids)}
-        everyone: list[dict] = []
-        if any(selector.get("tags") for _, _, selector in selectors):
-            everyone = self.hook.describe_source_servers()
-            by_id.update((server["sourceServerID"], server) for server in everyone)
-        self.servers = by_id
-        launch: dict[str, dict[str, Any]] = {
-            wave["name"]: {"source_server_ids": [], "optional_source_server_ids": []} for wave in waves
-        }
-        for wave_name, optional, selector in selectors:
-            field = "optional_servers" if optional else "servers"
-            picked = select_servers(
-                by_id, ids=selector.get("ids") or (), tags=selector.get("tags") or {}, candidates=everyone
-            )
-            found_nothing = []
-            if picked.unknown_ids:
-                found_nothing.append(f"{field}.ids: unknown source server(s) {', '.join(picked.unknown_ids)}")
-            if picked.unmatched_tags:
-                tags = tags_text(picked.unmatched_tags)
-                found_nothing.append(f"{field}.tags {tags} match no source server")
-            for what in found_nothing:
-                if optional:
-                    warnings.append(f"wave {wave_name!r}: {what} (left out)")
-                else:
-                    problems.append(f"wave {wave_name!r}: {what}")
-            key = "optional_source_server_ids" if optional else "source_server_ids"
-            launch[wave_name][key] = list(dict.fromkeys(launch[wave_name][key] + list(picked.server_ids)))
-        for wave in launch.values():  # a server both required and optional is required
-            required = set(wave["source_server_ids"])
-            wave["optional_source_server_ids"] = [
-                i for i in wave["optional_source_server_ids"] if i not in required
-            ]
-        owners: dict[str, list[str]] = {}
-        for wave_name, wave in launch.items():
-            for server_id in wave["source_server_ids"] + wave["optional_source_server_ids"]:
-                owners.setdefault(server_id, []).append(wave_name)
-        for server_id, wave_names in owners.items():
-            if len(wave_names) > 1:
-                problems.append(
-                    f"{self._name(server_id)} is selected by more than one wave: "
-                    f"{', '.join(map(repr, wave_names))}; a server can be recovered only once per run"
-                )
-        return launch
-
-    def _name(self, server_id: str) -> str:
-        hostname = source_server_hostname(self.servers.get(server_id, {}))
-        return f"{server_id} ({hostname})" if hostname else server_id
-
-    def _drop(self, launch: dict[str, dict[str, Any]], wave_name: str, server_id: str) -> None:
-        wave = launch[wave_name]
-        wave["optional_source_server_ids"] = [i for i in wave["optional_source_server_ids"] if i != server_id]
-
-    def _each_server(self, launch: Mapping[str, Mapping[str, Any]]) -> list[tuple[str, str, bool]]:
-        return [
-            (wave_name, server_id, optional)
-            for wave_name, wave in launch.items()
-            for optional, key in ((False, "source_server_ids"), (True, "optional_source_server_ids"))
-            for server_id in wave[key]
-        ]
-
     @staticmethod
     def _run_identity(context: Context) -> dict[str, str]:
         ti = context.get("ti")
         if ti is None:
             return {}
         return {TAG_DAG_ID: tag_value(ti.dag_id), TAG_RUN_ID: tag_value(ti.run_id)}
-
-    def _check_servers(
-        self,
-        launch: dict[str, dict[str, Any]],
-        problems: list[str],
-        warnings: list[str],
-        own_run: Mapping[str, str] | None = None,
-    ) -> None:
-        """Replication state and servers held by active DRS jobs (but this run's own: a preflight
-        cleared after waves launched sees their jobs, which ``start_recovery`` adopts)."""
-        recoverable = DrsHook.RECOVERABLE_REPLICATION_STATES
-        self.active_jobs = self.hook.active_jobs()
-        holder = {
-            server["sourceServerID"]: job
-            for job in self.active_jobs
-            for server in job.get("participatingServers") or ()
-            if server.get("sourceServerID")
-        }
-        for wave_name, server_id, optional in self._each_server(launch):
-            reasons = []
-            state = (self.servers[server_id].get("dataReplicationInfo") or {}).get(
-                "dataReplicationState", "UNKNOWN"
-            )
-            if state not in recoverable:
-                reasons.append(f"is not recoverable: replication state {state}")
-            job = holder.get(server_id)
-            if job is not None and own_run and carries_tags(job, own_run):
-                warnings.append(
-                    f"wave {wave_name!r}: {self._name(server_id)} is in job {job.get('jobID')} of this run "
-                    "already; its start_recovery adopts the job"
-                )
-            elif job is not None:
-                reasons.append(
-                    f"is busy in active DRS job {job.get('jobID')} "
-                    f"({job.get('status')}, {job.get('type', 'job')})"
-                )
-            for reason in reasons:
-                message = f"wave {wave_name!r}: {self._name(server_id)} {reason}"
-                if optional:
-                    warnings.append(f"{message}; optional server left out")
-                    self._drop(launch, wave_name, server_id)
-                else:
-                    problems.append(message)
-
-    def _check_recovered(
-        self,
-        launch: dict[str, dict[str, Any]],
-        mode: str,
-        relaunch: bool,
-        problems: list[str],
-        warnings: list[str],
-        own_run: Mapping[str, str],
-    ) -> None:
-        """No launch over a server that was really recovered (:mod:`drs_provider.recovery.recovered`)."""
-        servers = self._each_server(launch)
-        recovered = recovered_servers(self.hook, [server_id for _, server_id, _ in servers], own_run=own_run)
-        why = refusal(mode, relaunch)
-        for wave_name, server_id, optional in servers:
-            found = recovered.get(server_id)
-            if found is None:
-                continue
-            message = f"wave {wave_name!r}: {self._name(server_id)} has a {found.describe()}"
-            if why is None:
-                warnings.append(f"{message}; {RELAUNCH_RECOVERED_PARAM}: true, so this recovery replaces it")
-            elif optional:
-                warnings.append(f"{message}: {why}; optional server left out")
-                self._drop(launch, wave_name, server_id)
-            else:
-                problems.append(f"{message}: {why}")
-
-    def _check_snapshots(
-        self, launch: dict[str, dict[str, Any]], moment: datetime, problems: list[str], warnings: list[str]
-    ) -> dict[str, str]:
-        """Each launched server's snapshot for ``moment`` (what the waves launch from, as chosen
-        here); a required server without one is a problem, an optional one is left out."""
-        servers = self._each_server(launch)
-        chosen, unchosen = self.hook.snapshots_before([server_id for _, server_id, _ in servers], moment)
-        missing = set(unchosen)
-        for wave_name, server_id, optional in servers:
-            if server_id not in missing:
-                continue
-            message = (
-                f"wave {wave_name!r}: {self._name(server_id)} has no recovery snapshot at or before "
-                f"point_in_time {moment.isoformat()}"
-            )
-            if optional:
-                warnings.append(f"{message}; optional server left out")
-                self._drop(launch, wave_name, server_id)
-            else:
-                problems.append(message)
-        return chosen
-
-    def _check_quotas(self, launch: Mapping[str, Mapping[str, Any]], warnings: list[str]) -> None:
-        """Quotas never fail a run: a wave over the account's capacity waits for it at launch
-        (:mod:`drs_provider.triggers.capacity`). Preflight says when waves will have to wait."""
-        max_jobs, max_servers = account_quotas(
-            self.max_concurrent_jobs, self.max_servers_in_active_jobs, self.hook
-        )
-        sizes = {
-            name: len(wave["source_server_ids"]) + len(wave["optional_source_server_ids"])
-            for name, wave in launch.items()
-        }
-        jobs = {name: math.ceil(size / self.max_servers_per_job) for name, size in sizes.items()}
-        ancestors = _ancestors(self.waves)
-        peak_servers = peak_concurrent(sizes, ancestors)
-        peak_jobs = peak_concurrent(jobs, ancestors)
-        active_servers = sum(len(job.get("participatingServers") or ()) for job in self.active_jobs)
-        if active_servers + peak_servers > max_servers:
-            warnings.append(
-                f"quota: up to {peak_servers} server(s) of this run may recover at once, and "
-                f"{active_servers} already are in {len(self.active_jobs)} active job(s): more than the "
-                f"{max_servers} servers allowed across active jobs ([drs] max_servers_in_active_jobs); "
-                "waves will wait for DRS capacity"
-            )
-        if len(self.active_jobs) + peak_jobs > max_jobs:
-            warnings.append(
-                f"quota: up to {peak_jobs} job(s) of this run (at most {self.max_servers_per_job} servers "
-                f"each) may run at once beside {len(self.active_jobs)} active job(s): more than the "
-                f"{max_jobs} concurrent jobs allowed ([drs] max_concurrent_jobs); waves will wait for "
-                "DRS capacity"
-            )

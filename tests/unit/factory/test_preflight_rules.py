@@ -7,7 +7,7 @@ from itertools import combinations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from drs_provider.operators.preflight import _ancestors, peak_concurrent
+from drs_provider.recovery.concurrency import peak_concurrent, wave_ancestors
 
 
 def brute_force_peak(weights: dict[str, int], ancestors: dict[str, set[str]]) -> int:
@@ -29,7 +29,7 @@ def wave_graphs(draw: st.DrawFn) -> tuple[dict[str, int], dict[str, set[str]]]:
         parents = draw(st.lists(st.sampled_from(names[:index]), unique=True)) if index else []
         waves.append({"name": name, "depends_on": parents})
     weights = {name: draw(st.integers(min_value=0, max_value=300)) for name in names}
-    return weights, _ancestors(waves)
+    return weights, wave_ancestors(waves)
 
 
 @settings(max_examples=200, deadline=None)
@@ -42,17 +42,17 @@ def test_peak_is_the_heaviest_set_of_unrelated_waves(
 
 
 def test_peak_of_a_chain_is_its_heaviest_wave_and_of_parallel_waves_their_sum() -> None:
-    chain = _ancestors(
+    chain = wave_ancestors(
         [{"name": "a"}, {"name": "b", "depends_on": ["a"]}, {"name": "c", "depends_on": ["b"]}]
     )
-    parallel = _ancestors([{"name": "a"}, {"name": "b"}, {"name": "c", "depends_on": ["a", "b"]}])
+    parallel = wave_ancestors([{"name": "a"}, {"name": "b"}, {"name": "c", "depends_on": ["a", "b"]}])
 
     assert peak_concurrent({"a": 100, "b": 300, "c": 200}, chain) == 300
     assert peak_concurrent({"a": 100, "b": 300, "c": 350}, parallel) == 400
 
 
 def test_ancestors_are_transitive() -> None:
-    found = _ancestors(
+    found = wave_ancestors(
         [{"name": "a"}, {"name": "b", "depends_on": ["a"]}, {"name": "c", "depends_on": ["b"]}]
     )
 
