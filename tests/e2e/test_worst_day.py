@@ -186,8 +186,6 @@ def preempt_a_drill(deployment: WorstDayDeployment) -> None:
 
 def start_runs(deployment: WorstDayDeployment) -> None:
     local_aws.client("s3", deployment.moto_url).create_bucket(Bucket=EVIDENCE)
-    deployment.turns.extend(deployment.rest.trigger(f"drs_plan_{TAKING_TURNS}", {}) for _ in range(2))
-    preempt_a_drill(deployment)
     recover_for_real(deployment)
     rest, dag_id = deployment.rest, f"drs_plan_{RECOVERED}"
     deployment.over_recovered.append(rest.trigger(dag_id, {}))
@@ -209,6 +207,9 @@ def start_runs(deployment: WorstDayDeployment) -> None:
         )
     finally:
         deployment.simulator.control("clock", {"speed": SPEED})
+    # after the crowd, whose launches over the quota must find the account as the quota leaves it
+    deployment.turns.extend(deployment.rest.trigger(f"drs_plan_{TAKING_TURNS}", {}) for _ in range(2))
+    preempt_a_drill(deployment)
 
 
 def refused_launches(deployment: Deployment) -> list[dict[str, Any]]:

@@ -33,6 +33,7 @@ from drs_provider.iam import (
 )
 from drs_provider.plans.loader import load_plan_file
 from tests.fixtures.aws_requests import request_of
+from tests.fixtures.simulator import POINT_IN_TIME_SPEED
 from tests.integration.factory.conftest import run_dag
 
 if TYPE_CHECKING:
@@ -152,9 +153,11 @@ def run_recorded(
     return state, tasks, called_actions(drs.calls()[before:], recorded)
 
 
-def five_minutes_ago() -> str:
+def five_minutes_ago(drs: DrsSimulatorHandle) -> str:
     """A point_in_time the sample fleet has snapshots before: any run may be given one, and
-    preflight and start_recovery then read recovery snapshots."""
+    preflight and start_recovery then read recovery snapshots (the simulator slowed so that they
+    stay until the launch)."""
+    drs.reset(speed=POINT_IN_TIME_SPEED)
     return (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
 
 
@@ -163,7 +166,8 @@ def test_a_drill_calls_exactly_what_the_drill_policy_grants(
 ) -> None:
     dag = plan_dag("iam_drill", yaml.safe_dump(plan_document("iam_drill"), sort_keys=False))
 
-    state, tasks, called = run_recorded(dag, {"point_in_time": five_minutes_ago()}, drs_simulator, plan_aws)
+    conf = {"point_in_time": five_minutes_ago(drs_simulator)}
+    state, tasks, called = run_recorded(dag, conf, drs_simulator, plan_aws)
 
     assert state == "success", tasks
     assert tasks["cleanup"] == tasks["report"] == "success"
@@ -176,7 +180,7 @@ def test_a_recovery_calls_exactly_what_the_recovery_policy_grants(
     plan_dag: Callable[..., DAG], plans_folder: Path, drs_simulator: DrsSimulatorHandle, plan_aws: LocalAws
 ) -> None:
     dag = plan_dag("iam_recovery", yaml.safe_dump(plan_document("iam_recovery"), sort_keys=False))
-    conf = {"mode": "recovery", "confirm": "iam_recovery", "point_in_time": five_minutes_ago()}
+    conf = {"mode": "recovery", "confirm": "iam_recovery", "point_in_time": five_minutes_ago(drs_simulator)}
 
     state, tasks, called = run_recorded(dag, conf, drs_simulator, plan_aws)
 

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.fixtures.simulator import POINT_IN_TIME_SPEED
 from tests.integration.factory.conftest import run_dag, xcom_of
 
 if TYPE_CHECKING:
@@ -249,6 +250,7 @@ def test_in_a_subset_run_a_failed_chosen_wave_still_stops_its_chosen_downstream(
 def test_a_point_in_time_run_launches_each_server_from_a_snapshot(
     plan_dag: Callable[..., DAG], drs_simulator: Any
 ) -> None:
+    drs_simulator.reset(speed=POINT_IN_TIME_SPEED)
     moment_before = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
     dag = plan_dag("shop")
 
