@@ -68,3 +68,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(getattr(pytest.mark, layer))
         if layer == "e2e" and not item.get_closest_marker("xdist_group"):
             item.add_marker(pytest.mark.xdist_group(xdist_group_of(item)))
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The end-to-end figures, here so that the controller of a pytest-xdist run prints them too."""
+    from tests.e2e.figures import print_summary
+
+    print_summary(terminalreporter)

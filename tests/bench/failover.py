@@ -11,9 +11,9 @@ harness's ``postgres-celery``) with two scenarios, each on its own DRS simulator
   own, so its waves never wait for the failover's DRS capacity: what it measures is Airflow's
   hand-off under the failover's load, not a queue for the quota.
 
-In turn: the diamond recovers ``--quiet-runs`` times alone (quiet hand-off); then
+In turn: the diamond is drilled ``--quiet-runs`` times alone (quiet hand-off); then
 ``drs_failover`` is triggered with ``{"tags": {"bench": "failover"}}`` and, once its plans' runs
-are going, the diamond recovers once more (hand-off under load). Printed:
+are going, the diamond is drilled once more (hand-off under load). Printed:
 
 * trigger to the last first-wave launch, against the lower bound the quota allows: with Q jobs
   at once, each lasting D, the first waves of N plans cannot all have started before
@@ -219,8 +219,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                 rest = stack.rest
 
                 quiet_runs = []
-                for _ in range(args.quiet_runs):
-                    run_id = recover(dm, DIAMOND)
+                for _ in range(
+                    args.quiet_runs
+                ):  # drills: a second recovery would refuse the first's instances
+                    run_id = rest.trigger(f"drs_plan_{DIAMOND}", {})
                     failed += (
                         rest.wait_for_run(f"drs_plan_{DIAMOND}", run_id, timeout=RUN_TIMEOUT) != "success"
                     )
@@ -238,7 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     ),
                     timeout=RUN_TIMEOUT,
                 )
-                loaded_run = recover(dm, DIAMOND)
+                loaded_run = rest.trigger(f"drs_plan_{DIAMOND}", {})
                 failed += (
                     rest.wait_for_run(f"drs_plan_{DIAMOND}", loaded_run, timeout=RUN_TIMEOUT) != "success"
                 )

@@ -20,13 +20,8 @@ fixture and they are printed in pytest's terminal summary.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import shutil
-import statistics
-import tempfile
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -34,6 +29,7 @@ from tools.airflow_stack import AirflowStack, StackConfig, postgres_and_redis_av
 
 from tests.e2e.browser import missing as missing_browser
 from tests.e2e.browser import signed_in_browser
+from tests.e2e.figures import FIGURES, HANDOFFS, hand_over
 from tests.e2e.harness import Scenario, SharedStack, shared_stack_config
 
 if TYPE_CHECKING:
@@ -42,10 +38,6 @@ if TYPE_CHECKING:
 BACKENDS = ("sqlite", "postgres-celery")
 POSTGRES_URL = os.environ.get("DRS_E2E_POSTGRES_URL", StackConfig.postgres_url)
 REDIS_URL = os.environ.get("DRS_E2E_REDIS_URL", StackConfig.redis_url)
-
-_FIGURES: list[str] = []
-#: Every wave hand-off measured in the session: (set-up, seconds from job end, from seen COMPLETED).
-_HANDOFFS: list[tuple[str, float, float | None]] = []
 
 
 def ci_requires_every_backend() -> bool:
@@ -93,7 +85,7 @@ def started_stack(
     config = shared_stack_config(workdir, backend, scenarios, postgres_url=POSTGRES_URL, redis_url=REDIS_URL)
     with AirflowStack(config) as stack, contextlib.ExitStack() as resources:
         shared = SharedStack(backend, stack)
-        _FIGURES.append(
+        FIGURES.append(
             f"[{backend}-{lane}] shared stack ready in {time.monotonic() - started:.1f}s "
             f"({len(scenarios)} scenarios, {len(config.expected_dag_ids)} DAGs)"
         )
@@ -102,7 +94,7 @@ def started_stack(
             yield shared
         finally:
             # the lane's whole wall time: the suite cannot end before its longest lane does
-            _FIGURES.append(f"[{backend}-{lane}] lane ran {time.monotonic() - started:.0f}s")
+            FIGURES.append(f"[{backend}-{lane}] lane ran {time.monotonic() - started:.0f}s")
 
 
 @pytest.fixture(scope="session")
@@ -150,7 +142,7 @@ def deployment(shared_stacks: Callable[[str], SharedStack], request: pytest.Fixt
     try:
         yield from shared.deployment(scenario)
     finally:
-        _FIGURES.append(
+        FIGURES.append(
             f"[{shared.backend}-{scenario.lane}] module {scenario.name}: {time.monotonic() - started:.0f}s"
         )
 
@@ -204,13 +196,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def e2e_figures() -> list[str]:
     """Lines of measured figures, printed at the end of the session."""
-    return _FIGURES
+    return FIGURES
 
 
 @pytest.fixture(scope="session")
 def e2e_handoffs() -> list[tuple[str, float, float | None]]:
     """Wave hand-offs measured by the tests, summarised per set-up at the end of the session."""
-    return _HANDOFFS
+    return HANDOFFS
 
 
 @pytest.hookimpl(wrapper=True)
@@ -230,43 +222,5 @@ def owner_failed(request: pytest.FixtureRequest) -> bool:
     )
 
 
-def _figures_dir() -> Path:
-    """Where pytest-xdist workers leave their figures for the controller (its pid names the run)."""
-    controller = os.getppid() if os.environ.get("PYTEST_XDIST_WORKER") else os.getpid()
-    return Path(tempfile.gettempdir()) / f"drs-e2e-figures-{controller}"
-
-
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """A pytest-xdist worker hands its figures to the controller, which prints the summary."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker and (_FIGURES or _HANDOFFS):
-        directory = _figures_dir()
-        directory.mkdir(parents=True, exist_ok=True)
-        (directory / f"{worker}.json").write_text(json.dumps({"figures": _FIGURES, "handoffs": _HANDOFFS}))
-
-
-def _collect_worker_figures() -> None:
-    directory = _figures_dir()
-    if os.environ.get("PYTEST_XDIST_WORKER") or not directory.is_dir():
-        return
-    for path in sorted(directory.glob("*.json")):
-        handed = json.loads(path.read_text())
-        _FIGURES.extend(handed["figures"])
-        _HANDOFFS.extend((setup, end, seen) for setup, end, seen in handed["handoffs"])
-    shutil.rmtree(directory, ignore_errors=True)
-
-
-def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    _collect_worker_figures()
-    if _FIGURES:
-        terminalreporter.section("end-to-end figures (measured, not asserted)")
-        for line in _FIGURES:
-            terminalreporter.write_line(line)
-    for name in sorted({setup for setup, _, _ in _HANDOFFS}):
-        from_end = [end for setup, end, _ in _HANDOFFS if setup == name]
-        from_seen = [seen for setup, _, seen in _HANDOFFS if setup == name and seen is not None]
-        terminalreporter.write_line(
-            f"[{name}] wave hand-off over all {len(from_end)} measured: median "
-            f"{statistics.median(from_end):.1f}s from job end"
-            + (f", {statistics.median(from_seen):.1f}s from seen COMPLETED" if from_seen else "")
-        )
+    hand_over()
