@@ -12,7 +12,15 @@ from datetime import UTC, datetime
 
 from drs_provider.constants import MODE_DRILL, dag_id_of
 from drs_provider.exceptions import DrsPreflightError
-from drs_provider.recovery.lease import HOLDING_STATES, Lease, drill_verdict, lease_variable, recovery_lease
+from drs_provider.recovery.lease import (
+    HOLDING_STATES,
+    Lease,
+    Verdict,
+    drill_verdict,
+    lease_variable,
+    recovery_lease,
+)
+from drs_provider.recovery.report import state_value
 
 #: Seconds between writing the lease and reading it back: two runs that read it free at the same
 #: moment both write it, and the one whose write was overwritten sees so and steps back. A
@@ -56,13 +64,19 @@ def holds(plan: str, lease: Lease | None) -> bool:
         state = RuntimeTaskInstance.get_dagrun_state(dag_id_of(plan), lease.run_id)
     except AirflowRuntimeError:  # the run was deleted
         return False
-    return str(getattr(state, "value", state)) in HOLDING_STATES
+    return state_value(state) in HOLDING_STATES
 
 
 def preempted_by(plan: str, run_id: str) -> str | None:
     """The recovery run that preempted the drill ``run_id``, or None."""
     lease = read_lease(plan)
     return lease.run_id if lease is not None and lease.preempts(run_id) else None
+
+
+def drill_turn(plan: str, run_id: str) -> tuple[Verdict, Lease | None]:
+    """What the drill ``run_id`` does about the plan's lease now, and who holds it."""
+    holder = read_lease(plan)
+    return drill_verdict(holder, run_id, holds(plan, holder)), holder
 
 
 def claim_for_drill(plan: str, run_id: str) -> Lease | None:
@@ -74,10 +88,9 @@ def claim_for_drill(plan: str, run_id: str) -> Lease | None:
         return None
     wrote = False
     while True:
-        holder = read_lease(plan)
+        verdict, holder = drill_turn(plan, run_id)
         if wrote and holder is not None and holder.run_id == run_id:
             return None  # still ours after the settle
-        verdict = drill_verdict(holder, run_id, holds(plan, holder))
         if verdict == "refuse" and holder is not None:
             going = f"{holder.mode} run {holder.run_id} of this plan is going"
             raise DrsPreflightError(plan, [f"{going}: no drill starts while it runs"])

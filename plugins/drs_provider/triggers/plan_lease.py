@@ -17,8 +17,7 @@ from airflow.providers.standard.triggers.hitl import HITLTrigger
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 from asgiref.sync import sync_to_async
 
-from drs_provider.operators.plan_lease import holds, preempted_by, read_lease
-from drs_provider.recovery.lease import drill_verdict
+from drs_provider.operators.plan_lease import drill_turn, preempted_by
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -49,16 +48,11 @@ class DrsPlanLeaseTrigger(BaseTrigger):
             {"plan_name": self.plan_name, "run_id": self.run_id, "poll_interval": self.poll_interval},
         )
 
-    def _verdict(self) -> tuple[str, str | None]:
-        holder = read_lease(self.plan_name)
-        verdict = drill_verdict(holder, self.run_id, holds(self.plan_name, holder))
-        return verdict, holder.run_id if holder else None
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
         while True:
-            verdict, holder = await sync_to_async(self._verdict)()
+            verdict, holder = await sync_to_async(drill_turn)(self.plan_name, self.run_id)
             if verdict != "wait":
-                yield TriggerEvent({"verdict": verdict, "holder": holder})
+                yield TriggerEvent({"verdict": verdict, "holder": holder.run_id if holder else None})
                 return
             await asyncio.sleep(self.poll_interval)
 
