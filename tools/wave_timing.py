@@ -77,14 +77,34 @@ def succeeded(call: Mapping[str, Any]) -> bool:
     return isinstance(status, int) and 200 <= status < 300 and not call.get("error")
 
 
+def call_tags(call: Mapping[str, Any]) -> dict[str, str]:
+    """The tags a logged call's request carried (a StartRecovery's job tags), or none."""
+    request = call.get("request")
+    return dict(request.get("tags") or {}) if isinstance(request, dict) else {}
+
+
+def most_jobs_active_at_once(jobs: Iterable[Mapping[str, Any]]) -> int:
+    """The largest number of jobs active together, from each job's creation and end times (a job
+    without an end is still active)."""
+    moments = []
+    for job in jobs:
+        moments.append((datetime.fromisoformat(job["creationDateTime"]), 1))
+        if job.get("endDateTime"):
+            moments.append((datetime.fromisoformat(job["endDateTime"]), -1))
+    active = peak = 0
+    for _, change in sorted(moments):  # an end sorts before a start at the same moment
+        active += change
+        peak = max(peak, active)
+    return peak
+
+
 def started_jobs(calls: Iterable[Mapping[str, Any]], dag_id: str | None = None) -> list[WaveJob]:
     """Jobs created by successful StartRecovery calls (of ``dag_id`` only, when given)."""
     jobs = []
     for call in calls:
         if call.get("operation") != "StartRecovery" or not succeeded(call):
             continue
-        request = call.get("request") or {}
-        tags = request.get("tags") or {} if isinstance(request, dict) else {}
+        tags = call_tags(call)
         if dag_id is not None and tags.get(DAG_TAG) != dag_id:
             continue
         for job_id in call.get("job_ids") or []:

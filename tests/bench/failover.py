@@ -47,7 +47,7 @@ from typing import TYPE_CHECKING, Any
 
 from tools.airflow_stack import AirflowStack
 from tools.processes import wait_until
-from tools.wave_timing import handoffs, measure, succeeded
+from tools.wave_timing import RUN_TAG, call_tags, handoffs, measure, most_jobs_active_at_once, succeeded
 
 from tests.bench.scale import e2e_lock
 from tests.e2e.conftest import POSTGRES_URL, REDIS_URL
@@ -135,7 +135,8 @@ def preemption(deployment: Deployment) -> float:
     recovery = recover(deployment, PREEMPT)
     rest.wait_for_run(dag_id, recovery, timeout=RUN_TIMEOUT)
     rest.wait_for_run(dag_id, drill, timeout=RUN_TIMEOUT)
-    launches = [c["time"] for c in deployment.simulator.calls("StartRecovery") if _run_of(c) == recovery]
+    calls = deployment.simulator.calls("StartRecovery")
+    launches = [call["time"] for call in calls if call_tags(call).get(RUN_TAG) == recovery]
     return min(launches) - triggered
 
 
@@ -161,12 +162,6 @@ def diamond_handoffs(deployment: Deployment, speed: float) -> dict[str | None, l
     }
 
 
-def _run_of(call: dict[str, Any]) -> str | None:
-    request = call.get("request")
-    tags = (request.get("tags") or {}) if isinstance(request, dict) else {}
-    return tags.get("airflow:run_id")
-
-
 def worker_seconds(deployment: Deployment, dag_id: str, run_id: str) -> dict[str, float]:
     """Seconds each wave's tasks held a worker slot: their durations as Airflow recorded them
     (a deferred task holds none while it waits)."""
@@ -176,19 +171,6 @@ def worker_seconds(deployment: Deployment, dag_id: str, run_id: str) -> dict[str
         if task in ("start_recovery", "wait_for_recovery"):
             held[wave] = held.get(wave, 0.0) + float(ti.get("duration") or 0.0)
     return held
-
-
-def most_active(jobs: list[dict[str, Any]]) -> int:
-    moments = []
-    for job in jobs:
-        moments.append((datetime.fromisoformat(job["creationDateTime"]), 1))
-        if job.get("endDateTime"):
-            moments.append((datetime.fromisoformat(job["endDateTime"]), -1))
-    active = peak = 0
-    for _, change in sorted(moments):
-        active += change
-        peak = max(peak, active)
-    return peak
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -283,7 +265,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"  ... plus the first launch's own  {bound + first_launch:7.1f} s  ratio "
                     f"{last_first / (bound + first_launch):.2f}"
                 )
-                print(f"  most jobs active at once         {most_active(jobs):7d} (quota {args.quota})")
+                peak = most_jobs_active_at_once(jobs)
+                print(f"  most jobs active at once         {peak:7d} (quota {args.quota})")
                 print(f"  launches refused for capacity    {len(refused):7d}")
                 print(f"Recovery preempting a drill on its approval: trigger -> launch {preempted_in:.1f} s")
                 print(

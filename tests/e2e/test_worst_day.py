@@ -32,6 +32,7 @@ from urllib.parse import quote
 
 import pytest
 from tools.processes import wait_until
+from tools.wave_timing import call_tags, most_jobs_active_at_once
 
 from drs_provider.simulator import local_aws
 from drs_provider.ui.addresses import URL_PREFIX
@@ -231,11 +232,6 @@ SCENARIO = Scenario(
 )
 
 
-def _tags(call: dict[str, Any]) -> dict[str, str]:
-    request = call.get("request")
-    return (request.get("tags") or {}) if isinstance(request, dict) else {}
-
-
 def test_nothing_recovered_is_replaced_by_a_drill_or_an_unflagged_recovery(
     airflow: WorstDayDeployment,
 ) -> None:
@@ -265,26 +261,14 @@ def test_nothing_recovered_is_replaced_by_a_drill_or_an_unflagged_recovery(
 
     launches = airflow.simulator.calls("StartRecovery")
     # the failover's own launch only: no run of the plan launched anything
-    assert [_tags(call) for call in launches if _tags(call).get("airflow:dag_id") == dag_id] == [FAILOVER_RUN]
+    ran = [call_tags(call) for call in launches if call_tags(call).get("airflow:dag_id") == dag_id]
+    assert ran == [FAILOVER_RUN]
     [still] = airflow.drs().describe_recovery_instances(filters={"sourceServerIDs": [server_id]})["items"]
     assert (still["recoveryInstanceID"], still["isDrill"], still["ec2InstanceState"]) == (
         instance,
         False,
         "RUNNING",
     )
-
-
-def most_jobs_active_at_once(jobs: list[dict[str, Any]]) -> int:
-    """The largest number of jobs active together, from each job's creation and end times."""
-    moments = []
-    for job in jobs:
-        moments.append((datetime.fromisoformat(job["creationDateTime"]), 1))
-        moments.append((datetime.fromisoformat(job["endDateTime"]), -1))
-    active = peak = 0
-    for _, change in sorted(moments):  # an end sorts before a start at the same moment
-        active += change
-        peak = max(peak, active)
-    return peak
 
 
 def test_many_plans_recover_at_once_within_the_accounts_job_quota(airflow: WorstDayDeployment) -> None:
@@ -396,7 +380,7 @@ def run_launches(deployment: Deployment, run_id: str, *, accepted: bool = True) 
     return [
         call
         for call in deployment.simulator.calls("StartRecovery")
-        if _tags(call).get("airflow:run_id") == run_id and (not accepted or call.get("status") == 202)
+        if call_tags(call).get("airflow:run_id") == run_id and (not accepted or call.get("status") == 202)
     ]
 
 
