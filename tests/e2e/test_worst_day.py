@@ -254,7 +254,7 @@ def test_nothing_recovered_is_replaced_by_a_drill_or_an_unflagged_recovery(
         if tries["preflight"][1] > 1:
             # A refusal is a verdict, never retried: an earlier try may only have failed otherwise
             # (seen once on a loaded SQLite stack).
-            first = start_log_of(rest, dag_id, run_id, "preflight")
+            first = logs_of(rest, dag_id, run_id, "preflight", first_only=True)
             assert "DrsPreflightError" not in first, (tries, first[-3000:])
         error = rest.xcom(dag_id, run_id, "preflight", key="task_error")
         assert f"wave 'app': {holder}: " in error and why[mode] in error, (mode, error)
@@ -298,11 +298,17 @@ def test_many_plans_recover_at_once_within_the_accounts_job_quota(airflow: Worst
     assert said, "no wave that waited for capacity said so in its log"
 
 
-def start_log_of(rest: Any, dag_id: str, run_id: str, task_id: str) -> str:
-    """The log of a task's first try, as the REST API serves it."""
-    run = f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}"
-    return json.dumps(
-        rest.request("GET", f"{run}/taskInstances/{task_id}/logs/1", params={"full_content": "true"})
+def logs_of(rest: Any, dag_id: str, run_id: str, task_id: str, *, first_only: bool = False) -> str:
+    """The logs of every try of a task (or its first), as the REST API serves them.
+
+    Every try by default: on a loaded machine the scheduler may miss its own heartbeat and reset
+    a running try as orphaned, and a second try then does what the first would have.
+    """
+    task = f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}"
+    tries = 1 if first_only else rest.request("GET", task)["try_number"]
+    return "\n".join(
+        json.dumps(rest.request("GET", f"{task}/logs/{number}", params={"full_content": "true"}))
+        for number in range(1, tries + 1)
     )
 
 
@@ -322,9 +328,7 @@ def test_a_region_failover_recovers_the_tagged_plans_in_order_and_sums_them_up(
     state = rest.wait_for_run("drs_failover", run_id, timeout=RUN_TIMEOUT)
     ran = {task: s for task, s in rest.task_states("drs_failover", run_id).items() if s != "skipped"}
     logs = {
-        task: start_log_of(rest, "drs_failover", run_id, task)[-3000:]
-        for task, s in ran.items()
-        if s == "failed"
+        task: logs_of(rest, "drs_failover", run_id, task)[-3000:] for task, s in ran.items() if s == "failed"
     }
     for task, log in logs.items():  # shown when the test fails
         print(f"----- {task} -----\n{log}")
@@ -408,7 +412,7 @@ def test_a_recovery_preempts_the_drill_waiting_on_an_approval(
     assert states[PREEMPTED_APPROVAL] == "failed", states
     assert states["second.start_recovery"] == "upstream_failed", states
     assert preempted in rest.xcom(dag_id, drill, PREEMPTED_APPROVAL, key="task_error")
-    assert preempted in start_log_of(rest, dag_id, drill, PREEMPTED_APPROVAL)
+    assert preempted in logs_of(rest, dag_id, drill, PREEMPTED_APPROVAL)
     # the approval is closed, answered for nobody
     run = f"/api/v2/dags/{dag_id}/dagRuns/{quote(drill, safe='')}"
     hitl = rest.request("GET", f"{run}/taskInstances/{PREEMPTED_APPROVAL}/-1/hitlDetails")
@@ -445,4 +449,4 @@ def test_two_drills_of_a_plan_take_turns(airflow: WorstDayDeployment) -> None:
     first_ended = datetime.fromisoformat(rest.dag_run(dag_id, first)["end_date"]).timestamp()
     assert launches[second][0]["time"] >= first_ended  # its cleanup and report included
     waited = f"drill {first} of this plan is going: this drill waits for it to end"
-    assert waited in start_log_of(rest, dag_id, second, "preflight")
+    assert waited in logs_of(rest, dag_id, second, "preflight")

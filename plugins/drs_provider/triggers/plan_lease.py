@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 LEASE_POLL_SECONDS = 5.0
 #: ``error_type`` of the approval event of a preempted drill.
 PREEMPTED = "preempted"
+#: Seconds an approval trigger that sees an answer waits before it fires (see
+#: :meth:`DrsDrillApprovalTrigger.run`).
+ANSWER_GRACE_SECONDS = 15.0
 
 
 class DrsPlanLeaseTrigger(BaseTrigger):
@@ -63,17 +66,32 @@ class DrsDrillApprovalTrigger(HITLTrigger):
     :param plan_name: the plan.
     :param run_id: the drill run.
     :param reject_option: the option recorded as the answer when the drill is preempted.
+    :param answer_grace: seconds between seeing an answer and firing with it.
     """
 
-    def __init__(self, *, plan_name: str, run_id: str, reject_option: str, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *,
+        plan_name: str,
+        run_id: str,
+        reject_option: str,
+        answer_grace: float = ANSWER_GRACE_SECONDS,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self.plan_name = plan_name
         self.run_id = run_id
         self.reject_option = reject_option
+        self.answer_grace = answer_grace
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         _, kwargs = super().serialize()
-        own = {"plan_name": self.plan_name, "run_id": self.run_id, "reject_option": self.reject_option}
+        own = {
+            "plan_name": self.plan_name,
+            "run_id": self.run_id,
+            "reject_option": self.reject_option,
+            "answer_grace": self.answer_grace,
+        }
         return f"{type(self).__module__}.{type(self).__qualname__}", {**kwargs, **own}
 
     async def _close_if_preempted(self) -> TriggerEvent | None:
@@ -96,15 +114,26 @@ class DrsDrillApprovalTrigger(HITLTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        """HITLTrigger's loop, with the lease read first on every turn.
+
+        An answer given while the task is deferred resumes it at once (Airflow 3.3's HITL
+        endpoint), and the triggerer then cancels this trigger. Were it to fire too, its event
+        would name a trigger row already deleted, whose ID SQLite hands to the next deferral: that
+        task would be resumed with this answer (seen in the suite: a drill's approval resumed
+        0.1 s after it deferred, then failed on Airflow's "state mismatch"). So an answer fires
+        only after ``answer_grace`` seconds, when this trigger is still wanted: the answer came
+        while the task was still deferring, and nothing else delivers it.
+        """
         from airflow.sdk.timezone import utcnow
 
-        # HITLTrigger's loop, with the lease read first on every turn.
         while True:
             event = await self._close_if_preempted()
             if event is None and self.timeout_datetime and self.timeout_datetime < utcnow():
                 event = await self._handle_timeout()
             if event is None:
                 event = await self._handle_response()
+                if event is not None:
+                    await asyncio.sleep(self.answer_grace)
             if event is not None:
                 yield event
                 return
