@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from drs_provider.constants import DAG_ID_PREFIX
 from drs_provider.exceptions import PlanError, PlanIssue
 
 if TYPE_CHECKING:
@@ -90,13 +91,18 @@ def schedule_issue(plan: Plan, file: str) -> PlanIssue | None:
     return None
 
 
-def load_buildable_plans(plans_dir: str | Path) -> LoadedPlans:
-    """Load every plan file of ``plans_dir``; never raises for a bad file."""
+def load_buildable_plans(plans_dir: str | Path, *, only_dag_id: str | None = None) -> LoadedPlans:
+    """Load every plan file of ``plans_dir``; never raises for a bad file.
+
+    :param only_dag_id: load only the files that may hold this DAG's plan (see
+        :func:`~drs_provider.plans.loader.collect_plans`).
+    """
     from drs_provider.plans import load_plans
     from drs_provider.plans.loader import display_name
 
     directory = Path(plans_dir).absolute()
-    loaded = load_plans(directory, display_root=directory.parent)
+    only_name = only_dag_id.removeprefix(DAG_ID_PREFIX) if only_dag_id is not None else None
+    loaded = load_plans(directory, display_root=directory.parent, only_name=only_name)
     errors = dict(loaded.errors)
     plans = []
     for plan in loaded.plans:
@@ -116,8 +122,9 @@ def render_buildable_plans(
     A plan that fails to render (a step kind's operator refusing its arguments, say) moves to
     ``errors``, so that it shows as an import error like a plan that fails validation.
 
-    :param only_dag_id: render only the plan of this DAG (a worker running one of its tasks needs
-        no other; the others are still loaded, so that a name claimed twice stays refused).
+    :param only_dag_id: load and render only the plan of this DAG (a worker running one of its
+        tasks needs no other); a file that may claim the same name is still read, so that a name
+        claimed twice stays refused.
     """
     from drs_provider.factory.render import WAVE_SENSOR_START_FROM_TRIGGER, render_plan
     from drs_provider.plans.loader import display_name
@@ -125,7 +132,7 @@ def render_buildable_plans(
     if start_from_trigger is None:
         start_from_trigger = WAVE_SENSOR_START_FROM_TRIGGER
     directory = Path(plans_dir).absolute()
-    loaded = load_buildable_plans(directory)
+    loaded = load_buildable_plans(directory, only_dag_id=only_dag_id)
     errors = dict(loaded.errors)
     plans = []
     dags: dict[str, DAG] = {}

@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, overload
 
 from drs_provider.exceptions import PlanError, PlanIssue
 from drs_provider.plans.validation import validate_document
@@ -136,10 +136,14 @@ def _cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _load(path: str | Path, display_root: str | Path | None) -> _Loaded:
+@overload
+def _load(path: str | Path, display_root: str | Path | None) -> _Loaded: ...
+@overload
+def _load(path: str | Path, display_root: str | Path | None, only_name: str | None) -> _Loaded | None: ...
+def _load(path: str | Path, display_root: str | Path | None, only_name: str | None = None) -> _Loaded | None:
     try:
         with _cyclic_gc_paused():
-            return _load_unpaused(path, display_root)
+            return _load_unpaused(path, display_root, only_name)
     except BaseException as error:
         # Airflow's import timeout (or a bug) may strike here: the traceback it records as the
         # import error must say which plan file was being read.
@@ -147,13 +151,18 @@ def _load(path: str | Path, display_root: str | Path | None) -> _Loaded:
         raise
 
 
-def _load_unpaused(path: str | Path, display_root: str | Path | None) -> _Loaded:
+def _load_unpaused(
+    path: str | Path, display_root: str | Path | None, only_name: str | None
+) -> _Loaded | None:
+    """One file's outcome; None when ``only_name`` is given and the file cannot claim it."""
     file = display_name(path, display_root)
     absolute = os.path.abspath(path)
     try:
         text = _read(path, file)
     except PlanError as error:
-        return _Loaded(absolute, file, None, issues=error.issues)
+        return None if only_name is not None else _Loaded(absolute, file, None, issues=error.issues)
+    if only_name is not None and not _may_claim(text, only_name):
+        return None
     document = parse_yaml(text)
     claimed = _claimed_name(document, text)
     try:
@@ -161,6 +170,15 @@ def _load_unpaused(path: str | Path, display_root: str | Path | None) -> _Loaded
     except PlanError as error:
         return _Loaded(absolute, file, claimed, issues=error.issues)
     return _Loaded(absolute, file, claimed, plan=plan)
+
+
+def _may_claim(text: str, name: str) -> bool:
+    """Whether a file of this text can claim the plan ``name``, valid or not, without parsing it.
+
+    YAML spells a scalar out (plain, quoted, block, or as an anchor an alias repeats) except
+    through a double-quoted string's escapes, and every escape needs a backslash.
+    """
+    return name in text or "\\" in text
 
 
 def _claimed_name(document: Document, text: str) -> str | None:
@@ -248,7 +266,9 @@ def plan_files(directory: str | Path) -> list[Path]:
     return [Path(directory) / name for name in sorted(names)]
 
 
-def load_plans(directory: str | Path, *, display_root: str | Path | None = None) -> PlanSet:
+def load_plans(
+    directory: str | Path, *, display_root: str | Path | None = None, only_name: str | None = None
+) -> PlanSet:
     """Load every plan file in ``directory``; never raises for bad plan files.
 
     Valid plans come back in :attr:`PlanSet.plans`; each broken file's issues in
@@ -258,6 +278,7 @@ def load_plans(directory: str | Path, *, display_root: str | Path | None = None)
 
     :param display_root: messages name files relative to this directory; default: the
         directory's parent, so files read ``recovery_plans/shop.yaml``
+    :param only_name: see :func:`collect_plans`
     """
     root = display_root if display_root is not None else Path(os.path.abspath(directory)).parent
     try:
@@ -265,12 +286,20 @@ def load_plans(directory: str | Path, *, display_root: str | Path | None = None)
     except OSError as error:
         issue = PlanIssue(str(directory), "", f"cannot read the plans directory: {error.strerror or error}")
         return PlanSet((), MappingProxyType({os.path.abspath(directory): (issue,)}))
-    return collect_plans(files, display_root=root)
+    return collect_plans(files, display_root=root, only_name=only_name)
 
 
-def collect_plans(files: Iterable[str | Path], *, display_root: str | Path | None = None) -> PlanSet:
-    """Load ``files`` as one set: each file alone, then each plan name claimed by one file only."""
-    loaded = [_load(path, display_root) for path in files]
+def collect_plans(
+    files: Iterable[str | Path], *, display_root: str | Path | None = None, only_name: str | None = None
+) -> PlanSet:
+    """Load ``files`` as one set: each file alone, then each plan name claimed by one file only.
+
+    :param only_name: load only the files that may claim this plan name (an Airflow worker running
+        one plan's task needs no other): that plan comes back exactly as from the whole set, a
+        rival claiming its name included, and the other files are neither parsed nor reported.
+    """
+    outcomes = (_load(path, display_root, only_name) for path in files)
+    loaded = [outcome for outcome in outcomes if outcome is not None]
     claimants: dict[str, list[_Loaded]] = defaultdict(list)
     for outcome in loaded:
         if outcome.claimed is not None:

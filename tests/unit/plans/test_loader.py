@@ -87,6 +87,40 @@ def test_a_broken_plan_file_still_holds_its_name_against_a_new_file(
     assert "also claimed by recovery_plans/aaa_hijack.yaml" in plan_set.errors[str(genuine)][-1].message
 
 
+def test_one_plan_alone_reads_only_the_files_that_may_claim_it(plans_dir: Path) -> None:
+    """An Airflow worker running one plan's task loads that plan only: the others go unparsed."""
+    alpha = write(plans_dir / "a.yaml", tiny("alpha"))
+    write(plans_dir / "b.yaml", "plan: beta\nwaves: [\n")
+    write(plans_dir / "c.yaml", tiny("gamma"))
+    (plans_dir / "d.yaml").write_bytes(b"plan: delta\n\xff")
+
+    alone = load_plans(plans_dir, only_name="alpha")
+
+    assert alone.plans == (load_plans(plans_dir).plan("alpha"),)
+    assert dict(alone.errors) == {}  # b.yaml and d.yaml are broken, but not alpha's business
+    assert dict(alone.claims) == {str(alpha): "alpha"}
+    assert load_plans(plans_dir, only_name="omega").plans == ()
+
+
+@pytest.mark.parametrize(
+    "rival_text",
+    [
+        tiny("alpha", wave="hijacked"),
+        'plan: "alph\\x61"\nwaves:\n  - name: hijacked\n    servers: {tags: {App: a}}\n',  # escaped
+        "plan: alpha\nwaves: [\n",  # not YAML: its plan: line claims
+    ],
+    ids=["plain", "escaped-name", "syntax-error"],
+)
+def test_one_plan_alone_still_meets_every_rival_for_its_name(plans_dir: Path, rival_text: str) -> None:
+    write(plans_dir / "a.yaml", tiny("alpha"))
+    rival = write(plans_dir / "aaa_hijack.yaml", rival_text)
+
+    alone = load_plans(plans_dir, only_name="alpha")
+
+    assert alone.plans == load_plans(plans_dir).plans == ()
+    assert "also claimed by recovery_plans/a.yaml" in alone.errors[str(rival)][-1].message
+
+
 def test_the_set_says_which_name_each_file_claims_valid_or_not(plans_dir: Path) -> None:
     write(plans_dir / "a.yaml", tiny("alpha"))
     write(plans_dir / "b.yaml", "plan: beta\nwaves: [\n")
