@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from drs_provider.simulator import SAMPLE_FLEET, responses
+from drs_provider.simulator import SAMPLE_FLEET, control, responses
 from drs_provider.simulator.fleet import Fleet, load_fleet
 from drs_provider.simulator.models import Simulator
 from drs_provider.simulator.urls import CONTROL_PREFIX, CONTROL_ROUTES, SPEED_HEADER
@@ -122,7 +122,7 @@ class DrsRequestHandler(BaseHTTPRequestHandler):
             )
         try:
             result = handler(simulator, parse_qs(query), body)
-        except responses.ControlError as exc:
+        except control.ControlError as exc:
             return responses.json_reply(exc.status, {"error": str(exc)})
         except Exception as exc:
             log.exception("control endpoint %s failed", path)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from drs_provider.simulator import responses
+from drs_provider.simulator import control
 from drs_provider.simulator.models import Simulator
 
 CONTROL_PREFIX = "/_simulator/"
@@ -18,14 +18,14 @@ SPEED_HEADER = "X-Drs-Simulator-Speed"
 ControlHandler = Callable[[Simulator, dict[str, list[str]], bytes], Any]
 
 CONTROL_ROUTES: dict[tuple[str, str], ControlHandler] = {
-    ("GET", "/_simulator/health"): responses.control_health,
-    ("GET", "/_simulator/calls"): responses.control_calls,
-    ("POST", "/_simulator/reset"): responses.control_reset,
-    ("GET", "/_simulator/faults"): responses.control_get_faults,
-    ("POST", "/_simulator/faults"): responses.control_set_faults,
-    ("GET", "/_simulator/clock"): responses.control_get_clock,
-    ("POST", "/_simulator/clock"): responses.control_set_clock,
-    ("GET", "/_simulator/quotas"): responses.control_get_quotas,
-    ("POST", "/_simulator/quotas"): responses.control_set_quotas,
-    ("GET", "/_simulator/operations"): responses.control_operations,
+    ("GET", "/_simulator/health"): control.control_health,
+    ("GET", "/_simulator/calls"): control.control_calls,
+    ("POST", "/_simulator/reset"): control.control_reset,
+    ("GET", "/_simulator/faults"): control.control_get_faults,
+    ("POST", "/_simulator/faults"): control.control_set_faults,
+    ("GET", "/_simulator/clock"): control.control_get_clock,
+    ("POST", "/_simulator/clock"): control.control_set_clock,
+    ("GET", "/_simulator/quotas"): control.control_get_quotas,
+    ("POST", "/_simulator/quotas"): control.control_set_quotas,
+    ("GET", "/_simulator/operations"): control.control_operations,
 }
