@@ -21,6 +21,8 @@ Format (every key below; any other key is an error)::
         launch: {instance_type: m5.large, copy_private_ip: false}   # optional: its launch settings
                                     # now (keys and defaults: launch_settings.py)
 
+A server entry is read by :mod:`.fleet_servers`.
+
 Every problem in a file is collected; :class:`FleetValidationError` (a ``FleetFileError``) lists
 them all, each as ``<file>: <field path>: <message>``.
 
@@ -34,7 +36,6 @@ from __future__ import annotations
 
 import os
 import re
-import reprlib
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,43 +44,19 @@ from typing import Any
 import yaml
 
 from drs_provider.exceptions import FleetFileError
-from drs_provider.simulator.launch_settings import LaunchSpec, parse_launch
+from drs_provider.simulator.fleet_servers import (
+    REGION,
+    ServerSpec,
+    key_path,
+    parse_server,
+    server_to_dict,
+    shown,
+)
 
-SOURCE_SERVER_ID = re.compile(r"s-[0-9a-zA-Z]{17}")
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
-REGION = re.compile(
-    r"(us(-gov)?|ap|ca|cn|eu|eusc|sa|af|me|mx|il)-([a-z]{2}-)?"
-    r"(central|north|(north(?:east|west))|south|south(?:east|west)|east|west)-[0-9]"
-)
-REPLICATION_STATES = (
-    "STOPPED",
-    "INITIATING",
-    "INITIAL_SYNC",
-    "BACKLOG",
-    "CREATING_SNAPSHOT",
-    "CONTINUOUS",
-    "PAUSED",
-    "RESCAN",
-    "STALLED",
-    "DISCONNECTED",
-)
-
-DEFAULT_LAUNCH_SECONDS = 60.0
-#: The largest replication lag a fleet may give (366 days): far past any snapshot DRS keeps.
-MAX_LAG_SECONDS = 366 * 86400
 #: The largest fleet file read (a fleet of 3,000 servers takes about 450 KB).
 MAX_FLEET_FILE_BYTES = 2 * 1024 * 1024
 TOP_KEYS = ("account_id", "region", "quotas", "source_servers")
-SERVER_KEYS = (
-    "id",
-    "hostname",
-    "tags",
-    "replication_state",
-    "launch_seconds",
-    "fail_launch",
-    "lag_seconds",
-    "launch",
-)
 
 
 @dataclass(frozen=True)
@@ -102,20 +79,6 @@ QUOTA_KEYS = tuple(Quotas().to_dict())
 
 
 @dataclass(frozen=True)
-class ServerSpec:
-    id: str
-    hostname: str
-    tags: dict[str, str] = field(default_factory=dict)
-    replication_state: str = "CONTINUOUS"
-    launch_seconds: float = DEFAULT_LAUNCH_SECONDS
-    fail_launch: bool | str = False
-    #: the replication lag DRS reports; None: none while replicating, DRS's usual answer otherwise
-    lag_seconds: float | None = None
-    #: its launch settings now (what it does not give is DRS's default)
-    launch: LaunchSpec = field(default_factory=LaunchSpec)
-
-
-@dataclass(frozen=True)
 class Fleet:
     account_id: str
     region: str
@@ -128,24 +91,8 @@ class Fleet:
             "account_id": self.account_id,
             "region": self.region,
             "quotas": self.quotas.to_dict(),
-            "source_servers": [_server_to_dict(s) for s in self.source_servers],
+            "source_servers": [server_to_dict(s) for s in self.source_servers],
         }
-
-
-def _server_to_dict(spec: ServerSpec) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": spec.id,
-        "hostname": spec.hostname,
-        "tags": dict(spec.tags),
-        "replication_state": spec.replication_state,
-        "launch_seconds": spec.launch_seconds,
-        "fail_launch": spec.fail_launch,
-    }
-    if spec.lag_seconds is not None:
-        data["lag_seconds"] = spec.lag_seconds
-    if spec.launch.given():
-        data["launch"] = spec.launch.to_dict()
-    return data
 
 
 class FleetValidationError(FleetFileError):
@@ -260,20 +207,6 @@ def _yaml_problem(error: yaml.YAMLError) -> str:
     return where
 
 
-_REPR = reprlib.Repr()
-_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 2, 60, 60, 4, 4
-
-
-def _shown(value: Any) -> str:
-    """``repr(value)`` cut short: YAML aliases can make a small file hold a huge nested value."""
-    return _REPR.repr(value)
-
-
-def _key(key: Any) -> str:
-    """A mapping key as a field path part (short strings as they are)."""
-    return key if isinstance(key, str) and len(key) <= 100 else _shown(key)
-
-
 def parse_fleet(data: Any, name: str) -> Fleet:
     problems: list[tuple[str, str]] = []
 
@@ -287,7 +220,7 @@ def parse_fleet(data: Any, name: str) -> Fleet:
         )
     for key in data:
         if key not in TOP_KEYS:
-            bad(_key(key), f"unknown key (allowed: {', '.join(TOP_KEYS)})")
+            bad(key_path(key), f"unknown key (allowed: {', '.join(TOP_KEYS)})")
 
     account_id = data.get("account_id")
     if isinstance(account_id, int) and not isinstance(account_id, bool):
@@ -295,13 +228,13 @@ def parse_fleet(data: Any, name: str) -> Fleet:
     if account_id is None:
         bad("account_id", "required")
     elif not isinstance(account_id, str) or not ACCOUNT_ID.fullmatch(account_id):
-        bad("account_id", f"{_shown(account_id)} is not a 12-digit AWS account ID")
+        bad("account_id", f"{shown(account_id)} is not a 12-digit AWS account ID")
 
     region = data.get("region")
     if region is None:
         bad("region", "required")
     elif not isinstance(region, str) or not REGION.fullmatch(region):
-        bad("region", f"{_shown(region)} is not an AWS region name")
+        bad("region", f"{shown(region)} is not an AWS region name")
 
     quotas = Quotas()
     raw_quotas = data.get("quotas")
@@ -312,9 +245,9 @@ def parse_fleet(data: Any, name: str) -> Fleet:
             values = quotas.to_dict()
             for key, value in raw_quotas.items():
                 if key not in QUOTA_KEYS:
-                    bad(f"quotas.{_key(key)}", f"unknown key (allowed: {', '.join(QUOTA_KEYS)})")
+                    bad(f"quotas.{key_path(key)}", f"unknown key (allowed: {', '.join(QUOTA_KEYS)})")
                 elif isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                    bad(f"quotas.{key}", f"{_shown(value)} is not a positive integer")
+                    bad(f"quotas.{key}", f"{shown(value)} is not a positive integer")
                 else:
                     values[key] = value
             quotas = Quotas(**values)
@@ -330,10 +263,10 @@ def parse_fleet(data: Any, name: str) -> Fleet:
     seen: dict[str, int] = {}
     for index, raw in enumerate(raw_servers):
         where = f"source_servers[{index}]"
-        spec = _parse_server(raw, where, problems)
+        spec = parse_server(raw, where, problems)
         raw_id = raw.get("id") if isinstance(raw, dict) else None
         if isinstance(raw_id, str) and raw_id in seen:
-            bad(f"{where}.id", f"{_shown(raw_id)} repeats source_servers[{seen[raw_id]}].id")
+            bad(f"{where}.id", f"{shown(raw_id)} repeats source_servers[{seen[raw_id]}].id")
             continue
         if isinstance(raw_id, str):
             seen[raw_id] = index
@@ -345,76 +278,4 @@ def parse_fleet(data: Any, name: str) -> Fleet:
     assert isinstance(account_id, str) and isinstance(region, str)
     return Fleet(
         account_id=account_id, region=region, source_servers=tuple(servers), quotas=quotas, source=name
-    )
-
-
-def _parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> ServerSpec | None:
-    def bad(path: str, message: str) -> None:
-        problems.append((path, message))
-
-    if not isinstance(raw, dict):
-        bad(where, "must be a mapping with at least id and hostname")
-        return None
-    before = len(problems)
-    for key in raw:
-        if key not in SERVER_KEYS:
-            bad(f"{where}.{_key(key)}", f"unknown key (allowed: {', '.join(SERVER_KEYS)})")
-
-    server_id = raw.get("id")
-    if server_id is None:
-        bad(f"{where}.id", "required")
-    elif not isinstance(server_id, str) or not SOURCE_SERVER_ID.fullmatch(server_id):
-        bad(f"{where}.id", f"{_shown(server_id)} does not match {SOURCE_SERVER_ID.pattern}")
-
-    hostname = raw.get("hostname")
-    if hostname is None:
-        bad(f"{where}.hostname", "required")
-    elif not isinstance(hostname, str) or not hostname or len(hostname) > 256:
-        bad(f"{where}.hostname", f"{_shown(hostname)} is not a hostname (a string of 1 to 256 characters)")
-
-    tags = raw.get("tags", {}) or {}
-    if not isinstance(tags, dict):
-        bad(f"{where}.tags", "must be a mapping of string keys to string values")
-        tags = {}
-    for key, value in tags.items():
-        if not isinstance(key, str) or len(key) > 128 or not key:
-            bad(f"{where}.tags", f"tag key {_shown(key)} is not a string of 1 to 128 characters")
-        if not isinstance(value, str) or len(value) > 256:
-            bad(
-                f"{where}.tags.{_key(key)}",
-                f"{_shown(value)} is not a string of at most 256 characters (quote it)",
-            )
-
-    state = raw.get("replication_state", "CONTINUOUS")
-    if state not in REPLICATION_STATES:
-        bad(f"{where}.replication_state", f"{_shown(state)} is not one of {', '.join(REPLICATION_STATES)}")
-
-    launch = raw.get("launch_seconds", DEFAULT_LAUNCH_SECONDS)
-    if isinstance(launch, bool) or not isinstance(launch, (int, float)) or not 0 < launch <= 86400:
-        bad(f"{where}.launch_seconds", f"{_shown(launch)} is not a number of seconds in (0, 86400]")
-
-    fail = raw.get("fail_launch", False)
-    if not isinstance(fail, (bool, str)) or fail == "":
-        bad(f"{where}.fail_launch", f"{_shown(fail)} must be true, false or a non-empty rawError string")
-
-    lag = raw.get("lag_seconds")
-    if "lag_seconds" in raw and (
-        isinstance(lag, bool) or not isinstance(lag, (int, float)) or not 0 <= lag <= MAX_LAG_SECONDS
-    ):
-        bad(f"{where}.lag_seconds", f"{_shown(lag)} is not a number of seconds in [0, {MAX_LAG_SECONDS}]")
-
-    settings = parse_launch(raw["launch"], f"{where}.launch", problems) if "launch" in raw else LaunchSpec()
-
-    if len(problems) != before or not isinstance(server_id, str) or not isinstance(hostname, str):
-        return None
-    assert settings is not None
-    return ServerSpec(
-        id=server_id,
-        hostname=hostname,
-        tags=dict(tags),
-        replication_state=state,
-        launch_seconds=float(launch),
-        fail_launch=fail,
-        lag_seconds=float(lag) if lag is not None else None,
-        launch=settings,
     )

@@ -1,0 +1,169 @@
+"""One fleet server: :class:`ServerSpec`, and how a ``source_servers`` entry is read.
+
+:mod:`.fleet` reads the whole file and calls :func:`parse_server` for each entry; the keys are
+listed there, in the module docstring.
+"""
+
+from __future__ import annotations
+
+import re
+import reprlib
+from dataclasses import dataclass, field
+from typing import Any
+
+from drs_provider.simulator.launch_settings import LaunchSpec, parse_launch
+
+SOURCE_SERVER_ID = re.compile(r"s-[0-9a-zA-Z]{17}")
+REGION = re.compile(
+    r"(us(-gov)?|ap|ca|cn|eu|eusc|sa|af|me|mx|il)-([a-z]{2}-)?"
+    r"(central|north|(north(?:east|west))|south|south(?:east|west)|east|west)-[0-9]"
+)
+REPLICATION_STATES = (
+    "STOPPED",
+    "INITIATING",
+    "INITIAL_SYNC",
+    "BACKLOG",
+    "CREATING_SNAPSHOT",
+    "CONTINUOUS",
+    "PAUSED",
+    "RESCAN",
+    "STALLED",
+    "DISCONNECTED",
+)
+
+DEFAULT_LAUNCH_SECONDS = 60.0
+#: The largest replication lag a fleet may give (366 days): far past any snapshot DRS keeps.
+MAX_LAG_SECONDS = 366 * 86400
+SERVER_KEYS = (
+    "id",
+    "hostname",
+    "tags",
+    "replication_state",
+    "launch_seconds",
+    "fail_launch",
+    "lag_seconds",
+    "launch",
+)
+
+
+@dataclass(frozen=True)
+class ServerSpec:
+    id: str
+    hostname: str
+    tags: dict[str, str] = field(default_factory=dict)
+    replication_state: str = "CONTINUOUS"
+    launch_seconds: float = DEFAULT_LAUNCH_SECONDS
+    fail_launch: bool | str = False
+    #: the replication lag DRS reports; None: none while replicating, DRS's usual answer otherwise
+    lag_seconds: float | None = None
+    #: its launch settings now (what it does not give is DRS's default)
+    launch: LaunchSpec = field(default_factory=LaunchSpec)
+
+
+def server_to_dict(spec: ServerSpec) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": spec.id,
+        "hostname": spec.hostname,
+        "tags": dict(spec.tags),
+        "replication_state": spec.replication_state,
+        "launch_seconds": spec.launch_seconds,
+        "fail_launch": spec.fail_launch,
+    }
+    if spec.lag_seconds is not None:
+        data["lag_seconds"] = spec.lag_seconds
+    if spec.launch.given():
+        data["launch"] = spec.launch.to_dict()
+    return data
+
+
+_REPR = reprlib.Repr()
+_REPR.maxlevel, _REPR.maxstring, _REPR.maxother, _REPR.maxlist, _REPR.maxdict = 2, 60, 60, 4, 4
+
+
+def shown(value: Any) -> str:
+    """``repr(value)`` cut short: YAML aliases can make a small file hold a huge nested value."""
+    return _REPR.repr(value)
+
+
+def key_path(key: Any) -> str:
+    """A mapping key as a field path part (short strings as they are)."""
+    return key if isinstance(key, str) and len(key) <= 100 else shown(key)
+
+
+def _seconds(raw: dict[str, Any], key: str, low: float, high: float, *, open_low: bool) -> bool:
+    value = raw[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return (low < value if open_low else low <= value) and value <= high
+
+
+def parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> ServerSpec | None:
+    """The server ``raw`` describes, or None after adding its problems to ``problems``."""
+
+    def bad(path: str, message: str) -> None:
+        problems.append((path, message))
+
+    if not isinstance(raw, dict):
+        bad(where, "must be a mapping with at least id and hostname")
+        return None
+    before = len(problems)
+    for key in raw:
+        if key not in SERVER_KEYS:
+            bad(f"{where}.{key_path(key)}", f"unknown key (allowed: {', '.join(SERVER_KEYS)})")
+
+    server_id = raw.get("id")
+    if server_id is None:
+        bad(f"{where}.id", "required")
+    elif not isinstance(server_id, str) or not SOURCE_SERVER_ID.fullmatch(server_id):
+        bad(f"{where}.id", f"{shown(server_id)} does not match {SOURCE_SERVER_ID.pattern}")
+
+    hostname = raw.get("hostname")
+    if hostname is None:
+        bad(f"{where}.hostname", "required")
+    elif not isinstance(hostname, str) or not hostname or len(hostname) > 256:
+        bad(f"{where}.hostname", f"{shown(hostname)} is not a hostname (a string of 1 to 256 characters)")
+
+    tags = raw.get("tags", {}) or {}
+    if not isinstance(tags, dict):
+        bad(f"{where}.tags", "must be a mapping of string keys to string values")
+        tags = {}
+    for key, value in tags.items():
+        if not isinstance(key, str) or len(key) > 128 or not key:
+            bad(f"{where}.tags", f"tag key {shown(key)} is not a string of 1 to 128 characters")
+        if not isinstance(value, str) or len(value) > 256:
+            bad(
+                f"{where}.tags.{key_path(key)}",
+                f"{shown(value)} is not a string of at most 256 characters (quote it)",
+            )
+
+    state = raw.get("replication_state", "CONTINUOUS")
+    if state not in REPLICATION_STATES:
+        bad(f"{where}.replication_state", f"{shown(state)} is not one of {', '.join(REPLICATION_STATES)}")
+
+    launch = raw.get("launch_seconds", DEFAULT_LAUNCH_SECONDS)
+    if "launch_seconds" in raw and not _seconds(raw, "launch_seconds", 0, 86400, open_low=True):
+        bad(f"{where}.launch_seconds", f"{shown(launch)} is not a number of seconds in (0, 86400]")
+
+    fail = raw.get("fail_launch", False)
+    if not isinstance(fail, (bool, str)) or fail == "":
+        bad(f"{where}.fail_launch", f"{shown(fail)} must be true, false or a non-empty rawError string")
+
+    lag = raw.get("lag_seconds")
+    if "lag_seconds" in raw and not _seconds(raw, "lag_seconds", 0, MAX_LAG_SECONDS, open_low=False):
+        bad(f"{where}.lag_seconds", f"{shown(lag)} is not a number of seconds in [0, {MAX_LAG_SECONDS}]")
+
+    settings = parse_launch(raw["launch"], f"{where}.launch", problems) if "launch" in raw else LaunchSpec()
+
+    if len(problems) != before or not isinstance(server_id, str) or not isinstance(hostname, str):
+        return None
+    assert settings is not None
+    return ServerSpec(
+        id=server_id,
+        hostname=hostname,
+        tags=dict(tags),
+        replication_state=state,
+        launch_seconds=float(launch),
+        fail_launch=fail,
+        lag_seconds=float(lag) if lag is not None else None,
+        launch=settings,
+    )
