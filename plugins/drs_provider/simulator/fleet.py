@@ -3,7 +3,7 @@
 Format (every key below; any other key is an error)::
 
     account_id: "111122223333"      # 12 digits
-    region: us-east-1               # the region that holds these servers; other regions start empty
+    region: us-east-1               # the region of servers that name none; other regions start empty
     quotas:                         # optional; DRS's defaults shown
       max_servers_per_job: 100
       max_servers_in_active_jobs: 500
@@ -20,6 +20,7 @@ Format (every key below; any other key is an error)::
                                     # in a replication_state a recovery cannot start from
         launch: {instance_type: m5.large, copy_private_ip: false}   # optional: its launch settings
                                     # now (keys and defaults: launch_settings.py)
+        region: us-west-2           # optional, the DRS region it is registered in; default the fleet's
 
 A server entry is read by :mod:`.fleet_servers`.
 
@@ -85,6 +86,10 @@ class Fleet:
     source_servers: tuple[ServerSpec, ...]
     quotas: Quotas = field(default_factory=Quotas)
     source: str = "<fleet>"
+
+    def servers_in(self, region: str) -> tuple[ServerSpec, ...]:
+        """The servers registered in ``region`` (a server naming no region is in the fleet's)."""
+        return tuple(spec for spec in self.source_servers if (spec.region or self.region) == region)
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -1,4 +1,4 @@
-"""One fleet server: :class:`ServerSpec`, and how a ``source_servers`` entry is read.
+"""One fleet server: :class:`ServerSpec`, its origin, and how a ``source_servers`` entry is read.
 
 :mod:`.fleet` reads the whole file and calls :func:`parse_server` for each entry; the keys are
 listed there, in the module docstring.
@@ -43,6 +43,7 @@ SERVER_KEYS = (
     "fail_launch",
     "lag_seconds",
     "launch",
+    "region",
 )
 
 
@@ -58,6 +59,8 @@ class ServerSpec:
     lag_seconds: float | None = None
     #: its launch settings now (what it does not give is DRS's default)
     launch: LaunchSpec = field(default_factory=LaunchSpec)
+    #: the DRS region it is registered in; None: the fleet's
+    region: str | None = None
 
 
 def server_to_dict(spec: ServerSpec) -> dict[str, Any]:
@@ -73,6 +76,8 @@ def server_to_dict(spec: ServerSpec) -> dict[str, Any]:
         data["lag_seconds"] = spec.lag_seconds
     if spec.launch.given():
         data["launch"] = spec.launch.to_dict()
+    if spec.region is not None:
+        data["region"] = spec.region
     return data
 
 
@@ -154,6 +159,10 @@ def parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serve
 
     settings = parse_launch(raw["launch"], f"{where}.launch", problems) if "launch" in raw else LaunchSpec()
 
+    region = raw.get("region")
+    if "region" in raw and not (isinstance(region, str) and REGION.fullmatch(region)):
+        bad(f"{where}.region", f"{shown(region)} is not an AWS region name")
+
     if len(problems) != before or not isinstance(server_id, str) or not isinstance(hostname, str):
         return None
     assert settings is not None
@@ -166,4 +175,5 @@ def parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serve
         fail_launch=fail,
         lag_seconds=float(lag) if lag is not None else None,
         launch=settings,
+        region=region,
     )

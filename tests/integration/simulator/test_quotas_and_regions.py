@@ -136,3 +136,27 @@ def test_fleet_region_and_account_come_from_the_fleet(drs_simulator, make_drs):
     (first, _) = drs.describe_source_servers()["items"]
     assert first["arn"].startswith("arn:aws:drs:eu-west-1:111122223333:source-server/")
     assert make_drs(region="us-east-1").describe_source_servers()["items"] == []
+
+
+def test_a_fleet_server_is_registered_in_its_own_region(drs_simulator, make_drs):
+    fleet = fleet_of(3)
+    fleet["source_servers"][1]["region"] = "eu-central-1"
+    fleet["source_servers"][2]["region"] = "eu-central-1"
+    drs_simulator.reset(fleet=fleet, speed=0)
+    ireland, frankfurt = make_drs(region="eu-west-1"), make_drs(region="eu-central-1")
+    assert [s["sourceServerID"] for s in ireland.describe_source_servers()["items"]] == [
+        "s-00000000000000001"
+    ]
+    in_frankfurt = frankfurt.describe_source_servers()["items"]
+    assert [s["sourceServerID"] for s in in_frankfurt] == ["s-00000000000000002", "s-00000000000000003"]
+    assert in_frankfurt[0]["arn"] == "arn:aws:drs:eu-central-1:111122223333:source-server/s-00000000000000002"
+    job = frankfurt.start_recovery(sourceServers=[{"sourceServerID": "s-00000000000000002"}])["job"]
+    with pytest.raises(ireland.exceptions.ResourceNotFoundException):
+        ireland.start_recovery(sourceServers=[{"sourceServerID": "s-00000000000000002"}])
+    assert ireland.describe_jobs()["items"] == []
+    drs_simulator.advance(100)
+    (instance,) = frankfurt.describe_recovery_instances()["items"]
+    assert instance["jobID"] == job["jobID"]
+    assert ireland.describe_recovery_instances()["items"] == []
+    logged = {(call["operation"], call["region"]) for call in drs_simulator.calls("StartRecovery")}
+    assert logged == {("StartRecovery", "eu-central-1"), ("StartRecovery", "eu-west-1")}

@@ -55,18 +55,15 @@ class Simulator:
         self._check_launch_templates(fleet)
         self.fleet = fleet
         self.backends = {}
-        self.backend(fleet.region)
+        for region in {fleet.region, *(spec.region for spec in fleet.source_servers if spec.region)}:
+            self.backend(region)
 
     def backend(self, region: str, account_id: str | None = None) -> DrsBackend:
         account = account_id or self.fleet.account_id
         with self.lock:
             key = (account, region)
             if key not in self.backends:
-                servers = (
-                    self.fleet.source_servers
-                    if (account, region) == (self.fleet.account_id, self.fleet.region)
-                    else ()
-                )
+                servers = self.fleet.servers_in(region) if account == self.fleet.account_id else ()
                 self.backends[key] = DrsBackend(
                     account,
                     region,
