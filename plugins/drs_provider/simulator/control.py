@@ -152,3 +152,21 @@ def control_operations(simulator: Simulator, query: dict[str, list[str]], body: 
     from drs_provider.simulator.checklist import operations_status
 
     return operations_status()
+
+
+def control_failback_client(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
+    """``{"recoveryInstanceID": "i-..."}``: the on-premises Failback Client for that recovery instance
+    connects; it becomes FAILBACK_READY_FOR_LAUNCH. Answers the instance and its region."""
+    from drs_provider.simulator.models.failback import FailbackClientRefused
+
+    request = _json_body(body)
+    unknown = sorted(set(request) - {"recoveryInstanceID"})
+    if unknown:
+        raise ControlError(f"unknown key(s) {', '.join(unknown)} (known: recoveryInstanceID)")
+    instance_id = request.get("recoveryInstanceID")
+    if not isinstance(instance_id, str) or not instance_id:
+        raise ControlError("recoveryInstanceID must be the ID of a recovery instance")
+    try:
+        return simulator.connect_failback_client(instance_id)
+    except FailbackClientRefused as exc:
+        raise ControlError(str(exc), exc.status) from exc

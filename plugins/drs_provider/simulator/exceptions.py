@@ -103,6 +103,13 @@ class InternalServerException(DrsError):
     status = 500
 
 
+class UninitializedAccountException(DrsError):
+    """DRS has not been initialized in this account and region (InitializeService was never called)."""
+
+    code = "UninitializedAccountException"
+    status = 400
+
+
 class AccessDeniedException(DrsError):
     code = "AccessDeniedException"
     status = 403

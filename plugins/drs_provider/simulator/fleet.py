@@ -21,6 +21,11 @@ Format (every key below; any other key is an error)::
         launch: {instance_type: m5.large, copy_private_ip: false}   # optional: its launch settings
                                     # now (keys and defaults: launch_settings.py)
         region: us-west-2           # optional, the DRS region it is registered in; default the fleet's
+        origin: {region: us-east-1} # optional: the EC2 region its machine runs in (failback goes back
+                                    # there by reversed replication), or on_premises (default: failback
+                                    # through the Failback Client)
+        reverse_sync_seconds: 1800  # optional, in (0, 604800]: simulated seconds reversed replication
+                                    # of its recovery instance takes to become CONTINUOUS
 
 A server entry is read by :mod:`.fleet_servers`.
 

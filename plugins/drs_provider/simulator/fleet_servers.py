@@ -34,6 +34,12 @@ REPLICATION_STATES = (
 DEFAULT_LAUNCH_SECONDS = 60.0
 #: The largest replication lag a fleet may give (366 days): far past any snapshot DRS keeps.
 MAX_LAG_SECONDS = 366 * 86400
+#: Simulated seconds reversed replication takes to become CONTINUOUS when the fleet says nothing.
+#: AWS publishes no copy time; practitioners report tens of minutes for small disks: half an hour.
+DEFAULT_REVERSE_SYNC_SECONDS = 1800.0
+#: The longest reversed sync a fleet may give (a week).
+MAX_REVERSE_SYNC_SECONDS = 7 * 86400
+ON_PREMISES = "on_premises"
 SERVER_KEYS = (
     "id",
     "hostname",
@@ -44,7 +50,25 @@ SERVER_KEYS = (
     "lag_seconds",
     "launch",
     "region",
+    "origin",
+    "reverse_sync_seconds",
 )
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where the protected machine runs: an EC2 region (failback by reversed replication), or on
+    premises (``region`` None: failback through the Failback Client)."""
+
+    region: str | None = None
+
+    @property
+    def environment(self) -> str:
+        """The recovery instance's ``originEnvironment``."""
+        return "ON_PREMISES" if self.region is None else "AWS"
+
+    def to_fleet(self) -> str | dict[str, str]:
+        return ON_PREMISES if self.region is None else {"region": self.region}
 
 
 @dataclass(frozen=True)
@@ -61,6 +85,9 @@ class ServerSpec:
     launch: LaunchSpec = field(default_factory=LaunchSpec)
     #: the DRS region it is registered in; None: the fleet's
     region: str | None = None
+    origin: Origin = field(default_factory=Origin)
+    #: simulated seconds reversed replication of its recovery instance takes to be CONTINUOUS
+    reverse_sync_seconds: float = DEFAULT_REVERSE_SYNC_SECONDS
 
 
 def server_to_dict(spec: ServerSpec) -> dict[str, Any]:
@@ -78,6 +105,10 @@ def server_to_dict(spec: ServerSpec) -> dict[str, Any]:
         data["launch"] = spec.launch.to_dict()
     if spec.region is not None:
         data["region"] = spec.region
+    if spec.origin != Origin():
+        data["origin"] = spec.origin.to_fleet()
+    if spec.reverse_sync_seconds != DEFAULT_REVERSE_SYNC_SECONDS:
+        data["reverse_sync_seconds"] = spec.reverse_sync_seconds
     return data
 
 
@@ -163,9 +194,20 @@ def parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serve
     if "region" in raw and not (isinstance(region, str) and REGION.fullmatch(region)):
         bad(f"{where}.region", f"{shown(region)} is not an AWS region name")
 
+    origin = _parse_origin(raw.get("origin", ON_PREMISES), f"{where}.origin", problems)
+
+    sync = raw.get("reverse_sync_seconds", DEFAULT_REVERSE_SYNC_SECONDS)
+    if "reverse_sync_seconds" in raw and not _seconds(
+        raw, "reverse_sync_seconds", 0, MAX_REVERSE_SYNC_SECONDS, open_low=True
+    ):
+        bad(
+            f"{where}.reverse_sync_seconds",
+            f"{shown(sync)} is not a number of seconds in (0, {MAX_REVERSE_SYNC_SECONDS}]",
+        )
+
     if len(problems) != before or not isinstance(server_id, str) or not isinstance(hostname, str):
         return None
-    assert settings is not None
+    assert settings is not None and origin is not None
     return ServerSpec(
         id=server_id,
         hostname=hostname,
@@ -176,4 +218,24 @@ def parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serve
         lag_seconds=float(lag) if lag is not None else None,
         launch=settings,
         region=region,
+        origin=origin,
+        reverse_sync_seconds=float(sync),
     )
+
+
+def _parse_origin(raw: Any, where: str, problems: list[tuple[str, str]]) -> Origin | None:
+    """``on_premises`` or ``{region: <EC2 region>}``."""
+    if raw == ON_PREMISES:
+        return Origin()
+    if not isinstance(raw, dict):
+        problems.append((where, f"{shown(raw)} must be {ON_PREMISES} or a mapping {{region: <AWS region>}}"))
+        return None
+    unknown = [key_path(key) for key in raw if key != "region"]
+    if unknown:
+        problems.append((f"{where}.{unknown[0]}", "unknown key (allowed: region)"))
+        return None
+    region = raw.get("region")
+    if not (isinstance(region, str) and REGION.fullmatch(region)):
+        problems.append((f"{where}.region", f"{shown(region)} is not an AWS region name"))
+        return None
+    return Origin(region=region)

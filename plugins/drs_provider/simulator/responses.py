@@ -282,7 +282,8 @@ def _dispatch(
     if simulator.draw_drop(operation):
         entry["dropped"] = True
         return DROP, result
-    payload = result if op_model.output_shape is not None else None
+    # A 204 carries no body: bytes after it would be read as the next answer on the connection.
+    payload = result if op_model.output_shape is not None and route.status != 204 else None
     return json_reply(route.status, payload), result
 
 

@@ -28,4 +28,5 @@ CONTROL_ROUTES: dict[tuple[str, str], ControlHandler] = {
     ("GET", "/_simulator/quotas"): control.control_get_quotas,
     ("POST", "/_simulator/quotas"): control.control_set_quotas,
     ("GET", "/_simulator/operations"): control.control_operations,
+    ("POST", "/_simulator/failback-client"): control.control_failback_client,
 }

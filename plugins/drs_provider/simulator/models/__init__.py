@@ -8,7 +8,11 @@ Split by resource, the way moto splits its EC2 backend; each resource backend is
 - ``recovery_snapshots``: point-in-time snapshots (DescribeRecoverySnapshots)
 - ``jobs``: job records, lifecycle and log (DescribeJobs, DescribeJobLogItems)
 - ``launch_jobs``: StartRecovery and the launch timeline
-- ``recovery_instances``: DescribeRecoveryInstances, TerminateRecoveryInstances
+- ``recovery_instances``: DescribeRecoveryInstances, TerminateRecoveryInstances,
+  DisconnectRecoveryInstance, DeleteRecoveryInstance
+- ``replication``: replication changing over simulated time; StartReplication, StopReplication,
+  DisconnectSourceServer, DeleteSourceServer
+- ``failback``: ReverseReplication, the Failback Client, StartFailbackLaunch, StopFailback
 - ``launch_configurations``: GetLaunchConfiguration, UpdateLaunchConfiguration
 - ``launch_templates``: the servers' EC2 launch templates, on the EC2 endpoint (``--ec2-endpoint``)
 - ``replication_configurations``: GetReplicationConfiguration

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from drs_provider.simulator.models.failback import FailbackBackend
 from drs_provider.simulator.models.jobs import JobsBackend
 from drs_provider.simulator.models.launch_configurations import LaunchConfigurationsBackend
 from drs_provider.simulator.models.launch_jobs import LaunchJobsBackend
 from drs_provider.simulator.models.recovery_instances import RecoveryInstancesBackend
 from drs_provider.simulator.models.recovery_snapshots import RecoverySnapshotsBackend
+from drs_provider.simulator.models.replication import ReplicationBackend
 from drs_provider.simulator.models.replication_configurations import ReplicationConfigurationsBackend
 from drs_provider.simulator.models.source_servers import SourceServersBackend
 from drs_provider.simulator.models.tags import TagsBackend
@@ -24,7 +26,9 @@ if TYPE_CHECKING:
 
 class DrsBackend(
     LaunchJobsBackend,
+    FailbackBackend,
     RecoveryInstancesBackend,
+    ReplicationBackend,
     JobsBackend,
     RecoverySnapshotsBackend,
     SourceServersBackend,
@@ -43,8 +47,9 @@ class DrsBackend(
         clock: SimulatedClock,
         faults: Callable[[], Faults],
         ec2: Callable[[], Ec2LaunchTemplates | None] = lambda: None,
+        regions: Callable[[str], DrsBackend] | None = None,
     ) -> None:
-        super().__init__(account_id, region, quotas, clock, faults, ec2)
+        super().__init__(account_id, region, quotas, clock, faults, ec2, regions)
         self._add_source_servers(servers)
 
 
@@ -62,5 +67,14 @@ OPERATIONS: dict[str, str] = {
     "GetLaunchConfiguration": "get_launch_configuration",
     "UpdateLaunchConfiguration": "update_launch_configuration",
     "GetReplicationConfiguration": "get_replication_configuration",
+    "ReverseReplication": "reverse_replication",
+    "StartReplication": "start_replication",
+    "StopReplication": "stop_replication",
+    "StartFailbackLaunch": "start_failback_launch",
+    "StopFailback": "stop_failback",
+    "DisconnectRecoveryInstance": "disconnect_recovery_instance",
+    "DeleteRecoveryInstance": "delete_recovery_instance",
+    "DisconnectSourceServer": "disconnect_source_server",
+    "DeleteSourceServer": "delete_source_server",
 }
 """Implemented DRS operations -> the DrsBackend method carrying each out."""

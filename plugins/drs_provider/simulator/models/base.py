@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from drs_provider.simulator.clock import SimulatedClock
     from drs_provider.simulator.fleet import Quotas
+    from drs_provider.simulator.models.backend import DrsBackend
     from drs_provider.simulator.models.faults import Faults
     from drs_provider.simulator.models.jobs import Job
     from drs_provider.simulator.models.launch_configurations import LaunchConfiguration
@@ -45,6 +46,7 @@ class BackendBase:
         clock: SimulatedClock,
         faults: Callable[[], Faults],
         ec2: Callable[[], Ec2LaunchTemplates | None] = lambda: None,
+        regions: Callable[[str], DrsBackend] | None = None,
     ) -> None:
         self.account_id = account_id
         self.region = region
@@ -54,12 +56,16 @@ class BackendBase:
         self._faults = faults
         #: where launch templates live (None: no EC2 endpoint); a getter for the same reason
         self._ec2 = ec2
+        #: this account's backend of another region (failback crosses regions); None: this one only
+        self._regions = regions
         self.epoch = clock.now()
         self.servers: dict[str, SourceServer] = {}
         self.jobs: dict[str, Job] = {}
         self.instances: dict[str, RecoveryInstance] = {}
         self.job_snapshots: dict[str, list[Snapshot]] = {}
         self.launch_configurations: dict[str, LaunchConfiguration] = {}
+        #: servers whose replication is on its way to CONTINUOUS (see .replication)
+        self.syncing: dict[str, SourceServer] = {}
         self._events: list[tuple[float, int, Callable[[float], None]]] = []
         self._seq = itertools.count()
 
@@ -89,6 +95,12 @@ class BackendBase:
             )
         return server
 
+    def other_region(self, region: str) -> DrsBackend:
+        """This account's backend in ``region`` (failback creates and re-protects servers there)."""
+        if region == self.region or self._regions is None:
+            return self  # type: ignore[return-value]  # every backend is a DrsBackend
+        return self._regions(region)
+
     def page(
         self, items: list[Any], params: dict[str, Any], render: Callable[[Any], Any] | None = None
     ) -> dict[str, Any]:
@@ -105,3 +117,7 @@ class BackendBase:
         while self._events and self._events[0][0] <= now:
             when, _, action = heapq.heappop(self._events)
             action(when)
+        self._progress(now)
+
+    def _progress(self, now: float) -> None:
+        """Bring state that follows from the time alone up to ``now`` (replication syncs)."""

@@ -41,14 +41,35 @@ FAULT_KEYS = {
     "page_size": "the most items any Describe call answers, whatever its maxResults (AWS may answer "
     "fewer than asked, with a nextToken); null: as many as maxResults",
     "seed": "seed for the random draws of the *_rate faults",
+    "stall_reverse_sync": "source server IDs whose reversed or restarted replication is held STALLED "
+    "(its copy waiting) while named: the server failed back, or the FAILBACK server itself",
+    "agent_starting_count": "the next N ReverseReplication calls answer ConflictException: the "
+    "recovery instance's agent is still starting",
+    "agent_starting_seconds": "ReverseReplication on a recovery instance launched less than this many "
+    "simulated seconds ago answers ConflictException (its agent is still starting)",
+    "fail_failback_servers": "source server IDs whose next failback launches (StartFailbackLaunch) end "
+    "FAILED, the recovery instance FAILBACK_ERROR: a list, or {id: rawError}",
+    "uninitialized_regions": "regions where DRS is not initialized: every call signed for one, and a "
+    "ReverseReplication whose origin is one, answer UninitializedAccountException",
 }
 DEFAULT_FAIL_ERROR = "Simulated launch failure (fault injection): the EC2 instance failed its status checks"
+DEFAULT_FAILBACK_ERROR = (
+    "Simulated failback launch failure (fault injection): conversion on the Failback Client failed"
+)
+#: The longest agent start the agent_starting_seconds fault may simulate (a day).
+MAX_AGENT_STARTING_SECONDS = 86400.0
 ERROR_STATUSES = (500, 503)
 WHEN = ("before", "after")
 MAX_OUTAGE_SECONDS = 3600.0
 
 _RATES = ("throttle_rate", "error_rate", "drop_response_rate")
-_COUNTS = ("throttle_count", "error_count", "drop_response_count", "retry_after_seconds")
+_COUNTS = (
+    "throttle_count",
+    "error_count",
+    "drop_response_count",
+    "retry_after_seconds",
+    "agent_starting_count",
+)
 _OPERATION_LISTS = (
     "throttle_operations",
     "error_operations",
@@ -82,6 +103,11 @@ class Faults:
     listing_lag_seconds: float = 0.0
     page_size: int | None = None
     seed: int | None = None
+    stall_reverse_sync: list[str] = field(default_factory=list)
+    agent_starting_count: int = 0
+    agent_starting_seconds: float = 0.0
+    fail_failback_servers: dict[str, str] = field(default_factory=dict)
+    uninitialized_regions: list[str] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, body: Any) -> Faults:
@@ -119,15 +145,18 @@ class Faults:
                     raise ValueError(f"{key} must be 'before' or 'after', got {body[key]!r}")
                 setattr(faults, key, body[key])
         if "fail_servers" in body:
-            value = body["fail_servers"]
-            if isinstance(value, list) and all(isinstance(v, str) for v in value):
-                faults.fail_servers = dict.fromkeys(value, DEFAULT_FAIL_ERROR)
-            elif isinstance(value, dict) and all(
-                isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
-            ):
-                faults.fail_servers = dict(value)
-            else:
-                raise ValueError("fail_servers must be a list of source server IDs or {id: rawError}")
+            faults.fail_servers = _failures("fail_servers", body["fail_servers"], DEFAULT_FAIL_ERROR)
+        if "fail_failback_servers" in body:
+            faults.fail_failback_servers = _failures(
+                "fail_failback_servers", body["fail_failback_servers"], DEFAULT_FAILBACK_ERROR
+            )
+        for key in ("stall_reverse_sync", "uninitialized_regions"):
+            if key in body:
+                setattr(faults, key, _names(key, body[key]))
+        if "agent_starting_seconds" in body:
+            faults.agent_starting_seconds = _number(
+                "agent_starting_seconds", body["agent_starting_seconds"], 0, MAX_AGENT_STARTING_SECONDS
+            )
         if "page_size" in body:
             value = body["page_size"]
             if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
@@ -164,6 +193,11 @@ class Faults:
             "listing_lag_seconds": self.listing_lag_seconds,
             "page_size": self.page_size,
             "seed": self.seed,
+            "stall_reverse_sync": list(self.stall_reverse_sync),
+            "agent_starting_count": self.agent_starting_count,
+            "agent_starting_seconds": self.agent_starting_seconds,
+            "fail_failback_servers": dict(self.fail_failback_servers),
+            "uninitialized_regions": list(self.uninitialized_regions),
         }
 
 
@@ -171,6 +205,23 @@ def _number(key: str, value: Any, low: float, high: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
         raise ValueError(f"{key} must be a number from {low:g} to {high:g}, got {value!r}")
     return float(value)
+
+
+def _failures(key: str, value: Any, default: str) -> dict[str, str]:
+    """Servers whose launches fail: a list of IDs (``default`` rawError), or {id: rawError}."""
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return dict.fromkeys(value, default)
+    if isinstance(value, dict) and all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in value.items()
+    ):
+        return dict(value)
+    raise ValueError(f"{key} must be a list of source server IDs or {{id: rawError}}")
+
+
+def _names(key: str, value: Any) -> list[str]:
+    if isinstance(value, list) and all(isinstance(v, str) and v for v in value):
+        return list(value)
+    raise ValueError(f"{key} must be a list of names, got {value!r}")
 
 
 def _operations(key: str, value: Any) -> list[str] | None:

@@ -220,6 +220,7 @@ class LaunchJobsBackend(RecoveryInstancesBackend, RecoverySnapshotsBackend):
                 launched=when,
                 point_in_time=point_in_time,
                 hostname=server.spec.hostname,
+                origin_region=server.origin_region,
             )
             self.instances[instance_id] = instance
             part.launch_status = "LAUNCHED"

@@ -1,5 +1,6 @@
-"""Recovery instances: what a successful launch leaves behind, DescribeRecoveryInstances, and
-TerminateRecoveryInstances with the TERMINATE job it runs."""
+"""Recovery instances: what a successful launch leaves behind, DescribeRecoveryInstances,
+TerminateRecoveryInstances with the TERMINATE job it runs, DisconnectRecoveryInstance and
+DeleteRecoveryInstance. Their failback fields are :mod:`.failback`'s."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from drs_provider.simulator import exceptions as errors
 from drs_provider.simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY, JobsBackend
 from drs_provider.simulator.models.source_servers import machine_properties
 from drs_provider.simulator.models.wire import iso
@@ -29,6 +31,18 @@ class RecoveryInstance:
     point_in_time: float
     hostname: str
     state: str = "RUNNING"
+    #: the EC2 region of the machine it stands in for; None: on premises
+    origin_region: str | None = None
+    #: the server ReverseReplication made (or re-protected) for it
+    reversed_arn: str | None = None
+    #: on-premises failback, as the Failback Client and StartFailbackLaunch move it
+    failback_state: str = "FAILBACK_NOT_STARTED"
+    failback_client_id: str | None = None
+    failback_client_seen: float | None = None
+    failback_job_id: str | None = None
+    failback_started: float | None = None
+    #: set by DisconnectRecoveryInstance; DeleteRecoveryInstance needs it
+    disconnected: bool = False
 
 
 class RecoveryInstancesBackend(JobsBackend):
@@ -37,6 +51,57 @@ class RecoveryInstancesBackend(JobsBackend):
             instance_id = "i-" + secrets.token_hex(9)[:17]
             if instance_id not in self.instances:
                 return instance_id
+
+    def recovery_instance(self, instance_id: str) -> RecoveryInstance:
+        """The recovery instance ``instance_id``, or the ResourceNotFoundException DRS answers."""
+        instance = self.instances.get(instance_id)
+        if instance is None:
+            raise errors.ResourceNotFoundException(
+                f"Recovery instance {instance_id} not found in account {self.account_id} "
+                f"region {self.region}",
+                resource_id=instance_id,
+                resource_type="RECOVERY_INSTANCE",
+            )
+        return instance
+
+    def _refuse_instance_in_job(self, instance: RecoveryInstance, doing: str) -> None:
+        job_id = self.busy_servers().get(instance.source_server_id)
+        if job_id is not None:
+            conflict = errors.ConflictException(
+                f"Cannot {doing} recovery instance {instance.id}: its source server "
+                f"{instance.source_server_id} takes part in active job {job_id}",
+                resource_id=instance.id,
+                resource_type="RECOVERY_INSTANCE",
+            )
+            conflict.job_ids = [job_id]
+            raise conflict
+
+    def disconnect_recovery_instance(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.tick()
+        instance = self.recovery_instance(params["recoveryInstanceID"])
+        self._refuse_instance_in_job(instance, "disconnect")
+        instance.disconnected = True
+        return {}
+
+    def delete_recovery_instance(self, params: dict[str, Any]) -> dict[str, Any]:
+        self.tick()
+        instance = self.recovery_instance(params["recoveryInstanceID"])
+        if not instance.disconnected:
+            raise errors.ConflictException(
+                f"Recovery instance {instance.id} is still connected: disconnect it first "
+                "(DisconnectRecoveryInstance)",
+                resource_id=instance.id,
+                resource_type="RECOVERY_INSTANCE",
+            )
+        self._refuse_instance_in_job(instance, "delete")
+        self._forget_instance(instance)
+        return {}
+
+    def _forget_instance(self, instance: RecoveryInstance) -> None:
+        self.instances.pop(instance.id, None)
+        server = self.servers.get(instance.source_server_id)
+        if server is not None and server.recovery_instance_id == instance.id:
+            server.recovery_instance_id = None
 
     def describe_recovery_instances(self, params: dict[str, Any]) -> dict[str, Any]:
         self.tick()
@@ -61,7 +126,6 @@ class RecoveryInstancesBackend(JobsBackend):
             "tags": dict(instance.tags),
             "isDrill": instance.is_drill,
             "pointInTimeSnapshotDateTime": iso(instance.point_in_time),
-            "originEnvironment": "ON_PREMISES",
             "recoveryInstanceProperties": {
                 "lastUpdatedDateTime": iso(instance.launched),
                 "identificationHints": {"hostname": instance.hostname, "awsInstanceID": instance.id},
@@ -109,10 +173,7 @@ class RecoveryInstancesBackend(JobsBackend):
         def cleanup_end(when: float) -> None:
             part.launch_status = "TERMINATED"
             instance.state = "TERMINATED"
-            self.instances.pop(instance.id, None)
-            server = self.servers.get(instance.source_server_id)
-            if server is not None and server.recovery_instance_id == instance.id:
-                server.recovery_instance_id = None
+            self._forget_instance(instance)
             self._log(
                 job,
                 when,

@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import threading
 import time
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.exceptions import FleetFileError
+from drs_provider.simulator import exceptions as errors
 from drs_provider.simulator.clock import SimulatedClock
-from drs_provider.simulator.fleet import Fleet, Quotas
 from drs_provider.simulator.models.backend import OPERATIONS, DrsBackend
+from drs_provider.simulator.models.failback import FailbackClientRefused
 from drs_provider.simulator.models.faults import Faults, applies_to
 from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
 from drs_provider.simulator.models.wire import iso
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from drs_provider.simulator.fleet import Fleet, Quotas
 
 
 class Simulator:
@@ -72,6 +76,7 @@ class Simulator:
                     self.clock,
                     lambda: self.faults,
                     lambda: self.ec2,
+                    lambda other: self.backend(other, account),
                 )
             return self.backends[key]
 
@@ -120,13 +125,7 @@ class Simulator:
 
     def set_quotas(self, quotas: Quotas) -> None:
         with self.lock:
-            self.fleet = Fleet(
-                account_id=self.fleet.account_id,
-                region=self.fleet.region,
-                source_servers=self.fleet.source_servers,
-                quotas=quotas,
-                source=self.fleet.source,
-            )
+            self.fleet = dataclasses.replace(self.fleet, quotas=quotas)
             for backend in self.backends.values():
                 backend.quotas = quotas
 
@@ -216,9 +215,26 @@ class Simulator:
     def call(self, operation: str, region: str, params: dict[str, Any]) -> dict[str, Any]:
         method = OPERATIONS[operation]
         with self.lock:
+            if region in self.faults.uninitialized_regions:
+                raise errors.UninitializedAccountException(
+                    f"Account {self.fleet.account_id} is not initialized for DRS in region {region}"
+                )
             backend = self.backend(region)
             result: dict[str, Any] = getattr(backend, method)(params)
             return result
+
+    def connect_failback_client(self, instance_id: str) -> dict[str, Any]:
+        """A Failback Client connects for recovery instance ``instance_id``, in whichever region
+        holds it: the instance as DescribeRecoveryInstances shows it, plus its ``region``.
+
+        Raises :class:`FailbackClientRefused` (with the HTTP status to answer) when it cannot.
+        """
+        with self.lock:
+            for (_, region), backend in self.backends.items():
+                backend.tick()
+                if instance_id in backend.instances:
+                    return {"region": region, **backend.connect_failback_client(instance_id)}
+            raise FailbackClientRefused(f"no recovery instance {instance_id} in any region", 404)
 
     def state(self) -> dict[str, Any]:
         """A summary for GET /_simulator/health."""

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
     from drs_provider.simulator.fleet import ServerSpec
+    from drs_provider.simulator.models.replication import Sync
 
 # Replication states a recovery can start from, and the ones it cannot; the launch_jobs module
 # docstring says why StartRecovery still accepts a server in the latter.
@@ -24,6 +25,8 @@ UNRECOVERABLE_STATES = frozenset(
 )
 #: The lag a server in an unrecoverable state reports when its fleet entry gives none.
 UNRECOVERABLE_LAG_SECONDS = 6 * 3600
+#: The one disk every simulated machine has.
+DISK_BYTES = 64 * 1024**3
 
 
 @dataclass
@@ -36,6 +39,18 @@ class SourceServer:
     last_launch_result: str = "NOT_STARTED"
     recovery_instance_id: str | None = None
     last_launch: dict[str, Any] | None = None
+    #: FAILOVER, or FAILBACK for a server ReverseReplication created to bring a machine home
+    direction: str = "FAILOVER"
+    #: the server replicating the other way, once ReverseReplication made or re-protected one
+    reversed_arn: str | None = None
+    #: the EC2 region of the machine it protects; None: on premises
+    origin_region: str | None = None
+    #: the EC2 instance it protects (``identificationHints.awsInstanceID``); None: not in EC2
+    aws_instance_id: str | None = None
+    #: set by DisconnectSourceServer: DRS then reports no storage and no lag
+    disconnected: bool = False
+    #: reversed or restarted replication, still on its way to CONTINUOUS (see .replication)
+    sync: Sync | None = None
 
     @property
     def id(self) -> str:
@@ -48,6 +63,11 @@ class SourceServer:
         if self.spec.lag_seconds is not None:
             return self.spec.lag_seconds
         return 0.0 if self.replication_state in RECOVERABLE_STATES else UNRECOVERABLE_LAG_SECONDS
+
+
+def origin_instance_id(server_id: str) -> str:
+    """The EC2 instance an EC2-origin fleet server protects, derived from its ID."""
+    return "i-" + stable_hex(server_id + "/origin")
 
 
 def source_ip(server_id: str) -> str:
@@ -68,12 +88,15 @@ class SourceServersBackend(BackendBase):
     def _add_source_servers(self, specs: Iterable[ServerSpec]) -> None:
         # Fleet servers have been replicating for a day when the backend starts.
         for spec in specs:
+            in_ec2 = spec.origin.region is not None
             self.servers[spec.id] = SourceServer(
                 spec=spec,
                 arn=self.arn("source-server", spec.id),
                 tags=dict(spec.tags),
                 replication_state=spec.replication_state,
                 added=self.epoch - 86400,
+                origin_region=spec.origin.region,
+                aws_instance_id=origin_instance_id(spec.id) if in_ec2 else None,
             )
 
     def describe_source_servers(self, params: dict[str, Any]) -> dict[str, Any]:
@@ -95,29 +118,7 @@ class SourceServersBackend(BackendBase):
 
     def _server_json(self, server: SourceServer) -> dict[str, Any]:
         now = self.clock.now()
-        spec = server.spec
-        replicated = 64 * 1024**3
-        info: dict[str, Any] = {
-            "dataReplicationState": server.replication_state,
-            "lagDuration": iso_duration(server.lag_seconds),
-            "replicatedDisks": [
-                {
-                    "deviceName": "/dev/sda",
-                    "totalStorageBytes": replicated,
-                    "replicatedStorageBytes": replicated
-                    if server.replication_state not in ("INITIATING", "INITIAL_SYNC")
-                    else replicated // 3,
-                    "rescannedStorageBytes": 0,
-                    "backloggedStorageBytes": 0,
-                }
-            ],
-            "stagingAvailabilityZone": f"{self.region}a",
-        }
-        if server.replication_state == "STALLED":
-            info["dataReplicationError"] = {
-                "error": "UNSTABLE_NETWORK",
-                "rawError": "Replication stalled: the agent cannot reach the replication server",
-            }
+        info = self._replication_json(server, now)
         life: dict[str, Any] = {
             "addedToServiceDateTime": iso(server.added),
             "firstByteDateTime": iso(server.added + 60),
@@ -140,7 +141,7 @@ class SourceServersBackend(BackendBase):
             "sourceProperties": {
                 "lastUpdatedDateTime": iso(server.added),
                 "recommendedInstanceType": DEFAULT_INSTANCE_TYPE,
-                "identificationHints": {"hostname": spec.hostname, "fqdn": f"{spec.hostname}.corp.example"},
+                "identificationHints": self._hints(server),
                 "networkInterfaces": [
                     {
                         "macAddress": mac,
@@ -148,15 +149,66 @@ class SourceServersBackend(BackendBase):
                         "isPrimary": True,
                     }
                 ],
-                "disks": [{"deviceName": "/dev/sda", "bytes": replicated}],
+                "disks": [{"deviceName": "/dev/sda", "bytes": DISK_BYTES}],
                 **machine_properties(),
                 "supportsNitroInstances": True,
                 "architecture": "x86_64",
             },
             "stagingArea": {"status": "NOT_EXTENDED"},
-            "replicationDirection": "FAILOVER",
+            "replicationDirection": server.direction,
             "agentVersion": "1.2.3",
         }
         if server.recovery_instance_id:
             item["recoveryInstanceId"] = server.recovery_instance_id
+        if server.origin_region is not None:
+            item["sourceCloudProperties"] = {
+                "originAccountID": self.account_id,
+                "originRegion": server.origin_region,
+                "originAvailabilityZone": f"{server.origin_region}a",
+            }
+        if server.reversed_arn is not None:
+            item["reversedDirectionSourceServerArn"] = server.reversed_arn
         return item
+
+    @staticmethod
+    def _hints(server: SourceServer) -> dict[str, str]:
+        hostname = server.spec.hostname
+        hints = {"hostname": hostname, "fqdn": f"{hostname}.corp.example"}
+        if server.aws_instance_id is not None:
+            hints["awsInstanceID"] = server.aws_instance_id
+        return hints
+
+    def _replication_json(self, server: SourceServer, now: float) -> dict[str, Any]:
+        """``dataReplicationInfo``: a sync under way reports its progress and ``etaDateTime``."""
+        total = DISK_BYTES
+        done = total
+        if server.sync is not None:
+            done = int(total * server.sync.share_done(now))
+        elif server.replication_state in ("INITIATING", "INITIAL_SYNC"):
+            done = total // 3
+        info: dict[str, Any] = {
+            "dataReplicationState": server.replication_state,
+            "lagDuration": iso_duration(server.lag_seconds),
+            "replicatedDisks": [
+                {
+                    "deviceName": "/dev/sda",
+                    "totalStorageBytes": total,
+                    "replicatedStorageBytes": done,
+                    "rescannedStorageBytes": 0,
+                    "backloggedStorageBytes": 0,
+                }
+            ],
+            "stagingAvailabilityZone": f"{self.region}a",
+        }
+        if server.sync is not None and server.replication_state != "STALLED":
+            info["etaDateTime"] = iso(server.sync.eta)
+        if server.replication_state == "STALLED":
+            info["dataReplicationError"] = {
+                "error": "UNSTABLE_NETWORK",
+                "rawError": "Replication stalled: the agent cannot reach the replication server",
+            }
+        if server.disconnected:
+            # As DisconnectSourceServer documents: no storage, no lag.
+            info["replicatedDisks"][0]["totalStorageBytes"] = 0
+            del info["lagDuration"]
+        return info
