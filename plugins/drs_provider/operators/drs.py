@@ -33,7 +33,8 @@ from drs_provider.exceptions import (
     DrsQuotaError,
     DrsServerSelectionError,
 )
-from drs_provider.hooks.drs import DrsHook, chunked
+from drs_provider.hooks.chunking import chunked
+from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import CONCURRENT_JOBS_QUOTA_CODES, account_quotas
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
 from drs_provider.recovery.job_tags import JOB_LOOKBACK, tag_value, validate_job_tags

@@ -44,7 +44,8 @@ from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import JOB_IDS_PER_REQUEST
-from drs_provider.hooks.drs import DrsHook, chunked
+from drs_provider.hooks.chunking import chunked
+from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.throttling import THROTTLE_MAX_DELAY
 
 if TYPE_CHECKING:

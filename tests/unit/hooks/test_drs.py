@@ -6,7 +6,8 @@ import pytest
 from botocore.awsrequest import AWSResponse
 from botocore.compat import HTTPHeaders
 
-from drs_provider.hooks.drs import DrsHook, chunked
+from drs_provider.hooks.chunking import chunked
+from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.throttling import THROTTLE_MAX_ATTEMPTS, THROTTLE_MAX_DELAY, retry_after_throttling
 
 
