@@ -25,7 +25,8 @@ from drs_provider.plans.rule_kinds import (
     Text,
     TextMap,
 )
-from drs_provider.plans.rules import LAUNCH, PLAN, SELECTOR, STEP, WAVE
+from drs_provider.plans.rules import PLAN
+from drs_provider.plans.wave_rules import LAUNCH, SELECTOR, STEP, WAVE
 
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
 SCHEMA_ID = "urn:airflow-provider-drs:recovery-plan:v2"

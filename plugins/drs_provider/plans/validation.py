@@ -8,7 +8,7 @@ that DRS can honour together (:mod:`.wave_references`, :mod:`.server_checks`, :m
 (:mod:`.build`), so a :class:`Plan` always holds checked values.
 
 Every check is linear in the size of the file, except the comparison of tag selectors with each
-other, which the caps of :mod:`.rules` bound. A broken cap, or too many problems, ends the
+other, which the caps of :mod:`.values` bound. A broken cap, or too many problems, ends the
 checks of the file (:class:`~.structure.StopChecking`).
 """
 

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from drs_provider.plans.model import RESERVED_WAVE_NAMES
-from drs_provider.plans.rules import CONN_ID_PATTERN
+from drs_provider.plans.values import CONN_ID_PATTERN
 
 
 def test_the_dags_own_tasks_are_reserved_wave_names() -> None:

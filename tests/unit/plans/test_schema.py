@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from drs_provider.plans import load_plan_file, plan_json_schema
-from drs_provider.plans.rules import STEP
 from drs_provider.plans.schema import SCHEMA_FILE, schema_text
+from drs_provider.plans.wave_rules import STEP
 from tests.conftest import REPO_ROOT
 from tests.unit.plans.cases import CASES, Case
 from tests.unit.plans.samples import SHOP_YAML, valid_plan

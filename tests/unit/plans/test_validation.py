@@ -10,7 +10,7 @@ import yaml
 from drs_provider.exceptions import PlanError, PlanIssue
 from drs_provider.plans import Plan, load_plan_file
 from drs_provider.plans.model import LAUNCH_SETTING_NAMES, LaunchSettings
-from drs_provider.plans.rules import LAUNCH
+from drs_provider.plans.wave_rules import LAUNCH
 from tests.unit.plans.cases import CASES, Case, change
 from tests.unit.plans.samples import DB_ID, SHOP_YAML, valid_plan, write
 
