@@ -1,47 +1,50 @@
-"""Operator that starts DRS recovery (or drill) jobs, once per task however often it runs."""
+"""Operator that starts DRS recovery (or drill) jobs, once per task however often it runs.
+
+Its arguments once read, and the servers they select, are :mod:`.recovery_arguments`; starting the
+jobs, adopting those the task started already, is :mod:`.recovery_jobs`.
+"""
 
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from airflow.providers.amazon.aws.utils.mixins import aws_template_fields
 from airflow.providers.common.compat.sdk import conf
-from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import (
     CAPACITY_WAIT_XCOM_KEY,
     DEFAULT_MAX_SERVERS_PER_JOB,
-    MAX_SERVERS_PER_START_RECOVERY,
     MAX_TAGS_PER_RESOURCE,
     OPTIONAL_SERVERS_XCOM_KEY,
-    TAG_CHUNK,
     TAG_DAG_ID,
     TAG_MAP_INDEX,
     TAG_RUN_ID,
     TAG_TASK_ID,
 )
 from drs_provider.exceptions import (
-    DrsCapacityError,
     DrsInputError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
     DrsProviderError,
     DrsQuotaError,
-    DrsServerSelectionError,
 )
-from drs_provider.hooks.chunking import chunked
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import CONCURRENT_JOBS_QUOTA_CODES, account_quotas
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
+from drs_provider.operators.recovery_arguments import (
+    RecoveryArguments,
+    read_max_servers_per_job,
+    read_point_in_time,
+    resolve_servers,
+)
+from drs_provider.operators.recovery_jobs import JobStarter, WaitForCapacity
 from drs_provider.recovery.job_tags import JOB_LOOKBACK, tag_value, validate_job_tags
 from drs_provider.recovery.missing import MissingJobs
 from drs_provider.recovery.outcome import wait_verdict
-from drs_provider.recovery.times import parse_time
-from drs_provider.template_values import as_bool, as_int, as_str_dict, as_str_list
+from drs_provider.template_values import as_bool, as_str_dict, as_str_list
 from drs_provider.triggers.capacity import DrsCapacityTrigger
 from drs_provider.triggers.drs import DrsJobCompleteTrigger
 
@@ -49,31 +52,6 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
-
-
-class _WaitForCapacity(Exception):
-    """DRS refused a launch for capacity; ``jobs`` jobs of ``servers`` servers are still to start."""
-
-    def __init__(self, refusal: DrsCapacityError, jobs: int, servers: int) -> None:
-        super().__init__(str(refusal))
-        self.refusal, self.jobs, self.servers = refusal, jobs, servers
-
-
-@dataclass(frozen=True)
-class RecoveryArguments:
-    """The operator's arguments once read from whatever the templates rendered."""
-
-    source_server_ids: list[str]
-    tags: dict[str, str]
-    optional_source_server_ids: list[str]
-    optional_tags: dict[str, str]
-    is_drill: bool
-    point_in_time: datetime | None
-    max_servers_per_job: int
-    job_tags: dict[str, str]
-    #: source server ID -> the recovery snapshot to launch it from, chosen already (a plan run:
-    #: preflight's choice); None: chosen at launch from ``point_in_time``
-    snapshot_ids: Mapping[str, str] | None = None
 
 
 class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
@@ -188,29 +166,6 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
     def _field(self, name: str) -> str:
         return f"{self.task_id}.{name}"
 
-    def _point_in_time(self) -> datetime | None:
-        value: Any = self.point_in_time
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        if isinstance(value, datetime):
-            return value
-        try:
-            return parse_time(str(value))
-        except ValueError:
-            raise DrsInputError(
-                f"{self._field('point_in_time')}: {value!r} is not an ISO-8601 time "
-                "(for example 2024-05-01T12:00:00Z)"
-            ) from None
-
-    def _max_servers_per_job(self) -> int:
-        size = as_int(self.max_servers_per_job, field=self._field("max_servers_per_job"))
-        if not 1 <= size <= MAX_SERVERS_PER_START_RECOVERY:
-            raise DrsInputError(
-                f"{self._field('max_servers_per_job')}: must be 1 to {MAX_SERVERS_PER_START_RECOVERY}, "
-                f"got {size}"
-            )
-        return size
-
     def _identity_tags(self, context: Context) -> dict[str, str]:
         ti = context["ti"]
         identity = {
@@ -244,40 +199,12 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             ),
             optional_tags=as_str_dict(self.optional_tags, field=self._field("optional_tags")),
             is_drill=as_bool(self.is_drill, field=self._field("is_drill")),
-            point_in_time=self._point_in_time(),
-            max_servers_per_job=self._max_servers_per_job(),
+            point_in_time=read_point_in_time(self.point_in_time, field=self._field("point_in_time")),
+            max_servers_per_job=read_max_servers_per_job(
+                self.max_servers_per_job, field=self._field("max_servers_per_job")
+            ),
             job_tags=job_tags,
         )
-
-    def _resolve(self, args: RecoveryArguments) -> tuple[list[str], list[str]]:
-        ids, tags = args.source_server_ids, args.tags
-        optional_ids, optional_tags = args.optional_source_server_ids, args.optional_tags
-        required: list[str] = []
-        optional: list[str] = []
-        try:
-            if ids or tags:
-                required = [s["sourceServerID"] for s in self.hook.resolve_source_servers(ids, tags)]
-        except DrsServerSelectionError as error:
-            raise type(error)(
-                f"{self.task_id}: servers: {error}", unknown_ids=error.unknown_ids, tags=error.tags
-            ) from error
-        try:
-            if optional_ids or optional_tags:
-                optional = [
-                    s["sourceServerID"] for s in self.hook.resolve_source_servers(optional_ids, optional_tags)
-                ]
-        except DrsServerSelectionError as error:
-            raise type(error)(
-                f"{self.task_id}: optional servers: {error}", unknown_ids=error.unknown_ids, tags=error.tags
-            ) from error
-        # A server named both ways is required: its failure must not pass unnoticed.
-        optional = [server_id for server_id in optional if server_id not in set(required)]
-        if not required and not optional:
-            raise DrsServerSelectionError(
-                f"{self.task_id}: no servers selected; give source_server_ids, tags, "
-                "optional_source_server_ids or optional_tags"
-            )
-        return required, optional
 
     def execute(self, context: Context) -> list[str]:
         return self.start(context, self.read_arguments())
@@ -293,7 +220,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
                 f"exceed the AWS limit of {MAX_TAGS_PER_RESOURCE} tags per job"
             )
 
-        required, optional = self._resolve(args)
+        required, optional = resolve_servers(self.hook, args, task_id=self.task_id)
         ti = context["ti"]
         ti.xcom_push(key="source_server_ids", value=required)
         ti.xcom_push(key=OPTIONAL_SERVERS_XCOM_KEY, value=optional)
@@ -306,8 +233,10 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         )
 
         try:
-            job_ids = self._start_jobs(context, selected, identity, job_tags, is_drill, size, args)
-        except _WaitForCapacity as short:
+            starter = JobStarter(self.hook, self.task_id, self.log)
+            since = self._lookback_start(context)
+            job_ids = starter.start_jobs(since, selected, identity, job_tags, is_drill, size, args)
+        except WaitForCapacity as short:
             if not self.wait_for_capacity:
                 raise short.refusal from None
             self._defer_for_capacity(context, short, recovery=not is_drill, owner=identity)
@@ -331,111 +260,8 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             self._wait(job_ids, optional)
         return job_ids
 
-    def _start_jobs(
-        self,
-        context: Context,
-        selected: list[str],
-        identity: dict[str, str],
-        job_tags: dict[str, str],
-        is_drill: bool,
-        size: int,
-        args: RecoveryArguments,
-    ) -> list[str]:
-        """Start jobs for every selected server that no job of this task covers yet."""
-        since = self._lookback_start(context)
-        earlier = self.hook.find_jobs_by_tags(identity, since=since)
-        covered = {s["sourceServerID"] for job in earlier for s in job.get("participatingServers", [])}
-        job_ids = [job["jobID"] for job in earlier]
-        if earlier:
-            self.log.info(
-                "This task already started %d DRS jobs (%s) covering %d servers; not starting them again",
-                len(earlier),
-                ", ".join(job_ids),
-                len(covered & set(selected)),
-            )
-        remaining = [server_id for server_id in selected if server_id not in covered]
-        if not remaining:
-            return job_ids
-        snapshots = self._snapshots(remaining, args)
-        entries = [
-            {
-                "sourceServerID": server_id,
-                **({"recoverySnapshotID": snapshots[server_id]} if snapshots else {}),
-            }
-            for server_id in remaining
-        ]
-        chunks = list(chunked(entries, size))
-        total = len(earlier) + len(chunks)
-        for index, chunk in enumerate(chunks):
-            number = len(earlier) + index + 1
-            tags = {**job_tags, **identity, TAG_CHUNK: f"{number}/{total}"}
-            try:
-                job_id = self._start_one(chunk, tags, identity, is_drill, since)
-            except DrsCapacityError as refusal:
-                left = chunks[index:]
-                raise _WaitForCapacity(refusal, len(left), sum(len(c) for c in left)) from refusal
-            self.log.info("Started DRS job %s (%d/%d) for %d servers", job_id, number, total, len(chunk))
-            job_ids.append(job_id)
-        return job_ids
-
-    def _snapshots(self, server_ids: list[str], args: RecoveryArguments) -> dict[str, str]:
-        """The recovery snapshot of each server: as chosen already, else the latest at or before
-        ``point_in_time``; none without a point in time (DRS launches from the latest data)."""
-        if args.snapshot_ids is not None:
-            unchosen = [server_id for server_id in server_ids if server_id not in args.snapshot_ids]
-            if unchosen:
-                raise DrsInputError(
-                    f"{self._field('snapshot_ids')}: no recovery snapshot chosen for {', '.join(unchosen)}"
-                )
-            return {server_id: args.snapshot_ids[server_id] for server_id in server_ids}
-        if args.point_in_time is None:
-            return {}
-        return self.hook.latest_snapshots_before(server_ids, args.point_in_time)
-
-    def _start_one(
-        self,
-        chunk: Sequence[Mapping[str, str]],
-        tags: dict[str, str],
-        identity: dict[str, str],
-        is_drill: bool,
-        since: datetime | None,
-    ) -> str:
-        """One StartRecovery; a conflict or lost response is first checked against our own tags."""
-        try:
-            return self.hook.start_recovery_job(chunk, is_drill=is_drill, tags=tags)["jobID"]
-        except (ClientError, BotoCoreError) as error:
-            code = error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
-            status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) if code else 0
-            if isinstance(error, BotoCoreError) or code == "ConflictException" or status >= 500:
-                # The job may exist although its response never arrived or was a server error
-                # (botocore's retry then conflicts with it): adopt it rather than fail or relaunch.
-                wanted = {server["sourceServerID"] for server in chunk}
-                try:
-                    earlier = self.hook.find_jobs_by_tags(identity, since=since)
-                except (ClientError, BotoCoreError) as lookup_error:
-                    server_ids = [server["sourceServerID"] for server in chunk]
-                    raise DrsProviderError(
-                        f"{self.task_id}: StartRecovery of {len(server_ids)} source servers "
-                        f"({', '.join(server_ids)}) failed "
-                        f"({error}), and the jobs of this task could not be listed to check whether it "
-                        f"created one ({lookup_error}). DRS may hold a job for them: retry the task, "
-                        "which adopts a job it started instead of launching again."
-                    ) from error
-                for job in earlier:
-                    held = {s["sourceServerID"] for s in job.get("participatingServers", [])}
-                    if wanted <= held:
-                        self.log.warning(
-                            "StartRecovery answered %s, but job %s of this task holds the servers; using it",
-                            code or type(error).__name__,
-                            job["jobID"],
-                        )
-                        return job["jobID"]
-            if isinstance(error, ClientError):
-                raise self.hook.explain_start_recovery_error(error, chunk) from error
-            raise
-
     def _defer_for_capacity(
-        self, context: Context, short: _WaitForCapacity, *, recovery: bool, owner: dict[str, str]
+        self, context: Context, short: WaitForCapacity, *, recovery: bool, owner: dict[str, str]
     ) -> None:
         """Wait in the triggerer until DRS has room for what is left to launch, then start again
         (:meth:`execute_after_capacity`; the jobs already started are adopted, not relaunched)."""

@@ -8,7 +8,8 @@ import pytest
 from airflow.sdk import DAG
 
 from drs_provider.constants import TAG_VALUE_LENGTH
-from drs_provider.operators.drs import DrsStartRecoveryOperator, RecoveryArguments
+from drs_provider.operators.drs import DrsStartRecoveryOperator
+from drs_provider.operators.recovery_arguments import RecoveryArguments
 from drs_provider.recovery.job_tags import tag_value, validate_job_tags
 from drs_provider.sensors.drs import DrsJobSensor
 
@@ -74,7 +75,7 @@ def test_rendered_fields_read_the_same_native_or_as_strings(native):
 def test_max_servers_per_job_out_of_range_is_named(size):
     task = DrsStartRecoveryOperator(task_id="start", max_servers_per_job=size)
     with pytest.raises(ValueError, match=r"start\.max_servers_per_job"):
-        task._max_servers_per_job()
+        task.read_arguments()
 
 
 def test_tag_value_keeps_valid_values_and_fixes_others_stably():
