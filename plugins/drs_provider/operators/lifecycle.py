@@ -33,16 +33,10 @@ from drs_provider.operators.report_store import aws_error, put_report, report_lo
 from drs_provider.operators.trigger_identity import triggering_user
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
 from drs_provider.recovery.job_tags import JOB_LOOKBACK, run_tags
-from drs_provider.recovery.report import (
-    ApprovalRecord,
-    RunRecord,
-    TaskRecord,
-    build_report,
-    dag_waves,
-    final_state,
-    s3_location,
-)
+from drs_provider.recovery.report import build_report, final_state, s3_location
+from drs_provider.recovery.run_record import ApprovalRecord, RunRecord, TaskRecord
 from drs_provider.recovery.times import parse_time
+from drs_provider.recovery.wave_shapes import dag_waves
 
 if TYPE_CHECKING:
     from collections.abc import Mapping

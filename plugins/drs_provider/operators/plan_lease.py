@@ -20,7 +20,7 @@ from drs_provider.recovery.lease import (
     lease_variable,
     recovery_lease,
 )
-from drs_provider.recovery.report import state_value
+from drs_provider.recovery.run_record import state_value
 
 #: Seconds between writing the lease and reading it back: two runs that read it free at the same
 #: moment both write it, and the one whose write was overwritten sees so and steps back. A

@@ -23,8 +23,8 @@ from drs_provider.exceptions import DrsPreflightError, DrsRecoveredServerError
 from drs_provider.operators.drs import DrsStartRecoveryOperator
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.recovery.recovered import recovered_servers, refusal
-from drs_provider.recovery.report import state_value
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
+from drs_provider.recovery.run_record import state_value
 from drs_provider.recovery.times import parse_time
 from drs_provider.sensors.drs import DrsJobSensor
 

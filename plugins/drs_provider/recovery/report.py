@@ -13,222 +13,41 @@ the XComs its tasks left behind:
   ``return_value`` (``terminated``, ``failed``) give the clean-up.
 
 This is the one place that turns those facts into a report: :func:`build_report` takes plain
-records (:class:`RunRecord`; the view fills them from the metadata database in
-:mod:`drs_provider.ui.airflow_source`, the ``report`` task from the Task SDK in
-:mod:`drs_provider.operators.lifecycle`) and imports no Airflow. Wave and run states go beyond
+records (:class:`~drs_provider.recovery.run_record.RunRecord`; the view fills them from the
+metadata database in :mod:`drs_provider.ui.airflow_source`, the ``report`` task from the Task SDK
+in :mod:`drs_provider.operators.lifecycle`) and imports no Airflow. Wave and run states go beyond
 the finished run's while a run is going: ``running``, ``awaiting_input``, ``pending``.
 """
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import (
     CAPACITY_WAIT_XCOM_KEY,
-    CLEANUP_TASK_ID,
     DAG_ID_PREFIX,
-    PREFLIGHT_TASK_ID,
-    REPORT_TASK_ID,
-    RETURN_VALUE_XCOM_KEY,
-    SERVERS_XCOM_KEY,
-    START_RECOVERY_TASK,
     STEP_OUTCOME_XCOM_KEY,
     TASK_ERROR_XCOM_KEY,
-    WAIT_FOR_RECOVERY_TASK,
 )
-from drs_provider.plans.graph import wave_steps
-from drs_provider.plans.model import Plan, ServerSelector, Wave
-from drs_provider.steps.registry import kind_of_operator
+from drs_provider.recovery.run_record import (
+    ACTIVE_STATES,
+    AWAITING_INPUT,
+    CLEANUP_TASK,
+    FINISHED_STATES,
+    NOT_RUN_STATES,
+    PREFLIGHT_TASK,
+    REPORT_TASK,
+    SERVERS_XCOM,
+    ApprovalRecord,
+    RunRecord,
+    TaskRecord,
+    WaveShape,
+    step_kind,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
-
-PREFLIGHT_TASK = PREFLIGHT_TASK_ID
-START_TASK = START_RECOVERY_TASK
-WAIT_TASK = WAIT_FOR_RECOVERY_TASK
-CLEANUP_TASK = CLEANUP_TASK_ID
-REPORT_TASK = REPORT_TASK_ID
-#: Task ids outside the waves that the plan DAG may have.
-LIFECYCLE_TASKS = frozenset({PREFLIGHT_TASK, CLEANUP_TASK, REPORT_TASK})
-RETURN_VALUE = RETURN_VALUE_XCOM_KEY
-#: XCom key under which ``wait_for_recovery`` keeps the per-server results (also on failure).
-SERVERS_XCOM = SERVERS_XCOM_KEY
-
-#: Task instance states of a task on its way but not finished.
-ACTIVE_STATES = frozenset(
-    {"scheduled", "queued", "running", "deferred", "up_for_retry", "up_for_reschedule", "restarting"}
-)
-AWAITING_INPUT = "awaiting_input"
-#: Task instance states after which nothing more happens to the task.
-FINISHED_STATES = frozenset({"success", "failed", "upstream_failed", "skipped", "removed"})
-#: Task instance states of a task that never ran (Airflow still stamps start and end dates on them).
-NOT_RUN_STATES = frozenset({"skipped", "removed", "upstream_failed"})
-
-#: A default step name ``pre_<n>_<kind>``: a step's kind when its operator does not say it.
-_DEFAULT_STEP_NAME = re.compile(r"^(?:pre|post)_\d+_(?P<kind>[a-z_]+)$")
-
-
-@dataclass(frozen=True)
-class TaskRecord:
-    """One task instance of the run, as Airflow keeps it."""
-
-    task_id: str
-    state: str | None
-    start_date: datetime | None = None
-    end_date: datetime | None = None
-    operator: str | None = None
-    try_number: int = 0
-    map_index: int = -1
-
-
-@dataclass(frozen=True)
-class WaveShape:
-    """A wave as the DAG draws it: its group's tasks in dependency order, and its upstream waves."""
-
-    name: str
-    task_ids: tuple[str, ...]
-    depends_on: tuple[str, ...] = ()
-
-    @property
-    def start_task(self) -> str:
-        return f"{self.name}.{START_TASK}"
-
-    @property
-    def wait_task(self) -> str:
-        return f"{self.name}.{WAIT_TASK}"
-
-    @property
-    def step_task_ids(self) -> tuple[str, ...]:
-        """The runbook steps: every task of the group but the two DRS tasks."""
-        return tuple(task for task in self.task_ids if task not in (self.start_task, self.wait_task))
-
-
-@dataclass(frozen=True)
-class ApprovalRecord:
-    """A human-in-the-loop request of one task (providers-standard HITL), and its answer if any."""
-
-    task_id: str
-    subject: str
-    body: str | None = None
-    options: tuple[str, ...] = ()
-    multiple: bool = False
-    map_index: int = -1
-    created_at: datetime | None = None
-    chosen_options: tuple[str, ...] | None = None
-    responded_by: str | None = None
-    responded_at: datetime | None = None
-    #: IDs of the users who alone may answer; none named: whoever may update the DAG's HITL details
-    assigned_users: tuple[str, ...] = ()
-
-    @property
-    def answered(self) -> bool:
-        return self.chosen_options is not None
-
-
-@dataclass(frozen=True)
-class RunRecord:
-    """Everything Airflow holds about one plan DAG run that a report is made of."""
-
-    dag_id: str
-    run_id: str
-    state: str | None
-    start_date: datetime | None
-    end_date: datetime | None
-    waves: tuple[WaveShape, ...]
-    tasks: Mapping[str, TaskRecord]
-    #: ``(task_id, key) -> value`` of the run's XComs (map index -1)
-    xcoms: Mapping[tuple[str, str], Any] = field(default_factory=dict)
-    conf: Mapping[str, Any] = field(default_factory=dict)
-    #: why each failed task failed, as its log says
-    errors: Mapping[str, str] = field(default_factory=dict)
-    approvals: Mapping[str, ApprovalRecord] = field(default_factory=dict)
-    #: the user who triggered the run, as Airflow recorded it (None for a scheduled run)
-    triggered_by: str | None = None
-    #: ``manual``, ``scheduled``, ... (None when unknown)
-    run_type: str | None = None
-    #: the recovery run that preempted this drill (None when none did)
-    preempted_by: str | None = None
-
-    def __post_init__(self) -> None:
-        # A drill's approval waits deferred in the triggerer (so that a recovery can close it),
-        # a recovery's in awaiting_input: both wait for a person, and say so alike.
-        waiting = {
-            task_id: replace(task, state=AWAITING_INPUT)
-            for task_id, task in self.tasks.items()
-            if task.state == "deferred" and step_kind(task_id, task.operator) == "approval"
-        }
-        if waiting:
-            object.__setattr__(self, "tasks", {**self.tasks, **waiting})
-
-    def xcom(self, task_id: str, key: str = RETURN_VALUE) -> Any:
-        return self.xcoms.get((task_id, key))
-
-    def state_of(self, task_id: str) -> str | None:
-        task = self.tasks.get(task_id)
-        return task.state if task else None
-
-
-def wave_depths(shapes: Sequence[WaveShape], dag_id: str) -> dict[str, int]:
-    """The dependency graph's step (1, 2, ...) of each wave, as ``drs-plan graph`` numbers them."""
-    # The DAG was rendered from a validated plan: its waves and edges are that plan's.
-    plan = Plan(
-        name=dag_id,
-        source=dag_id,
-        waves=tuple(Wave(name=s.name, servers=ServerSelector(), depends_on=s.depends_on) for s in shapes),
-    )
-    return {wave.name: number for number, step in enumerate(wave_steps(plan), 1) for wave in step}
-
-
-def in_dependency_order(shapes: Sequence[WaveShape], dag_id: str) -> tuple[WaveShape, ...]:
-    """Waves step by step (as :func:`wave_depths` numbers them), by name within a step."""
-    depths = wave_depths(shapes, dag_id)
-    return tuple(sorted(shapes, key=lambda shape: (depths.get(shape.name, 0), shape.name)))
-
-
-def _flat_tasks(group: Any) -> list[Any]:
-    tasks = []
-    for child in group.children.values():
-        tasks.extend(_flat_tasks(child) if hasattr(child, "children") else [child])
-    return tasks
-
-
-def _in_dependency_order(tasks: Sequence[Any]) -> list[str]:
-    """Task ids of one group, each after its upstream tasks inside the group."""
-    ids = [task.task_id for task in tasks]
-    upstream = {task.task_id: set(task.upstream_task_ids) & set(ids) for task in tasks}
-    ordered: list[str] = []
-    while len(ordered) < len(ids):
-        ready = [task_id for task_id in ids if task_id not in ordered and upstream[task_id] <= set(ordered)]
-        ordered.append(ready[0] if ready else next(task_id for task_id in ids if task_id not in ordered))
-    return ordered
-
-
-def dag_waves(dag: Any) -> tuple[WaveShape, ...]:
-    """The waves of a plan DAG (every top-level task group holding a ``start_recovery`` task), in
-    dependency order. ``dag`` is any DAG object (the SDK's in a task, the serialized one in the
-    API server): only its task groups, tasks and upstream IDs are read."""
-    groups = [
-        child
-        for child in dag.task_group.children.values()
-        if hasattr(child, "children") and f"{child.group_id}.{START_TASK}" in dag.task_dict
-    ]
-    wave_of = {task.task_id: group.group_id for group in groups for task in _flat_tasks(group)}
-    shapes = []
-    for group in groups:
-        tasks = _flat_tasks(group)
-        upstream_waves = {
-            wave_of[upstream]
-            for task in tasks
-            for upstream in task.upstream_task_ids
-            if upstream in wave_of and wave_of[upstream] != group.group_id
-        }
-        shapes.append(
-            WaveShape(group.group_id, tuple(_in_dependency_order(tasks)), tuple(sorted(upstream_waves)))
-        )
-    return in_dependency_order(shapes, dag.dag_id)
 
 
 def iso(moment: datetime | None) -> str | None:
@@ -238,18 +57,6 @@ def iso(moment: datetime | None) -> str | None:
 def plan_name(dag_id: str) -> str:
     """The plan a DAG id names (``drs_plan_shop`` -> ``shop``)."""
     return dag_id.removeprefix(DAG_ID_PREFIX)
-
-
-def step_kind(task_id: str, operator: str | None) -> str:
-    """What kind of runbook step a task is: by its operator, as registered with each step kind
-    (:mod:`drs_provider.steps`), else by its default name."""
-    kind = kind_of_operator(operator)
-    if kind is not None:
-        return kind.name
-    match = _DEFAULT_STEP_NAME.match(task_id.rsplit(".", 1)[-1])
-    if match:
-        return match["kind"]
-    return operator or "task"
 
 
 def combined_state(states: Sequence[str | None], *, succeeded: bool) -> str:
@@ -422,11 +229,6 @@ def cleanup_report(run: RunRecord) -> dict[str, Any] | None:
         "reason": result.get("reason"),
         "left_alone": list(result.get("left_alone") or []),
     }
-
-
-def state_value(value: Any) -> str | None:
-    """An Airflow state (or run type) as its text, whether an enum or a string; None stays None."""
-    return None if value is None else str(getattr(value, "value", value))
 
 
 def triggered_by(user: str | None, run_type: str | None) -> str:

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.recovery.report import PREFLIGHT_TASK, REPORT_TASK, RETURN_VALUE
 from drs_provider.recovery.run import ResolvedRun
+from drs_provider.recovery.run_record import PREFLIGHT_TASK, REPORT_TASK, RETURN_VALUE
 
 if TYPE_CHECKING:
     from airflow.models.dagrun import DagRun

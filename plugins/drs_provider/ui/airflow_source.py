@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, tuple_
 
 from drs_provider.constants import STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY
-from drs_provider.recovery.report import (
+from drs_provider.recovery.report import DAG_ID_PREFIX, triggered_by
+from drs_provider.recovery.run_record import (
     CLEANUP_TASK,
-    DAG_ID_PREFIX,
     PREFLIGHT_TASK,
     REPORT_TASK,
     RETURN_VALUE,
@@ -29,10 +29,9 @@ from drs_provider.recovery.report import (
     RunRecord,
     TaskRecord,
     WaveShape,
-    dag_waves,
     state_value,
-    triggered_by,
 )
+from drs_provider.recovery.wave_shapes import dag_waves
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.readiness_source import PlanReadiness, readiness_history
 

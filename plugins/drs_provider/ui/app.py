@@ -44,9 +44,9 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from drs_provider.operators.report_store import aws_error
-from drs_provider.recovery.report import dag_waves
 from drs_provider.recovery.report_html import HTML_MEDIA_TYPE, render_report_html
 from drs_provider.recovery.times import format_duration, format_when
+from drs_provider.recovery.wave_shapes import dag_waves
 from drs_provider.ui import actions, airflow_source, failover_source, readiness_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
 from drs_provider.ui.format import (
@@ -77,7 +77,7 @@ from drs_provider.ui.view import build_run_view
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from drs_provider.recovery.report import RunRecord
+    from drs_provider.recovery.run_record import RunRecord
     from drs_provider.ui.airflow_source import PlanSummary
     from drs_provider.ui.failover_source import FailoverSummary
     from drs_provider.ui.run_rows import RunView

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.recovery.report import AWAITING_INPUT, CLEANUP_TASK, PREFLIGHT_TASK, REPORT_TASK, error_of
+from drs_provider.recovery.report import error_of
+from drs_provider.recovery.run_record import AWAITING_INPUT, CLEANUP_TASK, PREFLIGHT_TASK, REPORT_TASK
 from drs_provider.ui.format import path_segment
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from drs_provider.recovery.report import ApprovalRecord, RunRecord, WaveShape
+    from drs_provider.recovery.run_record import ApprovalRecord, RunRecord, WaveShape
     from drs_provider.ui.run_rows import WaveRow
 
 #: Where a task-level error comes from in a failed wave whose servers do not explain it.

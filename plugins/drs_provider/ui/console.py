@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
-    from drs_provider.recovery.report import RunRecord, WaveShape
+    from drs_provider.recovery.run_record import RunRecord, WaveShape
 
 
 class ConsoleLinks:

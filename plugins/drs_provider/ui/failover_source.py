@@ -20,14 +20,9 @@ from drs_provider.operators.failover import (
     SELECT_TASK_ID,
     SUMMARY_TASK_ID,
 )
-from drs_provider.recovery.report import (
-    DAG_ID_PREFIX,
-    RETURN_VALUE,
-    WaveShape,
-    dag_waves,
-    state_value,
-    triggered_by,
-)
+from drs_provider.recovery.report import DAG_ID_PREFIX, triggered_by
+from drs_provider.recovery.run_record import RETURN_VALUE, WaveShape, state_value
+from drs_provider.recovery.wave_shapes import dag_waves
 from drs_provider.ui.airflow_source import RunSummary, dag_bag, summaries_of
 
 if TYPE_CHECKING:

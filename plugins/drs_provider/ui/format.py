@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from drs_provider.recovery.report import ACTIVE_STATES, AWAITING_INPUT
+from drs_provider.recovery.run_record import ACTIVE_STATES, AWAITING_INPUT
 
 #: Badge (CSS class) of each task state and DRS launch status.
 BADGES: dict[str, str] = {

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.recovery.report import REPORT_TASK, build_report
+from drs_provider.recovery.report import build_report
+from drs_provider.recovery.run_record import REPORT_TASK
 
 if TYPE_CHECKING:
-    from drs_provider.recovery.report import RunRecord
+    from drs_provider.recovery.run_record import RunRecord
 
 
 def run_report(run: RunRecord) -> tuple[dict[str, Any], str]:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from drs_provider.operators.failover import FAILOVER_DAG_ID
-from drs_provider.recovery.report import wave_depths
 from drs_provider.recovery.times import format_duration, format_when
+from drs_provider.recovery.wave_shapes import wave_depths
 from drs_provider.ui.addresses import run_tab_path
 from drs_provider.ui.format import (
     path_segment,

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import and_, select
 
 from drs_provider.readiness import READINESS_DAG_ID, READINESS_TASK_ID
-from drs_provider.recovery.report import RETURN_VALUE
+from drs_provider.recovery.run_record import RETURN_VALUE
 from drs_provider.recovery.times import parse_time
 
 if TYPE_CHECKING:

@@ -53,7 +53,7 @@ if TYPE_CHECKING:
     from airflow.api_fastapi.auth.managers.models.base_user import BaseUser
     from sqlalchemy.orm import Session
 
-    from drs_provider.recovery.report import ApprovalRecord
+    from drs_provider.recovery.run_record import ApprovalRecord
 
 __all__ = [
     "RUN_PAGE_ACCESS",

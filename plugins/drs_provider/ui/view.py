@@ -13,18 +13,17 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.recovery.report import (
+from drs_provider.recovery.report import error_of, triggered_by
+from drs_provider.recovery.run_record import (
     CLEANUP_TASK,
     FINISHED_STATES,
     PREFLIGHT_TASK,
     REPORT_TASK,
     WaveShape,
-    error_of,
     step_kind,
-    triggered_by,
-    wave_depths,
 )
 from drs_provider.recovery.times import format_duration, parse_time
+from drs_provider.recovery.wave_shapes import wave_depths
 from drs_provider.ui.addresses import report_page_path
 from drs_provider.ui.attention import approvals, failures, report_failure
 from drs_provider.ui.console import ConsoleLinks
@@ -49,7 +48,7 @@ from drs_provider.ui.timeline import Timeline, TimelineRow, draw_timeline
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
 
-    from drs_provider.recovery.report import ApprovalRecord, RunRecord
+    from drs_provider.recovery.run_record import ApprovalRecord, RunRecord
 
 
 def _server_row(

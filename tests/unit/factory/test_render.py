@@ -468,7 +468,7 @@ def test_preflight_gets_every_step_to_check(tmp_path: Path) -> None:
 
 
 def test_every_step_operator_is_known_to_the_report_by_its_kind(tmp_path: Path) -> None:
-    from drs_provider.recovery.report import step_kind
+    from drs_provider.recovery.run_record import step_kind
     from drs_provider.steps import step_kinds
 
     (tmp_path / "steps.yaml").write_text(STEPS_PLAN)

@@ -6,7 +6,7 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from drs_provider.recovery.report import ApprovalRecord, RunRecord, TaskRecord, WaveShape
+from drs_provider.recovery.run_record import ApprovalRecord, RunRecord, TaskRecord, WaveShape
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
 DAG_ID = "drs_plan_shop"

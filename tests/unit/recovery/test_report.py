@@ -6,14 +6,9 @@ from dataclasses import replace
 
 import pytest
 
-from drs_provider.recovery.report import (
-    WaveShape,
-    build_report,
-    combined_state,
-    in_dependency_order,
-    step_kind,
-    wave_depths,
-)
+from drs_provider.recovery.report import build_report, combined_state
+from drs_provider.recovery.run_record import WaveShape, step_kind
+from drs_provider.recovery.wave_shapes import in_dependency_order, wave_depths
 from drs_provider.ui.live_report import run_report
 from tests.unit.recovery.runs import APP_IDS, DB_IDS, RUN_ID, at, failed_run, succeeded_run, task, waiting_run
 

@@ -167,7 +167,9 @@ def test_the_factory_renders_the_toy_with_its_operator(toy_plan: Path) -> None:
 @pytest.mark.usefixtures("toy")
 def test_the_report_knows_a_toy_step_by_the_operator_it_renders_as(toy_plan: Path) -> None:
     from drs_provider.factory import build_dags
-    from drs_provider.recovery.report import RunRecord, TaskRecord, build_report, dag_waves
+    from drs_provider.recovery.report import build_report
+    from drs_provider.recovery.run_record import RunRecord, TaskRecord
+    from drs_provider.recovery.wave_shapes import dag_waves
 
     dag = build_dags(toy_plan.parent)["drs_plan_toys"]
     tasks = {
