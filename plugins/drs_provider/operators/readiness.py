@@ -38,16 +38,13 @@ from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.report_store import aws_error
 from drs_provider.plans.loader import load_plans
 from drs_provider.readiness import READINESS_TASK_ID
+from drs_provider.readiness.account import AccountState
 from drs_provider.readiness.checks import (
-    AccountState,
     check_drills,
     check_instances,
-    check_launch,
     check_quotas,
     check_replication,
     check_snapshots,
-    launch_servers,
-    selected_servers,
 )
 from drs_provider.readiness.findings import (
     CONNECTION_FAILED,
@@ -61,6 +58,8 @@ from drs_provider.readiness.findings import (
     status_of,
     status_of_json,
 )
+from drs_provider.readiness.launch_checks import check_launch, launch_servers
+from drs_provider.readiness.selection import selected_servers
 from drs_provider.recovery.launch import needs_template
 
 if TYPE_CHECKING:

@@ -1,46 +1,37 @@
 """The readiness checks of one plan against what DRS shows in its account and region.
 
-Everything here is read from an :class:`AccountState` gathered once per account and region for
-every plan that recovers there (:mod:`drs_provider.operators.readiness`), so a check costs DRS
-no call of its own. The rules follow the launch path: what preflight would refuse is an error,
-what a recovery would survive worse than planned is a warning.
+Everything here is read from an :class:`~.account.AccountState` gathered once per account and
+region for every plan that recovers there (:mod:`drs_provider.operators.readiness`), so a check
+costs DRS no call of its own. Which servers a plan selects is :mod:`.selection`; its launch
+settings are checked in :mod:`.launch_checks`. The rules follow the launch path: what preflight
+would refuse is an error, what a recovery would survive worse than planned is a warning.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from drs_provider.readiness.account import AccountState, Selected, replication
 from drs_provider.readiness.findings import (
     DRILL_OVERDUE,
     ERROR,
     LAG_OVER_RPO,
-    LAUNCH_CONFIG_DRIFT,
-    LAUNCH_SERVER_UNSELECTED,
-    LAUNCH_TEMPLATE_MISSING,
     QUOTA_EXCEEDED,
     RECOVERED_INSTANCE_LIVE,
     REPLICATION_NOT_CONTINUOUS,
-    SERVER_IN_TWO_WAVES,
-    SERVER_MISSING,
     SNAPSHOT_TOO_OLD,
     STALE_DRILL_INSTANCE,
-    TAGS_COUNT_CHANGED,
-    TAGS_SELECT_NONE,
     WARNING,
     Finding,
 )
-from drs_provider.recovery.launch import TEMPLATE_SETTINGS, differences, needs_template, shown
 from drs_provider.recovery.recovered import GONE_EC2_STATES, live_recovery_instances, recovered_among
-from drs_provider.recovery.selection import select_servers, source_server_hostname, tags_text
 from drs_provider.recovery.times import parse_duration, parse_time
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from drs_provider.plans.model import Plan, ServerSelector
-    from drs_provider.recovery.launch import LaunchState
+    from drs_provider.plans.model import Plan
 
 #: Replication states a launch accepts (as :attr:`DrsHook.RECOVERABLE_REPLICATION_STATES`);
 #: of them only CONTINUOUS is the steady state a plan should be in.
@@ -49,144 +40,11 @@ STEADY_STATE = "CONTINUOUS"
 STALE_DRILL_AGE = timedelta(days=1)
 
 
-@dataclass
-class AccountState:
-    """What DRS shows in one account and region, read once for every plan that recovers there."""
-
-    #: "aws_default, us-east-1": where, as messages say it
-    where: str
-    #: every source server, by ID
-    servers: Mapping[str, Mapping[str, Any]]
-    #: every recovery instance, by source server ID (DRS keeps at most one per server)
-    instances: Mapping[str, Mapping[str, Any]]
-    #: the jobs that launched the recovery instances, by job ID
-    jobs: Mapping[str, Mapping[str, Any]]
-    #: DRS's servers-per-job and replicating-servers quotas of the account
-    servers_per_job: int
-    max_replicating_servers: int
-    #: replication states a launch accepts
-    recoverable_states: frozenset[str]
-    #: newest completed snapshot per server, read only for plans with ``rpo_target``
-    snapshot_times: dict[str, datetime | None] = field(default_factory=dict)
-    #: what each server would launch with, read only for servers of plans giving ``launch``
-    launch: dict[str, LaunchState] = field(default_factory=dict)
-
-    def name(self, server_id: str) -> str:
-        hostname = source_server_hostname(self.servers.get(server_id) or {})
-        return f"{server_id} ({hostname})" if hostname else server_id
-
-    @property
-    def replicating(self) -> list[str]:
-        """Servers DRS replicates now (any state but stopped or disconnected)."""
-        return [
-            server_id
-            for server_id, server in self.servers.items()
-            if _replication(server).get("dataReplicationState") not in (None, "STOPPED", "DISCONNECTED")
-        ]
-
-
-def _replication(server: Mapping[str, Any]) -> Mapping[str, Any]:
-    return server.get("dataReplicationInfo") or {}
-
-
-@dataclass
-class _Selected:
-    """The servers a plan's waves select: wave -> [(server, optional)]."""
-
-    by_wave: dict[str, list[tuple[str, bool]]] = field(default_factory=dict)
-
-    def add(self, wave: str, server_id: str, optional: bool) -> None:
-        entries = self.by_wave.setdefault(wave, [])
-        if all(existing != server_id for existing, _ in entries):
-            entries.append((server_id, optional))
-
-    def each(self) -> list[tuple[str, str, bool]]:
-        return [
-            (wave, server_id, optional)
-            for wave, entries in self.by_wave.items()
-            for server_id, optional in entries
-        ]
-
-
-def selected_servers(plan: Plan, account: AccountState, findings: list[Finding]) -> _Selected:
-    """Resolve every wave's selectors as preflight does, finding what they do not select."""
-    selected = _Selected()
-    for wave in plan.waves:
-        selectors: list[tuple[bool, ServerSelector | None]] = [
-            (False, wave.servers),
-            (True, wave.optional_servers),
-        ]
-        for optional, selector in selectors:
-            if selector is None or selector.is_empty:
-                continue
-            key = "optional_servers" if optional else "servers"
-            severity = WARNING if optional else ERROR
-            picked = select_servers(
-                account.servers, ids=selector.ids, tags=selector.tags, candidates=account.servers.values()
-            )
-            for server_id in picked.unknown_ids:
-                findings.append(
-                    Finding(
-                        severity,
-                        SERVER_MISSING,
-                        f"{key}.ids: DRS in {account.where} has no source server {server_id}",
-                        wave.name,
-                        server_id,
-                    )
-                )
-            if picked.unmatched_tags:
-                findings.append(
-                    Finding(
-                        severity,
-                        TAGS_SELECT_NONE,
-                        f"{key}.tags {tags_text(picked.unmatched_tags)} select no source server "
-                        f"in {account.where}",
-                        wave.name,
-                    )
-                )
-            expected = wave.expect_servers
-            if not optional and expected is not None and selector.tags and not picked.unmatched_tags:
-                tagged = select_servers(
-                    account.servers, tags=selector.tags, candidates=account.servers.values()
-                )
-                if len(tagged.server_ids) != expected:
-                    findings.append(
-                        Finding(
-                            ERROR,
-                            TAGS_COUNT_CHANGED,
-                            f"servers.tags {tags_text(selector.tags)} select {len(tagged.server_ids)} "
-                            f"source server(s), expect_servers is {expected}: "
-                            + ", ".join(map(account.name, tagged.server_ids)),
-                            wave.name,
-                        )
-                    )
-            for server_id in picked.server_ids:
-                selected.add(wave.name, server_id, optional)
-    owners: dict[str, list[str]] = {}
-    for wave_name, server_id, _ in selected.each():
-        owners.setdefault(server_id, []).append(wave_name)
-    for server_id, waves in owners.items():
-        if len(waves) > 1:
-            findings.append(
-                Finding(
-                    ERROR,
-                    SERVER_IN_TWO_WAVES,
-                    f"{account.name(server_id)} is selected by waves {', '.join(map(repr, waves))}; "
-                    "a run recovers a server once",
-                    waves[0],
-                    server_id,
-                )
-            )
-    return selected
-
-
-def check_replication(
-    plan: Plan, account: AccountState, selected: _Selected, findings: list[Finding]
-) -> None:
+def check_replication(plan: Plan, account: AccountState, selected: Selected, findings: list[Finding]) -> None:
     """Replication state and lag of every selected server against the plan's ``rpo_target``."""
     rpo = plan.rpo_target
     for wave, server_id, optional in selected.each():
-        info = _replication(account.servers[server_id])
+        info = replication(account.servers[server_id])
         state = str(info.get("dataReplicationState", "UNKNOWN"))
         name = account.name(server_id)
         if state not in account.recoverable_states:
@@ -226,7 +84,7 @@ def check_replication(
 
 
 def check_snapshots(
-    plan: Plan, account: AccountState, selected: _Selected, now: datetime, findings: list[Finding]
+    plan: Plan, account: AccountState, selected: Selected, now: datetime, findings: list[Finding]
 ) -> None:
     """The newest recovery snapshot of every selected server is younger than ``rpo_target``."""
     rpo = plan.rpo_target
@@ -257,7 +115,7 @@ def check_snapshots(
 
 
 def check_instances(
-    plan: Plan, account: AccountState, selected: _Selected, now: datetime, findings: list[Finding]
+    plan: Plan, account: AccountState, selected: Selected, now: datetime, findings: list[Finding]
 ) -> None:
     """A live recovered (non-drill) instance blocks every launch; a day-old drill instance was forgotten."""
     entries = selected.each()
@@ -295,7 +153,7 @@ def check_instances(
 
 
 def check_drills(
-    plan: Plan, account: AccountState, selected: _Selected, now: datetime, findings: list[Finding]
+    plan: Plan, account: AccountState, selected: Selected, now: datetime, findings: list[Finding]
 ) -> None:
     """With ``drill_every``: every required server was launched in a drill within it."""
     every = plan.drill_every
@@ -326,74 +184,6 @@ def check_drills(
             server_id,
         )
     )
-
-
-def launch_servers(plan: Plan, selected: _Selected) -> list[str]:
-    """The selected servers the plan gives launch settings for (whose settings readiness reads)."""
-    waves = {wave.name: wave for wave in plan.waves}
-    return [
-        server_id
-        for wave, server_id, _ in selected.each()
-        if (settings := waves[wave].launch_for(server_id)) is not None and settings.declared()
-    ]
-
-
-def check_launch(plan: Plan, account: AccountState, selected: _Selected, findings: list[Finding]) -> None:
-    """Every selected server's launch settings in DRS are the plan's ``launch`` (optional servers:
-    warnings), and every server of ``launch_per_server`` is one its wave selects."""
-    picked = {(wave, server_id): optional for wave, server_id, optional in selected.each()}
-    for wave in plan.waves:
-        if not wave.declares_launch:
-            continue
-        for server_id in wave.launch_per_server:
-            if (wave.name, server_id) not in picked and server_id not in wave.servers.ids + (
-                wave.optional_servers.ids if wave.optional_servers else ()
-            ):  # listed IDs DRS lacks are server_missing already
-                findings.append(
-                    Finding(
-                        WARNING,
-                        LAUNCH_SERVER_UNSELECTED,
-                        f"launch_per_server names {account.name(server_id)}, which the wave's tags do not "
-                        "select: its settings apply to no launch",
-                        wave.name,
-                        server_id,
-                    )
-                )
-    waves = {wave.name: wave for wave in plan.waves}
-    for (wave_name, server_id), optional in picked.items():
-        settings = waves[wave_name].launch_for(server_id)
-        state = account.launch.get(server_id)
-        if settings is None or state is None:
-            continue
-        severity = WARNING if optional else ERROR
-        name = account.name(server_id)
-        if needs_template(settings) and state.template is None:
-            given = ", ".join(key for key in TEMPLATE_SETTINGS if getattr(settings, key) is not None)
-            where = (
-                f"the EC2 launch template {state.template_id} DRS launches it from does not exist"
-                if state.template_id
-                else "DRS names no EC2 launch template for it"
-            )
-            findings.append(
-                Finding(
-                    severity,
-                    LAUNCH_TEMPLATE_MISSING,
-                    f"{name}: {where}, so it would not launch with the plan's {given}",
-                    wave_name,
-                    server_id,
-                )
-            )
-        for change in differences(settings, state):
-            findings.append(
-                Finding(
-                    severity,
-                    LAUNCH_CONFIG_DRIFT,
-                    f"{name}: {change.setting} is {shown(change.drs)} in DRS, the plan says "
-                    f"{shown(change.plan)} (drs-plan apply-launch {plan.name} makes DRS match)",
-                    wave_name,
-                    server_id,
-                )
-            )
 
 
 def check_quotas(plan: Plan, account: AccountState, plans_servers: int, findings: list[Finding]) -> None:
