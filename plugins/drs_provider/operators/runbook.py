@@ -3,15 +3,10 @@
 Each step kind is the ecosystem's operator (providers-standard's ``ApprovalOperator`` and
 ``WaitSensor``, the amazon provider's ``SsmRunCommandOperator`` and
 ``LambdaInvokeFunctionOperator``, and :class:`SsmStartAutomationOperator` for what the amazon
-provider lacks), with :class:`WaveStepMixin` adding what a step of a wave needs:
-
-* the first task of a wave skips itself (and so the whole wave) when the run leaves the wave
-  out, and refuses to run without ``preflight``'s result;
-* an ``optional`` step's failure is logged, kept as XCom ``step_outcome`` and ends the task in
-  success, so the wave goes on (a failed task would stop it);
-* what the step knows of the run: its mode, and the wave's per-server results so far;
-* none of its fields is a template (:class:`~drs_provider.operators.plan_task.PlanTextMixin`):
-  the plan's text reaches AWS and the approver as written.
+provider lacks), with :class:`~drs_provider.operators.wave_step.WaveStepMixin` adding what a step
+of a wave needs (see :mod:`drs_provider.operators.wave_step`): the wave's first task decides
+whether the wave runs, an optional step's failure lets the wave go on, the step knows the run's
+mode and the wave's servers, and the plan's text is never a template.
 """
 
 from __future__ import annotations
@@ -25,25 +20,18 @@ from airflow.providers.amazon.aws.operators.ssm import SsmRunCommandOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.sensors.time_delta import WaitSensor
 
-from drs_provider.constants import (
-    MODE_DRILL,
-    MODE_RECOVERY,
-    MODES,
-    PREFLIGHT_TASK_ID,
-    STEP_OUTCOME_XCOM_KEY,
-    dag_id_of,
-)
+from drs_provider.constants import MODE_DRILL, MODE_RECOVERY, MODES, dag_id_of
 from drs_provider.exceptions import DrsPreemptedError, DrsStepError
 from drs_provider.hooks.ssm import SsmRunbookHook
-from drs_provider.operators.plan_run import require_wave_in_run, resolved_run, wave_servers
-from drs_provider.operators.plan_task import FLOW_CONTROL, PlanTaskMixin, error_text
+from drs_provider.operators.plan_run import resolved_run, wave_servers
 from drs_provider.operators.ssm import SsmStartAutomationOperator
+from drs_provider.operators.wave_step import WaveStepMixin
 from drs_provider.recovery.outcome import LAUNCH_SUCCESS_STATES
 from drs_provider.triggers.plan_lease import PREEMPTED, DrsDrillApprovalTrigger
 from drs_provider.triggers.ssm import SsmCommandOnInstancesTrigger
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping, Sequence
+    from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
 
@@ -51,83 +39,6 @@ if TYPE_CHECKING:
 
 #: Seconds between status checks of an SSM command on its instances.
 SSM_COMMAND_POLL_SECONDS = 5
-
-
-class WaveStepMixin(PlanTaskMixin):
-    """What every runbook step of a plan wave adds to its operator (see the module docstring).
-
-    :param plan_name: the plan.
-    :param wave_name: the wave the step belongs to.
-    :param step_name: the step's name in the plan (its task ID within the wave's group).
-    :param phase: ``pre`` or ``post``.
-    :param optional: a failure is logged and reported, and the wave goes on.
-    :param first_in_wave: this is the wave's first task: it decides whether the wave runs.
-    """
-
-    # Set by the operator class this mixes into.
-    task_id: str
-    log: Any
-
-    def __init__(
-        self,
-        *,
-        plan_name: str,
-        wave_name: str,
-        step_name: str,
-        phase: str,
-        optional: bool = False,
-        first_in_wave: bool = False,
-        preflight_task_id: str = PREFLIGHT_TASK_ID,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.plan_name = plan_name
-        self.wave_name = wave_name
-        self.step_name = step_name
-        self.phase = phase
-        self.optional = optional
-        self.first_in_wave = first_in_wave
-        self.preflight_task_id = preflight_task_id
-
-    def passes_at_once(self, context: Context, run: ResolvedRun | None) -> str | None:
-        """Why this step has nothing to do in this run (it then succeeds at once), or None."""
-        return None
-
-    def run_task(self, context: Context) -> Any:
-        if self.first_in_wave:
-            run: ResolvedRun | None = require_wave_in_run(
-                context, self.plan_name, self.wave_name, self.preflight_task_id
-            )
-        else:
-            run = resolved_run(context, self.preflight_task_id)
-        reason = self.passes_at_once(context, run)
-        if reason:
-            self.log.info("%s", reason)
-            context["ti"].xcom_push(key=STEP_OUTCOME_XCOM_KEY, value={"state": "passed", "message": reason})
-            return None
-        return self._guarded(context, self.execute_step, context)
-
-    def execute_step(self, context: Context) -> Any:
-        """What the step does; by default the operator's own ``execute``."""
-        return super().run_task(context)
-
-    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
-        return self._guarded(context, super().resume_execution, next_method, next_kwargs, context)
-
-    def _guarded(self, context: Context, call: Callable[..., Any], *args: Any) -> Any:
-        try:
-            return call(*args)
-        except FLOW_CONTROL:
-            raise
-        except Exception as error:
-            if not self.optional:
-                raise
-            message = error_text(error)
-            self.log.error("optional step %s failed; the wave goes on: %s", self.task_id, message)
-            context["ti"].xcom_push(
-                key=STEP_OUTCOME_XCOM_KEY, value={"state": "failed", "optional": True, "message": message}
-            )
-            return None
 
 
 class DrsWaveApprovalOperator(WaveStepMixin, ApprovalOperator):
