@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from drs_provider.simulator.server import start_in_thread
+from tests.integration.simulator import failback_fleet
 from tests.integration.simulator.helpers import ResponseChecker, raw_call
 
 if TYPE_CHECKING:
@@ -38,6 +39,19 @@ def make_drs(drs_simulator: Any, checker: ResponseChecker) -> Iterator[Callable[
 def drs(make_drs: Callable[..., Any]) -> Any:
     """A model-checked boto3 ``drs`` client on the simulator's fleet region."""
     return make_drs()
+
+
+@pytest.fixture
+def west(drs_simulator: Any, make_drs: Callable[..., Any]) -> Any:
+    """The failback fleet (``failback_fleet.py``) at speed 0: a client of its recovery region."""
+    drs_simulator.reset(fleet=failback_fleet.FLEET, speed=0)
+    return make_drs(region=failback_fleet.RECOVERY_REGION)
+
+
+@pytest.fixture
+def east(west: Any, make_drs: Callable[..., Any]) -> Any:
+    """A client of the failback fleet's origin region (after ``west`` loaded the fleet)."""
+    return make_drs(region=failback_fleet.ORIGIN_REGION)
 
 
 @pytest.fixture

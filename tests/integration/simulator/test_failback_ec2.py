@@ -10,7 +10,6 @@ from drs_provider.simulator.fleet_servers import DEFAULT_REVERSE_SYNC_SECONDS
 from tests.integration.simulator.failback_fleet import (
     EC2_SERVER,
     EC2_SERVER_DEFAULT_SYNC,
-    FLEET,
     LAUNCH_SECONDS,
     ON_PREMISES_SERVER,
     ORIGIN_REGION,
@@ -23,17 +22,6 @@ from tests.integration.simulator.failback_fleet import (
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def west(drs_simulator, make_drs):
-    drs_simulator.reset(fleet=FLEET, speed=0)
-    return make_drs(region=RECOVERY_REGION)
-
-
-@pytest.fixture
-def east(west, make_drs):
-    return make_drs(region=ORIGIN_REGION)
 
 
 def reversed_server(drs_simulator, west, east, server_id=EC2_SERVER):

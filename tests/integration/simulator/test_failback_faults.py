@@ -7,11 +7,9 @@ import pytest
 
 from tests.integration.simulator.failback_fleet import (
     EC2_SERVER,
-    FLEET,
     LAUNCH_SECONDS,
     ON_PREMISES_SERVER,
     ORIGIN_REGION,
-    RECOVERY_REGION,
     SYNC_SECONDS,
     logged,
     recover,
@@ -22,17 +20,6 @@ from tests.integration.simulator.failback_fleet import (
 from tests.integration.simulator.helpers import raw_call
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def west(drs_simulator, make_drs):
-    drs_simulator.reset(fleet=FLEET, speed=0)
-    return make_drs(region=RECOVERY_REGION)
-
-
-@pytest.fixture
-def east(west, make_drs):
-    return make_drs(region=ORIGIN_REGION)
 
 
 def replication_state(client, server_id):
