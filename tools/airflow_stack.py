@@ -362,6 +362,9 @@ class AirflowStack:
                 "workers": "1",
                 "secret_key": secrets.token_hex(16),
                 "expose_config": "True",
+                # A database error's answer names it (SQLite's "database is locked" among them),
+                # so that a client knows a refused request wrote nothing and may send it again.
+                "expose_stacktrace": "True",
             },
             "api_auth": {"jwt_secret": secrets.token_hex(32)},
             "logging": {

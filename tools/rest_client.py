@@ -23,6 +23,12 @@ if TYPE_CHECKING:
 
 #: Dag run states after which nothing more happens to the run.
 FINISHED_RUN_STATES = frozenset({"success", "failed"})
+#: Seconds to wait for an answer: longer than SQLite's wait for its write lock (the stack's
+#: ``SQLITE_LOCK_TIMEOUT``, 30 s), so that a request the lock held up comes back as an answer
+#: (sent again when it says so) rather than as a client timeout.
+ANSWER_TIMEOUT = 60.0
+#: Times a request SQLite refused as locked is sent again.
+LOCKED_RETRIES = 2
 
 
 class RestApiError(RuntimeError):
@@ -38,6 +44,11 @@ def _quoted(value: str) -> str:
     return quote(value, safe="")
 
 
+def _database_locked(response: requests.Response) -> bool:
+    """An HTTP 500 for SQLite's "database is locked" (the stacks expose the database's error)."""
+    return response.status_code == 500 and "database is locked" in response.text
+
+
 class RestClient:
     """Airflow REST API v2 client with JWT login.
 
@@ -47,7 +58,9 @@ class RestClient:
     :param timeout: seconds per HTTP request.
     """
 
-    def __init__(self, base_url: str, username: str, password: str, *, timeout: float = 30.0) -> None:
+    def __init__(
+        self, base_url: str, username: str, password: str, *, timeout: float = ANSWER_TIMEOUT
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         self.username = username
         self.password = password
@@ -70,8 +83,13 @@ class RestClient:
         return self._token
 
     def request(self, method: str, path: str, *, expected: tuple[int, ...] = (200,), **kwargs: Any) -> Any:
-        """Send an authenticated request to ``path`` (below the base URL); return the JSON body."""
-        for attempt in range(2):
+        """Send an authenticated request to ``path`` (below the base URL); return the JSON body.
+
+        A request SQLite refused ("database is locked": its statement failed, so nothing of it was
+        written) is sent again, at most :data:`LOCKED_RETRIES` times.
+        """
+        logged_in_again = locked = 0
+        while True:
             token = self._token or self.login()
             response = self._http.request(
                 method,
@@ -80,13 +98,17 @@ class RestClient:
                 timeout=self.timeout,
                 **kwargs,
             )
-            if response.status_code == 401 and attempt == 0:
+            if response.status_code == 401 and not logged_in_again:
                 self._token = None  # expired or from an earlier API server: log in again
+                logged_in_again = 1
+                continue
+            if _database_locked(response) and locked < LOCKED_RETRIES:
+                locked += 1
+                time.sleep(1)
                 continue
             if response.status_code not in expected:
                 raise RestApiError(method, path, response.status_code, response.text)
             return response.json() if response.content else None
-        raise AssertionError("unreachable")
 
     def close(self) -> None:
         self._http.close()
@@ -133,12 +155,18 @@ class RestClient:
     def trigger(
         self, dag_id: str, conf: Mapping[str, Any] | None = None, *, run_id: str | None = None
     ) -> str:
-        """Unpause the DAG and start a run now with ``conf``; return the run id.
+        """Unpause the DAG and start a run now with ``conf``; return the run id."""
+        self._once_more_on_timeout(lambda: self.unpause(dag_id))
+        return self.start_run(dag_id, conf, run_id=run_id)
+
+    def start_run(
+        self, dag_id: str, conf: Mapping[str, Any] | None = None, *, run_id: str | None = None
+    ) -> str:
+        """Start a run of the (unpaused) DAG now with ``conf``, as this client's user; return the run id.
 
         The run gets its id here, so that a request whose answer is lost (a busy API server on
         SQLite can take over the client's timeout) is asked for again, never sent twice.
         """
-        self._once_more_on_timeout(lambda: self.unpause(dag_id))
         run_id = run_id or f"manual__{datetime.now(UTC).isoformat()}"
         body: dict[str, Any] = {"logical_date": None, "conf": dict(conf or {}), "dag_run_id": run_id}
         runs = f"/api/v2/dags/{_quoted(dag_id)}/dagRuns"

@@ -38,6 +38,7 @@ import jwt
 import pytest
 import requests
 from tools.processes import wait_until
+from tools.rest_client import RestClient
 
 from drs_provider.ui.addresses import URL_PREFIX as PREFIX
 from drs_provider.ui.addresses import run_page_path, terminate_path
@@ -196,7 +197,7 @@ class ViewDeployment(Deployment):
 
     def token(self, user: str) -> str:
         response = requests.post(
-            self.url("/auth/token"), json={"username": user, "password": self.password(user)}, timeout=30
+            self.url("/auth/token"), json={"username": user, "password": self.password(user)}, timeout=60
         )
         response.raise_for_status()
         return str(response.json()["access_token"])
@@ -205,14 +206,11 @@ class ViewDeployment(Deployment):
 def trigger_as(deployment: ViewDeployment, user: str, dag_id: str, conf: dict[str, Any]) -> str:
     """Trigger ``dag_id`` through the REST API as ``user`` (with their own token); return the run id."""
     deployment.rest.unpause(dag_id)
-    response = requests.post(
-        deployment.url(f"/api/v2/dags/{dag_id}/dagRuns"),
-        headers={"Authorization": f"Bearer {deployment.token(user)}"},
-        json={"logical_date": None, "conf": conf},
-        timeout=30,
-    )
-    assert response.status_code == 200, response.text
-    return str(response.json()["dag_run_id"])
+    as_user = RestClient(deployment.stack.api_url, user, deployment.password(user))
+    try:
+        return as_user.start_run(dag_id, conf)
+    finally:
+        as_user.close()
 
 
 def start_runs(deployment: ViewDeployment) -> None:
