@@ -156,6 +156,23 @@ class DrsPreemptedError(DrsProviderError):
         return _rebuild, (type(self), (self.run_id, self.by), {})
 
 
+class DrsAgentStartingError(DrsProviderError):
+    """ReverseReplication refused (DRS's ConflictException): the recovery instance's agent is still
+    starting, or the instance cannot be reversed yet. Ask again later.
+
+    :param recovery_instance_id: the instance.
+    :param reason: DRS's message.
+    """
+
+    def __init__(self, recovery_instance_id: str, reason: str) -> None:
+        self.recovery_instance_id = recovery_instance_id
+        self.reason = reason
+        super().__init__(f"recovery instance {recovery_instance_id} cannot be reversed yet: {reason}")
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.recovery_instance_id, self.reason), {})
+
+
 class DrsRecoveredServerError(DrsProviderError):
     """A launch would replace live recovery instances that are not drills (servers really recovered).
 

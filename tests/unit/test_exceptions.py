@@ -9,6 +9,7 @@ import pytest
 
 from drs_provider import exceptions
 from drs_provider.exceptions import (
+    DrsAgentStartingError,
     DrsCapacityError,
     DrsCleanupError,
     DrsInputError,
@@ -44,6 +45,7 @@ EXAMPLES: list[DrsProviderError] = [
         "a drill never launches over a recovered server",
     ),
     DrsPreemptedError("manual__drill", "manual__recovery"),
+    DrsAgentStartingError("i-0123456789abcdef0", "the replication agent is starting; try again"),
     DrsPreflightError("shop", ["confirm: mode=recovery needs confirm='shop'", "waves: unknown wave 'x'"]),
     DrsJobFailedError(
         [FailedServer("s-0a000000000000001", "drsjob-0a000000000000001", "FAILED", "db-1", "boom")]

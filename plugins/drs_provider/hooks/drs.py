@@ -27,6 +27,7 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsServerSelectionError
 from drs_provider.hooks.chunking import chunked
+from drs_provider.hooks.drs_failback import DrsFailbackMixin
 from drs_provider.hooks.drs_jobs import DrsJobsMixin
 from drs_provider.hooks.drs_launch import DrsLaunchSettingsMixin
 from drs_provider.hooks.drs_snapshots import DrsSnapshotsMixin
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 SIMULATOR_SPEED_HEADER = "x-drs-simulator-speed"
 
 
-class DrsHook(DrsJobsMixin, DrsSnapshotsMixin, DrsLaunchSettingsMixin, AwsBaseHook):
+class DrsHook(DrsJobsMixin, DrsSnapshotsMixin, DrsLaunchSettingsMixin, DrsFailbackMixin, AwsBaseHook):
     """
     Interact with AWS Elastic Disaster Recovery (DRS).
 

@@ -1,0 +1,156 @@
+"""Failback as DRS shows it, read without Airflow: where a recovered server came from, which
+FAILBACK source server brings it home, and how far that server's copy has got.
+
+What the way home (``mode: failback``, still to come: the README's "Failback" says what exists)
+stands on:
+
+* A recovery instance's ``originEnvironment`` says how it goes home: ``AWS`` (an EC2 origin, in
+  the region of its ``originAvailabilityZone``) by reversed replication and a launch in that
+  region; ``ON_PREMISES`` through the Failback Client and ``StartFailbackLaunch``.
+* ReverseReplication creates one FAILBACK-direction source server in the origin region, whose
+  ``identificationHints.awsInstanceID`` is the recovery instance's EC2 instance. That instance ID
+  is how a retry finds what an earlier try already reversed: it is never reversed twice.
+* The FAILBACK server is ready to launch once its ``dataReplicationState`` is CONTINUOUS.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from drs_provider.recovery.times import format_duration, parse_duration, parse_time
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import datetime
+
+#: ``originEnvironment`` values (botocore's ``OriginEnvironment``).
+AWS_ORIGIN = "AWS"
+ON_PREMISES_ORIGIN = "ON_PREMISES"
+#: ``replicationDirection`` of the source server ReverseReplication creates.
+FAILBACK_DIRECTION = "FAILBACK"
+#: The replication state in which a FAILBACK source server may be launched.
+SYNCED_STATE = "CONTINUOUS"
+#: Replication states from which a copy does not go on by itself.
+STUCK_STATES = frozenset({"STALLED", "PAUSED", "DISCONNECTED", "STOPPED"})
+#: ``failback.state`` values of an on-premises recovery instance.
+READY_FOR_LAUNCH = "FAILBACK_READY_FOR_LAUNCH"
+FAILBACK_COMPLETED = "FAILBACK_COMPLETED"
+FAILBACK_ERROR = "FAILBACK_ERROR"
+
+# An availability zone is its region and a letter (us-east-1a); a Local Zone or Wavelength zone
+# names its region first too (us-east-1-bos-1a).
+_ZONE = re.compile(r"^([a-z]{2}(?:-[a-z]+)+-\d+)")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a recovered server came from."""
+
+    environment: str
+    #: the origin region of an EC2 origin, else None
+    region: str | None
+
+    @property
+    def is_aws(self) -> bool:
+        return self.environment == AWS_ORIGIN
+
+
+def origin_of(recovery_instance: Mapping[str, Any]) -> Origin:
+    """The origin of a recovery instance (DescribeRecoveryInstances item).
+
+    :raises ValueError: naming the instance when DRS gives no ``originEnvironment``, or an EC2
+        origin without an availability zone to read its region from
+    """
+    instance_id = recovery_instance.get("recoveryInstanceID", "?")
+    environment = recovery_instance.get("originEnvironment")
+    if environment not in (AWS_ORIGIN, ON_PREMISES_ORIGIN):
+        raise ValueError(
+            f"recovery instance {instance_id}: DRS gives no origin environment ({environment!r})"
+        )
+    if environment == ON_PREMISES_ORIGIN:
+        return Origin(environment, None)
+    zone = str(recovery_instance.get("originAvailabilityZone") or "")
+    match = _ZONE.match(zone)
+    if match is None:
+        raise ValueError(
+            f"recovery instance {instance_id}: an EC2 origin, but its originAvailabilityZone "
+            f"{zone!r} names no region"
+        )
+    return Origin(environment, match[1])
+
+
+def failback_server_for(
+    ec2_instance_id: str, source_servers: Iterable[Mapping[str, Any]]
+) -> Mapping[str, Any] | None:
+    """The FAILBACK source server reversed from the recovery instance on ``ec2_instance_id``, if any.
+
+    :raises ValueError: when several claim it (DRS makes one; two mean someone reversed by hand
+        after a disconnect, and which to launch is a person's call)
+    """
+    found = [
+        server
+        for server in source_servers
+        if server.get("replicationDirection") == FAILBACK_DIRECTION
+        and (server.get("sourceProperties", {}).get("identificationHints") or {}).get("awsInstanceID")
+        == ec2_instance_id
+        and (server.get("dataReplicationInfo") or {}).get("dataReplicationState") != "DISCONNECTED"
+    ]
+    if len(found) > 1:
+        ids = ", ".join(sorted(str(server.get("sourceServerID")) for server in found))
+        raise ValueError(f"EC2 instance {ec2_instance_id} has several FAILBACK source servers: {ids}")
+    return found[0] if found else None
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """How far a FAILBACK source server's copy has got (its ``dataReplicationInfo``)."""
+
+    server_id: str
+    state: str
+    lag_seconds: float | None
+    eta: datetime | None
+    replicated_bytes: int
+    total_bytes: int
+    error: str | None
+
+    @property
+    def synced(self) -> bool:
+        return self.state == SYNCED_STATE
+
+    @property
+    def stuck(self) -> bool:
+        return self.state in STUCK_STATES
+
+    def describe(self) -> str:
+        """``s-1: INITIAL_SYNC, 42% of 10.0 GiB copied, lag 3m05s, ETA 2026-12-06 10:00:00 UTC``."""
+        parts = [f"{self.server_id}: {self.state}"]
+        if self.total_bytes:
+            share = 100 * self.replicated_bytes / self.total_bytes
+            parts.append(f"{share:.0f}% of {self.total_bytes / 2**30:.1f} GiB copied")
+        if self.lag_seconds is not None:
+            parts.append(f"lag {format_duration(self.lag_seconds)}")
+        if self.eta is not None:
+            parts.append(f"ETA {self.eta:%Y-%m-%d %H:%M:%S} UTC")
+        if self.error:
+            parts.append(f"error {self.error}")
+        return ", ".join(parts)
+
+
+def sync_progress(source_server: Mapping[str, Any]) -> SyncProgress:
+    """The copy's progress of a source server (DescribeSourceServers item)."""
+    info = source_server.get("dataReplicationInfo") or {}
+    disks = info.get("replicatedDisks") or []
+    lag = info.get("lagDuration")
+    eta = info.get("etaDateTime")
+    error = info.get("dataReplicationError") or {}
+    return SyncProgress(
+        server_id=str(source_server.get("sourceServerID", "?")),
+        state=str(info.get("dataReplicationState") or "UNKNOWN"),
+        lag_seconds=parse_duration(lag) if lag else None,
+        eta=parse_time(eta) if eta else None,
+        replicated_bytes=sum(int(disk.get("replicatedStorageBytes") or 0) for disk in disks),
+        total_bytes=sum(int(disk.get("totalStorageBytes") or 0) for disk in disks),
+        error=str(error.get("error")) if error.get("error") else None,
+    )
