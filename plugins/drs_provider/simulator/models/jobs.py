@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from drs_provider.simulator import exceptions as errors
 from drs_provider.simulator.models.base import BackendBase
 from drs_provider.simulator.models.quotas import check_capacity
 from drs_provider.simulator.models.wire import date_filter, iso, random_alnum
@@ -54,6 +55,24 @@ class JobsBackend(BackendBase):
     def busy_servers(self) -> dict[str, str]:
         """Source server ID -> the active job holding it."""
         return {server_id: job.id for job in self._active_jobs() for server_id in job.participants}
+
+    def _refuse_if_in_job(
+        self, server_id: str, refused: str, *, resource_id: str, resource_type: str
+    ) -> None:
+        """DRS's ConflictException naming the job, while ``server_id`` takes part in an active job.
+
+        :param refused: what is refused, up to the verb: "delete source server s-1: it".
+        """
+        job_id = self.busy_servers().get(server_id)
+        if job_id is None:
+            return
+        conflict = errors.ConflictException(
+            f"Cannot {refused} takes part in active job {job_id}",
+            resource_id=resource_id,
+            resource_type=resource_type,
+        )
+        conflict.job_ids = [job_id]
+        raise conflict
 
     def _check_capacity(self, ids: list[str]) -> None:
         check_capacity(ids, self.busy_servers(), self._active_jobs(), self.quotas)

@@ -65,16 +65,12 @@ class RecoveryInstancesBackend(JobsBackend):
         return instance
 
     def _refuse_instance_in_job(self, instance: RecoveryInstance, doing: str) -> None:
-        job_id = self.busy_servers().get(instance.source_server_id)
-        if job_id is not None:
-            conflict = errors.ConflictException(
-                f"Cannot {doing} recovery instance {instance.id}: its source server "
-                f"{instance.source_server_id} takes part in active job {job_id}",
-                resource_id=instance.id,
-                resource_type="RECOVERY_INSTANCE",
-            )
-            conflict.job_ids = [job_id]
-            raise conflict
+        self._refuse_if_in_job(
+            instance.source_server_id,
+            f"{doing} recovery instance {instance.id}: its source server {instance.source_server_id}",
+            resource_id=instance.id,
+            resource_type="RECOVERY_INSTANCE",
+        )
 
     def disconnect_recovery_instance(self, params: dict[str, Any]) -> dict[str, Any]:
         self.tick()

@@ -96,15 +96,12 @@ class ReplicationBackend(JobsBackend, SourceServersBackend):
         return server.id in stalled or resource_id(server.reversed_arn) in stalled
 
     def _refuse_busy(self, server: SourceServer, doing: str) -> None:
-        job_id = self.busy_servers().get(server.id)
-        if job_id is not None:
-            conflict = errors.ConflictException(
-                f"Cannot {doing} source server {server.id}: it takes part in active job {job_id}",
-                resource_id=server.id,
-                resource_type="SOURCE_SERVER",
-            )
-            conflict.job_ids = [job_id]
-            raise conflict
+        self._refuse_if_in_job(
+            server.id,
+            f"{doing} source server {server.id}: it",
+            resource_id=server.id,
+            resource_type="SOURCE_SERVER",
+        )
 
     def start_replication(self, params: dict[str, Any]) -> dict[str, Any]:
         now = self.clock.now()
