@@ -19,7 +19,7 @@ MAX_SERVERS_PER_START_RECOVERY = 200
 SOURCE_SERVER_IDS_PER_REQUEST = 200
 #: DescribeJobs filters take up to 1000 job IDs.
 JOB_IDS_PER_REQUEST = 1000
-#: DescribeRecoveryInstances filters and TerminateRecoveryInstances take up to 200 IDs.
+#: DescribeRecoveryInstances filters, TerminateRecoveryInstances and StartFailbackLaunch take up to 200 IDs.
 RECOVERY_INSTANCES_PER_REQUEST = 200
 #: Servers per job when a plan does not say: the common account quota (servers per job).
 DEFAULT_MAX_SERVERS_PER_JOB = 100

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any, Self
 
 from botocore.exceptions import ClientError
 
+from drs_provider.constants import RECOVERY_INSTANCES_PER_REQUEST
 from drs_provider.exceptions import DrsAgentStartingError, DrsProviderError
 from drs_provider.hooks.chunking import chunked
-from drs_provider.recovery.failback import FAILBACK_DIRECTION, failback_server_for
+from drs_provider.recovery.failback import failback_server_for
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -22,9 +23,6 @@ if TYPE_CHECKING:
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook as _HookBase
 else:
     _HookBase = object
-
-#: Most recovery instances one StartFailbackLaunch takes (botocore's model).
-MAX_INSTANCES_PER_FAILBACK_LAUNCH = 200
 
 
 class DrsFailbackMixin(_HookBase):
@@ -53,20 +51,13 @@ class DrsFailbackMixin(_HookBase):
             raise
         return str(answer["reversedDirectionSourceServerArn"])
 
-    def failback_source_servers(self) -> list[dict]:
-        """Every FAILBACK-direction source server of this region (DRS cannot filter on direction)."""
-        return [
-            server
-            for server in self.describe_source_servers()  # type: ignore[attr-defined]
-            if server.get("replicationDirection") == FAILBACK_DIRECTION
-        ]
-
     def find_failback_servers(self, ec2_instance_ids: Sequence[str]) -> dict[str, Mapping[str, Any]]:
         """The FAILBACK source server of each EC2 instance already reversed (of ``ec2_instance_ids``).
 
-        This is how a retry finds what an earlier try reversed, and reverses it not again.
+        This is how a retry finds what an earlier try reversed, and reverses it not again. DRS
+        cannot filter source servers on their direction: every one of the region is read, once.
         """
-        servers = self.failback_source_servers()
+        servers = self.describe_source_servers()  # type: ignore[attr-defined]
         found = {}
         for instance_id in dict.fromkeys(ec2_instance_ids):
             try:
@@ -82,7 +73,7 @@ class DrsFailbackMixin(_HookBase):
     ) -> list[dict]:
         """StartFailbackLaunch (on-premises origins), 200 instances per request; the jobs DRS started."""
         jobs = []
-        for chunk in chunked(list(dict.fromkeys(recovery_instance_ids)), MAX_INSTANCES_PER_FAILBACK_LAUNCH):
+        for chunk in chunked(list(dict.fromkeys(recovery_instance_ids)), RECOVERY_INSTANCES_PER_REQUEST):
             request: dict[str, Any] = {"recoveryInstanceIDs": list(chunk)}
             if tags:
                 request["tags"] = dict(tags)
