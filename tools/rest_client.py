@@ -88,7 +88,7 @@ class RestClient:
         A request SQLite refused ("database is locked": its statement failed, so nothing of it was
         written) is sent again, at most :data:`LOCKED_RETRIES` times.
         """
-        logged_in_again = locked = 0
+        logged_in_again, locked = False, 0
         while True:
             token = self._token or self.login()
             response = self._http.request(
@@ -100,7 +100,7 @@ class RestClient:
             )
             if response.status_code == 401 and not logged_in_again:
                 self._token = None  # expired or from an earlier API server: log in again
-                logged_in_again = 1
+                logged_in_again = True
                 continue
             if _database_locked(response) and locked < LOCKED_RETRIES:
                 locked += 1
