@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from drs_provider.simulator.server import start_in_thread
+from drs_provider.simulator.in_process import start_in_thread
 from tests.integration.simulator import failback_fleet
 from tests.integration.simulator.helpers import ResponseChecker, raw_call
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from drs_provider.simulator.server import RunningSimulator
+    from drs_provider.simulator.in_process import RunningSimulator
 
 
 @pytest.fixture

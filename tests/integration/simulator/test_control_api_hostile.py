@@ -11,7 +11,7 @@ import os
 import pytest
 
 from drs_provider.simulator.fleet import MAX_FLEET_FILE_BYTES
-from drs_provider.simulator.server import start_in_thread
+from drs_provider.simulator.in_process import start_in_thread
 from tests.integration.simulator.helpers import raw_call
 
 pytestmark = pytest.mark.integration
