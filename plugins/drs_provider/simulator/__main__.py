@@ -70,9 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     from drs_provider.simulator import SAMPLE_FLEET
-    from drs_provider.simulator.fleet import load_fleet
+    from drs_provider.simulator.fleet import default_fleet_dir, load_fleet
     from drs_provider.simulator.models import Simulator
-    from drs_provider.simulator.server import DrsHTTPServer, default_fleet_dir, server_url
+    from drs_provider.simulator.server import DrsHTTPServer, server_url
 
     try:
         fleet = load_fleet(args.fleet or SAMPLE_FLEET)

@@ -181,6 +181,11 @@ def read_fleet_text(path: Path, name: str) -> str:
         raise refuse("not a fleet file: not UTF-8 text") from None
 
 
+def default_fleet_dir(fleet: Fleet | dict[str, Any] | str | Path) -> Path | None:
+    """The directory of a fleet given as a file; None for a fleet given as data."""
+    return Path(fleet).resolve().parent if isinstance(fleet, (str, Path)) else None
+
+
 def fleet_file_in(directory: Path, requested: str) -> Path:
     """The fleet file ``requested`` names (relative to ``directory``, or absolute), if inside it.
 

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.simulator import SAMPLE_FLEET
-from drs_provider.simulator.fleet import Fleet, load_fleet
+from drs_provider.simulator.fleet import Fleet, default_fleet_dir, load_fleet
 from drs_provider.simulator.models import Simulator
-from drs_provider.simulator.server import DrsHTTPServer, default_fleet_dir, server_url
+from drs_provider.simulator.server import DrsHTTPServer, server_url
 
 if TYPE_CHECKING:
     from types import TracebackType

@@ -16,7 +16,6 @@ import socketserver
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -24,7 +23,6 @@ from drs_provider.simulator import control, responses
 from drs_provider.simulator.urls import CONTROL_PREFIX, CONTROL_ROUTES, SPEED_HEADER
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.fleet import Fleet
     from drs_provider.simulator.models import Simulator
 
 log = logging.getLogger(__name__)
@@ -303,11 +301,6 @@ class DrsHTTPServer(ThreadingHTTPServer):
         for connection in open_now:
             with contextlib.suppress(OSError):  # already closed by the client
                 connection.shutdown(socket.SHUT_RDWR)
-
-
-def default_fleet_dir(fleet: Fleet | dict[str, Any] | str | Path) -> Path | None:
-    """The directory of a fleet given as a file; None for a fleet given as data."""
-    return Path(fleet).resolve().parent if isinstance(fleet, (str, Path)) else None
 
 
 def server_url(server: DrsHTTPServer) -> str:
