@@ -8,7 +8,6 @@ main thread.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import select
 import socket
@@ -311,7 +310,3 @@ def server_url(server: DrsHTTPServer) -> str:
     if ":" in shown:
         shown = f"[{shown}]"
     return f"http://{shown}:{port}"
-
-
-def health_json(simulator: Simulator) -> str:
-    return json.dumps(simulator.state())
