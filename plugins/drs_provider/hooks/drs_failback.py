@@ -14,19 +14,26 @@ from botocore.exceptions import ClientError
 from drs_provider.constants import RECOVERY_INSTANCES_PER_REQUEST
 from drs_provider.exceptions import DrsAgentStartingError, DrsProviderError
 from drs_provider.hooks.chunking import chunked
-from drs_provider.recovery.failback import failback_server_for
+from drs_provider.recovery.failback import (
+    failback_server_for,
+    recovery_instance_readiness,
+    source_server_readiness,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     # Type-checked as the hook it is mixed into; a plain class at run time.
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook as _HookBase
+
+    from drs_provider.recovery.failback import Readiness
 else:
     _HookBase = object
 
 
 class DrsFailbackMixin(_HookBase):
-    """ReverseReplication, the FAILBACK source servers, StartFailbackLaunch and StopFailback."""
+    """ReverseReplication, the FAILBACK source servers, StartFailbackLaunch and StopFailback, and
+    whether a wave's servers are ready to fail back."""
 
     def in_region(self, region_name: str) -> Self:
         """A hook like this one (connection, settings) for ``region_name``."""
@@ -90,3 +97,20 @@ class DrsFailbackMixin(_HookBase):
             item["recoveryInstanceID"]: (item.get("failback") or {}).get("state", "")
             for item in self.describe_recovery_instances(recovery_instance_ids)  # type: ignore[attr-defined]
         }
+
+    def failback_readiness(
+        self, source_server_ids: Sequence[str] = (), recovery_instance_ids: Sequence[str] = ()
+    ) -> dict[str, Readiness]:
+        """Whether each FAILBACK source server and on-premises recovery instance may be launched now,
+        by ID (IDs DRS does not know are left out): what
+        :class:`~drs_provider.triggers.failback.DrsFailbackReadyTrigger` waits for, read once, so a
+        task need not defer when all are ready already."""
+        servers = self.describe_source_servers(source_server_ids) if source_server_ids else []  # type: ignore[attr-defined]
+        instances = (
+            self.describe_recovery_instances(recovery_instance_ids)  # type: ignore[attr-defined]
+            if recovery_instance_ids
+            else []
+        )
+        found = {server["sourceServerID"]: source_server_readiness(server) for server in servers}
+        found.update((item["recoveryInstanceID"], recovery_instance_readiness(item)) for item in instances)
+        return found

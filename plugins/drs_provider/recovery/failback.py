@@ -10,13 +10,16 @@ stands on:
 * ReverseReplication creates one FAILBACK-direction source server in the origin region, whose
   ``identificationHints.awsInstanceID`` is the recovery instance's EC2 instance. That instance ID
   is how a retry finds what an earlier try already reversed: it is never reversed twice.
-* The FAILBACK server is ready to launch once its ``dataReplicationState`` is CONTINUOUS.
+* The FAILBACK server is ready to launch once its ``dataReplicationState`` is CONTINUOUS; an
+  on-premises recovery instance once its ``failback.state`` is FAILBACK_READY_FOR_LAUNCH (its
+  Failback Client connected and copied). :func:`source_server_readiness` and
+  :func:`recovery_instance_readiness` judge one answer of each.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.recovery.times import format_duration, parse_duration, parse_time
@@ -123,12 +126,20 @@ class SyncProgress:
     def stuck(self) -> bool:
         return self.state in STUCK_STATES
 
+    @property
+    def copied_percent(self) -> float | None:
+        """How much of the disks is copied, 0 to 100; None when DRS gives no disk sizes."""
+        return 100 * self.replicated_bytes / self.total_bytes if self.total_bytes else None
+
     def describe(self) -> str:
         """``s-1: INITIAL_SYNC, 42% of 10.0 GiB copied, lag 3m05s, ETA 2026-12-06 10:00:00 UTC``."""
-        parts = [f"{self.server_id}: {self.state}"]
-        if self.total_bytes:
-            share = 100 * self.replicated_bytes / self.total_bytes
-            parts.append(f"{share:.0f}% of {self.total_bytes / 2**30:.1f} GiB copied")
+        return f"{self.server_id}: {self.details()}"
+
+    def details(self) -> str:
+        """:meth:`describe` without the server: ``INITIAL_SYNC, 42% of 10.0 GiB copied, ...``."""
+        parts = [self.state]
+        if self.copied_percent is not None:
+            parts.append(f"{self.copied_percent:.0f}% of {self.total_bytes / 2**30:.1f} GiB copied")
         if self.lag_seconds is not None:
             parts.append(f"lag {format_duration(self.lag_seconds)}")
         if self.eta is not None:
@@ -138,15 +149,19 @@ class SyncProgress:
         return ", ".join(parts)
 
 
-def sync_progress(source_server: Mapping[str, Any]) -> SyncProgress:
-    """The copy's progress of a source server (DescribeSourceServers item)."""
+def sync_progress(source_server: Mapping[str, Any], *, server_id: str | None = None) -> SyncProgress:
+    """The copy's progress of a source server (DescribeSourceServers item).
+
+    A recovery instance's ``dataReplicationInfo`` has the same shape (its copy back home): pass
+    a DescribeRecoveryInstances item and its ``recoveryInstanceID`` as ``server_id``.
+    """
     info = source_server.get("dataReplicationInfo") or {}
     disks = info.get("replicatedDisks") or []
     lag = info.get("lagDuration")
     eta = info.get("etaDateTime")
     error = info.get("dataReplicationError") or {}
     return SyncProgress(
-        server_id=str(source_server.get("sourceServerID", "?")),
+        server_id=server_id or str(source_server.get("sourceServerID", "?")),
         state=str(info.get("dataReplicationState") or "UNKNOWN"),
         lag_seconds=parse_duration(lag) if lag else None,
         eta=parse_time(eta) if eta else None,
@@ -154,3 +169,71 @@ def sync_progress(source_server: Mapping[str, Any]) -> SyncProgress:
         total_bytes=sum(int(disk.get("totalStorageBytes") or 0) for disk in disks),
         error=str(error.get("error")) if error.get("error") else None,
     )
+
+
+@dataclass(frozen=True)
+class Readiness:
+    """Whether one server of a failback wave may be launched, as one Describe answer shows it."""
+
+    server_id: str
+    #: the replication state (a FAILBACK source server) or the failback state (a recovery instance)
+    state: str
+    #: for people: the state and how far the copy got (:meth:`SyncProgress.describe`)
+    description: str
+    ready: bool = False
+    #: how much of its disks is copied, 0 to 100 (:attr:`SyncProgress.copied_percent`)
+    copied_percent: float | None = None
+    #: why it can never get ready by waiting (a wait for it ends), else None
+    lost: str | None = None
+    #: why it may not get ready by itself (a stalled copy, a failback error), else None
+    trouble: str | None = None
+
+
+def source_server_readiness(source_server: Mapping[str, Any]) -> Readiness:
+    """A FAILBACK source server (DescribeSourceServers item) is ready once CONTINUOUS.
+
+    DISCONNECTED is lost: it replicates again only after someone reinstalls its agent. The
+    other :data:`STUCK_STATES` are trouble, not lost: a stalled copy may recover, a paused or
+    stopped one may be resumed by a person.
+    """
+    progress = sync_progress(source_server)
+    base = Readiness(
+        progress.server_id,
+        progress.state,
+        progress.describe(),
+        ready=progress.synced,
+        copied_percent=progress.copied_percent,
+    )
+    if progress.state == "DISCONNECTED":
+        return replace(base, lost="disconnected from DRS: its replication does not resume by itself")
+    if progress.stuck:
+        why = f" ({progress.error})" if progress.error else ""
+        return replace(base, trouble=f"replication {progress.state}{why}: the copy is not going on")
+    return base
+
+
+def recovery_instance_readiness(recovery_instance: Mapping[str, Any]) -> Readiness:
+    """An on-premises recovery instance (DescribeRecoveryInstances item) is ready at
+    FAILBACK_READY_FOR_LAUNCH, and already past it at FAILBACK_COMPLETED (failed back: nothing
+    left to wait for; the caller reads the state to skip its launch).
+
+    FAILBACK_ERROR is trouble, not lost: reconnecting the Failback Client retries. A recovery
+    instance disconnected from DRS is lost.
+    """
+    instance_id = str(recovery_instance.get("recoveryInstanceID", "?"))
+    state = str((recovery_instance.get("failback") or {}).get("state") or "UNKNOWN")
+    progress = sync_progress(recovery_instance, server_id=instance_id)
+    base = Readiness(
+        instance_id,
+        state,
+        f"{instance_id}: {state} (replication {progress.details()})",
+        ready=state in (READY_FOR_LAUNCH, FAILBACK_COMPLETED),
+        copied_percent=progress.copied_percent,
+    )
+    if base.ready:
+        return base
+    if progress.state == "DISCONNECTED":
+        return replace(base, lost="disconnected from DRS: no Failback Client can reach it")
+    if state == FAILBACK_ERROR:
+        return replace(base, trouble="FAILBACK_ERROR: reconnecting the Failback Client retries it")
+    return base

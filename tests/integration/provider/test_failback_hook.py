@@ -62,10 +62,15 @@ def test_an_ec2_origin_is_reversed_once_and_found_again_by_its_instance(
     copying = sync_progress(server)
     assert (copying.synced, copying.server_id) == (False, server["sourceServerID"])
     assert copying.server_id in copying.describe() and copying.state in copying.describe()
+    assert not home.failback_readiness([copying.server_id])[copying.server_id].ready
 
     drs_simulator.advance(SYNC_SECONDS + 60)
 
     assert sync_progress(home.find_failback_servers([ec2_id])[ec2_id]).synced
+    readiness = home.failback_readiness([copying.server_id, "s-0f00000000000dead"])
+    assert list(readiness) == [copying.server_id]  # one DRS does not know is left out
+    assert (readiness[copying.server_id].ready, readiness[copying.server_id].state) == (True, "CONTINUOUS")
+    assert home.failback_readiness() == {}
     assert len(drs_simulator.calls("ReverseReplication")) == 1
 
 
@@ -93,8 +98,11 @@ def test_an_on_premises_origin_goes_home_through_the_failback_client(
     assert origin_of(instance) == Origin("ON_PREMISES", None)
     assert hook.failback_states([instance_id]) == {instance_id: "FAILBACK_NOT_STARTED"}
 
+    assert not hook.failback_readiness(recovery_instance_ids=[instance_id])[instance_id].ready
+
     drs_simulator.connect_failback_client(instance_id)
     assert hook.failback_states([instance_id]) == {instance_id: READY_FOR_LAUNCH}
+    assert hook.failback_readiness(recovery_instance_ids=[instance_id])[instance_id].ready
     (job,) = hook.start_failback_launch([instance_id], tags={"drs:plan": "ledger"})
     drs_simulator.advance(LAUNCH_SECONDS + 10)
 

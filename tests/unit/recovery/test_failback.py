@@ -7,7 +7,14 @@ from typing import Any
 
 import pytest
 
-from drs_provider.recovery.failback import Origin, failback_server_for, origin_of, sync_progress
+from drs_provider.recovery.failback import (
+    Origin,
+    failback_server_for,
+    origin_of,
+    recovery_instance_readiness,
+    source_server_readiness,
+    sync_progress,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -93,3 +100,82 @@ def test_a_stalled_copy_is_stuck_and_says_its_error() -> None:
     assert (progress.synced, progress.stuck) == (False, True)
     assert progress.describe() == "s-1: STALLED, error AGENT_NOT_SEEN"
     assert sync_progress({"sourceServerID": "s-2"}).state == "UNKNOWN"
+
+
+def copying(state: str, share: float = 0.25, **extra: Any) -> dict[str, Any]:
+    total = 4 * 2**30
+    disk = {"totalStorageBytes": total, "replicatedStorageBytes": int(total * share)}
+    return {"dataReplicationState": state, "replicatedDisks": [disk], **extra}
+
+
+@pytest.mark.parametrize(
+    ("state", "ready", "lost", "trouble"),
+    [
+        ("CONTINUOUS", True, None, None),
+        ("INITIAL_SYNC", False, None, None),
+        ("STALLED", False, None, "replication STALLED (UNSTABLE_NETWORK): the copy is not going on"),
+        ("PAUSED", False, None, "replication PAUSED (UNSTABLE_NETWORK): the copy is not going on"),
+        ("DISCONNECTED", False, "disconnected from DRS: its replication does not resume by itself", None),
+    ],
+)
+def test_a_failback_server_is_ready_once_continuous_and_lost_once_disconnected(
+    state: str, ready: bool, lost: str | None, trouble: str | None
+) -> None:
+    error = {"dataReplicationError": {"error": "UNSTABLE_NETWORK"}} if trouble else {}
+    readiness = source_server_readiness(
+        {"sourceServerID": "s-1", "dataReplicationInfo": copying(state, **error)}
+    )
+
+    assert (readiness.server_id, readiness.state, readiness.ready) == ("s-1", state, ready)
+    assert (readiness.lost, readiness.trouble, readiness.copied_percent) == (lost, trouble, 25.0)
+    assert readiness.description.startswith(f"s-1: {state}, 25% of 4.0 GiB copied")
+
+
+@pytest.mark.parametrize(
+    ("failback_state", "replication", "ready", "lost", "trouble"),
+    [
+        ("FAILBACK_READY_FOR_LAUNCH", "CONTINUOUS", True, None, None),
+        ("FAILBACK_COMPLETED", "DISCONNECTED", True, None, None),  # home already: nothing to wait for
+        ("FAILBACK_NOT_STARTED", "NOT_STARTED", False, None, None),
+        ("FAILBACK_IN_PROGRESS", "INITIAL_SYNC", False, None, None),
+        (
+            "FAILBACK_ERROR",
+            "CONTINUOUS",
+            False,
+            None,
+            "FAILBACK_ERROR: reconnecting the Failback Client retries it",
+        ),
+        (
+            "FAILBACK_IN_PROGRESS",
+            "DISCONNECTED",
+            False,
+            "disconnected from DRS: no Failback Client can reach it",
+            None,
+        ),
+    ],
+)
+def test_an_on_premises_instance_is_ready_for_launch_once_its_client_connected(
+    failback_state: str, replication: str, ready: bool, lost: str | None, trouble: str | None
+) -> None:
+    item = {
+        "recoveryInstanceID": "i-1",
+        "failback": {"state": failback_state},
+        "dataReplicationInfo": copying(replication),
+    }
+
+    readiness = recovery_instance_readiness(item)
+
+    assert (readiness.server_id, readiness.state, readiness.ready) == ("i-1", failback_state, ready)
+    assert (readiness.lost, readiness.trouble) == (lost, trouble)
+    assert (
+        readiness.description == f"i-1: {failback_state} (replication {replication}, 25% of 4.0 GiB copied)"
+    )
+    assert recovery_instance_readiness({"recoveryInstanceID": "i-2"}).description == (
+        "i-2: UNKNOWN (replication UNKNOWN)"
+    )
+
+
+def test_a_copy_without_disk_sizes_has_no_share() -> None:
+    progress = sync_progress({"dataReplicationInfo": {"dataReplicationState": "INITIATING"}}, server_id="i-9")
+
+    assert (progress.server_id, progress.copied_percent, progress.details()) == ("i-9", None, "INITIATING")
