@@ -48,14 +48,32 @@ TAG_CHUNK = "airflow:chunk"
 
 MODE_DRILL = "drill"
 MODE_RECOVERY = "recovery"
-MODES = (MODE_DRILL, MODE_RECOVERY)
+#: Bring a recovered plan home: back to the region (or site) its servers came from.
+MODE_FAILBACK = "failback"
+#: Every mode a plan run may have, in the order plans, messages and the trigger form list them.
+RUN_MODES = (MODE_DRILL, MODE_RECOVERY, MODE_FAILBACK)
+#: The modes an approval stops when its plan does not say (its documented default, older than
+#: failback: an approval written for a failover is not asked on the way home). Every other step
+#: kind runs in all :data:`RUN_MODES` by default.
+APPROVAL_MODES = (MODE_DRILL, MODE_RECOVERY)
 #: Run types a recovery may have: triggered by a person (UI, REST API, CLI), or by a task of
 #: another DAG on a person's behalf (``drs_failover``'s TriggerDagRunOperator); never scheduled.
 RECOVERY_RUN_TYPES = ("manual", "operator_triggered")
 #: The run parameters every plan DAG takes (DESIGN.md contract 2); preflight refuses any other.
-RUN_PARAMS = ("mode", "confirm", "waves", "point_in_time", "keep_instances", "relaunch_recovered")
+RUN_PARAMS = (
+    "mode",
+    "confirm",
+    "waves",
+    "point_in_time",
+    "keep_instances",
+    "relaunch_recovered",
+    "failback_drill",
+)
 #: The run parameter that lets a recovery launch over servers that were really recovered.
 RELAUNCH_RECOVERED_PARAM = "relaunch_recovered"
+#: The run parameter that makes a failback a rehearsal: drills in the origin region, nothing
+#: re-protected, the recovery region untouched.
+FAILBACK_DRILL_PARAM = "failback_drill"
 
 # --- the DAG a plan becomes (DESIGN.md contract 2) -----------------------------------------
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.constants import MODE_DRILL, MODES
+from drs_provider.constants import FAILBACK_DRILL_PARAM, MODE_DRILL, RELAUNCH_RECOVERED_PARAM, RUN_MODES
 
 if TYPE_CHECKING:
     from drs_provider.plans.model import Plan
@@ -23,7 +23,8 @@ POINT_IN_TIME_PATTERN = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?
 
 def plan_params(plan: Plan) -> dict[str, Any]:
     """The ``params`` of ``plan``'s DAG: ``mode``, ``confirm``, ``waves``, ``point_in_time``,
-    ``keep_instances``, ``relaunch_recovered`` (:data:`~drs_provider.constants.RUN_PARAMS`)."""
+    ``keep_instances``, ``relaunch_recovered``, ``failback_drill``
+    (:data:`~drs_provider.constants.RUN_PARAMS`)."""
     # Imported here: rendering calls this once per plan, and the plans layer stays Airflow-free.
     from airflow.sdk import Param
 
@@ -32,12 +33,13 @@ def plan_params(plan: Plan) -> dict[str, Any]:
         "mode": Param(
             MODE_DRILL,
             type="string",
-            enum=list(MODES),
+            enum=list(RUN_MODES),
             title="Mode",
             description=(
                 "drill: launch drill instances and leave production alone (the default). "
                 "recovery: a real recovery; needs 'confirm' set to the plan name. "
-                "Scheduled runs are always drills."
+                "failback: bring a recovered plan home, to the region or site its servers came "
+                "from; needs 'confirm' like a recovery. Scheduled runs are always drills."
             ),
         ),
         # Optional in the schema (null allowed, null by default): the UI's trigger form marks a
@@ -49,7 +51,7 @@ def plan_params(plan: Plan) -> dict[str, Any]:
             type=["null", "string"],
             title="Confirm recovery",
             description=(
-                f"Leave empty for a drill. For mode=recovery only: type the plan name "
+                f"Leave empty for a drill. For mode=recovery or mode=failback: type the plan name "
                 f"({plan.name}) to confirm."
             ),
         ),
@@ -84,7 +86,7 @@ def plan_params(plan: Plan) -> dict[str, Any]:
                 "(to look at them). Terminate them later in the DRS console."
             ),
         ),
-        "relaunch_recovered": Param(
+        RELAUNCH_RECOVERED_PARAM: Param(
             False,
             type="boolean",
             title="Launch over recovered servers",
@@ -92,6 +94,15 @@ def plan_params(plan: Plan) -> dict[str, Any]:
                 "Recoveries only: launch even servers whose live recovery instance came from a "
                 "real recovery, replacing it (DRS keeps one recovery instance per server). Without "
                 "it preflight refuses them; a drill always does."
+            ),
+        ),
+        FAILBACK_DRILL_PARAM: Param(
+            False,
+            type="boolean",
+            title="Rehearse the failback",
+            description=(
+                "Failbacks only: launch in the origin region as drills, re-protect nothing, and "
+                "terminate what it launched; the recovery region is left untouched."
             ),
         ),
     }

@@ -59,7 +59,8 @@ def _selector_json(selector: ServerSelector | None) -> dict[str, Any] | None:
 def _step_json(phase: str, step: Step) -> dict[str, Any]:
     body = step.to_dict()[step.kind]
     assert isinstance(body, dict)
-    return {"phase": phase, "kind": step.kind, "optional": step.optional, **body}
+    # optional and modes spelled out even at their defaults: preflight reads them without the model
+    return {"phase": phase, "kind": step.kind, "optional": step.optional, "modes": list(step.modes), **body}
 
 
 def wave_json(wave: Wave) -> dict[str, Any]:

@@ -65,6 +65,7 @@ class StepPlace:
             "step_name": step.name,
             "phase": self.phase,
             "optional": step.optional,
+            "modes": step.modes,
             "first_in_wave": self.first_in_wave,
             **self.task_arguments(step),
         }

@@ -20,12 +20,12 @@ from airflow.providers.amazon.aws.operators.ssm import SsmRunCommandOperator
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.providers.standard.sensors.time_delta import WaitSensor
 
-from drs_provider.constants import MODE_DRILL, MODE_RECOVERY, MODES, dag_id_of
+from drs_provider.constants import APPROVAL_MODES, MODE_DRILL, dag_id_of
 from drs_provider.exceptions import DrsPreemptedError, DrsStepError
 from drs_provider.hooks.ssm import SsmRunbookHook
 from drs_provider.operators.plan_run import resolved_run, wave_servers
 from drs_provider.operators.ssm import SsmStartAutomationOperator
-from drs_provider.operators.wave_step import WaveStepMixin
+from drs_provider.operators.wave_step import WaveStepMixin, run_mode
 from drs_provider.recovery.outcome import LAUNCH_SUCCESS_STATES
 from drs_provider.triggers.plan_lease import PREEMPTED, DrsDrillApprovalTrigger
 from drs_provider.triggers.ssm import SsmCommandOnInstancesTrigger
@@ -56,29 +56,28 @@ class DrsWaveApprovalOperator(WaveStepMixin, ApprovalOperator):
 
     :param message: what the approver is asked.
     :param timeout: seconds to wait for an answer.
-    :param modes: run modes that stop here.
+    :param modes: run modes that stop here (default drill and recovery).
     """
 
+    other_mode_message = "not asked in a {mode} run (it stops {modes} runs)"
+
     def __init__(
-        self, *, message: str, timeout: int = 3600, modes: Sequence[str] = MODES, **kwargs: Any
+        self, *, message: str, timeout: int = 3600, modes: Sequence[str] = APPROVAL_MODES, **kwargs: Any
     ) -> None:
         kwargs.setdefault("subject", message)
-        super().__init__(response_timeout=timedelta(seconds=timeout), fail_on_reject=True, **kwargs)
+        super().__init__(
+            response_timeout=timedelta(seconds=timeout), fail_on_reject=True, modes=modes, **kwargs
+        )
         self.message = message
-        self.modes = tuple(modes)
-        self._run_mode = MODE_RECOVERY
 
     def passes_at_once(self, context: Context, run: ResolvedRun | None) -> str | None:
-        mode = run.mode if run else MODE_RECOVERY  # unknown: ask, the careful side
-        self._run_mode = mode
-        if mode in self.modes:
-            self.body = self._body(context, run)
-            return None
-        return f"not asked in a {mode} run (it stops {', '.join(self.modes)} runs)"
+        # Reached only in one of its modes, where it always asks: the question needs the run.
+        self.body = self._body(context, run)
+        return None
 
     def _body(self, context: Context, run: ResolvedRun | None) -> str:
         servers = wave_servers(context, self.wave_name, self.phase, run)
-        mode = (run.mode if run else "unknown mode").upper()
+        mode = (run_mode(context, run) if run else "unknown mode").upper()
         when = "before it launches" if self.phase == "pre" else "after its servers launched"
         lines = [
             f"Plan **{self.plan_name}** ({dag_id_of(self.plan_name)}), run `{context['ti'].run_id}`: "
@@ -100,7 +99,7 @@ class DrsWaveApprovalOperator(WaveStepMixin, ApprovalOperator):
         try:
             return super().execute_step(context)  # asks (the HITL request and its notifiers)
         except TaskAwaitingInput:
-            if self._run_mode != MODE_DRILL:
+            if self.run_mode != MODE_DRILL:
                 raise
         timeout = utcnow() + self.response_timeout if self.response_timeout else None
         self.defer(
@@ -270,7 +269,7 @@ class DrsWaveLambdaOperator(WaveStepMixin, LambdaInvokeFunctionOperator):
             "plan": self.plan_name,
             "dag_id": ti.dag_id,
             "run_id": ti.run_id,
-            "mode": run.mode if run else None,
+            "mode": run_mode(context, run) if run else None,
             "wave": self.wave_name,
             "step": self.step_name,
             "servers": wave_servers(context, self.wave_name, self.phase, run),

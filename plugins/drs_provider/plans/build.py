@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from drs_provider.plans.model import (
     CLEANUP_DEFAULT,
+    FAILBACK_CLEANUP_DEFAULT,
+    FAILBACK_ORDER_DEFAULT,
+    FAILBACK_SYNC_TIMEOUT_DEFAULT,
     NOTIFY_EVENTS,
     LaunchSettings,
     Notify,
@@ -26,9 +29,13 @@ if TYPE_CHECKING:
 
 
 def _build_step(phase: str, number: int, kind: str, body: Mapping[str, object], wave: str) -> Step:
+    # The keys every kind takes (``step_keys``) are resolved here, once; absent ``modes`` is left
+    # to the kind's model, whose default it is.
     fields = dict(body)
     fields["name"] = fields.get("name") or default_step_name(phase, number, kind)
     fields["optional"] = bool(fields.get("optional", False))
+    if "modes" in fields:
+        fields["modes"] = _texts(fields["modes"])
     registered = find_step_kind(kind)
     assert registered is not None, f"step kind {kind!r} passed the rules, so it is registered"
     return registered.model.from_fields(fields, phase=phase, wave=wave)
@@ -118,6 +125,10 @@ def build_plan(
         notify=_notify(checked.get("notify")),
         report_s3_uri=_str_or_none(_mapping(checked.get("report")).get("s3_uri")),
         recovery_allowed=_texts(allowed) if isinstance(allowed, tuple) else None,
+        failback_order=_str_or_none(checked.get("failback_order")) or FAILBACK_ORDER_DEFAULT,
+        failback_cleanup=_str_or_none(checked.get("failback_cleanup")) or FAILBACK_CLEANUP_DEFAULT,
+        failback_sync_timeout=_int_or_none(checked.get("failback_sync_timeout"))
+        or FAILBACK_SYNC_TIMEOUT_DEFAULT,
     )
 
 

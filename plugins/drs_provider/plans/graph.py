@@ -111,9 +111,11 @@ def describe_selector(selector: ServerSelector) -> str:
 
 
 def describe_step(step: Step) -> str:
-    """``ssm_command check_db: AWS-RunShellScript on the recovered instances``: one step in a phrase."""
+    """``ssm_command check_db: AWS-RunShellScript on the recovered instances``: one step in a phrase,
+    with the modes it runs in when they are not its kind's default (``(failback only)``)."""
+    modes = "" if step.has_default_modes else f" ({', '.join(step.modes)} only)"
     optional = " (optional)" if step.optional else ""
-    return f"{step.kind} {step.name}: {kind_of(step).describe(step)}{optional}"
+    return f"{step.kind} {step.name}: {kind_of(step).describe(step)}{modes}{optional}"
 
 
 def render_graph(plan: Plan, *, file: str | None = None) -> str:

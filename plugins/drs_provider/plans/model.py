@@ -6,12 +6,13 @@ checked values and ``depends_on`` is already resolved (omitted = the wave listed
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import MISSING, dataclass, field, fields, replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from drs_provider.constants import (
     PREFLIGHT_TASK_ID,
+    RUN_MODES,
     START_RECOVERY_TASK,
     WAIT_FOR_RECOVERY_TASK,
     dag_id_of,
@@ -57,19 +58,36 @@ class Step:
     everything else about the kind in :mod:`drs_provider.steps`.
 
     ``name`` is already resolved (default ``<phase>_<n>_<kind>``); an ``optional`` step's
-    failure is logged and reported, and the wave goes on.
+    failure is logged and reported, and the wave goes on. In a run whose mode is not among
+    ``modes`` the step passes at once; a kind with another default redeclares the field.
     """
 
     #: the step kind as written in the plan (``approval``, ``ssm_command``, ...)
     kind: ClassVar[str]
     name: str
     optional: bool = False
+    #: the run modes the step runs in, in the order the plan lists them
+    modes: tuple[str, ...] = RUN_MODES
+
+    @classmethod
+    def default_modes(cls) -> tuple[str, ...]:
+        """The modes a step of this kind runs in when the plan does not say."""
+        default = next(item.default for item in fields(cls) if item.name == "modes")
+        assert default is not MISSING, f"{cls.__name__}.modes has a default"
+        return default  # type: ignore[return-value]  # the field is typed tuple[str, ...]
+
+    @property
+    def has_default_modes(self) -> bool:
+        """Whether the step runs in the modes its kind runs in by default (order aside)."""
+        return set(self.modes) == set(self.default_modes())
 
     def to_dict(self) -> dict[str, object]:
         """The step in plan-file form (``{kind: {...}}``, name always explicit)."""
         body: dict[str, object] = {"name": self.name}
         if self.optional:
             body["optional"] = True
+        if self.modes != self.default_modes():  # as listed: a reordered default loads back equal
+            body["modes"] = list(self.modes)
         body.update(self._fields())
         return {self.kind: body}
 
@@ -187,6 +205,21 @@ CLEANUP_POLICIES = (CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_ALWAYS)
 #: what the drill found; whoever wants to look at them asks, with ``cleanup: never``,
 #: ``cleanup: on_success`` (a failed drill keeps its instances) or the run's ``keep_instances``.
 CLEANUP_DEFAULT = CLEANUP_ALWAYS
+#: ``failback_order`` values: the order a failback takes the plan's waves in.
+FAILBACK_ORDER_PLAN = "plan"
+FAILBACK_ORDER_REVERSE = "reverse"
+FAILBACK_ORDERS = (FAILBACK_ORDER_PLAN, FAILBACK_ORDER_REVERSE)
+#: wave by wave, as the plan lists and chains them (the order the workload was brought up in)
+FAILBACK_ORDER_DEFAULT = FAILBACK_ORDER_PLAN
+#: ``failback_cleanup`` values: what becomes of the recovery-region instances after a failback.
+FAILBACK_CLEANUP_KEEP = "keep"
+FAILBACK_CLEANUP_TERMINATE = "terminate"
+FAILBACK_CLEANUP_POLICIES = (FAILBACK_CLEANUP_KEEP, FAILBACK_CLEANUP_TERMINATE)
+#: they stay: terminating what served production is asked for, never assumed
+FAILBACK_CLEANUP_DEFAULT = FAILBACK_CLEANUP_KEEP
+#: seconds a failback wave waits for its servers' reversed replication to reach CONTINUOUS: a
+#: day, since the first copy back moves every disk across regions
+FAILBACK_SYNC_TIMEOUT_DEFAULT = 86400
 #: Events a plan can send to SNS (DESIGN.md contract 1): a run's, in the order a run meets them,
 #: then the one ``drs_readiness`` sends between runs.
 NOTIFY_EVENTS = (
@@ -242,6 +275,12 @@ class Plan:
     #: who may start a run that is not a drill: user names and ``role:<name>`` (None: anyone who
     #: may trigger the DAG)
     recovery_allowed: tuple[str, ...] | None = None
+    #: failbacks only: the order the waves go home in
+    failback_order: str = FAILBACK_ORDER_DEFAULT
+    #: failbacks only: what becomes of the recovery-region instances once the failback succeeded
+    failback_cleanup: str = FAILBACK_CLEANUP_DEFAULT
+    #: failbacks only: seconds a wave waits for its reversed replication to reach CONTINUOUS
+    failback_sync_timeout: int = FAILBACK_SYNC_TIMEOUT_DEFAULT
 
     @property
     def dag_id(self) -> str:
@@ -289,6 +328,12 @@ class Plan:
             data["report"] = {"s3_uri": self.report_s3_uri}
         if self.recovery_allowed is not None:
             data["recovery_allowed"] = list(self.recovery_allowed)
+        if self.failback_order != FAILBACK_ORDER_DEFAULT:
+            data["failback_order"] = self.failback_order
+        if self.failback_cleanup != FAILBACK_CLEANUP_DEFAULT:
+            data["failback_cleanup"] = self.failback_cleanup
+        if self.failback_sync_timeout != FAILBACK_SYNC_TIMEOUT_DEFAULT:
+            data["failback_sync_timeout"] = self.failback_sync_timeout
         data["waves"] = [_wave_to_dict(wave) for wave in self.waves]
         return data
 

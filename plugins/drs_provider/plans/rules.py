@@ -17,12 +17,23 @@ from __future__ import annotations
 
 from drs_provider.constants import MAX_SERVERS_PER_START_RECOVERY
 from drs_provider.plans.cron import SCHEDULE_PATTERN, schedule_problem
-from drs_provider.plans.model import CLEANUP_DEFAULT, CLEANUP_POLICIES, NOTIFY_EVENTS, PLAN_NAME_PATTERN
+from drs_provider.plans.model import (
+    CLEANUP_DEFAULT,
+    CLEANUP_POLICIES,
+    FAILBACK_CLEANUP_DEFAULT,
+    FAILBACK_CLEANUP_POLICIES,
+    FAILBACK_ORDER_DEFAULT,
+    FAILBACK_ORDERS,
+    FAILBACK_SYNC_TIMEOUT_DEFAULT,
+    NOTIFY_EVENTS,
+    PLAN_NAME_PATTERN,
+)
 from drs_provider.plans.names import NAME_HINT, suggest_name
 from drs_provider.plans.rule_kinds import Integer, Key, ListOf, Object, Text, TextMap
 from drs_provider.plans.values import (
     CONN_ID_PATTERN,
     DRILL_EVERY_RANGE,
+    FAILBACK_SYNC_TIMEOUT_RANGE,
     MAX_RECOVERY_ALLOWED,
     MAX_WAVES,
     RECOVERY_ALLOWED_ENTRY_PATTERN,
@@ -232,6 +243,32 @@ PLAN = Object(
                 min_items=1,
                 max_items=MAX_RECOVERY_ALLOWED,
                 noun="entry",
+            ),
+        ),
+        Key(
+            "failback_order",
+            Text(
+                description="Failbacks only: the order the waves go home in: plan (default: wave by "
+                "wave as the plan orders them) or reverse (the last wave first).",
+                choices=FAILBACK_ORDERS,
+                default=FAILBACK_ORDER_DEFAULT,
+            ),
+        ),
+        Key(
+            "failback_cleanup",
+            Text(
+                description="Failbacks only: what becomes of the recovery-region instances: keep "
+                "(default: they stay) or terminate (once the whole failback succeeded).",
+                choices=FAILBACK_CLEANUP_POLICIES,
+                default=FAILBACK_CLEANUP_DEFAULT,
+            ),
+        ),
+        Key(
+            "failback_sync_timeout",
+            seconds(
+                "Failbacks only: seconds a wave waits for its servers' reversed replication to "
+                f"reach CONTINUOUS (default {FAILBACK_SYNC_TIMEOUT_DEFAULT}).",
+                FAILBACK_SYNC_TIMEOUT_RANGE,
             ),
         ),
         Key(

@@ -22,6 +22,8 @@ RTO_TARGET_RANGE = (60, 7 * 86400)  # seconds: a minute to a week
 RPO_TARGET_RANGE = (1, 7 * 86400)
 #: seconds: a day to a year (a leap year's 366 days, so "yearly" always fits)
 DRILL_EVERY_RANGE = (86400, 366 * 86400)
+#: seconds: a minute (servers already copied back) to a week (terabytes over a thin link)
+FAILBACK_SYNC_TIMEOUT_RANGE = (60, 7 * 86400)
 SNS_TOPIC_ARN_PATTERN = (
     r"^arn:aws[a-z-]*:sns:[a-z]{2}(-[a-z]+)+-[0-9]{1,2}:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\.fifo)?$"
 )

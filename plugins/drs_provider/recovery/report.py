@@ -113,7 +113,7 @@ def _step(run: RunRecord, task: TaskRecord, wave: str) -> dict[str, Any]:
         message = _approval_message(approval)
     outcome = run.xcom(task.task_id, STEP_OUTCOME_XCOM_KEY)
     if isinstance(outcome, dict) and state == "success":
-        # passed at once (an approval outside its modes), or an optional step that failed
+        # passed at once (a step outside its modes), or an optional step that failed
         message = str(outcome.get("message") or "")
         if outcome.get("state") == "failed":
             state = "failed"

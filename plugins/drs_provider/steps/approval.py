@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Self
 
-from drs_provider.constants import MODES
+from drs_provider.constants import APPROVAL_MODES
 from drs_provider.plans.model import Step
-from drs_provider.plans.rule_kinds import Key, ListOf, Object, Text
-from drs_provider.steps.common import seconds, step_keys, texts
+from drs_provider.plans.rule_kinds import Key, Object, Text
+from drs_provider.steps.common import seconds, step_keys
 from drs_provider.steps.registry import StepKind
 
 if TYPE_CHECKING:
@@ -25,16 +25,15 @@ class ApprovalStep(Step):
     message: str
     #: seconds to wait for an answer
     timeout: int = 3600
-    #: the run modes that stop here; in other modes the step passes at once
-    modes: tuple[str, ...] = MODES
+    #: the run modes that stop here (not failback, unless the plan says so); in other modes the
+    #: step passes at once
+    modes: tuple[str, ...] = APPROVAL_MODES
 
     def _fields(self) -> dict[str, object]:
-        return {"message": self.message, "timeout": self.timeout, "modes": list(self.modes)}
+        return {"message": self.message, "timeout": self.timeout}
 
     @classmethod
     def from_fields(cls, fields: dict[str, Any], *, phase: str, wave: str) -> Self:
-        if "modes" in fields:
-            fields["modes"] = texts(fields["modes"])
         if "message" not in fields:
             fields["message"] = (
                 f"Approve wave {wave}?" if phase == "pre" else f"Wave {wave} recovered: go on?"
@@ -52,21 +51,13 @@ RULE = Object(
             Text(description="What the approver is asked (default: approve wave <wave>?).", min_length=1),
         ),
         Key("timeout", seconds("Seconds to wait for an answer (default 3600).", TIMEOUT_RANGE)),
-        Key(
-            "modes",
-            ListOf(
-                Text(description="A run mode.", choices=MODES),
-                min_items=1,
-                description="The run modes that stop here (default both); in others the step passes at once.",
-            ),
-        ),
+        default_modes=APPROVAL_MODES,
     ),
 )
 
 
 def describe(step: ApprovalStep) -> str:
-    modes = "" if set(step.modes) == set(MODES) else f" ({', '.join(step.modes)} only)"
-    return f"asks {step.message!r}{modes}, {step.timeout} s to answer"
+    return f"asks {step.message!r}, {step.timeout} s to answer"
 
 
 def arguments(step: ApprovalStep, place: Place) -> dict[str, Any]:
@@ -74,7 +65,6 @@ def arguments(step: ApprovalStep, place: Place) -> dict[str, Any]:
     return {
         "message": step.message,
         "timeout": step.timeout,
-        "modes": step.modes,
         "retries": 0,
         **place.event_callbacks("approval_requested", "notifiers"),
         **place.common(step),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from drs_provider.constants import RUN_MODES
 from drs_provider.plans.model import RESERVED_STEP_NAMES, STEP_NAME_PATTERN
 from drs_provider.plans.names import NAME_HINT, suggest_name
 from drs_provider.plans.rule_kinds import Boolean, Integer, Key, ListOf, MapOf, Text
@@ -26,15 +27,33 @@ STEP_NAME = Text(
 )
 
 
-def step_keys(*keys: Key) -> tuple[Key, ...]:
-    """Every step kind takes ``name`` and ``optional`` besides its own keys."""
+def step_keys(*keys: Key, default_modes: tuple[str, ...] = RUN_MODES) -> tuple[Key, ...]:
+    """Every step kind takes ``name``, ``optional`` and ``modes`` besides its own keys.
+
+    ``default_modes``: the modes the kind's steps run in when the plan does not say (its model's
+    ``modes`` default), said in the key's description.
+    """
     return (
         Key("name", STEP_NAME),
         Key(
             "optional",
             Boolean(description="true: a failure of this step is logged and reported, and the wave goes on."),
         ),
+        Key("modes", step_modes(default_modes)),
         *keys,
+    )
+
+
+def step_modes(default: tuple[str, ...]) -> ListOf:
+    """The ``modes`` rule of a kind whose steps run in ``default`` when the plan does not say."""
+    return ListOf(
+        Text(description="A run mode.", choices=RUN_MODES),
+        min_items=1,
+        description=(
+            f"The run modes this step runs in (default: {', '.join(default)}); in a run of another "
+            "mode it passes at once."
+        ),
+        noun="mode",
     )
 
 

@@ -102,7 +102,8 @@ class StepKind(Generic[S]):
 
     #: the model class; its ``kind`` is the key that names the step in a plan file
     model: type[S]
-    #: the step's keys and their limits (it must take ``name`` and ``optional``, see ``step_keys``)
+    #: the step's keys and their limits (it must take ``name``, ``optional`` and ``modes``, see
+    #: ``step_keys``)
     rule: Object
     #: what the step does, in a phrase: ``AWS-RunShellScript on the recovered instances``
     describe: Callable[[S], str]
@@ -144,7 +145,7 @@ def register(kind: StepKind[S]) -> StepKind[S]:
         raise ValueError(f"step kind {name!r}: a kind name is {KIND_NAME_PATTERN.pattern}")
     if name in _KINDS:
         raise ValueError(f"step kind {name!r} is already registered")
-    missing = [key for key in ("name", "optional") if kind.rule.key(key) is None]
+    missing = [key for key in ("name", "optional", "modes") if kind.rule.key(key) is None]
     if missing:
         raise ValueError(f"step kind {name!r}: its rule lacks {', '.join(missing)} (build it with step_keys)")
     for path in (kind.operator, *kind.reported_from):

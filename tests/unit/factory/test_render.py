@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from drs_provider.constants import RUN_PARAMS
 from drs_provider.factory import build_dags
 from drs_provider.sensors.drs import DEFAULT_POLL_INTERVAL
 
@@ -205,13 +206,31 @@ def test_params_default_to_a_drill_of_every_wave(dags: dict[str, DAG]) -> None:
         "point_in_time": None,
         "keep_instances": False,
         "relaunch_recovered": False,
+        "failback_drill": False,
     }
+
+
+def test_the_params_offer_a_failback_and_its_rehearsal(dags: dict[str, DAG]) -> None:
+    params = dags["drs_plan_shop"].params
+
+    assert params.get_param("mode").schema["enum"] == ["drill", "recovery", "failback"]
+    assert "failback: bring a recovered plan home" in (params.get_param("mode").description or "")
+    assert "mode=recovery or mode=failback" in (params.get_param("confirm").description or "")
+    rehearsal = params.get_param("failback_drill")
+    assert (rehearsal.value, rehearsal.schema["type"], rehearsal.schema["title"]) == (
+        False,
+        "boolean",
+        "Rehearse the failback",
+    )
+    assert list(params) == list(RUN_PARAMS)  # what preflight accepts, no more and no less
 
 
 @pytest.mark.parametrize(
     "conf",
     [
         {"mode": "recovery", "confirm": "shop"},
+        {"mode": "failback", "confirm": "shop"},
+        {"mode": "failback", "confirm": "shop", "failback_drill": True},
         {"waves": ["web", "database"]},
         {"waves": []},
         {"point_in_time": "2026-05-04T03:00:00Z"},
@@ -235,6 +254,7 @@ def test_good_conf_is_accepted(dags: dict[str, DAG], conf: dict[str, Any]) -> No
         {"point_in_time": "2026-05-04"},
         {"point_in_time": "2026-13-04T03:00:00Z x"},
         {"confirm": 1},
+        {"failback_drill": "yes"},
     ],
 )
 def test_bad_conf_is_rejected_by_param_validation(dags: dict[str, DAG], conf: dict[str, Any]) -> None:
@@ -459,12 +479,42 @@ def test_preflight_gets_every_step_to_check(tmp_path: Path) -> None:
         "phase": "post",
         "kind": "lambda",
         "optional": True,
+        "modes": ["drill", "recovery", "failback"],
         "name": "post_3_lambda",
         "function": "dr-switch-dns",
         "payload": {"record": "db"},
     }
     assert steps["check"]["document"] == "AWS-RunShellScript"
     assert steps["post_2_ssm_automation"]["kind"] == "ssm_automation"
+    assert steps["pre_1_approval"]["modes"] == ["recovery"]
+
+
+def test_each_step_task_gets_the_modes_it_runs_in(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "home.yaml",
+        """
+        plan: home
+        waves:
+          - name: db
+            servers: {ids: [s-0a000000000000001]}
+            pre:
+              - approval: {message: Go?}
+            post:
+              - wait: {seconds: 5, modes: [failback]}
+              - ssm_automation: {document: Shop-Failover}
+        """,
+    )
+    dag = build_dags(tmp_path)["drs_plan_home"]
+
+    steps: list[Any] = [
+        dag.get_task(f"db.{name}") for name in ("pre_1_approval", "post_1_wait", "post_2_ssm_automation")
+    ]
+    assert {step.task_id.removeprefix("db."): step.modes for step in steps} == {
+        "pre_1_approval": ("drill", "recovery"),
+        "post_1_wait": ("failback",),
+        "post_2_ssm_automation": ("drill", "recovery", "failback"),
+    }
 
 
 def test_every_step_operator_is_known_to_the_report_by_its_kind(tmp_path: Path) -> None:

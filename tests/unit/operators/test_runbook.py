@@ -287,3 +287,74 @@ def test_an_optional_step_never_swallows_a_skip() -> None:
 
     with pytest.raises(AirflowSkipException):
         operator.execute(context(wave_runs=False))
+
+
+def in_run(mode: str) -> dict[str, Any]:
+    """A run whose ``mode`` parameter is ``mode``. Preflight's resolved run says drill: it knows
+    drill and recovery only, so a failback reads back as one there."""
+    run = context(mode="drill")
+    run["params"] = {"mode": mode}
+    return run
+
+
+def test_a_step_in_a_run_outside_its_modes_succeeds_without_doing_its_work() -> None:
+    operator = DrsWaveLambdaOperator(function="dr-switch-dns", modes=("failback",), **step_args())
+    run = in_run("drill")
+
+    with Stubber(operator.hook.conn):  # nothing queued: an Invoke would fail the test
+        assert operator.execute(run) is None
+
+    assert run["ti"].pushed["step_outcome"] == {
+        "state": "passed",
+        "message": "not run in a drill run (it runs in failback runs only)",
+    }
+
+
+def test_a_step_runs_in_a_failback_run_when_its_modes_name_failback() -> None:
+    operator = DrsWaveLambdaOperator(function="dr-switch-dns", modes=("failback",), **step_args())
+    run = in_run("failback")
+
+    with Stubber(operator.hook.conn) as stubber:
+        stubber.add_response("invoke", lambda_error_answer(), None)
+        with pytest.raises(DrsStepError, match="DnsError"):  # it called the function
+            operator.execute(run)
+
+    assert "step_outcome" not in run["ti"].pushed
+    assert operator.event(run)["mode"] == "failback"
+
+
+def test_the_first_step_of_a_wave_outside_its_modes_passes_and_never_skips_the_wave() -> None:
+    operator = DrsWaveWaitOperator(
+        seconds=5,
+        first_in_wave=True,
+        modes=("drill",),
+        **no_aws(step_args(task_id="pre_1_wait", phase="pre")),
+    )
+    run = in_run("recovery")
+
+    assert operator.execute(run) is None  # no AirflowSkipException, no deferral to wait
+
+    assert (
+        run["ti"].pushed["step_outcome"]["message"]
+        == "not run in a recovery run (it runs in drill runs only)"
+    )
+
+
+def test_every_step_runs_in_every_mode_and_an_approval_in_drill_and_recovery_by_default() -> None:
+    wait = DrsWaveWaitOperator(seconds=5, **no_aws(step_args(task_id="post_4_wait")))
+    run = in_run("failback")
+
+    assert (wait.modes, approval_with_default_modes().modes) == (
+        ("drill", "recovery", "failback"),
+        ("drill", "recovery"),
+    )
+    assert approval_with_default_modes().execute(run) is None
+    assert run["ti"].pushed["step_outcome"]["message"] == (
+        "not asked in a failback run (it stops drill, recovery runs)"
+    )
+
+
+def approval_with_default_modes() -> DrsWaveApprovalOperator:
+    return DrsWaveApprovalOperator(
+        message="Fail the database over?", **no_aws(step_args(task_id="pre_1_approval", phase="pre"))
+    )

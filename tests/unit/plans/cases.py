@@ -676,13 +676,31 @@ CASES = [
         "approval modes unknown",
         change((("waves", 1, "pre"), [{"approval": {"modes": ["test"]}}])),
         "waves[1].pre[0].approval.modes[0]",
-        "'test' is not one of drill, recovery",
+        "'test' is not one of drill, recovery, failback",
     ),
     Case(
         "approval modes empty",
         change((("waves", 1, "pre"), [{"approval": {"modes": []}}])),
         "waves[1].pre[0].approval.modes",
-        "needs at least 1 item",
+        "needs at least 1 mode",
+    ),
+    Case(
+        "step modes unknown",
+        change((("waves", 1, "post"), [{"wait": {"seconds": 5, "modes": ["failback", "rehearsal"]}}])),
+        "waves[1].post[0].wait.modes[1]",
+        "'rehearsal' is not one of drill, recovery, failback",
+    ),
+    Case(
+        "step modes twice",
+        change((("waves", 1, "post"), [{"lambda": {"function": "f", "modes": ["failback", "failback"]}}])),
+        "waves[1].post[0].lambda.modes[1]",
+        "'failback' is listed twice",
+    ),
+    Case(
+        "step modes not a list",
+        change((("waves", 1, "post"), [{"ssm_automation": {"document": "D-1", "modes": "failback"}}])),
+        "waves[1].post[0].ssm_automation.modes",
+        "expected a list, got string 'failback'",
     ),
     Case(
         "approval timeout too short",
@@ -733,6 +751,31 @@ CASES = [
         _text("cleanup: on_success", "cleanup: true"),
         "cleanup",
         "expected a string, got boolean true",
+    ),
+    # failback keys
+    Case(
+        "failback_order unknown",
+        change((("failback_order",), "backwards")),
+        "failback_order",
+        "'backwards' is not one of plan, reverse",
+    ),
+    Case(
+        "failback_cleanup unknown",
+        change((("failback_cleanup",), "delete")),
+        "failback_cleanup",
+        "'delete' is not one of keep, terminate",
+    ),
+    Case(
+        "failback_sync_timeout too small",
+        change((("failback_sync_timeout",), 59)),
+        "failback_sync_timeout",
+        "must be between 60 and 604800 seconds, got 59",
+    ),
+    Case(
+        "failback_sync_timeout over a week",
+        change((("failback_sync_timeout",), 604801)),
+        "failback_sync_timeout",
+        "must be between 60 and 604800 seconds, got 604801",
     ),
     Case(
         "rto_target too small",

@@ -31,6 +31,9 @@ _VALID: dict[str, Any] = {
         "events": ["started", "approval_requested", "wave_failed", "succeeded", "failed"],
     },
     "report": {"s3_uri": "s3://dr-evidence/shop/"},
+    "failback_order": "reverse",
+    "failback_cleanup": "terminate",
+    "failback_sync_timeout": 7200,
     "waves": [
         {
             "name": "database",

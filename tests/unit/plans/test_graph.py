@@ -158,9 +158,32 @@ def test_the_pictures_show_each_waves_steps_before_and_after_it(tmp_path: Path) 
     text = render_graph(plan)
     mermaid = render_mermaid(plan)
 
-    assert "before: 1. approval pre_1_approval: asks 'Fail the shop database over?' (recovery only)" in text
+    assert (
+        "before: 1. approval pre_1_approval: asks 'Fail the shop database over?', 1800 s to answer "
+        "(recovery only)"
+    ) in text
     assert "after:  1. ssm_command post_1_ssm_command: AWS-RunShellScript on the recovered instances" in text
     assert "2. lambda post_2_lambda: calls dr-switch-dns (optional)" in text
     assert "4. wait post_4_wait: 120 s" in text
     assert "before: approval pre_1_approval: asks" in mermaid
     assert "<br/>after: ssm_automation rotate_secrets: runbook Shop-RotateSecrets" in mermaid
+
+
+def test_a_step_shows_the_modes_it_runs_in_when_they_are_not_its_kinds_default(tmp_path: Path) -> None:
+    text = """\
+plan: home
+waves:
+  - name: db
+    servers: {ids: [s-0123456789abcdef0]}
+    post:
+      - wait: {seconds: 5, modes: [failback]}
+      - wait: {seconds: 6, modes: [recovery, failback, drill]}
+      - approval: {message: Back home?, modes: [failback], optional: true}
+"""
+    graph = render_graph(load_plan_file(write(tmp_path / "home.yaml", text)))
+
+    assert "1. wait post_1_wait: 5 s (failback only)" in graph
+    assert "2. wait post_2_wait: 6 s\n" in graph  # every mode, the default, in another order
+    assert (
+        "3. approval post_3_approval: asks 'Back home?', 3600 s to answer (failback only) (optional)" in graph
+    )

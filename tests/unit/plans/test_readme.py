@@ -35,6 +35,7 @@ def test_the_annotated_example_loads_and_passes_the_schema(tmp_path: Path) -> No
         ("web", ("app", "reports")),
     ]
     assert (plan.rpo_target, plan.drill_every, plan.wave("app").expect_servers) == (900, 2592000, 4)
+    assert (plan.failback_order, plan.failback_cleanup, plan.failback_sync_timeout) == ("plan", "keep", 86400)
     jsonschema.validate(yaml.safe_load(text), plan_json_schema())
     assert text.startswith("# yaml-language-server: $schema=../../plugins/drs_provider/plans/schema.json\n")
     assert (
@@ -72,8 +73,19 @@ def test_the_runbook_steps_example_is_a_valid_plan(tmp_path: Path) -> None:
     [database] = load_plan_file(path).waves
 
     assert [step.name for step in database.pre] == ["approve_failover", "pre_2_ssm_command"]
-    assert [step.kind for step in database.post] == ["ssm_command", "ssm_automation", "lambda", "wait"]
+    assert [step.kind for step in database.post] == [
+        "ssm_command",
+        "ssm_automation",
+        "lambda",
+        "wait",
+        "lambda",
+    ]
     assert database.post[2].optional and not database.post[0].optional
+    assert [step.modes for step in (database.pre[0], database.post[0], database.post[4])] == [
+        ("recovery",),
+        ("drill", "recovery", "failback"),
+        ("failback",),
+    ]
     jsonschema.validate(yaml.safe_load(text), plan_json_schema())
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import yaml
@@ -165,6 +165,83 @@ def test_readiness_targets_take_their_whole_range(key: str, seconds: int, tmp_pa
 
     assert getattr(loaded, key) == seconds
     assert loaded.to_dict()[key] == seconds
+
+
+def test_failback_keys_default_to_plan_order_keep_and_a_day(tmp_path: Path) -> None:
+    minimal = "plan: tiny\nwaves:\n  - name: only\n    servers: {tags: {App: tiny}}\n"
+
+    plan = load_plan_file(write(tmp_path / "tiny.yaml", minimal))
+
+    assert (plan.failback_order, plan.failback_cleanup, plan.failback_sync_timeout) == ("plan", "keep", 86400)
+    assert not {"failback_order", "failback_cleanup", "failback_sync_timeout"} & set(plan.to_dict())
+
+
+def test_failback_keys_load_and_write_back(tmp_path: Path) -> None:
+    loaded = load_plan_file(write(tmp_path / "shop.yaml", valid_plan()))
+
+    assert (loaded.failback_order, loaded.failback_cleanup, loaded.failback_sync_timeout) == (
+        "reverse",
+        "terminate",
+        7200,
+    )
+    written = loaded.to_dict()
+    assert (written["failback_order"], written["failback_cleanup"], written["failback_sync_timeout"]) == (
+        "reverse",
+        "terminate",
+        7200,
+    )
+    assert load_plan_file(write(tmp_path / "again.yaml", written)).to_dict() == written
+
+
+@pytest.mark.parametrize("seconds", [60, 604800])
+def test_failback_sync_timeout_takes_its_whole_range(seconds: int, tmp_path: Path) -> None:
+    plan = valid_plan()
+    plan["failback_sync_timeout"] = seconds
+
+    assert load_plan_file(write(tmp_path / "shop.yaml", plan)).failback_sync_timeout == seconds
+
+
+STEP_MODES_PLAN = """\
+plan: home
+waves:
+  - name: db
+    servers: {ids: [s-0123456789abcdef0]}
+    pre:
+      - approval: {message: Go?}
+      - approval: {name: welcome_home, message: Back home?, modes: [failback]}
+    post:
+      - ssm_command: {document: AWS-RunShellScript, parameters: {commands: [uptime]}}
+      - lambda: {function: dns-home, modes: [failback, recovery]}
+      - wait: {seconds: 5, modes: [drill, recovery]}
+"""
+
+
+def test_a_step_runs_in_its_kinds_default_modes_unless_it_names_its_own(tmp_path: Path) -> None:
+    db = load_plan_file(write(tmp_path / "home.yaml", STEP_MODES_PLAN)).wave("db")
+
+    assert [step.modes for _, step in db.steps] == [
+        ("drill", "recovery"),  # an approval's documented default
+        ("failback",),
+        ("drill", "recovery", "failback"),  # every other kind: every mode
+        ("failback", "recovery"),  # as listed
+        ("drill", "recovery"),
+    ]
+
+
+def test_step_modes_are_written_back_only_when_not_the_kinds_default(tmp_path: Path) -> None:
+    plan = load_plan_file(write(tmp_path / "home.yaml", STEP_MODES_PLAN))
+
+    written = plan.to_dict()
+    wave: Any = written_waves(plan)[0]
+    bodies = [body for phase in ("pre", "post") for step in wave[phase] for body in step.values()]
+    assert [body.get("modes") for body in bodies] == [
+        None,
+        ["failback"],
+        None,
+        ["failback", "recovery"],
+        ["drill", "recovery"],
+    ]
+    assert load_plan_file(write(tmp_path / "again.yaml", written)).waves == plan.waves
 
 
 @pytest.mark.parametrize("count", [1, 2, 5000])

@@ -160,7 +160,14 @@ def test_the_factory_renders_the_toy_with_its_operator(toy_plan: Path) -> None:
     assert task.doc_md == "post step `hello` (toy) of wave `db`"
     preflight: Any = dag.get_task("preflight")
     assert preflight.waves[0]["steps"] == [
-        {"phase": "post", "kind": "toy", "optional": False, "name": "hello", "greeting": "hi"}
+        {
+            "phase": "post",
+            "kind": "toy",
+            "optional": False,
+            "modes": ["drill", "recovery", "failback"],  # step_keys gives every kind modes
+            "name": "hello",
+            "greeting": "hi",
+        }
     ]
 
 
@@ -238,7 +245,7 @@ def test_a_kind_is_refused_when_its_name_or_an_operator_is_taken() -> None:
         operator="airflow.providers.standard.operators.empty:EmptyOperator",
         arguments=toy_arguments,
     )
-    with pytest.raises(ValueError, match="lacks name, optional"):
+    with pytest.raises(ValueError, match="lacks name, optional, modes"):
         register(nameless)
     assert [kind.name for kind in step_kinds()] == [*(kind.name for kind in BUILT_IN), "toy"]
 
