@@ -74,6 +74,8 @@ RELAUNCH_RECOVERED_PARAM = "relaunch_recovered"
 #: The run parameter that makes a failback a rehearsal: drills in the origin region, nothing
 #: re-protected, the recovery region untouched.
 FAILBACK_DRILL_PARAM = "failback_drill"
+#: The run parameter that keeps a drill's instances (its cleanup skipped).
+KEEP_INSTANCES_PARAM = "keep_instances"
 
 # --- the DAG a plan becomes (DESIGN.md contract 2) -----------------------------------------
 
@@ -92,6 +94,10 @@ SERVERS_XCOM_KEY = "servers"
 CAPACITY_WAIT_XCOM_KEY = "capacity_wait"
 #: XCom key of ``start_recovery``: the optional servers it launched (the sensor reads it).
 OPTIONAL_SERVERS_XCOM_KEY = "optional_source_server_ids"
+#: XCom key of a failback's ``start_recovery``: the region its jobs run in (the sensor waits there).
+HOME_REGION_XCOM_KEY = "home_region"
+#: XCom key of a failback's ``start_recovery``: FAILBACK source server ID -> the plan's server.
+FAILBACK_SERVERS_XCOM_KEY = "failback_servers"
 #: XCom key of a runbook step that passed at once or failed as ``optional`` (its state and message).
 STEP_OUTCOME_XCOM_KEY = "step_outcome"
 #: XCom keys every task of a plan DAG leaves for the run report: when it started, why it failed.

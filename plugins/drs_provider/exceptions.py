@@ -173,6 +173,26 @@ class DrsAgentStartingError(DrsProviderError):
         return _rebuild, (type(self), (self.recovery_instance_id, self.reason), {})
 
 
+class DrsFailbackWaitError(DrsProviderError):
+    """A failback wave's servers were not ready to launch home in time (``failback_sync_timeout``).
+
+    :param task_id: the wave's task.
+    :param timeout: the seconds it waited.
+    :param waiting_for: each unready server with its state (lag, ETA, failback state).
+    """
+
+    def __init__(self, task_id: str, timeout: float, waiting_for: str) -> None:
+        self.task_id = task_id
+        self.timeout = timeout
+        self.waiting_for = waiting_for
+        super().__init__(
+            f"{task_id}: not ready to fail back after {timeout:.0f} s (failback_sync_timeout): {waiting_for}"
+        )
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.task_id, self.timeout, self.waiting_for), {})
+
+
 class DrsRecoveredServerError(DrsProviderError):
     """A launch would replace live recovery instances that are not drills (servers really recovered).
 

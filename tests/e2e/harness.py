@@ -107,14 +107,14 @@ def write_fleet(
     return path
 
 
-def drs_client(simulator_url: str) -> Any:
-    """A boto3 DRS client on the simulator."""
+def drs_client(simulator_url: str, region: str = REGION) -> Any:
+    """A boto3 DRS client on the simulator (in ``region``: it serves every region)."""
     import boto3
 
     return boto3.client(
         "drs",
         endpoint_url=simulator_url,
-        region_name=REGION,
+        region_name=region,
         aws_access_key_id="testing",
         aws_secret_access_key="testing",
     )

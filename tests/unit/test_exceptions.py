@@ -12,6 +12,7 @@ from drs_provider.exceptions import (
     DrsAgentStartingError,
     DrsCapacityError,
     DrsCleanupError,
+    DrsFailbackWaitError,
     DrsInputError,
     DrsJobFailedError,
     DrsJobNotFoundError,
@@ -46,6 +47,9 @@ EXAMPLES: list[DrsProviderError] = [
     ),
     DrsPreemptedError("manual__drill", "manual__recovery"),
     DrsAgentStartingError("i-0123456789abcdef0", "the replication agent is starting; try again"),
+    DrsFailbackWaitError(
+        "app.start_recovery", 3600.0, "s-1 (db-1), FAILBACK source server s-2: STALLED, lag 3m05s"
+    ),
     DrsPreflightError("shop", ["confirm: mode=recovery needs confirm='shop'", "waves: unknown wave 'x'"]),
     DrsJobFailedError(
         [FailedServer("s-0a000000000000001", "drsjob-0a000000000000001", "FAILED", "db-1", "boom")]

@@ -13,7 +13,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import CLEANUP_TASK_ID, REPORT_TASK_ID
-from drs_provider.plans.model import CLEANUP_NEVER
+from drs_provider.plans.model import CLEANUP_NEVER, FAILBACK_CLEANUP_TERMINATE
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -77,13 +77,18 @@ def render_lifecycle(
     from drs_provider.operators.lifecycle import DrsPlanCleanupOperator, DrsPlanReportOperator
 
     tasks: list[BaseOperator] = []
-    if plan.cleanup != CLEANUP_NEVER:
+    # A plan whose failbacks terminate the recovery-region instances asks for a cleanup too.
+    if plan.cleanup != CLEANUP_NEVER or plan.failback_cleanup == FAILBACK_CLEANUP_TERMINATE:
         tasks.append(
             DrsPlanCleanupOperator(
                 task_id=CLEANUP_TASK_ID,
                 plan_name=plan.name,
                 policy=plan.cleanup,
-                doc_md=f"Drills only ({plan.cleanup}): terminates the recovery instances this run launched.",
+                failback_cleanup=plan.failback_cleanup,
+                doc_md=(
+                    f"Drills ({plan.cleanup}): terminates the drill instances this run launched. "
+                    f"Failbacks ({plan.failback_cleanup}): see the plan's failback_cleanup."
+                ),
                 **aws,
             )
         )

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
+    HOME_REGION_XCOM_KEY,
     OPTIONAL_SERVERS_XCOM_KEY,
     PREFLIGHT_TASK_ID,
     RETURN_VALUE_XCOM_KEY,
@@ -50,6 +51,7 @@ WAVE_SENSOR_START_FROM_TRIGGER = True
 #: ``map_indexes=-1`` keeps the pull from hanging; ``or []`` renders a missing value as no job
 #: (the trigger's "no DRS job IDs" error) rather than as the string "None", read as one ID.
 _PULL = "{{{{ ti.xcom_pull(task_ids='{task_id}', key='{key}', map_indexes=-1) or [] }}}}"
+_PULL_TEXT = "{{{{ ti.xcom_pull(task_ids='{task_id}', key='{key}', map_indexes=-1) or '{default}' }}}}"
 
 
 def _selector_json(selector: ServerSelector | None) -> dict[str, Any] | None:
@@ -120,6 +122,11 @@ def _drs_tasks(
     else:  # resolved to the job IDs at run time; also makes start an upstream of the sensor
         job_ids = XComArg(start)
         optional_ids = XComArg(start, key=OPTIONAL_SERVERS_XCOM_KEY)
+    # A failback's jobs run where the wave goes home; other runs' in the plan's region (a plan
+    # region is a validated name, never template text).
+    home_region = _PULL_TEXT.format(
+        task_id=start.task_id, key=HOME_REGION_XCOM_KEY, default=aws.get("region_name") or ""
+    )
     wait = DrsPlanWaveSensor(
         task_id=WAIT_FOR_RECOVERY_TASK,
         job_ids=job_ids,
@@ -128,7 +135,7 @@ def _drs_tasks(
         start_from_trigger=start_from_trigger,
         **sensor_timing,
         **callbacks,
-        **aws,
+        **{**aws, "region_name": home_region},
     )
     return [start, wait]
 
@@ -197,6 +204,9 @@ def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM
             report_s3_uri=plan.report_s3_uri,
             rto_target=plan.rto_target,
             recovery_allowed=plan.recovery_allowed,
+            failback_cleanup=plan.failback_cleanup,
+            failback_sync_timeout=plan.failback_sync_timeout,
+            failback_order=plan.failback_order,
             doc_md="Checks every server, step and parameter of this run before anything is launched.",
             **event_callbacks(events, "started", "on_execute_callback"),
             **aws,

@@ -87,6 +87,10 @@ class DrsFailbackMixin(_HookBase):
             jobs.append(self.conn.start_failback_launch(**request)["job"])
         return jobs
 
+    def stop_replication(self, source_server_id: str) -> None:
+        """StopReplication of a source server (a FAILBACK one before its recovery instance goes)."""
+        self.conn.stop_replication(sourceServerID=source_server_id)
+
     def stop_failback(self, recovery_instance_id: str) -> None:
         """StopFailback: the on-premises instance's failback state goes back to FAILBACK_NOT_STARTED."""
         self.conn.stop_failback(recoveryInstanceID=recovery_instance_id)

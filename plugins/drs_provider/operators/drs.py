@@ -261,13 +261,23 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         return job_ids
 
     def _defer_for_capacity(
-        self, context: Context, short: WaitForCapacity, *, recovery: bool, owner: dict[str, str]
+        self,
+        context: Context,
+        short: WaitForCapacity,
+        *,
+        recovery: bool,
+        owner: dict[str, str],
+        region_name: str | None = None,
     ) -> None:
         """Wait in the triggerer until DRS has room for what is left to launch, then start again
-        (:meth:`execute_after_capacity`; the jobs already started are adopted, not relaunched)."""
+        (:meth:`execute_after_capacity`; the jobs already started are adopted, not relaunched).
+
+        :param region_name: the region DRS refused the launch in, when not the task's own.
+        """
         refusal = short.refusal
+        hook = self.hook.in_region(region_name) if region_name else self.hook
         max_jobs, max_servers = account_quotas(
-            self.max_concurrent_jobs, self.max_servers_in_active_jobs, self.hook
+            self.max_concurrent_jobs, self.max_servers_in_active_jobs, hook
         )
         # What DRS just refused bounds the quota: with N jobs active it allows no more than N.
         if refusal.quota_code in CONCURRENT_JOBS_QUOTA_CODES:
@@ -294,7 +304,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
                 timeout=float(self.waiter_delay * self.waiter_max_attempts),
                 owner=owner,
                 aws_conn_id=self.aws_conn_id,
-                region_name=self.region_name,
+                region_name=region_name or self.region_name,
                 verify=self.verify,
                 botocore_config=self.botocore_config,
             ),

@@ -17,6 +17,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 
 from drs_provider.constants import (
     CLEANUP_TASK_ID,
+    KEEP_INSTANCES_PARAM,
     REPORT_TASK_ID,
     RETURN_VALUE_XCOM_KEY,
     SERVERS_XCOM_KEY,
@@ -26,12 +27,19 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.operators import failback_cleanup
 from drs_provider.operators.plan_lease import preempted_by
 from drs_provider.operators.plan_run import resolved_run, run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.operators.report_store import aws_error, put_report, report_locations
 from drs_provider.operators.trigger_identity import triggering_user
-from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, CLEANUP_POLICIES
+from drs_provider.plans.model import (
+    CLEANUP_NEVER,
+    CLEANUP_ON_SUCCESS,
+    CLEANUP_POLICIES,
+    FAILBACK_CLEANUP_TERMINATE,
+)
+from drs_provider.recovery.cleanup import CleanupPlan
 from drs_provider.recovery.job_tags import JOB_LOOKBACK, run_tags
 from drs_provider.recovery.report import build_report, final_state, s3_location
 from drs_provider.recovery.run_record import ApprovalRecord, RunRecord, TaskRecord
@@ -44,7 +52,6 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from drs_provider.notifications.sns import PlanEvents
-    from drs_provider.recovery.cleanup import CleanupPlan
 
 #: States of a wave task that count as "the wave succeeded" for ``cleanup: on_success``.
 SUCCEEDED_STATES = frozenset({"success", "skipped"})
@@ -89,16 +96,20 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         *,
         plan_name: str,
         policy: str,
+        failback_cleanup: str | None = None,
         waiter_delay: int = 5,
         timeout: int = 1800,
         **kwargs: Any,
     ) -> None:
-        if policy not in CLEANUP_POLICIES or policy == CLEANUP_NEVER:
+        # ``never`` only for a plan whose failbacks clean up (failback_cleanup: terminate).
+        never_ok = failback_cleanup == FAILBACK_CLEANUP_TERMINATE
+        if policy not in CLEANUP_POLICIES or (policy == CLEANUP_NEVER and not never_ok):
             task_id = kwargs.get("task_id", CLEANUP_TASK_ID)
             raise ValueError(f"{task_id}: policy must be on_success or always, got {policy!r}")
         super().__init__(**kwargs)
         self.plan_name = plan_name
         self.policy = policy
+        self.failback_cleanup = failback_cleanup
         self.waiter_delay = waiter_delay
         self.timeout = timeout
 
@@ -106,6 +117,10 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         run = resolved_run(context)
         if run is None:
             return "preflight did not pass, so nothing was launched"
+        if run.is_failback:
+            return failback_cleanup.skip_reason(
+                run, context.get("params") or {}, self.policy, lambda: self._unfinished(context)
+            )
         if not run.is_drill:
             return "a recovery run: its instances are the recovered production and stay"
         by = preempted_by(self.plan_name, context["ti"].run_id)
@@ -116,17 +131,18 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 by,
             )
             return None
-        if (context.get("params") or {}).get("keep_instances") is True:
+        if (context.get("params") or {}).get(KEEP_INSTANCES_PARAM) is True:
             return "the run asked to keep its instances (keep_instances)"
-        if self.policy == CLEANUP_ON_SUCCESS:
-            lifecycle = {CLEANUP_TASK_ID, REPORT_TASK_ID}
-            states = {
-                task: state for task, state in _run_task_states(context).items() if task not in lifecycle
-            }
-            unfinished = sorted(task for task, state in states.items() if state not in SUCCEEDED_STATES)
-            if unfinished:
-                return f"cleanup: on_success, and not every wave succeeded ({', '.join(unfinished[:5])} ...)"
+        if self.policy == CLEANUP_ON_SUCCESS and (unfinished := self._unfinished(context)):
+            return f"cleanup: on_success, and not every wave succeeded ({', '.join(unfinished[:5])} ...)"
         return None
+
+    @staticmethod
+    def _unfinished(context: Context) -> list[str]:
+        """The run's tasks (but ``cleanup`` and ``report``) that did not succeed."""
+        lifecycle = {CLEANUP_TASK_ID, REPORT_TASK_ID}
+        states = {task: state for task, state in _run_task_states(context).items() if task not in lifecycle}
+        return sorted(task for task, state in states.items() if state not in SUCCEEDED_STATES)
 
     def run_task(self, context: Context) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowSkipException
@@ -145,18 +161,21 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             self.log.info("cleanup skipped: %s", reason)
             ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=skipped)
             raise AirflowSkipException(reason)
-        plan = self._plan(context)
-        for instance, why in plan.left_alone.items():
-            self.log.warning("recovery instance %s left alone: %s", instance, why)
-        if plan.to_terminate:
-            self.log.info(
-                "terminating %d recovery instance(s) this drill launched: %s",
-                len(plan.to_terminate),
-                ", ".join(plan.to_terminate),
-            )
-        else:
-            self.log.info("this drill left no recovery instance to terminate")
-        result = self.hook.carry_out_cleanup(plan, timeout=self.timeout, waiter_delay=self.waiter_delay)
+        entries = []
+        for hook, plan in self._plans(context):
+            for instance, why in plan.left_alone.items():
+                self.log.warning("recovery instance %s left alone: %s", instance, why)
+            if plan.to_terminate:
+                self.log.info(
+                    "terminating %d recovery instance(s) in %s: %s",
+                    len(plan.to_terminate),
+                    hook.conn_region_name,
+                    ", ".join(plan.to_terminate),
+                )
+            else:
+                self.log.info("this run left no recovery instance to terminate in %s", hook.conn_region_name)
+            entries.append(hook.carry_out_cleanup(plan, timeout=self.timeout, waiter_delay=self.waiter_delay))
+        result = failback_cleanup.merge_entries(entries)
         if result["state"] == "terminating":
             ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=result)
             waiting = ", ".join(result["jobs"])
@@ -168,14 +187,18 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             raise DrsCleanupError(result["failed"], result["jobs"])
         return result
 
-    def _plan(self, context: Context) -> CleanupPlan:
+    def _plans(self, context: Context) -> list[tuple[DrsHook, CleanupPlan]]:
+        """What to terminate, per region (a drill's: one, its own; a failback's: :mod:`.failback_cleanup`)."""
         ti = context["ti"]
         dag_run = context.get("dag_run")
         since = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
-        _, plan = self.hook.run_cleanup_plan(
-            run_tags(ti.dag_id, ti.run_id), since=since - JOB_LOOKBACK if since else None
-        )
-        return plan
+        tags, since = run_tags(ti.dag_id, ti.run_id), since - JOB_LOOKBACK if since else None
+        run = resolved_run(context)
+        if run is not None and run.is_failback:
+            return failback_cleanup.cleanups(self.hook, run, tags, since, self.log) or [
+                (self.hook, CleanupPlan())
+            ]
+        return [(self.hook, self.hook.run_cleanup_plan(tags, since=since)[1])]
 
 
 class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):

@@ -7,20 +7,31 @@ later task reads it here: whether its wave runs at all, drill or recovery, and w
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import (
+    FAILBACK_SERVERS_XCOM_KEY,
     PREFLIGHT_TASK_ID,
     RECOVERY_RUN_TYPES,
     RELAUNCH_RECOVERED_PARAM,
     SERVERS_XCOM_KEY,
+    START_RECOVERY_TASK,
     TAG_DAG_ID,
     TAG_RUN_ID,
     WAIT_FOR_RECOVERY_TASK,
     wave_task_id,
 )
-from drs_provider.exceptions import DrsPreflightError, DrsRecoveredServerError
+from drs_provider.exceptions import (
+    DrsAgentStartingError,
+    DrsFailbackWaitError,
+    DrsPreflightError,
+    DrsProviderError,
+    DrsRecoveredServerError,
+)
 from drs_provider.operators.drs import DrsStartRecoveryOperator
+from drs_provider.operators.failback_finish import home_results, reprotect, stop_failed_failbacks
+from drs_provider.operators.failback_start import AGENT_RETRY_SECONDS, FailbackStart
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.recovery.recovered import recovered_servers, refusal
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
@@ -29,7 +40,7 @@ from drs_provider.recovery.times import parse_time
 from drs_provider.sensors.drs import DrsJobSensor
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from airflow.sdk import Context
 
@@ -107,6 +118,9 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
         self.preflight_task_id = preflight_task_id
 
     def run_task(self, context: Context) -> Any:
+        return self._start_wave(context, waiting_since=None)
+
+    def _start_wave(self, context: Context, waiting_since: float | None) -> Any:
         resolved = require_wave_in_run(context, self.plan_name, self.wave_name, self.preflight_task_id)
         wave = resolved.wave(self.wave_name)
         assert wave is not None
@@ -115,8 +129,11 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
             params = context.get("params") or {}
             if params.get("confirm") != self.plan_name or run_type_of(context) not in RECOVERY_RUN_TYPES:
                 raise DrsPreflightError(
-                    self.plan_name, ["a recovery needs a manual run with confirm equal to the plan name"]
+                    self.plan_name,
+                    [f"a {resolved.mode} needs a manual run with confirm equal to the plan name"],
                 )
+        if resolved.is_failback:
+            return FailbackStart(self, resolved, wave, waiting_since).start(context)
         optional = self._not_recovered_since_preflight(context, resolved, wave)
         # Launch exactly what preflight checked; the selector fields stay as the DAG shows them.
         arguments = replace(
@@ -131,6 +148,34 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
             snapshot_ids=dict(wave.snapshot_ids) if resolved.point_in_time else None,
         )
         return self.start(context, arguments)
+
+    def failback_after_wait(
+        self,
+        context: Context,
+        event: Mapping[str, Any] | None = None,
+        waiting_since: float | None = None,
+        servers: Mapping[str, str] | None = None,
+    ) -> Any:
+        """Back from a failback wait: start again (what is done already is found, not redone).
+
+        :param servers: FAILBACK source server ID -> the plan's server it brings home, as named.
+        """
+        status = (event or {}).get("status")
+        if status not in (None, "ready"):
+            message = (event or {}).get("message") or f"the wait ended with {status!r}"
+            if status == "timeout":
+                run = resolved_run(context, self.preflight_task_id)
+                timeout = run.failback_sync_timeout if run else None
+                waiting = (event or {}).get("waiting") or {}
+                named = [
+                    f"{servers[server_id]}, FAILBACK source server {why}"
+                    if servers and server_id in servers
+                    else why
+                    for server_id, why in waiting.items()
+                ]
+                raise DrsFailbackWaitError(self.task_id, float(timeout or 0), "; ".join(named) or message)
+            raise DrsProviderError(f"{self.task_id}: {message}")
+        return self._start_wave(context, waiting_since=waiting_since)
 
     def _not_recovered_since_preflight(
         self, context: Context, resolved: ResolvedRun, wave: ResolvedWave
@@ -165,7 +210,69 @@ class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):
     Started in the triggerer (``start_from_trigger``), the task's first code in a worker is
     :meth:`resume_execution`, which records ``task_started`` as the deferral's start (Airflow keeps
     a resumed task's ``start_date``) and any failure, so the report reads the same either way.
+
+    In a failback run the jobs run where the wave goes home: ``region_name`` is the factory's pull
+    of ``start_recovery``'s ``home_region`` (empty in other runs: the task's own region). Once the
+    launches are judged, the results name the plan's servers with their origins, and EC2-origin
+    servers are re-protected (not when the failback is rehearsed): :mod:`.failback_finish`.
     """
 
-    #: The factory's XCom pulls of the wave's job IDs (templates or ``XComArg``s), never plan text.
-    template_fields: Sequence[str] = ("job_ids", "optional_source_server_ids")
+    #: The factory's XCom pulls of the wave's job IDs and region (templates or ``XComArg``s), never
+    #: plan text.
+    template_fields: Sequence[str] = ("job_ids", "optional_source_server_ids", "region_name")
+
+    def __init__(self, *, preflight_task_id: str = PREFLIGHT_TASK_ID, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.preflight_task_id = preflight_task_id
+
+    def render_template_fields(self, context: Context, jinja_env: Any = None) -> None:
+        super().render_template_fields(context, jinja_env)
+        self.region_name = self.region_name or None  # an empty pull: the connection's region
+
+    def _judge(
+        self, context: Context, jobs: Sequence[Mapping[str, Any]], optional: set[str]
+    ) -> list[dict[str, Any]]:
+        run = resolved_run(context, self.preflight_task_id)
+        if run is None or not run.is_failback:
+            return super()._judge(context, jobs, optional)
+        wave = run.wave(self.task_id.split(".", 1)[0])
+        assert wave is not None
+        ti = context["ti"]
+        failback_of = ti.xcom_pull(
+            task_ids=self.task_id.replace(WAIT_FOR_RECOVERY_TASK, START_RECOVERY_TASK),
+            key=FAILBACK_SERVERS_XCOM_KEY,
+            map_indexes=-1,
+        )
+        outcome = self.hook.recovery_outcome(jobs, sorted(optional))
+        outcome.log_warnings(self.log)
+        results = home_results(outcome.results, failback_of or {}, wave)
+        ti.xcom_push(key=SERVERS_XCOM_KEY, value=results)
+        if outcome.failed_required or outcome.failed_optional:
+            stop_failed_failbacks(self.hook, results, self.log)
+        outcome.raise_for_required()
+        self.log.info("%d of %d source servers came home", outcome.launched, len(results))
+        if not run.failback_drill:
+            self._reprotect(context, run, results)
+        return results
+
+    def _reprotect(self, context: Context, run: ResolvedRun, results: list[dict[str, Any]]) -> None:
+        recovery = self.hook.in_region(run.region) if run.region else self.hook
+        try:
+            reprotect(self.hook, recovery, results, self.log)
+        except DrsAgentStartingError as starting:
+            from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
+
+            self.log.info("%s; re-protecting again in %d s", starting, AGENT_RETRY_SECONDS)
+            self.defer(
+                trigger=TimeDeltaTrigger(timedelta(seconds=AGENT_RETRY_SECONDS)),
+                method_name="reprotect_after_wait",
+            )
+
+    def reprotect_after_wait(self, context: Context, event: Any = None) -> list[dict[str, Any]]:
+        """Back from waiting for a new instance's agent: re-protect what is left."""
+        run = resolved_run(context, self.preflight_task_id)
+        assert run is not None
+        results = context["ti"].xcom_pull(task_ids=self.task_id, key=SERVERS_XCOM_KEY, map_indexes=-1)
+        results = [dict(result) for result in results or ()]
+        self._reprotect(context, run, results)
+        return results

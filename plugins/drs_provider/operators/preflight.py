@@ -30,7 +30,9 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 
 from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
+    FAILBACK_DRILL_PARAM,
     MODE_DRILL,
+    MODE_FAILBACK,
     MODE_RECOVERY,
     RECOVERY_RUN_TYPES,
     RELAUNCH_RECOVERED_PARAM,
@@ -43,9 +45,11 @@ from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.plan_lease import claim_for_drill, take_for_recovery
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
+from drs_provider.operators.preflight_failback import FailbackChecks
 from drs_provider.operators.preflight_fleet import FleetChecks
 from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.trigger_identity import triggering_user, user_roles
+from drs_provider.plans.model import FAILBACK_ORDER_REVERSE, FAILBACK_SYNC_TIMEOUT_DEFAULT
 from drs_provider.recovery.access import allowed_roles, allowed_users, recovery_refusal
 from drs_provider.recovery.job_tags import tag_value
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
@@ -93,6 +97,13 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     :param report_s3_uri: the plan's ``report`` location, checked to take a write.
     :param recovery_allowed: the plan's ``recovery_allowed`` (users, ``role:<name>`` roles): who
         may start a run that is not a drill (None: everyone who may trigger the DAG).
+    :param failback_cleanup: the plan's ``failback_cleanup`` (``keep`` or ``terminate``).
+    :param failback_sync_timeout: the plan's ``failback_sync_timeout`` (seconds).
+    :param failback_order: the plan's ``failback_order`` (``reverse`` is refused for now).
+
+    A failback (``mode=failback``) is confirmed like a recovery. It does not check replication,
+    nor refuse recovered servers: it needs them. Instead every server must have a live recovery
+    instance that is not a drill, with a way home (:mod:`.preflight_failback`).
     """
 
     aws_hook_class = DrsHook
@@ -111,9 +122,15 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         report_s3_uri: str | None = None,
         rto_target: int | None = None,
         recovery_allowed: Sequence[str] | None = None,
+        failback_cleanup: str | None = None,
+        failback_sync_timeout: int | None = None,
+        failback_order: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.failback_order = failback_order
+        self.failback_cleanup = failback_cleanup
+        self.failback_sync_timeout = failback_sync_timeout
         self.recovery_allowed = list(recovery_allowed) if recovery_allowed is not None else None
         self.rto_target = rto_target
         self.sns_topic_arn = sns_topic_arn
@@ -139,23 +156,36 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
     def check_safety(self, params: Mapping[str, Any], run_type: str, user: str | None = None) -> list[str]:
         """Problems that must stop the run before it talks to DRS at all; ``user`` triggered it."""
         mode = params.get("mode") or MODE_DRILL
-        if mode not in (MODE_DRILL, MODE_RECOVERY):
-            return [f"mode: {mode!r} is not 'drill' or 'recovery'"]
-        if mode == MODE_DRILL:
-            return []
+        if mode not in (MODE_DRILL, MODE_RECOVERY, MODE_FAILBACK):
+            return [f"mode: {mode!r} is not 'drill', 'recovery' or 'failback'"]
         problems = []
+        if params.get(FAILBACK_DRILL_PARAM) is True and mode != MODE_FAILBACK:
+            problems.append(f"{FAILBACK_DRILL_PARAM}: applies to mode=failback only, this run is a {mode}")
+        if mode == MODE_DRILL:
+            return problems
         refusal = self.check_allowed(mode, user)
         if refusal:
             problems.append(refusal)
         if run_type not in RECOVERY_RUN_TYPES:
             problems.append(
-                f"mode: a {run_type or 'non-manual'} run is always a drill; a recovery must be "
-                "triggered by hand (UI, REST API or CLI) with mode=recovery"
+                f"mode: a {run_type or 'non-manual'} run is always a drill; a {mode} must be "
+                f"triggered by hand (UI, REST API or CLI) with mode={mode}"
             )
         confirm = params.get("confirm") or ""
         if confirm != self.plan_name:
             problems.append(
-                f"confirm: mode=recovery needs confirm={self.plan_name!r} (the plan name), got {confirm!r}"
+                f"confirm: mode={mode} needs confirm={self.plan_name!r} (the plan name), got {confirm!r}"
+            )
+        if mode == MODE_FAILBACK and params.get("point_in_time"):
+            problems.append(
+                "point_in_time: a failback launches the latest data its reversed replication copied; "
+                "leave point_in_time empty"
+            )
+        if mode == MODE_FAILBACK and self.failback_order == FAILBACK_ORDER_REVERSE:
+            # A DAG's edges run its waves in the plan's order; the reverse needs edges of its own.
+            problems.append(
+                "failback_order: reverse is not supported yet: a failback runs the waves in the plan's "
+                "order; remove failback_order (or set it to plan) to fail back"
             )
         return problems
 
@@ -217,18 +247,25 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
 
     @staticmethod
     def _resolved_wave(
-        name: str, launch: Mapping[str, Mapping[str, Any]], snapshots: Mapping[str, str], fleet: FleetChecks
+        name: str,
+        launch: Mapping[str, Mapping[str, Any]],
+        snapshots: Mapping[str, str],
+        fleet: FleetChecks,
+        failback: FailbackChecks | None,
     ) -> ResolvedWave:
         chosen = launch.get(name, {})
         required = tuple(chosen.get("source_server_ids", ()))
         optional = tuple(chosen.get("optional_source_server_ids", ()))
         hostnames = fleet.hostnames((*required, *optional))
+        way_home, home_region = failback.wave_failback(name) if failback else (MappingProxyType({}), None)
         return ResolvedWave(
             name in launch,
             required,
             optional,
             MappingProxyType(hostnames),
             MappingProxyType({i: snapshots[i] for i in (*required, *optional) if i in snapshots}),
+            failback=way_home,
+            home_region=home_region,
         )
 
     def check_lifecycle(self, resources: ResourceChecker, context: Context, problems: list[str]) -> None:
@@ -252,7 +289,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         problems = self.check_conf(conf) + self.check_safety(params, run_type, user)
         if problems:
             raise DrsPreflightError(self.plan_name, problems)
-        mode = MODE_RECOVERY if params.get("mode") == MODE_RECOVERY else MODE_DRILL
+        mode = str(params["mode"]) if params.get("mode") in (MODE_RECOVERY, MODE_FAILBACK) else MODE_DRILL
         if mode == MODE_DRILL:
             self._claim_for_drill(context)
         # the task's own connection arguments (the amazon provider's), for the other services' hooks
@@ -272,9 +309,13 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             max_servers_in_active_jobs=self.max_servers_in_active_jobs,
         )
         launch = fleet.resolve(chosen, problems, warnings)
-        fleet.check_servers(launch, problems, warnings, own_run=own_run)
-        relaunch = bool(params.get(RELAUNCH_RECOVERED_PARAM))
-        fleet.check_recovered(launch, mode, relaunch, problems, warnings, own_run)
+        failback = FailbackChecks(self.hook, fleet) if mode == MODE_FAILBACK else None
+        fleet.check_servers(launch, problems, warnings, own_run=own_run, require_replicating=failback is None)
+        if failback is not None:
+            failback.check(launch, problems, warnings)
+        else:
+            relaunch = bool(params.get(RELAUNCH_RECOVERED_PARAM))
+            fleet.check_recovered(launch, mode, relaunch, problems, warnings, own_run)
         snapshots = fleet.check_snapshots(launch, moment, problems, warnings) if moment is not None else {}
         fleet.check_quotas(launch, warnings)
         resources.check(self.waves, chosen, problems, warnings)
@@ -304,12 +345,20 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             point_in_time=moment.isoformat() if moment else None,
             rto_target=self.rto_target,
             waves=MappingProxyType(
-                {w["name"]: self._resolved_wave(w["name"], launch, snapshots, fleet) for w in self.waves}
+                {
+                    w["name"]: self._resolved_wave(w["name"], launch, snapshots, fleet, failback)
+                    for w in self.waves
+                }
             ),
             warnings=tuple(warnings),
             aws_conn_id=self.aws_conn_id,
             region=self.hook.conn_region_name,
             simulator_speed=self.hook.simulator_speed,
+            failback_drill=failback is not None and params.get(FAILBACK_DRILL_PARAM) is True,
+            failback_cleanup=self.failback_cleanup if failback is not None else None,
+            failback_sync_timeout=(self.failback_sync_timeout or FAILBACK_SYNC_TIMEOUT_DEFAULT)
+            if failback
+            else None,
         )
         return resolved.to_json()
 

@@ -136,9 +136,15 @@ class FleetChecks:
         problems: list[str],
         warnings: list[str],
         own_run: Mapping[str, str] | None = None,
+        *,
+        require_replicating: bool = True,
     ) -> None:
         """Replication state and servers held by active DRS jobs (but this run's own: a preflight
-        cleared after waves launched sees their jobs, which ``start_recovery`` adopts)."""
+        cleared after waves launched sees their jobs, which ``start_recovery`` adopts).
+
+        :param require_replicating: refuse servers that do not replicate (a failback does not
+            launch them: their recovered instances go home).
+        """
         recoverable = DrsHook.RECOVERABLE_REPLICATION_STATES
         self.active_jobs = self.hook.active_jobs()
         holder = {
@@ -152,7 +158,7 @@ class FleetChecks:
             state = (self.servers[server_id].get("dataReplicationInfo") or {}).get(
                 "dataReplicationState", "UNKNOWN"
             )
-            if state not in recoverable:
+            if require_replicating and state not in recoverable:
                 reasons.append(f"is not recoverable: replication state {state}")
             job = holder.get(server_id)
             if job is not None and own_run and carries_tags(job, own_run):

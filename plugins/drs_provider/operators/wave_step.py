@@ -121,13 +121,9 @@ class WaveStepMixin(PlanTaskMixin):
 
 
 def run_mode(context: Context, run: ResolvedRun | None) -> str:
-    """The run's mode: its ``mode`` parameter, which preflight checked before anything ran.
-
-    The resolved run says drill or recovery only (a failback reads back as a drill there), so the
-    parameter goes first. Neither known (a hand-written DAG without them): a recovery, the careful
-    side, where an approval asks.
-    """
+    """The run's mode: as preflight resolved it, else its ``mode`` parameter. Neither known (a
+    hand-written DAG without them): a recovery, the careful side, where an approval asks."""
+    if run is not None:
+        return run.mode
     mode = (context.get("params") or {}).get("mode")
-    if mode in RUN_MODES:
-        return str(mode)
-    return run.mode if run else MODE_RECOVERY
+    return str(mode) if mode in RUN_MODES else MODE_RECOVERY

@@ -60,6 +60,42 @@ class Origin:
         return self.environment == AWS_ORIGIN
 
 
+@dataclass(frozen=True)
+class FailbackServer:
+    """A really recovered server as a failback takes it home (what preflight found)."""
+
+    #: the plan's source server, in the recovery region
+    source_server_id: str
+    #: its live recovery instance (not a drill), and that instance's EC2 instance
+    recovery_instance_id: str
+    ec2_instance_id: str
+    origin: Origin
+
+    def home_region(self, recovery_region: str) -> str:
+        """Where the failback launches: an EC2 origin's region; on premises, the recovery region,
+        whose DRS runs the Failback Client's launch."""
+        return self.origin.region if self.origin.is_aws and self.origin.region else recovery_region
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "source_server_id": self.source_server_id,
+            "recovery_instance_id": self.recovery_instance_id,
+            "ec2_instance_id": self.ec2_instance_id,
+            "origin_environment": self.origin.environment,
+            "origin_region": self.origin.region,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> FailbackServer:
+        region = data.get("origin_region")
+        return cls(
+            source_server_id=str(data["source_server_id"]),
+            recovery_instance_id=str(data["recovery_instance_id"]),
+            ec2_instance_id=str(data.get("ec2_instance_id") or ""),
+            origin=Origin(str(data["origin_environment"]), str(region) if region else None),
+        )
+
+
 def origin_of(recovery_instance: Mapping[str, Any]) -> Origin:
     """The origin of a recovery instance (DescribeRecoveryInstances item).
 

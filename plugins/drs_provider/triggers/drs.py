@@ -126,7 +126,7 @@ class DrsJobCompleteTrigger(BaseTrigger):
         """The hook's keywords: the connection, region, SSL setting and botocore config of the task."""
         return {
             "aws_conn_id": self.aws_conn_id,
-            "region_name": self.region_name,
+            "region_name": self.region_name or None,  # an empty rendered pull: the connection's
             "verify": self.verify,
             "config": self.botocore_config,
         }

@@ -13,6 +13,7 @@ from drs_provider.constants import RECOVERY_INSTANCES_PER_REQUEST, SOURCE_SERVER
 from drs_provider.exceptions import DrsInputError
 from drs_provider.hooks.chunking import chunked
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.plans.model import FAILBACK_SYNC_TIMEOUT_DEFAULT
 from drs_provider.recovery.failback import (
     READY_FOR_LAUNCH,
     SYNCED_STATE,
@@ -34,8 +35,6 @@ from drs_provider.triggers.job_poller import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
 
-#: The plan's ``failback_sync_timeout`` when it gives none: a first copy home may take a day.
-DEFAULT_FAILBACK_TIMEOUT = 86400.0
 #: Seconds between polls on AWS (a copy takes hours; tests against the simulator pass 0.1).
 DEFAULT_POLL_INTERVAL = 30.0
 #: A server's progress is logged again when its copy moved this many percentage points (or its
@@ -103,7 +102,7 @@ class DrsFailbackReadyTrigger(BaseTrigger):
         *,
         source_server_ids: Sequence[str] | str | None = None,
         recovery_instance_ids: Sequence[str] | str | None = None,
-        timeout: float = DEFAULT_FAILBACK_TIMEOUT,
+        timeout: float = FAILBACK_SYNC_TIMEOUT_DEFAULT,
         deadline: float | None = None,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         error_timeout: float = DEFAULT_ERROR_TIMEOUT,

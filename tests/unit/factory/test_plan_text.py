@@ -50,7 +50,9 @@ TRICKS = {
 CHECKED_ELSEWHERE = {"waves[].depends_on[]": "names a wave of the plan (a-z, 0-9 and _)"}
 
 #: The factory's own templates (XCom pulls by the wave's sensor): the only ones a plan DAG has.
-FACTORY_TEMPLATES = {"wait_for_recovery": {"job_ids", "optional_source_server_ids"}}
+#: ``region_name``: where a failback's jobs run (``start_recovery``'s ``home_region``), else the
+#: plan's region, a validated name.
+FACTORY_TEMPLATES = {"wait_for_recovery": {"job_ids", "optional_source_server_ids", "region_name"}}
 
 
 def plan_document(trick: str) -> dict[str, Any]:
@@ -232,6 +234,8 @@ def test_the_operators_of_a_plan_dag_template_nothing_but_the_factory_s_own_xcom
         for notifier in callbacks(task):  # the plan's events, the approval's question among them
             assert not notifier.template_fields, (task.task_id, notifier)
     assert callbacks(dag.get_task("db.pre_1_approval"))  # the sample sends approval_requested
+    region = dag.get_task("db.wait_for_recovery").region_name
+    assert region.startswith("{{ ti.xcom_pull(task_ids='db.start_recovery', key='home_region'"), region
 
 
 @dataclass(frozen=True, kw_only=True)

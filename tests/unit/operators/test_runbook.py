@@ -290,9 +290,8 @@ def test_an_optional_step_never_swallows_a_skip() -> None:
 
 
 def in_run(mode: str) -> dict[str, Any]:
-    """A run whose ``mode`` parameter is ``mode``. Preflight's resolved run says drill: it knows
-    drill and recovery only, so a failback reads back as one there."""
-    run = context(mode="drill")
+    """A run of ``mode``, as preflight resolved it and as its ``mode`` parameter says."""
+    run = context(mode=mode)
     run["params"] = {"mode": mode}
     return run
 

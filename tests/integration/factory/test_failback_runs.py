@@ -1,0 +1,223 @@
+"""Failback runs of a plan DAG (``dag.test()``) against the simulator's two regions.
+
+The plan's servers replicate into us-west-2 (the recovery region) from EC2 machines in us-east-1
+(their origin). A confirmed recovery launches them in us-west-2; a confirmed failback then brings
+them home: ReverseReplication, the wait for the copy, StartRecovery in us-east-1, re-protection.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.integration.factory.conftest import run_dag, xcom_of
+from tests.integration.simulator.failback_fleet import (
+    EC2_SERVER,
+    EC2_SERVER_DEFAULT_SYNC,
+    FLEET,
+    ON_PREMISES_SERVER,
+    ORIGIN_REGION,
+    RECOVERY_REGION,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from airflow.sdk import DAG
+
+pytestmark = pytest.mark.integration
+
+PLAN = f"""\
+plan: homeward
+region: {RECOVERY_REGION}
+waves:
+  - name: db
+    servers: {{ids: [{EC2_SERVER}]}}
+  - name: app
+    servers: {{ids: [{EC2_SERVER_DEFAULT_SYNC}]}}
+"""
+RECOVERY = {"mode": "recovery", "confirm": "homeward"}
+FAILBACK = {"mode": "failback", "confirm": "homeward"}
+
+
+@pytest.fixture
+def homeward(plan_dag: Callable[..., DAG], drs_simulator: Any) -> DAG:
+    """The two-wave plan, really recovered into the recovery region."""
+    drs_simulator.reset(fleet=FLEET)
+    dag = plan_dag("homeward", PLAN)
+    state, tasks = run_dag(dag, RECOVERY)
+    assert state == "success", tasks
+    return dag
+
+
+def calls(simulator: Any, operation: str, region: str) -> list[dict[str, Any]]:
+    return [call for call in simulator.calls(operation) if call["region"] == region and not call["error"]]
+
+
+def recovery_instances(simulator: Any, region: str) -> list[dict[str, Any]]:
+    return list(simulator.client(region).describe_recovery_instances(filters={})["items"])
+
+
+def test_a_failback_brings_every_server_home_in_wave_order_and_re_protects_it(
+    homeward: DAG, drs_simulator: Any
+) -> None:
+    recovered = {i["sourceServerID"]: i for i in recovery_instances(drs_simulator, RECOVERY_REGION)}
+    assert set(recovered) == {EC2_SERVER, EC2_SERVER_DEFAULT_SYNC}
+
+    state, tasks = run_dag(homeward, FAILBACK)
+
+    assert state == "success", tasks
+    # Reversed once each (the recovered instances), then re-protected once each (the new ones).
+    reversed_from = [
+        c["request"]["recoveryInstanceID"]
+        for c in calls(drs_simulator, "ReverseReplication", RECOVERY_REGION)
+    ]
+    assert sorted(reversed_from) == sorted(i["recoveryInstanceID"] for i in recovered.values())
+    launches = calls(drs_simulator, "StartRecovery", ORIGIN_REGION)
+    assert [c["request"]["isDrill"] for c in launches] == [False, False]
+    home = {i["recoveryInstanceID"]: i for i in recovery_instances(drs_simulator, ORIGIN_REGION)}
+    assert len(home) == 2 and all(i["isDrill"] is False for i in home.values())
+    reprotected = [
+        c["request"]["recoveryInstanceID"] for c in calls(drs_simulator, "ReverseReplication", ORIGIN_REGION)
+    ]
+    assert sorted(reprotected) == sorted(home)
+    # Waves in order: app's launch home starts after db's job ended.
+    report = xcom_of(homeward, "report")
+    db, app = report["waves"]
+    assert (db["name"], app["name"]) == ("db", "app")
+    assert (
+        launches[0]["request"]["sourceServers"][0]["sourceServerID"]
+        == db["servers"][0]["failbackSourceServerID"]
+    )
+    assert db["servers"][0]["endDateTime"] <= app["servers"][0]["jobCreationDateTime"]
+    # The report names the plan's servers, where they came home, and on which instance.
+    assert report["mode"] == "failback"
+    entries = {s["sourceServerID"]: s for wave in report["waves"] for s in wave["servers"]}
+    assert set(entries) == {EC2_SERVER, EC2_SERVER_DEFAULT_SYNC}
+    for server_id, entry in entries.items():
+        assert entry["originRegion"] == ORIGIN_REGION
+        assert entry["failedBackFrom"] == recovered[server_id]["recoveryInstanceID"]
+        assert entry["ec2InstanceID"] == home[entry["recoveryInstanceID"]]["ec2InstanceID"]
+    # The plan's servers replicate again, now from the instances at home.
+    client = drs_simulator.client(RECOVERY_REGION)
+    for server in client.describe_source_servers(filters={"sourceServerIDs": list(entries)})["items"]:
+        hints = server["sourceProperties"]["identificationHints"]
+        assert hints["awsInstanceID"] == entries[server["sourceServerID"]]["ec2InstanceID"]
+    # failback_cleanup defaults to keep: the recovery region's instances are untouched.
+    assert not drs_simulator.calls("TerminateRecoveryInstances")
+    assert {i["recoveryInstanceID"] for i in recovery_instances(drs_simulator, RECOVERY_REGION)} == {
+        i["recoveryInstanceID"] for i in recovered.values()
+    }
+
+
+def test_a_failback_of_a_plan_never_recovered_fails_preflight_naming_each_server(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    drs_simulator.reset(fleet=FLEET)
+    dag = plan_dag("homeward", PLAN)
+
+    state, tasks = run_dag(dag, FAILBACK)
+
+    assert state == "failed"
+    assert tasks["preflight"] == "failed"
+    assert not drs_simulator.calls("ReverseReplication") and not drs_simulator.calls("StartRecovery")
+    error = xcom_of(dag, "preflight", "task_error")
+    for server_id in (EC2_SERVER, EC2_SERVER_DEFAULT_SYNC):
+        assert f"{server_id} (" in error and "was never recovered" in error
+
+
+def test_a_failback_to_an_origin_region_without_drs_fails_preflight(
+    homeward: DAG, drs_simulator: Any
+) -> None:
+    drs_simulator.set_faults(uninitialized_regions=[ORIGIN_REGION])
+
+    state, tasks = run_dag(homeward, FAILBACK)
+
+    assert (state, tasks["preflight"]) == ("failed", "failed")
+    error = xcom_of(homeward, "preflight", "task_error")
+    assert f"origin region {ORIGIN_REGION}: DRS is not initialised there" in error
+    assert EC2_SERVER in error
+    assert not drs_simulator.calls("ReverseReplication")
+
+
+def test_an_on_premises_server_comes_home_through_its_failback_client(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    drs_simulator.reset(fleet=FLEET)
+    dag = plan_dag(
+        "ledger",
+        f"""\
+        plan: ledger
+        region: {ORIGIN_REGION}
+        waves:
+          - name: db
+            servers: {{ids: [{ON_PREMISES_SERVER}]}}
+        """,
+    )
+    assert run_dag(dag, {"mode": "recovery", "confirm": "ledger"})[0] == "success"
+    (instance,) = recovery_instances(drs_simulator, ORIGIN_REGION)
+    drs_simulator.connect_failback_client(instance["recoveryInstanceID"])
+
+    state, tasks = run_dag(dag, {"mode": "failback", "confirm": "ledger"})
+
+    assert state == "success", tasks
+    [launch] = calls(drs_simulator, "StartFailbackLaunch", ORIGIN_REGION)
+    assert launch["request"]["recoveryInstanceIDs"] == [instance["recoveryInstanceID"]]
+    (after,) = recovery_instances(drs_simulator, ORIGIN_REGION)
+    assert after["failback"]["state"] == "FAILBACK_COMPLETED"
+    report = xcom_of(dag, "report")
+    [entry] = report["waves"][0]["servers"]
+    assert (entry["sourceServerID"], entry["originEnvironment"]) == (ON_PREMISES_SERVER, "ON_PREMISES")
+
+
+def test_a_failback_drill_launches_drills_at_home_terminates_them_and_re_protects_nothing(
+    homeward: DAG, drs_simulator: Any
+) -> None:
+    recovered = {i["recoveryInstanceID"] for i in recovery_instances(drs_simulator, RECOVERY_REGION)}
+
+    state, tasks = run_dag(homeward, {**FAILBACK, "failback_drill": True})
+
+    assert state == "success", tasks
+    launches = calls(drs_simulator, "StartRecovery", ORIGIN_REGION)
+    assert [c["request"]["isDrill"] for c in launches] == [True, True]
+    assert not calls(drs_simulator, "ReverseReplication", ORIGIN_REGION)  # a rehearsal re-protects nothing
+    report = xcom_of(homeward, "report")
+    launched = sorted(s["recoveryInstanceID"] for wave in report["waves"] for s in wave["servers"])
+    assert sorted(report["cleanup"]["terminated"]) == launched
+    [terminate] = calls(drs_simulator, "TerminateRecoveryInstances", ORIGIN_REGION)
+    assert sorted(terminate["request"]["recoveryInstanceIDs"]) == launched
+    # the recovery region is as the recovery left it
+    assert {i["recoveryInstanceID"] for i in recovery_instances(drs_simulator, RECOVERY_REGION)} == recovered
+    assert not calls(drs_simulator, "TerminateRecoveryInstances", RECOVERY_REGION)
+
+
+def test_failback_cleanup_terminate_stops_the_copies_then_terminates_the_recovery_region_instances(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    drs_simulator.reset(fleet=FLEET)
+    dag = plan_dag("homeward", PLAN + "failback_cleanup: terminate\ncleanup: never\n")
+    assert run_dag(dag, RECOVERY)[0] == "success"
+    recovered = sorted(i["recoveryInstanceID"] for i in recovery_instances(drs_simulator, RECOVERY_REGION))
+
+    state, tasks = run_dag(dag, FAILBACK)
+
+    assert (state, tasks["cleanup"]) == ("success", "success"), tasks
+    stops = calls(drs_simulator, "StopReplication", ORIGIN_REGION)
+    [terminate] = calls(drs_simulator, "TerminateRecoveryInstances", RECOVERY_REGION)
+    assert len(stops) == 2 and all(stop["seq"] < terminate["seq"] for stop in stops)
+    assert sorted(terminate["request"]["recoveryInstanceIDs"]) == recovered
+    assert sorted(xcom_of(dag, "report")["cleanup"]["terminated"]) == recovered
+
+
+def test_a_failback_in_reverse_order_is_refused_before_any_drs_call(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    drs_simulator.reset(fleet=FLEET)
+    dag = plan_dag("homeward", PLAN + "failback_order: reverse\n")
+
+    state, tasks = run_dag(dag, FAILBACK)
+
+    assert (state, tasks["preflight"]) == ("failed", "failed")
+    assert "failback_order: reverse is not supported yet" in xcom_of(dag, "preflight", "task_error")
+    assert not drs_simulator.calls("ReverseReplication") and not drs_simulator.calls("StartRecovery")
