@@ -7,6 +7,9 @@ other module of that set-up (``Scenario(kills_processes=True)``), so that nothin
    on DRS after its job was created, and started again. The scheduler fails the lost task after
    the heartbeat timeout, the retry adopts the job, and the run succeeds on its own with exactly
    one job per wave.
+3. postgres-celery only: the same mid-failback, while ``start_recovery`` waits on DRS after its
+   ReverseReplication took effect: the retry finds the FAILBACK source server instead of reversing
+   again, and the server comes home with exactly one reversal and one launch.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import pytest
 from tools.processes import wait_until
 from tools.wave_timing import measure, started_jobs, succeeded
 
-from tests.e2e.harness import Deployment, Scenario
+from tests.e2e.harness import REGION, Deployment, Scenario, drs_client
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]
 
@@ -28,6 +31,9 @@ SPEED = 10.0
 RUN_TIMEOUT = 420.0
 CRASH = "e2e_crash"
 LOST_WORKER = "e2e_lost_worker"
+LOST_FAILBACK = "e2e_lost_failback_worker"
+#: The failback plan's server lives in this region and protects an EC2 machine in the fleet's.
+RECOVERY_REGION = "us-west-2"
 #: StartRecovery answers are held this long (real seconds) while the worker is killed.
 HELD_SECONDS = 10
 
@@ -44,6 +50,12 @@ FLEET = [
     server(2, "crash-app", 20),
     server(11, "lost-db", 300),
     server(12, "lost-app", 20),
+    {
+        **server(21, "homebound", 20),
+        "region": RECOVERY_REGION,
+        "origin": {"region": REGION},
+        "reverse_sync_seconds": 100,
+    },
 ]
 IDS = {entry["hostname"]: entry["id"] for entry in FLEET}
 
@@ -66,6 +78,12 @@ PLANS = {
     LOST_WORKER: two_waves(
         LOST_WORKER, "A wave whose worker is killed while it starts the DRS job", "lost-db", "lost-app"
     ),
+    LOST_FAILBACK: {
+        "plan": LOST_FAILBACK,
+        "description": "A failback whose worker is killed while it reverses the replication",
+        "region": RECOVERY_REGION,
+        "waves": [{"name": "app", "servers": {"ids": [IDS["homebound"]]}, "poll_interval": 1}],
+    },
 }
 DEPENDENCIES = {"db": [], "app": ["db"]}
 SCENARIO = Scenario("process_kills", plans=PLANS, fleet=FLEET, speed=SPEED, kills_processes=True, lane="b")
@@ -207,4 +225,78 @@ def test_a_worker_killed_while_starting_a_job_is_retried_and_adopts_the_job(
     e2e_figures.append(
         f"[{airflow.backend}] {LOST_WORKER}: worker killed {killed_at - created:.1f}s after the job "
         f"was created; try 2 of db.start_recovery started {since_kill:.1f}s after the kill"
+    )
+
+
+def test_a_worker_killed_mid_failback_reverses_and_launches_each_server_once(
+    airflow: Deployment, e2e_figures: list[str]
+) -> None:
+    if airflow.backend != "postgres-celery":
+        pytest.skip("only the postgres-celery set-up has a Celery worker to kill")
+    rest, dag, server_id = airflow.rest, dag_id(LOST_FAILBACK), IDS["homebound"]
+    recovery = rest.trigger(dag, {"mode": "recovery", "confirm": LOST_FAILBACK})
+    assert rest.wait_for_run(dag, recovery, timeout=RUN_TIMEOUT) == "success"
+    recovery_side = drs_client(airflow.simulator.url, RECOVERY_REGION)
+    [instance] = recovery_side.describe_recovery_instances(filters={"sourceServerIDs": [server_id]})["items"]
+    # The first ReverseReplication takes effect but its answer is dropped; botocore's retry of it is
+    # held HELD_SECONDS at DRS: the task is running and the FAILBACK server exists.
+    set_faults(
+        airflow,
+        latency_seconds=HELD_SECONDS,
+        latency_operations=["ReverseReplication"],
+        drop_response_count=1,
+        drop_response_operations=["ReverseReplication"],
+    )
+    run_id = rest.trigger(dag, {"mode": "failback", "confirm": LOST_FAILBACK})
+
+    def reversed_answer_lost() -> dict[str, Any] | None:
+        for call in airflow.simulator.calls("ReverseReplication"):
+            if (
+                call.get("dropped")
+                and call["request"].get("recoveryInstanceID") == instance["recoveryInstanceID"]
+            ):
+                return call
+        return None
+
+    dropped = wait_until("ReverseReplication to reverse the server", reversed_answer_lost, timeout=120)
+    assert rest.task_states(dag, run_id)["app.start_recovery"] == "running"
+    killed_at = time.time()
+    airflow.stack.restart("celery-worker")
+    set_faults(airflow)
+
+    state = rest.wait_for_run(dag, run_id, timeout=RUN_TIMEOUT)
+    tries = {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in rest.task_instances(dag, run_id)}
+
+    assert state == "success", tries
+    assert tries["app.start_recovery"][1] >= 2, tries  # retried by Airflow after the kill
+    home = drs_client(airflow.simulator.url, REGION)
+    failback_servers = [
+        item
+        for item in home.describe_source_servers(filters={})["items"]
+        if item.get("replicationDirection") == "FAILBACK"
+        and item["sourceProperties"]["identificationHints"].get("awsInstanceID") == instance["ec2InstanceID"]
+    ]
+    assert len(failback_servers) == 1  # reversed once
+    reversals_after_kill = [
+        call
+        for call in airflow.simulator.calls("ReverseReplication")
+        if call["request"].get("recoveryInstanceID") == instance["recoveryInstanceID"]
+        and call["time"] > killed_at
+    ]
+    assert reversals_after_kill == []  # the retry found the FAILBACK server; it asked for no reversal
+    launches = [
+        call
+        for call in airflow.simulator.calls("StartRecovery")
+        if call.get("region") == REGION
+        and _tags(call).get("airflow:run_id") == run_id
+        and not call.get("error")
+    ]
+    assert [s["sourceServerID"] for c in launches for s in c["request"]["sourceServers"]] == [
+        failback_servers[0]["sourceServerID"]
+    ]  # launched home once
+    retried = next(ti for ti in rest.task_instances(dag, run_id) if ti["task_id"] == "app.start_recovery")
+    e2e_figures.append(
+        f"[{airflow.backend}] {LOST_FAILBACK}: worker killed {killed_at - dropped['time']:.1f}s after the "
+        f"reversal took effect; try {retried['try_number']} of app.start_recovery started "
+        f"{_epoch(retried['start_date']) - killed_at:.1f}s after the kill"
     )

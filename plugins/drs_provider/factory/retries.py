@@ -14,7 +14,8 @@ So each gets :data:`RETRIES` retries, :data:`RETRY_DELAY` apart. A task whose wo
 failed by the scheduler once its heartbeat is older than ``[scheduler]
 task_instance_heartbeat_timeout``, and then retried like any other failure. Errors that state
 a verdict (preflight found problems, a server failed to launch, the wave timed out, DRS does
-not know the jobs, servers are busy or over a quota, a step failed) fail at once: a retry would
+not know the jobs, servers are busy or over a quota, a step failed, a failback's copies did not
+finish within ``failback_sync_timeout``) fail at once: a retry would
 only repeat them later. So does a report that S3 would not store (botocore has retried the
 call already): a second try would only send the run's final event again; clearing ``report``
 once the bucket takes writes stores it.
@@ -31,6 +32,7 @@ from datetime import timedelta
 from typing import Any
 
 from drs_provider.exceptions import (
+    DrsFailbackWaitError,
     DrsInputError,
     DrsJobFailedError,
     DrsJobNotFoundError,
@@ -55,6 +57,7 @@ RETRY_DELAY = timedelta(seconds=15)
 #: Errors that are the answer, not an accident: they fail the task without a retry.
 VERDICTS: tuple[type[BaseException], ...] = (
     DrsInputError,
+    DrsFailbackWaitError,
     DrsPreemptedError,
     DrsPreflightError,
     DrsJobFailedError,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pickle
 from datetime import UTC, datetime
 from typing import Any
 
@@ -179,3 +180,17 @@ def test_a_copy_without_disk_sizes_has_no_share() -> None:
     progress = sync_progress({"dataReplicationInfo": {"dataReplicationState": "INITIATING"}}, server_id="i-9")
 
     assert (progress.server_id, progress.copied_percent, progress.details()) == ("i-9", None, "INITIATING")
+
+
+def test_a_copy_not_ready_in_time_is_a_verdict_that_names_the_servers_and_crosses_processes() -> None:
+    from drs_provider.exceptions import DrsFailbackWaitError
+    from drs_provider.factory.retries import VERDICTS
+
+    waiting = "s-1 (db-1), FAILBACK source server s-9: STALLED, lag 3m05s"
+    error = pickle.loads(pickle.dumps(DrsFailbackWaitError("db.start_recovery", 3600, waiting)))
+
+    assert str(error) == (
+        f"db.start_recovery: not ready to fail back after 3600 s (failback_sync_timeout): {waiting}"
+    )
+    # a retry would wait the whole timeout again for the same copy
+    assert DrsFailbackWaitError in VERDICTS
