@@ -4,11 +4,14 @@ the provider calls, not guessed.
 This module is the one place that knows
 
 * which AWS API operations the provider calls, by mode (:data:`MODES`) and by what a plan uses:
-  every plan run reads DRS and starts recovery jobs, a drill also terminates what it launched,
-  readiness only reads; ``notify`` adds SNS, ``report`` adds S3, ``rpo_target`` and ``launch`` add
-  readiness look-ups. A step kind declares its own calls in its module
-  (:attr:`~drs_provider.steps.registry.StepKind.calls`, and preflight's look-ups of
-  :attr:`~drs_provider.steps.registry.StepKind.needs`), so that a kind stays one module;
+  every plan run reads DRS and starts recovery jobs, a drill also terminates what it launched, a
+  failback reverses replication, launches home (StartRecovery in an EC2 origin's region,
+  StartFailbackLaunch on premises) and cleans up, readiness only reads; ``notify`` adds SNS,
+  ``report`` adds S3, ``failback_cleanup: terminate`` adds StopReplication, ``rpo_target`` and
+  ``launch`` add readiness look-ups. A step kind declares its own calls in its module
+  (:attr:`~drs_provider.steps.registry.StepKind.calls`, granted in the step's ``modes``, and
+  preflight's look-ups of :attr:`~drs_provider.steps.registry.StepKind.needs`, in every mode), so
+  that a kind stays one module;
 * which IAM actions an operation needs (:func:`action_of`): ``<prefix>:<Operation>`` unless
   :data:`ACTION_NAMES` says otherwise, and the dependent actions AWS also checks
   (:data:`DEPENDENT_ACTIONS`);
@@ -29,8 +32,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.constants import FAILOVER_DAG_ID, MODE_DRILL, MODE_RECOVERY
-from drs_provider.plans.model import NOTIFY_EVENTS
+from drs_provider.constants import FAILOVER_DAG_ID, MODE_DRILL, MODE_FAILBACK, MODE_RECOVERY, RUN_MODES
+from drs_provider.plans.model import FAILBACK_CLEANUP_TERMINATE, NOTIFY_EVENTS
 from drs_provider.recovery.launch import needs_template
 from drs_provider.recovery.report import s3_location
 from drs_provider.steps import kind_of
@@ -42,10 +45,9 @@ if TYPE_CHECKING:
     from drs_provider.steps.registry import AwsCall
 
 MODE_READINESS = "readiness"
-#: What ``--mode`` takes. Failback is not among them: the provider does not fail back yet.
-MODES = (MODE_DRILL, MODE_RECOVERY, MODE_READINESS)
-#: What a plan DAG run may be: the policy when no mode is given.
-RUN_MODES = (MODE_DRILL, MODE_RECOVERY)
+#: What ``--mode`` takes: each mode a plan DAG run may have (:data:`~drs_provider.constants.RUN_MODES`,
+#: also the policy when no mode is given), and readiness.
+MODES = (*RUN_MODES, MODE_READINESS)
 POLICY_VERSION = "2012-10-17"
 
 #: An API operation: the service as botocore names it, and the operation.
@@ -63,8 +65,8 @@ ACTION_NAMES: dict[Operation, str] = {
     ("s3", "HeadBucket"): "s3:ListBucket",
 }
 #: What AWS also checks the caller for when DRS carries an operation out: DRS launches and
-#: terminates EC2 resources with the caller's permissions, so a role lacking these starts jobs
-#: that fail. The "Dependent actions" of the Service Authorization Reference,
+#: terminates EC2 resources, and reverses replication, with the caller's permissions, so a role
+#: lacking these starts jobs that fail. The "Dependent actions" of the Service Authorization Reference,
 #: https://docs.aws.amazon.com/service-authorization/latest/reference/list_awselasticdisasterrecovery.html
 DEPENDENT_ACTIONS: dict[str, tuple[str, ...]] = {
     "drs:StartRecovery": (
@@ -104,6 +106,11 @@ DEPENDENT_ACTIONS: dict[str, tuple[str, ...]] = {
         "ec2:TerminateInstances",
         "iam:PassRole",
     ),
+    "drs:ReverseReplication": (
+        "drs:DescribeReplicationConfigurationTemplates",
+        "drs:DescribeSourceServers",
+        "ec2:DescribeInstances",
+    ),
     "drs:TerminateRecoveryInstances": (
         "drs:DescribeSourceServers",
         "ec2:DeleteVolume",
@@ -112,11 +119,12 @@ DEPENDENT_ACTIONS: dict[str, tuple[str, ...]] = {
         "ec2:TerminateInstances",
     ),
 }
-#: StartRecovery tags every job it creates (``airflow:dag_id``, ``airflow:run_id``, ...). DRS
-#: authorizes tags given to a resource-creating call as ``drs:TagResource`` on the new resource,
-#: with ``drs:CreateAction`` naming the call (DRS User Guide, "Grant permission to tag resources
-#: during creation", https://docs.aws.amazon.com/drs/latest/userguide/supported-iam-actions-tagging.html):
-#: granted for that alone, so the role cannot retag jobs that exist.
+#: StartRecovery (and a failback's StartFailbackLaunch) tags every job it creates
+#: (``airflow:dag_id``, ``airflow:run_id``, ...). DRS authorizes tags given to a resource-creating
+#: call as ``drs:TagResource`` on the new resource, with ``drs:CreateAction`` naming the call (DRS
+#: User Guide, "Grant permission to tag resources during creation",
+#: https://docs.aws.amazon.com/drs/latest/userguide/supported-iam-actions-tagging.html): granted
+#: for that alone, so the role cannot retag jobs that exist.
 TAG_ON_START = "drs:TagResource"
 
 
@@ -155,8 +163,26 @@ READINESS_READS: tuple[Operation, ...] = (
 QUOTA_READ: Operation = ("service-quotas", "GetServiceQuota")
 START_RECOVERY: Operation = ("drs", "StartRecovery")
 #: A drill's instances are terminated: by its ``cleanup`` task, or later by the Recovery page's
-#: Terminate or ``drs-plan cleanup`` with the plan's connection. A recovery's never are.
+#: Terminate or ``drs-plan cleanup`` with the plan's connection. A recovery's never are, but by
+#: a failback that brought them home with ``failback_cleanup: terminate``.
 TERMINATE: Operation = ("drs", "TerminateRecoveryInstances")
+#: DRS reads of a failback run: a plan run's but the snapshots (a failback launches the latest data
+#: its reversed replication copied; preflight refuses ``point_in_time``). They span two regions:
+#: the recovery region's recovery instances and servers, the origin region's FAILBACK servers
+#: (and preflight's probe that DRS is initialised there), jobs and job logs where the launch ran.
+FAILBACK_READS: tuple[Operation, ...] = tuple(
+    operation for operation in RUN_READS if operation != ("drs", "DescribeRecoverySnapshots")
+)
+#: A failback's writes besides StartRecovery: ReverseReplication of each recovery instance (and
+#: of the instance launched at home: re-protection); for on-premises origins StartFailbackLaunch,
+#: and StopFailback of a launch that failed. Whether a server's origin is EC2 or a data centre is
+#: DRS's to say, not the plan's: a failback policy grants both ways home.
+REVERSE_REPLICATION: Operation = ("drs", "ReverseReplication")
+FAILBACK_LAUNCH: Operation = ("drs", "StartFailbackLaunch")
+STOP_FAILBACK: Operation = ("drs", "StopFailback")
+#: ``failback_cleanup: terminate`` stops the FAILBACK servers copying from the recovery-region
+#: instances before it terminates them.
+STOP_REPLICATION: Operation = ("drs", "StopReplication")
 #: The events of a plan run (``drs_readiness`` sends the others).
 RUN_EVENTS = frozenset(NOTIFY_EVENTS) - {"readiness_changed"}
 READINESS_EVENTS = frozenset({"readiness_changed"})
@@ -222,15 +248,16 @@ def _step_resource(call: AwsCall, step: Step, plan: Plan) -> str:
     return "*"
 
 
-def _step_grants(plan: Plan, *, running: bool) -> list[Grant]:
+def _step_grants(plan: Plan, mode: str | None) -> list[Grant]:
     """What the plan's steps need: preflight's (and readiness's) look-ups of what they name, and,
-    when the steps run, what their tasks call."""
+    in a run of ``mode`` (None: readiness, no step runs), what the tasks of the steps that run in
+    it call. Preflight looks up every step's resources, whatever its ``modes``."""
     grants = []
     for wave in plan.waves:
         for _, step in wave.steps:
             kind = kind_of(step)
             calls = [need.lookup for need in kind.needs]
-            if running:
+            if mode in step.modes:
                 calls += [call for call in kind.calls if call.when is None or getattr(step, call.when, None)]
             for call in calls:
                 sid = f"{SERVICE_PREFIXES.get(call.service, call.service).capitalize()}Steps"
@@ -273,25 +300,44 @@ def _failover_summary_grants(plan: Plan) -> list[Grant]:
     return _grants("S3FailoverSummary", [("s3", "PutObject")], objects)
 
 
-def _run_grants(plan: Plan, mode: str) -> list[Grant]:
-    """What a plan DAG run of ``mode`` calls (drill or recovery)."""
-    grants = _grants("DrsRead", RUN_READS) + _grants("DrsStartRecovery", [START_RECOVERY])
-    grants.append(
-        Grant(
-            "DrsTagJobsAtStart",
-            TAG_ON_START,
-            f"arn:{_partition(plan.region)}:drs:*:*:job/*",
-            (("StringEquals", "drs:CreateAction", START_RECOVERY[1]),),
-        )
+def _tag_on_start(sid: str, plan: Plan, operation: Operation) -> Grant:
+    """Tagging the jobs ``operation`` creates, as it creates them (:data:`TAG_ON_START`)."""
+    return Grant(
+        sid,
+        TAG_ON_START,
+        f"arn:{_partition(plan.region)}:drs:*:*:job/*",
+        (("StringEquals", "drs:CreateAction", operation[1]),),
     )
+
+
+def _failback_grants(plan: Plan) -> list[Grant]:
+    """What a failback calls besides a run's reads and StartRecovery (EC2 origins launch home with
+    it, in the origin region): reversing, the on-premises launch, and cleanup. Cleanup terminates
+    a rehearsal's (``failback_drill``) drill instances at home, and with ``failback_cleanup:
+    terminate`` the recovery region's instances, once their FAILBACK servers' replication stopped."""
+    grants = _grants("DrsFailback", [REVERSE_REPLICATION, FAILBACK_LAUNCH, STOP_FAILBACK])
+    grants.append(_tag_on_start("DrsTagFailbackJobsAtStart", plan, FAILBACK_LAUNCH))
+    cleanup = [TERMINATE]
+    if plan.failback_cleanup == FAILBACK_CLEANUP_TERMINATE:
+        cleanup.append(STOP_REPLICATION)
+    return grants + _grants("DrsFailbackCleanup", cleanup)
+
+
+def _run_grants(plan: Plan, mode: str) -> list[Grant]:
+    """What a plan DAG run of ``mode`` (one of :data:`RUN_MODES`) calls."""
+    reads = FAILBACK_READS if mode == MODE_FAILBACK else RUN_READS
+    grants = _grants("DrsRead", reads) + _grants("DrsStartRecovery", [START_RECOVERY])
+    grants.append(_tag_on_start("DrsTagJobsAtStart", plan, START_RECOVERY))
     if mode == MODE_DRILL:
         grants += _grants("DrsTerminateDrillInstances", [TERMINATE])
+    if mode == MODE_FAILBACK:
+        grants += _failback_grants(plan)
     grants += _grants("ServiceQuotasRead", [QUOTA_READ])
     grants += _notify_grants(plan, RUN_EVENTS)
     grants += _report_grants(plan, running=True)
-    if mode != MODE_DRILL:
+    if mode == MODE_RECOVERY:  # drs_failover recovers plans; it never fails them back
         grants += _failover_summary_grants(plan)
-    return grants + _step_grants(plan, running=True)
+    return grants + _step_grants(plan, mode)
 
 
 def _readiness_grants(plan: Plan) -> list[Grant]:
@@ -308,7 +354,7 @@ def _readiness_grants(plan: Plan) -> list[Grant]:
     grants += _grants("ServiceQuotasRead", [QUOTA_READ])
     grants += _notify_grants(plan, READINESS_EVENTS)
     grants += _report_grants(plan, running=False)
-    return grants + _step_grants(plan, running=False)
+    return grants + _step_grants(plan, None)
 
 
 def plan_grants(plan: Plan, mode: str) -> list[Grant]:
@@ -326,8 +372,13 @@ STATEMENT_ORDER = (
     "DrsStartRecovery",
     "DrsStartRecoveryDependentActions",
     "DrsTagJobsAtStart",
+    "DrsFailback",
+    "DrsFailbackDependentActions",
+    "DrsTagFailbackJobsAtStart",
     "DrsTerminateDrillInstances",
     "DrsTerminateDrillInstancesDependentActions",
+    "DrsFailbackCleanup",
+    "DrsFailbackCleanupDependentActions",
     "Ec2ReadLaunchTemplates",
     "ServiceQuotasRead",
     "SnsNotify",

@@ -222,8 +222,13 @@ def test_iam_policy_of_the_plans_directory_is_an_iam_policy_document(
         assert isinstance(statement["Resource"], str) or statement["Resource"] == sorted(
             statement["Resource"]
         )
-    # without --mode: what a plan DAG run needs, drills and recoveries alike
-    assert {"drs:StartRecovery", "drs:TerminateRecoveryInstances", "ssm:SendCommand"} <= actions_of(policy)
+    # without --mode: what a plan DAG run needs, drills, recoveries and failbacks alike
+    assert {
+        "drs:StartRecovery",
+        "drs:TerminateRecoveryInstances",
+        "drs:ReverseReplication",
+        "ssm:SendCommand",
+    } <= actions_of(policy)
 
 
 def test_iam_policy_per_mode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -262,14 +267,19 @@ def test_iam_policy_refuses_plans_with_problems(project: Path, capsys: pytest.Ca
     assert err.splitlines()[-1] == "no IAM policy printed: fix the plan files first"
 
 
-def test_iam_policy_has_no_failback_mode(capsys: pytest.CaptureFixture[str]) -> None:
-    with pytest.raises(SystemExit) as exit_info:
-        main(["iam-policy", "--mode", "failback"])
-    assert exit_info.value.code == 2
-    assert "invalid choice: 'failback'" in capsys.readouterr().err
+def test_iam_policy_has_a_failback_mode(project: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    write(project / "dags/recovery_plans/shop.yaml", SHOP_YAML)
+
+    failback = actions_of(iam_policy_of(capsys, "--mode", "failback"))
+    drill = actions_of(iam_policy_of(capsys, "--mode", "drill"))
+    everything = actions_of(iam_policy_of(capsys))
+
+    assert {"drs:ReverseReplication", "drs:StartFailbackLaunch", "drs:StopFailback"} <= failback - drill
+    assert "drs:DescribeRecoverySnapshots" in drill - failback  # a failback takes no point_in_time
+    assert failback | drill <= everything  # without --mode: every run mode
     with pytest.raises(SystemExit):
         main(["iam-policy", "--help"])
-    assert "There is no failback mode" in " ".join(capsys.readouterr().out.split())
+    assert "failback: a failback run" in " ".join(capsys.readouterr().out.split())
 
 
 def test_a_command_is_required(capsys: pytest.CaptureFixture[str]) -> None:

@@ -13,8 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from drs_provider.constants import RUN_MODES
 from drs_provider.iam import (
     MODE_DRILL,
+    MODE_FAILBACK,
     MODE_READINESS,
     MODE_RECOVERY,
     MODES,
@@ -217,9 +219,114 @@ def test_an_action_is_granted_once_where_it_is_called_not_as_a_dependency(tmp_pa
 
 
 def test_an_unknown_mode_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="failback"):
-        plan_grants(plan_of(tmp_path, minimal()), "failback")
-    assert "failback" not in MODES
+    with pytest.raises(ValueError, match="failover"):
+        plan_grants(plan_of(tmp_path, minimal()), "failover")
+
+
+def test_the_modes_are_the_run_modes_and_readiness(tmp_path: Path) -> None:
+    assert (*RUN_MODES, MODE_READINESS) == MODES
+    assert MODE_FAILBACK in RUN_MODES
+    # without --mode: every run mode, failback's grants too
+    default = granted_actions(iam_policy([plan_of(tmp_path, minimal())]))
+    assert {"drs:ReverseReplication", "drs:StartFailbackLaunch", "drs:TerminateRecoveryInstances"} <= default
+
+
+FAILBACK_WRITES = {
+    "drs:ReverseReplication",
+    "drs:StartFailbackLaunch",
+    "drs:StartRecovery",
+    "drs:StopFailback",
+    "drs:TerminateRecoveryInstances",
+}
+
+
+def test_a_failback_reverses_launches_home_and_cleans_up(tmp_path: Path) -> None:
+    policy = iam_policy([plan_of(tmp_path, minimal())], [MODE_FAILBACK])
+
+    actions = granted_actions(policy)
+    assert actions >= FAILBACK_WRITES
+    # StopReplication is failback_cleanup: terminate's, snapshots a failback never reads
+    assert not {"drs:StopReplication", "drs:DescribeRecoverySnapshots"} & actions
+    assert statement(policy, "DrsFailback")["Action"] == [
+        "drs:ReverseReplication",
+        "drs:StartFailbackLaunch",
+        "drs:StopFailback",
+    ]
+    # ReverseReplication's dependent actions not granted already (StartRecovery's, the reads)
+    assert statement(policy, "DrsFailbackDependentActions")["Action"] == [
+        "drs:DescribeReplicationConfigurationTemplates"
+    ]
+    assert set(dependent_actions("drs:ReverseReplication")) <= actions
+    # a drill instance of a rehearsal (failback_drill) is terminated at home
+    assert statement(policy, "DrsFailbackCleanup")["Action"] == ["drs:TerminateRecoveryInstances"]
+
+
+def test_failback_cleanup_terminate_adds_stop_replication(tmp_path: Path) -> None:
+    policy = iam_policy([plan_of(tmp_path, minimal(failback_cleanup="terminate"))], [MODE_FAILBACK])
+
+    assert statement(policy, "DrsFailbackCleanup")["Action"] == [
+        "drs:StopReplication",
+        "drs:TerminateRecoveryInstances",
+    ]
+
+
+def test_a_failback_launch_tags_its_jobs_as_it_starts_them(tmp_path: Path) -> None:
+    policy = iam_policy([plan_of(tmp_path, minimal(region="us-gov-west-1"))], [MODE_FAILBACK])
+
+    tagging = [s for s in policy["Statement"] if "drs:TagResource" in s["Action"]]
+    assert [(s["Sid"], s["Resource"], s["Condition"]) for s in tagging] == [
+        (
+            "DrsTagJobsAtStart",
+            "arn:aws-us-gov:drs:*:*:job/*",
+            {"StringEquals": {"drs:CreateAction": "StartRecovery"}},
+        ),
+        (
+            "DrsTagFailbackJobsAtStart",
+            "arn:aws-us-gov:drs:*:*:job/*",
+            {"StringEquals": {"drs:CreateAction": "StartFailbackLaunch"}},
+        ),
+    ]
+
+
+@pytest.mark.parametrize("mode", [MODE_DRILL, MODE_RECOVERY, MODE_READINESS])
+def test_only_a_failback_reverses_replication(tmp_path: Path, mode: str) -> None:
+    plan = plan_of(tmp_path, minimal(failback_cleanup="terminate"))
+
+    actions = granted_actions(iam_policy([plan], [mode]))
+
+    assert (
+        not {
+            "drs:ReverseReplication",
+            "drs:StartFailbackLaunch",
+            "drs:StopFailback",
+            "drs:StopReplication",
+            "drs:DescribeReplicationConfigurationTemplates",
+        }
+        & actions
+    )
+    assert not [s for s in iam_policy([plan], [mode])["Statement"] if s["Sid"].startswith("DrsTagFailback")]
+
+
+def test_a_failback_stores_no_failover_summary(tmp_path: Path) -> None:
+    policy = iam_policy([plan_of(tmp_path, SHOP_YAML)], [MODE_FAILBACK])
+
+    assert "S3ReportObjects" in {s["Sid"] for s in policy["Statement"]}
+    assert not [s for s in policy["Statement"] if s["Sid"] == "S3FailoverSummary"]
+
+
+def test_a_step_calls_are_granted_in_its_modes_its_lookups_in_all(tmp_path: Path) -> None:
+    document = minimal()
+    document["waves"][0]["post"] = [
+        {"ssm_command": {"document": "AWS-RunShellScript", "modes": ["failback"]}},
+    ]
+    plan = plan_of(tmp_path, document)
+
+    drill = granted_actions(iam_policy([plan], [MODE_DRILL]))
+    failback = granted_actions(iam_policy([plan], [MODE_FAILBACK]))
+
+    assert "ssm:DescribeDocument" in drill  # preflight looks up every step's document
+    assert not {"ssm:SendCommand", "ssm:GetCommandInvocation"} & drill
+    assert {"ssm:DescribeDocument", "ssm:SendCommand", "ssm:GetCommandInvocation"} <= failback
 
 
 def test_the_readme_shows_the_policies_of_the_example_plans() -> None:

@@ -62,18 +62,20 @@ def build_parser() -> argparse.ArgumentParser:
         description=(
             "Print, as JSON, the IAM policy that lets the plans do what they do and no more: DRS "
             "reads and StartRecovery (with the actions DRS checks when it launches), a drill's "
-            "TerminateRecoveryInstances, Service Quotas, and what each plan uses: its notify topic, "
+            "TerminateRecoveryInstances, a failback's ReverseReplication, StartFailbackLaunch, "
+            "StopFailback and cleanup, Service Quotas, and what each plan uses: its notify topic, "
             "its report objects in S3, the SSM documents and Lambda functions of its steps. Without "
-            "--mode: what a plan DAG run needs, drill and recovery. (There is no failback mode: the "
-            "provider does not fail back yet.) Exit status 1 when a plan file has problems."
+            "--mode: what a plan DAG run needs, drill, recovery and failback. Exit status 1 when a "
+            "plan file has problems."
         ),
     )
     iam_policy.add_argument(
         "--mode",
         choices=IAM_MODES,
         default=None,
-        help="drill: a drill run; recovery: a recovery run (never terminates); readiness: what the "
-        "drs_readiness DAG and drs-plan ready call (default: drill and recovery)",
+        help="drill: a drill run; recovery: a recovery run (never terminates); failback: a failback "
+        "run, rehearsed or not (in the recovery region and the origin region); readiness: what the "
+        "drs_readiness DAG and drs-plan ready call (default: drill, recovery and failback)",
     )
     iam_policy.add_argument(
         "paths",

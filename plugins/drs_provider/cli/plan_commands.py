@@ -7,7 +7,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from drs_provider.cli.plan_files import find_plan, plan_paths
-from drs_provider.iam import RUN_MODES, iam_policy
+from drs_provider.constants import RUN_MODES
+from drs_provider.iam import iam_policy
 from drs_provider.plans import render_graph
 from drs_provider.plans.graph import render_mermaid
 from drs_provider.plans.loader import collect_plans

@@ -1,14 +1,16 @@
 """The IAM policy ``drs-plan iam-policy`` prints is exactly what runs call (issue 23).
 
-Real runs, in this process: a drill and a recovery of a plan DAG (``dag.test()``) and a readiness
-check, against the DRS simulator and moto. Their calls come from the call logs: the simulator's
+Real runs, in this process: a drill, a recovery and failbacks of a plan DAG (``dag.test()``) and a
+readiness check, against the DRS simulator and moto. Their calls come from the call logs: the simulator's
 (every DRS call) and moto's recorder (every other AWS call; only those made through the
 provider's Airflow connection count, not the simulator's own EC2 calls or this test's set-up).
 Each operation becomes its IAM action through :mod:`drs_provider.iam`, the module that writes the
 policy, and then:
 
 * every action called is granted, on the resource it was called on (nothing missing);
-* every action granted was called, but those in :data:`NOT_CALLED` (nothing unused).
+* every action granted was called, but those in :data:`NOT_CALLED` (nothing unused). A failback
+  goes home one way per server (its origin: an EC2 region, or a data centre): the failback of EC2
+  origins calls all but :data:`ON_PREMISES_ONLY`, the failback of an on-premises server those.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from tools.processes import wait_until
 from drs_provider.iam import (
     DEPENDENT_ACTIONS,
     MODE_DRILL,
+    MODE_FAILBACK,
     MODE_READINESS,
     MODE_RECOVERY,
     TAG_ON_START,
@@ -34,7 +37,15 @@ from drs_provider.iam import (
 from drs_provider.plans.loader import load_plan_file
 from tests.fixtures.aws_requests import request_of
 from tests.fixtures.simulator import POINT_IN_TIME_SPEED
-from tests.integration.factory.conftest import run_dag
+from tests.integration.factory.conftest import run_dag, xcom_of
+from tests.integration.simulator.failback_fleet import (
+    EC2_SERVER,
+    EC2_SERVER_DEFAULT_SYNC,
+    FLEET,
+    ON_PREMISES_SERVER,
+    ORIGIN_REGION,
+    RECOVERY_REGION,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
@@ -61,6 +72,8 @@ NOT_CALLED: Mapping[str, frozenset[str]] = {
     # DRS authorizes the tags StartRecovery gives its job as TagResource; never called as such.
     "tags on create": frozenset({TAG_ON_START}),
 }
+#: A failback's calls for on-premises origins only (the policy cannot tell origins from the plan).
+ON_PREMISES_ONLY = frozenset({"drs:StartFailbackLaunch", "drs:StopFailback"})
 
 
 def plan_document(name: str) -> dict[str, Any]:
@@ -129,7 +142,10 @@ def allows(policy: Mapping[str, Any], action: str, resource: str | None) -> bool
     return False
 
 
-def assert_policy_is_what_was_called(policy: Mapping[str, Any], called: list[tuple[str, str | None]]) -> None:
+def assert_policy_is_what_was_called(
+    policy: Mapping[str, Any], called: list[tuple[str, str | None]], unused_ok: frozenset[str] = frozenset()
+) -> None:
+    """Everything called is granted; everything granted called, but :data:`NOT_CALLED` and ``unused_ok``."""
     missing = sorted(
         {
             f"{action} on {resource or '*'}"
@@ -138,7 +154,7 @@ def assert_policy_is_what_was_called(policy: Mapping[str, Any], called: list[tup
         }
     )
     assert missing == [], f"called, and not granted: {missing}"
-    not_called = frozenset().union(*NOT_CALLED.values())
+    not_called = frozenset().union(*NOT_CALLED.values(), unused_ok)
     unused = granted_actions(policy) - {action for action, _ in called} - not_called
     assert sorted(unused) == [], f"granted, and never called: {sorted(unused)}"
 
@@ -233,3 +249,88 @@ def test_readiness_calls_exactly_what_the_readiness_policy_grants(
     policy = iam_policy([load_plan_file(tmp_path / "iam_ready.yaml")], [MODE_READINESS])
     assert not {"drs:StartRecovery", "drs:TerminateRecoveryInstances"} & granted_actions(policy)
     assert_policy_is_what_was_called(policy, called)
+
+
+def recover_for_real(drs: DrsSimulatorHandle, region: str, server_ids: list[str]) -> list[str]:
+    """A recovery (not a drill) of ``server_ids`` straight through the simulator, not a plan run: a
+    failback needs live recovery instances, not how they came; the recovery instances' IDs."""
+    client = drs.client(region)
+    sources = [{"sourceServerID": server_id} for server_id in server_ids]
+    job = client.start_recovery(isDrill=False, sourceServers=sources)["job"]
+    wait_until(
+        f"recovery job {job['jobID']} to end",
+        lambda: client.describe_jobs(filters={"jobIDs": [job["jobID"]]})["items"][0]["status"] == "COMPLETED",
+        timeout=30,
+        interval=0.05,
+    )
+    instances = client.describe_recovery_instances(filters={"sourceServerIDs": server_ids})["items"]
+    assert len(instances) == len(server_ids)
+    return [instance["recoveryInstanceID"] for instance in instances]
+
+
+def failback_plan(name: str, region: str, server_ids: list[str], **keys: str) -> str:
+    waves = [{"name": f"wave{number}", "servers": {"ids": [i]}} for number, i in enumerate(server_ids, 1)]
+    return yaml.safe_dump({"plan": name, "region": region, **keys, "waves": waves}, sort_keys=False)
+
+
+def test_a_failback_calls_exactly_what_the_failback_policy_grants(
+    plan_dag: Callable[..., DAG],
+    plans_folder: Path,
+    drs_simulator: DrsSimulatorHandle,
+    local_aws_services: LocalAws,
+) -> None:
+    """EC2 origins, ``failback_cleanup: terminate``: reversing in the recovery region, the launch
+    home and re-protection in the origin region, then StopReplication and termination."""
+    drs_simulator.reset(fleet=FLEET)
+    servers = [EC2_SERVER, EC2_SERVER_DEFAULT_SYNC]
+    dag = plan_dag(
+        "iam_failback", failback_plan("iam_failback", RECOVERY_REGION, servers, failback_cleanup="terminate")
+    )
+    recovered = recover_for_real(drs_simulator, RECOVERY_REGION, servers)
+    conf = {"mode": "failback", "confirm": "iam_failback"}
+
+    state, tasks, called = run_recorded(dag, conf, drs_simulator, local_aws_services)
+
+    assert state == "success", tasks
+    assert tasks["cleanup"] == "success"
+    regions = {(call["operation"], call["region"]) for call in drs_simulator.calls() if not call["error"]}
+    assert {
+        ("ReverseReplication", RECOVERY_REGION),  # reversed
+        ("StartRecovery", ORIGIN_REGION),  # launched home
+        ("ReverseReplication", ORIGIN_REGION),  # re-protected
+        ("StopReplication", ORIGIN_REGION),  # the FAILBACK servers, before
+        ("TerminateRecoveryInstances", RECOVERY_REGION),  # the instances they copied from
+    } <= regions
+    assert sorted(xcom_of(dag, "report")["cleanup"]["terminated"]) == sorted(recovered)
+    policy = iam_policy([load_plan_file(plans_folder / "iam_failback.yaml")], [MODE_FAILBACK])
+    assert_policy_is_what_was_called(policy, called, unused_ok=ON_PREMISES_ONLY)
+
+
+def test_an_on_premises_failback_calls_only_what_the_failback_policy_grants(
+    plan_dag: Callable[..., DAG],
+    plans_folder: Path,
+    drs_simulator: DrsSimulatorHandle,
+    local_aws_services: LocalAws,
+) -> None:
+    """An on-premises server whose launch home fails: StartFailbackLaunch, then StopFailback (so its
+    Failback Client can connect again), in the recovery region; the calls :data:`ON_PREMISES_ONLY`
+    stands for."""
+    drs_simulator.reset(fleet=FLEET)
+    dag = plan_dag("iam_ledger", failback_plan("iam_ledger", ORIGIN_REGION, [ON_PREMISES_SERVER]))
+    [instance_id] = recover_for_real(drs_simulator, ORIGIN_REGION, [ON_PREMISES_SERVER])
+    drs_simulator.connect_failback_client(instance_id)
+    drs_simulator.set_faults(fail_failback_servers={ON_PREMISES_SERVER: "Boot volume conversion failed"})
+
+    state, tasks, called = run_recorded(
+        dag, {"mode": "failback", "confirm": "iam_ledger"}, drs_simulator, local_aws_services
+    )
+
+    assert state == "failed"
+    assert tasks["wave1.wait_for_recovery"] == "failed", tasks
+    assert {action for action, _ in called} >= ON_PREMISES_ONLY
+    policy = iam_policy([load_plan_file(plans_folder / "iam_ledger.yaml")], [MODE_FAILBACK])
+    # what a failback of EC2 origins calls (the test above) this one does not
+    ec2_origins_only = frozenset(
+        {"drs:ReverseReplication", "drs:StartRecovery", "drs:TerminateRecoveryInstances"}
+    )
+    assert_policy_is_what_was_called(policy, called, unused_ok=ec2_origins_only)
