@@ -4,7 +4,8 @@ Layers, each in its own module: :mod:`~drs_provider.ui.airflow_source` reads Air
 task instances, XComs, HITL details, task logs), :mod:`~drs_provider.ui.failover_source` the
 ``drs_failover`` runs and :mod:`~drs_provider.ui.readiness_source` the plans' readiness checks;
 :mod:`~drs_provider.ui.live_report` turns those facts into the run report while a run has none
-of its own;
+of its own; a failback's way home is read from DRS itself by :mod:`~drs_provider.ui.failback_source`
+(bounded, cached) and shown per server by :mod:`~drs_provider.ui.failback_rows`;
 :mod:`~drs_provider.ui.view` (with :mod:`~drs_provider.ui.attention`, what asks for a person) and
 :mod:`~drs_provider.ui.timeline` make the run page's view model and picture,
 :mod:`~drs_provider.ui.plans_view` the plans page's (both write states and times with

@@ -17,7 +17,12 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, tuple_
 
-from drs_provider.constants import STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY
+from drs_provider.constants import (
+    FAILBACK_SERVERS_XCOM_KEY,
+    HOME_REGION_XCOM_KEY,
+    STEP_OUTCOME_XCOM_KEY,
+    TASK_ERROR_XCOM_KEY,
+)
 from drs_provider.recovery.report import DAG_ID_PREFIX, triggered_by
 from drs_provider.recovery.run_record import (
     CLEANUP_TASK,
@@ -51,7 +56,16 @@ log = logging.getLogger(__name__)
 #: The DAG tag every plan DAG carries.
 PLAN_DAG_TAG = "drs"
 #: XCom keys the view reads; anything else a task pushed is left in the database.
-XCOM_KEYS = (RETURN_VALUE, SERVERS_XCOM, STEP_OUTCOME_XCOM_KEY, TASK_ERROR_XCOM_KEY, "drs_job")
+XCOM_KEYS = (
+    RETURN_VALUE,
+    SERVERS_XCOM,
+    STEP_OUTCOME_XCOM_KEY,
+    TASK_ERROR_XCOM_KEY,
+    "drs_job",
+    # a failback wave's: where it goes home, and which FAILBACK source server brings each server
+    HOME_REGION_XCOM_KEY,
+    FAILBACK_SERVERS_XCOM_KEY,
+)
 RECENT_RUNS = 10
 
 

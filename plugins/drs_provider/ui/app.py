@@ -22,7 +22,8 @@ the REST API's own HITL endpoint, so the REST API's permissions decide. The one 
 changes itself is a finished drill's instances, with
 :data:`~drs_provider.ui.security.TERMINATE_ACCESS` (what clearing the DAG run needs), an explicit
 ``confirm`` and a record in the run's report (:mod:`drs_provider.ui.actions`); Airflow's audit log
-records every request to it, as it does the REST API's.
+records every request to it, as it does the REST API's. A failback run's page also reads DRS
+(:mod:`~drs_provider.ui.failback_source`, bounded and cached), under the run routes' permissions.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ from drs_provider.recovery.times import format_duration, format_when
 from drs_provider.recovery.wave_shapes import dag_waves
 from drs_provider.ui import actions, airflow_source, failover_source, readiness_source
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
+from drs_provider.ui.failback_rows import with_failback
 from drs_provider.ui.format import (
     badge,
     jsonable,
@@ -158,7 +160,7 @@ def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: st
     record = _run_record(request, user, session, dag_id, run_id)
     report, source = run_report(record)
     may_terminate = may(request, user, DagAccessEntity.RUN, "PUT")
-    return build_run_view(
+    view = build_run_view(
         record,
         report,
         source=source,
@@ -166,6 +168,8 @@ def _run_view(request: Request, user: Any, session: Any, dag_id: str, run_id: st
         airflow_root=airflow_root(request),
         terminate_url=f"{airflow_root(request)}{terminate_path(dag_id, run_id)}" if may_terminate else None,
     )
+    # A failback's way home is in DRS: read live (bounded, cached), shown to whoever may read the run.
+    return with_failback(view, record, report)
 
 
 class TerminateRequest(BaseModel):

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
 
     from drs_provider.ui.attention import ApprovalRow, Failure
+    from drs_provider.ui.failback_rows import FailbackRow, FailbackView
     from drs_provider.ui.timeline import Timeline
 
 
@@ -31,6 +32,8 @@ class ServerRow:
     error: str | None
     job_id: str | None
     console_url: str | None
+    #: a failback run's: where the server came from and how far it is on its way home
+    failback: FailbackRow | None = None
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,10 @@ class RunView:
     refreshed_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     #: the terminate action, when the page offers it
     terminate: TerminateView | None = None
+    #: the mode for people: ``failback drill`` for a rehearsed failback
+    mode_text: str = ""
+    #: a failback run's: a rehearsal or not, and when DRS was read
+    failback: FailbackView | None = None
 
     @property
     def servers(self) -> tuple[ServerRow, ...]:

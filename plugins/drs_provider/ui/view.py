@@ -27,6 +27,7 @@ from drs_provider.recovery.wave_shapes import wave_depths
 from drs_provider.ui.addresses import report_page_path
 from drs_provider.ui.attention import approvals, failures, report_failure
 from drs_provider.ui.console import ConsoleLinks
+from drs_provider.ui.failback_rows import mode_text
 from drs_provider.ui.format import (
     badge,
     path_segment,
@@ -282,11 +283,13 @@ def build_run_view(
     origin = preflight.started if preflight and preflight.started else started
     cleanup = report.get("cleanup")
     target = report.get("rto_target")
+    mode = str(report.get("mode") or "drill")
     return RunView(
         dag_id=run.dag_id,
         run_id=run.run_id,
         plan=str(report.get("plan") or run.dag_id),
-        mode=str(report.get("mode") or "drill"),
+        mode=mode,
+        mode_text=mode_text(mode, run),
         state=state,
         state_text=state_word(state),
         badge=badge(state),
