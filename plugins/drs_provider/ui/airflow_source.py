@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select, tuple_
 
 from drs_provider.constants import (
+    CAPACITY_WAIT_XCOM_KEY,
     FAILBACK_SERVERS_XCOM_KEY,
     HOME_REGION_XCOM_KEY,
     STEP_OUTCOME_XCOM_KEY,
@@ -62,6 +63,8 @@ XCOM_KEYS = (
     STEP_OUTCOME_XCOM_KEY,
     TASK_ERROR_XCOM_KEY,
     "drs_job",
+    # why a wave's launch waits for DRS capacity, shown under its state while it does
+    CAPACITY_WAIT_XCOM_KEY,
     # a failback wave's: where it goes home, and which FAILBACK source server brings each server
     HOME_REGION_XCOM_KEY,
     FAILBACK_SERVERS_XCOM_KEY,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from drs_provider.operators.failback_finish import home_results
-from drs_provider.recovery.failback import FailbackServer, origin_of
+from drs_provider.recovery.failback import FailbackServer, Origin, origin_of
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.ui import airflow_source
 from drs_provider.ui.failback_source import READER
@@ -281,3 +281,17 @@ def test_an_on_premises_server_waits_for_its_failback_client_then_is_ready(
     ready = run_json(client)["waves"][0]["servers"][0]["failback"]
     assert (ready["state"], ready["failback_client_state"]) == ("ready", "FAILBACK_READY_FOR_LAUNCH")
     assert not drs_simulator.calls("DescribeSourceServers")  # only the recovery instance is asked
+
+
+def test_a_launch_waiting_for_capacity_says_why_under_its_wave(client: TestClient, session: Session) -> None:
+    """The view reads start_recovery's capacity_wait XCom from the database (not only a failback's)."""
+    server = FailbackServer(
+        EC2_SERVER, "i-0000000000000rec1", "i-0000000000000rec1", Origin("AWS", ORIGIN_REGION)
+    )
+    wave = ResolvedWave(True, (EC2_SERVER,), failback={EC2_SERVER: server}, home_region=ORIGIN_REGION)
+    record_failback(session, wave)
+    why = "waiting for DRS capacity: 3 of 3 jobs active"
+    set_xcom(session, "db.start_recovery", "capacity_wait", why)
+    READER.clear()
+
+    assert run_json(client)["waves"][0]["waiting_for"] == why
