@@ -1,4 +1,4 @@
-# make demo | make demo-ui | make test | make test-fast | make coverage | make lint | make bench
+# make demo | make demo-ui | make demo-failback | make test | make test-fast | make coverage | make lint | make bench
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Debian's Chromium, for the Recovery view's browser test (Playwright drives it, never its own download).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install browser demo demo-ui test test-fast coverage lint bench clean
+.PHONY: install browser demo demo-ui demo-failback test test-fast coverage lint bench clean
 
 install: $(STAMP)
 
@@ -70,6 +70,10 @@ demo: $(STAMP)
 
 demo-ui: $(STAMP)
 	$(BIN)/python -m tools.demo --keep-up
+
+# A recovery of tools/failback_demo's plan, then its failback home (DEMO_ARGS=--keep-up to explore).
+demo-failback: $(STAMP)
+	$(BIN)/python -m tools.demo_failback $(DEMO_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench.parse_time

@@ -11,10 +11,12 @@ started is stopped on the way out, also on Ctrl-C. Exit status: 0 when the drill
 address and login, and the addresses of the drill's Recovery page and the Recovery plans page,
 until Ctrl-C.
 
-Progress comes from the same places a person would look: task states from the REST API, the
-job IDs that each wave's ``start_recovery`` returned (its XCom), and those jobs' per-server
-launch status from DRS (the simulator) through boto3. What is shown, and how, lives in
-:mod:`tools.demo_view`.
+Progress comes from the same places a person would look (:mod:`tools.demo_watcher`): task
+states from the REST API, the job IDs that each wave's ``start_recovery`` returned (its XCom),
+and those jobs' per-server launch status from DRS (the simulator) through boto3. What is shown,
+and how, lives in :mod:`tools.demo_view` (progress) and :mod:`tools.demo_report` (the report).
+``make demo-failback`` (:mod:`tools.demo_failback`) runs a recovery then a failback the same way
+(:class:`DemoRuns`).
 """
 
 from __future__ import annotations
@@ -28,27 +30,18 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
-from drs_provider.constants import REPORT_TASK_ID, SERVERS_XCOM_KEY
-from drs_provider.recovery.outcome import judge_jobs
-from drs_provider.recovery.selection import source_server_hostname
-from tools.demo_view import (
-    DrillResult,
-    ProgressView,
-    WaveProgress,
-    failure_reason,
-    format_report,
-    format_seconds,
-    start_task,
-    wait_task,
-    wave_progress,
-)
+from drs_provider.constants import REPORT_TASK_ID
+from tools.demo_report import DrillResult, format_report, is_failback, run_label
+from tools.demo_view import ProgressView, format_seconds
+from tools.demo_watcher import DrillWatcher, drs_client
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from types import FrameType
 
     from drs_provider.plans import Plan
@@ -65,150 +58,58 @@ EXIT_FAILED = 1
 EXIT_INTERRUPTED = 130
 
 
-# -- talking to the stack and the simulator ----------------------------------------------------
+@dataclass(frozen=True)
+class DemoRuns:
+    """What a demo program runs: the plan's runs in order (each only after the one before it
+    succeeded), and what it says about them."""
+
+    #: each run's ``conf``
+    confs: tuple[dict[str, Any], ...]
+    #: how the first line names the runs, e.g. ``a drill``
+    summary: str
+    #: the last line when ``--keep-up`` is not given
+    closing: str
 
 
-class DrillWatcher:
-    """Polls one run: REST task states, each wave's job IDs (XCom) and the jobs in DRS."""
-
-    def __init__(
-        self,
-        stack: AirflowStack,
-        drs: Any,
-        dag_id: str,
-        run_id: str,
-        waves: Sequence[str],
-        steps: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
-    ) -> None:
-        self.steps = dict(steps or {})
-        self.stack = stack
-        self.drs = drs
-        self.dag_id = dag_id
-        self.run_id = run_id
-        self.waves = list(waves)
-        self.job_ids: dict[str, list[str]] = {}
-        self.task_instances: list[dict[str, Any]] = []
-        self.jobs_by_wave: dict[str, list[dict[str, Any]]] = {}
-
-    def poll(self) -> list[WaveProgress]:
-        self.task_instances = self.stack.rest.task_instances(self.dag_id, self.run_id)
-        states = {ti["task_id"]: ti["state"] for ti in self.task_instances}
-        for wave in self.waves:
-            if wave not in self.job_ids and states.get(start_task(wave)) == "success":
-                value = self.stack.rest.xcom(self.dag_id, self.run_id, start_task(wave))
-                self.job_ids[wave] = [str(job_id) for job_id in (value or [])]
-        self.jobs_by_wave = self._describe_jobs()
-        return wave_progress(self.waves, self.task_instances, self.jobs_by_wave, self.steps)
-
-    def _describe_jobs(self) -> dict[str, list[dict[str, Any]]]:
-        wanted = [job_id for ids in self.job_ids.values() for job_id in ids]
-        if not wanted:
-            return {}
-        jobs: dict[str, dict[str, Any]] = {}
-        for page in self.drs.get_paginator("describe_jobs").paginate(filters={"jobIDs": wanted}):
-            jobs.update((job["jobID"], job) for job in page["items"])
-        return {
-            wave: [jobs[job_id] for job_id in ids if job_id in jobs] for wave, ids in self.job_ids.items()
-        }
-
-    def failure_reasons(self, task_ids: Iterable[str]) -> dict[str, str]:
-        """Why each failed task failed, from its log through the REST API."""
-        from tools.rest_client import RestApiError
-
-        tries = {ti["task_id"]: ti["try_number"] for ti in self.task_instances}
-        reasons = {}
-        for task_id in task_ids:
-            path = (
-                f"/api/v2/dags/{quote(self.dag_id, safe='')}/dagRuns/{quote(self.run_id, safe='')}"
-                f"/taskInstances/{quote(task_id, safe='')}/logs/{tries[task_id]}"
-            )
-            with contextlib.suppress(RestApiError):
-                reason = failure_reason(self.stack.rest.request("GET", path).get("content", []))
-                if reason:
-                    reasons[task_id] = reason
-        return reasons
-
-    def server_results(self) -> dict[str, list[dict[str, Any]]]:
-        """Per wave, the servers as ``wait_for_recovery`` judged them (XCom ``servers``), else from DRS."""
-        from tools.rest_client import RestApiError
-
-        states = {ti["task_id"]: ti["state"] for ti in self.task_instances}
-        results: dict[str, list[dict[str, Any]]] = {}
-        for wave in self.waves:
-            if states.get(wait_task(wave)) in ("success", "failed"):
-                with contextlib.suppress(RestApiError):
-                    judged = self.stack.rest.xcom(
-                        self.dag_id, self.run_id, wait_task(wave), key=SERVERS_XCOM_KEY
-                    )
-                    if judged:
-                        results[wave] = list(judged)
-                        continue
-            # Not judged (yet): judge what DRS says about the wave's jobs the same way.
-            results[wave] = self._servers_from_drs(self.jobs_by_wave.get(wave, []))
-        return results
-
-    def _servers_from_drs(self, jobs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        servers = [server for job in jobs for server in job.get("participatingServers", [])]
-        if not servers:
-            return []
-        ids = [server["sourceServerID"] for server in servers]
-        described = self.drs.describe_source_servers(filters={"sourceServerIDs": ids})["items"]
-        instance_ids = [
-            server["recoveryInstanceID"] for server in servers if server.get("recoveryInstanceID")
-        ]
-        ec2_ids = {}
-        if instance_ids:
-            instances = self.drs.describe_recovery_instances(filters={"recoveryInstanceIDs": instance_ids})
-            ec2_ids = {item["recoveryInstanceID"]: item.get("ec2InstanceID") for item in instances["items"]}
-        log_items = {}
-        for job in jobs:
-            pages = self.drs.get_paginator("describe_job_log_items").paginate(jobID=job["jobID"])
-            log_items[job["jobID"]] = [item for page in pages for item in page["items"]]
-        outcome = judge_jobs(
-            jobs,
-            hostnames={item["sourceServerID"]: source_server_hostname(item) for item in described},
-            ec2_instance_ids=ec2_ids,
-            log_items=log_items,
-        )
-        return outcome.results
-
-
-def drs_client(endpoint_url: str, region: str) -> Any:
-    """A plain boto3 DRS client for the simulator (any key pair is accepted there)."""
-    import boto3
-    from botocore.config import Config
-
-    session = boto3.session.Session(
-        aws_access_key_id="demo", aws_secret_access_key="demo", region_name=region
+def drill_runs(plan: str) -> DemoRuns:
+    """``make demo``: one drill of the plan."""
+    return DemoRuns(
+        confs=({"mode": "drill"},),
+        summary="a drill",
+        closing="`make demo-ui` runs the same drill and keeps Airflow up to explore it in the UI.",
     )
-    return session.client("drs", endpoint_url=endpoint_url, config=Config(retries={"max_attempts": 3}))
 
 
 # -- the program -------------------------------------------------------------------------------
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m tools.demo",
-        description="Run a drill of a recovery plan on a real local Airflow against the DRS simulator.",
-    )
-    parser.add_argument("--plan", default=DEFAULT_PLAN, help=f"plan to drill (default {DEFAULT_PLAN})")
+def parser(
+    prog: str = "python -m tools.demo",
+    description: str = "Run a drill of a recovery plan on a real local Airflow against the DRS simulator.",
+    *,
+    plan: str = DEFAULT_PLAN,
+    plans_dir: Path = DEFAULT_PLANS_DIR,
+    fleet: Path = DEFAULT_FLEET,
+) -> argparse.ArgumentParser:
+    """The demo's options; another demo program passes its own plan, plans and fleet."""
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("--plan", default=plan, help=f"the plan (default {plan})")
     parser.add_argument(
-        "--plans-dir", type=Path, default=DEFAULT_PLANS_DIR, help="plan files (default dags/recovery_plans)"
+        "--plans-dir", type=Path, default=plans_dir, help=f"plan files (default {_shown(plans_dir)})"
     )
     parser.add_argument(
-        "--fleet", type=Path, default=DEFAULT_FLEET, help="simulator fleet file (default: the sample fleet)"
+        "--fleet", type=Path, default=fleet, help=f"simulator fleet file (default {_shown(fleet)})"
     )
     parser.add_argument(
         "--speed", type=float, default=10.0, help="simulated seconds per real second (default 10)"
     )
     parser.add_argument(
-        "--timeout", type=float, default=600.0, help="seconds to wait for the drill (default 600)"
+        "--timeout", type=float, default=600.0, help="seconds to wait for each run (default 600)"
     )
     parser.add_argument(
         "--keep-up",
         action="store_true",
-        help="keep Airflow and the simulator running after the drill, until Ctrl-C",
+        help="keep Airflow and the simulator running after the runs, until Ctrl-C",
     )
     parser.add_argument(
         "--workdir",
@@ -217,6 +118,10 @@ def _parser() -> argparse.ArgumentParser:
         help="use this directory instead of a temporary one (kept afterwards)",
     )
     return parser
+
+
+def _shown(path: Path) -> Path:
+    return path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path
 
 
 def _say(message: str) -> None:
@@ -294,7 +199,14 @@ def _wait_for_ctrl_c(
     _say("")
 
 
-def run_demo(args: argparse.Namespace) -> int:
+def plan_region(plans_dir: Path, name: str, fleet: Path) -> str:
+    """The region the plan recovers in: its ``region``, else the fleet's (the connection's)."""
+    from drs_provider.simulator.fleet import load_fleet
+
+    return demo_plan(plans_dir, name).region or load_fleet(fleet).region
+
+
+def run_demo(args: argparse.Namespace, runs: DemoRuns) -> int:
     from tools.airflow_stack import AirflowStack, SimulatorProcess, StackConfig
     from tools.local_aws import MotoProcess
     from tools.rest_client import RestApiError
@@ -306,7 +218,7 @@ def run_demo(args: argparse.Namespace) -> int:
     keep_files = args.workdir is not None
     try:
         airflow_version = importlib.metadata.version("apache-airflow")
-        _say(f"Demo: a drill of plan '{args.plan}' ({', '.join(waves)}) on Airflow {airflow_version}")
+        _say(f"Demo: {runs.summary} of plan '{args.plan}' ({', '.join(waves)}) on Airflow {airflow_version}")
         _say(f"Working directory: {workdir}")
         _say(f"Starting the DRS simulator ({args.fleet.name}, speed {args.speed:g}) and moto ...")
         with (
@@ -334,26 +246,35 @@ def run_demo(args: argparse.Namespace) -> int:
                 _say(f"  Airflow ready at {stack.api_url} after {format_seconds(startup_seconds)}")
                 succeeded = False
                 run_id = None
-                try:
-                    result = _drill(args, stack, simulator, dag_id, waves, startup_seconds, demo_started)
-                except (TimeoutError, RestApiError) as error:
-                    _say(f"\nThe drill did not finish: {error}")
-                else:
+                for conf in runs.confs:
+                    label = run_label(conf).lower()
+                    if run_id is not None:
+                        _say("")
+                    try:
+                        result = _drill(
+                            args, stack, simulator, dag_id, waves, conf, startup_seconds, demo_started
+                        )
+                    except (TimeoutError, RestApiError) as error:
+                        _say(f"\nThe {label} did not finish: {error}")
+                        succeeded = False
+                        break
                     succeeded = result.succeeded
                     run_id = str(result.run["dag_run_id"])
                     _say("")
                     _say(format_report(result))
+                    if not succeeded:
+                        break
                 if not succeeded:
                     keep_files = True
                     _say(f"\nProcess logs: {stack.logs_dir}; task logs: {stack.home / 'logs'}")
                 if args.keep_up:
-                    # After the drill, not before: a scheduled plan's first run comes at once when
-                    # its last slot is recent, and would compete with the drill for its servers.
+                    # After the runs, not before: a scheduled plan's first run comes at once when
+                    # its last slot is recent, and would compete with the demo's runs for its servers.
                     unpaused = unpause_plans(stack.rest, args.plans_dir)
                     _say(f"Unpaused every plan's DAG ({', '.join(unpaused)}): scheduled drills run.")
                     _wait_for_ctrl_c(stack, simulator, dag_id, run_id)
                 else:
-                    _say("\n`make demo-ui` runs the same drill and keeps Airflow up to explore it in the UI.")
+                    _say("\n" + runs.closing)
                 stopping = time.monotonic()
                 _say("Stopping Airflow and the simulator ...")
             _say(f"  stopped after {format_seconds(time.monotonic() - stopping)}")
@@ -371,17 +292,29 @@ def _drill(
     simulator: SimulatorProcess,
     dag_id: str,
     waves: Sequence[str],
+    conf: Mapping[str, Any],
     startup_seconds: float,
     demo_started: float,
 ) -> DrillResult:
-    from drs_provider.simulator.fleet import load_fleet
+    """Trigger one run with ``conf``, show its progress until it ends, and collect its result."""
+    from tools.rest_client import RestApiError
 
-    drs = drs_client(simulator.url, load_fleet(args.fleet).region)
-    run_id = stack.rest.trigger(dag_id, {"mode": "drill"})
+    drs = drs_client(simulator.url, plan_region(args.plans_dir, args.plan, args.fleet))
+    run_id = stack.rest.trigger(dag_id, dict(conf))
     triggered = time.monotonic()
-    _say(f"Triggered {dag_id} as a drill through the REST API: run {run_id}")
+    _say(f"Triggered {dag_id} as a {run_label(conf).lower()} through the REST API: run {run_id}")
     _say("")
-    watcher = DrillWatcher(stack, drs, dag_id, run_id, waves, plan_step_tasks(args.plans_dir, args.plan))
+    steps = plan_step_tasks(args.plans_dir, args.plan)
+    watcher = DrillWatcher(
+        stack,
+        drs,
+        dag_id,
+        run_id,
+        waves,
+        steps,
+        client_in=partial(drs_client, simulator.url),
+        failback=is_failback(conf),
+    )
     view = ProgressView(sys.stdout, interactive=sys.stdout.isatty())
 
     def on_poll(run: dict[str, Any]) -> None:
@@ -393,8 +326,6 @@ def _drill(
     failed_tasks = sorted(ti["task_id"] for ti in watcher.task_instances if ti["state"] == "failed")
     reasons = watcher.failure_reasons(failed_tasks)
     _say(f"Run {run_id} finished: {state}")
-    from tools.rest_client import RestApiError
-
     report = None
     with contextlib.suppress(RestApiError):
         report = stack.rest.xcom(dag_id, run_id, REPORT_TASK_ID)
@@ -418,11 +349,16 @@ def _interrupt_once(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def main(
+    argv: Sequence[str] | None = None,
+    runs: Callable[[str], DemoRuns] = drill_runs,
+    options: argparse.ArgumentParser | None = None,
+) -> int:
+    """Run a demo program: ``runs`` gives its runs of the plan named (a recovery confirms by name)."""
+    args = (options or parser()).parse_args(argv)
     signal.signal(signal.SIGINT, _interrupt_once)
     try:
-        return run_demo(args)
+        return run_demo(args, runs(args.plan))
     except KeyboardInterrupt:
         _say("\nInterrupted: every process the demo started has been stopped.")
         return EXIT_INTERRUPTED

@@ -1,4 +1,4 @@
-"""What ``make demo`` shows: a drill's progress and its final report, from plain data.
+"""What ``make demo`` shows while a run goes: each wave's progress, from plain data.
 
 Everything here takes what the REST API v2 and DRS return (dag runs, task instances, XComs,
 DescribeJobs items) and turns it into lines of text; nothing here talks to a server, so the
@@ -8,7 +8,7 @@ view is tested on recorded data (``tests/unit/tools/test_demo.py``).
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -95,6 +95,19 @@ def wave_state(
     return "waiting"
 
 
+#: A failback wave's words where they differ: ``start_recovery`` waits (deferred) for each server's
+#: copy back to its origin before it launches there, which is most of a failback's time.
+FAILBACK_WORDS = {"recovering": "launching home", "recovered": "home"}
+COPYING_BACK = "copying back"
+
+
+def failback_wave_state(state: str, start_state: str | None) -> str:
+    """``state`` (:func:`wave_state`) as a failback wave's: where its servers are on their way home."""
+    if state == "starting" and start_state == "deferred":
+        return COPYING_BACK
+    return FAILBACK_WORDS.get(state, state)
+
+
 def step_counts(states: Sequence[str | None]) -> str:
     """``1/2 done`` for a wave's runbook steps, ``-`` when it has none.
 
@@ -161,10 +174,13 @@ def wave_progress(
     task_instances: Sequence[Mapping[str, Any]],
     jobs_by_wave: Mapping[str, Sequence[Mapping[str, Any]]],
     steps: Mapping[str, tuple[Sequence[str], Sequence[str]]] | None = None,
+    *,
+    failback: bool = False,
 ) -> list[WaveProgress]:
     """Preflight, then each wave: progress from the run's task instances (REST shape) and DRS jobs.
 
     :param steps: per wave, the task IDs of its steps before and after its recovery
+    :param failback: name the waves' states as a failback's (:func:`failback_wave_state`)
     """
     by_task = {ti["task_id"]: ti for ti in task_instances}
     preflight = by_task.get(PREFLIGHT_TASK_ID, {})
@@ -196,7 +212,7 @@ def wave_progress(
         progress.append(
             WaveProgress(
                 name=wave,
-                state=state,
+                state=failback_wave_state(state, start.get("state")) if failback else state,
                 servers=server_counts(jobs_by_wave.get(wave, ())),
                 # Airflow stamps a start on tasks it marks upstream_failed; they never ran.
                 started=started if state != "not run" else None,
@@ -236,147 +252,6 @@ def progress_line(wave: WaveProgress, since_trigger: float) -> str:
     steps = f", steps {wave.steps}" if wave.steps != "-" else ""
     servers = wave.servers.describe()
     return f"[{format_seconds(since_trigger):>6}] {wave.name}: {wave.state}, servers {servers}{steps}"
-
-
-@dataclass
-class DrillResult:
-    """Everything the final report needs, collected after the run finished."""
-
-    plan: str
-    dag_id: str
-    run: dict[str, Any]
-    waves: list[WaveProgress]
-    #: wave -> per-server results (the ``wait_for_recovery`` XCom shape, see DrsJobSensor).
-    servers: dict[str, list[dict[str, Any]]]
-    failed_tasks: list[str] = field(default_factory=list)
-    #: failed task -> the exception its log ends with (see :func:`failure_reason`).
-    failure_reasons: dict[str, str] = field(default_factory=dict)
-    startup_seconds: float | None = None
-    total_seconds: float | None = None
-    #: the run report the ``report`` task returned (DESIGN.md contract 6), if it left one
-    report: dict[str, Any] | None = None
-
-    @property
-    def succeeded(self) -> bool:
-        return self.run.get("state") == "success"
-
-
-def failure_reason(log_content: Sequence[Any]) -> str | None:
-    """The exception a task log ends with (REST API v2 structured log entries), else its last error."""
-    entries = [entry for entry in log_content if isinstance(entry, dict)]
-    for entry in reversed(entries):
-        for detail in reversed(entry.get("error_detail") or []):
-            return f"{detail.get('exc_type')}: {detail.get('exc_value')}"
-    for entry in reversed(entries):
-        if entry.get("level") == "error":
-            return str(entry.get("event"))
-    return None
-
-
-def instance_text(recovery_instance_id: str | None, ec2_instance_id: str | None) -> str:
-    """A recovery instance, with its EC2 instance only where DRS reports a different ID."""
-    if not recovery_instance_id:
-        return "-"
-    if ec2_instance_id and ec2_instance_id != recovery_instance_id:
-        return f"{recovery_instance_id} (EC2 {ec2_instance_id})"
-    return recovery_instance_id
-
-
-def format_report(result: DrillResult) -> str:
-    verdict = "SUCCEEDED" if result.succeeded else "FAILED"
-    run_start = parse_time(result.run.get("start_date"))
-    run_end = parse_time(result.run.get("end_date"))
-    run_seconds = (run_end - run_start).total_seconds() if run_start and run_end else None
-    lines = [
-        f"Drill of plan '{result.plan}' {verdict}  ({result.dag_id}, run {result.run['dag_run_id']})",
-        "",
-        "Waves (times UTC):",
-    ]
-    wave_rows = [["wave", "state", "start", "end", "duration", "servers"]]
-    for wave in result.waves:
-        duration = (wave.ended - wave.started).total_seconds() if wave.started and wave.ended else None
-        wave_rows.append(
-            [
-                wave.name,
-                wave.state,
-                format_clock(wave.started),
-                format_clock(wave.ended),
-                format_seconds(duration),
-                wave.servers.describe(),
-            ]
-        )
-    lines += table(wave_rows)
-    server_rows = [["wave", "server", "source server", "recovery instance", "status"]]
-    errors = []
-    for wave in result.waves:
-        for server in result.servers.get(wave.name, []):
-            status = str(server.get("launchStatus") or "-")
-            if server.get("optional"):
-                status += " (optional)"
-            server_rows.append(
-                [
-                    wave.name,
-                    str(server.get("hostname") or "-"),
-                    str(server["sourceServerID"]),
-                    instance_text(server.get("recoveryInstanceID"), server.get("ec2InstanceID")),
-                    status,
-                ]
-            )
-            if server.get("rawError"):
-                errors.append(f"  {server.get('hostname') or server['sourceServerID']}: {server['rawError']}")
-    if len(server_rows) > 1:
-        lines += ["", "Servers:", *table(server_rows)]
-    if errors:
-        lines += ["", "Launch errors:", *errors]
-    lines += _report_lines(result.report)
-    if result.failed_tasks:
-        lines += ["", "Failed tasks:"]
-        for task_id in result.failed_tasks:
-            reason = result.failure_reasons.get(task_id, "see its log")
-            lines.append(f"  {task_id}: " + reason.replace("\n", "\n    "))
-    timing = [f"drill {format_seconds(run_seconds)} (run start to end)"]
-    if result.startup_seconds is not None:
-        timing.append(f"Airflow and simulator start-up {format_seconds(result.startup_seconds)}")
-    if result.total_seconds is not None:
-        timing.append(f"demo total {format_seconds(result.total_seconds)}")
-    lines += ["", "Time: " + "; ".join(timing)]
-    return "\n".join(lines)
-
-
-def _report_lines(report: Mapping[str, Any] | None) -> list[str]:
-    """What the run report adds: each runbook step, the RTO against its target, the cleanup."""
-    if not report:
-        return []
-    lines: list[str] = []
-    step_rows = [["wave", "step", "kind", "state", "note"]]
-    for wave in report.get("waves") or ():
-        for step in wave.get("steps") or ():
-            note = str(step.get("message") or "")
-            step_rows.append([wave["name"], step["name"], step["kind"], step["state"], note[:70]])
-    if len(step_rows) > 1:
-        lines += ["", "Runbook steps:", *table(step_rows)]
-    rto, target = report.get("rto_seconds"), report.get("rto_target")
-    if rto is None:
-        verdict = "not measured: a wave did not recover"
-    elif target is None:
-        verdict = f"{format_seconds(rto)} (no target set)"
-    else:
-        verdict = f"{format_seconds(rto)} against a target of {format_seconds(float(target))}: " + (
-            "met" if report.get("rto_met") else "MISSED"
-        )
-    lines += ["", f"RTO (preflight start to the last wave's last task): {verdict}"]
-    cleanup = report.get("cleanup")
-    if cleanup:
-        if cleanup.get("state") == "skipped":
-            lines.append(f"Cleanup: skipped: {cleanup.get('reason') or 'see its log'}")
-        else:
-            terminated = len(cleanup.get("terminated") or ())
-            failed = cleanup.get("failed") or ()
-            text = f"Cleanup: {cleanup.get('state')}, terminated {terminated} recovery instance(s)"
-            lines.append(text + (f"; still there: {', '.join(failed)}" if failed else ""))
-    if report.get("location"):
-        lines.append(f"Report stored at {report['location']}")
-    return lines
 
 
 # -- the live view -----------------------------------------------------------------------------

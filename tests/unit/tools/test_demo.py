@@ -17,27 +17,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tools.demo import (
-    DEFAULT_PLANS_DIR,
-    DrillWatcher,
-    drs_client,
-    plan_step_tasks,
-    plan_waves,
-    unpause_plans,
-)
+from tools.demo import DEFAULT_PLANS_DIR, plan_step_tasks, plan_waves, unpause_plans
+from tools.demo_report import DrillResult, failure_reason, format_report, instance_text
 from tools.demo_view import (
-    DrillResult,
     ProgressView,
     ServerCounts,
-    failure_reason,
     format_progress,
-    format_report,
-    instance_text,
     parse_time,
     server_counts,
     wave_progress,
     wave_state,
 )
+from tools.demo_watcher import DrillWatcher, drs_client
 
 RECORDING = json.loads((Path(__file__).parent / "shop_drill_recording.json").read_text())
 WAVES = ["database", "app", "web"]
