@@ -312,7 +312,7 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         failback = FailbackChecks(self.hook, fleet) if mode == MODE_FAILBACK else None
         fleet.check_servers(launch, problems, warnings, own_run=own_run, require_replicating=failback is None)
         if failback is not None:
-            failback.check(launch, problems, warnings)
+            failback.check(launch, problems, warnings, rehearsal=params.get(FAILBACK_DRILL_PARAM) is True)
         else:
             relaunch = bool(params.get(RELAUNCH_RECOVERED_PARAM))
             fleet.check_recovered(launch, mode, relaunch, problems, warnings, own_run)

@@ -43,8 +43,19 @@ class FailbackChecks:
         #: wave name -> the region it launches in
         self.home_regions: dict[str, str] = {}
 
-    def check(self, launch: dict[str, dict[str, Any]], problems: list[str], warnings: list[str]) -> None:
-        """Fill :attr:`found` and :attr:`home_regions`; add every problem at once."""
+    def check(
+        self,
+        launch: dict[str, dict[str, Any]],
+        problems: list[str],
+        warnings: list[str],
+        *,
+        rehearsal: bool = False,
+    ) -> None:
+        """Fill :attr:`found` and :attr:`home_regions`; add every problem at once.
+
+        :param rehearsal: a failback drill, which only EC2 origins can have (StartFailbackLaunch
+            has no drill: on premises it would really fail back).
+        """
         servers = self.fleet.each_server(launch)
         instances = self.hook.recovery_instances_of([server_id for _, server_id, _ in servers])
         live = {item["sourceServerID"]: item for item in live_recovery_instances(instances)}
@@ -56,6 +67,12 @@ class FailbackChecks:
         recovery_region = self.hook.conn_region_name
         for wave_name, server_id, optional in servers:
             why, server = self._way_home(server_id, live.get(server_id), drills.get(server_id))
+            if server is not None and rehearsal and not server.origin.is_aws:
+                why, server = (
+                    "is on premises: a failback drill cannot rehearse its way home (StartFailbackLaunch "
+                    "has no drill, it would really fail back)",
+                    None,
+                )
             if server is not None:
                 self.found.setdefault(wave_name, {})[server_id] = server
                 continue

@@ -221,3 +221,27 @@ def test_a_failback_in_reverse_order_is_refused_before_any_drs_call(
     assert (state, tasks["preflight"]) == ("failed", "failed")
     assert "failback_order: reverse is not supported yet" in xcom_of(dag, "preflight", "task_error")
     assert not drs_simulator.calls("ReverseReplication") and not drs_simulator.calls("StartRecovery")
+
+
+def test_a_failback_drill_of_an_on_premises_server_is_refused_naming_it(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    drs_simulator.reset(fleet=FLEET)
+    ledger = f"""\
+plan: ledger
+region: {ORIGIN_REGION}
+waves:
+  - name: db
+    servers: {{ids: [{ON_PREMISES_SERVER}]}}
+"""
+    dag = plan_dag("ledger", ledger)
+    assert run_dag(dag, {"mode": "recovery", "confirm": "ledger"})[0] == "success"
+    (instance,) = recovery_instances(drs_simulator, ORIGIN_REGION)
+    drs_simulator.connect_failback_client(instance["recoveryInstanceID"])
+
+    state, tasks = run_dag(dag, {"mode": "failback", "confirm": "ledger", "failback_drill": True})
+
+    assert (state, tasks["preflight"]) == ("failed", "failed")
+    error = xcom_of(dag, "preflight", "task_error")
+    assert f"{ON_PREMISES_SERVER} (ledger-db) is on premises: a failback drill cannot rehearse" in error
+    assert not drs_simulator.calls("StartFailbackLaunch")
