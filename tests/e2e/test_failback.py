@@ -1,7 +1,8 @@
 """Failback on a real Airflow (contract "failback"), through the REST API and the simulator's regions.
 
-Every plan of this module is first really recovered (a confirmed recovery run), then failed back
-(a confirmed failback run), all side by side on the shared stack of each set-up:
+Every plan of this module is first really recovered (``HOME`` by a confirmed recovery run, the
+others by a StartRecovery that is not a drill), then failed back (a confirmed failback run), all
+side by side on the shared stack of each set-up:
 
 1. ``HOME``: a two-wave plan of EC2-origin servers comes home to its origin region wave by wave,
    non-drill, re-protected; with the default ``failback_cleanup: keep`` the recovery region is
@@ -22,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from tools.processes import wait_until
 
 from tests.e2e.harness import REGION, Deployment, Scenario, drs_client
 
@@ -106,16 +108,37 @@ class FailbackDeployment(Deployment):
     triggered: dict[str, float] = field(default_factory=dict)
 
 
+def region_of(plan: str) -> str:
+    return REGION if plan == ON_PREMISES else RECOVERY_REGION
+
+
 def recover_then_fail_back(deployment: FailbackDeployment) -> None:
+    """HOME is recovered by a confirmed recovery run; the others as DRS leaves a server after any
+    recovery (a StartRecovery that is not a drill), which is all a failback needs, and cheaper."""
     rest = deployment.rest
     deployment.simulator.control("faults", {"stall_reverse_sync": [STALLED_SERVER["id"]]})
+    deployment.recoveries[HOME] = rest.trigger(f"drs_plan_{HOME}", {"mode": "recovery", "confirm": HOME})
+    jobs = {
+        plan: drs_client(deployment.simulator.url, region_of(plan)).start_recovery(
+            isDrill=False, sourceServers=[{"sourceServerID": i} for i in servers_of(plan)]
+        )["job"]["jobID"]
+        for plan in PLANS
+        if plan != HOME
+    }
+    assert (
+        rest.wait_for_run(f"drs_plan_{HOME}", deployment.recoveries[HOME], timeout=RUN_TIMEOUT) == "success"
+    )
+    for plan, job_id in jobs.items():
+        client = drs_client(deployment.simulator.url, region_of(plan))
+        wait_until(
+            f"{plan}'s recovery job to end",
+            lambda c=client, j=job_id: (
+                c.describe_jobs(filters={"jobIDs": [j]})["items"][0]["status"] == "COMPLETED"
+            ),
+            timeout=RUN_TIMEOUT,
+        )
     for plan in PLANS:
-        deployment.recoveries[plan] = rest.trigger(f"drs_plan_{plan}", {"mode": "recovery", "confirm": plan})
-    for plan, run_id in deployment.recoveries.items():
-        assert rest.wait_for_run(f"drs_plan_{plan}", run_id, timeout=RUN_TIMEOUT) == "success", plan
-    for plan in PLANS:
-        region = REGION if plan == ON_PREMISES else RECOVERY_REGION
-        deployment.recovered[plan] = recovery_instances(deployment, region, servers_of(plan))
+        deployment.recovered[plan] = recovery_instances(deployment, region_of(plan), servers_of(plan))
     (ledger,) = deployment.recovered[ON_PREMISES]
     deployment.simulator.control("failback-client", {"recoveryInstanceID": ledger["recoveryInstanceID"]})
     for plan in PLANS:
