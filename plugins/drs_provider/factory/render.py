@@ -73,6 +73,8 @@ def wave_json(wave: Wave) -> dict[str, Any]:
         "optional_servers": _selector_json(wave.optional_servers),
         "depends_on": list(wave.depends_on),
         "steps": [_step_json(phase, step) for phase, step in wave.steps],
+        "aws_conn_id": wave.aws_conn_id,
+        "region": wave.region,
     }
 
 
@@ -143,12 +145,13 @@ def _drs_tasks(
 def render_wave(
     plan: Plan,
     wave: Wave,
-    aws: dict[str, Any],
     events: PlanEvents | None = None,
     *,
     start_from_trigger: bool = WAVE_SENSOR_START_FROM_TRIGGER,
 ) -> list[BaseOperator]:
-    """Every task of a wave in the order they run, created in the current task group."""
+    """Every task of a wave in the order they run, created in the current task group, on the
+    wave's own connection and region (:func:`wave_aws`)."""
+    aws = wave_aws(plan, wave)
     callbacks = event_callbacks(events, "wave_failed", "on_failure_callback")
     tasks: list[BaseOperator] = []
     for step in wave.pre:
@@ -163,6 +166,24 @@ def render_wave(
     return tasks
 
 
+def plan_aws(plan: Plan) -> dict[str, Any]:
+    """The connection arguments of the plan's own tasks (preflight, cleanup, report)."""
+    aws: dict[str, Any] = {"aws_conn_id": plan.aws_conn_id or "aws_default"}
+    if plan.region:
+        aws["region_name"] = plan.region
+    return aws
+
+
+def wave_aws(plan: Plan, wave: Wave) -> dict[str, Any]:
+    """The connection arguments of a wave's tasks: its own account and region, else the plan's."""
+    aws = plan_aws(plan)
+    if wave.aws_conn_id:
+        aws["aws_conn_id"] = wave.aws_conn_id
+    if wave.region:
+        aws["region_name"] = wave.region
+    return aws
+
+
 def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM_TRIGGER) -> DAG:
     """Build the DAG of ``plan``; it is not registered anywhere (the caller decides).
 
@@ -173,9 +194,7 @@ def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM
 
     from drs_provider.operators.preflight import DrsPlanPreflightOperator
 
-    aws: dict[str, Any] = {"aws_conn_id": plan.aws_conn_id or "aws_default"}
-    if plan.region:
-        aws["region_name"] = plan.region
+    aws = plan_aws(plan)
     events = plan_events(plan, aws)
     deadline = rto_deadline(plan, events)
     dag = DAG(
@@ -215,7 +234,7 @@ def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM
         last: dict[str, BaseOperator] = {}
         for wave in plan.waves:
             with TaskGroup(group_id=wave.name, tooltip=f"wave {wave.name}"):
-                tasks = render_wave(plan, wave, aws, events, start_from_trigger=start_from_trigger)
+                tasks = render_wave(plan, wave, events, start_from_trigger=start_from_trigger)
             chain(*tasks)
             first[wave.name], last[wave.name] = tasks[0], tasks[-1]
         for wave in plan.waves:

@@ -37,9 +37,16 @@ class DrsFailbackMixin(_HookBase):
 
     def in_region(self, region_name: str) -> Self:
         """A hook like this one (connection, settings) for ``region_name``."""
-        return type(self)(
-            aws_conn_id=self.aws_conn_id, region_name=region_name, verify=self.verify, config=self.config
-        )
+        return self.at(self.aws_conn_id, region_name)
+
+    def at(self, aws_conn_id: str | None, region_name: str | None) -> Self:
+        """A hook like this one on another connection (account) and region; itself when neither
+        differs. Either left None keeps this hook's."""
+        conn_id = aws_conn_id or self.aws_conn_id
+        region = region_name or self.region_name
+        if (conn_id, region) == (self.aws_conn_id, self.region_name):
+            return self
+        return type(self)(aws_conn_id=conn_id, region_name=region, verify=self.verify, config=self.config)
 
     def reverse_replication(self, recovery_instance_id: str) -> str:
         """Reverse the replication of a live recovery instance; the ARN of the FAILBACK source server.

@@ -198,7 +198,12 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             return failback_cleanup.cleanups(self.hook, run, tags, since, self.log) or [
                 (self.hook, CleanupPlan())
             ]
-        return [(self.hook, self.hook.run_cleanup_plan(tags, since=since)[1])]
+        # Each account and region the run's waves launched in holds some of its instances.
+        places = (
+            {(wave.aws_conn_id, wave.region) for wave in run.waves.values() if wave.run} if run else set()
+        )
+        hooks = [self.hook.at(conn_id, region) for conn_id, region in sorted(places, key=str)] or [self.hook]
+        return [(hook, hook.run_cleanup_plan(tags, since=since)[1]) for hook in hooks]
 
 
 class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):

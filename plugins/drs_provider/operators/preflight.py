@@ -245,19 +245,29 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             return None
         return moment
 
+    def _waves_by_place(self) -> list[tuple[DrsHook, list[str]]]:
+        """The waves grouped by where their DRS is (a wave's own connection and region, else the
+        plan's), each group with a hook there."""
+        groups: dict[tuple[str | None, str | None], list[str]] = {}
+        for wave in self.waves:
+            groups.setdefault((wave.get("aws_conn_id"), wave.get("region")), []).append(wave["name"])
+        return [(self.hook.at(conn_id, region), names) for (conn_id, region), names in groups.items()]
+
     @staticmethod
     def _resolved_wave(
-        name: str,
+        wave: Mapping[str, Any],
         launch: Mapping[str, Mapping[str, Any]],
         snapshots: Mapping[str, str],
         fleet: FleetChecks,
         failback: FailbackChecks | None,
     ) -> ResolvedWave:
+        name = wave["name"]
         chosen = launch.get(name, {})
         required = tuple(chosen.get("source_server_ids", ()))
         optional = tuple(chosen.get("optional_source_server_ids", ()))
         hostnames = fleet.hostnames((*required, *optional))
         way_home, home_region = failback.wave_failback(name) if failback else (MappingProxyType({}), None)
+        own_place = bool(wave.get("aws_conn_id") or wave.get("region"))
         return ResolvedWave(
             name in launch,
             required,
@@ -266,6 +276,8 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             MappingProxyType({i: snapshots[i] for i in (*required, *optional) if i in snapshots}),
             failback=way_home,
             home_region=home_region,
+            aws_conn_id=wave.get("aws_conn_id") or None,
+            region=fleet.hook.conn_region_name if own_place else None,
         )
 
     def check_lifecycle(self, resources: ResourceChecker, context: Context, problems: list[str]) -> None:
@@ -301,23 +313,34 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         moment = self.point_in_time(params, problems)
         warnings: list[str] = []
         own_run = self._run_identity(context)
-        fleet = FleetChecks(
-            self.hook,
-            self.waves,
-            max_servers_per_job=self.max_servers_per_job,
-            max_concurrent_jobs=self.max_concurrent_jobs,
-            max_servers_in_active_jobs=self.max_servers_in_active_jobs,
-        )
-        launch = fleet.resolve(chosen, problems, warnings)
-        failback = FailbackChecks(self.hook, fleet) if mode == MODE_FAILBACK else None
-        fleet.check_servers(launch, problems, warnings, own_run=own_run, require_replicating=failback is None)
-        if failback is not None:
-            failback.check(launch, problems, warnings, rehearsal=params.get(FAILBACK_DRILL_PARAM) is True)
-        else:
-            relaunch = bool(params.get(RELAUNCH_RECOVERED_PARAM))
-            fleet.check_recovered(launch, mode, relaunch, problems, warnings, own_run)
-        snapshots = fleet.check_snapshots(launch, moment, problems, warnings) if moment is not None else {}
-        fleet.check_quotas(launch, warnings)
+        rehearsal = params.get(FAILBACK_DRILL_PARAM) is True
+        relaunch = bool(params.get(RELAUNCH_RECOVERED_PARAM))
+        launch: dict[str, dict[str, Any]] = {}
+        snapshots: dict[str, str] = {}
+        fleets: dict[str, tuple[FleetChecks, FailbackChecks | None]] = {}
+        # Each account and region is its own DRS: its waves are resolved and checked there.
+        for hook, names in self._waves_by_place():
+            fleet = FleetChecks(
+                hook,
+                self.waves,
+                max_servers_per_job=self.max_servers_per_job,
+                max_concurrent_jobs=self.max_concurrent_jobs,
+                max_servers_in_active_jobs=self.max_servers_in_active_jobs,
+            )
+            here = fleet.resolve([name for name in chosen if name in names], problems, warnings)
+            failback = FailbackChecks(hook, fleet) if mode == MODE_FAILBACK else None
+            fleet.check_servers(
+                here, problems, warnings, own_run=own_run, require_replicating=failback is None
+            )
+            if failback is not None:
+                failback.check(here, problems, warnings, rehearsal=rehearsal)
+            else:
+                fleet.check_recovered(here, mode, relaunch, problems, warnings, own_run)
+            if moment is not None:
+                snapshots.update(fleet.check_snapshots(here, moment, problems, warnings))
+            fleet.check_quotas(here, warnings)
+            launch.update(here)
+            fleets.update((name, (fleet, failback)) for name in names)
         resources.check(self.waves, chosen, problems, warnings)
         for warning in warnings:
             self.log.warning("%s", warning)
@@ -345,20 +368,19 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             point_in_time=moment.isoformat() if moment else None,
             rto_target=self.rto_target,
             waves=MappingProxyType(
-                {
-                    w["name"]: self._resolved_wave(w["name"], launch, snapshots, fleet, failback)
-                    for w in self.waves
-                }
+                {w["name"]: self._resolved_wave(w, launch, snapshots, *fleets[w["name"]]) for w in self.waves}
             ),
             warnings=tuple(warnings),
             aws_conn_id=self.aws_conn_id,
             region=self.hook.conn_region_name,
             simulator_speed=self.hook.simulator_speed,
-            failback_drill=failback is not None and params.get(FAILBACK_DRILL_PARAM) is True,
-            failback_cleanup=self.failback_cleanup if failback is not None else None,
-            failback_sync_timeout=(self.failback_sync_timeout or FAILBACK_SYNC_TIMEOUT_DEFAULT)
-            if failback
-            else None,
+            failback_drill=mode == MODE_FAILBACK and rehearsal,
+            failback_cleanup=self.failback_cleanup if mode == MODE_FAILBACK else None,
+            failback_sync_timeout=(
+                (self.failback_sync_timeout or FAILBACK_SYNC_TIMEOUT_DEFAULT)
+                if mode == MODE_FAILBACK
+                else None
+            ),
         )
         return resolved.to_json()
 

@@ -92,6 +92,8 @@ def build_plan(
                 poll_interval=_int_or_none(fields.get("poll_interval")),
                 timeout=_int_or_none(fields.get("timeout")),
                 expect_servers=_int_or_none(fields.get("expect_servers")),
+                aws_conn_id=_str_or_none(fields.get("aws_conn_id")),
+                region=_str_or_none(fields.get("region")),
                 pre=_build_steps(fields, "pre", wave.name),
                 post=_build_steps(fields, "post", wave.name),
                 launch=_launch(fields.get("launch")),

@@ -164,6 +164,9 @@ class Wave:
     optional_servers: ServerSelector | None = None
     poll_interval: int | None = None
     timeout: int | None = None
+    #: the wave's own Airflow connection and DRS region (another account or region), else the plan's
+    aws_conn_id: str | None = None
+    region: str | None = None
     #: how many servers ``servers.tags`` must select (readiness reports any other count)
     expect_servers: int | None = None
     #: steps before the wave's StartRecovery, in order
@@ -358,6 +361,10 @@ def _wave_to_dict(wave: Wave) -> dict[str, object]:
         data["timeout"] = wave.timeout
     if wave.expect_servers is not None:
         data["expect_servers"] = wave.expect_servers
+    if wave.aws_conn_id is not None:
+        data["aws_conn_id"] = wave.aws_conn_id
+    if wave.region is not None:
+        data["region"] = wave.region
     if wave.launch is not None:
         data["launch"] = wave.launch.to_dict()
     if wave.launch_per_server:

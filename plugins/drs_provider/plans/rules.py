@@ -31,21 +31,18 @@ from drs_provider.plans.model import (
 from drs_provider.plans.names import NAME_HINT, suggest_name
 from drs_provider.plans.rule_kinds import Integer, Key, ListOf, Object, Text, TextMap
 from drs_provider.plans.values import (
-    CONN_ID_PATTERN,
     DRILL_EVERY_RANGE,
     FAILBACK_SYNC_TIMEOUT_RANGE,
     MAX_RECOVERY_ALLOWED,
     MAX_WAVES,
     RECOVERY_ALLOWED_ENTRY_PATTERN,
-    REGION_PATTERN,
     RPO_TARGET_RANGE,
     RTO_TARGET_RANGE,
     S3_URI_PATTERN,
     SNS_TOPIC_ARN_PATTERN,
     recovery_allowed_problem,
-    region_problem,
 )
-from drs_provider.plans.wave_rules import LAUNCH, SELECTOR, WAVE
+from drs_provider.plans.wave_rules import LAUNCH, SELECTOR, WAVE, conn_id_rule, region_rule
 from drs_provider.steps.common import seconds
 from drs_provider.steps.registry import step_kinds
 
@@ -113,24 +110,8 @@ PLAN = Object(
         ),
         Key("description", Text(description="What the plan recovers.")),
         Key("owner", Text(description="Who owns the plan (the DAG owner).")),
-        Key(
-            "aws_conn_id",
-            Text(
-                description="Airflow AWS connection to use (default aws_default).",
-                pattern=CONN_ID_PATTERN,
-                hint="an Airflow connection ID: letters, digits and _ # ! ( ) - . : / \\ only",
-                min_length=1,
-                max_length=250,
-            ),
-        ),
-        Key(
-            "region",
-            Text(
-                description="AWS region of the DRS source servers; else the connection's region.",
-                pattern=REGION_PATTERN,
-                check=region_problem,
-            ),
-        ),
+        Key("aws_conn_id", conn_id_rule("Airflow AWS connection to use (default aws_default).")),
+        Key("region", region_rule("AWS region of the DRS source servers; else the connection's region.")),
         Key(
             "schedule",
             Text(

@@ -25,6 +25,7 @@ from drs_provider.plans.rule_kinds import (
     TextMap,
 )
 from drs_provider.plans.values import (
+    CONN_ID_PATTERN,
     INSTANCE_TYPE_PATTERN,
     IPV4_PATTERN,
     MAX_SECURITY_GROUPS,
@@ -33,10 +34,12 @@ from drs_provider.plans.values import (
     MAX_TAGS,
     MAX_WAVES,
     POLL_INTERVAL_RANGE,
+    REGION_PATTERN,
     SECURITY_GROUP_ID_PATTERN,
     SUBNET_ID_PATTERN,
     TIMEOUT_RANGE,
     private_ip_problem,
+    region_problem,
     server_id_problem,
 )
 from drs_provider.steps.common import seconds
@@ -192,6 +195,22 @@ STEP = OneKeyOf(
 )
 
 
+def conn_id_rule(description: str) -> Text:
+    """An Airflow connection ID (a plan's, or one wave's)."""
+    return Text(
+        description=description,
+        pattern=CONN_ID_PATTERN,
+        hint="an Airflow connection ID: letters, digits and _ # ! ( ) - . : / \\ only",
+        min_length=1,
+        max_length=250,
+    )
+
+
+def region_rule(description: str) -> Text:
+    """An AWS region (a plan's, or one wave's)."""
+    return Text(description=description, pattern=REGION_PATTERN, check=region_problem)
+
+
 def _steps(description: str) -> ListOf:
     return ListOf(STEP, description=description, unique=False, max_items=MAX_STEPS_PER_PHASE, noun="step")
 
@@ -239,6 +258,11 @@ WAVE = Object(
             "timeout",
             seconds("Seconds the wave's DRS jobs may take to finish.", TIMEOUT_RANGE),
         ),
+        Key(
+            "aws_conn_id",
+            conn_id_rule("Airflow AWS connection of this wave's DRS (another account); else the plan's."),
+        ),
+        Key("region", region_rule("AWS region of this wave's DRS source servers; else the plan's.")),
         Key("launch", LAUNCH),
         Key(
             "launch_per_server",

@@ -34,6 +34,9 @@ class ResolvedWave:
     failback: Mapping[str, FailbackServer] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     #: failback runs: the one region the wave launches in (an EC2 origin's region, else the recovery region)
     home_region: str | None = None
+    #: the wave's own Airflow connection and DRS region when the plan gives it one (else the run's)
+    aws_conn_id: str | None = None
+    region: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -43,6 +46,8 @@ class ResolvedWave:
             "hostnames": dict(self.hostnames),
             "recovery_snapshot_ids": dict(self.snapshot_ids),
         }
+        if self.aws_conn_id or self.region:
+            data["aws_conn_id"], data["region"] = self.aws_conn_id, self.region
         if self.failback:
             data["failback"] = {server_id: server.to_json() for server_id, server in self.failback.items()}
             data["home_region"] = self.home_region
@@ -62,6 +67,8 @@ class ResolvedWave:
                 {str(k): FailbackServer.from_json(v) for k, v in (data.get("failback") or {}).items()}
             ),
             home_region=str(data["home_region"]) if data.get("home_region") else None,
+            aws_conn_id=str(data["aws_conn_id"]) if data.get("aws_conn_id") else None,
+            region=str(data["region"]) if data.get("region") else None,
         )
 
 
