@@ -26,8 +26,15 @@ Format (every key below; any other key is an error)::
                                     # through the Failback Client)
         reverse_sync_seconds: 1800  # optional, in (0, 604800]: simulated seconds reversed replication
                                     # of its recovery instance takes to become CONTINUOUS
+    staging_accounts:               # optional: accounts replicating servers for this (target) account
+      - account_id: "444455556666"  # 12 digits, unique, not the fleet's account_id
+        source_servers:             # its servers: source_servers entries without launch; IDs are
+          - {id: s-0d000000000000001, hostname: erp-1}   # unique across the whole file
 
-A server entry is read by :mod:`.fleet_servers`.
+A server entry is read by :mod:`.fleet_servers`, a staging account by :mod:`.fleet_staging`. The
+target account recovers a staging server once CreateExtendedSourceServer has extended it (in the
+server's region): the extended server takes its replication state, lag, launch timing, failures
+and origin, with the target account's default launch settings and the tags of the request.
 
 Every problem in a file is collected; :class:`FleetValidationError` (a ``FleetFileError``) lists
 them all, each as ``<file>: <field path>: <message>``.
@@ -41,7 +48,6 @@ known to be a fleet (a YAML mapping with fleet keys) no error quotes anything fr
 from __future__ import annotations
 
 import os
-import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,18 +57,19 @@ import yaml
 
 from drs_provider.exceptions import FleetFileError
 from drs_provider.simulator.fleet_servers import (
+    ACCOUNT_ID,
     REGION,
     ServerSpec,
     key_path,
-    parse_server,
+    parse_server_list,
     server_to_dict,
     shown,
 )
+from drs_provider.simulator.fleet_staging import StagingAccount, parse_staging_accounts
 
-ACCOUNT_ID = re.compile(r"[0-9]{12}")
 #: The largest fleet file read (a fleet of 3,000 servers takes about 450 KB).
 MAX_FLEET_FILE_BYTES = 2 * 1024 * 1024
-TOP_KEYS = ("account_id", "region", "quotas", "source_servers")
+TOP_KEYS = ("account_id", "region", "quotas", "source_servers", "staging_accounts")
 
 
 @dataclass(frozen=True)
@@ -91,18 +98,36 @@ class Fleet:
     source_servers: tuple[ServerSpec, ...]
     quotas: Quotas = field(default_factory=Quotas)
     source: str = "<fleet>"
+    staging_accounts: tuple[StagingAccount, ...] = ()
 
-    def servers_in(self, region: str) -> tuple[ServerSpec, ...]:
-        """The servers registered in ``region`` (a server naming no region is in the fleet's)."""
-        return tuple(spec for spec in self.source_servers if (spec.region or self.region) == region)
+    def servers_in(self, region: str, account_id: str | None = None) -> tuple[ServerSpec, ...]:
+        """The servers of ``account_id`` (default: the fleet's; else a staging account) registered in
+        ``region`` (a server naming no region is in the fleet's)."""
+        if account_id is None or account_id == self.account_id:
+            servers = self.source_servers
+        else:
+            staging = self.staging_account(account_id)
+            servers = staging.source_servers if staging is not None else ()
+        return tuple(spec for spec in servers if (spec.region or self.region) == region)
+
+    def staging_account(self, account_id: str) -> StagingAccount | None:
+        return next((a for a in self.staging_accounts if a.account_id == account_id), None)
+
+    def regions(self) -> set[str]:
+        """Every region a server of the fleet, staging accounts included, is registered in."""
+        every = [*self.source_servers, *(s for a in self.staging_accounts for s in a.source_servers)]
+        return {self.region, *(spec.region for spec in every if spec.region)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "account_id": self.account_id,
             "region": self.region,
             "quotas": self.quotas.to_dict(),
             "source_servers": [server_to_dict(s) for s in self.source_servers],
         }
+        if self.staging_accounts:
+            data["staging_accounts"] = [account.to_dict() for account in self.staging_accounts]
+        return data
 
 
 class FleetValidationError(FleetFileError):
@@ -267,30 +292,18 @@ def parse_fleet(data: Any, name: str) -> Fleet:
                     values[key] = value
             quotas = Quotas(**values)
 
-    servers: list[ServerSpec] = []
-    raw_servers = data.get("source_servers")
-    if raw_servers is None:
-        bad("source_servers", "required (a list of source servers; may be empty)")
-        raw_servers = []
-    elif not isinstance(raw_servers, list):
-        bad("source_servers", "must be a list")
-        raw_servers = []
-    seen: dict[str, int] = {}
-    for index, raw in enumerate(raw_servers):
-        where = f"source_servers[{index}]"
-        spec = parse_server(raw, where, problems)
-        raw_id = raw.get("id") if isinstance(raw, dict) else None
-        if isinstance(raw_id, str) and raw_id in seen:
-            bad(f"{where}.id", f"{shown(raw_id)} repeats source_servers[{seen[raw_id]}].id")
-            continue
-        if isinstance(raw_id, str):
-            seen[raw_id] = index
-        if spec is not None:
-            servers.append(spec)
+    seen: dict[str, str] = {}
+    servers = parse_server_list(data.get("source_servers"), "source_servers", problems, seen)
+    staging = parse_staging_accounts(data.get("staging_accounts"), account_id, problems, seen)
 
     if problems:
         raise FleetValidationError(name, problems)
     assert isinstance(account_id, str) and isinstance(region, str)
     return Fleet(
-        account_id=account_id, region=region, source_servers=tuple(servers), quotas=quotas, source=name
+        account_id=account_id,
+        region=region,
+        source_servers=tuple(servers),
+        quotas=quotas,
+        source=name,
+        staging_accounts=staging,
     )

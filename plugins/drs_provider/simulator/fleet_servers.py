@@ -1,7 +1,8 @@
 """One fleet server: :class:`ServerSpec`, its origin, and how a ``source_servers`` entry is read.
 
-:mod:`.fleet` reads the whole file and calls :func:`parse_server` for each entry; the keys are
-listed there, in the module docstring.
+:mod:`.fleet` reads the whole file and calls :func:`parse_server_list` for the target account's
+``source_servers`` and for each staging account's (:mod:`.fleet_staging`); the keys are listed in
+:mod:`.fleet`'s module docstring.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 
 from drs_provider.simulator.launch_settings import LaunchSpec, parse_launch
 
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 SOURCE_SERVER_ID = re.compile(r"s-[0-9a-zA-Z]{17}")
 REGION = re.compile(
     r"(us(-gov)?|ap|ca|cn|eu|eusc|sa|af|me|mx|il)-([a-z]{2}-)?"
@@ -221,6 +223,35 @@ def parse_server(raw: Any, where: str, problems: list[tuple[str, str]]) -> Serve
         origin=origin,
         reverse_sync_seconds=float(sync),
     )
+
+
+def parse_server_list(
+    raw: Any, where: str, problems: list[tuple[str, str]], seen: dict[str, str]
+) -> list[ServerSpec]:
+    """The servers of the list ``raw`` (at field path ``where``) that parse.
+
+    ``seen`` maps each server ID read so far, in any list of the file, to its entry's path: an ID
+    names one server across the whole fleet, staging accounts included.
+    """
+    if raw is None:
+        problems.append((where, "required (a list of source servers; may be empty)"))
+        return []
+    if not isinstance(raw, list):
+        problems.append((where, "must be a list"))
+        return []
+    servers: list[ServerSpec] = []
+    for index, entry in enumerate(raw):
+        path = f"{where}[{index}]"
+        spec = parse_server(entry, path, problems)
+        raw_id = entry.get("id") if isinstance(entry, dict) else None
+        if isinstance(raw_id, str) and raw_id in seen:
+            problems.append((f"{path}.id", f"{shown(raw_id)} repeats {seen[raw_id]}.id"))
+            continue
+        if isinstance(raw_id, str):
+            seen[raw_id] = path
+        if spec is not None:
+            servers.append(spec)
+    return servers
 
 
 def _parse_origin(raw: Any, where: str, problems: list[tuple[str, str]]) -> Origin | None:

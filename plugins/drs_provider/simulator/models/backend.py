@@ -13,10 +13,11 @@ from drs_provider.simulator.models.recovery_snapshots import RecoverySnapshotsBa
 from drs_provider.simulator.models.replication import ReplicationBackend
 from drs_provider.simulator.models.replication_configurations import ReplicationConfigurationsBackend
 from drs_provider.simulator.models.source_servers import SourceServersBackend
+from drs_provider.simulator.models.staging import StagingBackend
 from drs_provider.simulator.models.tags import TagsBackend
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from drs_provider.simulator.clock import SimulatedClock
     from drs_provider.simulator.fleet import Quotas, ServerSpec
@@ -31,6 +32,7 @@ class DrsBackend(
     ReplicationBackend,
     JobsBackend,
     RecoverySnapshotsBackend,
+    StagingBackend,
     SourceServersBackend,
     LaunchConfigurationsBackend,
     ReplicationConfigurationsBackend,
@@ -48,8 +50,9 @@ class DrsBackend(
         faults: Callable[[], Faults],
         ec2: Callable[[], Ec2LaunchTemplates | None] = lambda: None,
         regions: Callable[[str], DrsBackend] | None = None,
+        staging: Callable[[], Mapping[str, DrsBackend]] = lambda: {},
     ) -> None:
-        super().__init__(account_id, region, quotas, clock, faults, ec2, regions)
+        super().__init__(account_id, region, quotas, clock, faults, ec2, regions, staging)
         self._add_source_servers(servers)
 
 
@@ -76,5 +79,8 @@ OPERATIONS: dict[str, str] = {
     "DeleteRecoveryInstance": "delete_recovery_instance",
     "DisconnectSourceServer": "disconnect_source_server",
     "DeleteSourceServer": "delete_source_server",
+    "ListStagingAccounts": "list_staging_accounts",
+    "ListExtensibleSourceServers": "list_extensible_source_servers",
+    "CreateExtendedSourceServer": "create_extended_source_server",
 }
 """Implemented DRS operations -> the DrsBackend method carrying each out."""

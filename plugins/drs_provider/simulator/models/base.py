@@ -16,7 +16,7 @@ from drs_provider.simulator import exceptions as errors
 from drs_provider.simulator.models.wire import MAX_PAGE, page_answer
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Collection, Sequence
+    from collections.abc import Callable, Collection, Mapping, Sequence
     from typing import Any
 
     from drs_provider.simulator.clock import SimulatedClock
@@ -47,6 +47,7 @@ class BackendBase:
         faults: Callable[[], Faults],
         ec2: Callable[[], Ec2LaunchTemplates | None] = lambda: None,
         regions: Callable[[str], DrsBackend] | None = None,
+        staging: Callable[[], Mapping[str, DrsBackend]] = lambda: {},
     ) -> None:
         self.account_id = account_id
         self.region = region
@@ -58,6 +59,9 @@ class BackendBase:
         self._ec2 = ec2
         #: this account's backend of another region (failback crosses regions); None: this one only
         self._regions = regions
+        #: the backends of this account's staging accounts in this region, by account ID (see
+        #: .staging); a getter, as a reset replaces the fleet while backends live on
+        self._staging = staging
         self.epoch = clock.now()
         self.servers: dict[str, SourceServer] = {}
         self.jobs: dict[str, Job] = {}

@@ -59,26 +59,37 @@ class Simulator:
         self._check_launch_templates(fleet)
         self.fleet = fleet
         self.backends = {}
-        for region in {fleet.region, *(spec.region for spec in fleet.source_servers if spec.region)}:
+        # Every backend with servers starts now, so their servers have replicated equally long.
+        for region in fleet.regions():
             self.backend(region)
+            for staging in fleet.staging_accounts:
+                self.backend(region, staging.account_id)
 
     def backend(self, region: str, account_id: str | None = None) -> DrsBackend:
         account = account_id or self.fleet.account_id
         with self.lock:
             key = (account, region)
             if key not in self.backends:
-                servers = self.fleet.servers_in(region) if account == self.fleet.account_id else ()
                 self.backends[key] = DrsBackend(
                     account,
                     region,
-                    servers,
+                    self.fleet.servers_in(region, account),
                     self.fleet.quotas,
                     self.clock,
                     lambda: self.faults,
                     lambda: self.ec2,
                     lambda other: self.backend(other, account),
+                    lambda: self._staging_backends(account, region),
                 )
             return self.backends[key]
+
+    def _staging_backends(self, account_id: str, region: str) -> dict[str, DrsBackend]:
+        """The backends in ``region`` of the staging accounts of ``account_id``, by account ID; only
+        the fleet's account has staging accounts."""
+        with self.lock:
+            if account_id != self.fleet.account_id:
+                return {}
+            return {s.account_id: self.backend(region, s.account_id) for s in self.fleet.staging_accounts}
 
     def _check_launch_templates(self, fleet: Fleet) -> None:
         """Without EC2 there is nowhere to keep a server's launch-template settings: refuse them."""

@@ -51,6 +51,9 @@ class SourceServer:
     disconnected: bool = False
     #: reversed or restarted replication, still on its way to CONTINUOUS (see .replication)
     sync: Sync | None = None
+    #: for an extended source server (see .staging): the staging account and server it extends
+    staging_account_id: str | None = None
+    staging_arn: str | None = None
 
     @property
     def id(self) -> str:
@@ -111,7 +114,8 @@ class SourceServersBackend(BackendBase):
                 continue
             if hardware_id:  # simulated servers have no hardware ID: the filter matches none
                 continue
-            if staging and self.account_id not in staging:
+            # A server replicated straight into this account stages here: its own account matches.
+            if staging and (server.staging_account_id or self.account_id) not in staging:
                 continue
             items.append(server)
         return self.page(items, params, self._server_json)
@@ -154,7 +158,7 @@ class SourceServersBackend(BackendBase):
                 "supportsNitroInstances": True,
                 "architecture": "x86_64",
             },
-            "stagingArea": {"status": "NOT_EXTENDED"},
+            "stagingArea": self._staging_area(server),
             "replicationDirection": server.direction,
             "agentVersion": "1.2.3",
         }
@@ -162,13 +166,25 @@ class SourceServersBackend(BackendBase):
             item["recoveryInstanceId"] = server.recovery_instance_id
         if server.origin_region is not None:
             item["sourceCloudProperties"] = {
-                "originAccountID": self.account_id,
+                # An extended server's machine runs in its staging account.
+                "originAccountID": server.staging_account_id or self.account_id,
                 "originRegion": server.origin_region,
                 "originAvailabilityZone": f"{server.origin_region}a",
             }
         if server.reversed_arn is not None:
             item["reversedDirectionSourceServerArn"] = server.reversed_arn
         return item
+
+    @staticmethod
+    def _staging_area(server: SourceServer) -> dict[str, str]:
+        if server.staging_arn is None:
+            return {"status": "NOT_EXTENDED"}
+        assert server.staging_account_id is not None
+        return {
+            "status": "EXTENDED",
+            "stagingAccountID": server.staging_account_id,
+            "stagingSourceServerArn": server.staging_arn,
+        }
 
     @staticmethod
     def _hints(server: SourceServer) -> dict[str, str]:
