@@ -39,7 +39,7 @@ from drs_provider.plans.model import (
     CLEANUP_POLICIES,
     FAILBACK_CLEANUP_TERMINATE,
 )
-from drs_provider.recovery.cleanup import CleanupPlan
+from drs_provider.recovery.cleanup import CleanupPlan, merge_entries
 from drs_provider.recovery.job_tags import JOB_LOOKBACK, run_tags
 from drs_provider.recovery.report import build_report, final_state, s3_location
 from drs_provider.recovery.run_record import ApprovalRecord, RunRecord, TaskRecord
@@ -175,7 +175,7 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             else:
                 self.log.info("this run left no recovery instance to terminate in %s", hook.conn_region_name)
             entries.append(hook.carry_out_cleanup(plan, timeout=self.timeout, waiter_delay=self.waiter_delay))
-        result = failback_cleanup.merge_entries(entries)
+        result = merge_entries(entries)
         if result["state"] == "terminating":
             ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=result)
             waiting = ", ".join(result["jobs"])
@@ -199,10 +199,7 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 (self.hook, CleanupPlan())
             ]
         # Each account and region the run's waves launched in holds some of its instances.
-        places = (
-            {(wave.aws_conn_id, wave.region) for wave in run.waves.values() if wave.run} if run else set()
-        )
-        hooks = [self.hook.at(conn_id, region) for conn_id, region in sorted(places, key=str)] or [self.hook]
+        hooks = [self.hook.at(conn_id, region) for conn_id, region in run.places()] if run else [self.hook]
         return [(hook, hook.run_cleanup_plan(tags, since=since)[1]) for hook in hooks]
 
 

@@ -121,3 +121,20 @@ def cleanup_entry(
     elif left:
         entry["state"] = "failed"
     return entry
+
+
+def merge_entries(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """One report ``cleanup`` entry from each region's."""
+    if len(entries) == 1:
+        return entries[0]
+    merged: dict[str, Any] = {"state": "success", "reason": None}
+    for key in ("terminated", "failed", "left_alone", "jobs", "terminating"):
+        merged[key] = [item for entry in entries for item in entry.get(key) or ()]
+    if not merged["terminating"]:
+        del merged["terminating"]
+    states = {entry["state"] for entry in entries}
+    for state in ("failed", "terminating"):
+        if state in states:
+            merged["state"] = state
+            break
+    return merged

@@ -113,6 +113,11 @@ class ResolvedRun:
     def wave(self, name: str) -> ResolvedWave | None:
         return self.waves.get(name)
 
+    def places(self) -> list[tuple[str | None, str | None]]:
+        """Each (connection, region) the run's waves launch in; None for the run's own."""
+        found = {(wave.aws_conn_id, wave.region) for wave in self.waves.values() if wave.run}
+        return sorted(found, key=str) or [(None, None)]
+
     def to_json(self) -> dict[str, Any]:
         return {
             "plan": self.plan,

@@ -77,7 +77,7 @@ def terminate_drill_instances(session: Session, dag_run: DagRun, user: str) -> T
     :raises ActionRefused: naming why, before any DRS call that changes anything.
     """
     from drs_provider.hooks.drs import DrsHook
-    from drs_provider.recovery.cleanup import refusal
+    from drs_provider.recovery.cleanup import merge_entries, refusal
     from drs_provider.recovery.job_tags import JOB_LOOKBACK, run_tags
 
     state = str(getattr(dag_run.state, "value", dag_run.state))
@@ -97,18 +97,22 @@ def terminate_drill_instances(session: Session, dag_run: DagRun, user: str) -> T
         )
     hook = DrsHook(aws_conn_id=run.aws_conn_id or "aws_default", region_name=run.region)
     since = dag_run.run_after or dag_run.start_date
-    jobs, plan = hook.run_cleanup_plan(
-        run_tags(dag_run.dag_id, dag_run.run_id), since=since - JOB_LOOKBACK if since else None
-    )
-    why = refusal(jobs)
+    tags, since = run_tags(dag_run.dag_id, dag_run.run_id), since - JOB_LOOKBACK if since else None
+    # every account and region the run's waves launched in
+    found = [
+        (at, *at.run_cleanup_plan(tags, since=since)) for at in (hook.at(*place) for place in run.places())
+    ]
+    why = refusal([job for _, jobs, _ in found for job in jobs])
     if why:
         raise ActionRefused(why)
-    if not plan.to_terminate:
-        left = "; ".join(f"{i}: {reason}" for i, reason in plan.left_alone.items())
+    if not any(plan.to_terminate for _, _, plan in found):
+        left = "; ".join(f"{i}: {reason}" for _, _, plan in found for i, reason in plan.left_alone.items())
         raise ActionRefused(
             "this drill left no recovery instance to terminate" + (f" ({left})" if left else "")
         )
-    entry = hook.carry_out_cleanup(plan, timeout=WAIT_SECONDS, waiter_delay=POLL_SECONDS)
+    entry = merge_entries(
+        [at.carry_out_cleanup(plan, timeout=WAIT_SECONDS, waiter_delay=POLL_SECONDS) for at, _, plan in found]
+    )
     entry.update(
         requested_by=user,
         requested_at=datetime.now(UTC).isoformat(),
