@@ -49,7 +49,18 @@ class LaunchJobsBackend(RecoveryInstancesBackend, RecoverySnapshotsBackend):
     def start_recovery(self, params: dict[str, Any]) -> dict[str, Any]:
         now = self.clock.now()
         self.tick(now)
-        requested = params["sourceServers"]
+        is_drill = bool(params.get("isDrill", False))
+        job, _ = self._launch_job(params["sourceServers"], is_drill, dict(params.get("tags") or {}), now)
+        return {"job": self._job_json(job)}
+
+    def _launch_job(
+        self, requested: list[dict[str, Any]], is_drill: bool, tags: dict[str, str], now: float
+    ) -> tuple[Job, float]:
+        """Check and create a LAUNCH job at simulated ``now`` and schedule its timeline; returns the
+        job and the simulated time of its JOB_END. Recovery plan executions launch through it too.
+
+        :param requested: StartRecovery's ``sourceServers`` entries.
+        """
         ids = [entry["sourceServerID"] for entry in requested]
         seen: dict[str, int] = {}
         duplicates = []
@@ -70,8 +81,6 @@ class LaunchJobsBackend(RecoveryInstancesBackend, RecoverySnapshotsBackend):
         check_job_size(ids, self.quotas)
         self.require_known(ids, self.servers, label="Source server(s)", resource_type="SOURCE_SERVER")
         self._check_capacity(ids)
-        is_drill = bool(params.get("isDrill", False))
-        tags = dict(params.get("tags") or {})
         job = self._create_job(
             "LAUNCH", "START_DRILL" if is_drill else "START_RECOVERY", ids, tags, now, is_drill=is_drill
         )
@@ -92,8 +101,9 @@ class LaunchJobsBackend(RecoveryInstancesBackend, RecoverySnapshotsBackend):
                 "status": "PENDING",
             }
             ends.append(self._schedule_launch(job, server, entry.get("recoverySnapshotID"), start, faults))
-        self._at(max(ends) + JOB_END_DELAY, lambda when: self._job_ended(job, when))
-        return {"job": self._job_json(job)}
+        end = max(ends) + JOB_END_DELAY
+        self._at(end, lambda when: self._job_ended(job, when))
+        return job, end
 
     def _schedule_launch(
         self,
