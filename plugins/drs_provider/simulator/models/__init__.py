@@ -16,6 +16,10 @@ Split by resource, the way moto splits its EC2 backend; each resource backend is
 - ``launch_configurations``: GetLaunchConfiguration, UpdateLaunchConfiguration
 - ``launch_templates``: the servers' EC2 launch templates, on the EC2 endpoint (``--ec2-endpoint``)
 - ``replication_configurations``: GetReplicationConfiguration
+- ``recovery_plans``: native recovery plans and their steps (Create/Get/List/Update/Delete,
+  ReorderRecoveryPlanSteps); ``plan_rules``: the limits a plan's steps keep
+- ``plan_executions``: running a plan in simulated time (StartRecoveryPlanExecution, its reads,
+  CancelRecoveryPlanExecution, DeleteRecoveryPlanExecution)
 - ``quotas``: quota and conflict checks a new job must pass
 - ``tags``: TagResource, UntagResource, ListTagsForResource
 - ``backend``: :class:`DrsBackend` and the operation table

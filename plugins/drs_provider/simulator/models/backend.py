@@ -8,6 +8,7 @@ from drs_provider.simulator.models.failback import FailbackBackend
 from drs_provider.simulator.models.jobs import JobsBackend
 from drs_provider.simulator.models.launch_configurations import LaunchConfigurationsBackend
 from drs_provider.simulator.models.launch_jobs import LaunchJobsBackend
+from drs_provider.simulator.models.plan_executions import PlanExecutionsBackend
 from drs_provider.simulator.models.recovery_instances import RecoveryInstancesBackend
 from drs_provider.simulator.models.recovery_snapshots import RecoverySnapshotsBackend
 from drs_provider.simulator.models.replication import ReplicationBackend
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 
 class DrsBackend(
+    PlanExecutionsBackend,
     LaunchJobsBackend,
     FailbackBackend,
     RecoveryInstancesBackend,
@@ -82,5 +84,23 @@ OPERATIONS: dict[str, str] = {
     "ListStagingAccounts": "list_staging_accounts",
     "ListExtensibleSourceServers": "list_extensible_source_servers",
     "CreateExtendedSourceServer": "create_extended_source_server",
+    "CreateRecoveryPlan": "create_recovery_plan",
+    "GetRecoveryPlan": "get_recovery_plan",
+    "ListRecoveryPlans": "list_recovery_plans",
+    "UpdateRecoveryPlan": "update_recovery_plan",
+    "DeleteRecoveryPlan": "delete_recovery_plan",
+    "CreateRecoveryPlanStep": "create_recovery_plan_step",
+    "GetRecoveryPlanStep": "get_recovery_plan_step",
+    "ListRecoveryPlanSteps": "list_recovery_plan_steps",
+    "UpdateRecoveryPlanStep": "update_recovery_plan_step",
+    "DeleteRecoveryPlanStep": "delete_recovery_plan_step",
+    "ReorderRecoveryPlanSteps": "reorder_recovery_plan_steps",
+    "StartRecoveryPlanExecution": "start_recovery_plan_execution",
+    "GetRecoveryPlanExecution": "get_recovery_plan_execution",
+    "ListRecoveryPlanExecutions": "list_recovery_plan_executions",
+    "CancelRecoveryPlanExecution": "cancel_recovery_plan_execution",
+    "DeleteRecoveryPlanExecution": "delete_recovery_plan_execution",
+    "ListRecoveryPlanExecutionSteps": "list_recovery_plan_execution_steps",
+    "GetRecoveryPlanExecutionStep": "get_recovery_plan_execution_step",
 }
 """Implemented DRS operations -> the DrsBackend method carrying each out."""

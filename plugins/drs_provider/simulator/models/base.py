@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from drs_provider.simulator.models.jobs import Job
     from drs_provider.simulator.models.launch_configurations import LaunchConfiguration
     from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
+    from drs_provider.simulator.models.plan_executions import ExecutionStep, PlanExecution
     from drs_provider.simulator.models.recovery_instances import RecoveryInstance
+    from drs_provider.simulator.models.recovery_plans import PlanStep, RecoveryPlan
     from drs_provider.simulator.models.recovery_snapshots import Snapshot
     from drs_provider.simulator.models.source_servers import SourceServer
 
@@ -70,6 +72,13 @@ class BackendBase:
         self.launch_configurations: dict[str, LaunchConfiguration] = {}
         #: servers whose replication is on its way to CONTINUOUS (see .replication)
         self.syncing: dict[str, SourceServer] = {}
+        #: native recovery plans and their steps, executions and theirs, each by ARN
+        self.recovery_plans: dict[str, RecoveryPlan] = {}
+        self.plan_steps: dict[str, PlanStep] = {}
+        self.plan_executions: dict[str, PlanExecution] = {}
+        self.execution_steps: dict[str, ExecutionStep] = {}
+        #: (operation, clientToken) -> the ARN that call created: a retried create returns it again
+        self.client_tokens: dict[tuple[str, str], str] = {}
         self._events: list[tuple[float, int, Callable[[float], None]]] = []
         self._seq = itertools.count()
 

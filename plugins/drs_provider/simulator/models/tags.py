@@ -1,5 +1,5 @@
-"""Tags of jobs, source servers and recovery instances, found by ARN: TagResource, UntagResource
-and ListTagsForResource."""
+"""Tags found by ARN (jobs, source servers, recovery instances, recovery plans, plan executions):
+TagResource, UntagResource and ListTagsForResource."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from drs_provider.simulator.models.base import BackendBase
 
 if TYPE_CHECKING:
     from drs_provider.simulator.models.jobs import Job
+    from drs_provider.simulator.models.plan_executions import PlanExecution
     from drs_provider.simulator.models.recovery_instances import RecoveryInstance
+    from drs_provider.simulator.models.recovery_plans import RecoveryPlan
     from drs_provider.simulator.models.source_servers import SourceServer
 
 
@@ -20,13 +22,17 @@ class TagsBackend(BackendBase):
         self.tick()
         prefix = f"arn:aws:drs:{self.region}:{self.account_id}:"
         kind, _, resource_id = arn[len(prefix) :].partition("/") if arn.startswith(prefix) else ("", "", "")
-        holder: Job | SourceServer | RecoveryInstance | None = None
+        holder: Job | SourceServer | RecoveryInstance | RecoveryPlan | PlanExecution | None = None
         if kind == "job":
             holder = self.jobs.get(resource_id)
         elif kind == "source-server":
             holder = self.servers.get(resource_id)
         elif kind == "recovery-instance":
             holder = self.instances.get(resource_id)
+        elif kind == "recovery-plan":
+            holder = self.recovery_plans.get(arn)
+        elif kind == "recovery-plan-execution":
+            holder = self.plan_executions.get(arn)
         if holder is None:
             raise errors.ResourceNotFoundException(
                 f"Resource not found: {arn} (account {self.account_id}, region {self.region})",
@@ -35,6 +41,8 @@ class TagsBackend(BackendBase):
                     "job": "JOB",
                     "source-server": "SOURCE_SERVER",
                     "recovery-instance": "RECOVERY_INSTANCE",
+                    "recovery-plan": "RECOVERY_PLAN",
+                    "recovery-plan-execution": "RECOVERY_PLAN_EXECUTION",
                 }.get(kind, "UNKNOWN"),
             )
         return holder.tags
