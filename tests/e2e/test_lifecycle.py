@@ -16,6 +16,8 @@ follows its own run:
   JSON bodies for scripts;
 * a drill whose plan names no ``cleanup`` policy terminates its instances although a wave failed
   (the default, ``always``);
+* a drill whose second wave names another region launches each wave in its own region, and its
+  cleanup terminates in both;
 * a drill with ``cleanup: never`` keeps its instance, which the Recovery view's "Terminate this
   drill's instances" then terminates through the real API server, confirmed, recorded in the
   report's XCom and S3 object; the action refuses a recovery run and a run still going.
@@ -67,6 +69,10 @@ SEALED_POLICY = {
 }
 
 
+#: The region of the two-region plan's second wave.
+WEST = "us-west-2"
+
+
 def server(number: int, hostname: str, launch_seconds: float = 30, **extra: Any) -> dict[str, Any]:
     return {"id": f"s-lc{number:015d}", "hostname": hostname, "launch_seconds": launch_seconds, **extra}
 
@@ -83,6 +89,9 @@ FLEET = [
     server(9, "default-app", fail_launch="Subnet subnet-0bb has no free address"),
     server(10, "never-db"),
     server(11, "unkept-db"),
+    server(12, "east-db"),
+    # in another region than the fleet's (the connection's): its wave names it
+    server(13, "west-app", region=WEST),
 ]
 IDS = {entry["hostname"]: entry["id"] for entry in FLEET}
 
@@ -112,6 +121,10 @@ PLANS: dict[str, dict[str, Any]] = {
         "e2e_clean", "always", [wave("db", "clean-db"), wave("app", "clean-app")], rto_target=900
     ),
     "e2e_keep": plan("e2e_keep", "always", [wave("db", "keep-db")]),
+    # Its second wave is in another region: it launches there and is cleaned up there.
+    "e2e_two_regions": plan(
+        "e2e_two_regions", "always", [wave("east", "east-db"), wave("west", "west-app", region=WEST)]
+    ),
     "e2e_recover": plan("e2e_recover", "always", [wave("db", "recover-db")]),
     "e2e_fail": plan("e2e_fail", "on_success", [wave("db", "fail-db"), wave("app", "fail-app")]),
     # Waits for an answer nobody gives: past its RTO target at 60 s, the approval times out at 90 s.
@@ -598,3 +611,27 @@ def terminate_calls(airflow: LifecycleDeployment, instances: set[str]) -> list[d
         for call in airflow.simulator.calls("TerminateRecoveryInstances")
         if set(call["request"]["recoveryInstanceIDs"]) & instances
     ]
+
+
+def test_a_drill_across_two_regions_launches_and_cleans_up_each_wave_in_its_region(
+    airflow: LifecycleDeployment,
+) -> None:
+    state, states = airflow.finish("e2e_two_regions")
+
+    assert state == "success", states
+    dag_id = "drs_plan_e2e_two_regions"
+    launches = {
+        call["region"]: [server["sourceServerID"] for server in call["request"]["sourceServers"]]
+        for call in airflow.simulator.calls("StartRecovery")
+        if (call["request"].get("tags") or {}).get("airflow:dag_id") == dag_id and not call.get("error")
+    }
+    assert launches == {"us-east-1": [IDS["east-db"]], WEST: [IDS["west-app"]]}
+    report = airflow.report("e2e_two_regions")
+    launched = {s["sourceServerID"]: s["recoveryInstanceID"] for w in report["waves"] for s in w["servers"]}
+    terminated = {
+        call["region"]: call["request"]["recoveryInstanceIDs"]
+        for call in airflow.simulator.calls("TerminateRecoveryInstances")
+        if set(call["request"]["recoveryInstanceIDs"]) & set(launched.values())
+    }
+    assert terminated == {"us-east-1": [launched[IDS["east-db"]]], WEST: [launched[IDS["west-app"]]]}
+    assert sorted(report["cleanup"]["terminated"]) == sorted(launched.values())
