@@ -161,6 +161,10 @@ def wave_servers(run: RunRecord, shape: WaveShape) -> list[dict[str, Any]]:
     return _planned_servers(run, shape.name)
 
 
+#: What a wave's report says of where it ran (from preflight's resolved run), when it has them.
+WAVE_PLACE_KEYS = ("aws_conn_id", "region", "home_region")
+
+
 def wave_report(run: RunRecord, shape: WaveShape) -> dict[str, Any]:
     tasks = [run.tasks[task_id] for task_id in shape.task_ids if task_id in run.tasks]
     decisive = run.state_of(shape.wait_task) if shape.wait_task in run.tasks else None
@@ -170,6 +174,8 @@ def wave_report(run: RunRecord, shape: WaveShape) -> dict[str, Any]:
     started = _earliest(task.start_date for task in ran)
     ended = _latest(task.end_date for task in ran) if state in FINISHED_STATES else None
     job_ids = run.xcom(shape.start_task)
+    resolved = run.xcom(PREFLIGHT_TASK)
+    place = ((resolved.get("waves") or {}).get(shape.name) or {}) if isinstance(resolved, dict) else {}
     # Only while the launch waits: a finished run's report has no such key.
     waiting = (
         run.xcom(shape.start_task, CAPACITY_WAIT_XCOM_KEY)
@@ -190,6 +196,9 @@ def wave_report(run: RunRecord, shape: WaveShape) -> dict[str, Any]:
             if task_id in run.tasks
         ],
         **({"waiting_for": str(waiting)} if waiting else {}),
+        # where the wave ran when not in the run's own account and region, and where a failback
+        # wave went home: beyond contract 6
+        **{key: place[key] for key in WAVE_PLACE_KEYS if place.get(key)},
     }
 
 

@@ -10,7 +10,17 @@ from drs_provider.recovery.report import build_report, combined_state
 from drs_provider.recovery.run_record import WaveShape, step_kind
 from drs_provider.recovery.wave_shapes import in_dependency_order, wave_depths
 from drs_provider.ui.live_report import run_report
-from tests.unit.recovery.runs import APP_IDS, DB_IDS, RUN_ID, at, failed_run, succeeded_run, task, waiting_run
+from tests.unit.recovery.runs import (
+    APP_IDS,
+    DB_IDS,
+    PREFLIGHT_XCOM,
+    RUN_ID,
+    at,
+    failed_run,
+    succeeded_run,
+    task,
+    waiting_run,
+)
 
 REPORT_KEYS = {
     "plan", "dag_id", "run_id", "mode", "state", "started", "ended",
@@ -228,3 +238,15 @@ def test_the_report_says_when_drs_was_the_simulator_and_at_what_speed():
     assert (on_aws["simulator_speed"], simulated["simulator_speed"]) == (None, 10.0)
     # one clock: the RTO is Airflow's task times whatever DRS's clock says
     assert simulated["rto_seconds"] == on_aws["rto_seconds"] == 61.0
+
+
+def test_a_wave_says_where_it_ran_when_not_in_the_runs_own_region():
+    run = succeeded_run()
+    resolved = {**PREFLIGHT_XCOM, "waves": dict(PREFLIGHT_XCOM["waves"])}
+    resolved["waves"]["app"] = {**resolved["waves"]["app"], "region": "us-west-2", "aws_conn_id": "aws_west"}
+    run = replace(run, xcoms={**run.xcoms, ("preflight", "return_value"): resolved})
+
+    db, app = build_report(run)["waves"]
+
+    assert (app["region"], app["aws_conn_id"]) == ("us-west-2", "aws_west")
+    assert "region" not in db and "aws_conn_id" not in db
