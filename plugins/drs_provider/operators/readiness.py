@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -65,7 +66,7 @@ from drs_provider.recovery.launch import needs_template
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from drs_provider.plans.model import Plan
+    from drs_provider.plans.model import Plan, Wave
 
 log = logging.getLogger(__name__)
 
@@ -176,10 +177,11 @@ def check_plans(
     now = now or datetime.now(UTC)
     accounts: dict[tuple[str, str | None], _Account] = {}
     for plan in plans:
-        key = (plan.aws_conn_id or default_conn_id, plan.region)
-        accounts.setdefault(key, _Account(key[0], key[1], []))
-        accounts[key].plans.append(plan)
+        for key, part in plan_parts(plan, default_conn_id):
+            accounts.setdefault(key, _Account(key[0], key[1], []))
+            accounts[key].plans.append(part)
     result: dict[str, Any] = {"checked_at": now.isoformat(), "plans": {}, "coverage": []}
+    found: dict[str, list[Finding]] = {}
     for account in accounts.values():
         account.read()
         resources = ResourceChecker({"aws_conn_id": account.conn_id, "region_name": account.region})
@@ -189,7 +191,7 @@ def check_plans(
                 finding = Finding(
                     ERROR, CONNECTION_FAILED, f"DRS in {account.where} cannot be read: {account.error}"
                 )
-                result["plans"][plan.name] = _entry([finding])
+                found.setdefault(plan.name, []).append(finding)
             continue
         selections = {}
         for plan in account.plans:
@@ -228,7 +230,7 @@ def check_plans(
             check_launch(plan, state, selected, findings)
             check_quotas(plan, state, len(covered), findings)
             findings += _step_findings(plan, resources)
-            result["plans"][plan.name] = _entry(findings)
+            found.setdefault(plan.name, []).extend(findings)
         replicating = state.replicating
         result["coverage"].append(
             {
@@ -242,7 +244,24 @@ def check_plans(
                 ],
             }
         )
+    # a plan whose waves are in several accounts or regions was checked in each: one entry
+    result["plans"] = {plan.name: _entry(found.get(plan.name, [])) for plan in plans}
     return result
+
+
+def plan_parts(plan: Plan, default_conn_id: str) -> list[tuple[tuple[str, str | None], Plan]]:
+    """The plan split by where its waves recover: each account and region with the plan as it
+    recovers there (its waves there only; the plan itself when they all recover in one place)."""
+    places: dict[tuple[str, str | None], list[Wave]] = {}
+    for wave in plan.waves:
+        key = (wave.aws_conn_id or plan.aws_conn_id or default_conn_id, wave.region or plan.region)
+        places.setdefault(key, []).append(wave)
+    if len(places) == 1:
+        return [(next(iter(places)), plan)]
+    return [
+        (key, replace(plan, aws_conn_id=key[0], region=key[1], waves=tuple(waves)))
+        for key, waves in places.items()
+    ]
 
 
 def _entry(findings: Sequence[Finding]) -> dict[str, Any]:

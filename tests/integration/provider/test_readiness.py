@@ -254,3 +254,28 @@ def test_a_first_check_announces_only_plans_that_are_not_ready() -> None:
 def test_checked_at_is_now() -> None:
     moment = datetime(2026, 12, 5, 12, 0, tzinfo=UTC)
     assert check_plans([], now=moment) == {"checked_at": moment.isoformat(), "plans": {}, "coverage": []}
+
+
+def test_a_plan_across_two_regions_is_checked_in_each_and_reported_once(
+    drs_simulator: DrsSimulatorHandle, aws_conn: str, tmp_path: Path
+) -> None:
+    west = server(20, "west-db", region="us-west-2")
+    east = server(21, "east-app", replication_state="STALLED")
+    drs_simulator.reset({**FLEET, "source_servers": [west, east]})
+    document = {
+        "plan": "two_regions",
+        "waves": [
+            {"name": "db", "region": "us-west-2", "servers": {"ids": [west["id"]]}},
+            {"name": "app", "servers": {"ids": [east["id"]]}},
+        ],
+    }
+    (tmp_path / "two_regions.yaml").write_text(yaml.safe_dump(document))
+
+    result = check_plans(load_plans(tmp_path).plans, now=drs_now(drs_simulator))
+
+    # the west server is found in its own region (no unknown-server finding); the east one is
+    # stalled there; one entry for the plan
+    assert summary(result) == {
+        "two_regions": ("not_ready", [("error", "replication_not_continuous", east["id"])])
+    }
+    assert sorted(entry["region"] for entry in result["coverage"]) == ["us-east-1", "us-west-2"]
