@@ -29,6 +29,18 @@ DEFAULT_MAX_CONCURRENT_JOBS = 20
 #: Replicating source servers an account may have (Service Quotas L-C1D14A2B's documented default).
 DEFAULT_MAX_REPLICATING_SERVERS = 300
 
+#: Native recovery plans (CreateRecoveryPlan, CreateRecoveryPlanStep): at most 20 steps and 100
+#: source servers a plan, 1..100 servers a SERVER step, a WAIT step of 1..120 minutes.
+MAX_STEPS_PER_RECOVERY_PLAN = 20
+MAX_SERVERS_PER_RECOVERY_PLAN = 100
+MAX_SERVERS_PER_RECOVERY_PLAN_STEP = 100
+RECOVERY_PLAN_WAIT_MINUTES = (1, 120)
+#: A native recovery plan's description holds at most 1024 characters.
+RECOVERY_PLAN_DESCRIPTION_LENGTH = 1024
+#: Tags on the native recovery plans a plan is mirrored into: the plan, and which part (``1/2``).
+TAG_NATIVE_PLAN = "drs:plan"
+TAG_NATIVE_PART = "drs:part"
+
 # --- AWS tags ------------------------------------------------------------------------------
 
 TAG_KEY_LENGTH = (1, 128)

@@ -1,5 +1,5 @@
-"""``drs-plan cleanup``, ``ready`` and ``apply-launch``: they call AWS through an Airflow connection,
-so the provider's hooks are imported only when one runs.
+"""``drs-plan cleanup``, ``ready``, ``apply-launch`` and ``export-native``: they call AWS through an
+Airflow connection, so the provider's hooks are imported only when one runs.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     import argparse
 
     from drs_provider.plans import Plan
+    from drs_provider.recovery.native_plan import NativePlan, Target, WaveServers
 
 
 def run_cleanup(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -201,3 +202,103 @@ def _apply_plan_launch(plan: Plan, *, dry_run: bool, out: TextIO, err: TextIO) -
     for failure in failed:
         print(f"failed: {failure}", file=err)
     return 1 if failed else 0
+
+
+def run_export_native(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if not args.dry_run:
+        # Creating means keeping DRS's plans in step with the file (create, update, delete by
+        # diff), which is the readiness DAG's job once it exists; until then only the preview.
+        print(
+            "drs-plan export-native: only --dry-run exists for now (it creates nothing); "
+            "the drs_readiness DAG is to keep native plans in step with the plan",
+            file=err,
+        )
+        return 2
+    found = find_plan(args.plan, args.plans_dir, err)
+    if found is None:
+        return 1
+    plan = found[0]
+    from drs_provider.recovery.native_plan import native_plans
+
+    with contextlib.redirect_stdout(err):  # Airflow's hooks log to stdout; stdout is the answer
+        resolved = _resolve_wave_servers(plan, err)
+    if resolved is None:
+        return 1
+    servers, regions = resolved
+    plans = native_plans(plan, servers)
+    if args.json:
+        entries = [
+            {**native.to_dict(), "region": native.target.region or regions[native.target]} for native in plans
+        ]
+        out.write(json.dumps({"plan": plan.name, "dry_run": True, "native_plans": entries}, indent=2) + "\n")
+        return 0
+    count = f"{len(plans)} native recovery plan{'s' if len(plans) != 1 else ''}"
+    print(f"plan {plan.name}: {count} (dry run: nothing created)", file=out)
+    for native in plans:
+        print(_native_plan_text(native, regions[native.target]), file=out)
+    return 0
+
+
+def _resolve_wave_servers(plan: Plan, err: TextIO) -> tuple[dict[str, WaveServers], dict[Target, str]] | None:
+    """Each wave's servers as DRS resolves them now (ID -> ARN), through the wave's connection and
+    region; and each target's region as the connection gives it. None after saying why not."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from drs_provider.exceptions import DrsProviderError, DrsServerSelectionError
+    from drs_provider.hooks.drs import DrsHook
+    from drs_provider.recovery.native_plan import WaveServers, target_of
+
+    hooks: dict[Target, DrsHook] = {}
+    servers: dict[str, WaveServers] = {}
+    for wave in plan.waves:
+        target = target_of(plan, wave)
+        hook = hooks.get(target)
+        if hook is None:
+            hook = hooks[target] = DrsHook(
+                aws_conn_id=target.aws_conn_id or "aws_default", region_name=target.region
+            )
+        try:
+            required = hook.resolve_source_servers(wave.servers.ids, wave.servers.tags)
+            optional: list[dict] = []
+            if wave.optional_servers is not None:
+                try:
+                    optional = hook.resolve_source_servers(
+                        wave.optional_servers.ids, wave.optional_servers.tags
+                    )
+                except DrsServerSelectionError as error:  # optional servers may be missing, as in a run
+                    print(f"wave {wave.name}: optional servers left out: {error}", file=err)
+        except (ClientError, BotoCoreError, DrsProviderError, OSError) as error:
+            print(f"plan {plan.name}, wave {wave.name}: servers cannot be resolved: {error}", file=err)
+            return None
+        servers[wave.name] = WaveServers(
+            required={server["sourceServerID"]: server["arn"] for server in required},
+            optional={server["sourceServerID"]: server["arn"] for server in optional},
+        )
+    regions = {target: target.region or hook.conn_region_name for target, hook in hooks.items()}
+    return servers, regions
+
+
+def _native_plan_text(native: NativePlan, region: str) -> str:
+    """One native plan as the dry run shows it: where, name, tags, description, steps in order."""
+    from drs_provider.recovery.native_plan import OPTIONAL
+
+    lines = [
+        "",
+        f"{native.target.aws_conn_id or 'aws_default'}, {region}: {native.name} "
+        f"({len(native.steps)} steps, {native.server_count} servers)",
+        "  tags: " + ", ".join(f"{key}={value}" for key, value in native.tags),
+        f"  description: {native.description}",
+        "  steps:",
+    ]
+    for order, step in enumerate(native.steps, start=1):
+        if step.wait_minutes is not None:
+            lines.append(f"    {order}. WAIT {step.name}: {step.wait_minutes} min")
+            continue
+        optional = sum(server.impact_level == OPTIONAL for server in step.servers)
+        counts = f"{len(step.servers) - optional} critical" + (f", {optional} optional" if optional else "")
+        names = ", ".join(
+            server.server_id + (" (optional)" if server.impact_level == OPTIONAL else "")
+            for server in step.servers
+        )
+        lines.append(f"    {order}. SERVER {step.name} ({counts}): {names}")
+    return "\n".join(lines)

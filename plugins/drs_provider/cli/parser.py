@@ -169,4 +169,33 @@ def build_parser() -> argparse.ArgumentParser:
     apply_launch.add_argument(
         "--dry-run", action="store_true", help="print the differences and change nothing"
     )
+
+    export_native = commands.add_parser(
+        "export-native",
+        help="show the DRS native recovery plans a plan would become",
+        description=(
+            "Mirror a plan into DRS's native recovery plans, one set per connection and region its "
+            "waves name: waves in dependency order become SERVER steps (required servers CRITICAL, "
+            "optional ones OPTIONAL), its wait steps WAIT steps, split into parts <plan>-1, <plan>-2, "
+            "... where the 20-step or 100-server limits require. The servers are resolved in DRS "
+            "(DescribeSourceServers). Only --dry-run exists for now: it prints each native plan's "
+            "name, tags, description and steps, and creates nothing."
+        ),
+    )
+    export_native.add_argument(
+        "plan", metavar="PLAN", help="a plan file, or the name of a plan in the plans directory"
+    )
+    export_native.add_argument(
+        "--plans-dir",
+        default=None,
+        help=f"where to look up a plan by name (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
+    )
+    export_native.add_argument(
+        "--dry-run", action="store_true", help="print the native plans it would create and create nothing"
+    )
+    export_native.add_argument(
+        "--json",
+        action="store_true",
+        help="print the native plans as JSON (the API's fields) instead of text",
+    )
     return parser
