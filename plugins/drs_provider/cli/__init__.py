@@ -1,7 +1,7 @@
 """``drs-plan``: lint recovery plans, show a plan's wave graph, print the plan JSON Schema, print
 the IAM policy the plans need, terminate what a finished drill left running, say whether every
-plan would recover now, make DRS's launch settings a plan's, and show the DRS native recovery
-plans a plan would become.
+plan would recover now, make DRS's launch settings a plan's, and mirror a plan into DRS native
+recovery plans.
 
 ``lint``, ``graph``, ``schema`` and ``iam-policy`` are plain argparse, the :mod:`drs_provider.plans`
 package and :mod:`drs_provider.iam` only, so they run in a second, with no Airflow set up, in CI

@@ -16,6 +16,7 @@ from drs_provider.plans.loader import collect_plans, plan_files
 if TYPE_CHECKING:
     import argparse
 
+    from drs_provider.hooks.drs import DrsHook
     from drs_provider.plans import Plan
     from drs_provider.recovery.native_plan import NativePlan, Target, WaveServers
 
@@ -205,59 +206,72 @@ def _apply_plan_launch(plan: Plan, *, dry_run: bool, out: TextIO, err: TextIO) -
 
 
 def run_export_native(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    if not args.dry_run:
-        # Creating means keeping DRS's plans in step with the file (create, update, delete by
-        # diff), which is the readiness DAG's job once it exists; until then only the preview.
-        print(
-            "drs-plan export-native: only --dry-run exists for now (it creates nothing); "
-            "the drs_readiness DAG is to keep native plans in step with the plan",
-            file=err,
-        )
-        return 2
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from drs_provider.exceptions import DrsProviderError
+    from drs_provider.recovery.native_plan import native_plans
+
     found = find_plan(args.plan, args.plans_dir, err)
     if found is None:
         return 1
     plan = found[0]
-    from drs_provider.recovery.native_plan import native_plans
-
     with contextlib.redirect_stdout(err):  # Airflow's hooks log to stdout; stdout is the answer
         resolved = _resolve_wave_servers(plan, err)
     if resolved is None:
         return 1
-    servers, regions = resolved
-    plans = native_plans(plan, servers)
+    servers, targets, hooks = resolved
+    plans = native_plans(plan, servers, targets)
     if args.json:
-        entries = [
-            {**native.to_dict(), "region": native.target.region or regions[native.target]} for native in plans
-        ]
-        out.write(json.dumps({"plan": plan.name, "dry_run": True, "native_plans": entries}, indent=2) + "\n")
+        document = {"plan": plan.name, "dry_run": args.dry_run, "native_plans": [n.to_dict() for n in plans]}
+        out.write(json.dumps(document, indent=2) + "\n")
+    else:
+        count = f"{len(plans)} native recovery plan{'s' if len(plans) != 1 else ''}"
+        print(f"plan {plan.name}: {count}{' (dry run: nothing created)' if args.dry_run else ''}", file=out)
+        for native in plans:
+            print(_native_plan_text(native), file=out)
+    if args.dry_run:
         return 0
-    count = f"{len(plans)} native recovery plan{'s' if len(plans) != 1 else ''}"
-    print(f"plan {plan.name}: {count} (dry run: nothing created)", file=out)
-    for native in plans:
-        print(_native_plan_text(native, regions[native.target]), file=out)
-    return 0
+    # Every target the plan's waves name is brought in line, one without servers too (its
+    # native plans of this plan are deleted).
+    failed = 0
+    for target, hook in hooks.items():
+        wanted = [native for native in plans if native.target == target]
+        try:
+            with contextlib.redirect_stdout(err):
+                done = hook.sync_native_plans(plan.name, wanted)
+        except (ClientError, BotoCoreError, DrsProviderError, OSError) as error:
+            print(f"{target}: native plans not brought in line: {error}", file=err)
+            failed += 1
+            continue
+        stream = err if args.json else out
+        for line in done or ["native plans already as the plan maps to"]:
+            print(f"{target}: {line}", file=stream)
+    return 1 if failed else 0
 
 
-def _resolve_wave_servers(plan: Plan, err: TextIO) -> tuple[dict[str, WaveServers], dict[Target, str]] | None:
-    """Each wave's servers as DRS resolves them now (ID -> ARN), through the wave's connection and
-    region; and each target's region as the connection gives it. None after saying why not."""
+def _resolve_wave_servers(
+    plan: Plan, err: TextIO
+) -> tuple[dict[str, WaveServers], dict[str, Target], dict[Target, DrsHook]] | None:
+    """Each wave's servers as DRS resolves them now (ID -> ARN) through the wave's connection and
+    region; each wave's target, its connection and region filled in; a hook for each target.
+    None after saying why not."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     from drs_provider.exceptions import DrsProviderError, DrsServerSelectionError
     from drs_provider.hooks.drs import DrsHook
-    from drs_provider.recovery.native_plan import WaveServers, target_of
+    from drs_provider.recovery.native_plan import Target, WaveServers, target_of
 
     hooks: dict[Target, DrsHook] = {}
     servers: dict[str, WaveServers] = {}
+    targets: dict[str, Target] = {}
     for wave in plan.waves:
-        target = target_of(plan, wave)
-        hook = hooks.get(target)
-        if hook is None:
-            hook = hooks[target] = DrsHook(
-                aws_conn_id=target.aws_conn_id or "aws_default", region_name=target.region
-            )
+        declared = target_of(plan, wave)
+        conn_id = declared.aws_conn_id or "aws_default"
+        hook = DrsHook(aws_conn_id=conn_id, region_name=declared.region)
         try:
+            # A wave of no region and one naming the connection's region share their native plans.
+            target = Target(conn_id, declared.region or hook.conn_region_name)
+            hook = hooks.setdefault(target, hook)
             required = hook.resolve_source_servers(wave.servers.ids, wave.servers.tags)
             optional: list[dict] = []
             if wave.optional_servers is not None:
@@ -270,22 +284,21 @@ def _resolve_wave_servers(plan: Plan, err: TextIO) -> tuple[dict[str, WaveServer
         except (ClientError, BotoCoreError, DrsProviderError, OSError) as error:
             print(f"plan {plan.name}, wave {wave.name}: servers cannot be resolved: {error}", file=err)
             return None
+        targets[wave.name] = target
         servers[wave.name] = WaveServers(
             required={server["sourceServerID"]: server["arn"] for server in required},
             optional={server["sourceServerID"]: server["arn"] for server in optional},
         )
-    regions = {target: target.region or hook.conn_region_name for target, hook in hooks.items()}
-    return servers, regions
+    return servers, targets, hooks
 
 
-def _native_plan_text(native: NativePlan, region: str) -> str:
+def _native_plan_text(native: NativePlan) -> str:
     """One native plan as the dry run shows it: where, name, tags, description, steps in order."""
     from drs_provider.recovery.native_plan import OPTIONAL
 
     lines = [
         "",
-        f"{native.target.aws_conn_id or 'aws_default'}, {region}: {native.name} "
-        f"({len(native.steps)} steps, {native.server_count} servers)",
+        f"{native.target}: {native.name} ({len(native.steps)} steps, {native.server_count} servers)",
         "  tags: " + ", ".join(f"{key}={value}" for key, value in native.tags),
         f"  description: {native.description}",
         "  steps:",

@@ -172,14 +172,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     export_native = commands.add_parser(
         "export-native",
-        help="show the DRS native recovery plans a plan would become",
+        help="make DRS native recovery plans mirror a plan (--dry-run: show them)",
         description=(
             "Mirror a plan into DRS's native recovery plans, one set per connection and region its "
             "waves name: waves in dependency order become SERVER steps (required servers CRITICAL, "
             "optional ones OPTIONAL), its wait steps WAIT steps, split into parts <plan>-1, <plan>-2, "
             "... where the 20-step or 100-server limits require. The servers are resolved in DRS "
-            "(DescribeSourceServers). Only --dry-run exists for now: it prints each native plan's "
-            "name, tags, description and steps, and creates nothing."
+            "(DescribeSourceServers); it prints each native plan's name, tags, description and steps, "
+            "then makes the native plans tagged drs:plan=<plan> in each region exactly these: it "
+            "creates what is missing, changes what differs (steps from the first that differs) and "
+            "deletes parts no longer needed. Exit status 1 if a region could not be brought in line."
         ),
     )
     export_native.add_argument(
@@ -191,7 +193,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"where to look up a plan by name (default: ${PLANS_DIR_ENV} or {DEFAULT_PLANS_DIR})",
     )
     export_native.add_argument(
-        "--dry-run", action="store_true", help="print the native plans it would create and create nothing"
+        "--dry-run", action="store_true", help="print the native plans and change nothing in DRS"
     )
     export_native.add_argument(
         "--json",

@@ -30,6 +30,7 @@ from drs_provider.hooks.chunking import chunked
 from drs_provider.hooks.drs_failback import DrsFailbackMixin
 from drs_provider.hooks.drs_jobs import DrsJobsMixin
 from drs_provider.hooks.drs_launch import DrsLaunchSettingsMixin
+from drs_provider.hooks.drs_native_plans import DrsNativePlansMixin
 from drs_provider.hooks.drs_snapshots import DrsSnapshotsMixin
 from drs_provider.hooks.service_quotas import applied_quota
 from drs_provider.hooks.throttling import retry_after_throttling
@@ -57,7 +58,14 @@ log = logging.getLogger(__name__)
 SIMULATOR_SPEED_HEADER = "x-drs-simulator-speed"
 
 
-class DrsHook(DrsJobsMixin, DrsSnapshotsMixin, DrsLaunchSettingsMixin, DrsFailbackMixin, AwsBaseHook):
+class DrsHook(
+    DrsJobsMixin,
+    DrsSnapshotsMixin,
+    DrsLaunchSettingsMixin,
+    DrsFailbackMixin,
+    DrsNativePlansMixin,
+    AwsBaseHook,
+):
     """
     Interact with AWS Elastic Disaster Recovery (DRS).
 

@@ -15,7 +15,7 @@ one set of native plans per (connection, region) its waves name:
   parallel waves, order across regions) and what the mapping changed.
 
 Tag selectors are resolved against DRS at run time, so the caller passes each wave's resolved
-servers (:class:`WaveServers`).
+servers (:class:`WaveServers`). :func:`kept_steps` is the step diff against what DRS holds.
 """
 
 from __future__ import annotations
@@ -153,19 +153,24 @@ def wait_minutes(seconds: int) -> tuple[int, bool]:
     return min(minutes, high), minutes > high
 
 
-def native_plans(plan: Plan, servers: Mapping[str, WaveServers]) -> list[NativePlan]:
+def native_plans(
+    plan: Plan, servers: Mapping[str, WaveServers], targets: Mapping[str, Target] | None = None
+) -> list[NativePlan]:
     """The native recovery plans mirroring ``plan``: per target in the order its first wave comes,
     then part by part.
 
     :param servers: wave name -> its resolved servers (a wave left out has none)
+    :param targets: wave name -> where its servers are, defaults resolved (a wave of region None
+        and one naming the connection's region are one target); default :func:`target_of`
     """
     ordered = topological_waves(plan)
+    where = {wave.name: (targets or {}).get(wave.name) or target_of(plan, wave) for wave in ordered}
     groups: dict[Target, list[Wave]] = {}
     for wave in ordered:
-        groups.setdefault(target_of(plan, wave), []).append(wave)
+        groups.setdefault(where[wave.name], []).append(wave)
     result: list[NativePlan] = []
     for target, waves in groups.items():
-        notes = [*_step_limitations(plan, waves), *_order_limitations(plan, target, waves, ordered)]
+        notes = [*_step_limitations(plan, waves), *_order_limitations(target, waves, ordered, where)]
         steps = _steps(waves, servers, notes)
         units = _units(steps, notes)
         parts = _pack(units)
@@ -198,12 +203,11 @@ def _step_limitations(plan: Plan, waves: Sequence[Wave]) -> list[str]:
 
 
 def _order_limitations(
-    plan: Plan, target: Target, waves: Sequence[Wave], ordered: Sequence[Wave]
+    target: Target, waves: Sequence[Wave], ordered: Sequence[Wave], where: Mapping[str, Target]
 ) -> list[str]:
     """Dependencies the steps' sequence does not keep as they are: waves that may run in parallel
     (here one after another), and waves that wait for a wave of another target."""
     notes: list[str] = []
-    mine = {wave.name for wave in waves}
     # A wave that does not depend (even indirectly) on the wave before it could run beside it.
     upstream: dict[str, set[str]] = {}
     for wave in ordered:
@@ -216,10 +220,7 @@ def _order_limitations(
     if parallel:
         notes.append(f"parallel waves, run one after another here ({'; '.join(parallel)})")
     elsewhere = [
-        f"{wave.name} after {name}"
-        for wave in waves
-        for name in wave.depends_on
-        if name not in mine and target_of(plan, plan.wave(name)) != target
+        f"{wave.name} after {name}" for wave in waves for name in wave.depends_on if where[name] != target
     ]
     if elsewhere:
         notes.append(f"order across accounts or regions ({', '.join(elsewhere)})")
@@ -327,3 +328,31 @@ def _native_plan(
         text = text[: RECOVERY_PLAN_DESCRIPTION_LENGTH - 1] + "…"
     tags = ((TAG_NATIVE_PLAN, plan.name), (TAG_NATIVE_PART, f"{number}/{count}"))
     return NativePlan(name, target, text, tags, tuple(steps), limitations)
+
+
+def _normal_configuration(configuration: Mapping[str, object]) -> object:
+    """A step's configuration as compared: DRS may leave out ``impactLevel`` (CRITICAL by default)."""
+    server = configuration.get("serverStepConfiguration")
+    if not isinstance(server, dict):
+        return dict(configuration)
+    servers = [{"impactLevel": CRITICAL, **entry} for entry in server.get("servers") or []]
+    return {"serverStepConfiguration": {"servers": servers}}
+
+
+def kept_steps(current: Sequence[Mapping[str, object]], wanted: NativePlan) -> int:
+    """How many of a native plan's ``current`` steps (ListRecoveryPlanSteps items, in order) stay:
+    the longest run from the first that ``wanted`` has as they are.
+
+    Keeping a prefix, deleting the rest from the last step back and appending the new steps one
+    by one passes through plans that DRS accepts at every call: each is a prefix of a valid plan
+    (never a WAIT first, no server twice, within the limits).
+    """
+    kept = 0
+    for step, native in zip(current, wanted.steps, strict=False):
+        configuration = step.get("configuration")
+        if step.get("stepName") != native.name or not isinstance(configuration, dict):
+            break
+        if _normal_configuration(configuration) != _normal_configuration(native.configuration()):
+            break
+        kept += 1
+    return kept

@@ -3,6 +3,7 @@ ID and by tags) and the native recovery plans it would become, printed; nothing 
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -106,13 +107,74 @@ def test_the_dry_run_as_json_gives_the_api_fields(
     assert created["status"] == "ACTIVE"
 
 
-def test_without_dry_run_it_says_only_the_dry_run_exists(
-    plans_dir: Path, capsys: pytest.CaptureFixture[str]
+def native_state(drs_simulator: DrsSimulatorHandle) -> dict[str, list[tuple[str, str]]]:
+    """Every native plan in the simulator: name -> its steps as (name, ARN)."""
+    client = drs_simulator.client()
+    state = {}
+    for summary in client.list_recovery_plans()["recoveryPlans"]:
+        steps = client.list_recovery_plan_steps(recoveryPlanArn=summary["recoveryPlanArn"])[
+            "recoveryPlanSteps"
+        ]
+        ordered = sorted(steps, key=lambda step: step["stepOrder"])
+        state[summary["name"]] = [(step["stepName"], step["recoveryPlanStepArn"]) for step in ordered]
+    return state
+
+
+def test_without_dry_run_it_creates_the_native_plan_then_changes_only_what_differs(
+    drs_simulator: DrsSimulatorHandle, plans_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     status, out, err = export(capsys, "shop", "--plans-dir", str(plans_dir))
-    assert status == 2
-    assert out == ""
-    assert "only --dry-run exists for now" in err
+    assert status == 0, err
+    assert f"aws_default, {drs_simulator.region}: created native plan shop" in out
+    first = native_state(drs_simulator)
+    assert [name for name, _ in first["shop"]] == ["db", "db-post_1_wait", "app", "web"]
+    plan_arn = drs_simulator.client().list_recovery_plans()["recoveryPlans"][0]["recoveryPlanArn"]
+    assert (
+        drs_simulator.client().get_recovery_plan(recoveryPlanArn=plan_arn)["recoveryPlan"]["status"]
+        == "ACTIVE"
+    )
+
+    status, out, err = export(capsys, "shop", "--plans-dir", str(plans_dir))
+    assert status == 0, err
+    assert "native plans already as the plan maps to" in out
+    assert native_state(drs_simulator) == first
+
+    # A wait after app: db and its wait stay as they are, app's and web's steps are redone.
+    changed = copy.deepcopy(PLAN)
+    changed["waves"][1]["post"] = [{"wait": 300}]
+    (plans_dir / "shop.yaml").write_text(yaml.safe_dump(changed))
+    status, out, err = export(capsys, "shop", "--plans-dir", str(plans_dir))
+    assert status == 0, err
+    second = native_state(drs_simulator)
+    assert [name for name, _ in second["shop"]] == ["db", "db-post_1_wait", "app", "app-post_1_wait", "web"]
+    assert second["shop"][:3] == first["shop"][:3]
+    assert [line.split(": ", 1)[1] for line in out.splitlines() if ": shop: " in line] == [
+        "shop: deleted step 4 web",
+        "shop: added step 4 app-post_1_wait",
+        "shop: added step 5 web",
+    ]
+
+
+def test_parts_no_longer_needed_are_deleted_and_other_native_plans_left_alone(
+    drs_simulator: DrsSimulatorHandle, plans_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    client = drs_simulator.client()
+    client.create_recovery_plan(name="someone-elses")
+    client.create_recovery_plan(name="shop-2", tags={"drs:plan": "shop", "drs:part": "2/2"})
+    status, out, err = export(capsys, "shop", "--plans-dir", str(plans_dir))
+    assert status == 0, err
+    assert "deleted native plan shop-2" in out
+    assert sorted(native_state(drs_simulator)) == ["shop", "someone-elses"]
+
+
+def test_a_name_taken_by_a_native_plan_that_is_not_the_plans_is_refused(
+    drs_simulator: DrsSimulatorHandle, plans_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    drs_simulator.client().create_recovery_plan(name="shop")
+    status, _out, err = export(capsys, "shop", "--plans-dir", str(plans_dir))
+    assert status == 1
+    assert "native recovery plans named shop exist" in err
+    assert native_state(drs_simulator) == {"shop": []}
 
 
 def test_servers_that_cannot_be_resolved_fail_the_dry_run(

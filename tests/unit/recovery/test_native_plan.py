@@ -20,6 +20,7 @@ from drs_provider.recovery.native_plan import (
     NativePlan,
     Target,
     WaveServers,
+    kept_steps,
     native_plans,
     wait_minutes,
 )
@@ -266,3 +267,26 @@ def test_each_region_lists_its_own_waves_steps_and_failback_only_steps_are_no_li
         "Lambda steps (app.notify)",
         "order across accounts or regions (app after db)",
     )
+
+
+def test_kept_steps_is_the_run_from_the_first_step_that_drs_holds_as_wanted() -> None:
+    plan = plan_of(wave("db", post=(WaitStep(name="settle", seconds=60),)), wave("app", "db"))
+    [native] = native_plans(plan, resolved(db=1, app=1))
+    current = [
+        {
+            "stepName": request["stepName"],
+            "stepOrder": request["stepOrder"],
+            "configuration": request["configuration"],
+        }
+        for request in native.step_requests()
+    ]
+    assert kept_steps(current, native) == 3
+    assert kept_steps([], native) == 0
+    # DRS may leave out impactLevel, CRITICAL by default: the same step.
+    [arn] = ids("d", 1).values()
+    bare = {"serverStepConfiguration": {"servers": [{"serverArn": arn}]}}
+    assert kept_steps([{**current[0], "configuration": bare}, *current[1:]], native) == 3
+    waited = {"waitStepConfiguration": {"waitDurationMinutes": 5}}
+    assert kept_steps([current[0], {**current[1], "configuration": waited}, current[2]], native) == 1
+    assert kept_steps([current[0], {**current[2], "stepName": "renamed"}], native) == 1
+    assert kept_steps([*current, current[0]], native) == 3
