@@ -103,3 +103,16 @@ def test_faults_from_json_validates():
     ):
         with pytest.raises(ValueError):
             Faults.from_json(bad)
+
+
+def test_a_call_that_arrived_before_a_reset_stays_out_of_the_new_call_log() -> None:
+    """A call held by a latency fault is answered after the test that made it reset the
+    simulator: it must not show in the next test's log."""
+    simulator = Simulator(load_fleet(SAMPLE_FLEET), speed=0)
+    held = {"operation": "DescribeSourceServers", "time": time.time() - 1}
+    simulator.reset()
+
+    simulator.record(held)
+    simulator.record({"operation": "DescribeJobs", "time": time.time()})
+
+    assert [call["operation"] for call in simulator.call_log()] == ["DescribeJobs"]

@@ -51,6 +51,8 @@ class Simulator:
         self._random = random.Random()
         self.backends: dict[tuple[str, str], DrsBackend] = {}
         self.calls: list[dict[str, Any]] = []
+        #: when the call log was last cleared (epoch seconds): calls that arrived earlier are not logged
+        self.reset_at = 0.0
         #: Outages since the last reset, oldest first (the HTTP server carries them out).
         self.outages: list[dict[str, Any]] = []
         self._load(fleet)
@@ -126,6 +128,7 @@ class Simulator:
             self.faults = Faults()
             self._random = random.Random()
             self.calls = []
+            self.reset_at = time.time()
             self.outages = []
             self._load(chosen)
 
@@ -213,7 +216,11 @@ class Simulator:
     # -- the call log ------------------------------------------------------------------------------------
 
     def record(self, entry: dict[str, Any]) -> None:
+        """Log a call once answered; a call that arrived before the last reset (held by a latency
+        fault, say) belongs to the log the reset cleared, not to the new one."""
         with self.lock:
+            if entry["time"] < self.reset_at:
+                return
             entry["seq"] = len(self.calls) + 1
             self.calls.append(entry)
 
