@@ -52,35 +52,32 @@ def skip_reason(
 def cleanups(
     hook: DrsHook, run: ResolvedRun, tags: Mapping[str, str], since: datetime | None, log: Any
 ) -> list[tuple[DrsHook, CleanupPlan]]:
-    """Each region's hook and what the cleanup terminates there."""
-    home_regions = sorted({wave.home_region for wave in run.waves.values() if wave.run and wave.home_region})
+    """Each account and region's hook and what the cleanup terminates there: a rehearsal's drills
+    where its waves went home, a real failback's recovery instances where its waves recovered."""
+    waves = [wave for wave in run.waves.values() if wave.run and wave.failback]
     if run.failback_drill:
-        plans = []
-        for region in home_regions:
-            regional = hook if region == hook.conn_region_name else hook.in_region(region)
-            plans.append((regional, regional.run_cleanup_plan(tags, since=since)[1]))
-        return plans
-    servers = [server for wave in run.waves.values() if wave.run for server in wave.failback.values()]
-    _stop_failback_replication(
-        hook, [server.ec2_instance_id for server in servers if server.origin.is_aws], home_regions, log
-    )
-    return [(hook, CleanupPlan(tuple(server.recovery_instance_id for server in servers)))]
+        homes = [hook.at(*home) for home in sorted({(w.aws_conn_id, w.home_region) for w in waves}, key=str)]
+        return [(home, home.run_cleanup_plan(tags, since=since)[1]) for home in homes]
+    copies: dict[tuple[str | None, str | None], list[str]] = {}
+    instances: dict[tuple[str | None, str | None], list[str]] = {}
+    for wave in waves:
+        for server in wave.failback.values():
+            if server.origin.is_aws:
+                copies.setdefault((wave.aws_conn_id, wave.home_region), []).append(server.ec2_instance_id)
+            instances.setdefault((wave.aws_conn_id, wave.region), []).append(server.recovery_instance_id)
+    for home, ec2_instance_ids in copies.items():
+        _stop_failback_replication(hook.at(*home), ec2_instance_ids, log)
+    return [(hook.at(*place), CleanupPlan(tuple(ids))) for place, ids in instances.items()]
 
 
-def _stop_failback_replication(
-    hook: DrsHook, ec2_instance_ids: list[str], regions: list[str], log: Any
-) -> None:
+def _stop_failback_replication(home: DrsHook, ec2_instance_ids: list[str], log: Any) -> None:
     """Stop the FAILBACK source servers copying from the instances about to go (DRS's order)."""
-    if not ec2_instance_ids:
-        return
-    for region in regions:
-        regional = hook if region == hook.conn_region_name else hook.in_region(region)
-        for instance_id, server in regional.find_failback_servers(ec2_instance_ids).items():
-            state = (server.get("dataReplicationInfo") or {}).get("dataReplicationState")
-            if state != "STOPPED":
-                regional.stop_replication(str(server["sourceServerID"]))
-                log.info(
-                    "stopped replication of FAILBACK source server %s (from %s)",
-                    server["sourceServerID"],
-                    instance_id,
-                )
+    for instance_id, server in home.find_failback_servers(ec2_instance_ids).items():
+        state = (server.get("dataReplicationInfo") or {}).get("dataReplicationState")
+        if state != "STOPPED":
+            home.stop_replication(str(server["sourceServerID"]))
+            log.info(
+                "stopped replication of FAILBACK source server %s (from %s)",
+                server["sourceServerID"],
+                instance_id,
+            )

@@ -245,3 +245,35 @@ waves:
     error = xcom_of(dag, "preflight", "task_error")
     assert f"{ON_PREMISES_SERVER} (ledger-db) is on premises: a failback drill cannot rehearse" in error
     assert not drs_simulator.calls("StartFailbackLaunch")
+
+
+def test_a_wave_in_its_own_region_fails_back_and_is_cleaned_up_there(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    """The plan's region is the origin; its one wave names the recovery region itself."""
+    drs_simulator.reset(fleet=FLEET)
+    plan = f"""\
+plan: homeward
+region: {ORIGIN_REGION}
+cleanup: never
+failback_cleanup: terminate
+waves:
+  - name: db
+    region: {RECOVERY_REGION}
+    servers: {{ids: [{EC2_SERVER}]}}
+"""
+    dag = plan_dag("homeward", plan)
+    assert run_dag(dag, RECOVERY)[0] == "success"
+    [recovered] = recovery_instances(drs_simulator, RECOVERY_REGION)
+
+    state, tasks = run_dag(dag, FAILBACK)
+
+    assert (state, tasks["cleanup"]) == ("success", "success"), tasks
+    [terminate] = calls(drs_simulator, "TerminateRecoveryInstances", RECOVERY_REGION)
+    assert terminate["request"]["recoveryInstanceIDs"] == [recovered["recoveryInstanceID"]]
+    assert not calls(drs_simulator, "TerminateRecoveryInstances", ORIGIN_REGION)
+    [entry] = xcom_of(dag, "report")["waves"][0]["servers"]
+    [server] = drs_simulator.client(RECOVERY_REGION).describe_source_servers(
+        filters={"sourceServerIDs": [EC2_SERVER]}
+    )["items"]
+    assert server["sourceProperties"]["identificationHints"]["awsInstanceID"] == entry["ec2InstanceID"]
