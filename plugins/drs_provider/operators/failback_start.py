@@ -19,14 +19,15 @@ wave's ``wait_for_recovery`` waits for them.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from datetime import timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import FAILBACK_SERVERS_XCOM_KEY, HOME_REGION_XCOM_KEY, OPTIONAL_SERVERS_XCOM_KEY
 from drs_provider.exceptions import DrsAgentStartingError, DrsFailbackWaitError
-from drs_provider.operators.recovery_arguments import RecoveryArguments
 from drs_provider.operators.recovery_jobs import JobStarter, WaitForCapacity
-from drs_provider.triggers.failback import DrsFailbackReadyTrigger
+from drs_provider.triggers.failback import DEFAULT_POLL_INTERVAL, DrsFailbackReadyTrigger
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -40,8 +41,6 @@ if TYPE_CHECKING:
 
 #: Seconds between ReverseReplication attempts while a recovery instance's agent is still starting.
 AGENT_RETRY_SECONDS = 30
-#: Seconds between polls of a failback wait on AWS (copies take minutes to hours).
-READY_POLL_SECONDS = 30
 
 
 class FailbackStart:
@@ -73,9 +72,10 @@ class FailbackStart:
         #: FAILBACK source server ID -> the plan's source server it brings home
         self._failback_of: dict[str, str] = {}
 
+    @cached_property
     def home_hook(self) -> DrsHook:
-        hook = self.task.hook
-        return hook if self.home_region == self.recovery_region else hook.in_region(self.home_region)
+        """The DRS of the region the wave goes home to (the task's own hook when that is its region)."""
+        return self.task.hook.in_region(self.home_region)
 
     def start(self, context: Context) -> list[str]:
         """Start what is left of the wave's way home; defers while servers are not ready."""
@@ -110,7 +110,7 @@ class FailbackStart:
 
     def _reversed(self, context: Context) -> list[str]:
         """The FAILBACK source server of each EC2-origin server, reversing those not reversed yet."""
-        home = self.home_hook()
+        home = self.home_hook
         found = home.find_failback_servers([server.ec2_instance_id for server in self.aws])
         failback_ids = []
         for server in self.aws:
@@ -143,18 +143,17 @@ class FailbackStart:
         self, context: Context, failback_ids: list[str], identity: dict[str, str], since: Any
     ) -> list[str]:
         """One StartRecovery (a job per ``max_servers_per_job``) of the synced FAILBACK servers."""
-        arguments = self.task.read_arguments()
-        args = RecoveryArguments(
+        args = replace(
+            self.task.read_arguments(),
             source_server_ids=failback_ids,
             tags={},
             optional_source_server_ids=[],
             optional_tags={},
             is_drill=self.run.failback_drill,
             point_in_time=None,
-            max_servers_per_job=arguments.max_servers_per_job,
-            job_tags=arguments.job_tags,
+            snapshot_ids=None,
         )
-        starter = JobStarter(self.home_hook(), self.task.task_id, self.task.log)
+        starter = JobStarter(self.home_hook, self.task.task_id, self.task.log)
         try:
             return starter.start_jobs(
                 since, failback_ids, identity, args.job_tags, args.is_drill, args.max_servers_per_job, args
@@ -198,10 +197,11 @@ class FailbackStart:
         """Return when every server is ready to launch; else defer until they are (then start again)."""
         ids = [*source_server_ids, *recovery_instance_ids]
         region = self.home_region if source_server_ids else self.recovery_region
-        hook = self.home_hook() if source_server_ids else self.task.hook
+        hook = self.home_hook if source_server_ids else self.task.hook
         found = hook.failback_readiness(source_server_ids, recovery_instance_ids)
+        labels = self._labels()
         unready = {
-            server_id: self._named(server_id, found[server_id].description)
+            server_id: waiting_for(server_id, found[server_id].description, labels)
             if server_id in found
             else f"{server_id}: not listed by DRS"
             for server_id in ids
@@ -242,24 +242,29 @@ class FailbackStart:
             trigger = DrsFailbackReadyTrigger(
                 **trigger_args,
                 deadline=deadline,
-                poll_interval=READY_POLL_SECONDS if task.hook.simulator_speed is None else 1,
+                poll_interval=DEFAULT_POLL_INTERVAL if task.hook.simulator_speed is None else 1,
                 aws_conn_id=task.aws_conn_id,
                 verify=task.verify,
                 botocore_config=task.botocore_config,
             )
         # The plan's servers by the IDs waited for, so a timeout names what the plan calls them.
-        servers = {failback_id: self._label(plan_id) for failback_id, plan_id in self._failback_of.items()}
         self.task.defer(
             trigger=trigger,
             method_name="failback_after_wait",
-            kwargs={"waiting_since": since, "servers": servers},
+            kwargs={"waiting_since": since, "servers": self._labels()},
         )
 
-    def _named(self, waited_id: str, description: str) -> str:
-        """``description`` of a server waited for, led by the plan's server when it is a FAILBACK one."""
-        plan_id = self._failback_of.get(waited_id)
-        return f"{self._label(plan_id)}, FAILBACK source server {description}" if plan_id else description
+    def _labels(self) -> dict[str, str]:
+        """FAILBACK source server ID -> the plan's server it brings home, as a person reads it."""
+        return {failback_id: self._label(plan_id) for failback_id, plan_id in self._failback_of.items()}
 
     def _label(self, server_id: str) -> str:
         hostname = self.wave.hostnames.get(server_id)
         return f"{server_id} ({hostname})" if hostname else server_id
+
+
+def waiting_for(waited_id: str, description: str, labels: Mapping[str, str]) -> str:
+    """``description`` of a server waited for, led by the plan's server when it is a FAILBACK one
+    (``labels``: FAILBACK source server ID -> the plan's server)."""
+    label = labels.get(waited_id)
+    return f"{label}, FAILBACK source server {description}" if label else description

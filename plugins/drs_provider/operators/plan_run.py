@@ -31,7 +31,7 @@ from drs_provider.exceptions import (
 )
 from drs_provider.operators.drs import DrsStartRecoveryOperator
 from drs_provider.operators.failback_finish import home_results, reprotect, stop_failed_failbacks
-from drs_provider.operators.failback_start import AGENT_RETRY_SECONDS, FailbackStart
+from drs_provider.operators.failback_start import AGENT_RETRY_SECONDS, FailbackStart, waiting_for
 from drs_provider.operators.plan_task import PlanTaskMixin
 from drs_provider.recovery.recovered import recovered_servers, refusal
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
@@ -167,12 +167,7 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
                 run = resolved_run(context, self.preflight_task_id)
                 timeout = run.failback_sync_timeout if run else None
                 waiting = (event or {}).get("waiting") or {}
-                named = [
-                    f"{servers[server_id]}, FAILBACK source server {why}"
-                    if servers and server_id in servers
-                    else why
-                    for server_id, why in waiting.items()
-                ]
+                named = [waiting_for(server_id, why, servers or {}) for server_id, why in waiting.items()]
                 raise DrsFailbackWaitError(self.task_id, float(timeout or 0), "; ".join(named) or message)
             raise DrsProviderError(f"{self.task_id}: {message}")
         return self._start_wave(context, waiting_since=waiting_since)
@@ -256,7 +251,9 @@ class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):
         return results
 
     def _reprotect(self, context: Context, run: ResolvedRun, results: list[dict[str, Any]]) -> None:
-        recovery = self.hook.in_region(run.region) if run.region else self.hook
+        # The plan's servers replicate in the wave's recovery region (this task's region is home).
+        wave = run.wave(self.task_id.split(".", 1)[0])
+        recovery = self.hook.at(None, (wave.region if wave else None) or run.region)
         try:
             reprotect(self.hook, recovery, results, self.log)
         except DrsAgentStartingError as starting:
