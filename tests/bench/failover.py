@@ -23,7 +23,7 @@ are going, the diamond is drilled once more (hand-off under load). Printed:
 * the diamond's hand-off medians (from a wave's job end to the next wave's StartRecovery);
 * the seconds each wave's two DRS tasks held a worker slot (their durations in Airflow);
 * before the failover, quiet: a recovery's trigger to its first launch while a drill of its plan
-  waits on an approval (contract 8 asks 60 s at most).
+  waits on an approval (a recovery must launch within 60 s).
 
 Nothing is asserted but that every run succeeds. It holds the e2e lock so that it never overlaps
 an end-to-end test::
@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 TAGS = {"bench": "failover"}
 DIAMOND = "bench_diamond"
 DIAMOND_WAVES = {"a": [], "b": ["a"], "c": ["a"], "d": ["b", "c"]}
-#: A plan whose drill waits on an approval when a recovery of it comes (contract 8: <= 60 s).
+#: A plan whose drill waits on an approval when a recovery of it comes (its first launch within 60 s).
 PREEMPT = "bench_preempt"
 RUN_TIMEOUT = 1800.0
 

@@ -403,7 +403,7 @@ def test_a_recovery_preempts_the_drill_waiting_on_an_approval(
 
     assert rest.wait_for_run(dag_id, recovery, timeout=RUN_TIMEOUT) == "success"
     first_launch = min(call["time"] for call in run_launches(airflow, recovery, accepted=False))
-    # Contract 8's 60 s is a figure of the benchmark (make bench), measured here too, not asserted
+    # The worst day's 60 s is a figure of the benchmark (make bench), measured here too, not asserted
     e2e_figures.append(
         f"[{airflow.backend}] recovery preempting a drill: trigger -> first launch "
         f"{first_launch - airflow.preemption['triggered']:.1f}s (3 worker tasks before it, under this load)"

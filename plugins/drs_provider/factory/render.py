@@ -1,4 +1,4 @@
-"""Render one validated plan as one Airflow DAG (DESIGN.md contract 2).
+"""Render one validated plan as one Airflow DAG (README "The DAG a plan becomes").
 
 Shape: ``preflight`` first, upstream of every wave; one task group per wave (``group_id`` =
 wave name) holding, in a chain, its ``pre`` steps, ``start_recovery``, ``wait_for_recovery``

@@ -1,6 +1,6 @@
 """A plan's events as SNS messages: a subject a person reads in a mail client, a JSON body for scripts.
 
-Events (DESIGN.md contract 1, ``notify.events``) and who sends them:
+Events (README "Recovery plans", ``notify.events``) and who sends them:
 
 ============================  ========================================================
 ``started``                   ``preflight``, as it starts (first try only)

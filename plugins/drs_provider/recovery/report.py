@@ -197,7 +197,7 @@ def wave_report(run: RunRecord, shape: WaveShape) -> dict[str, Any]:
         ],
         **({"waiting_for": str(waiting)} if waiting else {}),
         # where the wave ran when not in the run's own account and region, and where a failback
-        # wave went home: beyond contract 6
+        # wave went home
         **{key: place[key] for key in WAVE_PLACE_KEYS if place.get(key)},
     }
 
@@ -286,12 +286,12 @@ def build_report(run: RunRecord) -> dict[str, Any]:
         "rto_seconds": rto,
         "rto_target": target,
         "rto_met": None if rto is None or target is None else rto <= float(target),
-        # who started it (the user Airflow recorded, else how it came about): beyond contract 6
+        # who started it (the user Airflow recorded, else how it came about)
         "triggered_by": triggered_by(run.triggered_by, run.run_type),
-        # the recovery that took over from this drill (contract 8), else null: beyond contract 6
+        # the recovery that took over from this drill (it preempted the drill), else null
         "preempted_by": run.preempted_by,
         # DRS was the local simulator at this speed: the servers' DRS times are simulated ones
-        # (RTO and every other time are Airflow's); null on AWS. Beyond contract 6.
+        # (RTO and every other time are Airflow's); null on AWS.
         "simulator_speed": preflight.get("simulator_speed"),
         "waves": waves,
         "cleanup": cleanup_report(run),

@@ -1,4 +1,4 @@
-"""The run report (DESIGN.md contract 6) built from task instances and XComs."""
+"""The run report (README "The run report") built from task instances and XComs."""
 
 from __future__ import annotations
 
