@@ -81,6 +81,8 @@ RUN_PARAMS = (
     "relaunch_recovered",
     "failback_drill",
 )
+#: The run parameter that says what a run does (one of :data:`RUN_MODES`).
+MODE_PARAM = "mode"
 #: The run parameter that lets a recovery launch over servers that were really recovered.
 RELAUNCH_RECOVERED_PARAM = "relaunch_recovered"
 #: The run parameter that makes a failback a rehearsal: drills in the origin region, nothing
@@ -96,6 +98,12 @@ PREFLIGHT_TASK_ID = "preflight"
 #: The lifecycle teardown tasks after every wave: ``cleanup`` (drills with a cleanup policy), ``report``.
 CLEANUP_TASK_ID = "cleanup"
 REPORT_TASK_ID = "report"
+#: A plan with ``failback_order: reverse`` (and edges between waves) also holds its waves in this
+#: task group, their edges reversed (``failback-reverse.<wave>.start_recovery``, ...): a failback
+#: runs them, every other mode the wave groups. The task ``wave-order`` after ``preflight`` picks
+#: one of the two for the run. Hyphens keep both apart from any wave's name.
+FAILBACK_REVERSE_GROUP = "failback-reverse"
+WAVE_ORDER_TASK_ID = "wave-order"
 #: Task IDs inside each wave's task group (``<wave>.start_recovery``, ...).
 START_RECOVERY_TASK = "start_recovery"
 WAIT_FOR_RECOVERY_TASK = "wait_for_recovery"
@@ -135,3 +143,9 @@ def dag_id_of(plan_name: str) -> str:
 def wave_task_id(wave: str, task: str) -> str:
     """The full task ID of a task in a wave's group: ``<wave>.<task>``."""
     return f"{wave}.{task}"
+
+
+def wave_of_task(task_id: str) -> str:
+    """The wave a task of a wave's group belongs to: its innermost group (``<wave>.<task>``, or
+    ``failback-reverse.<wave>.<task>``)."""
+    return task_id.rsplit(".", 2)[-2]

@@ -7,8 +7,9 @@ side by side on the shared stack of each set-up:
 1. ``HOME``: a two-wave plan of EC2-origin servers comes home to its origin region wave by wave,
    non-drill, re-protected; with the default ``failback_cleanup: keep`` the recovery region is
    untouched. DRS's calls per server are counted (one reversal, one launch, one re-protection).
-2. ``TERMINATE``: the same with ``failback_cleanup: terminate``: once home, the recovery-region
-   instance is terminated, after its FAILBACK source server stopped replicating from it.
+2. ``TERMINATE``: the same with ``failback_cleanup: terminate`` and ``failback_order: reverse``:
+   the second wave comes home first, and once both are home the recovery-region instances are
+   terminated, after their FAILBACK source servers stopped replicating from them.
 3. ``REHEARSED``: a failback drill launches drills at home, re-protects nothing, terminates them,
    and leaves the recovery region as the recovery left it.
 4. ``ON_PREMISES``: an on-premises server comes home once its Failback Client connected.
@@ -62,6 +63,7 @@ def ec2_server(number: int, hostname: str) -> dict[str, Any]:
 
 HOME_DB, HOME_APP = ec2_server(1, "home-db"), ec2_server(2, "home-app")
 TERMINATE_SERVER = ec2_server(3, "terminate-app")
+TERMINATE_DB = ec2_server(7, "terminate-db")
 REHEARSED_SERVER = ec2_server(4, "rehearsed-app")
 STALLED_SERVER = ec2_server(5, "stalled-app")
 #: Lives in the fleet's region (the connection's), protecting a machine in a data centre.
@@ -87,7 +89,16 @@ PLANS: dict[str, dict[str, Any]] = {
             {"name": "app", "servers": {"ids": [HOME_APP["id"]]}, "poll_interval": 1},
         ],
     },
-    TERMINATE: one_wave(TERMINATE, TERMINATE_SERVER, failback_cleanup="terminate"),
+    TERMINATE: {
+        "plan": TERMINATE,
+        "region": RECOVERY_REGION,
+        "failback_cleanup": "terminate",
+        "failback_order": "reverse",
+        "waves": [
+            {"name": "db", "servers": {"ids": [TERMINATE_DB["id"]]}, "poll_interval": 1},
+            {"name": "app", "servers": {"ids": [TERMINATE_SERVER["id"]]}, "poll_interval": 1},
+        ],
+    },
     REHEARSED: one_wave(REHEARSED, REHEARSED_SERVER),
     STALLED: one_wave(STALLED, STALLED_SERVER, failback_sync_timeout=STALL_TIMEOUT),
     ON_PREMISES: {
@@ -173,7 +184,15 @@ def finished(airflow: FailbackDeployment, plan: str) -> str:
 SCENARIO = Scenario(
     "failback",
     plans=PLANS,
-    fleet=[HOME_DB, HOME_APP, TERMINATE_SERVER, REHEARSED_SERVER, STALLED_SERVER, ON_PREMISES_SERVER],
+    fleet=[
+        HOME_DB,
+        HOME_APP,
+        TERMINATE_DB,
+        TERMINATE_SERVER,
+        REHEARSED_SERVER,
+        STALLED_SERVER,
+        ON_PREMISES_SERVER,
+    ],
     speed=SPEED,
     deployment_class=FailbackDeployment,
     start=recover_then_fail_back,
@@ -243,20 +262,32 @@ def test_a_two_wave_plan_comes_home_in_order_re_protected_and_the_recovery_regio
     )
 
 
-def test_failback_cleanup_terminate_removes_the_recovery_region_instance_once_home(
+def test_a_reverse_failback_brings_the_last_wave_home_first_then_terminates_the_recovery_region(
     airflow: FailbackDeployment,
 ) -> None:
     assert finished(airflow, TERMINATE) == "success"
-    [recovered] = airflow.recovered[TERMINATE]
+    dag_id, run_id = f"drs_plan_{TERMINATE}", airflow.failbacks[TERMINATE]
+    report = airflow.rest.xcom(dag_id, run_id, "report")
+    # failback_order: reverse: app, then db (the plan's order is db, then app)
+    app, db = report["waves"]
+    assert (app["name"], db["name"], app["state"], db["state"]) == ("app", "db", "success", "success")
+    assert app["servers"][0]["endDateTime"] <= db["servers"][0]["jobCreationDateTime"]
+    states = airflow.rest.task_states(dag_id, run_id)
+    assert states["wave-order"] == "success"
+    assert {states[f"failback-reverse.{w}.start_recovery"] for w in ("app", "db")} == {"success"}
+    assert {states[f"{w}.start_recovery"] for w in ("app", "db")} == {"skipped"}
+    # failback_cleanup: terminate: both recovery-region instances, after their copies stopped
+    recovered = sorted(i["recoveryInstanceID"] for i in airflow.recovered[TERMINATE])
     [terminated] = [
         c
         for c in calls(airflow, "TerminateRecoveryInstances", RECOVERY_REGION)
-        if recovered["recoveryInstanceID"] in c["request"]["recoveryInstanceIDs"]
+        if set(recovered) & set(c["request"]["recoveryInstanceIDs"])
     ]
+    assert sorted(terminated["request"]["recoveryInstanceIDs"]) == recovered
     stopped = [c for c in calls(airflow, "StopReplication", ORIGIN_REGION)]
     assert stopped and stopped[0]["seq"] < terminated["seq"]  # DRS's order: stop the copy first
-    cleanup = airflow.rest.xcom(f"drs_plan_{TERMINATE}", airflow.failbacks[TERMINATE], "cleanup")
-    assert cleanup["terminated"] == [recovered["recoveryInstanceID"]]
+    cleanup = airflow.rest.xcom(dag_id, run_id, "cleanup")
+    assert sorted(cleanup["terminated"]) == recovered
 
 
 def test_a_failback_drill_launches_drills_at_home_and_terminates_them(airflow: FailbackDeployment) -> None:

@@ -10,6 +10,12 @@ Wave subsets: a wave left out of the run's ``waves`` skips its first task, and s
 its chain. A wave's first task uses the ``none_failed`` trigger rule, so a skipped upstream
 wave lets a chosen downstream wave go on, while a failed (or upstream-failed) wave still stops
 everything downstream of it. Independent branches are unaffected either way.
+
+Failbacks in reverse: a DAG's edges are fixed, so a plan with ``failback_order: reverse`` (and an
+edge between waves) holds its waves twice: the wave groups in the plan's order, and the group
+``failback-reverse`` with the same waves and every edge reversed. The branch task ``wave-order``
+after ``preflight`` takes a failback into the second and every other run into the first; the
+other path is skipped.
 """
 
 from __future__ import annotations
@@ -19,19 +25,21 @@ from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
+    FAILBACK_REVERSE_GROUP,
     HOME_REGION_XCOM_KEY,
     OPTIONAL_SERVERS_XCOM_KEY,
     PREFLIGHT_TASK_ID,
     RETURN_VALUE_XCOM_KEY,
     START_RECOVERY_TASK,
     WAIT_FOR_RECOVERY_TASK,
+    WAVE_ORDER_TASK_ID,
 )
 from drs_provider.factory.docs import plan_doc_md
 from drs_provider.factory.lifecycle import event_callbacks, plan_events, render_lifecycle, rto_deadline
 from drs_provider.factory.params import plan_params
 from drs_provider.factory.retries import retry_default_args
 from drs_provider.factory.steps import StepPlace, render_step
-from drs_provider.plans.model import ServerSelector
+from drs_provider.plans.model import FAILBACK_ORDER_REVERSE, ServerSelector
 
 if TYPE_CHECKING:
     from airflow.sdk import DAG, BaseOperator
@@ -184,13 +192,35 @@ def wave_aws(plan: Plan, wave: Wave) -> dict[str, Any]:
     return aws
 
 
+def has_reversed_failback(plan: Plan) -> bool:
+    """Whether the DAG holds the waves a second time for failbacks in reverse: the plan asks for
+    it and reversing changes something (an edge between waves)."""
+    return plan.failback_order == FAILBACK_ORDER_REVERSE and any(wave.depends_on for wave in plan.waves)
+
+
+def _render_waves(
+    plan: Plan, events: PlanEvents | None, *, start_from_trigger: bool
+) -> tuple[dict[str, BaseOperator], dict[str, BaseOperator]]:
+    """A task group per wave in the current group, its tasks chained; each wave's first and last task."""
+    from airflow.sdk import TaskGroup, chain
+
+    first: dict[str, BaseOperator] = {}
+    last: dict[str, BaseOperator] = {}
+    for wave in plan.waves:
+        with TaskGroup(group_id=wave.name, tooltip=f"wave {wave.name}"):
+            tasks = render_wave(plan, wave, events, start_from_trigger=start_from_trigger)
+        chain(*tasks)
+        first[wave.name], last[wave.name] = tasks[0], tasks[-1]
+    return first, last
+
+
 def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM_TRIGGER) -> DAG:
     """Build the DAG of ``plan``; it is not registered anywhere (the caller decides).
 
     :param start_from_trigger: start each wave's ``wait_for_recovery`` in the triggerer
         (``start_from_trigger``) rather than defer it from a worker.
     """
-    from airflow.sdk import DAG, TaskGroup, chain
+    from airflow.sdk import DAG, TaskGroup
 
     from drs_provider.operators.preflight import DrsPlanPreflightOperator
 
@@ -225,23 +255,37 @@ def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM
             recovery_allowed=plan.recovery_allowed,
             failback_cleanup=plan.failback_cleanup,
             failback_sync_timeout=plan.failback_sync_timeout,
-            failback_order=plan.failback_order,
             doc_md="Checks every server, step and parameter of this run before anything is launched.",
             **event_callbacks(events, "started", "on_execute_callback"),
             **aws,
         )
-        first: dict[str, BaseOperator] = {}
-        last: dict[str, BaseOperator] = {}
+        first, last = _render_waves(plan, events, start_from_trigger=start_from_trigger)
         for wave in plan.waves:
-            with TaskGroup(group_id=wave.name, tooltip=f"wave {wave.name}"):
-                tasks = render_wave(plan, wave, events, start_from_trigger=start_from_trigger)
-            chain(*tasks)
-            first[wave.name], last[wave.name] = tasks[0], tasks[-1]
-        for wave in plan.waves:
-            preflight >> first[wave.name]
             for upstream in wave.depends_on:
                 last[upstream] >> first[wave.name]
-        render_lifecycle(plan, aws, events, after=list(last.values()))
+        ends = list(last.values())
+        if has_reversed_failback(plan):
+            from drs_provider.operators.wave_order import DrsWaveOrderOperator
+
+            with TaskGroup(group_id=FAILBACK_REVERSE_GROUP, tooltip="the waves of a failback, in reverse"):
+                back_first, back_last = _render_waves(plan, events, start_from_trigger=start_from_trigger)
+            for wave in plan.waves:
+                for upstream in wave.depends_on:
+                    back_last[wave.name] >> back_first[upstream]
+            order = DrsWaveOrderOperator(
+                task_id=WAVE_ORDER_TASK_ID,
+                plan_name=plan.name,
+                forward=[task.task_id for task in first.values()],
+                reverse=[task.task_id for task in back_first.values()],
+                doc_md="Takes a failback through the waves in reverse (failback_order: reverse), "
+                "every other run through the waves in the plan's order.",
+            )
+            preflight >> order
+            order >> [*first.values(), *back_first.values()]
+            ends += back_last.values()
+        else:
+            preflight >> list(first.values())
+        render_lifecycle(plan, aws, events, after=ends)
     # Params join the DAG after its tasks: every operator's constructor deep-copies the DAG's
     # params into its own (half of the parse time, measured with cProfile), while a task run
     # reads the DAG's params anyway (DAG params, then task params, then the run's conf).

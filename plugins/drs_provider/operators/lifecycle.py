@@ -18,6 +18,7 @@ from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
 from drs_provider.constants import (
     CLEANUP_TASK_ID,
     KEEP_INSTANCES_PARAM,
+    MODE_PARAM,
     REPORT_TASK_ID,
     RETURN_VALUE_XCOM_KEY,
     SERVERS_XCOM_KEY,
@@ -44,7 +45,7 @@ from drs_provider.recovery.job_tags import JOB_LOOKBACK, run_tags
 from drs_provider.recovery.report import build_report, final_state, s3_location
 from drs_provider.recovery.run_record import ApprovalRecord, RunRecord, TaskRecord
 from drs_provider.recovery.times import parse_time
-from drs_provider.recovery.wave_shapes import dag_waves
+from drs_provider.recovery.wave_shapes import run_waves
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -316,16 +317,17 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
                 or type(dag.get_task(task_id)).__name__,
             )
         dag_run = context["dag_run"]
+        conf = dict(getattr(dag_run, "conf", None) or {})
         record = RunRecord(
             dag_id=ti.dag_id,
             run_id=ti.run_id,
             state=None,
             start_date=getattr(dag_run, "start_date", None),
             end_date=datetime.now(UTC),
-            waves=dag_waves(dag),
+            waves=run_waves(dag, conf.get(MODE_PARAM)),
             tasks=tasks,
             xcoms=xcoms,
-            conf=dict(getattr(dag_run, "conf", None) or {}),
+            conf=conf,
             approvals=_approvals(dag, xcoms),
             triggered_by=triggering_user(context),
             run_type=run_type_of(context) or None,

@@ -20,6 +20,7 @@ from drs_provider.constants import (
     TAG_DAG_ID,
     TAG_RUN_ID,
     WAIT_FOR_RECOVERY_TASK,
+    wave_of_task,
     wave_task_id,
 )
 from drs_provider.exceptions import (
@@ -82,8 +83,10 @@ def wave_servers(
     """The wave's per-server results so far: ``wait_for_recovery``'s in ``post``; in ``pre``, the
     servers the wave will launch (``launchStatus`` still null)."""
     if phase == "post":
+        # The wave's own group: the step's (a reversed failback's waves are in a group of their own).
+        group = str(context["ti"].task_id).rpartition(".")[0] or wave_name
         pulled = context["ti"].xcom_pull(
-            task_ids=wave_task_id(wave_name, WAIT_FOR_RECOVERY_TASK), key=SERVERS_XCOM_KEY, map_indexes=-1
+            task_ids=wave_task_id(group, WAIT_FOR_RECOVERY_TASK), key=SERVERS_XCOM_KEY, map_indexes=-1
         )
         return [dict(server) for server in pulled or ()]
     wave = run.wave(wave_name) if run else None
@@ -230,7 +233,7 @@ class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):
         run = resolved_run(context, self.preflight_task_id)
         if run is None or not run.is_failback:
             return super()._judge(context, jobs, optional)
-        wave = run.wave(self.task_id.split(".", 1)[0])
+        wave = run.wave(wave_of_task(self.task_id))
         assert wave is not None
         ti = context["ti"]
         failback_of = ti.xcom_pull(
@@ -252,7 +255,7 @@ class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):
 
     def _reprotect(self, context: Context, run: ResolvedRun, results: list[dict[str, Any]]) -> None:
         # The plan's servers replicate in the wave's recovery region (this task's region is home).
-        wave = run.wave(self.task_id.split(".", 1)[0])
+        wave = run.wave(wave_of_task(self.task_id))
         recovery = self.hook.at(None, (wave.region if wave else None) or run.region)
         try:
             reprotect(self.hook, recovery, results, self.log)

@@ -49,7 +49,7 @@ from drs_provider.operators.preflight_failback import FailbackChecks
 from drs_provider.operators.preflight_fleet import FleetChecks
 from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.trigger_identity import triggering_user, user_roles
-from drs_provider.plans.model import FAILBACK_ORDER_REVERSE, FAILBACK_SYNC_TIMEOUT_DEFAULT
+from drs_provider.plans.model import FAILBACK_SYNC_TIMEOUT_DEFAULT
 from drs_provider.recovery.access import allowed_roles, allowed_users, recovery_refusal
 from drs_provider.recovery.job_tags import tag_value
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
@@ -99,7 +99,6 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         may start a run that is not a drill (None: everyone who may trigger the DAG).
     :param failback_cleanup: the plan's ``failback_cleanup`` (``keep`` or ``terminate``).
     :param failback_sync_timeout: the plan's ``failback_sync_timeout`` (seconds).
-    :param failback_order: the plan's ``failback_order`` (``reverse`` is refused for now).
 
     A failback (``mode=failback``) is confirmed like a recovery. It does not check replication,
     nor refuse recovered servers: it needs them. Instead every server must have a live recovery
@@ -124,11 +123,9 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         recovery_allowed: Sequence[str] | None = None,
         failback_cleanup: str | None = None,
         failback_sync_timeout: int | None = None,
-        failback_order: str | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.failback_order = failback_order
         self.failback_cleanup = failback_cleanup
         self.failback_sync_timeout = failback_sync_timeout
         self.recovery_allowed = list(recovery_allowed) if recovery_allowed is not None else None
@@ -180,12 +177,6 @@ class DrsPlanPreflightOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             problems.append(
                 "point_in_time: a failback launches the latest data its reversed replication copied; "
                 "leave point_in_time empty"
-            )
-        if mode == MODE_FAILBACK and self.failback_order == FAILBACK_ORDER_REVERSE:
-            # A DAG's edges run its waves in the plan's order; the reverse needs edges of its own.
-            problems.append(
-                "failback_order: reverse is not supported yet: a failback runs the waves in the plan's "
-                "order; remove failback_order (or set it to plan) to fail back"
             )
         return problems
 

@@ -105,7 +105,7 @@ def error_of(run: RunRecord, task_id: str) -> str | None:
     return run.errors.get(task_id) or (str(recorded) if recorded else None)
 
 
-def _step(run: RunRecord, task: TaskRecord, wave: str) -> dict[str, Any]:
+def _step(run: RunRecord, task: TaskRecord, wave: WaveShape) -> dict[str, Any]:
     state = task.state or "pending"
     message = error_of(run, task.task_id) if state == "failed" else None
     approval = run.approvals.get(task.task_id)
@@ -119,7 +119,7 @@ def _step(run: RunRecord, task: TaskRecord, wave: str) -> dict[str, Any]:
             state = "failed"
             message = f"optional step failed, the wave went on: {message}"
     return {
-        "name": task.task_id.removeprefix(f"{wave}."),
+        "name": wave.step_name(task.task_id),
         "task_id": task.task_id,
         "kind": step_kind(task.task_id, task.operator),
         "state": state,
@@ -191,9 +191,7 @@ def wave_report(run: RunRecord, shape: WaveShape) -> dict[str, Any]:
         "job_ids": [str(job_id) for job_id in job_ids] if isinstance(job_ids, list) else [],
         "servers": wave_servers(run, shape),
         "steps": [
-            _step(run, run.tasks[task_id], shape.name)
-            for task_id in shape.step_task_ids
-            if task_id in run.tasks
+            _step(run, run.tasks[task_id], shape) for task_id in shape.step_task_ids if task_id in run.tasks
         ],
         **({"waiting_for": str(waiting)} if waiting else {}),
         # where the wave ran when not in the run's own account and region, and where a failback

@@ -71,14 +71,24 @@ class WaveShape:
     name: str
     task_ids: tuple[str, ...]
     depends_on: tuple[str, ...] = ()
+    #: the task group's full ID when it is not the wave's name (a reversed failback's waves)
+    group: str | None = None
+
+    @property
+    def group_id(self) -> str:
+        return self.group or self.name
 
     @property
     def start_task(self) -> str:
-        return f"{self.name}.{START_TASK}"
+        return f"{self.group_id}.{START_TASK}"
 
     @property
     def wait_task(self) -> str:
-        return f"{self.name}.{WAIT_TASK}"
+        return f"{self.group_id}.{WAIT_TASK}"
+
+    def step_name(self, task_id: str) -> str:
+        """A task's ID inside the wave's group."""
+        return task_id.removeprefix(f"{self.group_id}.")
 
     @property
     def step_task_ids(self) -> tuple[str, ...]:

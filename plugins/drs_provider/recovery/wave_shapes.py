@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from drs_provider.constants import FAILBACK_REVERSE_GROUP, MODE_FAILBACK
 from drs_provider.plans.graph import wave_steps
 from drs_provider.plans.model import Plan, ServerSelector, Wave
 from drs_provider.recovery.run_record import START_TASK, WaveShape
@@ -49,26 +50,53 @@ def _in_dependency_order(tasks: Sequence[Any]) -> list[str]:
     return ordered
 
 
-def dag_waves(dag: Any) -> tuple[WaveShape, ...]:
+def dag_waves(dag: Any, *, reversed_failback: bool = False) -> tuple[WaveShape, ...]:
     """The waves of a plan DAG (every top-level task group holding a ``start_recovery`` task), in
     dependency order. ``dag`` is any DAG object (the SDK's in a task, the serialized one in the
-    API server): only its task groups, tasks and upstream IDs are read."""
+    API server): only its task groups, tasks and upstream IDs are read.
+
+    :param reversed_failback: the waves of the reversed failback instead (the groups inside
+        ``failback-reverse``, README "Failback: the way home"); none when the DAG has no such group
+    """
+    parent = dag.task_group
+    if reversed_failback:
+        parent = parent.children.get(FAILBACK_REVERSE_GROUP)
+        if parent is None:
+            return ()
     groups = [
         child
-        for child in dag.task_group.children.values()
+        for child in parent.children.values()
         if hasattr(child, "children") and f"{child.group_id}.{START_TASK}" in dag.task_dict
     ]
+    prefix = f"{FAILBACK_REVERSE_GROUP}." if reversed_failback else ""
+    name_of = {group.group_id: group.group_id.removeprefix(prefix) for group in groups}
     wave_of = {task.task_id: group.group_id for group in groups for task in _flat_tasks(group)}
     shapes = []
     for group in groups:
         tasks = _flat_tasks(group)
         upstream_waves = {
-            wave_of[upstream]
+            name_of[wave_of[upstream]]
             for task in tasks
             for upstream in task.upstream_task_ids
             if upstream in wave_of and wave_of[upstream] != group.group_id
         }
         shapes.append(
-            WaveShape(group.group_id, tuple(_in_dependency_order(tasks)), tuple(sorted(upstream_waves)))
+            WaveShape(
+                name_of[group.group_id],
+                tuple(_in_dependency_order(tasks)),
+                tuple(sorted(upstream_waves)),
+                group=group.group_id if reversed_failback else None,
+            )
         )
     return in_dependency_order(shapes, dag.dag_id)
+
+
+def has_reversed_failback(dag: Any) -> bool:
+    """Whether the DAG holds its waves a second time, reversed, for failbacks."""
+    return FAILBACK_REVERSE_GROUP in dag.task_group.children
+
+
+def run_waves(dag: Any, mode: str | None) -> tuple[WaveShape, ...]:
+    """The waves a run of ``mode`` goes through: the reversed ones for a failback of a DAG that
+    has them, else the wave groups."""
+    return dag_waves(dag, reversed_failback=mode == MODE_FAILBACK and has_reversed_failback(dag))

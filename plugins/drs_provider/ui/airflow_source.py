@@ -21,6 +21,7 @@ from drs_provider.constants import (
     CAPACITY_WAIT_XCOM_KEY,
     FAILBACK_SERVERS_XCOM_KEY,
     HOME_REGION_XCOM_KEY,
+    MODE_PARAM,
     STEP_OUTCOME_XCOM_KEY,
     TASK_ERROR_XCOM_KEY,
 )
@@ -37,7 +38,7 @@ from drs_provider.recovery.run_record import (
     WaveShape,
     state_value,
 )
-from drs_provider.recovery.wave_shapes import dag_waves
+from drs_provider.recovery.wave_shapes import dag_waves, run_waves
 from drs_provider.ui.live_report import run_report
 from drs_provider.ui.readiness_source import PlanReadiness, readiness_history
 
@@ -218,7 +219,7 @@ def load_run(
         state=state_value(dag_run.state),
         start_date=dag_run.start_date,
         end_date=dag_run.end_date,
-        waves=dag_waves(dag),
+        waves=run_waves(dag, (dag_run.conf or {}).get(MODE_PARAM)),
         tasks={ti.task_id: _task_record(ti) for ti in tis},
         xcoms=_xcoms(session, [(dag_run.dag_id, dag_run.run_id)])[(dag_run.dag_id, dag_run.run_id)],
         conf=dict(dag_run.conf or {}),

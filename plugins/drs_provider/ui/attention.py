@@ -57,6 +57,7 @@ def report_failure(run: RunRecord, report: Mapping[str, Any]) -> str | None:
 
 def failures(run: RunRecord, report: Mapping[str, Any], waves: Sequence[WaveRow]) -> list[Failure]:
     found: list[Failure] = []
+    groups = {shape.name: shape.group_id for shape in run.waves}
     if run.state_of(PREFLIGHT_TASK) == "failed":
         found.append(Failure("preflight", error_of(run, PREFLIGHT_TASK) or "preflight failed (see its log)"))
     for wave in waves:
@@ -82,8 +83,9 @@ def failures(run: RunRecord, report: Mapping[str, Any], waves: Sequence[WaveRow]
         if wave.state == "failed" and not any(
             failure.where.startswith(f"wave {wave.name},") for failure in found
         ):
+            group = groups.get(wave.name, wave.name)
             for task in DRS_TASKS:
-                task_id = f"{wave.name}.{task}"
+                task_id = f"{group}.{task}"
                 if run.state_of(task_id) == "failed":
                     found.append(
                         Failure(f"wave {wave.name}, {task}", error_of(run, task_id) or "failed (see its log)")
@@ -105,7 +107,7 @@ def approvals(
     may_answer: Callable[[ApprovalRecord], bool],
 ) -> list[ApprovalRow]:
     """The approvals waiting for an answer that the user may give (``may_answer``)."""
-    wave_of = {task_id: shape.name for shape in shapes for task_id in shape.task_ids}
+    wave_of = {task_id: shape for shape in shapes for task_id in shape.task_ids}
     rows = []
     for task_id, approval in sorted(run.approvals.items()):
         if approval.answered or run.state_of(task_id) not in (AWAITING_INPUT, "deferred"):
@@ -116,8 +118,8 @@ def approvals(
         rows.append(
             ApprovalRow(
                 task_id=task_id,
-                wave=wave,
-                step=task_id.removeprefix(f"{wave}.") if wave else task_id,
+                wave=wave.name if wave else None,
+                step=wave.step_name(task_id) if wave else task_id,
                 subject=approval.subject,
                 body=approval.body,
                 options=approval.options,

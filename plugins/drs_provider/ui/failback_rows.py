@@ -158,10 +158,11 @@ def _servers(resolved: ResolvedRun, run: RunRecord, report: Mapping[str, Any]) -
         if server.get("launchStatus")
     }
     found = []
+    start_tasks = {shape.name: shape.start_task for shape in run.waves}
     for name, wave in resolved.waves.items():
         if not wave.run:
             continue
-        start_task = f"{name}.{START_TASK}"
+        start_task = start_tasks.get(name, f"{name}.{START_TASK}")
         pushed = run.xcom(start_task, FAILBACK_SERVERS_XCOM_KEY)
         failback_of = {str(v): str(k) for k, v in pushed.items()} if isinstance(pushed, dict) else {}
         home = run.xcom(start_task, HOME_REGION_XCOM_KEY) or wave.home_region

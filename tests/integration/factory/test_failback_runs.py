@@ -210,17 +210,39 @@ def test_failback_cleanup_terminate_stops_the_copies_then_terminates_the_recover
     assert sorted(xcom_of(dag, "report")["cleanup"]["terminated"]) == recovered
 
 
-def test_a_failback_in_reverse_order_is_refused_before_any_drs_call(
+def test_a_failback_in_reverse_order_brings_the_last_wave_home_first(
     plan_dag: Callable[..., DAG], drs_simulator: Any
 ) -> None:
     drs_simulator.reset(fleet=FLEET)
     dag = plan_dag("homeward", PLAN + "failback_order: reverse\n")
+    state, tasks = run_dag(dag, RECOVERY)
+    # A recovery goes through the waves in the plan's order; the reversed ones are skipped.
+    assert state == "success", tasks
+    assert (tasks["db.start_recovery"], tasks["failback-reverse.db.start_recovery"]) == ("success", "skipped")
+    assert [
+        c["request"]["sourceServers"][0]["sourceServerID"]
+        for c in calls(drs_simulator, "StartRecovery", RECOVERY_REGION)
+    ] == [EC2_SERVER, EC2_SERVER_DEFAULT_SYNC]
 
     state, tasks = run_dag(dag, FAILBACK)
 
-    assert (state, tasks["preflight"]) == ("failed", "failed")
-    assert "failback_order: reverse is not supported yet" in xcom_of(dag, "preflight", "task_error")
-    assert not drs_simulator.calls("ReverseReplication") and not drs_simulator.calls("StartRecovery")
+    assert state == "success", tasks
+    assert tasks["wave-order"] == "success"
+    assert {tasks[f"{wave}.start_recovery"] for wave in ("db", "app")} == {"skipped"}
+    report = xcom_of(dag, "report")
+    app, db = report["waves"]
+    assert (app["name"], db["name"], app["state"], db["state"]) == ("app", "db", "success", "success")
+    # app comes home first: db's launch home starts after app's job ended
+    launches = calls(drs_simulator, "StartRecovery", ORIGIN_REGION)
+    assert [c["request"]["sourceServers"][0]["sourceServerID"] for c in launches] == [
+        app["servers"][0]["failbackSourceServerID"],
+        db["servers"][0]["failbackSourceServerID"],
+    ]
+    assert app["servers"][0]["endDateTime"] <= db["servers"][0]["jobCreationDateTime"]
+    assert {s["sourceServerID"] for s in (*app["servers"], *db["servers"])} == {
+        EC2_SERVER,
+        EC2_SERVER_DEFAULT_SYNC,
+    }
 
 
 def test_a_failback_drill_of_an_on_premises_server_is_refused_naming_it(

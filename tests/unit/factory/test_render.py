@@ -633,3 +633,81 @@ def test_a_worker_running_one_task_renders_only_that_tasks_plan(monkeypatch: pyt
         "drs_plan_shop",
         "drs_plan_shop_weekly_drill",
     ]
+
+
+REVERSE_PLAN = """
+plan: homeward
+failback_order: reverse
+waves:
+  - name: db
+    servers: {ids: [s-0123456789abcdef0]}
+  - name: app
+    servers: {ids: [s-0123456789abcdef1]}
+    post:
+      - wait: {name: settle, seconds: 60}
+  - name: web
+    depends_on: [app]
+    servers: {ids: [s-0123456789abcdef2]}
+"""
+
+
+def test_a_plan_failing_back_in_reverse_holds_its_waves_again_edges_reversed(tmp_path: Path) -> None:
+    from drs_provider.recovery.wave_shapes import dag_waves, run_waves
+
+    write(tmp_path, "homeward.yaml", REVERSE_PLAN)
+
+    dag = build_dags(tmp_path)["drs_plan_homeward"]
+
+    back = "failback-reverse"
+    # the plan's order: db -> app -> web; the reversed failback's: web -> app -> db
+    assert {
+        ("db.wait_for_recovery", "app.start_recovery"),
+        ("app.settle", "web.start_recovery"),
+        (f"{back}.web.wait_for_recovery", f"{back}.app.start_recovery"),
+        (f"{back}.app.settle", f"{back}.db.start_recovery"),
+    } <= edges(dag)
+    assert not {
+        (f"{back}.db.wait_for_recovery", f"{back}.app.start_recovery"),
+        (f"{back}.app.settle", f"{back}.web.start_recovery"),
+    } & edges(dag)
+    # preflight -> wave-order -> the first task of every wave of both paths
+    assert dag.get_task("wave-order").upstream_task_ids == {"preflight"}
+    assert dag.get_task("wave-order").downstream_task_ids == {
+        f"{prefix}{wave}.start_recovery" for prefix in ("", f"{back}.") for wave in ("db", "app", "web")
+    }
+    # the teardowns come after the last task of every wave of both paths
+    ends = {"web.wait_for_recovery", f"{back}.db.wait_for_recovery"}
+    assert dag.get_task("report").upstream_task_ids >= ends
+    # the waves a run goes through: the plan's order, or the reversed for a failback
+    assert [shape.name for shape in dag_waves(dag)] == ["db", "app", "web"]
+    reversed_waves = run_waves(dag, "failback")
+    assert [(shape.name, shape.depends_on) for shape in reversed_waves] == [
+        ("web", ()),
+        ("app", ("web",)),
+        ("db", ("app",)),
+    ]
+    app = reversed_waves[1]
+    assert (app.start_task, app.step_task_ids) == (f"{back}.app.start_recovery", (f"{back}.app.settle",))
+    assert app.step_name(f"{back}.app.settle") == "settle"
+    assert run_waves(dag, "drill") == dag_waves(dag)
+
+
+def test_reversing_a_plan_without_edges_between_waves_changes_nothing(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        "apart.yaml",
+        """
+        plan: apart
+        failback_order: reverse
+        waves:
+          - name: db
+            servers: {ids: [s-0123456789abcdef0]}
+          - name: app
+            depends_on: []
+            servers: {ids: [s-0123456789abcdef1]}
+        """,
+    )
+
+    dag = build_dags(tmp_path)["drs_plan_apart"]
+
+    assert set(dag.task_group.children) == {"preflight", "db", "app", "cleanup", "report"}
