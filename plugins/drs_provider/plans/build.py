@@ -131,6 +131,7 @@ def build_plan(
         failback_cleanup=_str_or_none(checked.get("failback_cleanup")) or FAILBACK_CLEANUP_DEFAULT,
         failback_sync_timeout=_int_or_none(checked.get("failback_sync_timeout"))
         or FAILBACK_SYNC_TIMEOUT_DEFAULT,
+        native_plan=checked.get("native_plan") is True,
     )
 
 

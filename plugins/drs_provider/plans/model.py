@@ -284,6 +284,9 @@ class Plan:
     failback_cleanup: str = FAILBACK_CLEANUP_DEFAULT
     #: failbacks only: seconds a wave waits for its reversed replication to reach CONTINUOUS
     failback_sync_timeout: int = FAILBACK_SYNC_TIMEOUT_DEFAULT
+    #: drs_readiness keeps DRS native recovery plans mirroring this plan, so the DRS console can
+    #: still launch its servers wave by wave when Airflow is down
+    native_plan: bool = False
 
     @property
     def dag_id(self) -> str:
@@ -337,6 +340,8 @@ class Plan:
             data["failback_cleanup"] = self.failback_cleanup
         if self.failback_sync_timeout != FAILBACK_SYNC_TIMEOUT_DEFAULT:
             data["failback_sync_timeout"] = self.failback_sync_timeout
+        if self.native_plan:
+            data["native_plan"] = True
         data["waves"] = [_wave_to_dict(wave) for wave in self.waves]
         return data
 

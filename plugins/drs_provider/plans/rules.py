@@ -29,7 +29,7 @@ from drs_provider.plans.model import (
     PLAN_NAME_PATTERN,
 )
 from drs_provider.plans.names import NAME_HINT, suggest_name
-from drs_provider.plans.rule_kinds import Integer, Key, ListOf, Object, Text, TextMap
+from drs_provider.plans.rule_kinds import Boolean, Integer, Key, ListOf, Object, Text, TextMap
 from drs_provider.plans.values import (
     DRILL_EVERY_RANGE,
     FAILBACK_SYNC_TIMEOUT_RANGE,
@@ -250,6 +250,14 @@ PLAN = Object(
                 "Failbacks only: seconds a wave waits for its servers' reversed replication to "
                 f"reach CONTINUOUS (default {FAILBACK_SYNC_TIMEOUT_DEFAULT}).",
                 FAILBACK_SYNC_TIMEOUT_RANGE,
+            ),
+        ),
+        Key(
+            "native_plan",
+            Boolean(
+                description="true: drs_readiness keeps a DRS native recovery plan in step with this "
+                "plan (one per account and region, tagged drs:plan), so the DRS console can launch "
+                "its servers wave by wave when Airflow is down (default false)."
             ),
         ),
         Key(

@@ -777,6 +777,19 @@ CASES = [
         "failback_sync_timeout",
         "must be between 60 and 604800 seconds, got 604801",
     ),
+    # native_plan
+    Case(
+        "native_plan a string",
+        change((("native_plan",), "yes")),
+        "native_plan",
+        "expected true or false, got string 'yes'",
+    ),
+    Case(
+        "native_plan a number",
+        change((("native_plan",), 1)),
+        "native_plan",
+        "expected true or false, got integer 1",
+    ),
     Case(
         "rto_target too small",
         change((("rto_target",), 30)),

@@ -36,6 +36,7 @@ def test_the_annotated_example_loads_and_passes_the_schema(tmp_path: Path) -> No
     ]
     assert (plan.rpo_target, plan.drill_every, plan.wave("app").expect_servers) == (900, 2592000, 4)
     assert (plan.failback_order, plan.failback_cleanup, plan.failback_sync_timeout) == ("plan", "keep", 86400)
+    assert plan.native_plan is False
     jsonschema.validate(yaml.safe_load(text), plan_json_schema())
     assert text.startswith("# yaml-language-server: $schema=../../plugins/drs_provider/plans/schema.json\n")
     assert (

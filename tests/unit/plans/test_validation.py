@@ -193,6 +193,18 @@ def test_failback_keys_load_and_write_back(tmp_path: Path) -> None:
     assert load_plan_file(write(tmp_path / "again.yaml", written)).to_dict() == written
 
 
+def test_native_plan_is_off_unless_true_and_written_back_only_when_on(tmp_path: Path) -> None:
+    minimal = "plan: tiny\nwaves:\n  - name: only\n    servers: {tags: {App: tiny}}\n"
+    off = load_plan_file(write(tmp_path / "tiny.yaml", minimal))
+    mirrored = minimal.replace("plan: tiny\n", "plan: tiny\nnative_plan: true\n")
+    on = load_plan_file(write(tmp_path / "mirrored.yaml", mirrored))
+
+    assert (off.native_plan, on.native_plan) == (False, True)
+    assert "native_plan" not in off.to_dict()
+    assert on.to_dict()["native_plan"] is True
+    assert load_plan_file(write(tmp_path / "again.yaml", on.to_dict())).native_plan is True
+
+
 @pytest.mark.parametrize("seconds", [60, 604800])
 def test_failback_sync_timeout_takes_its_whole_range(seconds: int, tmp_path: Path) -> None:
     plan = valid_plan()
