@@ -16,9 +16,8 @@ from drs_provider.plans.loader import collect_plans, plan_files
 if TYPE_CHECKING:
     import argparse
 
-    from drs_provider.hooks.drs import DrsHook
     from drs_provider.plans import Plan
-    from drs_provider.recovery.native_plan import NativePlan, Target, WaveServers
+    from drs_provider.recovery.native_plan import NativePlan
 
 
 def run_cleanup(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -209,6 +208,7 @@ def run_export_native(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     from botocore.exceptions import BotoCoreError, ClientError
 
     from drs_provider.exceptions import DrsProviderError
+    from drs_provider.hooks.native_plan_servers import resolve_plan_servers
     from drs_provider.recovery.native_plan import native_plans
 
     found = find_plan(args.plan, args.plans_dir, err)
@@ -216,11 +216,14 @@ def run_export_native(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         return 1
     plan = found[0]
     with contextlib.redirect_stdout(err):  # Airflow's hooks log to stdout; stdout is the answer
-        resolved = _resolve_wave_servers(plan, err)
-    if resolved is None:
+        resolved = resolve_plan_servers(plan)
+    for note in resolved.notes:
+        print(note, file=err)
+    if resolved.failures:
+        for failure in resolved.failures:
+            print(f"plan {plan.name}, {failure}", file=err)
         return 1
-    servers, targets, hooks = resolved
-    plans = native_plans(plan, servers, targets)
+    plans = native_plans(plan, resolved.servers, resolved.targets)
     if args.json:
         document = {"plan": plan.name, "dry_run": args.dry_run, "native_plans": [n.to_dict() for n in plans]}
         out.write(json.dumps(document, indent=2) + "\n")
@@ -234,7 +237,7 @@ def run_export_native(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
     # Every target the plan's waves name is brought in line, one without servers too (its
     # native plans of this plan are deleted).
     failed = 0
-    for target, hook in hooks.items():
+    for target, hook in resolved.hooks.items():
         wanted = [native for native in plans if native.target == target]
         try:
             with contextlib.redirect_stdout(err):
@@ -247,49 +250,6 @@ def run_export_native(args: argparse.Namespace, out: TextIO, err: TextIO) -> int
         for line in done or ["native plans already as the plan maps to"]:
             print(f"{target}: {line}", file=stream)
     return 1 if failed else 0
-
-
-def _resolve_wave_servers(
-    plan: Plan, err: TextIO
-) -> tuple[dict[str, WaveServers], dict[str, Target], dict[Target, DrsHook]] | None:
-    """Each wave's servers as DRS resolves them now (ID -> ARN) through the wave's connection and
-    region; each wave's target, its connection and region filled in; a hook for each target.
-    None after saying why not."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from drs_provider.exceptions import DrsProviderError, DrsServerSelectionError
-    from drs_provider.hooks.drs import DrsHook
-    from drs_provider.recovery.native_plan import Target, WaveServers, target_of
-
-    hooks: dict[Target, DrsHook] = {}
-    servers: dict[str, WaveServers] = {}
-    targets: dict[str, Target] = {}
-    for wave in plan.waves:
-        declared = target_of(plan, wave)
-        conn_id = declared.aws_conn_id or "aws_default"
-        hook = DrsHook(aws_conn_id=conn_id, region_name=declared.region)
-        try:
-            # A wave of no region and one naming the connection's region share their native plans.
-            target = Target(conn_id, declared.region or hook.conn_region_name)
-            hook = hooks.setdefault(target, hook)
-            required = hook.resolve_source_servers(wave.servers.ids, wave.servers.tags)
-            optional: list[dict] = []
-            if wave.optional_servers is not None:
-                try:
-                    optional = hook.resolve_source_servers(
-                        wave.optional_servers.ids, wave.optional_servers.tags
-                    )
-                except DrsServerSelectionError as error:  # optional servers may be missing, as in a run
-                    print(f"wave {wave.name}: optional servers left out: {error}", file=err)
-        except (ClientError, BotoCoreError, DrsProviderError, OSError) as error:
-            print(f"plan {plan.name}, wave {wave.name}: servers cannot be resolved: {error}", file=err)
-            return None
-        targets[wave.name] = target
-        servers[wave.name] = WaveServers(
-            required={server["sourceServerID"]: server["arn"] for server in required},
-            optional={server["sourceServerID"]: server["arn"] for server in optional},
-        )
-    return servers, targets, hooks
 
 
 def _native_plan_text(native: NativePlan) -> str:
