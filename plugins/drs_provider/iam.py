@@ -8,7 +8,8 @@ This module is the one place that knows
   failback reverses replication, launches home (StartRecovery in an EC2 origin's region,
   StartFailbackLaunch on premises) and cleans up, readiness only reads; ``notify`` adds SNS,
   ``report`` adds S3, ``failback_cleanup: terminate`` adds StopReplication, ``rpo_target`` and
-  ``launch`` add readiness look-ups. A step kind declares its own calls in its module
+  ``launch`` add readiness look-ups, ``native_plan: true`` adds readiness's native recovery
+  plan calls. A step kind declares its own calls in its module
   (:attr:`~drs_provider.steps.registry.StepKind.calls`, granted in the step's ``modes``, and
   preflight's look-ups of :attr:`~drs_provider.steps.registry.StepKind.needs`, in every mode), so
   that a kind stays one module;
@@ -183,6 +184,25 @@ STOP_FAILBACK: Operation = ("drs", "StopFailback")
 #: ``failback_cleanup: terminate`` stops the FAILBACK servers copying from the recovery-region
 #: instances before it terminates them.
 STOP_REPLICATION: Operation = ("drs", "StopReplication")
+#: ``native_plan: true``: the ``drs_readiness`` task ``native_plans`` (and ``drs-plan
+#: export-native``) keeps DRS native recovery plans in step: it lists the plans and their tags to
+#: find the plan's own (tag ``drs:plan``), reads them and their steps, creates, updates, retags and
+#: deletes plans and steps. It never starts one: launching it is a person's act in the console.
+NATIVE_PLAN_READS: tuple[Operation, ...] = (
+    ("drs", "GetRecoveryPlan"),
+    ("drs", "ListRecoveryPlanSteps"),
+    ("drs", "ListRecoveryPlans"),
+    ("drs", "ListTagsForResource"),
+)
+NATIVE_PLAN_WRITES: tuple[Operation, ...] = (
+    ("drs", "CreateRecoveryPlan"),
+    ("drs", "CreateRecoveryPlanStep"),
+    ("drs", "DeleteRecoveryPlan"),
+    ("drs", "DeleteRecoveryPlanStep"),
+    # CreateRecoveryPlan's tags, and tags brought back in line on an existing native plan
+    ("drs", "TagResource"),
+    ("drs", "UpdateRecoveryPlan"),
+)
 #: The events of a plan run (``drs_readiness`` sends the others).
 RUN_EVENTS = frozenset(NOTIFY_EVENTS) - {"readiness_changed"}
 READINESS_EVENTS = frozenset({"readiness_changed"})
@@ -352,6 +372,8 @@ def _readiness_grants(plan: Plan) -> list[Grant]:
     if any(needs_template(s) for s in settings):
         grants += _grants("Ec2ReadLaunchTemplates", [("ec2", "DescribeLaunchTemplateVersions")])
     grants += _grants("ServiceQuotasRead", [QUOTA_READ])
+    if plan.native_plan:
+        grants += _grants("DrsNativePlans", [*NATIVE_PLAN_READS, *NATIVE_PLAN_WRITES])
     grants += _notify_grants(plan, READINESS_EVENTS)
     grants += _report_grants(plan, running=False)
     return grants + _step_grants(plan, None)
@@ -379,6 +401,7 @@ STATEMENT_ORDER = (
     "DrsTerminateDrillInstancesDependentActions",
     "DrsFailbackCleanup",
     "DrsFailbackCleanupDependentActions",
+    "DrsNativePlans",
     "Ec2ReadLaunchTemplates",
     "ServiceQuotasRead",
     "SnsNotify",

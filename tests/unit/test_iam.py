@@ -189,6 +189,35 @@ def test_readiness_reads_launch_settings_and_snapshots_only_for_plans_that_give_
     assert not reads & tiny
 
 
+NATIVE_PLAN_ACTIONS = {
+    "drs:ListRecoveryPlans",
+    "drs:ListTagsForResource",
+    "drs:GetRecoveryPlan",
+    "drs:ListRecoveryPlanSteps",
+    "drs:CreateRecoveryPlan",
+    "drs:UpdateRecoveryPlan",
+    "drs:DeleteRecoveryPlan",
+    "drs:CreateRecoveryPlanStep",
+    "drs:DeleteRecoveryPlanStep",
+    "drs:TagResource",
+}
+
+
+def test_readiness_keeps_native_plans_only_of_plans_that_ask_for_them(tmp_path: Path) -> None:
+    mirrored = iam_policy([plan_of(tmp_path, minimal(native_plan=True))], [MODE_READINESS])
+    plain = granted_actions(iam_policy([plan_of(tmp_path, minimal())], [MODE_READINESS]))
+
+    native = statement(mirrored, "DrsNativePlans")
+    assert set(native["Action"]) == NATIVE_PLAN_ACTIONS
+    assert native["Resource"] == "*"  # a native plan's ARN is DRS's to choose when it is created
+    assert not NATIVE_PLAN_ACTIONS & plain
+    # no native plan is ever started by the provider, nor the mirror kept by a plan run
+    assert "drs:StartRecoveryPlanExecution" not in granted_actions(mirrored)
+    for mode in RUN_MODES:
+        run = granted_actions(iam_policy([plan_of(tmp_path, minimal(native_plan=True))], [mode]))
+        assert not NATIVE_PLAN_ACTIONS - {"drs:TagResource", "drs:ListTagsForResource"} & run
+
+
 def test_a_plan_without_steps_notify_or_report_needs_only_drs_and_quotas(tmp_path: Path) -> None:
     actions = granted_actions(iam_policy([plan_of(tmp_path, minimal())]))
 
