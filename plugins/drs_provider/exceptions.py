@@ -312,6 +312,33 @@ class DrsStepError(DrsProviderError):
         return _rebuild, (type(self), (self.step, self.message), {})
 
 
+@dataclass(frozen=True)
+class NativePlanFailure:
+    """A plan's native recovery plans not brought in line in one place: the plan, where, why."""
+
+    plan: str
+    target: str
+    cause: str
+
+    def __str__(self) -> str:
+        return f"plan {self.plan}, {self.target}: {self.cause}"
+
+
+class DrsNativePlanSyncError(DrsProviderError):
+    """Native recovery plans of some plans could not be kept in step; the others were."""
+
+    def __init__(self, failures: Sequence[NativePlanFailure]) -> None:
+        self.failures = tuple(failures)
+        body = "\n".join(f"  - {failure}" for failure in self.failures)
+        super().__init__(
+            f"native recovery plans not brought in line in {len(self.failures)} place(s); "
+            f"the others were:\n{body}"
+        )
+
+    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
+        return _rebuild, (type(self), (self.failures,), {})
+
+
 # --- simulator ---------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from drs_provider.exceptions import (
     DrsJobFailedError,
     DrsJobNotFoundError,
     DrsJobTimeoutError,
+    DrsNativePlanSyncError,
     DrsPreemptedError,
     DrsPreflightError,
     DrsProviderError,
@@ -28,6 +29,7 @@ from drs_provider.exceptions import (
     DrsStepError,
     FailedServer,
     FleetFileError,
+    NativePlanFailure,
     PlanError,
     PlanIssue,
 )
@@ -59,6 +61,9 @@ EXAMPLES: list[DrsProviderError] = [
     DrsCleanupError(["i-0123456789abcdef0"], ["drsjob-0a000000000000009"]),
     DrsReportNotStoredError(
         "dr-evidence", "shop/drs_plan_shop/manual__1.json", "AccessDenied: Access Denied"
+    ),
+    DrsNativePlanSyncError(
+        [NativePlanFailure("shop", "aws_default, us-west-2", "UninitializedAccountException: no DRS")]
     ),
     DrsStepError("database.post_1_ssm_command", "SSM command failed on i-0123456789abcdef0"),
     FleetFileError("fleet.yaml", "source_servers[0].id", "not an ID"),

@@ -286,6 +286,21 @@ def status_changes(
     return changes
 
 
+def chosen_plans(plans: Sequence[Plan], names: Sequence[str] | None, plans_dir: str) -> list[Plan]:
+    """Every plan, or those the run's ``plans`` param names (each must exist): shared by the
+    readiness DAG's tasks, so both read the same plans in a run."""
+    if not names:
+        return list(plans)
+    known = {plan.name: plan for plan in plans}
+    unknown = [name for name in names if name not in known]
+    if unknown:
+        raise DrsInputError(
+            f"params.plans: no plan {', '.join(map(repr, unknown))} in {plans_dir} "
+            f"(plans: {', '.join(sorted(known)) or 'none'})"
+        )
+    return [known[name] for name in dict.fromkeys(names)]
+
+
 class DrsReadinessOperator(BaseOperator):
     """Check every plan of a folder (:func:`check_plans`) and return the findings.
 
@@ -341,17 +356,7 @@ class DrsReadinessOperator(BaseOperator):
                 result["plans"][plan.name] = {"status": status_of_json(findings), "findings": findings}
 
     def chosen_plans(self, plans: Sequence[Plan], names: Sequence[str] | None) -> list[Plan]:
-        """Every plan, or those the run's ``plans`` param names (each must exist)."""
-        if not names:
-            return list(plans)
-        known = {plan.name: plan for plan in plans}
-        unknown = [name for name in names if name not in known]
-        if unknown:
-            raise DrsInputError(
-                f"params.plans: no plan {', '.join(map(repr, unknown))} in {self.plans_dir} "
-                f"(plans: {', '.join(sorted(known)) or 'none'})"
-            )
-        return [known[name] for name in dict.fromkeys(names)]
+        return chosen_plans(plans, names, self.plans_dir)
 
     def _announce(
         self,
