@@ -251,6 +251,58 @@ def test_readiness_calls_exactly_what_the_readiness_policy_grants(
     assert_policy_is_what_was_called(policy, called)
 
 
+def test_native_plans_call_exactly_what_readiness_grants_a_plan_with_native_plan(
+    drs_simulator: DrsSimulatorHandle, aws_conn: str, tmp_path: Path
+) -> None:
+    """The task ``native_plans`` of a plan with ``native_plan: true``: it creates the native plan,
+    then brings it back in step after it went out of step every way (description, tags, a wrong
+    step, a part no longer needed). Together the two runs call every operation the DrsNativePlans
+    statement grants, and nothing else."""
+    from drs_provider.operators.native_plans import DrsNativePlansOperator
+
+    document = {
+        "plan": "iam_native",
+        "native_plan": True,
+        "waves": [{"name": "db", "servers": {"ids": [DB]}}],
+    }
+    (tmp_path / "iam_native.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    task = DrsNativePlansOperator(task_id="native_plans", plans_dir=str(tmp_path))
+    context: Any = {"ti": _FirstCheck(), "params": {}}
+    before = len(drs_simulator.calls())
+    task.execute(context)
+    calls = drs_simulator.calls()[before:]
+    # out of step: by hand, not counted
+    client = drs_simulator.client()
+    [native] = client.list_recovery_plans()["recoveryPlans"]
+    arn = native["recoveryPlanArn"]
+    client.update_recovery_plan(recoveryPlanArn=arn, description="edited in the console")
+    client.untag_resource(resourceArn=arn, tagKeys=["drs:part"])
+    server_arn = client.describe_source_servers(filters={"sourceServerIDs": [APP]})["items"][0]["arn"]
+    client.create_recovery_plan_step(
+        recoveryPlanArn=arn,
+        stepName="app",
+        stepOrder=2,
+        configuration={"serverStepConfiguration": {"servers": [{"serverArn": server_arn}]}},
+    )
+    client.create_recovery_plan(name="iam_native-2", tags={"drs:plan": "iam_native"})
+    before = len(drs_simulator.calls())
+
+    result = task.execute(context)
+
+    assert len(result["plans"]["iam_native"]["changes"]) == 4  # description, tags, -step, -part
+    called = called_actions([*calls, *drs_simulator.calls()[before:]], [])
+    policy = iam_policy([load_plan_file(tmp_path / "iam_native.yaml")], [MODE_READINESS])
+    # the check task's own reads are held to this policy by the readiness test above
+    check_only = granted_actions(policy) - set(statement_actions(policy, "DrsNativePlans"))
+    assert_policy_is_what_was_called(policy, called, frozenset(check_only - {"drs:DescribeSourceServers"}))
+
+
+def statement_actions(policy: Mapping[str, Any], sid: str) -> list[str]:
+    [found] = [statement for statement in policy["Statement"] if statement["Sid"] == sid]
+    actions = found["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
 def recover_for_real(drs: DrsSimulatorHandle, region: str, server_ids: list[str]) -> list[str]:
     """A recovery (not a drill) of ``server_ids`` straight through the simulator, not a plan run: a
     failback needs live recovery instances, not how they came; the recovery instances' IDs."""
