@@ -139,7 +139,11 @@ class DrsNativePlansOperator(BaseOperator):
         }
         failures: list[NativePlanFailure] = []
         for plan in mirrored:
-            mirror = mirror_plan(plan, earlier.get(plan.name, ()))
+            try:
+                mirror = mirror_plan(plan, earlier.get(plan.name, ()))
+            except Exception as error:  # anything else (a connection Airflow lacks): the next plan
+                failures.append(NativePlanFailure(plan.name, "every account and region", aws_error(error)))
+                continue
             result["plans"][plan.name] = {"native_plans": mirror.native_plans, "changes": mirror.changes}
             result["targets"][plan.name] = targets_json(mirror.targets)
             counts = (len(mirror.native_plans), len(mirror.changes))

@@ -286,3 +286,27 @@ def test_native_plans_are_deleted_where_the_waves_no_longer_go(
     assert sorted(native_state(drs_simulator, "us-west-2")) == ["moving"]
     assert "aws_default, us-east-1: deleted native plan moving" in result["plans"]["moving"]["changes"]
     assert result["targets"]["moving"] == [{"aws_conn_id": "aws_default", "region": "us-west-2"}]
+
+
+def test_a_plan_that_breaks_unexpectedly_does_not_stop_the_next(
+    drs_simulator: DrsSimulatorHandle, plans_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from drs_provider.operators import native_plans
+
+    write_plans(plans_dir, {**copy.deepcopy(SHOP), "plan": "first"})
+    resolve = native_plans.resolve_plan_servers
+
+    def broken_first(plan: Any, default_conn_id: str = "aws_default") -> Any:
+        if plan.name == "first":
+            raise RuntimeError("no connection first_conn")
+        return resolve(plan, default_conn_id)
+
+    monkeypatch.setattr(native_plans, "resolve_plan_servers", broken_first)
+
+    with pytest.raises(DrsNativePlanSyncError) as caught:
+        Runs(plans_dir).run()
+
+    assert [str(failure) for failure in caught.value.failures] == [
+        "plan first, every account and region: RuntimeError: no connection first_conn"
+    ]
+    assert sorted(native_state(drs_simulator)) == ["shop"]
