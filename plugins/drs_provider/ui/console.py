@@ -1,4 +1,4 @@
-"""Links from the Recovery view to the AWS console's DRS pages, in the region a run's jobs ran in."""
+"""Links from the Recovery view to the AWS console's DRS pages, in the region each wave's jobs ran in."""
 
 from __future__ import annotations
 
@@ -35,9 +35,11 @@ class ConsoleLinks:
         return self._format(DrsSourceServerLink(), source_server_id=source_server_id)
 
     @classmethod
-    def from_run(cls, run: RunRecord, waves: Sequence[WaveShape]) -> ConsoleLinks | None:
+    def per_wave(cls, run: RunRecord, waves: Sequence[WaveShape]) -> dict[str, ConsoleLinks]:
+        """Each wave's links, in the region its jobs ran in (a wave may name its own region)."""
+        found = {}
         for shape in waves:
             stored = run.xcom(shape.start_task, "drs_job")
             if isinstance(stored, dict) and stored.get("region_name"):
-                return cls(str(stored["region_name"]), stored.get("aws_domain"))
-        return None
+                found[shape.name] = cls(str(stored["region_name"]), stored.get("aws_domain"))
+        return found

@@ -106,13 +106,14 @@ def _wave_rows(
     report: Mapping[str, Any],
     shapes: Sequence[WaveShape],
     depths: Mapping[str, int],
-    console: ConsoleLinks | None,
+    consoles: Mapping[str, ConsoleLinks],
     hostnames: Mapping[str, str] | None = None,
 ) -> list[WaveRow]:
     by_name = {shape.name: shape for shape in shapes}
     rows = []
     for wave in report.get("waves") or []:
         name = str(wave.get("name"))
+        console = consoles.get(name)
         state = str(wave.get("state") or "pending")
         started, ended = _report_time(wave.get("started")), _report_time(wave.get("ended"))
         duration = wave.get("duration_seconds")
@@ -275,9 +276,10 @@ def build_run_view(
     now = now or datetime.now(UTC)
     state = str(report.get("state") or run.state or "queued")
     finished = state in ("success", "failed")
-    console = ConsoleLinks.from_run(run, run.waves)
+    consoles = ConsoleLinks.per_wave(run, run.waves)
+    console = next(iter(consoles.values()), None)
     depths = wave_depths(run.waves, run.dag_id)
-    waves = _wave_rows(report, run.waves, depths, console, resolved_hostnames(run))
+    waves = _wave_rows(report, run.waves, depths, consoles, resolved_hostnames(run))
     started = _report_time(report.get("started")) or run.start_date
     preflight = _task_step(run, PREFLIGHT_TASK)
     origin = preflight.started if preflight and preflight.started else started

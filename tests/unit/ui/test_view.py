@@ -60,6 +60,19 @@ def test_console_links_use_the_region_the_jobs_ran_in_and_the_providers_link_for
     assert view.console_url.endswith("#/sourceServers")
 
 
+def test_console_links_of_a_wave_in_another_region_use_that_region():
+    run = succeeded_run()
+    west = {**DRS_JOB_LINK, "region_name": "us-west-2", "job_id": "drsjob-0000000000000000b"}
+    run = replace(run, xcoms={**run.xcoms, ("app.start_recovery", "drs_job"): west})
+
+    view = view_of(run)
+
+    db, app = view.waves
+    assert "region=eu-west-1" in db.jobs[0].url and "region=eu-west-1" in db.servers[0].console_url
+    assert "region=us-west-2" in app.jobs[0].url and "region=us-west-2" in app.servers[0].console_url
+    assert "region=eu-west-1" in view.console_url  # the run's own page: its first wave's region
+
+
 def test_a_failed_run_names_the_failed_server_and_its_error():
     view = view_of(failed_run())
 
