@@ -6,6 +6,10 @@
 * A real failback terminates only when the plan says ``failback_cleanup: terminate``, and only
   once every wave succeeded: the recovery-region instances the run brought home, after stopping
   the replication of their FAILBACK source servers (which copy from those instances).
+* A real failback that did not succeed (a wave failed, timed out, or was marked failed while it
+  waited) first stops what it started on premises: StopFailback for each on-premises server whose
+  failback launch one of the run's jobs started and that has not completed, so the machine at
+  home is not left half-launched and its Failback Client can connect again.
 """
 
 from __future__ import annotations
@@ -15,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 from drs_provider.constants import KEEP_INSTANCES_PARAM
 from drs_provider.plans.model import CLEANUP_NEVER, CLEANUP_ON_SUCCESS, FAILBACK_CLEANUP_TERMINATE
 from drs_provider.recovery.cleanup import CleanupPlan
+
+#: Failback states of a recovery instance with no failback launch under way.
+SETTLED_FAILBACK_STATES = frozenset({"FAILBACK_COMPLETED", "FAILBACK_NOT_STARTED"})
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -68,6 +75,34 @@ def cleanups(
     for home, ec2_instance_ids in copies.items():
         _stop_failback_replication(hook.at(*home), ec2_instance_ids, log)
     return [(hook.at(*place), CleanupPlan(tuple(ids))) for place, ids in instances.items()]
+
+
+def stop_unfinished_failbacks(
+    hook: DrsHook, run: ResolvedRun, tags: Mapping[str, str], since: datetime | None, log: Any
+) -> list[str]:
+    """StopFailback for each on-premises server of ``run`` whose failback launch a job of the run
+    (its ``tags``) started and that is neither completed nor stopped; the instances stopped."""
+    places: dict[tuple[str | None, str | None], list[str]] = {}
+    for wave in run.waves.values():
+        if wave.run:
+            for server in wave.failback.values():
+                if not server.origin.is_aws:
+                    places.setdefault((wave.aws_conn_id, wave.region), []).append(server.recovery_instance_id)
+    stopped: list[str] = []
+    for place, instance_ids in places.items():
+        recovery = hook.at(*place)
+        started = {
+            str(server.get("recoveryInstanceID"))
+            for job in recovery.find_jobs_by_tags(tags, since=since)
+            for server in job.get("participatingServers") or ()
+        }
+        states = recovery.failback_states([i for i in instance_ids if i in started])
+        for instance_id, state in states.items():
+            if state not in SETTLED_FAILBACK_STATES:
+                recovery.stop_failback(instance_id)
+                log.warning("stopped the unfinished failback of %s (it was %s)", instance_id, state)
+                stopped.append(instance_id)
+    return stopped
 
 
 def _stop_failback_replication(home: DrsHook, ec2_instance_ids: list[str], log: Any) -> None:

@@ -149,6 +149,7 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         from airflow.sdk.exceptions import AirflowSkipException
 
         ti = context["ti"]
+        stopped = self._stop_unfinished_failbacks(context)
         reason = self._skip_reason(context)
         if reason:
             skipped = {
@@ -158,6 +159,7 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 "failed": [],
                 "left_alone": [],
                 "jobs": [],
+                **({"stopped_failbacks": stopped} if stopped else {}),
             }
             self.log.info("cleanup skipped: %s", reason)
             ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=skipped)
@@ -177,6 +179,8 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
                 self.log.info("this run left no recovery instance to terminate in %s", hook.conn_region_name)
             entries.append(hook.carry_out_cleanup(plan, timeout=self.timeout, waiter_delay=self.waiter_delay))
         result = merge_entries(entries)
+        if stopped:
+            result["stopped_failbacks"] = stopped
         if result["state"] == "terminating":
             ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=result)
             waiting = ", ".join(result["jobs"])
@@ -188,12 +192,24 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             raise DrsCleanupError(result["failed"], result["jobs"])
         return result
 
-    def _plans(self, context: Context) -> list[tuple[DrsHook, CleanupPlan]]:
-        """What to terminate, per region (a drill's: one, its own; a failback's: :mod:`.failback_cleanup`)."""
+    def _stop_unfinished_failbacks(self, context: Context) -> list[str]:
+        """A real failback that did not succeed: StopFailback where it started one on premises."""
+        run = resolved_run(context)
+        if run is None or not run.is_failback or run.failback_drill or not self._unfinished(context):
+            return []
+        return failback_cleanup.stop_unfinished_failbacks(self.hook, run, *self._run_jobs(context), self.log)
+
+    @staticmethod
+    def _run_jobs(context: Context) -> tuple[dict[str, str], datetime | None]:
+        """The tags every DRS job of this run carries, and when its jobs may start at the earliest."""
         ti = context["ti"]
         dag_run = context.get("dag_run")
         since = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
-        tags, since = run_tags(ti.dag_id, ti.run_id), since - JOB_LOOKBACK if since else None
+        return run_tags(ti.dag_id, ti.run_id), since - JOB_LOOKBACK if since else None
+
+    def _plans(self, context: Context) -> list[tuple[DrsHook, CleanupPlan]]:
+        """What to terminate, per region (a drill's: one, its own; a failback's: :mod:`.failback_cleanup`)."""
+        tags, since = self._run_jobs(context)
         run = resolved_run(context)
         if run is not None and run.is_failback:
             return failback_cleanup.cleanups(self.hook, run, tags, since, self.log) or [

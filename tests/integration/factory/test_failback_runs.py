@@ -171,6 +171,36 @@ def test_an_on_premises_server_comes_home_through_its_failback_client(
     assert (entry["sourceServerID"], entry["originEnvironment"]) == (ON_PREMISES_SERVER, "ON_PREMISES")
 
 
+def test_an_on_premises_failback_left_unfinished_is_stopped_by_the_runs_cleanup(
+    plan_dag: Callable[..., DAG], drs_simulator: Any
+) -> None:
+    drs_simulator.reset(fleet=FLEET)
+    ledger = f"""\
+plan: ledger
+region: {ORIGIN_REGION}
+waves:
+  - name: db
+    servers: {{ids: [{ON_PREMISES_SERVER}]}}
+"""
+    assert run_dag(plan_dag("ledger", ledger), {"mode": "recovery", "confirm": "ledger"})[0] == "success"
+    (instance,) = recovery_instances(drs_simulator, ORIGIN_REGION)
+    drs_simulator.connect_failback_client(instance["recoveryInstanceID"])
+    # The launch at home never ends (the clock stands still); the wave gives up at its timeout,
+    # the shortest a plan may set, as if an operator had marked it failed.
+    drs_simulator.set_speed(0)
+    dag = plan_dag("ledger", ledger + "    timeout: 60\n    poll_interval: 10\n")
+
+    state, tasks = run_dag(dag, {"mode": "failback", "confirm": "ledger"})
+
+    assert (state, tasks["db.wait_for_recovery"], tasks["cleanup"]) == ("failed", "failed", "skipped"), tasks
+    [stop] = calls(drs_simulator, "StopFailback", ORIGIN_REGION)
+    assert stop["request"]["recoveryInstanceID"] == instance["recoveryInstanceID"]
+    (after,) = recovery_instances(drs_simulator, ORIGIN_REGION)
+    assert after["failback"]["state"] == "FAILBACK_NOT_STARTED"
+    cleanup = xcom_of(dag, "cleanup")
+    assert cleanup["stopped_failbacks"] == [instance["recoveryInstanceID"]]
+
+
 def test_a_failback_drill_launches_drills_at_home_terminates_them_and_re_protects_nothing(
     homeward: DAG, drs_simulator: Any
 ) -> None:
