@@ -153,11 +153,15 @@ RUN_READS: tuple[Operation, ...] = (
     ("drs", "DescribeRecoverySnapshots"),
     ("drs", "DescribeSourceServers"),
 )
-#: DRS reads of readiness, once per account and region: servers, recovery instances, their jobs.
+#: DRS reads of readiness, once per account and region: servers, recovery instances, their jobs,
+#: the staging accounts and their servers not yet extended (readiness goes on without these two,
+#: but then cannot tell a staging server a wave means from a server that is not there).
 READINESS_READS: tuple[Operation, ...] = (
     ("drs", "DescribeJobs"),
     ("drs", "DescribeRecoveryInstances"),
     ("drs", "DescribeSourceServers"),
+    ("drs", "ListExtensibleSourceServers"),
+    ("drs", "ListStagingAccounts"),
 )
 #: The account's DRS quotas (preflight, a launch waiting for capacity, readiness), read from
 #: Service Quotas unless Airflow's ``[drs]`` config gives them.

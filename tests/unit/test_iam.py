@@ -369,3 +369,14 @@ def test_the_readme_shows_the_policies_of_the_example_plans() -> None:
     plans = load_plans(REPO_ROOT / "dags" / "recovery_plans").plans
 
     assert shown == [iam_policy(plans), iam_policy(plans, [MODE_READINESS])]
+
+
+def test_readiness_lists_staging_accounts_and_their_servers_a_plan_run_does_not(tmp_path: Path) -> None:
+    staging = {"drs:ListStagingAccounts", "drs:ListExtensibleSourceServers"}
+    readiness = iam_policy([plan_of(tmp_path, minimal())], [MODE_READINESS])
+
+    # any plan may mean a staging server (by tags or by its ID): readiness looks in every account
+    assert staging <= set(statement(readiness, "DrsRead")["Action"])
+    assert statement(readiness, "DrsRead")["Resource"] == "*"
+    # a run recovers extended servers as any other: it never lists staging accounts
+    assert not staging & granted_actions(iam_policy([plan_of(tmp_path, minimal())]))

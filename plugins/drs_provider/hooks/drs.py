@@ -6,8 +6,9 @@ selection of source servers, assembling per-server results of finished jobs, and
 (a launch configuration in DRS and a launch template in EC2).
 
 The hook is one class; the calls of a resource it holds beside its source servers and recovery
-instances come from mixins: jobs (:mod:`.drs_jobs`), recovery snapshots (:mod:`.drs_snapshots`)
-and launch settings (:mod:`.drs_launch`). Requests are cut to DRS's limits by :mod:`.chunking`.
+instances come from mixins: jobs (:mod:`.drs_jobs`), recovery snapshots (:mod:`.drs_snapshots`),
+launch settings (:mod:`.drs_launch`) and staging accounts (:mod:`.drs_staging`). Requests are cut
+to DRS's limits by :mod:`.chunking`.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from drs_provider.hooks.drs_jobs import DrsJobsMixin
 from drs_provider.hooks.drs_launch import DrsLaunchSettingsMixin
 from drs_provider.hooks.drs_native_plans import DrsNativePlansMixin
 from drs_provider.hooks.drs_snapshots import DrsSnapshotsMixin
+from drs_provider.hooks.drs_staging import DrsStagingMixin
 from drs_provider.hooks.service_quotas import applied_quota
 from drs_provider.hooks.throttling import retry_after_throttling
 from drs_provider.recovery.cleanup import CleanupPlan, cleanup_entry, plan_cleanup
@@ -64,6 +66,7 @@ class DrsHook(
     DrsLaunchSettingsMixin,
     DrsFailbackMixin,
     DrsNativePlansMixin,
+    DrsStagingMixin,
     AwsBaseHook,
 ):
     """

@@ -3,7 +3,8 @@ recovery from each plan would meet right now, read without launching or changing
 
 DRS is read once per account and region for all plans that recover there
 (:func:`read_account`: DescribeSourceServers by pages of 1,000, DescribeRecoveryInstances,
-DescribeJobs of the instances' jobs, two quotas), then one DescribeRecoverySnapshots per server
+DescribeJobs of the instances' jobs, two quotas, one ListStagingAccounts and one
+ListExtensibleSourceServers per staging account), then one DescribeRecoverySnapshots per server
 of a plan with ``rpo_target`` and one GetLaunchConfiguration per server of a plan with
 ``launch``, the look-ups DRS gives no batch for, and the default versions of those servers' EC2
 launch templates in one listing (pages of 200). Step targets and ``notify``
@@ -61,6 +62,7 @@ from drs_provider.readiness.findings import (
 )
 from drs_provider.readiness.launch_checks import check_launch, launch_servers
 from drs_provider.readiness.selection import selected_servers
+from drs_provider.readiness.staging import StagingServer
 from drs_provider.recovery.launch import needs_template
 
 if TYPE_CHECKING:
@@ -115,6 +117,38 @@ class _Account:
         except (ClientError, BotoCoreError, OSError, ValueError, RuntimeError) as error:
             self.error = aws_error(error)
             log.warning("readiness could not read DRS in %s: %s", self.where, self.error)
+
+    def read_staging(self) -> None:
+        """The staging accounts' servers not yet extended into this account: one ListStagingAccounts,
+        then one ListExtensibleSourceServers listing per staging account.
+
+        A role that may not list them, or any other refusal, costs no finding, only a warning in
+        the log: most accounts have no staging account, and a permission missing for a listing
+        that finds nothing in them should not put every plan at risk. The plans are then checked
+        as if there were no staging account.
+        """
+        assert self.state is not None
+        try:
+            accounts = self.hook.staging_account_ids()
+        except (ClientError, BotoCoreError) as error:
+            log.warning(
+                "readiness could not list the staging accounts of %s: %s", self.where, aws_error(error)
+            )
+            return
+        servers: list[StagingServer] = []
+        for account_id in accounts:
+            try:
+                items = self.hook.extensible_source_servers(account_id)
+            except (ClientError, BotoCoreError) as error:
+                log.warning(
+                    "readiness could not list the servers of staging account %s in %s: %s",
+                    account_id,
+                    self.where,
+                    aws_error(error),
+                )
+                continue
+            servers += [StagingServer.from_item(account_id, item) for item in items if item.get("arn")]
+        self.state.staging = tuple(servers)
 
     def read_launch(self, plans: Sequence[tuple[Plan, Sequence[str]]]) -> None:
         """What the servers of plans giving ``launch`` would launch with: one GetLaunchConfiguration
@@ -184,6 +218,8 @@ def check_plans(
     found: dict[str, list[Finding]] = {}
     for account in accounts.values():
         account.read()
+        if account.state is not None:
+            account.read_staging()
         resources = ResourceChecker({"aws_conn_id": account.conn_id, "region_name": account.region})
         state = account.state
         if state is None:

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping
     from datetime import datetime
 
+    from drs_provider.readiness.staging import StagingServer
     from drs_provider.recovery.launch import LaunchState
 
 
@@ -37,6 +38,9 @@ class AccountState:
     snapshot_times: dict[str, datetime | None] = field(default_factory=dict)
     #: what each server would launch with, read only for servers of plans giving ``launch``
     launch: dict[str, LaunchState] = field(default_factory=dict)
+    #: the staging accounts' servers not yet extended into this account (none when they could not
+    #: be listed)
+    staging: tuple[StagingServer, ...] = ()
 
     def name(self, server_id: str) -> str:
         hostname = source_server_hostname(self.servers.get(server_id) or {})

@@ -42,6 +42,7 @@ PLAN_PAUSED = "plan_paused"
 LAUNCH_CONFIG_DRIFT = "launch_config_drift"
 LAUNCH_TEMPLATE_MISSING = "launch_template_missing"
 LAUNCH_SERVER_UNSELECTED = "launch_server_unselected"
+STAGING_SERVER_NOT_EXTENDED = "staging_server_not_extended"
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Which servers a plan's waves select in an account, as preflight resolves them, and what they fail
-to select.
+to select (a staging account's server not yet extended into the account: :mod:`.staging`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from drs_provider.readiness.findings import (
     WARNING,
     Finding,
 )
+from drs_provider.readiness.staging import extended_as, matching, not_extended, with_id
 from drs_provider.recovery.selection import select_servers, tags_text
 
 if TYPE_CHECKING:
@@ -38,17 +39,41 @@ def selected_servers(plan: Plan, account: AccountState, findings: list[Finding])
             picked = select_servers(
                 account.servers, ids=selector.ids, tags=selector.tags, candidates=account.servers.values()
             )
+            # A staging server the selector means is reported once, as what to do about it.
+            reported: set[str] = set()
             for server_id in picked.unknown_ids:
+                staged = with_id(account.staging, server_id)
+                if staged is not None:
+                    reported.add(staged.arn)
+                    findings.append(
+                        not_extended(
+                            severity, key, staged, account.where, wave.name, selector.tags, by_id=True
+                        )
+                    )
+                    continue
+                extended = extended_as(account.servers, server_id)
+                hint = (
+                    f" (a staging server, extended into it as {extended}: name that ID)" if extended else ""
+                )
                 findings.append(
                     Finding(
                         severity,
                         SERVER_MISSING,
-                        f"{key}.ids: DRS in {account.where} has no source server {server_id}",
+                        f"{key}.ids: DRS in {account.where} has no source server {server_id}{hint}",
                         wave.name,
                         server_id,
                     )
                 )
-            if picked.unmatched_tags:
+            staged_tagged = matching(account.staging, selector.tags) if selector.tags else []
+            for staged in staged_tagged:
+                if staged.arn not in reported:
+                    findings.append(
+                        not_extended(
+                            severity, key, staged, account.where, wave.name, selector.tags, by_id=False
+                        )
+                    )
+            # tags matching only staging servers do select something: that finding says what to do
+            if picked.unmatched_tags and not staged_tagged:
                 findings.append(
                     Finding(
                         severity,

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from fnmatch import fnmatchcase
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -35,6 +36,7 @@ from drs_provider.iam import (
     iam_policy,
 )
 from drs_provider.plans.loader import load_plan_file
+from drs_provider.simulator import SAMPLE_FLEET
 from tests.fixtures.aws_requests import request_of
 from tests.fixtures.simulator import POINT_IN_TIME_SPEED
 from tests.integration.factory.conftest import run_dag, xcom_of
@@ -49,7 +51,6 @@ from tests.integration.simulator.failback_fleet import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
-    from pathlib import Path
 
     from airflow.sdk import DAG
 
@@ -63,6 +64,7 @@ APP = "s-0a000000000000003"
 TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:dr-events"
 BUCKET = "dr-evidence"
 FUNCTION = "dr-prepare"
+STAGING_SERVER = "s-0d000000000000001"
 
 #: Granted, and never called by the provider itself: keep this short, and say why.
 NOT_CALLED: Mapping[str, frozenset[str]] = {
@@ -235,6 +237,12 @@ def test_readiness_calls_exactly_what_the_readiness_policy_grants(
     document = {**plan_document("iam_ready"), "rpo_target": 86400, "drill_every": 86400}
     document["waves"][0]["launch"] = {"instance_type": "r5.xlarge", "right_sizing": "NONE"}
     (tmp_path / "iam_ready.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+    # A staging account with a server no plan means: readiness lists its extensible servers.
+    sample = yaml.safe_load(Path(SAMPLE_FLEET).read_text())
+    staging = [
+        {"account_id": "444455556666", "source_servers": [{"id": STAGING_SERVER, "hostname": "erp-1"}]}
+    ]
+    drs_simulator_ec2.reset({**sample, "staging_accounts": staging})
     # A drill instance elsewhere in the account: readiness reads the jobs that launched instances.
     launch_drill(drs_simulator_ec2, APP)
     before = len(drs_simulator_ec2.calls())

@@ -149,16 +149,19 @@ def test_each_hidden_problem_gives_its_plan_exactly_its_code_and_launches_nothin
         "DescribeRecoveryInstances",
         "DescribeJobs",
         "DescribeRecoverySnapshots",
+        "ListStagingAccounts",
     }
     counts = {
         op: sum(call["operation"] == op for call in calls) for op in {call["operation"] for call in calls}
     }
-    # batched across plans: one listing each; snapshots only for the two rpo_target plans' servers
+    # batched across plans: one listing each; snapshots only for the two rpo_target plans' servers;
+    # no staging account, so nothing listed beyond them
     assert counts == {
         "DescribeSourceServers": 1,
         "DescribeRecoveryInstances": 1,
         "DescribeJobs": 1,
         "DescribeRecoverySnapshots": 2,
+        "ListStagingAccounts": 1,
     }
     [coverage] = result["coverage"]
     assert [entry["server"] for entry in coverage["uncovered"]] == [LONER["id"]]
