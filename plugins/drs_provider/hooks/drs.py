@@ -185,13 +185,18 @@ class DrsHook(
     ) -> RecoveryOutcome:
         """Judge DescribeJobs items server by server (see :func:`~drs_provider.recovery.outcome.judge_jobs`).
 
-        Reads what the verdict names: each server's hostname, each recovery instance's EC2
-        instance ID (left out, with a warning, if DRS cannot describe them) and the job logs.
+        Reads what the verdict names: each server's hostname (and staging account, for an extended
+        source server), each recovery instance's EC2 instance ID (left out, with a warning, if DRS
+        cannot describe them) and the job logs.
         """
         servers = [server for job in jobs for server in job.get("participatingServers") or ()]
-        hostnames = {
-            server["sourceServerID"]: source_server_hostname(server)
-            for server in self.describe_source_servers([s["sourceServerID"] for s in servers])
+        described = self.describe_source_servers([s["sourceServerID"] for s in servers])
+        hostnames = {server["sourceServerID"]: source_server_hostname(server) for server in described}
+        # an extended source server's machine replicates through a staging account: the report says which
+        staging_accounts = {
+            server["sourceServerID"]: str(account)
+            for server in described
+            if (account := (server.get("stagingArea") or {}).get("stagingAccountID"))
         }
         instance_ids = [s["recoveryInstanceID"] for s in servers if s.get("recoveryInstanceID")]
         ec2_ids: dict[str, str | None] = {}
@@ -205,7 +210,12 @@ class DrsHook(
                 self.log.warning("could not describe recovery instances: %s", error)
         log_items = {job["jobID"]: self.job_log_items(job["jobID"]) for job in jobs}
         return judge_jobs(
-            jobs, optional_ids, hostnames=hostnames, ec2_instance_ids=ec2_ids, log_items=log_items
+            jobs,
+            optional_ids,
+            hostnames=hostnames,
+            ec2_instance_ids=ec2_ids,
+            log_items=log_items,
+            staging_accounts=staging_accounts,
         )
 
     def describe_recovery_instances(self, recovery_instance_ids: Sequence[str]) -> list[dict]:

@@ -130,6 +130,7 @@ def judge_jobs(
     hostnames: Mapping[str, str | None],
     ec2_instance_ids: Mapping[str, str | None],
     log_items: Mapping[str, Sequence[Mapping[str, Any]]],
+    staging_accounts: Mapping[str, str] | None = None,
 ) -> RecoveryOutcome:
     """Judge DRS jobs (DescribeJobs items) server by server.
 
@@ -142,6 +143,8 @@ def judge_jobs(
     :param hostnames: source server ID -> hostname
     :param ec2_instance_ids: recovery instance ID -> EC2 instance ID
     :param log_items: job ID -> its DescribeJobLogItems items
+    :param staging_accounts: source server ID -> the staging account an extended source server
+        replicates through (its result carries it as ``stagingAccountID``; other servers' do not)
     """
     optional = set(optional_ids)
     outcome = RecoveryOutcome()
@@ -164,6 +167,9 @@ def judge_jobs(
                 "launchStartedDateTime": events.started.get(server_id),
                 "endDateTime": job.get("endDateTime"),
             }
+            staging_account = (staging_accounts or {}).get(server_id)
+            if staging_account:
+                result["stagingAccountID"] = staging_account
             if status in LAUNCH_SUCCESS_STATES:
                 pass
             elif status in LAUNCH_INTERMEDIATE_STATES and not job_finished:

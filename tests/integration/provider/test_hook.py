@@ -182,3 +182,31 @@ def test_terminate_recovery_instances_starts_termination_jobs(drs_simulator, drs
 
     assert len(result["jobs"]) == 1
     assert result["jobs"][0]["type"] == "TERMINATE"
+
+
+def test_the_outcome_of_an_extended_source_server_names_its_staging_account(drs_simulator, drs_hook):
+    staging, erp = "444455556666", "s-0d000000000000001"
+    drs_simulator.reset(
+        {
+            "account_id": "123456789012",
+            "region": drs_simulator.region,
+            "source_servers": [{"id": SHOP_DB[0], "hostname": "db-1", "launch_seconds": 1}],
+            "staging_accounts": [
+                {
+                    "account_id": staging,
+                    "source_servers": [{"id": erp, "hostname": "erp-1", "launch_seconds": 1}],
+                }
+            ],
+        }
+    )
+    arn = f"arn:aws:drs:{drs_simulator.region}:{staging}:source-server/{erp}"
+    extended = drs_simulator.client().create_extended_source_server(sourceServerArn=arn)["sourceServer"]
+    [job_id] = start_jobs(drs_hook, [SHOP_DB[0], extended["sourceServerID"]])
+    drs_simulator.advance(60)
+
+    outcome = drs_hook.recovery_outcome(drs_hook.describe_jobs([job_id]))
+
+    by_id = {result["sourceServerID"]: result for result in outcome.results}
+    assert by_id[extended["sourceServerID"]]["stagingAccountID"] == staging
+    assert by_id[extended["sourceServerID"]]["hostname"] == "erp-1"
+    assert "stagingAccountID" not in by_id[SHOP_DB[0]]

@@ -100,3 +100,17 @@ def test_required_failure_before_completion() -> None:
 )
 def test_every_way_to_wait_ends_on_one_verdict(jobs, optional, verdict):
     assert wait_verdict(jobs, optional) == verdict
+
+
+def test_only_an_extended_source_servers_result_names_its_staging_account() -> None:
+    outcome = judge_jobs(
+        [job("COMPLETED", ("s-1", "LAUNCHED"), ("s-2", "LAUNCHED"))],
+        hostnames={},
+        ec2_instance_ids={},
+        log_items={},
+        staging_accounts={"s-2": "444455556666"},
+    )
+
+    first, second = outcome.results
+    assert "stagingAccountID" not in first
+    assert second["stagingAccountID"] == "444455556666"
