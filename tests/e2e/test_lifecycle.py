@@ -1,7 +1,7 @@
 """The end of a run on a real Airflow, through the REST API only (issue 10): cleanup, report, SNS events.
 
 On the shared stack of each set-up; DRS on the module's simulator, SNS, SQS and S3 on its moto,
-each its own process. Eight plans are triggered together when the module starts; each test
+each its own process. Ten plans are triggered together when the module starts; each test
 follows its own run:
 
 * a drill with ``cleanup: always`` terminates exactly its recovery instances (none is left), and
@@ -18,6 +18,9 @@ follows its own run:
   (the default, ``always``);
 * a drill whose second wave names another region launches each wave in its own region, and its
   cleanup terminates in both;
+* a drill of a plan whose wave selects by tags a server a staging account replicates, extended
+  into the module's account with those tags before the runs start, launches exactly the extended
+  source server; its report names it and its ``stagingAccountID``, and cleanup terminates it;
 * a drill with ``cleanup: never`` keeps its instance, which the Recovery view's "Terminate this
   drill's instances" then terminates through the real API server, confirmed, recorded in the
   report's XCom and S3 object; the action refuses a recovery run and a run still going.
@@ -94,6 +97,14 @@ FLEET = [
     server(13, "west-app", region=WEST),
 ]
 IDS = {entry["hostname"]: entry["id"] for entry in FLEET}
+#: A staging account replicating one server for the module's account. The start hook extends it
+#: (CreateExtendedSourceServer) with STAGING_TAGS, which plan e2e_staging's wave selects; the
+#: extended server gets an ID of its own, known only then (LifecycleDeployment.extended).
+STAGING_ACCOUNT = "444455556666"
+STAGED = server(14, "staged-erp")
+STAGING_TAGS = {"Staged": "e2e-erp"}
+STAGING_ARN = f"arn:aws:drs:us-east-1:{STAGING_ACCOUNT}:source-server/{STAGED['id']}"
+FLEET_SETTINGS = {"staging_accounts": [{"account_id": STAGING_ACCOUNT, "source_servers": [STAGED]}]}
 
 
 def topic_arn(plan: str) -> str:
@@ -145,6 +156,8 @@ PLANS: dict[str, dict[str, Any]] = {
     "e2e_default": plan("e2e_default", None, [wave("db", "default-db"), wave("app", "default-app")]),
     # Keeps its instances, which the Recovery view's action then terminates.
     "e2e_never": plan("e2e_never", "never", [wave("db", "never-db")]),
+    # Recovers the staging account's server through its extended source server, selected by tags.
+    "e2e_staging": plan("e2e_staging", "always", [{"name": "erp", "servers": {"tags": STAGING_TAGS}}]),
 }
 CONF: dict[str, dict[str, Any]] = {
     "e2e_keep": {"keep_instances": True},
@@ -156,6 +169,8 @@ CONF: dict[str, dict[str, Any]] = {
 class LifecycleDeployment(Deployment):
     runs: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
+    #: staging server ARN -> the ID of its extended source server in the module's account
+    extended: dict[str, str] = field(default_factory=dict)
 
     def finish(self, plan: str) -> tuple[str, dict[str, str | None]]:
         dag_id, run_id = f"drs_plan_{plan}", self.runs[plan]
@@ -251,8 +266,11 @@ class LifecycleDeployment(Deployment):
 
 
 def start_runs(deployment: LifecycleDeployment) -> None:
-    """The topics, queues and bucket on moto, then every plan's run, all triggered at once."""
+    """The topics, queues and bucket on moto, the staging server extended, then every plan's run,
+    all triggered at once."""
     deployment.queues.update(subscribe_queues(deployment.moto_url))
+    extended = deployment.drs().create_extended_source_server(sourceServerArn=STAGING_ARN, tags=STAGING_TAGS)
+    deployment.extended[STAGING_ARN] = extended["sourceServer"]["sourceServerID"]
     deployment.runs.update(
         {name: deployment.rest.trigger(f"drs_plan_{name}", CONF.get(name, {})) for name in PLANS}
     )
@@ -279,6 +297,7 @@ SCENARIO = Scenario(
     lane="b",
     plans=PLANS,
     fleet=FLEET,
+    fleet_settings=FLEET_SETTINGS,
     speed=SPEED,
     moto=True,
     deployment_class=LifecycleDeployment,
@@ -635,3 +654,33 @@ def test_a_drill_across_two_regions_launches_and_cleans_up_each_wave_in_its_regi
     }
     assert terminated == {"us-east-1": [launched[IDS["east-db"]]], WEST: [launched[IDS["west-app"]]]}
     assert sorted(report["cleanup"]["terminated"]) == sorted(launched.values())
+
+
+def test_a_drill_recovers_a_staging_accounts_server_through_its_extended_source_server(
+    airflow: LifecycleDeployment,
+) -> None:
+    state, states = airflow.finish("e2e_staging")
+
+    assert state == "success", states
+    extended = airflow.extended[STAGING_ARN]
+    assert extended != STAGED["id"]  # an ID of its own in the module's account
+    dag_id = "drs_plan_e2e_staging"
+    launches = [
+        [server["sourceServerID"] for server in call["request"]["sourceServers"]]
+        for call in airflow.simulator.calls("StartRecovery")
+        if (call["request"].get("tags") or {}).get("airflow:dag_id") == dag_id and not call.get("error")
+    ]
+    assert launches == [[extended]]
+    report = airflow.report("e2e_staging")
+    [server] = [server for wave in report["waves"] for server in wave["servers"]]
+    assert (server["sourceServerID"], server["hostname"], server["launchStatus"]) == (
+        extended,
+        "staged-erp",
+        "LAUNCHED",
+    )
+    assert server["stagingAccountID"] == STAGING_ACCOUNT
+    launched = airflow.launched("e2e_staging")
+    assert launched == {server["recoveryInstanceID"]}
+    assert launched <= airflow.terminated()
+    assert not launched & airflow.instances_left()
+    assert report["cleanup"]["terminated"] == [server["recoveryInstanceID"]]

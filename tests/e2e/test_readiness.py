@@ -2,7 +2,8 @@
 healthy plan, checked by a run of ``drs_readiness`` triggered through the REST API.
 
 The module's simulator runs at real speed, so DRS's times are the wall clock's (snapshot ages).
-Its ``check`` task returns exactly the expected status and codes per plan, launches nothing, and
+Its ``check`` task returns exactly the expected status and codes per plan (a staging account's
+server that a plan's tags select and that is not extended included), launches nothing, and
 the one plan with ``notify`` that is not ready sends one ``readiness_changed`` message, and the
 Recovery plans page shows it in a real browser (``admin``, who may read the ``drs_readiness`` DAG's
 checks). The shared stack checks only when asked (``DRS_READINESS_SCHEDULE=none``), and this run
@@ -45,6 +46,11 @@ UNDRILLED = server(8, "ready-undrilled")
 STEPPED = server(9, "ready-stepped")
 SCHEDULED = server(10, "ready-scheduled")
 MISSING_ID = "s-e2r99999999999999"
+#: A staging account's server, never extended into the module's account, whose tags only plan
+#: e2e_ready_staging selects: DRS could not recover it from that plan.
+STAGING_ACCOUNT = "444455556666"
+STAGED = server(11, "ready-staged", tags={"Readiness": "staging"})
+STAGED_ARN = f"arn:aws:drs:{REGION}:{STAGING_ACCOUNT}:source-server/{STAGED['id']}"
 
 
 def plan(
@@ -63,6 +69,7 @@ PLANS = {
     "e2e_ready_recovered": plan("e2e_ready_recovered", {"ids": [RECOVERED["id"]]}),
     "e2e_ready_tagged": plan("e2e_ready_tagged", {"tags": {"Readiness": "tagged"}}, {"expect_servers": 2}),
     "e2e_ready_untagged": plan("e2e_ready_untagged", {"tags": {"Readiness": "nobody"}}),
+    "e2e_ready_staging": plan("e2e_ready_staging", {"tags": {"Readiness": "staging"}}),
     "e2e_ready_undrilled": plan("e2e_ready_undrilled", {"ids": [UNDRILLED["id"]]}, drill_every=86400 * 30),
     # a drill every night, but its DAG is paused (as Airflow creates new DAGs here)
     "e2e_ready_scheduled": plan("e2e_ready_scheduled", {"ids": [SCHEDULED["id"]]}, schedule="0 3 * * *"),
@@ -83,6 +90,8 @@ EXPECTED: dict[str, tuple[str, list[tuple[str, str, str | None]]]] = {
     "e2e_ready_recovered": ("not_ready", [("error", "recovered_instance_live", RECOVERED["id"])]),
     "e2e_ready_tagged": ("not_ready", [("error", "tags_count_changed", None)]),
     "e2e_ready_untagged": ("not_ready", [("error", "tags_select_none", None)]),
+    # the finding's server is the staging server's ARN (what CreateExtendedSourceServer takes)
+    "e2e_ready_staging": ("not_ready", [("error", "staging_server_not_extended", STAGED_ARN)]),
     "e2e_ready_undrilled": ("at_risk", [("warning", "drill_overdue", UNDRILLED["id"])]),
     "e2e_ready_stepped": ("not_ready", [("error", "step_target_missing", None)]),
     "e2e_ready_scheduled": ("at_risk", [("warning", "plan_paused", None)]),
@@ -121,6 +130,7 @@ SCENARIO = Scenario(
     lane="b",
     plans=PLANS,
     fleet=[HEALTHY, STALLED, LAGGING, RECOVERED, *TAGGED, UNDRILLED, STEPPED, SCHEDULED],
+    fleet_settings={"staging_accounts": [{"account_id": STAGING_ACCOUNT, "source_servers": [STAGED]}]},
     speed=1.0,
     moto=True,
     extra_dag_ids=[READINESS_DAG_ID],
@@ -149,7 +159,12 @@ def test_each_hidden_problem_gives_its_plan_exactly_its_codes_and_nothing_launch
         "DescribeSourceServers",
         "DescribeRecoveryInstances",
         "DescribeRecoverySnapshots",
+        "ListStagingAccounts",
+        "ListExtensibleSourceServers",
     }
+    # the staging accounts listed once for the one account and region, its one staging account once
+    assert len(airflow.simulator.calls("ListStagingAccounts")) == 1
+    assert len(airflow.simulator.calls("ListExtensibleSourceServers")) == 1
 
 
 def test_a_plan_that_is_not_ready_says_so_once_through_its_topic(airflow: ReadinessDeployment) -> None:
