@@ -23,14 +23,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
-
 from drs_provider.exceptions import DrsNativePlanSyncError, NativePlanFailure
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.native_plan_servers import RESOLVE_ERRORS, resolve_plan_servers
-from drs_provider.operators.readiness import chosen_plans
+from drs_provider.operators.readiness import PlanFolderOperator
 from drs_provider.operators.report_store import aws_error
-from drs_provider.plans.loader import load_plans
 from drs_provider.readiness import NATIVE_PLANS_TASK_ID
 from drs_provider.recovery.native_plan import Target, native_plans
 
@@ -106,28 +103,18 @@ def earlier_targets(previous: object) -> dict[str, list[Target]]:
     }
 
 
-class DrsNativePlansOperator(BaseOperator):
+class DrsNativePlansOperator(PlanFolderOperator):
     """Mirror every ``native_plan: true`` plan of a folder into DRS native recovery plans.
 
     Plans whose file does not load are skipped (the ``check`` task reports them). A failing plan
     or target does not stop the others; the task then fails naming each plan, target and cause
     (:class:`~drs_provider.exceptions.DrsNativePlanSyncError`).
-
-    :param plans_dir: the folder of plan files (the one the plan DAGs are made from).
     """
 
-    template_fields: Sequence[str] = ()
     ui_color = "#e8eef4"
 
-    def __init__(self, *, plans_dir: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.plans_dir = plans_dir
-
     def execute(self, context: Context) -> dict[str, Any]:
-        loaded = load_plans(self.plans_dir)
-        for issue in loaded.issues:
-            self.log.info("not mirrored (its file does not load): %s", issue)
-        plans = chosen_plans(loaded.plans, (context.get("params") or {}).get("plans"), self.plans_dir)
+        plans = self.run_plans(context, "not mirrored")
         previous = context["ti"].xcom_pull(task_ids=NATIVE_PLANS_TASK_ID, include_prior_dates=True)
         earlier = earlier_targets(previous)
         mirrored = [plan for plan in plans if plan.native_plan]

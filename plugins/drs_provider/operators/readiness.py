@@ -337,28 +337,42 @@ def chosen_plans(plans: Sequence[Plan], names: Sequence[str] | None, plans_dir: 
     return [known[name] for name in dict.fromkeys(names)]
 
 
-class DrsReadinessOperator(BaseOperator):
-    """Check every plan of a folder (:func:`check_plans`) and return the findings.
-
-    The task succeeds whatever it finds: a plan that is not ready is an answer, not a failure
-    of the check. A plan whose status changed since the previous check sends ``readiness_changed``
-    through its ``notify``.
+class PlanFolderOperator(BaseOperator):
+    """A task of ``drs_readiness``: it reads the plans of a folder, those the run names.
 
     :param plans_dir: the folder of plan files (the one the plan DAGs are made from).
     """
 
     template_fields: Sequence[str] = ()
-    ui_color = "#e8f4ea"
 
     def __init__(self, *, plans_dir: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.plans_dir = plans_dir
 
-    def execute(self, context: Context) -> dict[str, Any]:
+    def run_plans(self, context: Context, skipped: str) -> list[Plan]:
+        """The run's plans (every plan, or those its ``plans`` param names); each file that does
+        not load is logged as ``skipped`` (``check`` reports it)."""
         loaded = load_plans(self.plans_dir)
         for issue in loaded.issues:
-            self.log.warning("not checked: %s", issue)
-        plans = self.chosen_plans(loaded.plans, (context.get("params") or {}).get("plans"))
+            self.log.warning("%s: %s", skipped, issue)
+        return self.chosen_plans(loaded.plans, (context.get("params") or {}).get("plans"))
+
+    def chosen_plans(self, plans: Sequence[Plan], names: Sequence[str] | None) -> list[Plan]:
+        return chosen_plans(plans, names, self.plans_dir)
+
+
+class DrsReadinessOperator(PlanFolderOperator):
+    """Check every plan of a folder (:func:`check_plans`) and return the findings.
+
+    The task succeeds whatever it finds: a plan that is not ready is an answer, not a failure
+    of the check. A plan whose status changed since the previous check sends ``readiness_changed``
+    through its ``notify``.
+    """
+
+    ui_color = "#e8f4ea"
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        plans = self.run_plans(context, "not checked")
         result = check_plans(plans)
         self._check_paused(plans, result, context)
         for name, entry in sorted(result["plans"].items()):
@@ -390,9 +404,6 @@ class DrsReadinessOperator(BaseOperator):
                 entry = result["plans"][plan.name]
                 findings = [*entry["findings"], finding.to_json()]
                 result["plans"][plan.name] = {"status": status_of_json(findings), "findings": findings}
-
-    def chosen_plans(self, plans: Sequence[Plan], names: Sequence[str] | None) -> list[Plan]:
-        return chosen_plans(plans, names, self.plans_dir)
 
     def _announce(
         self,
