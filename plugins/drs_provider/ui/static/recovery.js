@@ -36,6 +36,9 @@ document.addEventListener("click", (event) => {
   const fragmentUrl = main.dataset.fragmentUrl;
   const interval = Number(main.dataset.refreshSeconds || "3") * 1000;
   let answering = 0;
+  // Answers started so far: a refresh that was already on its way when an answer started shows
+  // the page from before it, so its fragment is dropped rather than wiping the answer's status.
+  let answersStarted = 0;
   let timer = null;
 
   function runFinished() {
@@ -73,10 +76,14 @@ document.addEventListener("click", (event) => {
       schedule();
       return;
     }
+    const answersBefore = answersStarted;
     try {
       const response = await fetch(fragmentUrl, { credentials: "same-origin", headers: { Accept: "text/html" } });
-      if (response.ok) {
-        main.innerHTML = await response.text();
+      const fragment = response.ok ? await response.text() : null;
+      if (answersStarted !== answersBefore || answering > 0) {
+        // stale: an answer started meanwhile; the next refresh shows the page after it
+      } else if (fragment !== null) {
+        main.innerHTML = fragment;
         notice("");
       } else if (response.status === 401 || response.status === 403) {
         notice("Your Airflow session has ended or does not allow this run: sign in again and reload the page.");
@@ -97,6 +104,7 @@ document.addEventListener("click", (event) => {
     approval.querySelectorAll("button.answer").forEach((each) => { each.disabled = true; });
     status.textContent = "Sending '" + option + "' ...";
     answering += 1;
+    answersStarted += 1;
     try {
       const response = await fetch(approval.dataset.answerUrl, {
         method: "PATCH",
