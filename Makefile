@@ -1,4 +1,4 @@
-# make demo | make demo-ui | make demo-failback | make test | make test-fast | make coverage | make lint | make bench
+# make demo | make demo-ui | make demo-failback | make test | make test-fast | make coverage | make lint | make docs | make bench
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Debian's Chromium, for the Recovery view's browser test (Playwright drives it, never its own download).
 CHROMIUM := /usr/bin/chromium
 
-.PHONY: install browser demo demo-ui demo-failback test test-fast coverage lint bench clean
+.PHONY: install browser demo demo-ui demo-failback test test-fast coverage lint docs plan-reference bench clean
 
 install: $(STAMP)
 
@@ -65,6 +65,16 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check plugins tests dags tools
 	$(BIN)/mypy
 
+# The documentation site (mkdocs-material, mkdocs.yml) into site/. Strict: a warning, such as a link
+# to a missing page or anchor, fails the build. The plan key reference is checked first.
+docs: $(STAMP)
+	$(BIN)/python -m tools.plan_reference --check
+	$(BIN)/mkdocs build --strict
+
+# Regenerates docs/reference/plan-keys.md from the plan rules (after changing them).
+plan-reference: $(STAMP)
+	$(BIN)/python -m tools.plan_reference
+
 demo: $(STAMP)
 	$(BIN)/python -m tools.demo
 
@@ -83,4 +93,4 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench.failover $(FAILOVER_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache site

@@ -531,7 +531,7 @@ def test_the_simulator_health_probe_asks_its_control_api() -> None:
     assert ("GET", url.path) in CONTROL_ROUTES
 
 
-def test_the_api_server_writes_the_login_the_readme_documents() -> None:
+def test_the_api_server_writes_the_login_the_docs_document() -> None:
     env = environment(API_SERVER)
     user = env["_AIRFLOW_WWW_USER_USERNAME"]
     password = env["_AIRFLOW_WWW_USER_PASSWORD"]
@@ -540,7 +540,7 @@ def test_the_api_server_writes_the_login_the_readme_documents() -> None:
     assert "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE" in script
     assert script.rstrip().endswith("exec airflow api-server")
     ((_, host_port, _),) = port_mappings(API_SERVER)
-    readme = (REPO / "README.md").read_text()
+    readme = (REPO / "docs" / "how-to" / "deploy.md").read_text()
     assert "docker compose up" in readme
     assert f"http://localhost:{host_port}" in readme
     assert f"{user} / {password}" in readme

@@ -358,10 +358,10 @@ def test_a_step_calls_are_granted_in_its_modes_its_lookups_in_all(tmp_path: Path
     assert {"ssm:DescribeDocument", "ssm:SendCommand", "ssm:GetCommandInvocation"} <= failback
 
 
-def test_the_readme_shows_the_policies_of_the_example_plans() -> None:
-    """The README's policies are what drs-plan iam-policy prints for dags/recovery_plans: after
-    changing what the provider calls, paste the command's output there again."""
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_docs_show_the_policies_of_the_example_plans() -> None:
+    """The policies in docs/how-to/deploy.md are what drs-plan iam-policy prints for
+    dags/recovery_plans: after changing what the provider calls, paste the command's output there again."""
+    readme = (REPO_ROOT / "docs" / "how-to" / "deploy.md").read_text(encoding="utf-8")
     section = readme[
         readme.index("<!-- section: iam-policy -->") : readme.index("<!-- /section: iam-policy -->")
     ]

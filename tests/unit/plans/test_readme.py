@@ -1,4 +1,4 @@
-"""The README's plan examples say what the code does, so the documentation cannot rot silently."""
+"""The documentation's plan examples (docs/) say what the code does, so the docs cannot rot silently."""
 
 from __future__ import annotations
 
@@ -14,11 +14,16 @@ from drs_provider.plans import load_plan_file, plan_json_schema
 from drs_provider.plans.model import LAUNCH_SETTING_NAMES, NOTIFY_EVENTS
 from tests.conftest import REPO_ROOT
 
+DOCS = REPO_ROOT / "docs"
+
+
+def doc_text(page: str) -> str:
+    return (DOCS / page).read_text(encoding="utf-8")
+
 
 def readme_plan_example() -> str:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("<!-- section: plans -->") : readme.index("<!-- /section: plans -->")]
-    return re.findall(r"```yaml\n(.*?)```", section, flags=re.DOTALL)[0]
+    """The annotated example: the first YAML block of the plan format reference."""
+    return re.findall(r"```yaml\n(.*?)```", doc_text("reference/plan-format.md"), flags=re.DOTALL)[0]
 
 
 def test_the_annotated_example_loads_and_passes_the_schema(tmp_path: Path) -> None:
@@ -47,8 +52,8 @@ def test_the_annotated_example_loads_and_passes_the_schema(tmp_path: Path) -> No
 
 
 def test_the_validation_example_is_what_the_loader_says(tmp_path: Path) -> None:
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("### Validation") : readme.index("What is checked:")]
+    readme = doc_text("reference/plan-format.md")
+    section = readme[readme.index("## Validation") : readme.index("What is checked:")]
     shown = re.findall(r"```\n(.*?)```", section, flags=re.DOTALL)[0].splitlines()
     plan_file = tmp_path / "dags" / "recovery_plans" / "billing.yaml"
     plan_file.parent.mkdir(parents=True)
@@ -60,14 +65,14 @@ def test_the_validation_example_is_what_the_loader_says(tmp_path: Path) -> None:
     assert [str(issue) for issue in caught.value.issues] == shown
 
 
-def readme_yaml_after(heading: str) -> str:
-    """The first YAML block under ``heading`` in the README."""
-    readme = (REPO_ROOT / "README.md").read_text(encoding="utf-8")
+def readme_yaml_after(page: str, heading: str) -> str:
+    """The first YAML block under ``heading`` in the docs page ``page`` (under docs/)."""
+    readme = doc_text(page)
     return re.findall(r"```yaml\n(.*?)```", readme[readme.index(heading) :], flags=re.DOTALL)[0]
 
 
 def test_the_runbook_steps_example_is_a_valid_plan(tmp_path: Path) -> None:
-    text = "plan: shop\n" + readme_yaml_after("### Runbook steps")
+    text = "plan: shop\n" + readme_yaml_after("how-to/approvals-and-checks.md", "## Runbook steps")
     path = tmp_path / "shop.yaml"
     path.write_text(text, encoding="utf-8")
 
@@ -91,7 +96,7 @@ def test_the_runbook_steps_example_is_a_valid_plan(tmp_path: Path) -> None:
 
 
 def test_the_lifecycle_keys_example_is_valid(tmp_path: Path) -> None:
-    keys = readme_yaml_after("## Drill lifecycle")
+    keys = readme_yaml_after("how-to/schedule-drills.md", "## Drill lifecycle")
     path = tmp_path / "shop.yaml"
     path.write_text(
         "plan: shop\n" + keys + "waves:\n  - name: db\n    servers: {tags: {Role: db}}\n", encoding="utf-8"
@@ -108,7 +113,7 @@ def test_the_lifecycle_keys_example_is_valid(tmp_path: Path) -> None:
 
 
 def test_the_launch_settings_example_is_a_valid_plan(tmp_path: Path) -> None:
-    text = "plan: shop\n" + readme_yaml_after("### Launch settings as code")
+    text = "plan: shop\n" + readme_yaml_after("how-to/readiness.md", "## Launch settings as code")
     path = tmp_path / "shop.yaml"
     path.write_text(text, encoding="utf-8")
 
