@@ -49,7 +49,7 @@ class DrillResult:
     failure_reasons: dict[str, str] = field(default_factory=dict)
     startup_seconds: float | None = None
     total_seconds: float | None = None
-    #: the run report the ``report`` task returned (README "The run report"), if it left one
+    #: the run report the ``report`` task returned (docs/reference/run-report.md), if it left one
     report: dict[str, Any] | None = None
 
     @property

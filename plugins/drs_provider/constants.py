@@ -56,7 +56,7 @@ TAG_MAP_INDEX = "airflow:map_index"
 #: Which part of a split selection a job holds, e.g. ``2/5`` (for people; not for matching).
 TAG_CHUNK = "airflow:chunk"
 
-# --- run modes (README "The DAG a plan becomes") ------------------------------------------------------
+# --- run modes (docs/reference/run-parameters.md) ------------------------------------------------------
 
 MODE_DRILL = "drill"
 MODE_RECOVERY = "recovery"
@@ -71,7 +71,7 @@ APPROVAL_MODES = (MODE_DRILL, MODE_RECOVERY)
 #: Run types a recovery may have: triggered by a person (UI, REST API, CLI), or by a task of
 #: another DAG on a person's behalf (``drs_failover``'s TriggerDagRunOperator); never scheduled.
 RECOVERY_RUN_TYPES = ("manual", "operator_triggered")
-#: The run parameters every plan DAG takes (README "The DAG a plan becomes"); preflight refuses any other.
+#: The run parameters every plan DAG takes (docs/reference/run-parameters.md); preflight refuses any other.
 RUN_PARAMS = (
     "mode",
     "confirm",
@@ -91,7 +91,7 @@ FAILBACK_DRILL_PARAM = "failback_drill"
 #: The run parameter that keeps a drill's instances (its cleanup skipped).
 KEEP_INSTANCES_PARAM = "keep_instances"
 
-# --- the DAG a plan becomes (README "The DAG a plan becomes") -----------------------------------------
+# --- the DAG a plan becomes (docs/explanation/dag-and-waves.md) -----------------------------------------
 
 DAG_ID_PREFIX = "drs_plan_"
 PREFLIGHT_TASK_ID = "preflight"

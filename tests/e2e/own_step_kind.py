@@ -1,5 +1,6 @@
-"""A step kind of a deployment's own, registered the way README "A new step kind" says, for the
-end-to-end test of a plan that validates but cannot be rendered as a DAG (issue 18).
+"""A step kind of a deployment's own, registered the way docs/how-to/approvals-and-checks.md
+"A new step kind" says, for the end-to-end test of a plan that validates but cannot be rendered
+as a DAG (issue 18).
 
 ``shell`` runs a command with the standard provider's ``BashOperator``. That operator templates
 ``bash_command``, which would make plan text a Jinja template again, so the factory refuses to

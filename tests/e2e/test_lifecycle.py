@@ -444,7 +444,7 @@ def test_a_report_s3_refuses_fails_its_task_and_the_run_says_so_everywhere(
     state, states = airflow.finish(plan)
 
     # preflight's probe went through; S3 refused only the report. The run's state stays what its
-    # waves made it (README "The run report"), the report task says the evidence is not kept.
+    # waves made it (docs/reference/run-report.md), the report task says the evidence is not kept.
     assert state == "success", states
     assert (states["preflight"], states["db.wait_for_recovery"], states["report"]) == (
         "success",

@@ -1,4 +1,4 @@
-"""DRS throttling waited out on a real Airflow (README "The worst day"): a ``ThrottlingException`` with a
+"""DRS throttling waited out on a real Airflow (docs/how-to/worst-day.md): a ``ThrottlingException`` with a
 ``Retry-After`` delays a launch, never fails it or launches twice.
 
 The module's simulator answers the next ``THROTTLED`` StartRecovery calls with HTTP 429 and

@@ -1,4 +1,4 @@
-"""Plan -> Airflow DAG: the one place that knows both plans and Airflow (README "The DAG a plan becomes").
+"""Plan -> Airflow DAG: the one place that knows both plans and Airflow (docs/explanation/dag-and-waves.md).
 
 ``build_dags(plans_dir)`` turns every valid plan file into a DAG ``drs_plan_<plan>``;
 ``raise_for_broken_plans(plans_dir)`` raises one error naming every issue of every broken

@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Environment variable naming the plans directory (README "Recovery plans").
+#: Environment variable naming the plans directory (docs/reference/settings.md).
 PLANS_DIR_ENV = "DRS_PLANS_DIR"
 PLANS_DIR_NAME = "recovery_plans"
 

@@ -4,7 +4,7 @@
   wave task (``on_failure_callback``), ``approval_requested`` from approval steps (HITL
   notifiers), ``succeeded``/``failed`` from ``report``, ``rto_missed`` from a Deadline Alert.
 * ``cleanup`` (when the plan's policy is not ``never``) and ``report``: teardown tasks after
-  every wave (README "The DAG a plan becomes").
+  every wave (docs/explanation/dag-and-waves.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The run-time parameters of a plan's DAG (README "The DAG a plan becomes"), as Airflow Params.
+"""The run-time parameters of a plan's DAG (docs/reference/run-parameters.md), as Airflow Params.
 
 Each Param carries a JSON Schema, so the UI's trigger form, the REST API and ``airflow dags
 trigger`` all reject a bad ``conf`` before a run is created. The preflight task checks the

@@ -1,4 +1,4 @@
-"""Render one validated plan as one Airflow DAG (README "The DAG a plan becomes").
+"""Render one validated plan as one Airflow DAG (docs/explanation/dag-and-waves.md).
 
 Shape: ``preflight`` first, upstream of every wave; one task group per wave (``group_id`` =
 wave name) holding, in a chain, its ``pre`` steps, ``start_recovery``, ``wait_for_recovery``
@@ -53,9 +53,10 @@ DEFAULT_OWNER = "airflow"
 DAG_TAG = "drs"
 #: Whether each wave's ``wait_for_recovery`` starts in the triggerer (``start_from_trigger``)
 #: instead of in a worker that only defers it: the same hand-off, one worker run per wave fewer
-#: (README "The DAG a plan becomes" has the measurements).
+#: (docs/explanation/dag-and-waves.md has the measurements).
 WAVE_SENSOR_START_FROM_TRIGGER = True
-#: With ``start_from_trigger`` the trigger gets templates, not ``XComArg``s (README "Waiting"):
+#: With ``start_from_trigger`` the trigger gets templates, not ``XComArg``s
+#: (docs/reference/operator-and-sensor.md "Waiting"):
 #: ``map_indexes=-1`` keeps the pull from hanging; ``or []`` renders a missing value as no job
 #: (the trigger's "no DRS job IDs" error) rather than as the string "None", read as one ID.
 _PULL = "{{{{ ti.xcom_pull(task_ids='{task_id}', key='{key}', map_indexes=-1) or [] }}}}"

@@ -1,6 +1,6 @@
 """A plan's events as SNS messages: a subject a person reads in a mail client, a JSON body for scripts.
 
-Events (README "Recovery plans", ``notify.events``) and who sends them:
+Events (docs/reference/notifications.md, ``notify.events``) and who sends them:
 
 ============================  ========================================================
 ``started``                   ``preflight``, as it starts (first try only)

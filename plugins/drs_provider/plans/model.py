@@ -1,4 +1,4 @@
-"""The plan model: plain typed objects, no Airflow and no boto3 (README "Recovery plans").
+"""The plan model: plain typed objects, no Airflow and no boto3 (docs/reference/plan-format.md).
 
 A :class:`Plan` is only ever built by the loader after validation, so its fields hold
 checked values and ``depends_on`` is already resolved (omitted = the wave listed before).
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 PLAN_NAME_PATTERN = r"^[a-z][a-z0-9_]{0,50}$"
 WAVE_NAME_PATTERN = PLAN_NAME_PATTERN
 #: Names a wave cannot have: each wave becomes a task group beside these tasks of the DAG
-#: (README "The DAG a plan becomes"), and a group may not share a task's ID.
+#: (docs/explanation/dag-and-waves.md), and a group may not share a task's ID.
 RESERVED_WAVE_NAMES = frozenset({PREFLIGHT_TASK_ID})
 STEP_NAME_PATTERN = PLAN_NAME_PATTERN
 #: Names a step cannot have: its task shares the wave's group with these tasks.
@@ -54,8 +54,8 @@ class ServerSelector:
 
 @dataclass(frozen=True, kw_only=True)
 class Step:
-    """One runbook step of a wave (README "Recovery plans"). Each kind is a subclass, declared with
-    everything else about the kind in :mod:`drs_provider.steps`.
+    """One runbook step of a wave (docs/how-to/approvals-and-checks.md). Each kind is a subclass,
+    declared with everything else about the kind in :mod:`drs_provider.steps`.
 
     ``name`` is already resolved (default ``<phase>_<n>_<kind>``); an ``optional`` step's
     failure is logged and reported, and the wave goes on. In a run whose mode is not among
@@ -223,7 +223,7 @@ FAILBACK_CLEANUP_DEFAULT = FAILBACK_CLEANUP_KEEP
 #: seconds a failback wave waits for its servers' reversed replication to reach CONTINUOUS: a
 #: day, since the first copy back moves every disk across regions
 FAILBACK_SYNC_TIMEOUT_DEFAULT = 86400
-#: Events a plan can send to SNS (README "Recovery plans"): a run's, in the order a run meets them,
+#: Events a plan can send to SNS (docs/reference/notifications.md): a run's, in the order a run meets them,
 #: then the one ``drs_readiness`` sends between runs.
 NOTIFY_EVENTS = (
     "started",

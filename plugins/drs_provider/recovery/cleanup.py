@@ -98,7 +98,7 @@ def cleanup_entry(
     remaining: Collection[str] = (),
     finished: bool = True,
 ) -> dict[str, Any]:
-    """The report's ``cleanup`` entry once ``plan`` was carried out (README "The run report").
+    """The report's ``cleanup`` entry once ``plan`` was carried out (docs/reference/run-report.md).
 
     :param jobs: the TERMINATE jobs DRS started.
     :param remaining: which of ``plan.to_terminate`` DRS still has after them.

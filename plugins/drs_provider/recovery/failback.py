@@ -1,7 +1,7 @@
 """Failback as DRS shows it, read without Airflow: where a recovered server came from, which
 FAILBACK source server brings it home, and how far that server's copy has got.
 
-What the way home (``mode: failback``, still to come: the README's "Failback" says what exists)
+What the way home (``mode: failback``, still to come: docs/how-to/failback.md says what exists)
 stands on:
 
 * A recovery instance's ``originEnvironment`` says how it goes home: ``AWS`` (an EC2 origin, in

@@ -1,4 +1,4 @@
-"""What finished DRS jobs mean, server by server (README "The DAG a plan becomes").
+"""What finished DRS jobs mean, server by server (docs/explanation/dag-and-waves.md).
 
 A job's COMPLETED status says nothing about success: the verdict is per server, from
 ``participatingServers[].launchStatus``. Every required server must be LAUNCHED; optional ones

@@ -1,4 +1,4 @@
-"""The run report (the README's "The run report"), built from what a run's tasks left behind.
+"""The run report (docs/reference/run-report.md), built from what a run's tasks left behind.
 
 The ``report`` task builds it at the end of a run, and the Recovery view builds it live while a
 run goes on, both with :func:`build_report` from the same facts: the run's task instances and

@@ -56,7 +56,7 @@ def dag_waves(dag: Any, *, reversed_failback: bool = False) -> tuple[WaveShape, 
     API server): only its task groups, tasks and upstream IDs are read.
 
     :param reversed_failback: the waves of the reversed failback instead (the groups inside
-        ``failback-reverse``, README "Failback: the way home"); none when the DAG has no such group
+        ``failback-reverse``, docs/how-to/failback.md); none when the DAG has no such group
     """
     parent = dag.task_group
     if reversed_failback:

@@ -2,7 +2,7 @@
 
 It speaks the DRS REST-JSON wire protocol as botocore's ``drs`` service model describes it, so an
 unmodified boto3 or aiobotocore ``drs`` client works against it through ``endpoint_url``. Jobs run
-in simulated time. See the README section "DRS simulator" and ``OPERATIONS.md``.
+in simulated time. See docs/reference/simulator.md and ``OPERATIONS.md``.
 
 This package imports nothing from Airflow and nothing from ``drs_provider`` except
 ``drs_provider.exceptions``.

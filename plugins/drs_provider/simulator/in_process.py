@@ -1,7 +1,8 @@
 """The in-process simulator for tests and tools: build a server for a fleet and serve it in a thread.
 
-:func:`start_in_thread` is what the test fixtures and the README's in-process example use; the
-shell command (``python -m drs_provider.simulator``) serves in its main thread instead.
+:func:`start_in_thread` is what the test fixtures and the in-process example in
+docs/reference/simulator.md use; the shell command (``python -m drs_provider.simulator``) serves in
+its main thread instead.
 """
 
 from __future__ import annotations

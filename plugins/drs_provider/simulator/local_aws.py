@@ -1,6 +1,6 @@
 """Beside the DRS simulator: moto's server for every other AWS service (SSM, Lambda, SNS, SQS, S3, STS).
 
-One Airflow ``aws`` connection reaches both (README "DRS simulator"): ``endpoint_url`` points at
+One Airflow ``aws`` connection reaches both (docs/reference/simulator.md): ``endpoint_url`` points at
 moto and ``service_config.drs.endpoint_url`` at the simulator (:func:`connection_extra`).
 
 moto starts empty: AWS's own documents such as ``AWS-RunShellScript``, which every account has,

@@ -2,9 +2,10 @@
 
 Every layer reads the kinds from :mod:`.registry`; importing this package (or any module in
 it) registers the built-in ones. A new built-in kind is a module like ``wait.py`` and its
-entry in :data:`BUILT_IN`; a kind of your own is one :func:`register` call (README "Runbook
-steps"). Like the plan layer, this package imports no Airflow: a kind names its operator by
-dotted path, and the factory imports it only when it renders a step.
+entry in :data:`BUILT_IN`; a kind of your own is one :func:`register` call
+(docs/how-to/approvals-and-checks.md "A new step kind"). Like the plan layer, this package
+imports no Airflow: a kind names its operator by dotted path, and the factory imports it only
+when it renders a step.
 """
 
 from __future__ import annotations

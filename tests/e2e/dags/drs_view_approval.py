@@ -2,7 +2,7 @@
 
 The plan DAG of ``PLAN`` (rendered by the factory), with a providers-standard
 ``ApprovalOperator`` as the wave's first step: task ``db.pre_1_approval`` before
-``db.start_recovery``, where README "The DAG a plan becomes" puts a wave's ``pre`` steps. While it waits,
+``db.start_recovery``, where docs/explanation/dag-and-waves.md puts a wave's ``pre`` steps. While it waits,
 the task is in state ``awaiting_input`` and the run's Recovery page offers Approve / Reject.
 """
 

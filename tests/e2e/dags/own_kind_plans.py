@@ -1,6 +1,7 @@
 """Airflow DAGs of the plans in ``$DRS_PLANS_DIR/own_kinds``, with the step kind ``shell`` of
-``tests/e2e/own_step_kind.py`` registered first (README "A new step kind": a kind of your own is
-registered in both DAG files, ahead of ``build_dags`` and ``raise_for_broken_plans``).
+``tests/e2e/own_step_kind.py`` registered first (docs/how-to/approvals-and-checks.md "A new step
+kind": a kind of your own is registered in both DAG files, ahead of ``build_dags`` and
+``raise_for_broken_plans``).
 """
 
 from __future__ import annotations

@@ -291,7 +291,8 @@ def test_a_report_s3_refuses_after_preflight_fails_the_report_task_and_stays_in_
 
     state, tasks = run_dag(dag)
 
-    # A teardown: the evidence failing does not change the verdict on the recovery (README "The run report").
+    # A teardown: the evidence failing does not change the verdict on the recovery
+    # (docs/reference/run-report.md).
     assert state == "success", tasks
     assert tasks["report"] == "failed"
     assert {tasks["database.wait_for_recovery"], tasks["app.wait_for_recovery"]} == {"success"}

@@ -1,4 +1,4 @@
-"""Launch settings as code (README "Readiness"): drift found by readiness, ``drs-plan apply-launch``.
+"""Launch settings as code (docs/how-to/readiness.md): drift found by readiness, ``drs-plan apply-launch``.
 
 Real boto3 ``drs`` and ``ec2`` clients through the Airflow connection ``aws_default``: DRS on the
 in-process simulator, each source server's EC2 launch template in moto (``drs_simulator_ec2``).

@@ -1,4 +1,4 @@
-"""Readiness of a hidden-problem fleet: one problem per plan, one healthy plan (README "Readiness").
+"""Readiness of a hidden-problem fleet: one problem per plan, one healthy plan (docs/how-to/readiness.md).
 
 Real boto3 against the in-process simulator (DRS) and moto (SSM, SNS), plans loaded from YAML
 files as the DAG loads them, through :func:`check_plans`, the ``drs-plan ready`` command and

@@ -81,8 +81,9 @@ def test_the_run_state_is_judged_on_the_waves_last_tasks_never_on_cleanup_or_rep
     dags: dict[str, DAG], plan: str
 ) -> None:
     """The tasks Airflow judges a finished run by: a failed wave fails the run whatever the
-    teardowns did, and a failed cleanup or a report S3 would not store does not (README "The run
-    report"). Marking ``report`` ``on_failure_fail_dagrun`` would leave it the only leaf."""
+    teardowns did, and a failed cleanup or a report S3 would not store does not
+    (docs/reference/run-report.md). Marking ``report`` ``on_failure_fail_dagrun`` would leave it the
+    only leaf."""
     from collections import namedtuple
 
     from airflow.models.dagrun import DagRun

@@ -1,4 +1,4 @@
-"""The run report (README "The run report") built from task instances and XComs."""
+"""The run report (docs/reference/run-report.md) built from task instances and XComs."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The README's hand-written DAG: start a drill of the shop database tier and wait for it."""
+"""The hand-written DAG of docs/reference/operator-and-sensor.md: start a drill of the shop
+database tier and wait for it."""
 
 from __future__ import annotations
 
