@@ -8,6 +8,7 @@ final event and the Recovery view say so instead).
 
 from __future__ import annotations
 
+import functools
 import json
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -48,11 +49,12 @@ from drs_provider.recovery.times import parse_time
 from drs_provider.recovery.wave_shapes import run_waves
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Callable, Mapping
 
     from airflow.sdk import Context
 
     from drs_provider.notifications.sns import PlanEvents
+    from drs_provider.recovery.run import ResolvedRun
 
 #: States of a wave task that count as "the wave succeeded" for ``cleanup: on_success``.
 SUCCEEDED_STATES = frozenset({"success", "skipped"})
@@ -114,14 +116,13 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         self.waiter_delay = waiter_delay
         self.timeout = timeout
 
-    def _skip_reason(self, context: Context) -> str | None:
-        run = resolved_run(context)
+    def _skip_reason(
+        self, context: Context, run: ResolvedRun | None, unfinished: Callable[[], list[str]]
+    ) -> str | None:
         if run is None:
             return "preflight did not pass, so nothing was launched"
         if run.is_failback:
-            return failback_cleanup.skip_reason(
-                run, context.get("params") or {}, self.policy, lambda: self._unfinished(context)
-            )
+            return failback_cleanup.skip_reason(run, context.get("params") or {}, self.policy, unfinished)
         if not run.is_drill:
             return "a recovery run: its instances are the recovered production and stay"
         by = preempted_by(self.plan_name, context["ti"].run_id)
@@ -134,8 +135,8 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             return None
         if (context.get("params") or {}).get(KEEP_INSTANCES_PARAM) is True:
             return "the run asked to keep its instances (keep_instances)"
-        if self.policy == CLEANUP_ON_SUCCESS and (unfinished := self._unfinished(context)):
-            return f"cleanup: on_success, and not every wave succeeded ({', '.join(unfinished[:5])} ...)"
+        if self.policy == CLEANUP_ON_SUCCESS and (left := unfinished()):
+            return f"cleanup: on_success, and not every wave succeeded ({', '.join(left[:5])} ...)"
         return None
 
     @staticmethod
@@ -149,8 +150,11 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         from airflow.sdk.exceptions import AirflowSkipException
 
         ti = context["ti"]
-        stopped = self._stop_unfinished_failbacks(context)
-        reason = self._skip_reason(context)
+        run = resolved_run(context)
+        # The run's task states, read once and only when a decision needs them.
+        unfinished = functools.cache(lambda: self._unfinished(context))
+        stopped = self._stop_unfinished_failbacks(context, run, unfinished)
+        reason = self._skip_reason(context, run, unfinished)
         if reason:
             skipped = {
                 "state": "skipped",
@@ -165,7 +169,7 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             ti.xcom_push(key=RETURN_VALUE_XCOM_KEY, value=skipped)
             raise AirflowSkipException(reason)
         entries = []
-        for hook, plan in self._plans(context):
+        for hook, plan in self._plans(context, run):
             for instance, why in plan.left_alone.items():
                 self.log.warning("recovery instance %s left alone: %s", instance, why)
             if plan.to_terminate:
@@ -192,10 +196,11 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
             raise DrsCleanupError(result["failed"], result["jobs"])
         return result
 
-    def _stop_unfinished_failbacks(self, context: Context) -> list[str]:
+    def _stop_unfinished_failbacks(
+        self, context: Context, run: ResolvedRun | None, unfinished: Callable[[], list[str]]
+    ) -> list[str]:
         """A real failback that did not succeed: StopFailback where it started one on premises."""
-        run = resolved_run(context)
-        if run is None or not run.is_failback or run.failback_drill or not self._unfinished(context):
+        if run is None or not run.is_failback or run.failback_drill or not unfinished():
             return []
         return failback_cleanup.stop_unfinished_failbacks(self.hook, run, *self._run_jobs(context), self.log)
 
@@ -207,10 +212,9 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
         since = getattr(dag_run, "run_after", None) or getattr(dag_run, "start_date", None)
         return run_tags(ti.dag_id, ti.run_id), since - JOB_LOOKBACK if since else None
 
-    def _plans(self, context: Context) -> list[tuple[DrsHook, CleanupPlan]]:
+    def _plans(self, context: Context, run: ResolvedRun | None) -> list[tuple[DrsHook, CleanupPlan]]:
         """What to terminate, per region (a drill's: one, its own; a failback's: :mod:`.failback_cleanup`)."""
         tags, since = self._run_jobs(context)
-        run = resolved_run(context)
         if run is not None and run.is_failback:
             return failback_cleanup.cleanups(self.hook, run, tags, since, self.log) or [
                 (self.hook, CleanupPlan())

@@ -355,10 +355,7 @@ class PlanFolderOperator(BaseOperator):
         loaded = load_plans(self.plans_dir)
         for issue in loaded.issues:
             self.log.warning("%s: %s", skipped, issue)
-        return self.chosen_plans(loaded.plans, (context.get("params") or {}).get("plans"))
-
-    def chosen_plans(self, plans: Sequence[Plan], names: Sequence[str] | None) -> list[Plan]:
-        return chosen_plans(plans, names, self.plans_dir)
+        return chosen_plans(loaded.plans, (context.get("params") or {}).get("plans"), self.plans_dir)
 
 
 class DrsReadinessOperator(PlanFolderOperator):
