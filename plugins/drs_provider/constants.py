@@ -145,7 +145,12 @@ def wave_task_id(wave: str, task: str) -> str:
     return f"{wave}.{task}"
 
 
+def wave_group_of_task(task_id: str) -> str:
+    """The full ID of the wave's task group a task is in: ``<wave>`` for ``<wave>.<task>``,
+    ``failback-reverse.<wave>`` for a reversed failback's task ("" outside a group)."""
+    return task_id.rpartition(".")[0]
+
+
 def wave_of_task(task_id: str) -> str:
-    """The wave a task of a wave's group belongs to: its innermost group (``<wave>.<task>``, or
-    ``failback-reverse.<wave>.<task>``)."""
-    return task_id.rsplit(".", 2)[-2]
+    """The wave a task of a wave's group belongs to: its innermost group."""
+    return wave_group_of_task(task_id).rpartition(".")[2]

@@ -20,6 +20,7 @@ from drs_provider.constants import (
     TAG_DAG_ID,
     TAG_RUN_ID,
     WAIT_FOR_RECOVERY_TASK,
+    wave_group_of_task,
     wave_of_task,
     wave_task_id,
 )
@@ -84,7 +85,7 @@ def wave_servers(
     servers the wave will launch (``launchStatus`` still null)."""
     if phase == "post":
         # The wave's own group: the step's (a reversed failback's waves are in a group of their own).
-        group = str(context["ti"].task_id).rpartition(".")[0] or wave_name
+        group = wave_group_of_task(str(context["ti"].task_id)) or wave_name
         pulled = context["ti"].xcom_pull(
             task_ids=wave_task_id(group, WAIT_FOR_RECOVERY_TASK), key=SERVERS_XCOM_KEY, map_indexes=-1
         )
