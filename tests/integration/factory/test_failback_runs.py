@@ -37,6 +37,14 @@ waves:
   - name: app
     servers: {{ids: [{EC2_SERVER_DEFAULT_SYNC}]}}
 """
+#: A one-wave plan of the on-premises server, recovered in the fleet's region.
+LEDGER = f"""\
+plan: ledger
+region: {ORIGIN_REGION}
+waves:
+  - name: db
+    servers: {{ids: [{ON_PREMISES_SERVER}]}}
+"""
 RECOVERY = {"mode": "recovery", "confirm": "homeward"}
 FAILBACK = {"mode": "failback", "confirm": "homeward"}
 
@@ -145,16 +153,7 @@ def test_an_on_premises_server_comes_home_through_its_failback_client(
     plan_dag: Callable[..., DAG], drs_simulator: Any
 ) -> None:
     drs_simulator.reset(fleet=FLEET)
-    dag = plan_dag(
-        "ledger",
-        f"""\
-        plan: ledger
-        region: {ORIGIN_REGION}
-        waves:
-          - name: db
-            servers: {{ids: [{ON_PREMISES_SERVER}]}}
-        """,
-    )
+    dag = plan_dag("ledger", LEDGER)
     assert run_dag(dag, {"mode": "recovery", "confirm": "ledger"})[0] == "success"
     (instance,) = recovery_instances(drs_simulator, ORIGIN_REGION)
     drs_simulator.connect_failback_client(instance["recoveryInstanceID"])
@@ -175,20 +174,13 @@ def test_an_on_premises_failback_left_unfinished_is_stopped_by_the_runs_cleanup(
     plan_dag: Callable[..., DAG], drs_simulator: Any
 ) -> None:
     drs_simulator.reset(fleet=FLEET)
-    ledger = f"""\
-plan: ledger
-region: {ORIGIN_REGION}
-waves:
-  - name: db
-    servers: {{ids: [{ON_PREMISES_SERVER}]}}
-"""
-    assert run_dag(plan_dag("ledger", ledger), {"mode": "recovery", "confirm": "ledger"})[0] == "success"
+    assert run_dag(plan_dag("ledger", LEDGER), {"mode": "recovery", "confirm": "ledger"})[0] == "success"
     (instance,) = recovery_instances(drs_simulator, ORIGIN_REGION)
     drs_simulator.connect_failback_client(instance["recoveryInstanceID"])
     # The launch at home never ends (the clock stands still); the wave gives up at its timeout,
     # the shortest a plan may set, as if an operator had marked it failed.
     drs_simulator.set_speed(0)
-    dag = plan_dag("ledger", ledger + "    timeout: 60\n    poll_interval: 10\n")
+    dag = plan_dag("ledger", LEDGER + "    timeout: 60\n    poll_interval: 10\n")
 
     state, tasks = run_dag(dag, {"mode": "failback", "confirm": "ledger"})
 
@@ -279,14 +271,7 @@ def test_a_failback_drill_of_an_on_premises_server_is_refused_naming_it(
     plan_dag: Callable[..., DAG], drs_simulator: Any
 ) -> None:
     drs_simulator.reset(fleet=FLEET)
-    ledger = f"""\
-plan: ledger
-region: {ORIGIN_REGION}
-waves:
-  - name: db
-    servers: {{ids: [{ON_PREMISES_SERVER}]}}
-"""
-    dag = plan_dag("ledger", ledger)
+    dag = plan_dag("ledger", LEDGER)
     assert run_dag(dag, {"mode": "recovery", "confirm": "ledger"})[0] == "success"
     (instance,) = recovery_instances(drs_simulator, ORIGIN_REGION)
     drs_simulator.connect_failback_client(instance["recoveryInstanceID"])
