@@ -35,6 +35,11 @@ CHROMIUM_FLAGS = [
     "--dns-prefetch-disable",
     "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
 ]
+#: How long a page, a locator or a click may take (Playwright's default is 30 s). The Airflow UI is a
+#: large single-page app and its requests wait behind the shared stacks' tasks: on a loaded 2-core
+#: machine a page and its Recovery frame took over 30 s to show. A bound, not a timing: a page that
+#: is there sooner is used at once.
+BROWSER_TIMEOUT_MS = 120_000
 #: Screenshots are kept here (ignored by git) and their paths printed.
 ARTIFACTS = REPO_ROOT / "artifacts" / "recovery-view"
 
@@ -62,6 +67,8 @@ def signed_in_browser(deployment: Deployment, profile: Path) -> Iterator[Any]:
             args=CHROMIUM_FLAGS,
             viewport={"width": 1400, "height": 1300},
         )
+        context.set_default_timeout(BROWSER_TIMEOUT_MS)
+        context.set_default_navigation_timeout(BROWSER_TIMEOUT_MS)
         try:
             log_in(context.new_page(), deployment)
             yield context

@@ -747,7 +747,7 @@ def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
     assert detail["chosen_options"] == ["Approve"]
     assert detail["responded_by_user"]["name"] == "admin"
     # The page refreshes itself until the run is over.
-    frame.locator(".run[data-finished=true]").wait_for(timeout=30_000)
+    frame.locator(".run[data-finished=true]").wait_for()
     assert frame.locator("#run-state").inner_text() == "succeeded"
     assert "view-approval-db" in frame.locator("#servers").inner_text()
     step = frame.locator('#steps tr[data-task="db.pre_1_approval"]').inner_text()
