@@ -86,6 +86,9 @@ HEALTH_COMPONENTS = {"scheduler": "scheduler", "triggerer": "triggerer", "dag-pr
 
 #: Seconds a process waits for SQLite's write lock before "database is locked".
 SQLITE_LOCK_TIMEOUT = 30
+#: Threads the API server runs its synchronous endpoints in (anyio's default), each holding at most
+#: one database connection.
+API_SERVER_THREADS = 40
 
 
 def _generated_password() -> str:
@@ -354,7 +357,13 @@ class AirflowStack:
             # it longer, and a REST call or a task's XCom push then failed with "database is
             # locked" (HTTP 500).
             "database": {
-                "sql_alchemy_conn": f"sqlite:///{self.home / 'airflow.db'}?timeout={SQLITE_LOCK_TIMEOUT}"
+                "sql_alchemy_conn": f"sqlite:///{self.home / 'airflow.db'}?timeout={SQLITE_LOCK_TIMEOUT}",
+                # The API server checks every REST token against revoked tokens with a blocking
+                # query inside its event loop. With the default pool (5 + 10 overflow) busy, that
+                # checkout waits, the loop stops, no request returns its connection, and every
+                # request hangs until the pool's 30 s timeout answers HTTP 500 (seen under load).
+                # A pool of 5 + 35 overflow, one per thread of the API server (40), never waits.
+                "sql_alchemy_max_overflow": str(API_SERVER_THREADS - 5),
             },
             "api": {
                 "host": "127.0.0.1",
