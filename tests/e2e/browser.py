@@ -1,8 +1,8 @@
 """A real browser for the end-to-end modules: headless Chromium (Debian's package) driven by
 Playwright, signed in to the Airflow UI of the shared stack as ``admin``.
 
-Every module of ``tests/e2e`` may take the ``browser`` fixture (``tests/e2e/conftest.py``, one
-browser per module and set-up); its pages open with ``browser.new_page()``. Without Playwright or
+Every test of ``tests/e2e`` may take the ``page`` fixture (``tests/e2e/conftest.py``): a new tab,
+closed after the test, of the module's ``browser`` (one per module and set-up). Without Playwright or
 Chromium the tests that take it are skipped, or fail under ``CI=true``. :func:`screenshot` keeps
 a full page in ``artifacts/recovery-view/`` (ignored by git) and prints its path.
 """

@@ -169,6 +169,17 @@ def browser(deployment: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield context
 
 
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    """A new tab of the module's browser, closed after the test: an Airflow UI page left open keeps
+    polling the API server (and its Recovery frame DRS), on the machine every stack shares."""
+    tab = browser.new_page()
+    try:
+        yield tab
+    finally:
+        tab.close()
+
+
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """End-to-end tests first (their pytest-xdist groups are the longest work units), ``make demo``'s

@@ -361,7 +361,7 @@ def test_a_drill_terminates_exactly_its_instances_and_leaves_its_report(airflow:
 
 
 def test_the_report_page_stored_in_s3_reads_in_a_browser(
-    airflow: LifecycleDeployment, browser: Any, tmp_path: Path
+    airflow: LifecycleDeployment, page: Any, tmp_path: Path
 ) -> None:
     """The failed drill's page, as an auditor gets it: fetched from S3 and opened from a file."""
     state, _ = airflow.finish("e2e_fail")
@@ -377,7 +377,6 @@ def test_the_report_page_stored_in_s3_reads_in_a_browser(
     ]
     assert errors, report
 
-    page = browser.new_page()
     refused: list[str] = []  # anything the page's own policy blocked, or a script error
     page.on("console", lambda message: refused.append(message.text) if message.type == "error" else None)
     page.goto(stored.as_uri())
@@ -393,7 +392,6 @@ def test_the_report_page_stored_in_s3_reads_in_a_browser(
     assert badge.evaluate("node => getComputedStyle(node).backgroundColor") == "rgb(251, 224, 224)"
     assert refused == []
     screenshot(page, airflow, "report-page-e2e_fail")
-    page.close()
 
 
 @pytest.mark.parametrize("plan", ["e2e_recover", "e2e_keep"])

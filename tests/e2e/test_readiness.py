@@ -194,13 +194,12 @@ def plan_row(frame: Any, name: str) -> Any:
 
 
 def test_browser_shows_each_plans_readiness_on_the_recovery_plans_page(
-    airflow: ReadinessDeployment, browser: Any
+    airflow: ReadinessDeployment, page: Any
 ) -> None:
     [run_id] = airflow.runs
     assert airflow.rest.wait_for_run(READINESS_DAG_ID, run_id, timeout=RUN_TIMEOUT) == "success"
     result = airflow.rest.xcom(READINESS_DAG_ID, run_id, READINESS_TASK_ID)
     checked = datetime.fromisoformat(result["checked_at"]).astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
-    page = browser.new_page()
     page.goto(f"{airflow.stack.api_url}/plugin/recovery-plans")
     frame = page.frame_locator("iframe[title='Recovery plans']")
     frame.locator("#plans td.readiness").first.wait_for()

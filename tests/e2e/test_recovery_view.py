@@ -715,7 +715,7 @@ def recovery_tab(page: Any, airflow: ViewDeployment, dag_id: str, run_id: str) -
 
 
 def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
-    airflow: ViewDeployment, browser: Any
+    airflow: ViewDeployment, page: Any
 ) -> None:
     dag, run_id = APPROVAL_DAG, airflow.runs[APPROVAL_DAG]
     wait_until(
@@ -723,7 +723,6 @@ def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
         lambda: airflow.rest.task_states(dag, run_id).get("db.pre_1_approval") in WAITING_FOR_AN_ANSWER,
         timeout=RUN_TIMEOUT,
     )
-    page = browser.new_page()
     frame = recovery_tab(page, airflow, dag, run_id)
 
     approval = frame.locator(".approval")
@@ -755,9 +754,8 @@ def test_browser_logs_in_and_answers_an_approval_on_the_recovery_page(
     screenshot(page, airflow, "approval-answered")
 
 
-def test_browser_shows_a_failed_drill(airflow: ViewDeployment, browser: Any) -> None:
+def test_browser_shows_a_failed_drill(airflow: ViewDeployment, page: Any) -> None:
     run_id = finished(airflow, FAIL_DAG)
-    page = browser.new_page()
     frame = recovery_tab(page, airflow, FAIL_DAG, run_id)
 
     assert frame.locator("#run-state").inner_text() == "failed"
@@ -781,9 +779,8 @@ def test_browser_shows_a_failed_drill(airflow: ViewDeployment, browser: Any) -> 
     console.value.close()
 
 
-def test_browser_shows_the_recovery_plans_page(airflow: ViewDeployment, browser: Any) -> None:
+def test_browser_shows_the_recovery_plans_page(airflow: ViewDeployment, page: Any) -> None:
     ok_run, _ = finished(airflow, OK_DAG), finished(airflow, FAIL_DAG)
-    page = browser.new_page()
     page.goto(f"{airflow.stack.api_url}/plugin/recovery-plans")
     frame = page.frame_locator("iframe[title='Recovery plans']")
     frame.locator("#plans").wait_for()
@@ -809,12 +806,11 @@ def terminations(airflow: ViewDeployment, instances: set[str]) -> list[set[str]]
 
 
 def test_browser_terminates_a_kept_drills_instances_once_asked_and_confirmed(
-    airflow: ViewDeployment, browser: Any
+    airflow: ViewDeployment, page: Any
 ) -> None:
     run_id = finished(airflow, KEPT_DAG)
     launched = {server["recoveryInstanceID"] for server in sensor_servers(airflow, KEPT_DAG, run_id, "db")}
     assert len(launched) == 1
-    page = browser.new_page()
     frame = recovery_tab(page, airflow, KEPT_DAG, run_id)
 
     action = frame.locator("#cleanup .terminate")
@@ -879,10 +875,9 @@ def trigger_from_the_form(page: Any, airflow: ViewDeployment, mode: str | None =
 
 
 def test_browser_trigger_form_starts_a_drill_with_no_typing_and_refuses_an_unconfirmed_recovery(
-    airflow: ViewDeployment, browser: Any
+    airflow: ViewDeployment, page: Any
 ) -> None:
     airflow.rest.unpause(FORM_DAG)
-    page = browser.new_page()
 
     drill = trigger_from_the_form(page, airflow)
     assert airflow.rest.dag_run(FORM_DAG, drill)["conf"]["mode"] == "drill"
