@@ -32,7 +32,12 @@ os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 os.environ.pop("AWS_PROFILE", None)
 
-pytest_plugins = ["tests.fixtures.simulator", "tests.fixtures.moto", "tests.fixtures.airflow_db"]
+pytest_plugins = [
+    "drs_simulator.testing.plugin",
+    "tests.fixtures.simulator",
+    "tests.fixtures.moto",
+    "tests.fixtures.airflow_db",
+]
 
 #: Every test's layer, from the folder it lives in (tests/<layer>/...); tests directly under
 #: tests/ are unit tests. ``-m unit``, ``-m integration`` and ``-m e2e`` select exactly one layer.
@@ -63,7 +68,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Give every test its layer marker, so that no selection by marker misses a test, and every
     end-to-end test its pytest-xdist group."""
     for item in items:
-        layer = layer_of(Path(str(item.path)))
+        path = Path(str(item.path))
+        if not path.resolve().is_relative_to(REPO_ROOT / "tests"):
+            continue  # simulator/tests: its own conftest marks them
+        layer = layer_of(path)
         if not item.get_closest_marker(layer):
             item.add_marker(getattr(pytest.mark, layer))
         if layer == "e2e" and not item.get_closest_marker("xdist_group"):

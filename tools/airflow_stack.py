@@ -54,7 +54,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
-from drs_provider.simulator.local_aws import connection_json
+from drs_provider.local_aws import connection_json
 from tools.processes import ManagedProcess, free_port, stop_processes, tail, wait_until
 from tools.rest_client import RestApiError, RestClient
 from tools.simulator_process import SimulatorProcess

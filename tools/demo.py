@@ -201,7 +201,7 @@ def _wait_for_ctrl_c(
 
 def plan_region(plans_dir: Path, name: str, fleet: Path) -> str:
     """The region the plan recovers in: its ``region``, else the fleet's (the connection's)."""
-    from drs_provider.simulator.fleet import load_fleet
+    from drs_simulator.fleet import load_fleet
 
     return demo_plan(plans_dir, name).region or load_fleet(fleet).region
 

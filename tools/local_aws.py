@@ -7,7 +7,7 @@ Usage::
     with MotoProcess() as moto:       # prepared: Lambda without Docker, AWS's own documents
         moto.url                      # http://127.0.0.1:<free port>
 
-What moto holds and how a connection reaches it: :mod:`drs_provider.simulator.local_aws`.
+What moto holds and how a connection reaches it: :mod:`drs_provider.local_aws`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 import requests
 
-from drs_provider.simulator.local_aws import prepare
+from drs_provider.local_aws import prepare
 from tools.processes import ManagedProcess, free_port, wait_until
 
 if TYPE_CHECKING:

@@ -33,7 +33,7 @@ def simulator_command() -> list[str]:
     script = Path(sys.executable).parent / "drs-simulator"
     if script.exists():
         return [str(script)]
-    return [sys.executable, "-m", "drs_provider.simulator"]
+    return [sys.executable, "-m", "drs_simulator"]
 
 
 class SimulatorProcess:

@@ -337,19 +337,3 @@ class DrsNativePlanSyncError(DrsProviderError):
 
     def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
         return _rebuild, (type(self), (self.failures,), {})
-
-
-# --- simulator ---------------------------------------------------------------------------
-
-
-class FleetFileError(DrsProviderError):
-    """A simulator fleet file is invalid; names the file and the field."""
-
-    def __init__(self, file: str, path: str, message: str) -> None:
-        self.file = file
-        self.path = path
-        self.message = message
-        super().__init__(f"{file}: {path}: {message}" if path else f"{file}: {message}")
-
-    def __reduce__(self) -> tuple[Callable[..., Exception], tuple[Any, ...]]:
-        return _rebuild, (type(self), (self.file, self.path, self.message), {})

@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from tools.simulator_process import SimulatorProcess
 
-from drs_provider.simulator.local_aws import connection_json
+from drs_provider.local_aws import connection_json
 
 #: The batched calls the issue allows per check, snapshot look-ups aside.
 TARGET_CALLS = 10

@@ -52,7 +52,7 @@ from tools.local_aws import MotoProcess
 from tools.processes import tail
 from tools.rest_client import FINISHED_RUN_STATES, RestApiError
 
-from drs_provider.simulator.local_aws import connection_extra
+from drs_provider.local_aws import connection_extra
 from tests.e2e.dag_scoped_auth import SCOPES_ENV
 
 if TYPE_CHECKING:

@@ -37,7 +37,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from drs_provider.simulator import local_aws
+from drs_provider import local_aws
 from drs_provider.ui.addresses import URL_PREFIX, run_page_path, terminate_path
 from tests.e2e.browser import screenshot
 from tests.e2e.harness import Deployment, Scenario

@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from tools.processes import wait_until
 
+from drs_provider import local_aws
 from drs_provider.readiness import READINESS_DAG_ID, READINESS_TASK_ID
-from drs_provider.simulator import local_aws
 from tests.e2e.browser import screenshot
 from tests.e2e.harness import Deployment, Scenario
 

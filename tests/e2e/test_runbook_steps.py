@@ -32,7 +32,7 @@ import pytest
 from tools.processes import wait_until
 from tools.wave_timing import succeeded
 
-from drs_provider.simulator import local_aws
+from drs_provider import local_aws
 from tests.e2e.harness import WAITING_FOR_AN_ANSWER, Deployment, Scenario
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(900)]

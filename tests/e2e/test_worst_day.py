@@ -35,7 +35,7 @@ from tools.processes import wait_until
 from tools.rest_client import RestApiError
 from tools.wave_timing import call_tags, most_jobs_active_at_once
 
-from drs_provider.simulator import local_aws
+from drs_provider import local_aws
 from drs_provider.ui.addresses import URL_PREFIX
 from tests.e2e.harness import WAITING_FOR_AN_ANSWER, Deployment, Scenario
 

@@ -28,7 +28,6 @@ from drs_provider.exceptions import (
     DrsServerSelectionError,
     DrsStepError,
     FailedServer,
-    FleetFileError,
     NativePlanFailure,
     PlanError,
     PlanIssue,
@@ -66,7 +65,6 @@ EXAMPLES: list[DrsProviderError] = [
         [NativePlanFailure("shop", "aws_default, us-west-2", "UninitializedAccountException: no DRS")]
     ),
     DrsStepError("database.post_1_ssm_command", "SSM command failed on i-0123456789abcdef0"),
-    FleetFileError("fleet.yaml", "source_servers[0].id", "not an ID"),
 ]
 
 

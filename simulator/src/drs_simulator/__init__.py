@@ -2,10 +2,10 @@
 
 It speaks the DRS REST-JSON wire protocol as botocore's ``drs`` service model describes it, so an
 unmodified boto3 or aiobotocore ``drs`` client works against it through ``endpoint_url``. Jobs run
-in simulated time. See docs/reference/simulator.md and ``OPERATIONS.md``.
+in simulated time. See the distribution's README.md and OPERATIONS.md.
 
-This package imports nothing from Airflow and nothing from ``drs_provider`` except
-``drs_provider.exceptions``.
+The ``drs-simulator`` distribution needs neither Airflow nor airflow-provider-drs: botocore (for
+the service model), PyYAML (for fleet files) and boto3 (the EC2 client of ``--ec2-endpoint``).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""``drs-simulator`` / ``python -m drs_provider.simulator``: run the DRS simulator from a shell."""
+"""``drs-simulator`` / ``python -m drs_simulator``: run the DRS simulator from a shell."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from drs_provider.exceptions import FleetFileError
+from drs_simulator.errors import FleetFileError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -61,7 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if args.list_operations:
-        from drs_provider.simulator.checklist import checklist_markdown
+        from drs_simulator.checklist import checklist_markdown
 
         sys.stdout.write(checklist_markdown())
         return 0
@@ -69,10 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("drs-simulator: --speed must be >= 0", file=sys.stderr)
         return 2
 
-    from drs_provider.simulator import SAMPLE_FLEET
-    from drs_provider.simulator.fleet import default_fleet_dir, load_fleet
-    from drs_provider.simulator.models import Simulator
-    from drs_provider.simulator.server import DrsHTTPServer, server_url
+    from drs_simulator import SAMPLE_FLEET
+    from drs_simulator.fleet import default_fleet_dir, load_fleet
+    from drs_simulator.models import Simulator
+    from drs_simulator.server import DrsHTTPServer, server_url
 
     try:
         fleet = load_fleet(args.fleet or SAMPLE_FLEET)

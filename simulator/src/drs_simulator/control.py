@@ -10,7 +10,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models import Simulator
+    from drs_simulator.models import Simulator
 
 
 class ControlError(Exception):
@@ -43,8 +43,8 @@ def control_calls(simulator: Simulator, query: dict[str, list[str]], body: bytes
 
 
 def control_reset(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
-    from drs_provider.exceptions import FleetFileError
-    from drs_provider.simulator.fleet import fleet_file_in, load_fleet
+    from drs_simulator.errors import FleetFileError
+    from drs_simulator.fleet import fleet_file_in, load_fleet
 
     request = _json_body(body)
     unknown = sorted(set(request) - {"fleet", "fleet_path", "speed"})
@@ -79,14 +79,14 @@ def control_reset(simulator: Simulator, query: dict[str, list[str]], body: bytes
 
 
 def control_get_faults(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
-    from drs_provider.simulator.models import FAULT_KEYS
+    from drs_simulator.models import FAULT_KEYS
 
     with simulator.lock:
         return {"faults": simulator.faults.to_json(), "keys": FAULT_KEYS}
 
 
 def control_set_faults(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
-    from drs_provider.simulator.models import Faults
+    from drs_simulator.models import Faults
 
     try:
         faults = Faults.from_json(_json_body(body))
@@ -97,7 +97,7 @@ def control_set_faults(simulator: Simulator, query: dict[str, list[str]], body: 
 
 
 def _clock_state(simulator: Simulator) -> dict[str, Any]:
-    from drs_provider.simulator.models import iso
+    from drs_simulator.models import iso
 
     now = simulator.clock.now()
     return {"now": iso(now), "epoch": now, "speed": simulator.clock.speed}
@@ -133,7 +133,7 @@ def control_get_quotas(simulator: Simulator, query: dict[str, list[str]], body: 
 
 
 def control_set_quotas(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
-    from drs_provider.simulator.fleet import QUOTA_KEYS, Quotas
+    from drs_simulator.fleet import QUOTA_KEYS, Quotas
 
     request = _json_body(body)
     values = simulator.fleet.quotas.to_dict()
@@ -149,7 +149,7 @@ def control_set_quotas(simulator: Simulator, query: dict[str, list[str]], body: 
 
 
 def control_operations(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
-    from drs_provider.simulator.checklist import operations_status
+    from drs_simulator.checklist import operations_status
 
     return operations_status()
 
@@ -157,7 +157,7 @@ def control_operations(simulator: Simulator, query: dict[str, list[str]], body: 
 def control_failback_client(simulator: Simulator, query: dict[str, list[str]], body: bytes) -> Any:
     """``{"recoveryInstanceID": "i-..."}``: the on-premises Failback Client for that recovery instance
     connects; it becomes FAILBACK_READY_FOR_LAUNCH. Answers the instance and its region."""
-    from drs_provider.simulator.models.failback import FailbackClientRefused
+    from drs_simulator.models.failback import FailbackClientRefused
 
     request = _json_body(body)
     unknown = sorted(set(request) - {"recoveryInstanceID"})

@@ -26,7 +26,7 @@ class DrsError(Exception):
 
     def body(self) -> dict[str, Any]:
         """The JSON body: ``message`` plus the shape's other members (``code`` where the shape has one)."""
-        from drs_provider.simulator.service import error_body_members
+        from drs_simulator.service import error_body_members
 
         allowed = error_body_members(self.code)
         body: dict[str, Any] = {"message": self.message}

@@ -55,8 +55,8 @@ from typing import Any
 
 import yaml
 
-from drs_provider.exceptions import FleetFileError
-from drs_provider.simulator.fleet_servers import (
+from drs_simulator.errors import FleetFileError
+from drs_simulator.fleet_servers import (
     ACCOUNT_ID,
     REGION,
     ServerSpec,
@@ -65,7 +65,7 @@ from drs_provider.simulator.fleet_servers import (
     server_to_dict,
     shown,
 )
-from drs_provider.simulator.fleet_staging import StagingAccount, parse_staging_accounts
+from drs_simulator.fleet_staging import StagingAccount, parse_staging_accounts
 
 #: The largest fleet file read (a fleet of 3,000 servers takes about 450 KB).
 MAX_FLEET_FILE_BYTES = 2 * 1024 * 1024

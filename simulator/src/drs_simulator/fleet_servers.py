@@ -12,7 +12,7 @@ import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from drs_provider.simulator.launch_settings import LaunchSpec, parse_launch
+from drs_simulator.launch_settings import LaunchSpec, parse_launch
 
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
 SOURCE_SERVER_ID = re.compile(r"s-[0-9a-zA-Z]{17}")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from drs_provider.simulator.fleet_servers import (
+from drs_simulator.fleet_servers import (
     ACCOUNT_ID,
     ServerSpec,
     key_path,

@@ -1,7 +1,7 @@
 """The in-process simulator for tests and tools: build a server for a fleet and serve it in a thread.
 
 :func:`start_in_thread` is what the test fixtures and the in-process example in
-docs/reference/simulator.md use; the shell command (``python -m drs_provider.simulator``) serves in
+docs/reference/simulator.md use; the shell command (``python -m drs_simulator``) serves in
 its main thread instead.
 """
 
@@ -11,10 +11,10 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import SAMPLE_FLEET
-from drs_provider.simulator.fleet import Fleet, default_fleet_dir, load_fleet
-from drs_provider.simulator.models import Simulator
-from drs_provider.simulator.server import DrsHTTPServer, server_url
+from drs_simulator import SAMPLE_FLEET
+from drs_simulator.fleet import Fleet, default_fleet_dir, load_fleet
+from drs_simulator.models import Simulator
+from drs_simulator.server import DrsHTTPServer, server_url
 
 if TYPE_CHECKING:
     from types import TracebackType

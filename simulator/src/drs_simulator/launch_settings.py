@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from drs_provider.simulator import service
+from drs_simulator import service
 
 #: Settings that live in the EC2 launch template, so they need ``--ec2-endpoint``.
 TEMPLATE_KEYS = ("instance_type", "subnet_id", "security_group_ids", "private_ip")

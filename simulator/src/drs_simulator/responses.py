@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator import service
-from drs_provider.simulator.models import OPERATIONS, Simulator
-from drs_provider.simulator.validation import summary, validate
+from drs_simulator import exceptions as errors
+from drs_simulator import service
+from drs_simulator.models import OPERATIONS, Simulator
+from drs_simulator.validation import summary, validate
 
 CREDENTIAL_SCOPE = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/,\s]+)/([^/,\s]+)/aws4_request")
 
@@ -238,7 +238,7 @@ def _dispatch(
         raise errors.NotImplementedOperation(
             f"The DRS simulator does not implement {operation} "
             f"(implemented: {', '.join(sorted(OPERATIONS))}; "
-            "see python -m drs_provider.simulator --list-operations)"
+            "see python -m drs_simulator --list-operations)"
         )
 
     outage = simulator.draw_outage(operation, "before")

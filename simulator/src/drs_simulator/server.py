@@ -18,11 +18,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from drs_provider.simulator import control, responses
-from drs_provider.simulator.urls import CONTROL_PREFIX, CONTROL_ROUTES, SPEED_HEADER
+from drs_simulator import control, responses
+from drs_simulator.urls import CONTROL_PREFIX, CONTROL_ROUTES, SPEED_HEADER
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models import Simulator
+    from drs_simulator.models import Simulator
 
 log = logging.getLogger(__name__)
 

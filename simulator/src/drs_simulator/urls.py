@@ -7,8 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from drs_provider.simulator import control
-from drs_provider.simulator.models import Simulator
+from drs_simulator import control
+from drs_simulator.models import Simulator
 
 CONTROL_PREFIX = "/_simulator/"
 #: Every DRS answer carries the simulator's speed (simulated seconds per real second) in this

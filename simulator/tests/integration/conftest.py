@@ -6,15 +6,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from drs_provider.simulator.in_process import start_in_thread
-from tests.integration.simulator import failback_fleet
-from tests.integration.simulator.helpers import ResponseChecker, raw_call
+from drs_simulator.in_process import start_in_thread
+from drs_simulator.testing import failback_fleet
+from integration.helpers import ResponseChecker, raw_call
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
     from pathlib import Path
 
-    from drs_provider.simulator.in_process import RunningSimulator
+    from drs_simulator.in_process import RunningSimulator
 
 
 @pytest.fixture
@@ -59,7 +59,7 @@ def sample_fleet_dict() -> dict[str, Any]:
     """The sample fleet as a mutable dict (edit it, then ``drs_simulator.reset(fleet=...)``)."""
     import yaml
 
-    from drs_provider.simulator import SAMPLE_FLEET
+    from drs_simulator import SAMPLE_FLEET
 
     data: dict[str, Any] = yaml.safe_load(SAMPLE_FLEET.read_text())
     return data

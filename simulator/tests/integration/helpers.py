@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from botocore.validate import ParamValidator
 
-from drs_provider.simulator.validation import validate
+from drs_simulator.validation import validate
 
 if TYPE_CHECKING:
     from collections.abc import Callable

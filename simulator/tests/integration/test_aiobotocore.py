@@ -10,8 +10,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.validate import ParamValidator
 
-from drs_provider.simulator.service import operation
-from drs_provider.simulator.validation import validate
+from drs_simulator.service import operation
+from drs_simulator.validation import validate
 
 pytestmark = pytest.mark.integration
 

@@ -1,4 +1,4 @@
-"""The simulator as a process: drs-simulator / python -m drs_provider.simulator."""
+"""The simulator as a process: drs-simulator / python -m drs_simulator."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import boto3
 import pytest
 
-from drs_provider.simulator import SAMPLE_FLEET
-from tests.integration.simulator.helpers import raw_call, refuses_connections, wait_for
+from drs_simulator import SAMPLE_FLEET
+from integration.helpers import raw_call, refuses_connections, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -41,7 +41,7 @@ def start(argv: list[str]) -> tuple[subprocess.Popen[str], str]:
 
 @pytest.mark.parametrize(
     "command",
-    [[str(SCRIPT)], [sys.executable, "-m", "drs_provider.simulator"]],
+    [[str(SCRIPT)], [sys.executable, "-m", "drs_simulator"]],
     ids=["console-script", "python-m"],
 )
 def test_cli_prints_its_url_serves_and_stops_on_sigterm(command, tmp_path):
@@ -65,7 +65,7 @@ def test_cli_prints_its_url_serves_and_stops_on_sigterm(command, tmp_path):
 
 
 def test_cli_stops_on_sigint(tmp_path):
-    process, _url = start([sys.executable, "-m", "drs_provider.simulator", "--port", "0"])
+    process, _url = start([sys.executable, "-m", "drs_simulator", "--port", "0"])
     process.send_signal(signal.SIGINT)
     process.communicate(timeout=20)
     assert process.returncode == 0
@@ -81,7 +81,7 @@ def test_cli_rejects_a_bad_fleet_with_exit_2(tmp_path):
         "  - {id: s-bad, hostname: d, colour: blue}\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet", str(fleet)],
+        [sys.executable, "-m", "drs_simulator", "--port", "0", "--fleet", str(fleet)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -99,7 +99,7 @@ def test_cli_refuses_launch_template_settings_without_an_ec2_endpoint(tmp_path):
         "  - {id: s-0a000000000000001, hostname: a, launch: {copy_tags: true, subnet_id: subnet-0123abcd}}\n"
     )
     result = subprocess.run(
-        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet", str(fleet)],
+        [sys.executable, "-m", "drs_simulator", "--port", "0", "--fleet", str(fleet)],
         capture_output=True,
         text=True,
         timeout=60,
@@ -111,19 +111,19 @@ def test_cli_refuses_launch_template_settings_without_an_ec2_endpoint(tmp_path):
     )
 
 
-def test_cli_ec2_endpoint_keeps_launch_templates_there(tmp_path, moto_server):
+def test_cli_ec2_endpoint_keeps_launch_templates_there(tmp_path, ec2_endpoint):
     fleet = tmp_path / "fleet.yaml"
     fleet.write_text(
         "account_id: '123456789012'\nregion: us-east-1\nsource_servers:\n"
         "  - {id: s-0a000000000000001, hostname: a, launch: {instance_type: c5.large, right_sizing: NONE}}\n"
     )
-    argv = [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet", str(fleet)]
-    process, url = start([*argv, "--ec2-endpoint", moto_server])
+    argv = [sys.executable, "-m", "drs_simulator", "--port", "0", "--fleet", str(fleet)]
+    process, url = start([*argv, "--ec2-endpoint", ec2_endpoint])
     try:
         keys = {"region_name": "us-east-1", "aws_access_key_id": "a", "aws_secret_access_key": "b"}
         drs = boto3.client("drs", endpoint_url=url, **keys)
         template = drs.get_launch_configuration(sourceServerID="s-0a000000000000001")["ec2LaunchTemplateID"]
-        ec2 = boto3.client("ec2", endpoint_url=moto_server, **keys)
+        ec2 = boto3.client("ec2", endpoint_url=ec2_endpoint, **keys)
         [version] = ec2.describe_launch_template_versions(LaunchTemplateId=template, Versions=["$Default"])[
             "LaunchTemplateVersions"
         ]
@@ -135,7 +135,7 @@ def test_cli_ec2_endpoint_keeps_launch_templates_there(tmp_path, moto_server):
 
 def test_cli_missing_fleet_file_exits_2(tmp_path):
     result = subprocess.run(
-        [sys.executable, "-m", "drs_provider.simulator", "--fleet", str(tmp_path / "nope.yaml")],
+        [sys.executable, "-m", "drs_simulator", "--fleet", str(tmp_path / "nope.yaml")],
         capture_output=True,
         text=True,
         timeout=60,
@@ -146,25 +146,23 @@ def test_cli_missing_fleet_file_exits_2(tmp_path):
 
 def test_cli_lists_operations_like_the_checked_in_checklist():
     result = subprocess.run(
-        [sys.executable, "-m", "drs_provider.simulator", "--list-operations"],
+        [sys.executable, "-m", "drs_simulator", "--list-operations"],
         capture_output=True,
         text=True,
         timeout=60,
     )
     assert result.returncode == 0
-    checked_in = (
-        Path(__file__).resolve().parents[3] / "plugins/drs_provider/simulator/OPERATIONS.md"
-    ).read_text()
+    checked_in = (Path(__file__).resolve().parents[2] / "OPERATIONS.md").read_text()
     assert result.stdout == checked_in
 
 
 def test_port_in_use_is_a_clear_error():
-    process, url = start([sys.executable, "-m", "drs_provider.simulator", "--port", "0"])
+    process, url = start([sys.executable, "-m", "drs_simulator", "--port", "0"])
     try:
         port = url.rsplit(":", 1)[1]
         started = time.monotonic()
         result = subprocess.run(
-            [sys.executable, "-m", "drs_provider.simulator", "--port", port],
+            [sys.executable, "-m", "drs_simulator", "--port", port],
             capture_output=True,
             text=True,
             timeout=60,
@@ -180,7 +178,7 @@ def test_port_in_use_is_a_clear_error():
 @pytest.mark.parametrize("fleet", ["/dev/zero", "/dev/stdin"])
 def test_cli_refuses_a_fleet_that_is_not_a_regular_file_at_once(fleet):
     result = subprocess.run(
-        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet", fleet],
+        [sys.executable, "-m", "drs_simulator", "--port", "0", "--fleet", fleet],
         capture_output=True,
         text=True,
         timeout=60,
@@ -197,9 +195,7 @@ def test_cli_fleet_dir_decides_which_fleet_files_reset_may_read(tmp_path):
         "account_id: '210987654321'\nregion: us-east-1\nsource_servers:\n"
         "  - {id: s-00000000000000abc, hostname: only-one}\n"
     )
-    process, url = start(
-        [sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--fleet-dir", str(fleets)]
-    )
+    process, url = start([sys.executable, "-m", "drs_simulator", "--port", "0", "--fleet-dir", str(fleets)])
     try:
 
         def reset(body: dict[str, str]) -> tuple[int, dict[str, object]]:
@@ -226,7 +222,7 @@ def test_cli_fleet_dir_must_be_a_directory(tmp_path):
         [
             sys.executable,
             "-m",
-            "drs_provider.simulator",
+            "drs_simulator",
             "--port",
             "0",
             "--fleet-dir",
@@ -241,7 +237,7 @@ def test_cli_fleet_dir_must_be_a_directory(tmp_path):
 
 
 def test_cli_outage_refuses_connections_comes_back_on_its_port_and_stops_on_sigterm_while_down():
-    process, url = start([sys.executable, "-m", "drs_provider.simulator", "--port", "0", "--speed", "100"])
+    process, url = start([sys.executable, "-m", "drs_simulator", "--port", "0", "--speed", "100"])
     try:
         status, _, _ = raw_call(url, "POST", "/_simulator/faults", {"outage_seconds": 0.5}, auth=False)
         assert status == 200 and refuses_connections(url)

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from drs_provider.simulator import SAMPLE_FLEET
-from tests.integration.simulator.helpers import raw_call
+from drs_simulator import SAMPLE_FLEET
+from integration.helpers import raw_call
 
 pytestmark = pytest.mark.integration
 

@@ -10,9 +10,9 @@ import os
 
 import pytest
 
-from drs_provider.simulator.fleet import MAX_FLEET_FILE_BYTES
-from drs_provider.simulator.in_process import start_in_thread
-from tests.integration.simulator.helpers import raw_call
+from drs_simulator.fleet import MAX_FLEET_FILE_BYTES
+from drs_simulator.in_process import start_in_thread
+from integration.helpers import raw_call
 
 pytestmark = pytest.mark.integration
 

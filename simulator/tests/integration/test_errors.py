@@ -8,8 +8,8 @@ import botocore.session
 import pytest
 from botocore.exceptions import ClientError
 
-from drs_provider.simulator.models import OPERATIONS
-from tests.integration.simulator.helpers import raw_call
+from drs_simulator.models import OPERATIONS
+from integration.helpers import raw_call
 
 pytestmark = pytest.mark.integration
 
@@ -177,7 +177,7 @@ def test_not_implemented_operations_name_themselves(loose, drs_simulator):
 
 
 def test_every_unimplemented_operation_answers_501(drs_simulator):
-    from drs_provider.simulator.service import routes
+    from drs_simulator.service import routes
 
     for route in routes():
         if route.operation in OPERATIONS:

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from drs_provider.simulator.fleet_servers import DEFAULT_REVERSE_SYNC_SECONDS
-from tests.integration.simulator.failback_fleet import (
+from drs_simulator.fleet_servers import DEFAULT_REVERSE_SYNC_SECONDS
+from drs_simulator.testing.failback_fleet import (
     EC2_SERVER,
     EC2_SERVER_DEFAULT_SYNC,
     LAUNCH_SECONDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.simulator.failback_fleet import (
+from drs_simulator.testing.failback_fleet import (
     EC2_SERVER,
     LAUNCH_SECONDS,
     ON_PREMISES_SERVER,
@@ -17,7 +17,7 @@ from tests.integration.simulator.failback_fleet import (
     reverse,
     source_server,
 )
-from tests.integration.simulator.helpers import raw_call
+from integration.helpers import raw_call
 
 pytestmark = pytest.mark.integration
 

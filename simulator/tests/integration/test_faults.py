@@ -7,7 +7,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.integration.simulator.helpers import raw_call, wait_job
+from integration.helpers import raw_call, wait_job
 
 pytestmark = pytest.mark.integration
 

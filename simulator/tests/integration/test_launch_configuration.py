@@ -8,12 +8,11 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from drs_provider.simulator.models.source_servers import source_ip
-from tests.integration.simulator.helpers import raw_call
+from drs_simulator.models.source_servers import source_ip
+from integration.helpers import raw_call
 
 if TYPE_CHECKING:
-    from tests.fixtures.moto import LocalAws
-    from tests.fixtures.simulator import DrsSimulatorHandle
+    from drs_simulator.testing.plugin import DrsSimulatorHandle
 
 pytestmark = pytest.mark.integration
 
@@ -43,8 +42,10 @@ def fleet(**db_launch: Any) -> dict[str, Any]:
 
 
 @pytest.fixture
-def ec2(drs_simulator_ec2: DrsSimulatorHandle, local_aws_services: LocalAws) -> Any:
-    return local_aws_services.client("ec2")
+def ec2(drs_simulator_ec2: DrsSimulatorHandle, ec2_endpoint: str) -> Any:
+    import boto3
+
+    return boto3.client("ec2", endpoint_url=ec2_endpoint, region_name=drs_simulator_ec2.region)
 
 
 def default_version(ec2: Any, template_id: str) -> dict[str, Any]:

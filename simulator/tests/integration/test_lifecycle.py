@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from drs_provider.simulator.models import RECOVERABLE_STATES, UNRECOVERABLE_STATES
+from drs_simulator.models import RECOVERABLE_STATES, UNRECOVERABLE_STATES
 
 pytestmark = pytest.mark.integration
 
@@ -181,7 +181,7 @@ def test_recoverable_replication_states_launch(drs_simulator, drs, sample_fleet_
 
 
 def test_sample_fleet_stalled_server_fails_with_reason(drs):
-    from tests.integration.simulator.helpers import wait_job
+    from integration.helpers import wait_job
 
     job = drs.start_recovery(sourceServers=[{"sourceServerID": STALLED}], isDrill=True)["job"]
     done = wait_job(drs, job["jobID"])
@@ -193,7 +193,7 @@ def test_sample_fleet_stalled_server_fails_with_reason(drs):
 
 
 def test_speed_makes_jobs_finish_in_real_time(drs_simulator, drs):
-    from tests.integration.simulator.helpers import wait_job
+    from integration.helpers import wait_job
 
     drs_simulator.reset(speed=1000)
     job = drs.start_recovery(sourceServers=[{"sourceServerID": APP_1}, {"sourceServerID": WEB_1}])["job"]

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.integration.simulator.helpers import wait_job
+from integration.helpers import wait_job
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from drs_provider.simulator.models.recovery_snapshots import (
+from drs_simulator.models.recovery_snapshots import (
     SNAPSHOT_HISTORY,
     SNAPSHOT_INTERVAL,
     SNAPSHOT_SECONDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError, ConnectionClosedError, EndpointConnectionError
 
-from tests.integration.simulator.helpers import raw_call, refuses_connections, wait_for
+from integration.helpers import raw_call, refuses_connections, wait_for
 
 pytestmark = pytest.mark.integration
 

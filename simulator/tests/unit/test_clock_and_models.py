@@ -6,11 +6,11 @@ import time
 
 import pytest
 
-from drs_provider.simulator import SAMPLE_FLEET
-from drs_provider.simulator.clock import SimulatedClock
-from drs_provider.simulator.fleet import load_fleet
-from drs_provider.simulator.models import Faults, Simulator, iso, parse_iso
-from drs_provider.simulator.models.wire import iso_duration
+from drs_simulator import SAMPLE_FLEET
+from drs_simulator.clock import SimulatedClock
+from drs_simulator.fleet import load_fleet
+from drs_simulator.models import Faults, Simulator, iso, parse_iso
+from drs_simulator.models.wire import iso_duration
 
 
 def test_clock_speed_and_advance():

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from drs_provider.exceptions import FleetFileError
-from drs_provider.simulator import SAMPLE_FLEET
-from drs_provider.simulator.fleet import FleetValidationError, Quotas, load_fleet, parse_fleet
+from drs_simulator import SAMPLE_FLEET
+from drs_simulator.errors import FleetFileError
+from drs_simulator.fleet import FleetValidationError, Quotas, load_fleet, parse_fleet
 
 GOOD = """\
 account_id: "123456789012"

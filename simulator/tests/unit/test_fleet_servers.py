@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from drs_provider.simulator.fleet import FleetValidationError, parse_fleet
-from drs_provider.simulator.fleet_servers import DEFAULT_REVERSE_SYNC_SECONDS, Origin
+from drs_simulator.fleet import FleetValidationError, parse_fleet
+from drs_simulator.fleet_servers import DEFAULT_REVERSE_SYNC_SECONDS, Origin
 
 
 def fleet(**server):

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from drs_provider.simulator.fleet import FleetValidationError, parse_fleet
+from drs_simulator.fleet import FleetValidationError, parse_fleet
 
 TARGET = "123456789012"
 STAGING = "444455556666"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from drs_provider.simulator.service import operation, service_model
-from drs_provider.simulator.validation import summary, validate
+from drs_simulator.service import operation, service_model
+from drs_simulator.validation import summary, validate
 
 
 def problems(op, params):

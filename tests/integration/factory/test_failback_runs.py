@@ -11,8 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.integration.factory.conftest import run_dag, xcom_of
-from tests.integration.simulator.failback_fleet import (
+from drs_simulator.testing.failback_fleet import (
     EC2_SERVER,
     EC2_SERVER_DEFAULT_SYNC,
     FLEET,
@@ -20,6 +19,7 @@ from tests.integration.simulator.failback_fleet import (
     ORIGIN_REGION,
     RECOVERY_REGION,
 )
+from tests.integration.factory.conftest import run_dag, xcom_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -11,8 +11,7 @@ from airflow.sdk.exceptions import TaskDeferred
 from drs_provider.operators.plan_run import DrsPlanWaveStartOperator
 from drs_provider.operators.preflight import DrsPlanPreflightOperator
 from drs_provider.triggers.failback import DrsFailbackReadyTrigger
-from tests.integration.factory.test_recovered_guard import RunStandIn, TaskInstanceStandIn
-from tests.integration.simulator.failback_fleet import (
+from drs_simulator.testing.failback_fleet import (
     EC2_SERVER,
     FLEET,
     ORIGIN_REGION,
@@ -20,6 +19,7 @@ from tests.integration.simulator.failback_fleet import (
     SYNC_SECONDS,
     recover,
 )
+from tests.integration.factory.test_recovered_guard import RunStandIn, TaskInstanceStandIn
 
 pytestmark = pytest.mark.integration
 

@@ -36,11 +36,8 @@ from drs_provider.iam import (
     iam_policy,
 )
 from drs_provider.plans.loader import load_plan_file
-from drs_provider.simulator import SAMPLE_FLEET
-from tests.fixtures.aws_requests import request_of
-from tests.fixtures.simulator import POINT_IN_TIME_SPEED
-from tests.integration.factory.conftest import run_dag, xcom_of
-from tests.integration.simulator.failback_fleet import (
+from drs_simulator import SAMPLE_FLEET
+from drs_simulator.testing.failback_fleet import (
     EC2_SERVER,
     EC2_SERVER_DEFAULT_SYNC,
     FLEET,
@@ -48,14 +45,17 @@ from tests.integration.simulator.failback_fleet import (
     ORIGIN_REGION,
     RECOVERY_REGION,
 )
+from tests.fixtures.aws_requests import request_of
+from tests.fixtures.simulator import POINT_IN_TIME_SPEED
+from tests.integration.factory.conftest import run_dag, xcom_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
     from airflow.sdk import DAG
 
+    from drs_simulator.testing.plugin import DrsSimulatorHandle
     from tests.fixtures.moto import LocalAws
-    from tests.fixtures.simulator import DrsSimulatorHandle
 
 pytestmark = pytest.mark.integration
 

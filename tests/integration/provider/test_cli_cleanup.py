@@ -16,7 +16,7 @@ from drs_provider.cli import main
 from tests.integration.provider.conftest import SHOP_APP, SHOP_DB, SHOP_WEB
 
 if TYPE_CHECKING:
-    from tests.fixtures.simulator import DrsSimulatorHandle
+    from drs_simulator.testing.plugin import DrsSimulatorHandle
 
 pytestmark = pytest.mark.integration
 

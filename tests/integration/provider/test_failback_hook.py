@@ -16,7 +16,7 @@ from drs_provider.recovery.failback import (
     origin_of,
     sync_progress,
 )
-from tests.integration.simulator.failback_fleet import (
+from drs_simulator.testing.failback_fleet import (
     EC2_SERVER,
     FLEET,
     LAUNCH_SECONDS,

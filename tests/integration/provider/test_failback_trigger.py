@@ -12,7 +12,7 @@ import pytest
 
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.triggers.failback import DrsFailbackReadyTrigger
-from tests.integration.simulator.failback_fleet import (
+from drs_simulator.testing.failback_fleet import (
     EC2_SERVER,
     FLEET,
     LAUNCH_SECONDS,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from drs_provider.simulator.local_aws import main
+from drs_provider.local_aws import main
 
 if TYPE_CHECKING:
     from tests.fixtures.moto import LocalAws

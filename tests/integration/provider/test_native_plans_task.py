@@ -21,7 +21,7 @@ from tests.integration.provider.conftest import SHOP_APP, SHOP_DB, SHOP_DB_REPLI
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.fixtures.simulator import DrsSimulatorHandle
+    from drs_simulator.testing.plugin import DrsSimulatorHandle
 
 pytestmark = pytest.mark.integration
 

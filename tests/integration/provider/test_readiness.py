@@ -22,8 +22,8 @@ from drs_provider.plans.loader import load_plans
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from drs_simulator.testing.plugin import DrsSimulatorHandle
     from tests.fixtures.moto import LocalAws
-    from tests.fixtures.simulator import DrsSimulatorHandle
 
 pytestmark = pytest.mark.integration
 

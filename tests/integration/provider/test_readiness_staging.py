@@ -22,7 +22,7 @@ from tests.integration.provider.test_readiness import drs_now, server, summary
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from tests.fixtures.simulator import DrsSimulatorHandle
+    from drs_simulator.testing.plugin import DrsSimulatorHandle
 
 pytestmark = pytest.mark.integration
 

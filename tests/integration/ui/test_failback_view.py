@@ -21,7 +21,7 @@ from drs_provider.recovery.failback import FailbackServer, Origin, origin_of
 from drs_provider.recovery.run import ResolvedRun, ResolvedWave
 from drs_provider.ui import airflow_source
 from drs_provider.ui.failback_source import READER
-from tests.integration.simulator.failback_fleet import (
+from drs_simulator.testing.failback_fleet import (
     EC2_SERVER,
     FLEET,
     LAUNCH_SECONDS,

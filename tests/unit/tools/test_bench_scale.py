@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from drs_provider.simulator.fleet import load_fleet
+from drs_simulator.fleet import load_fleet
 from tests.bench.scale import LOAD_DAG_FILE, WAITS_PER_DAG, fleet, load_dags, pairs_plan, poll_gaps
 
 

@@ -16,7 +16,7 @@ from tools.demo_report import DrillResult, format_report, home_text, is_failback
 from tools.demo_view import COPYING_BACK, failback_wave_state, wave_progress
 from tools.demo_watcher import DrillWatcher, drs_client, job_region
 
-from drs_provider.simulator.fleet import load_fleet
+from drs_simulator.fleet import load_fleet
 
 RECORDING = json.loads((Path(__file__).parent / "shop_drill_recording.json").read_text())
 WAVES = ["database", "app", "web"]

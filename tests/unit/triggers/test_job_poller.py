@@ -23,7 +23,7 @@ from tests.integration.provider.conftest import PORTAL_ALL, SHOP_ALL, make_conte
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
-    from tests.fixtures.simulator import DrsSimulatorHandle
+    from drs_simulator.testing.plugin import DrsSimulatorHandle
 
 #: No botocore retries: each failed tick is one failed request, so the counts are exact.
 ONE_ATTEMPT = {"retries": {"total_max_attempts": 1}, "connect_timeout": 1, "read_timeout": 5}

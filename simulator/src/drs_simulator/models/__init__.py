@@ -30,30 +30,30 @@ Split by resource, the way moto splits its EC2 backend; each resource backend is
 
 from __future__ import annotations
 
-from drs_provider.simulator.models.backend import OPERATIONS, DrsBackend
-from drs_provider.simulator.models.faults import DEFAULT_FAIL_ERROR, FAULT_KEYS, Faults
-from drs_provider.simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY, Job, Participant
-from drs_provider.simulator.models.launch_jobs import CONVERSION_END_SHARE, SNAPSHOT_SHARE
-from drs_provider.simulator.models.quotas import (
+from drs_simulator.models.backend import OPERATIONS, DrsBackend
+from drs_simulator.models.faults import DEFAULT_FAIL_ERROR, FAULT_KEYS, Faults
+from drs_simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY, Job, Participant
+from drs_simulator.models.launch_jobs import CONVERSION_END_SHARE, SNAPSHOT_SHARE
+from drs_simulator.models.quotas import (
     QUOTA_CONCURRENT_JOBS,
     QUOTA_SERVERS_IN_ACTIVE_JOBS,
     QUOTA_SERVERS_PER_JOB,
 )
-from drs_provider.simulator.models.recovery_instances import TERMINATE_SECONDS, RecoveryInstance
-from drs_provider.simulator.models.recovery_snapshots import (
+from drs_simulator.models.recovery_instances import TERMINATE_SECONDS, RecoveryInstance
+from drs_simulator.models.recovery_snapshots import (
     SNAPSHOT_HISTORY,
     SNAPSHOT_INTERVAL,
     SNAPSHOT_RETENTION,
     SNAPSHOT_SECONDS,
     Snapshot,
 )
-from drs_provider.simulator.models.simulator import Simulator
-from drs_provider.simulator.models.source_servers import (
+from drs_simulator.models.simulator import Simulator
+from drs_simulator.models.source_servers import (
     RECOVERABLE_STATES,
     UNRECOVERABLE_STATES,
     SourceServer,
 )
-from drs_provider.simulator.models.wire import MAX_PAGE, iso, paginate, parse_iso
+from drs_simulator.models.wire import MAX_PAGE, iso, paginate, parse_iso
 
 __all__ = [
     "CONVERSION_END_SHARE",

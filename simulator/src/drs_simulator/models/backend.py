@@ -4,26 +4,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from drs_provider.simulator.models.failback import FailbackBackend
-from drs_provider.simulator.models.jobs import JobsBackend
-from drs_provider.simulator.models.launch_configurations import LaunchConfigurationsBackend
-from drs_provider.simulator.models.launch_jobs import LaunchJobsBackend
-from drs_provider.simulator.models.plan_executions import PlanExecutionsBackend
-from drs_provider.simulator.models.recovery_instances import RecoveryInstancesBackend
-from drs_provider.simulator.models.recovery_snapshots import RecoverySnapshotsBackend
-from drs_provider.simulator.models.replication import ReplicationBackend
-from drs_provider.simulator.models.replication_configurations import ReplicationConfigurationsBackend
-from drs_provider.simulator.models.source_servers import SourceServersBackend
-from drs_provider.simulator.models.staging import StagingBackend
-from drs_provider.simulator.models.tags import TagsBackend
+from drs_simulator.models.failback import FailbackBackend
+from drs_simulator.models.jobs import JobsBackend
+from drs_simulator.models.launch_configurations import LaunchConfigurationsBackend
+from drs_simulator.models.launch_jobs import LaunchJobsBackend
+from drs_simulator.models.plan_executions import PlanExecutionsBackend
+from drs_simulator.models.recovery_instances import RecoveryInstancesBackend
+from drs_simulator.models.recovery_snapshots import RecoverySnapshotsBackend
+from drs_simulator.models.replication import ReplicationBackend
+from drs_simulator.models.replication_configurations import ReplicationConfigurationsBackend
+from drs_simulator.models.source_servers import SourceServersBackend
+from drs_simulator.models.staging import StagingBackend
+from drs_simulator.models.tags import TagsBackend
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
 
-    from drs_provider.simulator.clock import SimulatedClock
-    from drs_provider.simulator.fleet import Quotas, ServerSpec
-    from drs_provider.simulator.models.faults import Faults
-    from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
+    from drs_simulator.clock import SimulatedClock
+    from drs_simulator.fleet import Quotas, ServerSpec
+    from drs_simulator.models.faults import Faults
+    from drs_simulator.models.launch_templates import Ec2LaunchTemplates
 
 
 class DrsBackend(

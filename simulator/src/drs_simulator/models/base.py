@@ -12,25 +12,25 @@ import heapq
 import itertools
 from typing import TYPE_CHECKING
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.models.wire import MAX_PAGE, page_answer
+from drs_simulator import exceptions as errors
+from drs_simulator.models.wire import MAX_PAGE, page_answer
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Collection, Mapping, Sequence
     from typing import Any
 
-    from drs_provider.simulator.clock import SimulatedClock
-    from drs_provider.simulator.fleet import Quotas
-    from drs_provider.simulator.models.backend import DrsBackend
-    from drs_provider.simulator.models.faults import Faults
-    from drs_provider.simulator.models.jobs import Job
-    from drs_provider.simulator.models.launch_configurations import LaunchConfiguration
-    from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
-    from drs_provider.simulator.models.plan_executions import ExecutionStep, PlanExecution
-    from drs_provider.simulator.models.recovery_instances import RecoveryInstance
-    from drs_provider.simulator.models.recovery_plans import PlanStep, RecoveryPlan
-    from drs_provider.simulator.models.recovery_snapshots import Snapshot
-    from drs_provider.simulator.models.source_servers import SourceServer
+    from drs_simulator.clock import SimulatedClock
+    from drs_simulator.fleet import Quotas
+    from drs_simulator.models.backend import DrsBackend
+    from drs_simulator.models.faults import Faults
+    from drs_simulator.models.jobs import Job
+    from drs_simulator.models.launch_configurations import LaunchConfiguration
+    from drs_simulator.models.launch_templates import Ec2LaunchTemplates
+    from drs_simulator.models.plan_executions import ExecutionStep, PlanExecution
+    from drs_simulator.models.recovery_instances import RecoveryInstance
+    from drs_simulator.models.recovery_plans import PlanStep, RecoveryPlan
+    from drs_simulator.models.recovery_snapshots import Snapshot
+    from drs_simulator.models.source_servers import SourceServer
 
 
 class BackendBase:

@@ -24,18 +24,18 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.fleet_servers import Origin
-from drs_provider.simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY
-from drs_provider.simulator.models.launch_jobs import CONVERSION_END_SHARE
-from drs_provider.simulator.models.recovery_instances import RecoveryInstancesBackend
-from drs_provider.simulator.models.replication import ReplicationBackend, resource_id
-from drs_provider.simulator.models.source_servers import DISK_BYTES, SourceServer
-from drs_provider.simulator.models.wire import iso, stable_hex
+from drs_simulator import exceptions as errors
+from drs_simulator.fleet_servers import Origin
+from drs_simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY
+from drs_simulator.models.launch_jobs import CONVERSION_END_SHARE
+from drs_simulator.models.recovery_instances import RecoveryInstancesBackend
+from drs_simulator.models.replication import ReplicationBackend, resource_id
+from drs_simulator.models.source_servers import DISK_BYTES, SourceServer
+from drs_simulator.models.wire import iso, stable_hex
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models.jobs import Job
-    from drs_provider.simulator.models.recovery_instances import RecoveryInstance
+    from drs_simulator.models.jobs import Job
+    from drs_simulator.models.recovery_instances import RecoveryInstance
 
 READY = "FAILBACK_READY_FOR_LAUNCH"
 #: Failback states a Failback Client may (re)connect in.

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from drs_provider.simulator.models.backend import OPERATIONS
+from drs_simulator.models.backend import OPERATIONS
 
 FAULT_KEYS = {
     "throttle_rate": "fraction (0..1) of matching DRS calls answered 429 ThrottlingException",

@@ -7,10 +7,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.models.base import BackendBase
-from drs_provider.simulator.models.quotas import check_capacity
-from drs_provider.simulator.models.wire import date_filter, iso, random_alnum
+from drs_simulator import exceptions as errors
+from drs_simulator.models.base import BackendBase
+from drs_simulator.models.quotas import check_capacity
+from drs_simulator.models.wire import date_filter, iso, random_alnum
 
 JOB_START_DELAY = 2.0  # simulated seconds from the request to JOB_START
 JOB_END_DELAY = 1.0  # from the last server's end to JOB_END

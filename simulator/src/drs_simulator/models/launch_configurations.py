@@ -19,20 +19,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator.launch_settings import (
+from drs_simulator.launch_settings import (
     DEFAULT_INSTANCE_TYPE,
     DEFAULT_LAUNCH_DISPOSITION,
     DEFAULT_RIGHT_SIZING,
     RIGHT_SIZING_OFF,
     LaunchSpec,
 )
-from drs_provider.simulator.models.base import BackendBase
-from drs_provider.simulator.models.launch_templates import primary_interface, template_data
-from drs_provider.simulator.models.source_servers import source_ip
+from drs_simulator.models.base import BackendBase
+from drs_simulator.models.launch_templates import primary_interface, template_data
+from drs_simulator.models.source_servers import source_ip
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
-    from drs_provider.simulator.models.source_servers import SourceServer
+    from drs_simulator.models.launch_templates import Ec2LaunchTemplates
+    from drs_simulator.models.source_servers import SourceServer
 
 
 @dataclass

@@ -28,18 +28,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY
-from drs_provider.simulator.models.quotas import check_job_size
-from drs_provider.simulator.models.recovery_instances import RecoveryInstance, RecoveryInstancesBackend
-from drs_provider.simulator.models.recovery_snapshots import RecoverySnapshotsBackend, Snapshot
-from drs_provider.simulator.models.source_servers import RECOVERABLE_STATES
-from drs_provider.simulator.models.wire import iso, parse_iso, random_alnum, stable_hex
+from drs_simulator import exceptions as errors
+from drs_simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY
+from drs_simulator.models.quotas import check_job_size
+from drs_simulator.models.recovery_instances import RecoveryInstance, RecoveryInstancesBackend
+from drs_simulator.models.recovery_snapshots import RecoverySnapshotsBackend, Snapshot
+from drs_simulator.models.source_servers import RECOVERABLE_STATES
+from drs_simulator.models.wire import iso, parse_iso, random_alnum, stable_hex
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models.faults import Faults
-    from drs_provider.simulator.models.jobs import Job
-    from drs_provider.simulator.models.source_servers import SourceServer
+    from drs_simulator.models.faults import Faults
+    from drs_simulator.models.jobs import Job
+    from drs_simulator.models.source_servers import SourceServer
 
 SNAPSHOT_SHARE = 0.2  # share of launch_seconds spent taking the snapshot
 CONVERSION_END_SHARE = 0.7  # conversion ends (and LAUNCH_START is logged) at this share

@@ -13,10 +13,10 @@ import copy
 import threading
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
+from drs_simulator import exceptions as errors
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.launch_settings import LaunchSpec
+    from drs_simulator.launch_settings import LaunchSpec
 
 #: EC2's answers for a template that does not exist (any more).
 MISSING_TEMPLATE_CODES = frozenset(

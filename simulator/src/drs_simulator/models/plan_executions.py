@@ -24,11 +24,11 @@ import copy
 from dataclasses import dataclass
 from typing import Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.models.launch_jobs import LaunchJobsBackend
-from drs_provider.simulator.models.plan_rules import DEFAULT_IMPACT, invalid
-from drs_provider.simulator.models.recovery_plans import RecoveryPlansBackend
-from drs_provider.simulator.models.wire import iso
+from drs_simulator import exceptions as errors
+from drs_simulator.models.launch_jobs import LaunchJobsBackend
+from drs_simulator.models.plan_rules import DEFAULT_IMPACT, invalid
+from drs_simulator.models.recovery_plans import RecoveryPlansBackend
+from drs_simulator.models.wire import iso
 
 EXECUTION_START_DELAY = 1.0  # simulated seconds from CREATED to IN_PROGRESS
 MAX_EXECUTION_SECONDS = 24 * 3600

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from drs_provider.simulator import exceptions as errors
+from drs_simulator import exceptions as errors
 
 MAX_STEPS_PER_PLAN = 20
 MAX_SERVERS_PER_PLAN = 100

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from drs_provider.simulator import exceptions as errors
+from drs_simulator import exceptions as errors
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.fleet import Quotas
-    from drs_provider.simulator.models.jobs import Job
+    from drs_simulator.fleet import Quotas
+    from drs_simulator.models.jobs import Job
 
 # Quota codes the ServiceQuotaExceededException names.
 QUOTA_SERVERS_PER_JOB = "max-source-servers-per-job"

@@ -8,13 +8,13 @@ import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY, JobsBackend
-from drs_provider.simulator.models.source_servers import machine_properties
-from drs_provider.simulator.models.wire import iso
+from drs_simulator import exceptions as errors
+from drs_simulator.models.jobs import JOB_END_DELAY, JOB_START_DELAY, JobsBackend
+from drs_simulator.models.source_servers import machine_properties
+from drs_simulator.models.wire import iso
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models.jobs import Job
+    from drs_simulator.models.jobs import Job
 
 TERMINATE_SECONDS = 30.0  # simulated seconds to terminate a recovery instance
 

@@ -15,9 +15,9 @@ import copy
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.models.base import BackendBase
-from drs_provider.simulator.models.plan_rules import (
+from drs_simulator import exceptions as errors
+from drs_simulator.models.base import BackendBase
+from drs_simulator.models.plan_rules import (
     MAX_PLANS_PER_REGION,
     MAX_STEPS_PER_PLAN,
     QUOTA_PLANS_PER_REGION,
@@ -26,10 +26,10 @@ from drs_provider.simulator.models.plan_rules import (
     invalid,
     shape_of,
 )
-from drs_provider.simulator.models.wire import iso, random_alnum
+from drs_simulator.models.wire import iso, random_alnum
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models.plan_executions import PlanExecution
+    from drs_simulator.models.plan_executions import PlanExecution
 
 
 @dataclass

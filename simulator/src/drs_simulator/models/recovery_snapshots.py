@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator.models.base import BackendBase
-from drs_provider.simulator.models.source_servers import RECOVERABLE_STATES
-from drs_provider.simulator.models.wire import date_filter, iso, parse_iso, stable_hex
+from drs_simulator.models.base import BackendBase
+from drs_simulator.models.source_servers import RECOVERABLE_STATES
+from drs_simulator.models.wire import date_filter, iso, parse_iso, stable_hex
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models.source_servers import SourceServer
+    from drs_simulator.models.source_servers import SourceServer
 
 SNAPSHOT_INTERVAL = 600.0  # a periodic point-in-time snapshot every 10 simulated minutes
 SNAPSHOT_SECONDS = 20.0  # a periodic snapshot is in progress (no timestamp) for this long

@@ -14,14 +14,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.models.jobs import JobsBackend
-from drs_provider.simulator.models.source_servers import SourceServersBackend
+from drs_simulator import exceptions as errors
+from drs_simulator.models.jobs import JobsBackend
+from drs_simulator.models.source_servers import SourceServersBackend
 
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from drs_provider.simulator.models.source_servers import SourceServer
+    from drs_simulator.models.source_servers import SourceServer
 
 #: The longest a sync stays in its opening state (INITIATING, or STALLED when re-protecting).
 OPENING_SECONDS = 60.0

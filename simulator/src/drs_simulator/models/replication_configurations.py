@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from drs_provider.simulator.models.base import BackendBase
-from drs_provider.simulator.models.recovery_snapshots import SNAPSHOT_INTERVAL, SNAPSHOT_RETENTION
-from drs_provider.simulator.models.wire import stable_hex
+from drs_simulator.models.base import BackendBase
+from drs_simulator.models.recovery_snapshots import SNAPSHOT_INTERVAL, SNAPSHOT_RETENTION
+from drs_simulator.models.wire import stable_hex
 
 
 class ReplicationConfigurationsBackend(BackendBase):

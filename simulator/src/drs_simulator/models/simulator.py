@@ -8,19 +8,19 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.exceptions import FleetFileError
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.clock import SimulatedClock
-from drs_provider.simulator.models.backend import OPERATIONS, DrsBackend
-from drs_provider.simulator.models.failback import FailbackClientRefused
-from drs_provider.simulator.models.faults import Faults, applies_to
-from drs_provider.simulator.models.launch_templates import Ec2LaunchTemplates
-from drs_provider.simulator.models.wire import iso
+from drs_simulator import exceptions as errors
+from drs_simulator.clock import SimulatedClock
+from drs_simulator.errors import FleetFileError
+from drs_simulator.models.backend import OPERATIONS, DrsBackend
+from drs_simulator.models.failback import FailbackClientRefused
+from drs_simulator.models.faults import Faults, applies_to
+from drs_simulator.models.launch_templates import Ec2LaunchTemplates
+from drs_simulator.models.wire import iso
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from drs_provider.simulator.fleet import Fleet, Quotas
+    from drs_simulator.fleet import Fleet, Quotas
 
 
 class Simulator:

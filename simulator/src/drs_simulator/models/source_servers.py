@@ -5,15 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator.launch_settings import DEFAULT_INSTANCE_TYPE
-from drs_provider.simulator.models.base import BackendBase
-from drs_provider.simulator.models.wire import iso, iso_duration, stable_hex
+from drs_simulator.launch_settings import DEFAULT_INSTANCE_TYPE
+from drs_simulator.models.base import BackendBase
+from drs_simulator.models.wire import iso, iso_duration, stable_hex
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from drs_provider.simulator.fleet import ServerSpec
-    from drs_provider.simulator.models.replication import Sync
+    from drs_simulator.fleet import ServerSpec
+    from drs_simulator.models.replication import Sync
 
 # Replication states a recovery can start from, and the ones it cannot; the launch_jobs module
 # docstring says why StartRecovery still accepts a server in the latter.

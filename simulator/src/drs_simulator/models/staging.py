@@ -19,13 +19,13 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.launch_settings import LaunchSpec
-from drs_provider.simulator.models.source_servers import SourceServer, SourceServersBackend
-from drs_provider.simulator.models.wire import MAX_PAGE, page_answer, paginate, stable_hex
+from drs_simulator import exceptions as errors
+from drs_simulator.launch_settings import LaunchSpec
+from drs_simulator.models.source_servers import SourceServer, SourceServersBackend
+from drs_simulator.models.wire import MAX_PAGE, page_answer, paginate, stable_hex
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models.backend import DrsBackend
+    from drs_simulator.models.backend import DrsBackend
 
 #: The model's largest ``maxResults``: ListStagingAccounts 50, ListExtensibleSourceServers 300.
 MAX_ACCOUNTS_PAGE = 50

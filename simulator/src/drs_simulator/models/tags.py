@@ -5,15 +5,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
-from drs_provider.simulator.models.base import BackendBase
+from drs_simulator import exceptions as errors
+from drs_simulator.models.base import BackendBase
 
 if TYPE_CHECKING:
-    from drs_provider.simulator.models.jobs import Job
-    from drs_provider.simulator.models.plan_executions import PlanExecution
-    from drs_provider.simulator.models.recovery_instances import RecoveryInstance
-    from drs_provider.simulator.models.recovery_plans import RecoveryPlan
-    from drs_provider.simulator.models.source_servers import SourceServer
+    from drs_simulator.models.jobs import Job
+    from drs_simulator.models.plan_executions import PlanExecution
+    from drs_simulator.models.recovery_instances import RecoveryInstance
+    from drs_simulator.models.recovery_plans import RecoveryPlan
+    from drs_simulator.models.source_servers import SourceServer
 
 
 class TagsBackend(BackendBase):

@@ -10,7 +10,7 @@ import string
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from drs_provider.simulator import exceptions as errors
+from drs_simulator import exceptions as errors
 
 if TYPE_CHECKING:
     from collections.abc import Callable
