@@ -10,14 +10,18 @@ FROM apache/airflow:3.3.2-python3.11
 
 COPY --chown=airflow:0 pyproject.toml README.md /opt/airflow/provider-src/
 COPY --chown=airflow:0 plugins/drs_provider /opt/airflow/provider-src/plugins/drs_provider
+COPY --chown=airflow:0 simulator/pyproject.toml simulator/README.md /opt/airflow/simulator-src/
+COPY --chown=airflow:0 simulator/src /opt/airflow/simulator-src/src
 
-# The package's extras to install. The default, `local`, brings moto's server, which
-# docker-compose.yaml runs for every AWS service but DRS; docker-compose.aws.yaml builds with
-# EXTRAS="" so that an image meant for real AWS carries no local AWS.
+# The package's extras to install. The default, `local`, brings the DRS simulator and moto's
+# server, which docker-compose.yaml runs for every AWS service; docker-compose.aws.yaml builds
+# with EXTRAS="" so that an image meant for real AWS carries no local AWS.
 ARG EXTRAS=local
 
 # Naming the image's own Airflow version keeps pip from moving Airflow while it resolves
 # the provider's pins (boto3/botocore inside aiobotocore's window). An empty EXTRAS installs
-# the bare package (pip refuses "path[]").
+# the bare package (pip refuses "path[]"). The `local` extra requires drs-simulator, which is
+# not on PyPI: its source is named in the same pip call whenever extras are, so pip takes it.
 RUN pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}" "/opt/airflow/provider-src${EXTRAS:+[${EXTRAS}]}" \
-    && rm -rf /opt/airflow/provider-src
+        ${EXTRAS:+/opt/airflow/simulator-src} \
+    && rm -rf /opt/airflow/provider-src /opt/airflow/simulator-src

@@ -18,16 +18,18 @@ install: $(STAMP)
 # The editable install leaves a copy of the distribution's metadata in plugins/ (setuptools'
 # egg-info). The plugins folder is on sys.path, so Airflow would load the Recovery view's entry
 # point from that copy as well and report the second one as a plugin import error: it goes.
-$(STAMP): pyproject.toml
+# The DRS simulator is a distribution of its own (simulator/) that the provider's `local` extra
+# names: both editable in one resolver call, so that requirement is met here, never from PyPI.
+$(STAMP): pyproject.toml simulator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip uv || true
 	if [ -x $(BIN)/uv ]; then \
-	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e '.[dev]'; \
+	  $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python -e ./simulator -e '.[dev]'; \
 	else \
-	  $(BIN)/pip install --quiet --upgrade setuptools wheel && $(BIN)/pip install --quiet -e '.[dev]'; \
+	  $(BIN)/pip install --quiet --upgrade setuptools wheel && $(BIN)/pip install --quiet -e ./simulator -e '.[dev]'; \
 	fi
-	rm -rf plugins/*.egg-info
-	$(BIN)/python -m compileall -q plugins dags tools tests
+	rm -rf plugins/*.egg-info simulator/src/*.egg-info
+	$(BIN)/python -m compileall -q plugins dags tools tests simulator/src simulator/tests
 	touch $(STAMP)
 
 # Installs Chromium from apt only when it is missing; without root it says how and goes on (the
@@ -44,9 +46,10 @@ browser:
 # lanes per set-up) runs its end-to-end modules in order in one worker, the tests that start an
 # Airflow of their own in a fifth, and the unit and integration tests spread over what is free.
 # The end-to-end workers mostly wait on Airflow, so six fit on 2 cores.
+# The simulator's own tests (simulator/tests) run beside the provider's.
 # The 15 slowest tests and the total are printed at the end.
 TEST_WORKERS ?= 6
-PYTEST := $(BIN)/python -m pytest tests -q -p no:cacheprovider --durations=15
+PYTEST := $(BIN)/python -m pytest tests simulator/tests -q -p no:cacheprovider --durations=15
 
 test: $(STAMP) browser
 	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
@@ -56,13 +59,13 @@ test: $(STAMP) browser
 test-fast: $(STAMP)
 	$(PYTEST) -m "not e2e" -n $(TEST_WORKERS) --dist worksteal $(PYTEST_ARGS)
 
-# The whole suite with branch coverage of plugins/ (what the test process itself runs).
+# The whole suite with branch coverage of plugins/ and the simulator (what the test process itself runs).
 coverage: $(STAMP) browser
-	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --cov=plugins --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
+	$(PYTEST) -n $(TEST_WORKERS) --dist loadgroup --cov=plugins --cov=simulator/src --cov-branch --cov-report=term:skip-covered $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check plugins tests dags tools
-	$(BIN)/ruff format --check plugins tests dags tools
+	$(BIN)/ruff check plugins tests dags tools simulator
+	$(BIN)/ruff format --check plugins tests dags tools simulator
 	$(BIN)/mypy
 
 # The documentation site (mkdocs-material, mkdocs.yml) into site/. Strict: a warning, such as a link

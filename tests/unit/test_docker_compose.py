@@ -172,8 +172,9 @@ def compose_spec_schema() -> dict[str, Any]:
     return json.loads(schema_file.read_text())
 
 
-def pyproject() -> dict[str, Any]:
-    return tomllib.loads((REPO / "pyproject.toml").read_text())
+def pyproject(distribution: str = ".") -> dict[str, Any]:
+    """The pyproject.toml of the provider, or of the distribution in that folder (``simulator``)."""
+    return tomllib.loads((REPO / distribution / "pyproject.toml").read_text())
 
 
 def test_file_is_valid_against_the_compose_specification_schema() -> None:
@@ -277,7 +278,7 @@ def test_components_that_call_aws_wait_for_the_simulator_and_a_prepared_moto() -
 
 
 def test_moto_runs_the_installed_server_and_is_prepared_by_the_console_script() -> None:
-    from drs_provider.simulator.local_aws import main as prepare_main
+    from drs_provider.local_aws import main as prepare_main
 
     assert services()[MOTO]["entrypoint"] == ["moto_server"]
     assert option_value(services()[MOTO]["command"], "-p") == "5000"
@@ -339,13 +340,19 @@ def test_the_image_is_the_pinned_airflow_with_this_provider_installed() -> None:
     installed = importlib.metadata.version("apache-airflow")
     assert match["airflow"].split(".")[:2] == installed.split(".")[:2], installed
     # The distribution is installed (that registers the provider), keeping the image's Airflow,
-    # with the extras EXTRAS names: by default `local`, moto's server, which the moto service runs
-    # (docker-compose.aws.yaml builds without it: tests/unit/test_docker_compose_aws.py).
+    # with the extras EXTRAS names: by default `local`, the simulator and moto's server, which the
+    # drs-simulator and moto services run (docker-compose.aws.yaml builds without it:
+    # tests/unit/test_docker_compose_aws.py).
     assert re.search(r"^ARG EXTRAS=local$", dockerfile, re.M)
     assert (
         'pip install --no-cache-dir "apache-airflow==${AIRFLOW_VERSION}"'
         ' "/opt/airflow/provider-src${EXTRAS:+[${EXTRAS}]}"' in dockerfile
     )
+    # `local` requires drs-simulator, which is not on PyPI: the same pip call takes its source.
+    local = pyproject()["project"]["optional-dependencies"]["local"]
+    assert any(requirement.startswith("drs-simulator") for requirement in local)
+    assert "${EXTRAS:+/opt/airflow/simulator-src}" in dockerfile
+    assert "COPY --chown=airflow:0 simulator/src /opt/airflow/simulator-src/src" in dockerfile
     assert "apache_airflow_provider" in pyproject()["project"]["entry-points"]
 
 
@@ -498,7 +505,7 @@ def test_aws_default_points_drs_at_the_simulator_and_the_rest_at_moto() -> None:
 
 def test_the_simulator_runs_the_installed_console_script_on_the_mounted_sample_fleet() -> None:
     (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
-    assert "drs-simulator" in pyproject()["project"]["scripts"]
+    assert "drs-simulator" in pyproject("simulator")["project"]["scripts"]
     fleet = option_value(simulator_argv, "--fleet")
     volumes = services()[SIMULATOR]["volumes"]
     mounts = {target: source for source, target in (interpolate(v).split(":")[:2] for v in volumes)}
@@ -510,7 +517,7 @@ def test_the_simulator_runs_the_installed_console_script_on_the_mounted_sample_f
 def test_the_simulator_accepts_the_arguments_the_service_passes() -> None:
     (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
     result = subprocess.run(
-        [sys.executable, "-m", "drs_provider.simulator", "--help"],
+        [sys.executable, "-m", "drs_simulator", "--help"],
         capture_output=True,
         text=True,
         timeout=60,
@@ -526,7 +533,7 @@ def test_the_simulator_health_probe_asks_its_control_api() -> None:
     url = urlsplit(probe[-1])
     (simulator_argv,) = [line for line in command_lines(SIMULATOR) if line[0] == "drs-simulator"]
     assert url.port == int(option_value(simulator_argv, "--port"))
-    from drs_provider.simulator.urls import CONTROL_ROUTES
+    from drs_simulator.urls import CONTROL_ROUTES
 
     assert ("GET", url.path) in CONTROL_ROUTES
 
