@@ -49,7 +49,7 @@ def missing() -> str | None:
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return "Playwright is not installed (pip install -e '.[dev]')"
+        return "Playwright is not installed (pip install -e ./simulator -e '.[dev]')"
     if not CHROMIUM.exists():
         return f"Chromium is not installed at {CHROMIUM} (make test installs Debian's chromium package)"
     return None

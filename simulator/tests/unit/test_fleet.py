@@ -278,3 +278,13 @@ def test_sample_fleet_has_exactly_the_shop_and_portal_servers():
     assert by_app["portal"] == PORTAL
     lab = load_fleet(SAMPLE_FLEET).source_servers
     assert any(s.replication_state == "STALLED" and s.tags["App"] == "lab" for s in lab)
+
+
+def test_a_fleet_file_error_names_file_and_field_and_survives_pickling() -> None:
+    import pickle
+
+    error = FleetFileError("fleet.yaml", "source_servers[0].id", "not an ID")
+    assert str(error) == "fleet.yaml: source_servers[0].id: not an ID"
+    assert str(FleetFileError("fleet.yaml", "", "not valid YAML")) == "fleet.yaml: not valid YAML"
+    copy = pickle.loads(pickle.dumps(error))
+    assert type(copy) is FleetFileError and vars(copy) == vars(error) and str(copy) == str(error)
