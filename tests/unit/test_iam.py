@@ -13,20 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from drs_provider.constants import RUN_MODES
-from drs_provider.iam import (
-    MODE_DRILL,
-    MODE_FAILBACK,
-    MODE_READINESS,
-    MODE_RECOVERY,
-    MODES,
-    action_of,
-    dependent_actions,
-    function_arn,
-    granted_actions,
-    iam_policy,
-    plan_grants,
-)
+from drs_provider.constants import MODE_DRILL, MODE_FAILBACK, MODE_RECOVERY, RUN_MODES
+from drs_provider.iam import granted_actions, iam_policy
+from drs_provider.iam.actions import MODE_READINESS, MODES, action_of, dependent_actions
+from drs_provider.iam.grants import function_arn, plan_grants
 from drs_provider.plans.loader import load_plan_file, load_plans
 from tests.conftest import REPO_ROOT
 from tests.unit.plans.samples import SHOP_YAML, valid_plan, write

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from drs_provider.cli.plan_files import DEFAULT_PLANS_DIR, PLANS_DIR_ENV
-from drs_provider.iam import MODES as IAM_MODES
+from drs_provider.iam.actions import MODES as IAM_MODES
 
 
 def build_parser() -> argparse.ArgumentParser:

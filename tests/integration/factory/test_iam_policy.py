@@ -24,17 +24,9 @@ import pytest
 import yaml
 from tools.processes import wait_until
 
-from drs_provider.iam import (
-    DEPENDENT_ACTIONS,
-    MODE_DRILL,
-    MODE_FAILBACK,
-    MODE_READINESS,
-    MODE_RECOVERY,
-    TAG_ON_START,
-    action_of,
-    granted_actions,
-    iam_policy,
-)
+from drs_provider.constants import MODE_DRILL, MODE_FAILBACK, MODE_RECOVERY
+from drs_provider.iam import granted_actions, iam_policy
+from drs_provider.iam.actions import DEPENDENT_ACTIONS, MODE_READINESS, TAG_ON_START, action_of
 from drs_provider.plans.loader import load_plan_file
 from drs_simulator import SAMPLE_FLEET
 from drs_simulator.testing.failback_fleet import (
