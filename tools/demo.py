@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import REPORT_TASK_ID
+from drs_simulator import SAMPLE_FLEET
 from tools.demo_report import DrillResult, format_report, is_failback, run_label
 from tools.demo_view import ProgressView, format_seconds
 from tools.demo_watcher import DrillWatcher, drs_client
@@ -50,7 +51,6 @@ if TYPE_CHECKING:
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PLANS_DIR = REPO_ROOT / "dags" / "recovery_plans"
-DEFAULT_FLEET = REPO_ROOT / "plugins" / "drs_provider" / "simulator" / "sample_fleet.yaml"
 DEFAULT_PLAN = "shop"
 
 EXIT_SUCCESS = 0
@@ -89,7 +89,7 @@ def parser(
     *,
     plan: str = DEFAULT_PLAN,
     plans_dir: Path = DEFAULT_PLANS_DIR,
-    fleet: Path = DEFAULT_FLEET,
+    fleet: Path = SAMPLE_FLEET,
 ) -> argparse.ArgumentParser:
     """The demo's options; another demo program passes its own plan, plans and fleet."""
     parser = argparse.ArgumentParser(prog=prog, description=description)

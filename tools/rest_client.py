@@ -201,6 +201,14 @@ class RestClient:
             f"/api/v2/dags/{_quoted(dag_id)}/dagRuns/{_quoted(run_id)}/taskInstances", "task_instances"
         )
 
+    def task_tries(self, dag_id: str, run_id: str, task_id: str) -> list[dict[str, Any]]:
+        """Every try of a task instance, oldest first (``try_number``, ``state``, ``start_date``)."""
+        answer = self.request(
+            "GET",
+            f"/api/v2/dags/{_quoted(dag_id)}/dagRuns/{_quoted(run_id)}/taskInstances/{_quoted(task_id)}/tries",
+        )
+        return sorted(answer["task_instances"], key=lambda attempt: attempt["try_number"])
+
     def task_states(self, dag_id: str, run_id: str) -> dict[str, str | None]:
         """``{task_id: state}`` for the run (mapped tasks are not used by plan DAGs)."""
         return {ti["task_id"]: ti["state"] for ti in self.task_instances(dag_id, run_id)}

@@ -210,8 +210,11 @@ def test_a_verdict_is_not_retried(airflow: HostileDeployment) -> None:
     run_id = airflow.runs[GUARDED]
 
     assert rest.wait_for_run(dag_id, run_id, timeout=RUN_TIMEOUT) == "failed"
-    tries = {ti["task_id"]: (ti["state"], ti["try_number"]) for ti in rest.task_instances(dag_id, run_id)}
-    assert tries["preflight"] == ("failed", 1), tries
+    # Only the tries that ran count: on a loaded machine Airflow may fail a try whose process never
+    # started (no start date) and queue the next; that is Airflow's, not a retry of the verdict.
+    tries = rest.task_tries(dag_id, run_id, "preflight")
+    assert [attempt["state"] for attempt in tries if attempt["start_date"]] == ["failed"], tries
+    assert tries[-1]["state"] == "failed", tries
     assert [
         call
         for call in airflow.simulator.calls("StartRecovery")
