@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from drs_provider.exceptions import DrsNativePlanSyncError, NativePlanFailure
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.native_plan_servers import RESOLVE_ERRORS, resolve_plan_servers
-from drs_provider.operators.readiness import PlanFolderOperator
+from drs_provider.operators.plan_folder import PlanFolderOperator
 from drs_provider.operators.report_store import aws_error
 from drs_provider.readiness import NATIVE_PLANS_TASK_ID
 from drs_provider.recovery.native_plan import Target, native_plans

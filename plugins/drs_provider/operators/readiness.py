@@ -24,21 +24,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseOperator
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import (
     DEFAULT_MAX_REPLICATING_SERVERS,
     DEFAULT_MAX_SERVERS_PER_JOB,
 )
-from drs_provider.exceptions import DrsInputError
 from drs_provider.factory.render import wave_json
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import account_quota
 from drs_provider.notifications.sns import PlanEvents
+from drs_provider.operators.plan_folder import PlanFolderOperator
 from drs_provider.operators.preflight_resources import ResourceChecker
 from drs_provider.operators.report_store import aws_error
-from drs_provider.plans.loader import load_plans
 from drs_provider.readiness import READINESS_TASK_ID
 from drs_provider.readiness.account import AccountState
 from drs_provider.readiness.checks import (
@@ -320,42 +318,6 @@ def status_changes(
         if earlier != status and (earlier is not None or status != "ready"):
             changes[name] = (earlier, status)
     return changes
-
-
-def chosen_plans(plans: Sequence[Plan], names: Sequence[str] | None, plans_dir: str) -> list[Plan]:
-    """Every plan, or those the run's ``plans`` param names (each must exist): shared by the
-    readiness DAG's tasks, so both read the same plans in a run."""
-    if not names:
-        return list(plans)
-    known = {plan.name: plan for plan in plans}
-    unknown = [name for name in names if name not in known]
-    if unknown:
-        raise DrsInputError(
-            f"params.plans: no plan {', '.join(map(repr, unknown))} in {plans_dir} "
-            f"(plans: {', '.join(sorted(known)) or 'none'})"
-        )
-    return [known[name] for name in dict.fromkeys(names)]
-
-
-class PlanFolderOperator(BaseOperator):
-    """A task of ``drs_readiness``: it reads the plans of a folder, those the run names.
-
-    :param plans_dir: the folder of plan files (the one the plan DAGs are made from).
-    """
-
-    template_fields: Sequence[str] = ()
-
-    def __init__(self, *, plans_dir: str, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.plans_dir = plans_dir
-
-    def run_plans(self, context: Context, skipped: str) -> list[Plan]:
-        """The run's plans (every plan, or those its ``plans`` param names); each file that does
-        not load is logged as ``skipped`` (``check`` reports it)."""
-        loaded = load_plans(self.plans_dir)
-        for issue in loaded.issues:
-            self.log.warning("%s: %s", skipped, issue)
-        return chosen_plans(loaded.plans, (context.get("params") or {}).get("plans"), self.plans_dir)
 
 
 class DrsReadinessOperator(PlanFolderOperator):
