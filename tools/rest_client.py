@@ -27,15 +27,17 @@ FINISHED_RUN_STATES = frozenset({"success", "failed"})
 #: ``SQLITE_LOCK_TIMEOUT``, 30 s), so that a request the lock held up comes back as an answer
 #: (sent again when it says so) rather than as a client timeout.
 ANSWER_TIMEOUT = 60.0
-#: Times a request SQLite refused as locked is sent again.
-LOCKED_RETRIES = 2
+#: Seconds to wait before each new try of a request SQLite refused as locked: one try more than
+#: there are waits. A refusal can come at once (a write that lost a race for the lock) as well as
+#: after the lock's timeout, and a busy machine can see several in a row; 30 s in all.
+LOCKED_WAITS: tuple[float, ...] = (1.0, 2.0, 4.0, 8.0, 15.0)
 
 
 class RestApiError(RuntimeError):
     """The API answered with an unexpected status; the message holds the method, path and body."""
 
-    def __init__(self, method: str, path: str, status: int, body: str) -> None:
-        super().__init__(f"{method} {path} -> HTTP {status}: {body[:2000]}")
+    def __init__(self, method: str, path: str, status: int, body: str, *, note: str = "") -> None:
+        super().__init__(f"{method} {path} -> HTTP {status}{note}: {body[:2000]}")
         self.status = status
         self.body = body
 
@@ -56,15 +58,23 @@ class RestClient:
     :param username: a user of the simple auth manager.
     :param password: that user's password.
     :param timeout: seconds per HTTP request.
+    :param locked_waits: seconds to wait before each new try of a request refused as locked.
     """
 
     def __init__(
-        self, base_url: str, username: str, password: str, *, timeout: float = ANSWER_TIMEOUT
+        self,
+        base_url: str,
+        username: str,
+        password: str,
+        *,
+        timeout: float = ANSWER_TIMEOUT,
+        locked_waits: tuple[float, ...] = LOCKED_WAITS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.username = username
         self.password = password
         self.timeout = timeout
+        self.locked_waits = locked_waits
         self._http = requests.Session()
         self._token: str | None = None
 
@@ -86,11 +96,14 @@ class RestClient:
         """Send an authenticated request to ``path`` (below the base URL); return the JSON body.
 
         A request SQLite refused ("database is locked": its statement failed, so nothing of it was
-        written) is sent again, at most :data:`LOCKED_RETRIES` times.
+        written) is sent again after each of :attr:`locked_waits`. The error after the last names how
+        long each refused try took: a refusal at once and one after the lock's timeout differ.
         """
-        logged_in_again, locked = False, 0
+        logged_in_again = False
+        locked_tries: list[float] = []  # seconds each try refused as locked took to answer
         while True:
             token = self._token or self.login()
+            sent = time.monotonic()
             response = self._http.request(
                 method,
                 f"{self.base_url}{path}",
@@ -102,12 +115,17 @@ class RestClient:
                 self._token = None  # expired or from an earlier API server: log in again
                 logged_in_again = True
                 continue
-            if _database_locked(response) and locked < LOCKED_RETRIES:
-                locked += 1
-                time.sleep(1)
-                continue
+            if _database_locked(response):
+                locked_tries.append(time.monotonic() - sent)
+                if len(locked_tries) <= len(self.locked_waits):
+                    time.sleep(self.locked_waits[len(locked_tries) - 1])
+                    continue
             if response.status_code not in expected:
-                raise RestApiError(method, path, response.status_code, response.text)
+                note = ""
+                if locked_tries:
+                    took = ", ".join(f"{seconds:.1f}" for seconds in locked_tries)
+                    note = f" (refused as locked on {len(locked_tries)} tries, answered after {took} s)"
+                raise RestApiError(method, path, response.status_code, response.text, note=note)
             return response.json() if response.content else None
 
     def close(self) -> None:

@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from tools.rest_client import LOCKED_RETRIES, RestApiError, RestClient
+from tools.rest_client import RestApiError, RestClient
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -73,18 +73,21 @@ def serve() -> Iterator[Any]:
 def test_a_request_sqlite_refused_as_locked_is_sent_again(serve: Any) -> None:
     server = serve([(500, LOCKED), (500, LOCKED), (200, {"is_paused": False})])
 
-    RestClient(server.url, "admin", "secret").unpause("drs_plan_shop")
+    RestClient(server.url, "admin", "secret", locked_waits=(0.0, 0.0)).unpause("drs_plan_shop")
 
     assert server.patches == [{"is_paused": False}] * 3
 
 
 def test_a_lock_that_outlasts_the_retries_is_an_error_and_other_failures_are_not_retried(serve: Any) -> None:
-    server = serve([(500, LOCKED)] * (LOCKED_RETRIES + 1) + [(500, {"detail": "boom"})])
-    client = RestClient(server.url, "admin", "secret")
+    waits = (0.0, 0.0, 0.0)
+    server = serve([(500, LOCKED)] * (len(waits) + 1) + [(500, {"detail": "boom"})])
+    client = RestClient(server.url, "admin", "secret", locked_waits=waits)
 
-    with pytest.raises(RestApiError, match="database is locked"):
+    refused = r"refused as locked on 4 tries, answered after [\d., ]+ s.*database is locked"
+    with pytest.raises(RestApiError, match=refused):
         client.unpause("drs_plan_shop")
-    with pytest.raises(RestApiError, match="boom"):
+    with pytest.raises(RestApiError, match="boom") as other:
         client.unpause("drs_plan_shop")
 
-    assert len(server.patches) == LOCKED_RETRIES + 2
+    assert "refused as locked" not in str(other.value)
+    assert len(server.patches) == len(waits) + 2
