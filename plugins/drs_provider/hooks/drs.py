@@ -34,6 +34,7 @@ from drs_provider.hooks.drs_launch import DrsLaunchSettingsMixin
 from drs_provider.hooks.drs_native_plans import DrsNativePlansMixin
 from drs_provider.hooks.drs_snapshots import DrsSnapshotsMixin
 from drs_provider.hooks.drs_staging import DrsStagingMixin
+from drs_provider.hooks.lean_clients import LeanClientsMixin
 from drs_provider.hooks.service_quotas import applied_quota
 from drs_provider.hooks.throttling import retry_after_throttling
 from drs_provider.recovery.cleanup import CleanupPlan, cleanup_entry, plan_cleanup
@@ -61,6 +62,7 @@ SIMULATOR_SPEED_HEADER = "x-drs-simulator-speed"
 
 
 class DrsHook(
+    LeanClientsMixin,
     DrsJobsMixin,
     DrsSnapshotsMixin,
     DrsLaunchSettingsMixin,

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.exceptions import ClientError
 
+from drs_provider.hooks.lean_clients import LeanClientsMixin
+
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping
 
@@ -31,7 +33,7 @@ VERSIONS_PER_PAGE = 200
 VERSION_DESCRIPTION = "drs-plan apply-launch: the recovery plan's launch settings"
 
 
-class LaunchTemplateHook(AwsBaseHook):
+class LaunchTemplateHook(LeanClientsMixin, AwsBaseHook):
     """Read and version the EC2 launch templates DRS launches source servers from."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

@@ -13,6 +13,8 @@ from typing import Any
 
 from airflow.providers.amazon.aws.hooks.ssm import SsmHook
 
+from drs_provider.hooks.lean_clients import LeanClientsMixin
+
 #: ``AutomationExecutionStatus`` values, as the acceptors of ``automation_execution_complete`` judge them.
 AUTOMATION_SUCCESS_STATES: tuple[str, ...] = ("Success", "CompletedWithSuccess")
 AUTOMATION_FAILURE_STATES: tuple[str, ...] = (
@@ -34,7 +36,7 @@ def excerpt(text: str | None, limit: int = OUTPUT_EXCERPT_CHARS) -> str:
     return text if len(text) <= limit else "..." + text[-limit:]
 
 
-class SsmRunbookHook(SsmHook):
+class SsmRunbookHook(LeanClientsMixin, SsmHook):
     """The amazon provider's :class:`SsmHook` with this package's waiters (see the module docstring)."""
 
     @cached_property
