@@ -34,7 +34,7 @@ from drs_provider.hooks.drs_launch import DrsLaunchSettingsMixin
 from drs_provider.hooks.drs_native_plans import DrsNativePlansMixin
 from drs_provider.hooks.drs_snapshots import DrsSnapshotsMixin
 from drs_provider.hooks.drs_staging import DrsStagingMixin
-from drs_provider.hooks.lean_clients import LeanClientsMixin
+from drs_provider.hooks.lean_clients import LeanClientsMixin, lean_hook
 from drs_provider.hooks.service_quotas import applied_quota
 from drs_provider.hooks.throttling import retry_after_throttling
 from drs_provider.recovery.cleanup import CleanupPlan, cleanup_entry, plan_cleanup
@@ -241,7 +241,7 @@ class DrsHook(
 
     def service_quotas_client(self) -> Any:
         """A Service Quotas client on this hook's connection, region and settings."""
-        quotas = AwsBaseHook(
+        quotas = lean_hook(AwsBaseHook)(
             aws_conn_id=self.aws_conn_id,
             region_name=self.region_name,
             verify=self.verify,

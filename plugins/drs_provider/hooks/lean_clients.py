@@ -12,14 +12,17 @@ Measured in a task process (cProfile, a failback run of two waves), each new cli
   on the stack. :meth:`LeanClientsMixin._get_caller` finds the same name by walking the frames,
   reading no file.
 
-Both keep what the amazon provider does (same clients, same user agent); only the cost goes.
+Both keep what the amazon provider does (same clients, same user agent); only the cost goes. The
+provider's own hooks have :class:`LeanClientsMixin` among their bases; an amazon provider hook it
+uses as it is (S3, SNS, Lambda, Service Quotas) is made through :func:`lean_hook`.
 """
 
 from __future__ import annotations
 
+import functools
 import sys
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
     from types import FrameType
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     _HookBase = AwsBaseHook
 else:
     _HookBase = object
+
+HookClass = TypeVar("HookClass", bound=type)
 
 _loader_lock = threading.Lock()
 _shared_loader: Any = None
@@ -44,6 +49,23 @@ def share_data_loader(session: Any) -> None:
             _shared_loader = botocore_session.get_component("data_loader")
             return
     botocore_session.register_component("data_loader", _shared_loader)
+
+
+def preload(services: tuple[str, ...] = ("drs", "ec2", "ssm")) -> None:
+    """Parse botocore's endpoint list and these services' models into the shared loader now.
+
+    For a process that forks task processes (an executor's worker): called before its first fork,
+    every task it forks inherits them parsed instead of parsing them again (about 0.1 s of CPU
+    each). ``airflow_local_settings.py`` is a place to call it from.
+    """
+    import botocore.session
+
+    session = botocore.session.get_session()
+    share_data_loader(session)
+    loader = session.get_component("data_loader")
+    loader.load_data("endpoints")
+    for service in services:
+        loader.load_service_model(service, "service-2")
 
 
 def _frames(start: FrameType | None) -> Any:
@@ -90,3 +112,14 @@ class LeanClientsMixin(_HookBase):
             return caller or executor_class_name(start) or "Unknown"
         except Exception:  # as the amazon provider's: a user agent never fails a client
             return "Unknown"
+
+
+@functools.cache
+def _lean_subclass(hook_class: type) -> type:
+    return type(hook_class.__name__, (LeanClientsMixin, hook_class), {"__module__": __name__})
+
+
+def lean_hook(hook_class: HookClass) -> HookClass:
+    """``hook_class`` (an ``AwsBaseHook``) with :class:`LeanClientsMixin` first: one subclass per
+    class, keeping its name, so ``lean_hook(S3Hook)(aws_conn_id=...)`` is an S3Hook in every way."""
+    return cast("HookClass", _lean_subclass(hook_class))

@@ -30,6 +30,7 @@ from airflow.providers.amazon.aws.notifications.sns import SnsNotifier
 
 from drs_provider.constants import MODE_DRILL, MODE_RECOVERY, PREFLIGHT_TASK_ID, dag_id_of
 from drs_provider.exceptions import DrsJobFailedError
+from drs_provider.hooks.lean_clients import lean_hook
 from drs_provider.plans.model import NOTIFY_EVENTS
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ class PlanEvents:
             return False
         try:
             subject, body = self.message(event, run_id, mode, what, **details)
-            SnsHook(aws_conn_id=self.aws_conn_id, region_name=self.region_name).publish_to_target(
+            lean_hook(SnsHook)(aws_conn_id=self.aws_conn_id, region_name=self.region_name).publish_to_target(
                 target_arn=self.topic_arn,
                 message=body,
                 subject=subject,

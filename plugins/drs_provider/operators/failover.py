@@ -24,6 +24,7 @@ from drs_provider.constants import (
     failover_plan_run_id,
 )
 from drs_provider.exceptions import DrsPreflightError, DrsProviderError, DrsReportNotStoredError
+from drs_provider.hooks.lean_clients import lean_hook
 from drs_provider.operators.plan_run import run_type_of
 from drs_provider.operators.plan_task import PlanTextMixin
 from drs_provider.operators.report_store import aws_error, put_json
@@ -226,7 +227,7 @@ class DrsFailoverSummaryOperator(BaseOperator):
         for s3_uri, aws_conn_id in places:
             bucket, key = s3_location(s3_uri, FAILOVER_DAG_ID, str(summary["failover_run_id"]))
             try:
-                put_json(S3Hook(aws_conn_id=aws_conn_id or "aws_default"), summary, bucket, key)
+                put_json(lean_hook(S3Hook)(aws_conn_id=aws_conn_id or "aws_default"), summary, bucket, key)
             except Exception as error:  # whatever S3 or the hook raised: the failover must say so
                 errors.append({"bucket": bucket, "key": key, "error": aws_error(error)})
                 continue

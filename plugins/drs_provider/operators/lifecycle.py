@@ -29,6 +29,7 @@ from drs_provider.constants import (
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.hooks.lean_clients import lean_hook
 from drs_provider.operators import failback_cleanup
 from drs_provider.operators.plan_lease import preempted_by
 from drs_provider.operators.plan_run import resolved_run, run_type_of
@@ -243,7 +244,7 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
     :param events: where the plan's events go (``notify``), if anywhere.
     """
 
-    aws_hook_class = S3Hook
+    aws_hook_class = lean_hook(S3Hook)
     ui_color = "#e6ffe6"
     preemptible = False
 

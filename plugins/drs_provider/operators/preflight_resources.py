@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from drs_provider.hooks.lean_clients import lean_hook
 from drs_provider.operators.report_store import (
     MISSING_BUCKET_CODES,
     PROBE_SUFFIX,
@@ -84,7 +85,7 @@ class ResourceChecker:
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
         bucket, key = s3_location(s3_uri, dag_id, run_id)
-        error = probe(S3Hook(**self.aws), bucket, key)
+        error = probe(lean_hook(S3Hook)(**self.aws), bucket, key)
         if error is None:
             return
         if error_code(error) in MISSING_BUCKET_CODES:
@@ -161,12 +162,12 @@ class ResourceChecker:
     def _lambda(self) -> Any:
         from airflow.providers.amazon.aws.hooks.lambda_function import LambdaHook
 
-        return LambdaHook(**self.aws).conn
+        return lean_hook(LambdaHook)(**self.aws).conn
 
     def _ssm_hook(self) -> Any:
         from airflow.providers.amazon.aws.hooks.ssm import SsmHook
 
-        return SsmHook(**self.aws)
+        return lean_hook(SsmHook)(**self.aws)
 
     def _ssm(self) -> Any:
         return self._ssm_hook().conn
@@ -174,4 +175,4 @@ class ResourceChecker:
     def _client(self, service: str) -> Any:
         from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 
-        return AwsBaseHook(client_type=service, **self.aws).conn
+        return lean_hook(AwsBaseHook)(client_type=service, **self.aws).conn

@@ -134,9 +134,11 @@ def _record(session: Session, dag_run: DagRun, report: dict[str, Any], run: Reso
     if isinstance(location, str) and location.startswith("s3://"):
         from airflow.providers.amazon.aws.hooks.s3 import S3Hook
 
+        from drs_provider.hooks.lean_clients import lean_hook
+
         bucket, _, key = location.removeprefix("s3://").partition("/")
         try:
-            put_report(S3Hook(aws_conn_id=run.aws_conn_id or "aws_default"), report, bucket, key)
+            put_report(lean_hook(S3Hook)(aws_conn_id=run.aws_conn_id or "aws_default"), report, bucket, key)
         except Exception as error:  # the XCom is still rewritten; the answer says what S3 said
             store_error = f"bucket {bucket}, key {key}: {aws_error(error)}"
     XComModel.set(

@@ -4,8 +4,9 @@ Every task process is forked from an executor worker, and every DAG parse from t
 Without this, each fork imports the provider, the amazon provider and boto3 again (about 500
 modules, a quarter of a task process's CPU) because its parent never needed them. Importing them
 in the parent just before its first fork lets every child inherit them: the same code runs, only
-the import is shared. Imported by Airflow at start-up (``airflow_local_settings`` on the path);
-defines no cluster policy.
+the import is shared. So is botocore's parsed data (``drs_provider.hooks.lean_clients.preload``,
+which a deployment's own ``airflow_local_settings.py`` may call too). Imported by Airflow at
+start-up (``airflow_local_settings`` on the path); defines no cluster policy.
 """
 
 from __future__ import annotations
@@ -33,6 +34,8 @@ def _import_before_first_fork() -> None:
     _imported = True
     for name in MODULES:
         importlib.import_module(name)
+    # botocore's endpoint list and models, parsed here once instead of in every task process
+    importlib.import_module("drs_provider.hooks.lean_clients").preload()
 
 
 os.register_at_fork(before=_import_before_first_fork)
