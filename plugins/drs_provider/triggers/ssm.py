@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.exceptions import WaiterMaxAttemptsError, WaiterTerminalFailure
@@ -10,6 +11,7 @@ from airflow.providers.amazon.aws.utils.waiter_with_logging import async_wait
 from airflow.triggers.base import TriggerEvent
 
 from drs_provider.hooks.ssm import SsmRunbookHook
+from drs_provider.triggers.settle import settle
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
@@ -69,6 +71,12 @@ class SsmCommandOnInstancesTrigger(AwsBaseWaiterTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        started = time.monotonic()
+        event = await self._outcome()
+        await settle(started)  # a command done at the first check must not beat its deferral
+        yield event
+
+    async def _outcome(self) -> TriggerEvent:
         hook = self.hook()
         async with await hook.get_async_conn() as client:
             waiter = hook.get_waiter(self.waiter_name, deferrable=True, client=client)
@@ -84,16 +92,13 @@ class SsmCommandOnInstancesTrigger(AwsBaseWaiterTrigger):
                         self.status_queries,
                     )
                 except WaiterTerminalFailure as error:
-                    yield self._event("failed", str(error), instance_id)
-                    return
+                    return self._event("failed", str(error), instance_id)
                 except WaiterMaxAttemptsError:
                     waited = self.waiter_delay * self.attempts
-                    yield self._event("error", f"not finished after {waited} s", instance_id)
-                    return
+                    return self._event("error", f"not finished after {waited} s", instance_id)
                 except Exception as error:  # any other AWS error ends the wait with its message
-                    yield self._event("error", str(error), instance_id)
-                    return
-        yield self._event("success", f"finished on {len(self.instance_ids)} instance(s)")
+                    return self._event("error", str(error), instance_id)
+        return self._event("success", f"finished on {len(self.instance_ids)} instance(s)")
 
 
 class SsmAutomationCompleteTrigger(AwsBaseWaiterTrigger):
@@ -141,6 +146,12 @@ class SsmAutomationCompleteTrigger(AwsBaseWaiterTrigger):
         return TriggerEvent(event)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
+        started = time.monotonic()
+        event = await self._outcome()
+        await settle(started)  # an execution done at the first check must not beat its deferral
+        yield event
+
+    async def _outcome(self) -> TriggerEvent:
         hook = self.hook()
         async with await hook.get_async_conn() as client:
             waiter = hook.get_waiter(self.waiter_name, deferrable=True, client=client)
@@ -155,10 +166,9 @@ class SsmAutomationCompleteTrigger(AwsBaseWaiterTrigger):
                     self.status_queries,
                 )
             except WaiterTerminalFailure as error:
-                yield self._event("failed", str(error))
+                return self._event("failed", str(error))
             except WaiterMaxAttemptsError:
-                yield self._event("error", f"not finished after {self.waiter_delay * self.attempts} s")
+                return self._event("error", f"not finished after {self.waiter_delay * self.attempts} s")
             except Exception as error:  # any other AWS error ends the wait with its message
-                yield self._event("error", str(error))
-            else:
-                yield self._event("success", "the execution succeeded")
+                return self._event("error", str(error))
+        return self._event("success", "the execution succeeded")

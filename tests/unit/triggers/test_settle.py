@@ -1,0 +1,35 @@
+"""A trigger's event waits until its deferral has had time to settle in the scheduler."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from drs_provider.triggers.settle import DEFERRAL_SETTLE_SECONDS, settle
+
+pytestmark = pytest.mark.unit
+
+
+def slept_for(started: float, now: float) -> list[float]:
+    slept: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        slept.append(seconds)
+
+    asyncio.run(settle(started, clock=lambda: now, sleep=sleep))
+    return slept
+
+
+def test_an_event_ready_at_once_waits_out_the_rest_of_the_hold() -> None:
+    assert slept_for(started=100.0, now=100.8) == [pytest.approx(DEFERRAL_SETTLE_SECONDS - 0.8)]
+
+
+def test_an_event_after_the_hold_fires_at_once() -> None:
+    assert slept_for(started=100.0, now=100.0 + DEFERRAL_SETTLE_SECONDS) == []
+    assert slept_for(started=100.0, now=400.0) == []
+
+
+def test_the_hold_outlasts_the_slowest_deferral_seen_to_settle() -> None:
+    # the suite saw a scheduler process a deferring worker's exit 1.8 s after the deferral
+    assert DEFERRAL_SETTLE_SECONDS >= 2 * 1.8
