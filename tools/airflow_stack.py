@@ -388,8 +388,11 @@ class AirflowStack:
                 "scheduler_idle_sleep_time": "0.5",
                 "parsing_cleanup_interval": "30",
                 # A lost worker's task is failed, then retried, once its heartbeat (every second
-                # here) is this old (default 300 s).
-                "task_instance_heartbeat_timeout": "30",
+                # here) is this old (default 300 s). On SQLite a write can wait for the lock up to
+                # SQLITE_LOCK_TIMEOUT, and the API server's heartbeat answers with it: 30 s was
+                # read as a lost worker, whose task (a preflight that had failed with its verdict)
+                # was killed and tried again. SQLite has no worker to lose (LocalExecutor).
+                "task_instance_heartbeat_timeout": "30" if self._database is not None else "120",
                 # How often a scheduler adopts the tasks of one that died (default 300 s).
                 "orphaned_tasks_check_interval": "30",
                 # How often timed-out deferrals and unanswered approvals are failed (default 15 s).

@@ -30,6 +30,17 @@ def test_every_sync_connection_waits_out_a_busy_lock(tmp_path: Path) -> None:
     assert SQLITE_LOCK_TIMEOUT > 5  # the driver's own default
 
 
+def test_a_heartbeat_held_up_by_sqlites_lock_is_not_a_lost_worker(tmp_path: Path) -> None:
+    settings = AirflowStack(
+        StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url="http://127.0.0.1:1")
+    )._settings()
+
+    timeout = int(settings["scheduler"]["task_instance_heartbeat_timeout"])
+    heartbeat = int(settings["workers"]["min_heartbeat_interval"])
+    # a heartbeat may wait the whole lock timeout, and the one after it may too
+    assert timeout > 2 * SQLITE_LOCK_TIMEOUT + heartbeat
+
+
 def test_airflows_async_engine_gets_the_same_timeout(tmp_path: Path) -> None:
     async_url = _get_async_conn_uri_from_sync(sqlite_conn(tmp_path))
 
