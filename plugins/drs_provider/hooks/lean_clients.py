@@ -14,7 +14,7 @@ Measured in a task process (cProfile, a failback run of two waves), each new cli
 
 Both keep what the amazon provider does (same clients, same user agent); only the cost goes. The
 provider's own hooks have :class:`LeanClientsMixin` among their bases; an amazon provider hook it
-uses as it is (S3, SNS, Lambda, Service Quotas) is made through :func:`lean_hook`.
+uses as it is (S3, SNS, Lambda, Service Quotas, any client type) is made through :func:`lean_hook`.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import threading
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from types import FrameType
 
     from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -68,7 +69,7 @@ def preload(services: tuple[str, ...] = ("drs", "ec2", "ssm")) -> None:
         loader.load_service_model(service, "service-2")
 
 
-def _frames(start: FrameType | None) -> Any:
+def _frames(start: FrameType | None) -> Iterator[FrameType]:
     frame = start
     while frame is not None:
         yield frame

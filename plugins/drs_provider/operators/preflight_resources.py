@@ -165,9 +165,9 @@ class ResourceChecker:
         return lean_hook(LambdaHook)(**self.aws).conn
 
     def _ssm_hook(self) -> Any:
-        from airflow.providers.amazon.aws.hooks.ssm import SsmHook
+        from drs_provider.hooks.ssm import SsmRunbookHook
 
-        return lean_hook(SsmHook)(**self.aws)
+        return SsmRunbookHook(**self.aws)
 
     def _ssm(self) -> Any:
         return self._ssm_hook().conn

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.exceptions import WaiterMaxAttemptsError, WaiterTerminalFailure
@@ -11,13 +10,13 @@ from airflow.providers.amazon.aws.utils.waiter_with_logging import async_wait
 from airflow.triggers.base import TriggerEvent
 
 from drs_provider.hooks.ssm import SsmRunbookHook
-from drs_provider.triggers.settle import settle
+from drs_provider.triggers.settle import SettledTrigger
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Sequence
+    from collections.abc import Sequence
 
 
-class SsmCommandOnInstancesTrigger(AwsBaseWaiterTrigger):
+class SsmCommandOnInstancesTrigger(SettledTrigger, AwsBaseWaiterTrigger):
     """
     Wait until an SSM command has finished on every given instance (``command_executed`` waiter).
 
@@ -70,12 +69,6 @@ class SsmCommandOnInstancesTrigger(AwsBaseWaiterTrigger):
             {"status": status, "command_id": self.command_id, "instance_id": instance_id, "message": message}
         )
 
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        started = time.monotonic()
-        event = await self._outcome()
-        await settle(started)  # a command done at the first check must not beat its deferral
-        yield event
-
     async def _outcome(self) -> TriggerEvent:
         hook = self.hook()
         async with await hook.get_async_conn() as client:
@@ -101,7 +94,7 @@ class SsmCommandOnInstancesTrigger(AwsBaseWaiterTrigger):
         return self._event("success", f"finished on {len(self.instance_ids)} instance(s)")
 
 
-class SsmAutomationCompleteTrigger(AwsBaseWaiterTrigger):
+class SsmAutomationCompleteTrigger(SettledTrigger, AwsBaseWaiterTrigger):
     """
     Wait until an SSM Automation execution ends (``automation_execution_complete`` in ``waiters/ssm.json``).
 
@@ -144,12 +137,6 @@ class SsmAutomationCompleteTrigger(AwsBaseWaiterTrigger):
     def _event(self, status: str, message: str) -> TriggerEvent:
         event: dict[str, Any] = {"status": status, "execution_id": self.execution_id, "message": message}
         return TriggerEvent(event)
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        started = time.monotonic()
-        event = await self._outcome()
-        await settle(started)  # an execution done at the first check must not beat its deferral
-        yield event
 
     async def _outcome(self) -> TriggerEvent:
         hook = self.hook()
