@@ -395,6 +395,11 @@ class AirflowStack:
                 "task_instance_heartbeat_timeout": "30" if self._database is not None else "120",
                 # How often a scheduler adopts the tasks of one that died (default 300 s).
                 "orphaned_tasks_check_interval": "30",
+                # A scheduler whose own heartbeat is this old counts as dead, and the orphan check
+                # resets its running tasks, even when the scheduler checking is that one: on SQLite
+                # a heartbeat that waited out the lock (30 s) made the only scheduler reset a
+                # preflight that had just failed with its verdict, which was then tried again.
+                "scheduler_health_check_threshold": "30" if self._database is not None else "120",
                 # How often timed-out deferrals and unanswered approvals are failed (default 15 s).
                 "trigger_timeout_check_interval": "2",
             },

@@ -41,6 +41,18 @@ def test_a_heartbeat_held_up_by_sqlites_lock_is_not_a_lost_worker(tmp_path: Path
     assert timeout > 2 * SQLITE_LOCK_TIMEOUT + heartbeat
 
 
+def test_a_scheduler_held_up_by_sqlites_lock_does_not_reset_its_own_tasks(tmp_path: Path) -> None:
+    settings = AirflowStack(
+        StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url="http://127.0.0.1:1")
+    )._settings()["scheduler"]
+
+    # The orphan check fails every scheduler whose heartbeat is older than the threshold, itself
+    # included, and resets that scheduler's running tasks.
+    threshold = int(settings["scheduler_health_check_threshold"])
+    heartbeat = int(settings["job_heartbeat_sec"])
+    assert threshold > 2 * SQLITE_LOCK_TIMEOUT + heartbeat
+
+
 def test_airflows_async_engine_gets_the_same_timeout(tmp_path: Path) -> None:
     async_url = _get_async_conn_uri_from_sync(sqlite_conn(tmp_path))
 
