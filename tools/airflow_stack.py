@@ -17,7 +17,9 @@ separate ``airflow api-server``, ``scheduler``, ``dag-processor`` and ``triggere
 Two back ends:
 
 ``sqlite``
-    SQLite metadata database and the LocalExecutor (tasks run as children of the scheduler).
+    SQLite metadata database and the LocalExecutor (tasks run as children of the scheduler). The
+    execution API (what tasks call: start, heartbeat, XComs, state) is served by an API server
+    of its own (``execution-api``): see :data:`PROCESSES`.
 ``postgres-celery``
     A fresh PostgreSQL database (created on start, dropped on stop), the CeleryExecutor with a
     Redis broker, and a Celery worker consuming a queue of its own. Keys in Redis carry a prefix
@@ -54,6 +56,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
+import requests
+
 from drs_provider.local_aws import connection_json
 from tools.processes import ManagedProcess, free_port, stop_processes, tail, wait_until
 from tools.rest_client import RestApiError, RestClient
@@ -76,8 +80,16 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 Backend = Literal["sqlite", "postgres-celery"]
 
 #: The processes of each back end, in start order.
+#:
+#: On SQLite the tasks' execution API runs apart from the UI and REST API (``api-server``). The
+#: REST API's audit log (Airflow's ``action_logging``) commits on the API server's event loop, so
+#: while SQLite's write lock is taken elsewhere (up to the lock timeout) every request of that
+#: process waits: task starts and heartbeats among them, which then time out, count as a lost
+#: worker, or fail the task. Seen with ``py-spy`` in a 12 s freeze of the one API server while the
+#: end-to-end tests triggered a dozen runs. A second server keeps the tasks' calls off that loop.
+#: PostgreSQL's row locks leave the audit log's insert alone: one API server serves both there.
 PROCESSES: dict[str, tuple[str, ...]] = {
-    "sqlite": ("api-server", "scheduler", "dag-processor", "triggerer"),
+    "sqlite": ("api-server", "execution-api", "scheduler", "dag-processor", "triggerer"),
     "postgres-celery": ("api-server", "scheduler", "dag-processor", "triggerer", "celery-worker"),
 }
 
@@ -218,6 +230,7 @@ class AirflowStack:
         self.home = Path(config.home).resolve()
         self.logs_dir = self.home / "process-logs"
         self.api_port = 0
+        self.execution_api_port = 0
         self.processes: dict[str, ManagedProcess] = {}
         self.env: dict[str, str] = {}
         self._database = _PostgresDatabase(config.postgres_url) if config.backend != "sqlite" else None
@@ -233,6 +246,12 @@ class AirflowStack:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def execution_api_url(self) -> str:
+        """Where tasks reach the execution API: its own server when the stack runs one."""
+        port = self.execution_api_port if "execution-api" in self.process_names else self.api_port
+        return f"http://127.0.0.1:{port}/execution/"
 
     @property
     def ui_url(self) -> str:
@@ -344,7 +363,7 @@ class AirflowStack:
                 "dags_are_paused_at_creation": "True",
                 "simple_auth_manager_users": f"{config.admin_user}:admin",
                 "simple_auth_manager_passwords_file": str(self.home / "simple_auth_manager_passwords.json"),
-                "execution_api_server_url": f"{self.api_url}/execution/",
+                "execution_api_server_url": self.execution_api_url,
                 "min_serialized_dag_update_interval": "5",
                 # A task's process parses its DAG file before it runs (Airflow imported, one plan
                 # rendered: ~4 s of CPU). Seven tasks starting together on a loaded 2-core machine
@@ -414,7 +433,15 @@ class AirflowStack:
             # most this often. With the default of 5 s, a deferral's "success" event can reach
             # the scheduler after the trigger already resumed the task, which then fails it as a
             # "state mismatch" (apache/airflow#72716). Waves that finish within seconds hit it.
-            "workers": {"min_heartbeat_interval": "1"},
+            "workers": {
+                "min_heartbeat_interval": "1",
+                # A task's supervisor gives up on an execution API call after this long (default
+                # 5 s) and sends it again. On SQLite a call may wait out the lock first: eight task
+                # starts sent again every 5 s piled onto a 14 s lock wait, failed after their last
+                # try, and the tasks were failed without running. Waiting for the answer (a
+                # refused write is a 500, which the client does try again) avoids that.
+                "execution_api_timeout": "5" if self._database is not None else str(SQLITE_LOCK_TIMEOUT + 15),
+            },
             # A killed triggerer's triggers move to a live one once its heartbeat is this old.
             "triggerer": {"job_heartbeat_sec": "2", "triggerer_health_check_threshold": "15"},
         }
@@ -469,6 +496,7 @@ class AirflowStack:
         self.home.mkdir(parents=True, exist_ok=True)
         self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.api_port = free_port()
+        self.execution_api_port = free_port()
         if self._database is not None:
             self._database.create()
         parser = configparser.ConfigParser(interpolation=None)
@@ -507,14 +535,21 @@ class AirflowStack:
 
     def _command(self, name: str) -> list[str]:
         airflow = self._airflow()
-        if name == "api-server":
+        if name in ("api-server", "execution-api"):
+            apps, port = (
+                ("execution", self.execution_api_port)
+                if name == "execution-api"
+                else ("core" if "execution-api" in self.process_names else "all", self.api_port)
+            )
             return [
                 airflow,
                 "api-server",
+                "--apps",
+                apps,
                 "--host",
                 "127.0.0.1",
                 "--port",
-                str(self.api_port),
+                str(port),
                 "--workers",
                 "1",
             ]
@@ -551,7 +586,15 @@ class AirflowStack:
         components = ["metadatabase"] + [
             HEALTH_COMPONENTS[name] for name in self.process_names if name in HEALTH_COMPONENTS
         ]
-        return all((health.get(name) or {}).get("status") == "healthy" for name in components)
+        if not all((health.get(name) or {}).get("status") == "healthy" for name in components):
+            return False
+        return "execution-api" not in self.process_names or self._execution_api_answers()
+
+    def _execution_api_answers(self) -> bool:
+        try:
+            return requests.get(f"{self.execution_api_url}health", timeout=5).status_code == 200
+        except requests.RequestException:
+            return False
 
     def _wait_healthy(self) -> None:
         try:

@@ -2,8 +2,9 @@
 
 It starts the DRS simulator (the sample fleet, ten times real speed) and a throwaway Airflow
 (SQLite, LocalExecutor: api-server, scheduler, dag-processor and triggerer as separate
-processes) in a temporary directory, triggers the plan's DAG as a drill through the REST API,
-shows each wave's progress, and ends with a report of every wave and server. Every process it
+processes, and a second API server for the tasks' execution API) in a temporary directory,
+triggers the plan's DAG as a drill through the REST API, shows each wave's progress, and ends
+with a report of every wave and server. Every process it
 started is stopped on the way out, also on Ctrl-C. Exit status: 0 when the drill succeeded,
 1 when it failed or Airflow did not start, 130 when interrupted.
 
@@ -226,7 +227,8 @@ def run_demo(args: argparse.Namespace, runs: DemoRuns) -> int:
             MotoProcess(log_path=workdir / "moto.log") as moto,
         ):
             _say(f"  simulator ready at {simulator.url}; moto (SSM, Lambda, SNS, S3) at {moto.url}")
-            _say("Starting Airflow: db migrate, api-server, scheduler, dag-processor, triggerer ...")
+            processes = "api-server, execution-api, scheduler, dag-processor, triggerer"
+            _say(f"Starting Airflow: db migrate, {processes} ...")
             config = StackConfig(
                 home=workdir / "airflow",
                 plans_dir=args.plans_dir,

@@ -53,6 +53,15 @@ def test_a_scheduler_held_up_by_sqlites_lock_does_not_reset_its_own_tasks(tmp_pa
     assert threshold > 2 * SQLITE_LOCK_TIMEOUT + heartbeat
 
 
+def test_a_task_waits_for_the_answer_of_a_call_held_up_by_sqlites_lock(tmp_path: Path) -> None:
+    settings = AirflowStack(
+        StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url="http://127.0.0.1:1")
+    )._settings()
+
+    # sent again before the first try has its answer, a call only adds another writer to the queue
+    assert float(settings["workers"]["execution_api_timeout"]) > SQLITE_LOCK_TIMEOUT
+
+
 def test_airflows_async_engine_gets_the_same_timeout(tmp_path: Path) -> None:
     async_url = _get_async_conn_uri_from_sync(sqlite_conn(tmp_path))
 
@@ -92,3 +101,25 @@ def test_a_stack_runs_the_processes_it_names(tmp_path: Path) -> None:
 
     assert every.process_names == PROCESSES["sqlite"]
     assert api_only.process_names == ("api-server",)
+
+
+def test_on_sqlite_the_tasks_reach_an_execution_api_of_its_own(tmp_path: Path) -> None:
+    stack = AirflowStack(StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url=None))
+    stack.api_port, stack.execution_api_port = 8081, 8082
+
+    assert stack._settings()["core"]["execution_api_server_url"] == "http://127.0.0.1:8082/execution/"
+    assert stack._command("execution-api")[2:6] == ["--apps", "execution", "--host", "127.0.0.1"]
+    assert "8082" in stack._command("execution-api")
+    # the REST API's audit log commits on the core server's event loop, away from the tasks' calls
+    assert stack._command("api-server")[2:4] == ["--apps", "core"]
+    assert "8081" in stack._command("api-server")
+
+
+def test_an_api_server_alone_serves_the_execution_api_too(tmp_path: Path) -> None:
+    stack = AirflowStack(
+        StackConfig(home=tmp_path, plans_dir=tmp_path, simulator_url=None, processes=["api-server"])
+    )
+    stack.api_port = 8081
+
+    assert stack._command("api-server")[2:4] == ["--apps", "all"]
+    assert stack._settings()["core"]["execution_api_server_url"] == "http://127.0.0.1:8081/execution/"
