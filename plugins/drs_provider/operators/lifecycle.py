@@ -22,9 +22,6 @@ from drs_provider.constants import (
     MODE_PARAM,
     REPORT_TASK_ID,
     RETURN_VALUE_XCOM_KEY,
-    SERVERS_XCOM_KEY,
-    STEP_OUTCOME_XCOM_KEY,
-    TASK_ERROR_XCOM_KEY,
     TASK_STARTED_XCOM_KEY,
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
@@ -34,6 +31,7 @@ from drs_provider.operators import failback_cleanup
 from drs_provider.operators.plan_lease import preempted_by
 from drs_provider.operators.plan_run import resolved_run, run_type_of
 from drs_provider.operators.plan_task import PlanTaskMixin
+from drs_provider.operators.pulled_xcoms import PulledXComs
 from drs_provider.operators.report_store import aws_error, put_report, report_locations
 from drs_provider.operators.trigger_identity import triggering_user
 from drs_provider.plans.model import (
@@ -45,7 +43,7 @@ from drs_provider.plans.model import (
 from drs_provider.recovery.cleanup import CleanupPlan, merge_entries
 from drs_provider.recovery.job_tags import JOB_LOOKBACK, run_tags
 from drs_provider.recovery.report import build_report, final_state, s3_location
-from drs_provider.recovery.run_record import ApprovalRecord, RunRecord, TaskRecord
+from drs_provider.recovery.run_record import ApprovalRecord, RunRecord, TaskRecord, step_kind
 from drs_provider.recovery.times import parse_time
 from drs_provider.recovery.wave_shapes import run_waves
 
@@ -307,21 +305,11 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
         crumbs = RuntimeTaskInstance.get_task_breadcrumbs(ti.dag_id, ti.run_id)
         durations = {str(crumb["task_id"]): crumb for crumb in crumbs if crumb.get("map_index", -1) == -1}
         task_ids = [task.task_id for task in dag.tasks if task.task_id != self.task_id]
-        xcoms: dict[tuple[str, str], Any] = {}
-        keys = (
-            RETURN_VALUE_XCOM_KEY,
-            SERVERS_XCOM_KEY,
-            STEP_OUTCOME_XCOM_KEY,
-            TASK_STARTED_XCOM_KEY,
-            TASK_ERROR_XCOM_KEY,
-        )
-        for task_id in task_ids:
-            if states.get(task_id) in (None, "upstream_failed", "removed"):
-                continue  # never ran (a skipped task may have said why, as cleanup does)
-            for key in keys:
-                value = ti.xcom_pull(task_ids=task_id, key=key, map_indexes=-1)
-                if value is not None:
-                    xcoms[(task_id, key)] = value
+        # never ran: no XComs (a skipped task may have said why, as cleanup does)
+        ran = {
+            task_id for task_id in task_ids if states.get(task_id) not in (None, "upstream_failed", "removed")
+        }
+        xcoms = PulledXComs(ti, ran)
         tasks = {}
         for task_id in task_ids:
             started = xcoms.get((task_id, TASK_STARTED_XCOM_KEY))
@@ -393,6 +381,8 @@ def _approvals(dag: Any, xcoms: Mapping[tuple[str, str], Any]) -> dict[str, Appr
     """Each answered approval step, from its return value (the HITL response it resumed with)."""
     approvals = {}
     for task in dag.tasks:
+        if step_kind(task.task_id, type(task).__name__) != "approval":
+            continue
         answer = xcoms.get((task.task_id, RETURN_VALUE_XCOM_KEY))
         if not (isinstance(answer, dict) and "chosen_options" in answer):
             continue

@@ -110,10 +110,31 @@ def instances_left(drs_simulator: Any) -> dict[str, dict[str, Any]]:
     return {item["recoveryInstanceID"]: item for item in items}
 
 
+def report_reads(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Every ``(task_id, key)`` the report task pulls, as it pulls them (through the real Task SDK)."""
+    from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+    reads: list[tuple[str, str]] = []
+    pull = RuntimeTaskInstance.xcom_pull
+
+    def counted(self: RuntimeTaskInstance, *args: Any, **kwargs: Any) -> Any:
+        if self.task_id == "report":
+            reads.append((str(kwargs.get("task_ids")), str(kwargs.get("key", "return_value"))))
+        return pull(self, *args, **kwargs)
+
+    monkeypatch.setattr(RuntimeTaskInstance, "xcom_pull", counted)
+    return reads
+
+
 def test_a_drill_cleans_up_exactly_its_instances_and_leaves_its_report_and_events(
-    plan_dag: Callable[..., DAG], drs_simulator: Any, local_aws_services: LocalAws, lifecycle_aws: str
+    plan_dag: Callable[..., DAG],
+    drs_simulator: Any,
+    local_aws_services: LocalAws,
+    lifecycle_aws: str,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     dag = plan_dag("lifecycle", plan_text("lifecycle", "always"))
+    reads = report_reads(monkeypatch)
 
     state, tasks = run_dag(dag)
 
@@ -128,6 +149,16 @@ def test_a_drill_cleans_up_exactly_its_instances_and_leaves_its_report_and_event
     assert len(launched) == 3
     assert sorted(terminations(drs_simulator)) == sorted(launched)
     assert not launched & set(instances_left(drs_simulator))
+
+    # The report pulls what it reads, once: when each task started, and the values its waves
+    # and cleanup are made of; no error of a task that did not fail, no key a task never pushes.
+    waves = ("database", "app")
+    assert sorted(reads) == sorted(
+        [(task, "task_started") for task in tasks if task != "report"]
+        + [("preflight", "return_value"), ("cleanup", "return_value")]
+        + [(f"{wave}.start_recovery", "return_value") for wave in waves]
+        + [(f"{wave}.wait_for_recovery", "servers") for wave in waves]
+    )
 
     report = report_of(dag)
     assert set(report) >= {
