@@ -250,8 +250,13 @@ class AirflowStack:
     @property
     def execution_api_url(self) -> str:
         """Where tasks reach the execution API: its own server when the stack runs one."""
-        port = self.execution_api_port if "execution-api" in self.process_names else self.api_port
+        port = self.execution_api_port if self._execution_api_apart else self.api_port
         return f"http://127.0.0.1:{port}/execution/"
+
+    @property
+    def _execution_api_apart(self) -> bool:
+        """The tasks' execution API has a server of its own here (see :data:`PROCESSES`)."""
+        return "execution-api" in self.process_names
 
     @property
     def ui_url(self) -> str:
@@ -352,6 +357,10 @@ class AirflowStack:
         """The airflow.cfg content: short poll intervals, low footprint, isolated ports."""
         config = self.config
         fernet_key = urlsafe_b64encode(os.urandom(32)).decode()
+        # SQLite makes a write wait up to SQLITE_LOCK_TIMEOUT for its lock, heartbeats included:
+        # what counts as a lost task or scheduler there allows for two such waits.
+        sqlite = self._database is None
+        lost_after = "120" if sqlite else "30"
         settings: dict[str, dict[str, str]] = {
             "core": {
                 "dags_folder": str(Path(config.dags_folder).resolve()),
@@ -411,14 +420,14 @@ class AirflowStack:
                 # SQLITE_LOCK_TIMEOUT, and the API server's heartbeat answers with it: 30 s was
                 # read as a lost worker, whose task (a preflight that had failed with its verdict)
                 # was killed and tried again. SQLite has no worker to lose (LocalExecutor).
-                "task_instance_heartbeat_timeout": "30" if self._database is not None else "120",
+                "task_instance_heartbeat_timeout": lost_after,
                 # How often a scheduler adopts the tasks of one that died (default 300 s).
                 "orphaned_tasks_check_interval": "30",
                 # A scheduler whose own heartbeat is this old counts as dead, and the orphan check
                 # resets its running tasks, even when the scheduler checking is that one: on SQLite
                 # a heartbeat that waited out the lock (30 s) made the only scheduler reset a
                 # preflight that had just failed with its verdict, which was then tried again.
-                "scheduler_health_check_threshold": "30" if self._database is not None else "120",
+                "scheduler_health_check_threshold": lost_after,
                 # How often timed-out deferrals and unanswered approvals are failed (default 15 s).
                 "trigger_timeout_check_interval": "2",
             },
@@ -440,7 +449,7 @@ class AirflowStack:
                 # starts sent again every 5 s piled onto a 14 s lock wait, failed after their last
                 # try, and the tasks were failed without running. Waiting for the answer (a
                 # refused write is a 500, which the client does try again) avoids that.
-                "execution_api_timeout": "5" if self._database is not None else str(SQLITE_LOCK_TIMEOUT + 15),
+                "execution_api_timeout": str(SQLITE_LOCK_TIMEOUT + 15) if sqlite else "5",
             },
             # A killed triggerer's triggers move to a live one once its heartbeat is this old.
             "triggerer": {"job_heartbeat_sec": "2", "triggerer_health_check_threshold": "15"},
@@ -539,7 +548,7 @@ class AirflowStack:
             apps, port = (
                 ("execution", self.execution_api_port)
                 if name == "execution-api"
-                else ("core" if "execution-api" in self.process_names else "all", self.api_port)
+                else ("core" if self._execution_api_apart else "all", self.api_port)
             )
             return [
                 airflow,
@@ -588,7 +597,7 @@ class AirflowStack:
         ]
         if not all((health.get(name) or {}).get("status") == "healthy" for name in components):
             return False
-        return "execution-api" not in self.process_names or self._execution_api_answers()
+        return not self._execution_api_apart or self._execution_api_answers()
 
     def _execution_api_answers(self) -> bool:
         try:

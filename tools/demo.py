@@ -4,9 +4,9 @@ It starts the DRS simulator (the sample fleet, ten times real speed) and a throw
 (SQLite, LocalExecutor: api-server, scheduler, dag-processor and triggerer as separate
 processes, and a second API server for the tasks' execution API) in a temporary directory,
 triggers the plan's DAG as a drill through the REST API, shows each wave's progress, and ends
-with a report of every wave and server. Every process it
-started is stopped on the way out, also on Ctrl-C. Exit status: 0 when the drill succeeded,
-1 when it failed or Airflow did not start, 130 when interrupted.
+with a report of every wave and server. Every process it started is stopped on the way out,
+also on Ctrl-C. Exit status: 0 when the drill succeeded, 1 when it failed or Airflow did not
+start, 130 when interrupted.
 
 ``make demo-ui`` (``--keep-up``) leaves everything running after the drill and prints the UI
 address and login, and the addresses of the drill's Recovery page and the Recovery plans page,
