@@ -241,6 +241,27 @@ class RestClient:
         )
         return entry["value"]
 
+    def log_lines(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> list[str]:
+        """The messages of a try's task log as the REST API serves it, an exception's text included
+        (what the triggerer logged for the task is part of it)."""
+        served = self.request(
+            "GET",
+            f"/api/v2/dags/{_quoted(dag_id)}/dagRuns/{_quoted(run_id)}/taskInstances/"
+            f"{_quoted(task_id)}/logs/{try_number}",
+            params={"full_content": "true"},
+        )
+        lines = []
+        for entry in served["content"]:
+            if not isinstance(entry, dict):
+                lines.append(str(entry))
+                continue
+            lines.append(str(entry.get("event", "")))
+            lines.extend(
+                f"{detail.get('exc_type')}: {detail.get('exc_value')}"
+                for detail in entry.get("error_detail") or ()
+            )
+        return lines
+
     def answer_approval(self, dag_id: str, run_id: str, task_id: str, option: str) -> dict[str, Any]:
         """Answer a waiting approval (``Approve`` or ``Reject``) through the HITL endpoint."""
         result: dict[str, Any] = self.request(

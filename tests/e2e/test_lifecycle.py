@@ -32,7 +32,6 @@ import json
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote
 
 import pytest
 import requests
@@ -183,20 +182,7 @@ class LifecycleDeployment(Deployment):
 
     def log_lines(self, plan: str, task_id: str, try_number: int = 1) -> list[str]:
         """The messages of a try's task log as the REST API serves it, an exception's text included."""
-        dag_id, run_id = f"drs_plan_{plan}", self.runs[plan]
-        task = f"/api/v2/dags/{dag_id}/dagRuns/{quote(run_id, safe='')}/taskInstances/{task_id}"
-        served = self.stack.rest.request("GET", f"{task}/logs/{try_number}", params={"full_content": "true"})
-        lines = []
-        for entry in served["content"]:
-            if not isinstance(entry, dict):
-                lines.append(str(entry))
-                continue
-            lines.append(str(entry.get("event", "")))
-            lines.extend(
-                f"{detail.get('exc_type')}: {detail.get('exc_value')}"
-                for detail in entry.get("error_detail") or ()
-            )
-        return lines
+        return self.stack.rest.log_lines(f"drs_plan_{plan}", self.runs[plan], task_id, try_number)
 
     def view(self, plan: str) -> dict[str, Any]:
         """The run's Recovery view model, from the plugin's JSON endpoint (as admin)."""
