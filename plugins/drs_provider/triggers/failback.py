@@ -26,9 +26,9 @@ from drs_provider.recovery.times import format_duration
 from drs_provider.template_values import as_str_list
 from drs_provider.triggers.drs import DEFAULT_ERROR_TIMEOUT
 from drs_provider.triggers.job_poller import (
-    CONNECTION_ERRORS,
     MIN_TICK_SECONDS,
     TRANSIENT_ERROR_CODES,
+    connection_errors,
     retry_after_seconds,
 )
 
@@ -209,7 +209,7 @@ class DrsFailbackReadyTrigger(BaseTrigger):
                 failing_since = failing_since or time.monotonic()
                 last_error = f"no answer within {bound:.0f} s"
                 self.log.warning("polling the failback servers failed (%s)", last_error)
-            except CONNECTION_ERRORS as error:  # refused or reset, read timeout, ...
+            except connection_errors() as error:  # refused or reset, read timeout, ...
                 failing_since = failing_since or time.monotonic()
                 last_error = f"{type(error).__name__}: {error}"
                 self.log.warning("polling the failback servers failed (%s)", last_error)

@@ -32,6 +32,7 @@ from the triggerer.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import logging
 import threading
@@ -40,7 +41,6 @@ import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import ClientError as HttpClientError
 from botocore.exceptions import BotoCoreError, ClientError
 
 from drs_provider.constants import JOB_IDS_PER_REQUEST
@@ -68,9 +68,21 @@ TRANSIENT_ERROR_CODES = frozenset(
         "RequestTimeoutException",
     }
 )
-#: Failures of a poll that the next poll may not meet (aiobotocore mostly wraps aiohttp's own
-#: errors as BotoCoreError; one that slips through must not end every wait as a bug would).
-CONNECTION_ERRORS = (BotoCoreError, HttpClientError, OSError, TimeoutError)
+
+
+@functools.cache
+def connection_errors() -> tuple[type[BaseException], ...]:
+    """Failures of a poll that the next poll may not meet (aiobotocore mostly wraps aiohttp's own
+    errors as BotoCoreError; one that slips through must not end every wait as a bug would).
+
+    A function, so that aiohttp is imported in the triggerer when a poll fails, not by every task
+    process that imports this module with the sensor: a tenth of a second of each task's start.
+    """
+    from aiohttp import ClientError as HttpClientError
+
+    return (BotoCoreError, HttpClientError, OSError, TimeoutError)
+
+
 #: Shortest tick, whatever a subscriber asks for: a delay of 0 must not spin on DRS.
 MIN_TICK_SECONDS = 0.1
 
@@ -241,7 +253,7 @@ class JobPoller:
                             # Not transient (access denied, a bad request): no next poll will do better.
                             self._publish(Tick(seq, frozenset(asked), fatal=f"DescribeJobs failed: {error}"))
                             return
-                    except CONNECTION_ERRORS as error:  # refused or reset, read timeout, ...
+                    except connection_errors() as error:  # refused or reset, read timeout, ...
                         failing_since = failing_since or time.monotonic()
                         self.last_error = f"{type(error).__name__}: {error}"
                         tick = Tick(seq, frozenset(asked), error=self.last_error, failing_since=failing_since)
