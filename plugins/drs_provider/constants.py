@@ -123,10 +123,6 @@ STEP_OUTCOME_XCOM_KEY = "step_outcome"
 #: XCom keys every task of a plan DAG leaves for the run report: when it started, why it failed.
 TASK_STARTED_XCOM_KEY = "task_started"
 TASK_ERROR_XCOM_KEY = "task_error"
-#: XCom key of a wave sensor that the triggerer ended: when (ISO-8601). A sensor started in the
-#: triggerer and ended there never runs on a worker to record ``task_started``; the report takes
-#: its start as this end less the duration Airflow keeps.
-TASK_ENDED_XCOM_KEY = "task_ended"
 
 
 #: The region failover's DAG, and the run ID prefix of the plan runs it starts.

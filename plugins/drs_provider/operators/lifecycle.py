@@ -22,7 +22,6 @@ from drs_provider.constants import (
     MODE_PARAM,
     REPORT_TASK_ID,
     RETURN_VALUE_XCOM_KEY,
-    TASK_ENDED_XCOM_KEY,
     TASK_STARTED_XCOM_KEY,
 )
 from drs_provider.exceptions import DrsCleanupError, DrsProviderError, DrsReportNotStoredError
@@ -316,12 +315,6 @@ class DrsPlanReportOperator(PlanTaskMixin, AwsBaseOperator[S3Hook]):
             started = xcoms.get((task_id, TASK_STARTED_XCOM_KEY))
             start = parse_time(str(started)) if started else None
             duration = (durations.get(task_id) or {}).get("duration")
-            # A wave sensor the triggerer started and ended never ran on a worker to say when (every
-            # other task that succeeded did).
-            succeeded_unrecorded = start is None and states.get(task_id) == "success"
-            ended = xcoms.get((task_id, TASK_ENDED_XCOM_KEY)) if succeeded_unrecorded else None
-            if ended and duration is not None:
-                start = parse_time(str(ended)) - timedelta(seconds=float(duration))
             tasks[task_id] = TaskRecord(
                 task_id=task_id,
                 state=states.get(task_id),

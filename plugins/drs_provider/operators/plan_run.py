@@ -228,12 +228,6 @@ class DrsPlanWaveSensor(PlanTaskMixin, DrsJobSensor):
         super().render_template_fields(context, jinja_env)
         self.region_name = self.region_name or None  # an empty pull: the connection's region
 
-    def _trigger_kwargs(self) -> dict[str, Any]:
-        # A failback's verdict re-protects servers (``_judge`` below): that runs on a worker. The
-        # wave's start_recovery pushes FAILBACK_SERVERS_XCOM_KEY in failback runs only.
-        start = self.task_id.replace(WAIT_FOR_RECOVERY_TASK, START_RECOVERY_TASK)
-        return {**super()._trigger_kwargs(), "resume_when_xcom": [start, FAILBACK_SERVERS_XCOM_KEY]}
-
     def _judge(
         self, context: Context, jobs: Sequence[Mapping[str, Any]], optional: set[str]
     ) -> list[dict[str, Any]]:

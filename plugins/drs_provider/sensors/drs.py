@@ -69,9 +69,6 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         erroring) that the wait rides out before it fails naming the jobs and the last error.
     :param start_from_trigger: begin in the triggerer without a worker (Airflow 3). The trigger
         then renders only ``job_ids``, ``optional_source_server_ids`` and the connection fields.
-    :param end_from_trigger: deferrable mode: when every required server launched, the trigger
-        judges the servers, pushes the XComs and ends the task itself (default True), so no
-        worker starts again only to report success; anything else resumes the task on a worker.
 
     Either way a job DescribeJobs leaves out fails the task only once two answers in a row left it
     out (:class:`~drs_provider.recovery.missing.MissingJobs`): DRS may list a new job a moment late.
@@ -103,14 +100,12 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
         timeout: float = 6 * 60 * 60,
         max_attempts: int | None = None,
         start_from_trigger: bool = False,
-        end_from_trigger: bool = True,
         error_timeout: float = DEFAULT_ERROR_TIMEOUT,
         **kwargs: Any,
     ) -> None:
         super().__init__(poke_interval=poke_interval, timeout=timeout, **kwargs)
         self.error_timeout = error_timeout
         self.start_from_trigger = start_from_trigger
-        self.end_from_trigger = end_from_trigger
         self.job_ids = job_ids
         self.optional_source_server_ids = optional_source_server_ids
         self.deferrable = deferrable
@@ -132,8 +127,6 @@ class DrsJobSensor(AwsBaseSensor[DrsHook]):
             "waiter_delay": max(1, round(self.poke_interval)),  # never hammer DRS
             "waiter_max_attempts": self.max_attempts,
             "error_timeout": self.error_timeout,
-            # the trigger's XComs are the task's: a sensor that pushes none keeps resuming
-            "end_from_trigger": self.end_from_trigger and self.do_xcom_push,
             "aws_conn_id": self.aws_conn_id,
             "region_name": self.region_name,
             "verify": self.verify,

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow.triggers.base import BaseTrigger, TaskSuccessEvent, TriggerEvent
-from asgiref.sync import sync_to_async
+from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from drs_provider.constants import (
-    JOB_ID_PATTERN,
-    JOB_IDS_PER_REQUEST,
-    RETURN_VALUE_XCOM_KEY,
-    SERVERS_XCOM_KEY,
-    TASK_ENDED_XCOM_KEY,
-)
+from drs_provider.constants import JOB_ID_PATTERN, JOB_IDS_PER_REQUEST
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.links.drs import DrsJobLink
 from drs_provider.recovery.missing import NOT_FOUND_ANSWERS, MissingJobs
 from drs_provider.recovery.outcome import WAIT_FAILED, WAIT_SUCCEEDED, wait_verdict
 from drs_provider.template_values import as_str_list
@@ -36,9 +27,8 @@ VERDICT_MESSAGES = {
 DEFAULT_ERROR_TIMEOUT = 300.0
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping, Sequence
+    from collections.abc import AsyncIterator, Sequence
 
-    from drs_provider.recovery.outcome import RecoveryOutcome
     from drs_provider.triggers.job_poller import Subscription, Tick
 
 
@@ -66,14 +56,6 @@ class DrsJobCompleteTrigger(BaseTrigger):
     task works out per-server results from the jobs themselves, so a large wave does not make a
     large event.
 
-    With ``end_from_trigger``, a successful wait ends the task here instead: the trigger judges
-    every server as the task would, pushes the same XComs (``servers``, ``return_value``, the
-    job link, and ``task_ended``: when) and yields a ``TaskSuccessEvent``, so no worker starts
-    again just to say "success" and the next wave is scheduled at once. Whatever it cannot settle
-    (a required server that failed, an error while reading the results, a run outside the
-    triggerer such as ``dag.test()``, or the XCom ``resume_when_xcom`` names being set) ends with
-    the plain event, and the task judges on a worker as before.
-
     :param job_ids: DRS job IDs (a list, or a JSON / Python-literal list string, or one ID).
     :param optional_source_server_ids: servers whose failed launch does not end the wait.
     :param waiter_delay: seconds between polls (the shared loop polls at the shortest delay of
@@ -84,9 +66,6 @@ class DrsJobCompleteTrigger(BaseTrigger):
         that triggers serialised by earlier versions still load.
     :param error_timeout: seconds of consecutive failed polls tolerated; then the event is
         ``error``, naming the jobs and the last error.
-    :param end_from_trigger: end a successful wait in the triggerer (see above).
-    :param resume_when_xcom: ``[task_id, key]`` of an XCom of the same run that, when set, leaves the
-        verdict to the task on a worker (a plan's failback, whose sensor re-protects servers).
     :param aws_conn_id: The Airflow connection used for AWS credentials.
     :param region_name: AWS region of the jobs.
     :param verify: Whether or not to verify SSL certificates.
@@ -102,8 +81,6 @@ class DrsJobCompleteTrigger(BaseTrigger):
         waiter_max_attempts: int = 120,
         max_transient_errors: int | None = None,
         error_timeout: float = DEFAULT_ERROR_TIMEOUT,
-        end_from_trigger: bool = False,
-        resume_when_xcom: Sequence[str] | None = None,
         aws_conn_id: str | None = "aws_default",
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -116,10 +93,6 @@ class DrsJobCompleteTrigger(BaseTrigger):
         self.optional_source_server_ids = optional_source_server_ids
         self.max_transient_errors = max_transient_errors
         self.error_timeout = error_timeout
-        self.end_from_trigger = end_from_trigger
-        self.resume_when_xcom = list(resume_when_xcom) if resume_when_xcom else None
-        #: the jobs as the tick that gave the verdict described them
-        self._final_jobs: list[Mapping[str, Any]] = []
         self._last_statuses: list[Any] | None = None
         self._missing_jobs = MissingJobs()
         self.waiter_delay = waiter_delay
@@ -140,10 +113,6 @@ class DrsJobCompleteTrigger(BaseTrigger):
         }
         if self.max_transient_errors is not None:
             fields["max_transient_errors"] = self.max_transient_errors
-        if self.end_from_trigger:  # left out when off: a trigger stored by an earlier version matches
-            fields["end_from_trigger"] = True
-        if self.resume_when_xcom:
-            fields["resume_when_xcom"] = self.resume_when_xcom
         optional = {
             "region_name": self.region_name or None,
             "verify": self.verify,
@@ -207,71 +176,7 @@ class DrsJobCompleteTrigger(BaseTrigger):
             event = await self._wait(subscription, job_ids, optional)
         finally:
             subscription.close()  # also when cancelled: the shared loop stops with its last wait
-        if self.end_from_trigger and event.payload["status"] == WAIT_SUCCEEDED:
-            ended = await self._end_task(job_ids, optional)
-            if ended is not None:
-                yield ended
-                return
         yield event
-
-    def _judge_servers(
-        self, job_ids: list[str], optional: list[str]
-    ) -> tuple[RecoveryOutcome, dict[str, Any]]:
-        """Every server's result, as the task judges it, and the task's DRS job link."""
-        hook = self.hook()
-        link = {
-            "region_name": hook.conn_region_name,
-            "aws_domain": DrsJobLink.get_aws_domain(hook.conn_partition),
-            "job_id": job_ids[0],
-        }
-        return hook.recovery_outcome(self._final_jobs, optional), link
-
-    async def _end_task(self, job_ids: list[str], optional: list[str]) -> TaskSuccessEvent | None:
-        """Judge the jobs and push the task's XComs here, or ``None`` to leave that to the task."""
-        ti = self.task_instance  # set by the triggerer; dag.test() runs the trigger without it
-        if ti is None:  # run outside the triggerer (dag.test(), a test): the task judges
-            return None
-        from airflow.sdk.execution_time.xcom import XCom  # the configured XCom backend, as tasks use
-
-        try:
-            if self.resume_when_xcom:
-                task_id, key = self.resume_when_xcom
-                pushed = await XCom.aget_one(
-                    key=key, dag_id=ti.dag_id, task_id=task_id, run_id=ti.run_id, map_index=-1
-                )
-                if pushed is not None:  # set, even empty: the task judges
-                    return None
-            # The hook is synchronous (and reads the connection): in a thread, off the event loop.
-            outcome, link = await sync_to_async(self._judge_servers)(job_ids, optional)
-            if outcome.failed_required:  # the task raises it, naming each server and its rawError
-                return None
-            xcoms = {
-                DrsJobLink.key: link,
-                SERVERS_XCOM_KEY: outcome.results,
-                RETURN_VALUE_XCOM_KEY: outcome.results,
-                TASK_ENDED_XCOM_KEY: datetime.now(UTC).isoformat(),
-            }
-            for key, value in xcoms.items():
-                await XCom.aset(
-                    key=key,
-                    value=value,
-                    dag_id=ti.dag_id,
-                    task_id=ti.task_id,
-                    run_id=ti.run_id,
-                    map_index=ti.map_index,
-                )
-        # Anything at all: the plain event still ends the wait, and the task judges on a worker
-        # with its own errors, so a problem here costs a worker start, never a verdict.
-        except Exception:
-            self.log.warning("could not end the task in the triggerer; it resumes on a worker", exc_info=True)
-            return None
-        outcome.log_warnings(self.log)
-        self.log.info(
-            "%d of %d source servers launched; the task ends in the triggerer",
-            outcome.launched,
-            len(outcome.results),
-        )
-        return TaskSuccessEvent()
 
     async def _wait(
         self, subscription: Subscription, job_ids: list[str], optional: list[str]
@@ -340,7 +245,6 @@ class DrsJobCompleteTrigger(BaseTrigger):
         jobs = [found[job_id] for job_id in job_ids]
         verdict = wait_verdict(jobs, optional)
         if verdict is not None:
-            self._final_jobs = jobs
             return self._event(verdict, job_ids, optional, VERDICT_MESSAGES[verdict])
         statuses = [job.get("status") for job in jobs]
         if statuses != self._last_statuses:  # every tick would repeat it, every second per wait

@@ -46,16 +46,6 @@ def test_default_poll_is_short_and_passes_the_error_budget_to_the_trigger():
     assert kwargs["error_timeout"] == 300
 
 
-def test_a_successful_wait_ends_in_the_triggerer_unless_the_sensor_pushes_no_xcom():
-    def ends_there(**kwargs) -> bool:
-        sensor = DrsJobSensor(task_id="wait", job_ids=["drsjob-0a000000000000001"], **kwargs)
-        return sensor._trigger_kwargs()["end_from_trigger"]
-
-    assert ends_there() is True
-    assert ends_there(end_from_trigger=False) is False
-    assert ends_there(do_xcom_push=False) is False  # the trigger's XComs are the task's
-
-
 def test_an_event_naming_missing_jobs_raises_job_not_found():
     sensor = DrsJobSensor(task_id="wait", job_ids=["drsjob-0a000000000000001", "drsjob-0a000000000000002"])
     event = {

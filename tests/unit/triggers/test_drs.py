@@ -62,26 +62,6 @@ def test_new_triggers_serialise_error_timeout_and_not_the_retired_count():
     assert "max_transient_errors" not in kwargs
 
 
-def test_ending_the_task_in_the_triggerer_is_serialised_only_when_asked_for():
-    _, off = DrsJobCompleteTrigger(job_ids=JOB_IDS).serialize()
-    _, on = DrsJobCompleteTrigger(job_ids=JOB_IDS, end_from_trigger=True).serialize()
-
-    assert "end_from_trigger" not in off  # the kwargs an earlier version stored, unchanged
-    assert on["end_from_trigger"] is True
-    assert DrsJobCompleteTrigger(**on).end_from_trigger is True
-
-
-def test_the_xcom_that_leaves_the_verdict_to_the_task_survives_serialisation():
-    trigger = DrsJobCompleteTrigger(
-        job_ids=JOB_IDS, end_from_trigger=True, resume_when_xcom=("db.start_recovery", "failback_servers")
-    )
-
-    _, kwargs = trigger.serialize()
-
-    assert kwargs["resume_when_xcom"] == ["db.start_recovery", "failback_servers"]
-    assert DrsJobCompleteTrigger(**json.loads(json.dumps(kwargs))).serialize()[1] == kwargs
-
-
 def test_region_verify_and_botocore_config_reach_the_hook():
     _, kwargs = make_trigger().serialize()
 
