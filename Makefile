@@ -42,13 +42,13 @@ browser:
 	    echo "Chromium is missing: run 'sudo apt-get install chromium' for the browser test" >&2; \
 	  fi; }
 
-# Every test, in TEST_WORKERS pytest-xdist workers: each of the six shared Airflow stacks (three
+# Every test, in TEST_WORKERS pytest-xdist workers: each of the four shared Airflow stacks (two
 # lanes per set-up) runs its end-to-end modules in order in one worker, the tests that start an
-# Airflow of their own in a seventh, and the unit and integration tests spread over what is free.
-# The end-to-end workers mostly wait on Airflow (simulated jobs, polls), so eight fit on 2 cores.
+# Airflow of their own in a fifth, and the unit and integration tests spread over what is free.
+# The end-to-end workers mostly wait on Airflow, so six fit on 2 cores.
 # The simulator's own tests (simulator/tests) run beside the provider's.
 # The 15 slowest tests and the total are printed at the end.
-TEST_WORKERS ?= 8
+TEST_WORKERS ?= 6
 PYTEST := $(BIN)/python -m pytest tests simulator/tests -q -p no:cacheprovider --durations=15
 
 test: $(STAMP) browser

@@ -1,10 +1,9 @@
 """End-to-end test plumbing: which Airflow set-ups run, the shared stacks, process logs on
 failure, measured figures.
 
-Set-ups (``backend`` fixture, session scope). Each set-up has three shared stacks, lanes ``a``,
-``b`` and ``c`` (``shared_stacks``): a module joins the one its ``Scenario.lane`` names, and the
-lanes run side by side, one pytest-xdist worker each. See ``tests/e2e/harness.py`` for how a
-module joins.
+Set-ups (``backend`` fixture, session scope). Each set-up has two shared stacks, lanes ``a`` and
+``b`` (``shared_stacks``): a module joins the one its ``Scenario.lane`` names, and the two lanes
+run side by side in two pytest-xdist workers. See ``tests/e2e/harness.py`` for how a module joins.
 
 * ``sqlite``: SQLite and the LocalExecutor; always runs.
 * ``postgres-celery``: PostgreSQL metadata database, CeleryExecutor with a Redis broker and a

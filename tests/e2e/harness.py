@@ -1,8 +1,8 @@
-"""The end-to-end harness: three Airflow stacks per set-up for the whole session, a scenario per module.
+"""The end-to-end harness: two Airflow stacks per set-up for the whole session, a scenario per module.
 
 Starting Airflow (migrations, api-server, scheduler, dag-processor, triggerer, and a Celery
-worker for ``postgres-celery``) costs tens of seconds, so end-to-end modules share stacks: three
-per set-up, lanes ``a``, ``b`` and ``c``, which run side by side in pytest-xdist workers (one lane's
+worker for ``postgres-celery``) costs tens of seconds, so end-to-end modules share stacks: two
+per set-up, lanes ``a`` and ``b``, which run side by side in two pytest-xdist workers (one lane's
 modules run in order). A module joins by declaring a :class:`Scenario` at module level (its
 ``lane`` says which stack; the lanes are balanced by hand, by the modules' measured durations);
 its tests then take ``airflow`` (or ``deployment``), the fixtures of ``tests/e2e/conftest.py``::
@@ -73,7 +73,7 @@ REPOSITORY_DAG_FILES = (
     "drs_readiness.py",
 )
 #: The shared stacks of each set-up (``Scenario.lane``).
-LANES = ("a", "b", "c")
+LANES = ("a", "b")
 #: The simple auth manager narrowed per DAG for some users (``tests/e2e/dag_scoped_auth.py``).
 AUTH_MANAGER = "tests.e2e.dag_scoped_auth.DagScopedAuthManager"
 #: The folder of the shared stacks' ``airflow_local_settings`` (imports the provider before forks).
@@ -175,8 +175,8 @@ class Scenario:
         or ``<dag_id>/<ENTITY>`` for one part of a DAG (``tests/e2e/dag_scoped_auth.py``).
     :param extra_dag_ids: DAGs of the module that are not plan DAGs of ``plans``.
     :param kills_processes: the module kills Airflow processes; it runs after all others.
-    :param lane: which of the set-up's shared stacks the module joins (one of :data:`LANES`):
-        they run side by side in pytest-xdist workers, each module's tests in order.
+    :param lane: which of the set-up's two shared stacks the module joins (``"a"`` or ``"b"``):
+        the two run side by side in two pytest-xdist workers, each module's tests in order.
     :param deployment_class: the module's :class:`Deployment` subclass (extra fields with defaults).
     :param start: called with the deployment when the module begins, to trigger its runs.
     :param conn_password: the password of the scenario's connection (its AWS secret key; the

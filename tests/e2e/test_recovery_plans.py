@@ -133,7 +133,6 @@ def start_runs(deployment: PlansDeployment) -> None:
 
 SCENARIO = Scenario(
     "recovery_plans",
-    lane="c",
     plans=PLANS,
     fleet=FLEET_SERVERS,
     speed=SPEED,

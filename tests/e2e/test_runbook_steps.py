@@ -190,7 +190,7 @@ def start_runs(deployment: StepsDeployment) -> None:
 
 SCENARIO = Scenario(
     "runbook_steps",
-    lane="c",
+    lane="b",
     plans=PLANS,
     fleet=FLEET,
     speed=SPEED,

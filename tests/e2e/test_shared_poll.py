@@ -106,7 +106,6 @@ class PollDeployment(Deployment):
 
 SCENARIO = Scenario(
     "shared_poll",
-    lane="c",
     plans=PLANS,
     fleet=FLEET,
     fleet_settings={"quotas": {"max_concurrent_jobs": 20, "max_servers_in_active_jobs": 100}},

@@ -221,7 +221,7 @@ def refused_launches(deployment: Deployment) -> list[dict[str, Any]]:
 
 SCENARIO = Scenario(
     "worst_day",
-    lane="c",
+    lane="b",
     plans=PLANS,
     fleet=[RECOVERED_SERVER, *CROWD, *FAILOVER_SERVERS, *PREEMPTED_SERVERS, TAKING_TURNS_SERVER],
     extra_dag_ids=["drs_failover"],
