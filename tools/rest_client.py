@@ -241,17 +241,20 @@ class RestClient:
         )
         return entry["value"]
 
-    def log_lines(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> list[str]:
-        """The messages of a try's task log as the REST API serves it, an exception's text included
-        (what the triggerer logged for the task is part of it)."""
-        served = self.request(
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> dict[str, Any]:
+        """A try's whole task log as the REST API serves it (``{"content": [...], ...}``)."""
+        served: dict[str, Any] = self.request(
             "GET",
             f"/api/v2/dags/{_quoted(dag_id)}/dagRuns/{_quoted(run_id)}/taskInstances/"
             f"{_quoted(task_id)}/logs/{try_number}",
             params={"full_content": "true"},
         )
+        return served
+
+    def log_lines(self, dag_id: str, run_id: str, task_id: str, try_number: int = 1) -> list[str]:
+        """The messages of a try's task log, an exception's text included."""
         lines = []
-        for entry in served["content"]:
+        for entry in self.task_log(dag_id, run_id, task_id, try_number)["content"]:
             if not isinstance(entry, dict):
                 lines.append(str(entry))
                 continue

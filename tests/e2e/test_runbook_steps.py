@@ -354,11 +354,7 @@ def run_xcoms(airflow: StepsDeployment, plan: str, run_id: str) -> dict[str, Any
 def task_logs(airflow: StepsDeployment, plan: str, run_id: str) -> dict[str, Any]:
     """Every try's log of every task of the run, read through the REST API."""
     return {
-        f"{ti['task_id']}/{attempt}": airflow.rest.request(
-            "GET",
-            f"{run_path(plan, run_id)}/taskInstances/{quote(ti['task_id'], safe='')}/logs/{attempt}",
-            params={"full_content": "true"},
-        )
+        f"{ti['task_id']}/{attempt}": airflow.rest.task_log(dag_id(plan), run_id, ti["task_id"], attempt)
         for ti in airflow.rest.task_instances(dag_id(plan), run_id)
         for attempt in range(1, (ti["try_number"] or 0) + 1)
     }

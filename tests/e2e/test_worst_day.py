@@ -311,9 +311,7 @@ def logs_of(rest: Any, dag_id: str, run_id: str, task_id: str, *, first_only: bo
     logs = []
     for number in range(1, tries + 1):
         try:
-            logs.append(
-                json.dumps(rest.request("GET", f"{task}/logs/{number}", params={"full_content": "true"}))
-            )
+            logs.append(json.dumps(rest.task_log(dag_id, run_id, task_id, number)))
         except RestApiError as error:
             if error.status != 404:
                 raise
