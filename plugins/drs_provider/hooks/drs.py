@@ -119,6 +119,11 @@ class DrsHook(
             with contextlib.suppress(ValueError):
                 self.simulator_speed = float(speed)
 
+    def poll_interval(self, seconds: float) -> float:
+        """Seconds between polls of something DRS is doing: ``seconds`` on AWS, at most 1 s once an
+        answer came from the simulator, whose jobs and replication end in seconds of real time."""
+        return seconds if self.simulator_speed is None else min(seconds, 1.0)
+
     # --- source servers ---------------------------------------------------------------
 
     def describe_source_servers(self, ids: Sequence[str] | None = None) -> list[dict]:
@@ -333,6 +338,6 @@ class DrsHook(
             finished = all(job.get("status") == "COMPLETED" for job in self.describe_jobs_in_order(job_ids))
             if finished or time.monotonic() > deadline:
                 break
-            time.sleep(waiter_delay)
+            time.sleep(self.poll_interval(waiter_delay))
         remaining = {i["recoveryInstanceID"] for i in self.describe_recovery_instances(plan.to_terminate)}
         return cleanup_entry(plan, jobs=job_ids, remaining=remaining, finished=finished)

@@ -242,7 +242,7 @@ class FailbackStart:
             trigger = DrsFailbackReadyTrigger(
                 **trigger_args,
                 deadline=deadline,
-                poll_interval=DEFAULT_POLL_INTERVAL if task.hook.simulator_speed is None else 1,
+                poll_interval=task.hook.poll_interval(DEFAULT_POLL_INTERVAL),
                 aws_conn_id=task.aws_conn_id,
                 verify=task.verify,
                 botocore_config=task.botocore_config,

@@ -85,7 +85,8 @@ class DrsPlanCleanupOperator(PlanTaskMixin, AwsBaseOperator[DrsHook]):
 
     :param plan_name: the plan.
     :param policy: ``on_success`` or ``always``.
-    :param waiter_delay: seconds between DescribeJobs polls of the TERMINATE jobs.
+    :param waiter_delay: seconds between DescribeJobs polls of the TERMINATE jobs (at most 1 s
+        against the simulator: ``DrsHook.poll_interval``).
     :param timeout: seconds to wait for them.
     """
 

@@ -35,11 +35,13 @@ def test_describe_all_source_servers_follows_every_page(drs_simulator, drs_hook)
 
 def test_the_hook_learns_the_simulator_speed_from_its_answers(drs_simulator, drs_hook):
     assert drs_hook.simulator_speed is None  # nothing asked yet: nothing known
+    assert drs_hook.poll_interval(5) == 5  # as on AWS
 
     drs_simulator.set_speed(7.5)
     drs_hook.describe_source_servers()
 
     assert drs_hook.simulator_speed == 7.5
+    assert (drs_hook.poll_interval(5), drs_hook.poll_interval(0.5)) == (1, 0.5)  # its jobs end in seconds
 
 
 def test_describe_by_id_sends_at_most_200_ids_per_request(drs_simulator, drs_hook):
