@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.operators.base_aws import AwsBaseOperator
@@ -34,6 +35,7 @@ from drs_provider.exceptions import (
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.hooks.service_quotas import CONCURRENT_JOBS_QUOTA_CODES, account_quotas
 from drs_provider.links.drs import DrsJobLink, DrsSourceServerLink
+from drs_provider.operators.capacity_queue import waits_ahead
 from drs_provider.operators.recovery_arguments import (
     RecoveryArguments,
     read_max_servers_per_job,
@@ -49,7 +51,7 @@ from drs_provider.triggers.capacity import DrsCapacityTrigger
 from drs_provider.triggers.drs import DrsJobCompleteTrigger
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from airflow.sdk import Context
 
@@ -148,6 +150,8 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         self.max_servers_in_active_jobs = max_servers_in_active_jobs
         #: epoch seconds this task first waited for capacity (set when it resumes from a wait)
         self._waiting_since: float | None = None
+        #: this task has waited for capacity and been let go: it keeps its turn
+        self._waited_for_capacity = False
         self.source_server_ids = source_server_ids
         self.tags = tags
         self.optional_source_server_ids = optional_source_server_ids
@@ -233,11 +237,11 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         )
 
         try:
-            starter = JobStarter(self.hook, self.task_id, self.log)
+            starter = JobStarter(self.hook, self.task_id, self.log, self.queue_check(recovery=not is_drill))
             since = self._lookback_start(context)
             job_ids = starter.start_jobs(since, selected, identity, job_tags, is_drill, size, args)
         except WaitForCapacity as short:
-            if not self.wait_for_capacity:
+            if not self.wait_for_capacity and short.refusal is not None:
                 raise short.refusal from None
             self._defer_for_capacity(context, short, recovery=not is_drill, owner=identity)
         self._persist_links(context, job_ids, selected)
@@ -279,18 +283,22 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         max_jobs, max_servers = account_quotas(
             self.max_concurrent_jobs, self.max_servers_in_active_jobs, hook
         )
-        # What DRS just refused bounds the quota: with N jobs active it allows no more than N.
-        if refusal.quota_code in CONCURRENT_JOBS_QUOTA_CODES:
-            max_jobs = min(max_jobs, max(refusal.active_jobs, 1))
+        to_launch = f"{short.jobs} job(s) for {short.servers} server(s) still to launch"
+        if refusal is None:
+            why = f"waiting for DRS capacity: {short.ahead} launch(es) already waiting ahead; {to_launch}"
+            self.log.warning("%s (not overtaking them)", why)
         else:
-            max_servers = min(max_servers, max(refusal.active_servers, 1))
+            # What DRS just refused bounds the quota: with N jobs active it allows no more than N.
+            if refusal.quota_code in CONCURRENT_JOBS_QUOTA_CODES:
+                max_jobs = min(max_jobs, max(refusal.active_jobs, 1))
+            else:
+                max_servers = min(max_servers, max(refusal.active_servers, 1))
+            why = (
+                f"waiting for DRS capacity: {refusal.active_jobs} of {max_jobs} jobs active, "
+                f"{refusal.active_servers} of {max_servers} servers in active jobs; {to_launch}"
+            )
+            self.log.warning("%s (DRS answered %s)", why, refusal.quota_code)
         since = self._waiting_since or time.time()
-        why = (
-            f"waiting for DRS capacity: {refusal.active_jobs} of {max_jobs} jobs active, "
-            f"{refusal.active_servers} of {max_servers} servers in active jobs; {short.jobs} job(s) for "
-            f"{short.servers} server(s) still to launch"
-        )
-        self.log.warning("%s (DRS answered %s)", why, refusal.quota_code)
         context["ti"].xcom_push(key=CAPACITY_WAIT_XCOM_KEY, value=why)
         self.defer(
             trigger=DrsCapacityTrigger(
@@ -312,6 +320,14 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             kwargs={"waiting_since": since},
         )
 
+    def queue_check(self, *, recovery: bool, region_name: str | None = None) -> Callable[[], int] | None:
+        """How a launch that has not waited yet counts the capacity waits ahead of it (None when
+        this task does not wait for capacity, or has waited already and keeps its place)."""
+        if not self.wait_for_capacity or self._waited_for_capacity:
+            return None
+        region = region_name or self.region_name
+        return partial(waits_ahead, self.aws_conn_id, region, recovery=recovery, priority=self.priority)
+
     def execute_after_capacity(
         self, context: Context, event: dict[str, Any] | None = None, waiting_since: float | None = None
     ) -> Any:
@@ -320,6 +336,7 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
             message = (event or {}).get("message") or "the capacity wait ended without an event"
             raise DrsQuotaError(f"{self.task_id}: {message}")
         self.log.info("DRS has capacity (%s): launching", event.get("message"))
+        self._waited_for_capacity = True
         self._waiting_since = waiting_since
         return self.execute(context)
 

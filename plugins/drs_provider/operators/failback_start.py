@@ -153,13 +153,14 @@ class FailbackStart:
             point_in_time=None,
             snapshot_ids=None,
         )
-        starter = JobStarter(self.home_hook, self.task.task_id, self.task.log)
+        check = self.task.queue_check(recovery=not args.is_drill, region_name=self.home_region)
+        starter = JobStarter(self.home_hook, self.task.task_id, self.task.log, check)
         try:
             return starter.start_jobs(
                 since, failback_ids, identity, args.job_tags, args.is_drill, args.max_servers_per_job, args
             )
         except WaitForCapacity as short:
-            if not self.task.wait_for_capacity:
+            if not self.task.wait_for_capacity and short.refusal is not None:
                 raise short.refusal from None
             self.task._defer_for_capacity(
                 context, short, recovery=not args.is_drill, owner=identity, region_name=self.home_region

@@ -17,7 +17,7 @@ from drs_provider.exceptions import DrsCapacityError, DrsInputError, DrsProvider
 from drs_provider.hooks.chunking import chunked
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import datetime
 
     from drs_provider.hooks.drs import DrsHook
@@ -25,11 +25,15 @@ if TYPE_CHECKING:
 
 
 class WaitForCapacity(Exception):
-    """DRS refused a launch for capacity; ``jobs`` jobs of ``servers`` servers are still to start."""
+    """A launch must wait for capacity; ``jobs`` jobs of ``servers`` servers are still to start.
 
-    def __init__(self, refusal: DrsCapacityError, jobs: int, servers: int) -> None:
-        super().__init__(str(refusal))
-        self.refusal, self.jobs, self.servers = refusal, jobs, servers
+    Either DRS refused it (``refusal``), or ``ahead`` launches wait for the account's capacity
+    ahead of it and it must not overtake them (``refusal`` None).
+    """
+
+    def __init__(self, refusal: DrsCapacityError | None, jobs: int, servers: int, ahead: int = 0) -> None:
+        super().__init__(str(refusal) if refusal else f"{ahead} launch(es) wait for DRS capacity ahead")
+        self.refusal, self.jobs, self.servers, self.ahead = refusal, jobs, servers, ahead
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,8 @@ class JobStarter:
     hook: DrsHook
     task_id: str
     log: Any  # the task's logger: stdlib or Airflow's structured one
+    #: launches waiting for the account's capacity that this one must not overtake; None: no queue
+    waits_ahead: Callable[[], int] | None = None
 
     def start_jobs(
         self,
@@ -73,6 +79,9 @@ class JobStarter:
             for server_id in remaining
         ]
         chunks = list(chunked(entries, size))
+        ahead = self.waits_ahead() if self.waits_ahead else 0
+        if ahead:
+            raise WaitForCapacity(None, len(chunks), len(remaining), ahead=ahead)
         total = len(earlier) + len(chunks)
         for index, chunk in enumerate(chunks):
             number = len(earlier) + index + 1

@@ -11,7 +11,9 @@ their servers, and :func:`admit` lets waits go strictly in rank order: a recover
 drill, then higher ``priority``, then the one waiting longest; a wait that does not fit holds
 back those behind it, so a large recovery is never starved by small drills. A wait let go keeps
 its share reserved until DRS lists a new job carrying its task's tags (its task resumes in a
-worker and launches meanwhile), for :data:`RESERVATION_SECONDS` at most.
+worker and launches meanwhile), for :data:`RESERVATION_SECONDS` at most. The queue and the
+reservations are published for the workers (:mod:`drs_provider.recovery.capacity_queue`), so that
+a launch that has not waited yet joins the queue behind them instead of overtaking them.
 
 The limits are the quotas the operator knows (the documented defaults unless set) narrowed by
 what DRS showed when it refused: a refusal with N jobs active means the account allows at most
@@ -29,9 +31,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
+from asgiref.sync import sync_to_async
 
 from drs_provider.constants import TAG_DAG_ID, TAG_MAP_INDEX, TAG_RUN_ID, TAG_TASK_ID
 from drs_provider.hooks.drs import DrsHook
+from drs_provider.operators.capacity_queue import publish_queue
+from drs_provider.recovery.capacity_queue import REPUBLISH_SECONDS, Entry, rank
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping
@@ -54,7 +59,7 @@ class Need:
 
     @property
     def rank(self) -> tuple[int, int, float]:
-        return (0 if self.recovery else 1, -self.priority, self.waiting_since)
+        return (*rank(recovery=self.recovery, priority=self.priority), self.waiting_since)
 
 
 @dataclass(frozen=True)
@@ -96,6 +101,8 @@ class Release:
     need: Need
     owner: tuple[str, ...]
     jobs_seen: int
+    #: epoch seconds the reservation ends at the latest (published for the workers)
+    expires: float = 0.0
 
 
 def owner_of(tags: Mapping[str, Any]) -> tuple[str, ...]:
@@ -115,6 +122,9 @@ class Account:
     polled_at: float = float("-inf")
     active: tuple[int, int] = (0, 0)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    #: what was last published for the workers, and when (monotonic)
+    published: tuple[Entry, ...] = ()
+    published_at: float = float("-inf")
 
     def reserved(self, now: float) -> list[Need]:
         self.released = [
@@ -124,6 +134,13 @@ class Account:
             and self.jobs_by_owner[release.owner] <= release.jobs_seen
         ]
         return [release.need for release in self.released]
+
+    def entries(self, now: float) -> tuple[Entry, ...]:
+        """The waits and live reservations, as the workers see them."""
+        self.reserved(now)  # drops the reservations that ended
+        waits = [Entry(need.recovery, need.priority) for need in self.queue.values()]
+        held = [Entry(r.need.recovery, r.need.priority, r.expires) for r in self.released]
+        return tuple(sorted(waits + held, key=lambda e: (e.recovery, e.priority, e.until or 0.0)))
 
     def narrow(self, max_jobs: int, max_servers: int) -> tuple[int, int]:
         known = self.limits or (max_jobs, max_servers)
@@ -181,6 +198,7 @@ class DrsCapacityTrigger(BaseTrigger):
         self.max_jobs, self.max_servers, self.timeout = max_jobs, max_servers, timeout
         self.owner_tags = dict(owner or {})
         self.owner = owner_of(self.owner_tags)
+        self.account_name: tuple[str | None, str | None] = (aws_conn_id, region_name)
         self.hook_parameters = {
             "aws_conn_id": aws_conn_id,
             "region_name": region_name,
@@ -223,7 +241,10 @@ class DrsCapacityTrigger(BaseTrigger):
                     now = time.monotonic()
                     if usage is not None and admit(me, account.queue, account.reserved(now), usage):
                         seen = account.jobs_by_owner[self.owner]
-                        account.released.append(Release(now, self.need, self.owner, seen))
+                        expires = time.time() + RESERVATION_SECONDS
+                        account.released.append(Release(now, self.need, self.owner, seen, expires))
+                        account.queue.pop(me, None)
+                        await self._publish(account)
                         yield TriggerEvent({"status": "capacity", "message": usage.describe()})
                         return
                     if usage is not None:
@@ -240,9 +261,24 @@ class DrsCapacityTrigger(BaseTrigger):
                             }
                         )
                         return
+                    await self._publish(account)
                     await asyncio.sleep(CAPACITY_POLL_SECONDS)
         finally:
             account.queue.pop(me, None)
+
+    async def _publish(self, account: Account) -> None:
+        """Publish the account's queue for the workers when it changed, or is due again."""
+        async with account.lock:  # one write at a time, so the last one written is the latest
+            now = time.monotonic()
+            entries = account.entries(now)
+            unchanged = entries == account.published
+            if unchanged and (not entries or now - account.published_at < REPUBLISH_SECONDS):
+                return
+            account.published, account.published_at = entries, now
+            try:
+                await sync_to_async(publish_queue)(*self.account_name, entries)
+            except Exception as error:  # the queue still holds; only new launches may overtake it
+                self.log.warning("could not publish the DRS capacity queue: %s", error)
 
     async def _usage(self, account: Account, client: Any) -> Usage | None:
         """The account's usage, polled at most once per :data:`CAPACITY_POLL_SECONDS` for all waits."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from drs_provider.recovery.capacity_queue import Entry
 from drs_provider.triggers.capacity import RESERVATION_SECONDS, Account, Need, Release, Usage, admit, owner_of
 
 pytestmark = pytest.mark.unit
@@ -82,3 +83,21 @@ def test_a_reservation_whose_task_never_launches_ends_after_a_while() -> None:
 
     assert account.reserved(now=100.0 + RESERVATION_SECONDS - 1) == [need()]
     assert account.reserved(now=100.0 + RESERVATION_SECONDS) == []
+
+
+def test_the_workers_see_every_wait_and_every_live_reservation() -> None:
+    account = Account()
+    account.queue[1] = need(priority=2)
+    account.queue[2] = need(recovery=True, since=5)
+    account.released.append(
+        Release(at=100.0, need=need(), owner=("d", "r", "t", ""), jobs_seen=0, expires=9.5)
+    )
+    account.released.append(
+        Release(at=10.0, need=need(), owner=("d", "r", "u", ""), jobs_seen=0, expires=1.0)
+    )
+
+    assert account.entries(now=101.0) == (  # the reservation from t=10 ended
+        Entry(False, 0, until=9.5),
+        Entry(False, 2),
+        Entry(True, 0),
+    )

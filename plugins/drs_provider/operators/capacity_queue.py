@@ -1,0 +1,35 @@
+"""Read and write an account's published capacity queue (:mod:`drs_provider.recovery.capacity_queue`).
+
+Synchronous Task SDK calls: a task calls them directly, the capacity trigger through
+``sync_to_async``. Outside Airflow (an operator called from plain Python) nothing is published
+and nothing is ahead.
+"""
+
+from __future__ import annotations
+
+import time
+
+from drs_provider.operators.plan_lease import in_airflow
+from drs_provider.recovery.capacity_queue import Entry, encode, launches_ahead, queue_variable
+
+
+def waits_ahead(aws_conn_id: str | None, region_name: str | None, *, recovery: bool, priority: int) -> int:
+    """Published capacity waits of the account that a new launch must not overtake."""
+    if not in_airflow():
+        return 0
+    from airflow.sdk import Variable
+
+    published = Variable.get(queue_variable(aws_conn_id, region_name), default=None)
+    return launches_ahead(published, recovery=recovery, priority=priority, now=time.time())
+
+
+def publish_queue(aws_conn_id: str | None, region_name: str | None, entries: tuple[Entry, ...]) -> None:
+    if not in_airflow():
+        return
+    from airflow.sdk import Variable
+
+    Variable.set(
+        queue_variable(aws_conn_id, region_name),
+        encode(entries, time.time()),
+        description="Launches waiting for the account's DRS capacity (drs_provider's capacity queue)",
+    )
