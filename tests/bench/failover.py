@@ -19,6 +19,8 @@ are going, the diamond is drilled once more (hand-off under load). Printed:
   at once, each lasting D, the first waves of N plans cannot all have started before
   ``(ceil(N / Q) - 1) * D``; the ratio of the two (target <= 1.2), and the same with the
   measured trigger-to-first-launch time added to the bound;
+* the first waves' launches in rounds of the quota, each with when its jobs ended (when the
+  next round's capacity freed): how far each round trails the capacity it waited for;
 * the most jobs active at once (never above the quota), the launches DRS refused for capacity;
 * the diamond's hand-off medians (from a wave's job end to the next wave's StartRecovery);
 * the seconds each wave's two DRS tasks held a worker slot (their durations in Airflow);
@@ -47,7 +49,15 @@ from typing import TYPE_CHECKING, Any
 
 from tools.airflow_stack import AirflowStack
 from tools.processes import wait_until
-from tools.wave_timing import RUN_TAG, call_tags, handoffs, measure, most_jobs_active_at_once, succeeded
+from tools.wave_timing import (
+    RUN_TAG,
+    call_tags,
+    handoffs,
+    measure,
+    most_jobs_active_at_once,
+    simulated_to_wall,
+    succeeded,
+)
 
 from tests.bench.scale import e2e_lock
 from tests.e2e.conftest import POSTGRES_URL, REDIS_URL
@@ -173,6 +183,27 @@ def worker_seconds(deployment: Deployment, dag_id: str, run_id: str) -> dict[str
     return held
 
 
+def rounds(
+    launches: Sequence[float], job_ends: Sequence[float], quota: int
+) -> list[tuple[int, float, float, float | None, float | None]]:
+    """The first waves' launches in rounds of ``quota``: per round, its count, first and last launch,
+    and when the jobs it launched ended first and last (the next round's capacity frees then)."""
+    launches, job_ends = sorted(launches), sorted(job_ends)
+    found = []
+    for start in range(0, len(launches), quota):
+        ends = job_ends[start : start + quota]
+        found.append(
+            (
+                len(launches[start : start + quota]),
+                launches[start],
+                launches[min(start + quota, len(launches)) - 1],
+                ends[0] if ends else None,
+                ends[-1] if ends else None,
+            )
+        )
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--plans", type=int, default=40)
@@ -265,6 +296,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"  ... plus the first launch's own  {bound + first_launch:7.1f} s  ratio "
                     f"{last_first / (bound + first_launch):.2f}"
                 )
+                log = fo.simulator.calls()
+                ends = [
+                    simulated_to_wall(log, datetime.fromisoformat(j["endDateTime"]).timestamp(), args.speed)
+                    - triggered
+                    for j in jobs
+                    if j.get("endDateTime") and (j.get("tags") or {}).get("drs:wave") == "first"
+                ]
+                for number, (count, first, last, ended, ended_last) in enumerate(
+                    rounds([t - triggered for t in first_wave], ends, args.quota), start=1
+                ):
+                    freed = f"; its jobs ended {ended:.1f}-{ended_last:.1f} s" if ended is not None else ""
+                    print(f"  round {number}: {count} first waves launched {first:.1f}-{last:.1f} s{freed}")
                 peak = most_jobs_active_at_once(jobs)
                 print(f"  most jobs active at once         {peak:7d} (quota {args.quota})")
                 print(f"  launches refused for capacity    {len(refused):7d}")
