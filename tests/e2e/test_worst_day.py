@@ -196,15 +196,16 @@ def start_runs(deployment: WorstDayDeployment) -> None:
         rest.unpause(f"drs_plan_{plan}")
     deployment.failover.append(rest.trigger("drs_failover", {"tags": FAILOVER_TAGS, "confirm": "failover"}))
     # The clock stands still until every crowd plan has tried its launch: no job ends, so the
-    # launches over the quota are refused however slowly a loaded worker starts them.
+    # launches over the quota wait for capacity (refused by DRS, or joining the waves already
+    # waiting) however slowly a loaded worker starts them.
     deployment.simulator.control("clock", {"speed": 0})
     try:
         for n in range(MANY):
             plan = crowd_plan(n)
             deployment.crowd[plan] = rest.trigger(f"drs_plan_{plan}", {"mode": "recovery", "confirm": plan})
         wait_until(
-            f"{MANY - QUOTA_JOBS} crowd launches over the quota to be refused",
-            lambda: len(refused_launches(deployment)) >= MANY - QUOTA_JOBS,
+            f"{MANY - QUOTA_JOBS} crowd launches over the quota to wait for capacity",
+            lambda: len(waiting_crowd(deployment)) >= MANY - QUOTA_JOBS,
             timeout=RUN_TIMEOUT,
         )
     finally:
@@ -214,9 +215,13 @@ def start_runs(deployment: WorstDayDeployment) -> None:
     preempt_a_drill(deployment)
 
 
-def refused_launches(deployment: Deployment) -> list[dict[str, Any]]:
-    """The StartRecovery calls DRS refused for capacity (402)."""
-    return [call for call in deployment.simulator.calls("StartRecovery") if call.get("status") == 402]
+def waiting_crowd(deployment: WorstDayDeployment) -> list[str]:
+    """The crowd plans whose launch waits for capacity in the triggerer."""
+    return [
+        plan
+        for plan, run_id in deployment.crowd.items()
+        if deployment.rest.task_states(f"drs_plan_{plan}", run_id).get("app.start_recovery") == "deferred"
+    ]
 
 
 SCENARIO = Scenario(
@@ -290,13 +295,14 @@ def test_many_plans_recover_at_once_within_the_accounts_job_quota(airflow: Worst
     assert launched == sorted(crowd_ids)  # every server exactly once
     assert all(job["status"] == "COMPLETED" for job in jobs)
     assert most_jobs_active_at_once(jobs) <= QUOTA_JOBS
-    assert refused_launches(airflow), "no launch was ever over the quota: the scenario tested nothing"
+    # the launches over the quota waited, refused by DRS or behind the waves already waiting,
+    # and said so in their logs
     said = [
         plan
         for plan, run_id in airflow.crowd.items()
         if "waiting for DRS capacity" in start_log(rest, plan, run_id)
     ]
-    assert said, "no wave that waited for capacity said so in its log"
+    assert len(said) >= MANY - QUOTA_JOBS, said
 
 
 def logs_of(rest: Any, dag_id: str, run_id: str, task_id: str, *, first_only: bool = False) -> str:
