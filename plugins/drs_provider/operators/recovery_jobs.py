@@ -70,6 +70,10 @@ class JobStarter:
         remaining = [server_id for server_id in selected if server_id not in covered]
         if not remaining:
             return job_ids
+        # the queue first: a launch that defers would look its snapshots up again when let go
+        ahead = self.waits_ahead() if self.waits_ahead else 0
+        if ahead:
+            raise WaitForCapacity(None, -(-len(remaining) // size), len(remaining), ahead=ahead)
         snapshots = self._snapshots(remaining, args)
         entries = [
             {
@@ -79,9 +83,6 @@ class JobStarter:
             for server_id in remaining
         ]
         chunks = list(chunked(entries, size))
-        ahead = self.waits_ahead() if self.waits_ahead else 0
-        if ahead:
-            raise WaitForCapacity(None, len(chunks), len(remaining), ahead=ahead)
         total = len(earlier) + len(chunks)
         for index, chunk in enumerate(chunks):
             number = len(earlier) + index + 1

@@ -7,6 +7,8 @@ ServiceQuotaExceededException with the quota's code).
 from __future__ import annotations
 
 import asyncio
+import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -102,3 +104,30 @@ def test_a_capacity_wait_that_times_out_fails_as_a_verdict(drs_simulator: Any, a
             make_context("app"), {"status": "timeout", "message": "no DRS capacity after 5 s: 1 of 1 jobs"}
         )
     assert drs_simulator.calls("StartRecovery") == []
+
+
+def test_a_launch_behind_the_queue_defers_before_looking_up_snapshots(
+    drs_simulator: Any, drs_hook: Any
+) -> None:
+    from drs_provider.operators.recovery_arguments import RecoveryArguments
+    from drs_provider.operators.recovery_jobs import JobStarter, WaitForCapacity
+
+    args = RecoveryArguments(
+        source_server_ids=SHOP_DB + SHOP_APP,
+        tags={},
+        optional_source_server_ids=[],
+        optional_tags={},
+        is_drill=True,
+        point_in_time=datetime.now(UTC),
+        max_servers_per_job=3,
+        job_tags={},
+    )
+    starter = JobStarter(drs_hook, "app", logging.getLogger(__name__), waits_ahead=lambda: 2)
+    identity = {"airflow:task_id": "app"}
+
+    with pytest.raises(WaitForCapacity) as waiting:
+        starter.start_jobs(None, SHOP_DB + SHOP_APP, identity, {}, True, 3, args)
+
+    assert (waiting.value.jobs, waiting.value.servers, waiting.value.ahead) == (2, 4, 2)
+    # it asked DRS only whether it had launched already: no snapshot lookup, no launch
+    assert {call["operation"] for call in drs_simulator.calls()} == {"DescribeJobs"}
