@@ -36,6 +36,7 @@ from tools.rest_client import RestApiError
 from tools.wave_timing import call_tags, most_jobs_active_at_once
 
 from drs_provider import local_aws
+from drs_provider.recovery.capacity_queue import QUEUE_VARIABLE_PREFIX
 from drs_provider.ui.addresses import URL_PREFIX
 from tests.e2e.harness import WAITING_FOR_AN_ANSWER, Deployment, Scenario
 
@@ -303,6 +304,20 @@ def test_many_plans_recover_at_once_within_the_accounts_job_quota(airflow: Worst
         if "waiting for DRS capacity" in start_log(rest, plan, run_id)
     ]
     assert len(said) >= MANY - QUOTA_JOBS, said
+    # and once no launch waits, the triggerer publishes the account's queue empty again (left
+    # published, the last shares held would hold back every new launch for a minute)
+    wait_until(
+        "the published DRS capacity queues to empty",
+        lambda: all(not queue["waits"] for queue in capacity_queues(rest)),
+        timeout=RUN_TIMEOUT,
+    )
+    assert capacity_queues(rest), "no capacity queue was published"
+
+
+def capacity_queues(rest: Any) -> list[dict[str, Any]]:
+    """Every account's published capacity queue, as an admin sees it on the Variables page."""
+    variables = rest.request("GET", f"/api/v2/variables?variable_key_pattern={QUEUE_VARIABLE_PREFIX}")
+    return [json.loads(variable["value"]) for variable in variables["variables"]]
 
 
 def logs_of(rest: Any, dag_id: str, run_id: str, task_id: str, *, first_only: bool = False) -> str:

@@ -13,7 +13,9 @@ back those behind it, so a large recovery is never starved by small drills. A wa
 its share reserved until DRS lists a new job carrying its task's tags (its task resumes in a
 worker and launches meanwhile), for :data:`RESERVATION_SECONDS` at most. The queue and the
 reservations are published for the workers (:mod:`drs_provider.recovery.capacity_queue`), so that
-a launch that has not waited yet joins the queue behind them instead of overtaking them.
+a launch that has not waited yet joins the queue behind them instead of overtaking them. Once
+the last wait is let go, a watcher of the account goes on polling until the reservations end and
+publishes the empty queue; left published, they would hold back every new launch until stale.
 
 The limits are the quotas the operator knows (the documented defaults unless set) narrowed by
 what DRS showed when it refused: a refusal with N jobs active means the account allows at most
@@ -125,6 +127,8 @@ class Account:
     #: what was last published for the workers, and when (monotonic)
     published: tuple[Entry, ...] = ()
     published_at: float = float("-inf")
+    #: the task publishing the reservations once no wait of the account is left to do so
+    watcher: asyncio.Task[None] | None = None
 
     def reserved(self, now: float) -> list[Need]:
         self.released = [
@@ -245,6 +249,9 @@ class DrsCapacityTrigger(BaseTrigger):
                         account.released.append(Release(now, self.need, self.owner, seen, expires))
                         account.queue.pop(me, None)
                         await self._publish(account)
+                        if not account.queue and (account.watcher is None or account.watcher.done()):
+                            # the last wait: its reservation must still end in public
+                            account.watcher = asyncio.ensure_future(self._watch(account))
                         yield TriggerEvent({"status": "capacity", "message": usage.describe()})
                         return
                     if usage is not None:
@@ -265,6 +272,23 @@ class DrsCapacityTrigger(BaseTrigger):
                     await asyncio.sleep(CAPACITY_POLL_SECONDS)
         finally:
             account.queue.pop(me, None)
+
+    async def _watch(self, account: Account) -> None:
+        """Keep polling and publishing while the account holds reservations but no wait, until the
+        published queue is empty: otherwise the last reservations would stay published, and hold
+        back every new launch, until they went stale."""
+        hook = DrsHook(**self.hook_parameters)
+        try:
+            await asyncio.sleep(CAPACITY_POLL_SECONDS)  # the wait let go has just polled
+            async with await hook.get_async_conn() as client:
+                while not account.queue:
+                    if await self._usage(account, client) is not None:
+                        await self._publish(account)
+                    if not account.queue and not account.published:
+                        return
+                    await asyncio.sleep(CAPACITY_POLL_SECONDS)
+        except Exception as error:  # the publication goes stale after a while all the same
+            self.log.warning("stopped publishing the DRS capacity queue: %s", error)
 
     async def _publish(self, account: Account) -> None:
         """Publish the account's queue for the workers when it changed, or is due again."""

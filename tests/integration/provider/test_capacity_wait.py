@@ -96,6 +96,38 @@ def test_a_launch_over_capacity_waits_for_a_job_to_end_then_launches_once(
     assert launched_servers(drs_simulator) == sorted(SHOP_DB + SHOP_APP)  # each server exactly once
 
 
+def test_once_the_last_wait_has_launched_its_account_publishes_an_empty_queue(
+    drs_simulator: Any, aws_conn: str
+) -> None:
+    drs_simulator.reset(speed=0)
+    drs_simulator.set_quotas(max_concurrent_jobs=1)
+    operator("db", SHOP_DB, aws_conn_id=aws_conn).execute(make_context("db"))
+    waiting = operator("app", SHOP_APP, aws_conn_id=aws_conn, wait_for_capacity=True)
+    context = make_context("app")
+    with pytest.raises(TaskDeferred) as deferred:
+        waiting.execute(context)
+    trigger = deferred.value.trigger
+    assert isinstance(trigger, DrsCapacityTrigger)
+
+    async def let_go_then_launch() -> tuple[Any, ...]:
+        account = account_of(trigger.hook_parameters)
+        await asyncio.to_thread(drs_simulator.advance, 3600)  # the db job ends
+        event = await asyncio.wait_for(trigger.run().__anext__(), timeout=60)
+        held = account.published  # the share kept for the wait let go, until its job shows
+        await asyncio.to_thread(
+            waiting.execute_after_capacity, context, dict(event.payload), **deferred.value.kwargs
+        )
+        async with asyncio.timeout(30):  # no wait is left to publish: the account's watcher does
+            while account.published:
+                await asyncio.sleep(0.1)
+        return held
+
+    held = asyncio.run(let_go_then_launch())
+
+    assert [(entry.recovery, entry.priority, entry.until is not None) for entry in held] == [(False, 0, True)]
+    assert len(drs_simulator.calls("StartRecovery")) == 3  # db, app refused, app once let go
+
+
 def test_a_capacity_wait_that_times_out_fails_as_a_verdict(drs_simulator: Any, aws_conn: str) -> None:
     waiting = operator("app", SHOP_APP, aws_conn_id=aws_conn, wait_for_capacity=True)
 
