@@ -135,12 +135,18 @@ def failover_dag(plans: Sequence[Plan]) -> DAG:
             retries=0,
         )
         tasks: dict[str, Any] = {}
+        # Higher priority plans start first, but a plan's own tasks (its preflight, its launches)
+        # go before the failover starts yet more plans: the weights stay at the bottom, 1 for the
+        # lowest priority. Above every plan task, the 40 starts of a 40-plan failover took the
+        # worker's slots first, and the first launch waited for all of them.
+        levels = sorted({plan.priority for plan in runnable})
         for plan in sorted(runnable, key=lambda plan: -plan.priority):
             tasks[plan.name] = DrsFailoverPlanOperator(
                 task_id=plan_task_id(plan.name),
                 plan_name=plan.name,
                 trigger_rule="none_failed_min_one_success",
-                priority_weight=1000 + plan.priority,
+                priority_weight=1 + levels.index(plan.priority),
+                weight_rule="absolute",
                 retries=0,
             )
             select >> tasks[plan.name] >> summary

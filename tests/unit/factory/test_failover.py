@@ -51,7 +51,13 @@ def test_each_plan_is_one_task_after_the_plans_it_names(dag: Any) -> None:
     assert dag.get_task("recover_db").upstream_task_ids == {"select", "recover_directory"}
     assert dag.get_task("recover_directory").trigger_dag_id == "drs_plan_directory"
     assert dag.get_task("recover_directory").conf == {"mode": "recovery", "confirm": "directory"}
-    assert dag.get_task("recover_directory").priority_weight > dag.get_task("recover_db").priority_weight
+    # higher priority first, yet below the plans' own tasks (a plan's preflight weighs more)
+    recover = [dag.get_task(f"recover_{plan}") for plan in ("directory", "db", "web")]
+    assert [(task.priority_weight, str(task.weight_rule)) for task in recover] == [
+        (2, "absolute"),
+        (1, "absolute"),
+        (1, "absolute"),
+    ]
     assert dag.is_paused_upon_creation is False  # the worst day's action must not wait for an unpause
 
 
