@@ -30,11 +30,16 @@ waves:
 
 @pytest.fixture
 def published(
-    plan_dag: Callable[..., DAG], request: pytest.FixtureRequest
+    plan_dag: Callable[..., DAG], request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[DAG, Callable[[list[Entry]], None]]]:
     """A plan's DAG (one per test: XComs stay), and a way to publish its account's capacity queue
-    (removed afterwards)."""
+    (removed afterwards). The publication does not go stale during the test: on a loaded machine
+    the run's tasks have taken over a minute to reach the launch, and no triggerer republishes."""
     from airflow.models.variable import Variable
+
+    from drs_provider.recovery import capacity_queue
+
+    monkeypatch.setattr(capacity_queue, "STALE_SECONDS", 3600.0)
 
     name = f"queued_{request.function.__name__[7:14]}"
     dag = plan_dag(name, PLAN.replace("NAME", name))
