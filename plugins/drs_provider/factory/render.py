@@ -239,13 +239,7 @@ def render_plan(plan: Plan, *, start_from_trigger: bool = WAVE_SENSOR_START_FROM
         # a recovery would queue behind a drill waiting on an approval.
         max_active_runs=None,
         tags=[DAG_TAG, plan.name],
-        # A run's later tasks go first where tasks wait for worker slots: a wave's hand-off to
-        # the next is not held up behind the preflights of plans just started (a failover of many).
-        default_args={
-            "owner": plan.owner or DEFAULT_OWNER,
-            "weight_rule": "upstream",
-            **retry_default_args(),
-        },
+        default_args={"owner": plan.owner or DEFAULT_OWNER, **retry_default_args()},
         doc_md=plan_doc_md(plan),
         auto_register=False,
         deadline=deadline,

@@ -158,24 +158,6 @@ def test_dag_settings(dags: dict[str, DAG]) -> None:
     assert weekly.schedule == "0 3 * * 1"
 
 
-def test_a_runs_later_tasks_go_first_for_worker_slots(dags: dict[str, DAG]) -> None:
-    from types import SimpleNamespace
-
-    from airflow.task.priority_strategy import validate_and_load_priority_weight_strategy
-
-    # the weight a task instance gets, which the scheduler orders waiting tasks by
-    shop = dags["drs_plan_shop"]
-    weight = {
-        task.task_id: validate_and_load_priority_weight_strategy(task.weight_rule).get_weight(
-            SimpleNamespace(task=task)  # type: ignore[arg-type]
-        )
-        for task in shop.tasks
-    }
-
-    assert weight["preflight"] < weight["database.start_recovery"] < weight["app.start_recovery"]
-    assert weight["app.start_recovery"] < weight["web.start_recovery"]
-
-
 def test_start_recovery_runs_unless_an_upstream_failed(dags: dict[str, DAG]) -> None:
     dag = dags["drs_plan_portal"]
 
