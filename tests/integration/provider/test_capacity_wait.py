@@ -50,17 +50,25 @@ def test_without_waiting_a_refusal_for_capacity_fails_naming_the_numbers(
     )
 
 
+def deferred_behind_db(
+    drs_simulator: Any, aws_conn: str, **kwargs: Any
+) -> tuple[DrsStartRecoveryOperator, dict[str, Any], pytest.ExceptionInfo[TaskDeferred]]:
+    """The app wave, refused while the db wave's job holds the account's only job, deferred to
+    the capacity trigger: its operator, context and deferral."""
+    drs_simulator.reset(speed=0)  # jobs stay active
+    drs_simulator.set_quotas(max_concurrent_jobs=1)
+    operator("db", SHOP_DB, aws_conn_id=aws_conn).execute(make_context("db"))
+    waiting = operator("app", SHOP_APP, aws_conn_id=aws_conn, wait_for_capacity=True, **kwargs)
+    context = make_context("app")
+    with pytest.raises(TaskDeferred) as deferred:
+        waiting.execute(context)
+    return waiting, context, deferred
+
+
 def test_a_launch_over_capacity_waits_for_a_job_to_end_then_launches_once(
     drs_simulator: Any, aws_conn: str
 ) -> None:
-    drs_simulator.reset(speed=0)
-    drs_simulator.set_quotas(max_concurrent_jobs=1)
-    operator("db", SHOP_DB, aws_conn_id=aws_conn).execute(make_context("db"))
-    waiting = operator("app", SHOP_APP, aws_conn_id=aws_conn, wait_for_capacity=True, priority=3)
-    context = make_context("app")
-
-    with pytest.raises(TaskDeferred) as deferred:
-        waiting.execute(context)
+    waiting, context, deferred = deferred_behind_db(drs_simulator, aws_conn, priority=3)
 
     trigger = deferred.value.trigger
     assert isinstance(trigger, DrsCapacityTrigger)
@@ -99,13 +107,7 @@ def test_a_launch_over_capacity_waits_for_a_job_to_end_then_launches_once(
 def test_once_the_last_wait_has_launched_its_account_publishes_an_empty_queue(
     drs_simulator: Any, aws_conn: str
 ) -> None:
-    drs_simulator.reset(speed=0)
-    drs_simulator.set_quotas(max_concurrent_jobs=1)
-    operator("db", SHOP_DB, aws_conn_id=aws_conn).execute(make_context("db"))
-    waiting = operator("app", SHOP_APP, aws_conn_id=aws_conn, wait_for_capacity=True)
-    context = make_context("app")
-    with pytest.raises(TaskDeferred) as deferred:
-        waiting.execute(context)
+    waiting, context, deferred = deferred_behind_db(drs_simulator, aws_conn)
     trigger = deferred.value.trigger
     assert isinstance(trigger, DrsCapacityTrigger)
 
