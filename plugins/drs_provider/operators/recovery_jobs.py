@@ -7,6 +7,7 @@ adopted instead of launched again.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -73,7 +74,7 @@ class JobStarter:
         # the queue first: a launch that defers would look its snapshots up again when let go
         ahead = self.waits_ahead() if self.waits_ahead else 0
         if ahead:
-            raise WaitForCapacity(None, -(-len(remaining) // size), len(remaining), ahead=ahead)
+            raise WaitForCapacity(None, math.ceil(len(remaining) / size), len(remaining), ahead=ahead)
         snapshots = self._snapshots(remaining, args)
         entries = [
             {

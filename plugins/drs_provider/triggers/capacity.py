@@ -284,8 +284,8 @@ class DrsCapacityTrigger(BaseTrigger):
                 while not account.queue:
                     if await self._usage(account, client) is not None:
                         await self._publish(account)
-                    if not account.queue and not account.published:
-                        return
+                    if not account.published:
+                        return  # the empty queue is out (a new wait publishes on its own)
                     await asyncio.sleep(CAPACITY_POLL_SECONDS)
         except Exception as error:  # the publication goes stale after a while all the same
             self.log.warning("stopped publishing the DRS capacity queue: %s", error)
