@@ -12,28 +12,70 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import random
 import signal
 import socket
 import subprocess
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import psutil
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
-    from pathlib import Path
 
 _PR_SET_PDEATHSIG = 1
 
 T = TypeVar("T")
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    """Return a TCP port that is free right now (the OS picks it; there is a small race)."""
+#: Where :func:`free_port` picks when the kernel's ephemeral range cannot be read (Linux's default).
+_DEFAULT_EPHEMERAL_RANGE = (32768, 60999)
+#: The lowest port :func:`free_port` picks: above the well-known and most registered services.
+_LOWEST_PORT = 15000
+#: Ports handed out by this process, never handed out twice.
+_handed_out: set[int] = set()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return _DEFAULT_EPHEMERAL_RANGE
+
+
+def _bindable(host: str, port: int) -> bool:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
-        return int(sock.getsockname()[1])
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+        return True
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """Return a TCP port that is free right now, for a server started a moment later.
+
+    The port is picked below the kernel's ephemeral range: a port the OS hands out (``bind`` to
+    port 0) lies in that range, where any outgoing connection of any process may take it as its
+    local port before the server binds it (seen: an API server's "address already in use" while
+    four test lanes talked to their stacks). Outside the range only another server can take it,
+    and this process never hands the same port out twice.
+    """
+    ephemeral_low, _ = _ephemeral_range()
+    candidates = range(_LOWEST_PORT, ephemeral_low)
+    if len(candidates) < 1000:  # a machine whose ephemeral range starts low: let the OS pick
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind((host, 0))
+            return int(sock.getsockname()[1])
+    for _ in range(200):
+        port = random.choice(candidates)
+        if port not in _handed_out and _bindable(host, port):
+            _handed_out.add(port)
+            return port
+    raise RuntimeError(f"no free TCP port on {host} between {candidates.start} and {candidates.stop - 1}")
 
 
 def _terminate_when_parent_dies() -> None:

@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
 
 import psutil
 import pytest
 from tools.processes import ManagedProcess, free_port, stop_processes, wait_until
-
-if TYPE_CHECKING:
-    from pathlib import Path
 
 # A parent that starts a grandchild in a new session (as Airflow's task supervisor does with
 # setpgid), writes the grandchild's pid, and then waits. Both ignore SIGTERM when asked to.
@@ -112,3 +109,27 @@ def test_free_port_is_bindable() -> None:
     port = free_port()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+def test_free_port_stays_out_of_the_ephemeral_range_and_never_repeats() -> None:
+    """A port the OS hands to outgoing connections could be taken before the server binds it."""
+    low, _ = (int(part) for part in Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split())
+    ports = [free_port() for _ in range(50)]
+
+    assert all(port < low for port in ports)
+    assert len(set(ports)) == len(ports)
+
+
+def test_free_port_skips_a_port_a_server_holds(monkeypatch: pytest.MonkeyPatch) -> None:
+    import random
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        taken = held.getsockname()[1]
+        picks = iter([taken, taken - 1])
+        monkeypatch.setattr(random, "choice", lambda _candidates: next(picks))
+        monkeypatch.setattr("tools.processes._ephemeral_range", lambda: (65535, 65535))
+
+        assert free_port() != taken
