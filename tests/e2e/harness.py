@@ -76,8 +76,6 @@ REPOSITORY_DAG_FILES = (
 LANES = ("a", "b")
 #: The simple auth manager narrowed per DAG for some users (``tests/e2e/dag_scoped_auth.py``).
 AUTH_MANAGER = "tests.e2e.dag_scoped_auth.DagScopedAuthManager"
-#: The folder of the shared stacks' ``airflow_local_settings`` (imports the provider before forks).
-STACK_SETTINGS = Path(__file__).parent / "stack_settings"
 
 
 #: Task states of an approval that waits for an answer: a recovery's parks in ``awaiting_input``,
@@ -360,9 +358,7 @@ def shared_stack_config(
             SCOPES_ENV: json.dumps(scopes),
             # The provider of this checkout, ahead of the copy the virtual environment installed
             # (a second worktree sharing one venv); the repository for tests.e2e.dag_scoped_auth.
-            # tests/e2e/stack_settings: airflow_local_settings importing the provider before the
-            # first fork, so that task processes and parses inherit it instead of importing it.
-            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "plugins"), str(REPO_ROOT), str(STACK_SETTINGS)]),
+            "PYTHONPATH": os.pathsep.join([str(REPO_ROOT / "plugins"), str(REPO_ROOT)]),
             # Readiness reads every plan's DRS: on the shared stack only when a module asks, for
             # its own plans, so that no other module's simulator sees calls it did not cause.
             "DRS_READINESS_SCHEDULE": "none",
