@@ -13,6 +13,11 @@ COPY --chown=airflow:0 plugins/drs_provider /opt/airflow/provider-src/plugins/dr
 COPY --chown=airflow:0 simulator/pyproject.toml simulator/README.md /opt/airflow/simulator-src/
 COPY --chown=airflow:0 simulator/src /opt/airflow/simulator-src/src
 
+# Every Airflow process imports airflow_local_settings from $AIRFLOW_HOME/config first: this one
+# makes each daemon import the provider before it forks its task processes, parses and trigger
+# runner (drs_provider.preload), also where ./plugins is not mounted (docker-compose.aws.yaml).
+COPY --chown=airflow:0 plugins/airflow_local_settings.py /opt/airflow/config/airflow_local_settings.py
+
 # The package's extras to install. The default, `local`, brings the DRS simulator and moto's
 # server, which docker-compose.yaml runs for every AWS service; docker-compose.aws.yaml builds
 # with EXTRAS="" so that an image meant for real AWS carries no local AWS.

@@ -356,6 +356,17 @@ def test_the_image_is_the_pinned_airflow_with_this_provider_installed() -> None:
     assert "apache_airflow_provider" in pyproject()["project"]["entry-points"]
 
 
+def test_the_image_imports_the_provider_before_its_daemons_fork() -> None:
+    """The local settings reach AIRFLOW_HOME/config, which comes first on sys.path, so the image
+    has them where ./plugins is not mounted too (docker-compose.aws.yaml)."""
+    dockerfile = DOCKERFILE.read_text()
+    settings = "airflow_local_settings.py"
+    assert f"COPY --chown=airflow:0 plugins/{settings} /opt/airflow/config/{settings}" in dockerfile
+    assert (
+        "drs_provider.preload import register" in (REPO / "plugins" / "airflow_local_settings.py").read_text()
+    )
+
+
 def test_every_airflow_service_runs_the_built_image() -> None:
     for name in (*AIRFLOW_COMPONENTS, "airflow-init", SIMULATOR, MOTO, "moto-init"):
         assert services()[name]["build"] == ".", name
