@@ -493,6 +493,6 @@ def test_once_nothing_waits_for_capacity_the_published_queue_is_empty(airflow: W
     assert capacity_queues(rest), "no capacity queue was published"
     wait_until(
         "the published DRS capacity queues to empty",
-        lambda: all(not queue["waits"] for queue in capacity_queues(rest)),
+        lambda: all(not queue["triggerers"] for queue in capacity_queues(rest)),
         timeout=60,
     )

@@ -13,23 +13,33 @@ from drs_provider.operators.plan_lease import in_airflow
 from drs_provider.recovery.capacity_queue import Entry, encode, launches_ahead, queue_variable
 
 
-def waits_ahead(aws_conn_id: str | None, region_name: str | None, *, recovery: bool, priority: int) -> int:
-    """Published capacity waits of the account that a new launch must not overtake."""
+def read_queue(aws_conn_id: str | None, region_name: str | None) -> str | None:
+    """The account's publication as the Variable holds it (None outside Airflow or when unset)."""
     if not in_airflow():
-        return 0
+        return None
     from airflow.sdk import Variable
 
-    published = Variable.get(queue_variable(aws_conn_id, region_name), default=None)
+    published: str | None = Variable.get(queue_variable(aws_conn_id, region_name), default=None)
+    return published
+
+
+def waits_ahead(aws_conn_id: str | None, region_name: str | None, *, recovery: bool, priority: int) -> int:
+    """Published capacity waits of the account that a new launch must not overtake."""
+    published = read_queue(aws_conn_id, region_name)
     return launches_ahead(published, recovery=recovery, priority=priority, now=time.time())
 
 
-def publish_queue(aws_conn_id: str | None, region_name: str | None, entries: tuple[Entry, ...]) -> None:
+def publish_queue(
+    aws_conn_id: str | None, region_name: str | None, triggerer: str, entries: tuple[Entry, ...]
+) -> None:
+    """Write ``triggerer``'s section of the account's publication, keeping the others'."""
     if not in_airflow():
         return
     from airflow.sdk import Variable
 
+    previous = read_queue(aws_conn_id, region_name)
     Variable.set(
         queue_variable(aws_conn_id, region_name),
-        encode(entries, time.time()),
+        encode(entries, time.time(), triggerer=triggerer, previous=previous),
         description="Launches waiting for the account's DRS capacity (drs_provider's capacity queue)",
     )

@@ -1,19 +1,22 @@
-"""The capacity queue as a worker sees it: what the triggerer publishes of its waits.
+"""The capacity queue as a worker sees it: what the triggerers publish of their waits.
 
-Waves that DRS refused for the account's capacity wait in the triggerer
+Waves that DRS refused for the account's capacity wait in a triggerer
 (:mod:`drs_provider.triggers.capacity`), in rank order. A wave that has not waited yet would
 call StartRecovery as soon as DRS shows room, and so overtake the waits about to be let go, or
-just let go (their tasks resume in a worker and launch a few seconds later). So the triggerer
-publishes each account's queue in an Airflow Variable (``drs_capacity_queue.<connection>.<region>``):
-every wait, and every share reserved for a wait let go until its job shows. A new launch first
-counts the entries ranked ahead of it (:func:`launches_ahead`) and, with any, joins the queue
-instead of calling DRS.
+just let go (their tasks resume in a worker and launch a few seconds later). So each triggerer
+publishes the account's queue in an Airflow Variable (``drs_capacity_queue.<connection>.<region>``):
+every wait, and every share reserved for a wait let go until its job shows, in a section of its
+own (``{"triggerers": {"<host>:<pid>": {"updated": ..., "waits": [...]}}}``). A new launch first
+counts the entries ranked ahead of it in every section (:func:`launches_ahead`) and, with any,
+joins the queue instead of calling DRS; each triggerer reads the other sections at every poll, so
+that its waits keep their turn behind another triggerer's (:func:`published_entries`).
 
-The triggerer writes the Variable when the queue changes and every :data:`REPUBLISH_SECONDS`
-while it holds anything; a publication older than :data:`STALE_SECONDS` counts as empty (its
-triggerer is gone: the triggers it ran rejoin the queue of another triggerer, which publishes
-afresh). This module is the data and its rules, without Airflow
-(:mod:`drs_provider.operators.capacity_queue` reads and writes the Variable).
+A triggerer rewrites its section when its queue changes, every :data:`REPUBLISH_SECONDS` while it
+holds anything, and at once when it finds its section missing (two triggerers writing at the same
+moment can each drop the other's). A section older than :data:`STALE_SECONDS` counts as empty
+and is dropped at the next write (its triggerer is gone: the triggers it ran rejoin the queue of
+another triggerer, which publishes afresh). This module is the data and its rules, without
+Airflow (:mod:`drs_provider.operators.capacity_queue` reads and writes the Variable).
 """
 
 from __future__ import annotations
@@ -43,39 +46,102 @@ def queue_variable(aws_conn_id: str | None, region_name: str | None) -> str:
 
 @dataclass(frozen=True)
 class Entry:
-    """A wait (``until`` None) or a reservation for a wait let go (ends at ``until``, epoch s)."""
+    """A wait (``until`` None) or a reservation for a wait let go (ends at ``until``, epoch s):
+    what it needs (``jobs``, and ``servers`` in them) and since when it waited (epoch s), which
+    orders equals of different triggerers."""
 
     recovery: bool
     priority: int
     until: float | None = None
+    jobs: int = 1
+    servers: int = 1
+    since: float = 0.0
 
+    @property
+    def rank(self) -> tuple[int, int]:
+        return rank(recovery=self.recovery, priority=self.priority)
 
-def encode(entries: tuple[Entry, ...], now: float) -> str:
-    return json.dumps(
-        {
-            "updated": round(now, 3),
-            "waits": [
-                {"recovery": entry.recovery, "priority": entry.priority, "until": entry.until}
-                for entry in entries
-            ],
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "recovery": self.recovery,
+            "priority": self.priority,
+            "until": self.until,
+            "jobs": self.jobs,
+            "servers": self.servers,
+            "since": self.since,
         }
-    )
+
+    @classmethod
+    def from_json(cls, data: Any) -> Entry:
+        until = data.get("until")
+        return cls(
+            recovery=bool(data["recovery"]),
+            priority=int(data["priority"]),
+            until=None if until is None else float(until),
+            jobs=int(data.get("jobs", 1)),
+            servers=int(data.get("servers", 1)),
+            since=float(data.get("since", 0.0)),
+        )
+
+
+@dataclass(frozen=True)
+class Section:
+    """One triggerer's part of a publication: when it wrote it (epoch s) and its entries."""
+
+    updated: float
+    entries: tuple[Entry, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"updated": round(self.updated, 3), "waits": [entry.to_json() for entry in self.entries]}
+
+
+def _sections(published: str | None, now: float) -> dict[str, Section]:
+    """Every triggerer's fresh section of a publication; anything unreadable counts as none."""
+    try:
+        data: Any = json.loads(published) if published else {}
+        sections = data.get("triggerers") if isinstance(data, dict) else None
+    except ValueError:
+        return {}
+    fresh: dict[str, Section] = {}
+    for name, section in (sections if isinstance(sections, dict) else {}).items():
+        try:
+            updated = float(section["updated"])
+            if now - updated <= STALE_SECONDS:
+                fresh[str(name)] = Section(updated, tuple(Entry.from_json(wait) for wait in section["waits"]))
+        except (KeyError, TypeError, ValueError, AttributeError):
+            continue
+    return fresh
+
+
+def encode(entries: tuple[Entry, ...], now: float, *, triggerer: str, previous: str | None = None) -> str:
+    """The Variable's text once ``triggerer`` published ``entries`` over ``previous``: its own
+    section replaced (left out when empty), the other triggerers' kept while they are fresh."""
+    sections = {name: section for name, section in _sections(previous, now).items() if name != triggerer}
+    if entries:
+        sections[triggerer] = Section(now, entries)
+    return json.dumps({"triggerers": {name: section.to_json() for name, section in sections.items()}})
+
+
+def section_of(published: str | None, triggerer: str, now: float) -> list[Entry] | None:
+    """``triggerer``'s own fresh entries in a publication (None when it has no section)."""
+    section = _sections(published, now).get(triggerer)
+    return None if section is None else list(section.entries)
+
+
+def published_entries(published: str | None, now: float, *, excluding: str | None = None) -> list[Entry]:
+    """Every published wait and live reservation, but those of the triggerer ``excluding``."""
+    return [
+        entry
+        for name, section in _sections(published, now).items()
+        if name != excluding
+        for entry in section.entries
+        if entry.until is None or entry.until > now
+    ]
 
 
 def launches_ahead(published: str | None, *, recovery: bool, priority: int, now: float) -> int:
     """How many published waits and live reservations rank at or ahead of a new launch (a new
     launch has waited least, so it goes behind its equals). Anything unreadable counts as none:
     DRS's own refusal still protects the account."""
-    try:
-        data: Any = json.loads(published) if published else {}
-        if now - float(data["updated"]) > STALE_SECONDS:
-            return 0
-        mine = rank(recovery=recovery, priority=priority)
-        return sum(
-            1
-            for wait in data["waits"]
-            if rank(recovery=bool(wait["recovery"]), priority=int(wait["priority"])) <= mine
-            and (wait.get("until") is None or float(wait["until"]) > now)
-        )
-    except (KeyError, TypeError, ValueError):
-        return 0
+    mine = rank(recovery=recovery, priority=priority)
+    return sum(1 for entry in published_entries(published, now) if entry.rank <= mine)

@@ -20,13 +20,19 @@ publishes the empty queue; left published, they would hold back every new launch
 The limits are the quotas the operator knows (the documented defaults unless set) narrowed by
 what DRS showed when it refused: a refusal with N jobs active means the account allows at most
 N. When nothing is active the head of the queue always goes (DRS then judges it alone).
-Several triggerers each keep their own queue; DRS's own refusal still protects the account,
-and a wait refused again simply waits again, keeping its place (``waiting_since``).
+Several triggerers share the order through the publication: at each poll a triggerer reads the
+other triggerers' waits and reservations and counts them in :func:`admit` as if they were its
+own, so a recovery waiting in one triggerer goes before a drill waiting in another. A triggerer
+that died leaves its section until it is stale (60 s); its triggers meanwhile rejoin a live
+triggerer. DRS's own refusal still protects the account, and a wait refused again simply waits
+again, keeping its place (``waiting_since``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -37,11 +43,11 @@ from asgiref.sync import sync_to_async
 
 from drs_provider.constants import TAG_DAG_ID, TAG_MAP_INDEX, TAG_RUN_ID, TAG_TASK_ID
 from drs_provider.hooks.drs import DrsHook
-from drs_provider.operators.capacity_queue import publish_queue
-from drs_provider.recovery.capacity_queue import REPUBLISH_SECONDS, Entry, rank
+from drs_provider.operators.capacity_queue import publish_queue, read_queue
+from drs_provider.recovery.capacity_queue import REPUBLISH_SECONDS, Entry, published_entries, rank, section_of
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Mapping
+    from collections.abc import AsyncIterator, Mapping, Sequence
 
 #: Seconds between capacity polls of one account (shared by every wait of that account).
 CAPACITY_POLL_SECONDS = 2.0
@@ -63,6 +69,15 @@ class Need:
     def rank(self) -> tuple[int, int, float]:
         return (*rank(recovery=self.recovery, priority=self.priority), self.waiting_since)
 
+    @classmethod
+    def of(cls, entry: Entry) -> Need:
+        """A wait or reservation another triggerer published."""
+        return cls(entry.jobs, entry.servers, entry.recovery, entry.priority, entry.since)
+
+    def entry(self, until: float | None = None) -> Entry:
+        """This wait (or, with ``until``, its reservation) as published."""
+        return Entry(self.recovery, self.priority, until, self.jobs, self.servers, self.waiting_since)
+
 
 @dataclass(frozen=True)
 class Usage:
@@ -80,8 +95,13 @@ class Usage:
         )
 
 
-def admit(me: int, queue: Mapping[int, Need], reserved: list[Need], usage: Usage) -> bool:
-    """Whether the wait ``me`` of ``queue`` may launch now (see the module docstring)."""
+def admit(
+    me: int, queue: Mapping[int, Need], reserved: list[Need], usage: Usage, others: Sequence[Entry] = ()
+) -> bool:
+    """Whether the wait ``me`` of ``queue`` may launch now (see the module docstring); ``others``
+    are the other triggerers' published waits and reservations, counted as this one's."""
+    queue = {**queue, **{-1 - index: Need.of(e) for index, e in enumerate(others) if e.until is None}}
+    reserved = [*reserved, *(Need.of(entry) for entry in others if entry.until is not None)]
     free_jobs = usage.max_jobs - usage.jobs - sum(need.jobs for need in reserved)
     free_servers = usage.max_servers - usage.servers - sum(need.servers for need in reserved)
     idle = usage.jobs == 0 and not reserved
@@ -114,8 +134,9 @@ def owner_of(tags: Mapping[str, Any]) -> tuple[str, ...]:
 
 @dataclass
 class Account:
-    """The capacity waits of one account and region in this triggerer."""
+    """The capacity waits of one account and region in this triggerer (``name`` in the queue)."""
 
+    name: str
     queue: dict[int, Need] = field(default_factory=dict)
     released: list[Release] = field(default_factory=list)
     #: jobs DRS listed per task (:func:`owner_of`) at the last poll
@@ -127,6 +148,8 @@ class Account:
     #: what was last published for the workers, and when (monotonic)
     published: tuple[Entry, ...] = ()
     published_at: float = float("-inf")
+    #: the other triggerers' published waits and reservations, as of the last poll
+    others: tuple[Entry, ...] = ()
     #: the task publishing the reservations once no wait of the account is left to do so
     watcher: asyncio.Task[None] | None = None
 
@@ -142,9 +165,14 @@ class Account:
     def entries(self, now: float) -> tuple[Entry, ...]:
         """The waits and live reservations, as the workers see them."""
         self.reserved(now)  # drops the reservations that ended
-        waits = [Entry(need.recovery, need.priority) for need in self.queue.values()]
-        held = [Entry(r.need.recovery, r.need.priority, r.expires) for r in self.released]
-        return tuple(sorted(waits + held, key=lambda e: (e.recovery, e.priority, e.until or 0.0)))
+        waits = [need.entry() for need in self.queue.values()]
+        held = [release.need.entry(release.expires) for release in self.released]
+        return tuple(sorted(waits + held, key=lambda e: (e.recovery, e.priority, e.until or 0.0, e.since)))
+
+    def waits_ahead_of(self, need: Need) -> int:
+        """The waits of this triggerer and the others that go before ``need``."""
+        theirs = [Need.of(entry) for entry in self.others if entry.until is None]
+        return sum(1 for other in [*self.queue.values(), *theirs] if other.rank < need.rank)
 
     def narrow(self, max_jobs: int, max_servers: int) -> tuple[int, int]:
         known = self.limits or (max_jobs, max_servers)
@@ -153,13 +181,26 @@ class Account:
 
 
 _ACCOUNTS: dict[tuple[Any, ...], Account] = {}
+_TRIGGERER_NAMES: dict[int, str] = {}
+
+
+def triggerer_name() -> str:
+    """This triggerer's section in the published queue: its host and process (and a number for
+    each further event loop of the process, as a test running two triggerers has)."""
+    loop = id(asyncio.get_running_loop())
+    if loop not in _TRIGGERER_NAMES:
+        further = f"/{len(_TRIGGERER_NAMES)}" if _TRIGGERER_NAMES else ""
+        _TRIGGERER_NAMES[loop] = f"{socket.gethostname()}:{os.getpid()}{further}"
+    return _TRIGGERER_NAMES[loop]
 
 
 def account_of(hook_parameters: Mapping[str, Any]) -> Account:
     """The account of these connection parameters (per event loop: a triggerer runs one)."""
     loop = id(asyncio.get_running_loop())
     key = (loop, hook_parameters.get("aws_conn_id"), hook_parameters.get("region_name"))
-    return _ACCOUNTS.setdefault(key, Account())
+    if key not in _ACCOUNTS:
+        _ACCOUNTS[key] = Account(triggerer_name())
+    return _ACCOUNTS[key]
 
 
 class DrsCapacityTrigger(BaseTrigger):
@@ -243,7 +284,8 @@ class DrsCapacityTrigger(BaseTrigger):
                 while True:
                     usage = await self._usage(account, client)
                     now = time.monotonic()
-                    if usage is not None and admit(me, account.queue, account.reserved(now), usage):
+                    reserved = account.reserved(now)
+                    if usage is not None and admit(me, account.queue, reserved, usage, account.others):
                         seen = account.jobs_by_owner[self.owner]
                         expires = time.time() + RESERVATION_SECONDS
                         account.released.append(Release(now, self.need, self.owner, seen, expires))
@@ -255,7 +297,7 @@ class DrsCapacityTrigger(BaseTrigger):
                         yield TriggerEvent({"status": "capacity", "message": usage.describe()})
                         return
                     if usage is not None:
-                        ahead = sum(1 for need in account.queue.values() if need.rank < self.need.rank)
+                        ahead = account.waits_ahead_of(self.need)
                         said = f"waiting for DRS capacity: {usage.describe()}; {ahead} launch(es) ahead"
                         if said != last:
                             self.log.info("%s", said)
@@ -300,7 +342,7 @@ class DrsCapacityTrigger(BaseTrigger):
                 return
             account.published, account.published_at = entries, now
             try:
-                await sync_to_async(publish_queue)(*self.account_name, entries)
+                await sync_to_async(publish_queue)(*self.account_name, account.name, entries)
             except Exception as error:  # the queue still holds; only new launches may overtake it
                 self.log.warning("could not publish the DRS capacity queue: %s", error)
 
@@ -315,7 +357,21 @@ class DrsCapacityTrigger(BaseTrigger):
                     self.log.warning("could not list DRS jobs to count capacity: %s", error)
                     return None
                 account.polled_at = time.monotonic()
+                await self._read_others(account)
         return Usage(account.active[0], account.active[1], max_jobs, max_servers)
+
+    async def _read_others(self, account: Account) -> None:
+        """Take in the other triggerers' published waits and reservations; publish again at once
+        when this triggerer's own section went missing (another triggerer wrote over it)."""
+        try:
+            published = await sync_to_async(read_queue)(*self.account_name)
+        except Exception as error:  # the last view holds; DRS's refusal still protects the account
+            self.log.warning("could not read the DRS capacity queue: %s", error)
+            return
+        now = time.time()
+        account.others = tuple(published_entries(published, now, excluding=account.name))
+        if account.published and section_of(published, account.name, now) is None:
+            account.published_at = float("-inf")
 
     @staticmethod
     async def _active(client: Any) -> tuple[tuple[int, int], Counter[tuple[str, ...]]]:

@@ -20,8 +20,10 @@ def usage(jobs: int, servers: int = 0, max_jobs: int = 3, max_servers: int = 100
     return Usage(jobs=jobs, servers=servers, max_jobs=max_jobs, max_servers=max_servers)
 
 
-def admitted(queue: dict[int, Need], now: Usage, reserved: list[Need] | None = None) -> set[int]:
-    return {key for key in queue if admit(key, queue, reserved or [], now)}
+def admitted(
+    queue: dict[int, Need], now: Usage, reserved: list[Need] | None = None, others: list[Entry] | None = None
+) -> set[int]:
+    return {key for key in queue if admit(key, queue, reserved or [], now, others or [])}
 
 
 def test_a_recovery_goes_before_drills_that_waited_longer() -> None:
@@ -68,7 +70,7 @@ def test_a_reservation_ends_when_drs_lists_one_more_job_of_its_task() -> None:
             "airflow:task_id": "db.start_recovery",
         }
     )
-    account = Account()
+    account = Account("here:1")
     account.jobs_by_owner[owner] = 1  # a job this task started before it had to wait
     account.released.append(Release(at=100.0, need=need(), owner=owner, jobs_seen=1))
 
@@ -78,7 +80,7 @@ def test_a_reservation_ends_when_drs_lists_one_more_job_of_its_task() -> None:
 
 
 def test_a_reservation_whose_task_never_launches_ends_after_a_while() -> None:
-    account = Account()
+    account = Account("here:1")
     account.released.append(Release(at=100.0, need=need(), owner=("d", "r", "t", ""), jobs_seen=0))
 
     assert account.reserved(now=100.0 + RESERVATION_SECONDS - 1) == [need()]
@@ -86,7 +88,7 @@ def test_a_reservation_whose_task_never_launches_ends_after_a_while() -> None:
 
 
 def test_the_workers_see_every_wait_and_every_live_reservation() -> None:
-    account = Account()
+    account = Account("here:1")
     account.queue[1] = need(priority=2)
     account.queue[2] = need(recovery=True, since=5)
     account.released.append(
@@ -99,5 +101,40 @@ def test_the_workers_see_every_wait_and_every_live_reservation() -> None:
     assert account.entries(now=101.0) == (  # the reservation from t=10 ended
         Entry(False, 0, until=9.5),
         Entry(False, 2),
-        Entry(True, 0),
+        Entry(True, 0, since=5),
     )
+
+
+def test_another_triggerers_recovery_goes_before_a_drill_waiting_here() -> None:
+    queue = {1: need(since=1), 2: need(priority=9, since=2)}
+    there = [Entry(recovery=True, priority=0, since=50)]  # waited least, but a recovery
+
+    assert admitted(queue, usage(jobs=2), others=there) == set()  # one job free: the recovery's
+    assert admitted(queue, usage(jobs=1), others=there) == {2}  # two free: it and the higher drill
+
+
+def test_among_equals_of_two_triggerers_the_longest_wait_goes_first() -> None:
+    queue = {1: need(since=20)}
+
+    assert admitted(queue, usage(jobs=2), others=[Entry(False, 0, since=10)]) == set()
+    assert admitted(queue, usage(jobs=2), others=[Entry(False, 0, since=30)]) == {1}
+
+
+def test_another_triggerers_reservation_holds_its_share_and_its_wait_that_does_not_fit_holds_back() -> None:
+    queue = {1: need(since=1)}
+    held = Entry(True, 0, until=1e12, jobs=2, servers=6)
+
+    assert admitted(queue, usage(jobs=0), others=[held]) == {1}  # 3 - 2 held: one job left
+    assert admitted(queue, usage(jobs=1), others=[held]) == set()
+    too_big = Entry(True, 0, jobs=3, servers=3)  # ahead, and it does not fit while one job runs
+    assert admitted(queue, usage(jobs=1), others=[too_big]) == set()
+
+
+def test_the_waits_ahead_count_both_triggerers_but_no_reservation() -> None:
+    account = Account("here:1")
+    account.queue[1] = need(since=1)
+    account.queue[2] = need(since=9)
+    account.others = (Entry(True, 0, since=20), Entry(False, 0, since=5), Entry(True, 0, until=1e12))
+
+    assert account.waits_ahead_of(account.queue[2]) == 3  # the recovery there, the drills of t=1 and t=5
+    assert account.waits_ahead_of(account.queue[1]) == 1  # the recovery only
