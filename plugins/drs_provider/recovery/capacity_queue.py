@@ -15,15 +15,19 @@ A triggerer rewrites its section when its queue changes, every :data:`REPUBLISH_
 holds anything, and at once when it finds its section missing (two triggerers writing at the same
 moment can each drop the other's). A section older than :data:`STALE_SECONDS` counts as empty
 and is dropped at the next write (its triggerer is gone: the triggers it ran rejoin the queue of
-another triggerer, which publishes afresh). This module is the data and its rules, without
-Airflow (:mod:`drs_provider.operators.capacity_queue` reads and writes the Variable).
+another triggerer, which publishes afresh; a task listed twice meanwhile counts once). This
+module is the data and its rules, without Airflow (:mod:`drs_provider.operators.capacity_queue`
+reads and writes the Variable).
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Collection
 
 #: The Airflow Variable holding an account's published capacity queue.
 QUEUE_VARIABLE_PREFIX = "drs_capacity_queue."
@@ -47,8 +51,8 @@ def queue_variable(aws_conn_id: str | None, region_name: str | None) -> str:
 @dataclass(frozen=True)
 class Entry:
     """A wait (``until`` None) or a reservation for a wait let go (ends at ``until``, epoch s):
-    what it needs (``jobs``, and ``servers`` in them) and since when it waited (epoch s), which
-    orders equals of different triggerers."""
+    what it needs (``jobs``, and ``servers`` in them), since when it waited (epoch s), which
+    orders equals of different triggerers, and whose it is."""
 
     recovery: bool
     priority: int
@@ -56,6 +60,8 @@ class Entry:
     jobs: int = 1
     servers: int = 1
     since: float = 0.0
+    #: the waiting task (``dag_id/run_id/task_id/map_index``), one entry wherever it is listed
+    owner: str = ""
 
     @property
     def rank(self) -> tuple[int, int]:
@@ -69,6 +75,7 @@ class Entry:
             "jobs": self.jobs,
             "servers": self.servers,
             "since": self.since,
+            "owner": self.owner,
         }
 
     @classmethod
@@ -81,6 +88,7 @@ class Entry:
             jobs=int(data.get("jobs", 1)),
             servers=int(data.get("servers", 1)),
             since=float(data.get("since", 0.0)),
+            owner=str(data.get("owner", "")),
         )
 
 
@@ -128,15 +136,24 @@ def section_of(published: str | None, triggerer: str, now: float) -> list[Entry]
     return None if section is None else list(section.entries)
 
 
-def published_entries(published: str | None, now: float, *, excluding: str | None = None) -> list[Entry]:
-    """Every published wait and live reservation, but those of the triggerer ``excluding``."""
-    return [
-        entry
-        for name, section in _sections(published, now).items()
-        if name != excluding
-        for entry in section.entries
-        if entry.until is None or entry.until > now
-    ]
+def published_entries(
+    published: str | None, now: float, *, excluding: str | None = None, owned: Collection[str] = ()
+) -> list[Entry]:
+    """Every published wait and live reservation, but those of the triggerer ``excluding`` and
+    those of the tasks in ``owned`` (the caller holds them itself). A task listed by several
+    triggerers (its trigger moved from one that died) counts once, as the freshest section has it."""
+    entries: list[Entry] = []
+    seen = set(owned)
+    for name, section in sorted(_sections(published, now).items(), key=lambda item: -item[1].updated):
+        if name == excluding:
+            continue
+        for entry in section.entries:
+            if entry.owner and entry.owner in seen:
+                continue
+            seen.add(entry.owner)
+            if entry.until is None or entry.until > now:
+                entries.append(entry)
+    return entries
 
 
 def launches_ahead(published: str | None, *, recovery: bool, priority: int, now: float) -> int:

@@ -24,8 +24,9 @@ Several triggerers share the order through the publication: at each poll a trigg
 other triggerers' waits and reservations and counts them in :func:`admit` as if they were its
 own, so a recovery waiting in one triggerer goes before a drill waiting in another. A triggerer
 that died leaves its section until it is stale (60 s); its triggers meanwhile rejoin a live
-triggerer. DRS's own refusal still protects the account, and a wait refused again simply waits
-again, keeping its place (``waiting_since``).
+triggerer, and a task listed twice counts once (each entry names its task). DRS's own refusal
+still protects the account, and a wait refused again simply waits again, keeping its place
+(``waiting_since``).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class Need:
     recovery: bool
     priority: int
     waiting_since: float
+    #: the waiting task, ``dag_id/run_id/task_id/map_index`` (as published)
+    owner: str = ""
 
     @property
     def rank(self) -> tuple[int, int, float]:
@@ -72,11 +75,13 @@ class Need:
     @classmethod
     def of(cls, entry: Entry) -> Need:
         """A wait or reservation another triggerer published."""
-        return cls(entry.jobs, entry.servers, entry.recovery, entry.priority, entry.since)
+        return cls(entry.jobs, entry.servers, entry.recovery, entry.priority, entry.since, entry.owner)
 
     def entry(self, until: float | None = None) -> Entry:
         """This wait (or, with ``until``, its reservation) as published."""
-        return Entry(self.recovery, self.priority, until, self.jobs, self.servers, self.waiting_since)
+        return Entry(
+            self.recovery, self.priority, until, self.jobs, self.servers, self.waiting_since, self.owner
+        )
 
 
 @dataclass(frozen=True)
@@ -169,6 +174,10 @@ class Account:
         held = [release.need.entry(release.expires) for release in self.released]
         return tuple(sorted(waits + held, key=lambda e: (e.recovery, e.priority, e.until or 0.0, e.since)))
 
+    def owners(self) -> set[str]:
+        """The tasks this triggerer holds a wait or a share of."""
+        return {need.owner for need in [*self.queue.values(), *(r.need for r in self.released)] if need.owner}
+
     def waits_ahead_of(self, need: Need) -> int:
         """The waits of this triggerer and the others that go before ``need``."""
         theirs = [Need.of(entry) for entry in self.others if entry.until is None]
@@ -239,10 +248,11 @@ class DrsCapacityTrigger(BaseTrigger):
         botocore_config: dict | None = None,
     ) -> None:
         super().__init__()
-        self.need = Need(jobs, servers, recovery, priority, waiting_since)
         self.max_jobs, self.max_servers, self.timeout = max_jobs, max_servers, timeout
         self.owner_tags = dict(owner or {})
         self.owner = owner_of(self.owner_tags)
+        task = "/".join(self.owner) if any(self.owner) else ""
+        self.need = Need(jobs, servers, recovery, priority, waiting_since, task)
         self.account_name: tuple[str | None, str | None] = (aws_conn_id, region_name)
         self.hook_parameters = {
             "aws_conn_id": aws_conn_id,
@@ -369,7 +379,9 @@ class DrsCapacityTrigger(BaseTrigger):
             self.log.warning("could not read the DRS capacity queue: %s", error)
             return
         now = time.time()
-        account.others = tuple(published_entries(published, now, excluding=account.name))
+        account.others = tuple(
+            published_entries(published, now, excluding=account.name, owned=account.owners())
+        )
         if account.published and section_of(published, account.name, now) is None:
             account.published_at = float("-inf")
 

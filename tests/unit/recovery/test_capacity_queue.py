@@ -92,3 +92,21 @@ def test_a_triggerer_sees_the_others_but_not_itself_and_a_stale_section_goes_at_
 
     assert published_entries(mine, NOW, excluding="t1") == [Entry(False, 0, until=NOW + 5, jobs=2, servers=4)]
     assert sorted(json.loads(mine)["triggerers"]) == ["t1", "t2"]  # the dead one's section dropped
+
+
+def test_a_task_listed_by_two_triggerers_counts_once_as_the_freshest_section_has_it() -> None:
+    # a triggerer died with two waits; one has moved to a live triggerer, which let it go since
+    dead = encode(
+        (Entry(True, 0, owner="d/r/t/"), Entry(False, 0, owner="d/r/u/")), NOW - 30, triggerer="dead"
+    )
+    live = encode((Entry(True, 0, until=NOW + 50, owner="d/r/t/"),), NOW, triggerer="live", previous=dead)
+
+    assert published_entries(live, NOW) == [
+        Entry(True, 0, until=NOW + 50, owner="d/r/t/"),
+        Entry(False, 0, owner="d/r/u/"),
+    ]
+    assert launches_ahead(live, recovery=True, priority=0, now=NOW) == 1  # not twice
+    # a triggerer holding the other wait itself counts only what it does not hold
+    assert published_entries(live, NOW, excluding="here", owned={"d/r/u/"}) == [
+        Entry(True, 0, until=NOW + 50, owner="d/r/t/")
+    ]

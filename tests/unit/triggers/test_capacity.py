@@ -5,7 +5,16 @@ from __future__ import annotations
 import pytest
 
 from drs_provider.recovery.capacity_queue import Entry
-from drs_provider.triggers.capacity import RESERVATION_SECONDS, Account, Need, Release, Usage, admit, owner_of
+from drs_provider.triggers.capacity import (
+    RESERVATION_SECONDS,
+    Account,
+    DrsCapacityTrigger,
+    Need,
+    Release,
+    Usage,
+    admit,
+    owner_of,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -138,3 +147,30 @@ def test_the_waits_ahead_count_both_triggerers_but_no_reservation() -> None:
 
     assert account.waits_ahead_of(account.queue[2]) == 3  # the recovery there, the drills of t=1 and t=5
     assert account.waits_ahead_of(account.queue[1]) == 1  # the recovery only
+
+
+def test_a_wait_is_published_with_its_task_and_the_account_knows_which_tasks_it_holds() -> None:
+    tags = {
+        "airflow:dag_id": "drs_plan_shop",
+        "airflow:run_id": "manual__1",
+        "airflow:task_id": "db.start_recovery",
+    }
+    trigger = DrsCapacityTrigger(
+        jobs=1,
+        servers=2,
+        recovery=True,
+        priority=0,
+        waiting_since=5.0,
+        max_jobs=3,
+        max_servers=9,
+        timeout=60,
+        owner=tags,
+    )
+    account = Account("here:1")
+    account.queue[1] = trigger.need
+    account.released.append(Release(at=1.0, need=need(), owner=("d", "r", "t", ""), jobs_seen=0))
+
+    assert trigger.need.entry().owner == "drs_plan_shop/manual__1/db.start_recovery/"
+    assert account.owners() == {
+        "drs_plan_shop/manual__1/db.start_recovery/"
+    }  # an ownerless share is nobody's
