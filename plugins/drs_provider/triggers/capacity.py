@@ -32,9 +32,11 @@ still protects the account, and a wait refused again simply waits again, keeping
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import socket
 import time
+import weakref
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -189,27 +191,33 @@ class Account:
         return self.limits
 
 
-_ACCOUNTS: dict[tuple[Any, ...], Account] = {}
-_TRIGGERER_NAMES: dict[int, str] = {}
+#: Per event loop (a triggerer runs one; tests run many, one after another): its accounts by
+#: connection and region, and its name in the published queue. Keyed by the loop itself, weakly:
+#: a later loop at the same address must not inherit a closed loop's queue and watcher.
+_ACCOUNTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[tuple[Any, ...], Account]] = (
+    weakref.WeakKeyDictionary()
+)
+_TRIGGERER_NAMES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, str] = weakref.WeakKeyDictionary()
+_LOOPS_NAMED = itertools.count()
 
 
 def triggerer_name() -> str:
     """This triggerer's section in the published queue: its host and process (and a number for
-    each further event loop of the process, as a test running two triggerers has)."""
-    loop = id(asyncio.get_running_loop())
+    each further event loop of the process, as tests running several triggers have)."""
+    loop = asyncio.get_running_loop()
     if loop not in _TRIGGERER_NAMES:
-        further = f"/{len(_TRIGGERER_NAMES)}" if _TRIGGERER_NAMES else ""
-        _TRIGGERER_NAMES[loop] = f"{socket.gethostname()}:{os.getpid()}{further}"
+        number = next(_LOOPS_NAMED)
+        _TRIGGERER_NAMES[loop] = f"{socket.gethostname()}:{os.getpid()}" + (f"/{number}" if number else "")
     return _TRIGGERER_NAMES[loop]
 
 
 def account_of(hook_parameters: Mapping[str, Any]) -> Account:
     """The account of these connection parameters (per event loop: a triggerer runs one)."""
-    loop = id(asyncio.get_running_loop())
-    key = (loop, hook_parameters.get("aws_conn_id"), hook_parameters.get("region_name"))
-    if key not in _ACCOUNTS:
-        _ACCOUNTS[key] = Account(triggerer_name())
-    return _ACCOUNTS[key]
+    accounts = _ACCOUNTS.setdefault(asyncio.get_running_loop(), {})
+    key = (hook_parameters.get("aws_conn_id"), hook_parameters.get("region_name"))
+    if key not in accounts:
+        accounts[key] = Account(triggerer_name())
+    return accounts[key]
 
 
 class DrsCapacityTrigger(BaseTrigger):

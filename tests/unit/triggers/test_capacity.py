@@ -174,3 +174,19 @@ def test_a_wait_is_published_with_its_task_and_the_account_knows_which_tasks_it_
     assert account.owners() == {
         "drs_plan_shop/manual__1/db.start_recovery/"
     }  # an ownerless share is nobody's
+
+
+def test_each_event_loop_has_its_own_accounts_and_name_even_at_a_reused_address() -> None:
+    """A triggerer runs one loop; tests run one after another, and CPython often puts a new loop
+    where the last one was: its accounts (queue, shares, watcher) must not carry over."""
+    import asyncio
+
+    from drs_provider.triggers.capacity import account_of
+
+    async def account() -> Account:
+        return account_of({"aws_conn_id": "aws_default", "region_name": "us-east-1"})
+
+    first, second = asyncio.run(account()), asyncio.run(account())
+
+    assert first is not second
+    assert first.name != second.name
