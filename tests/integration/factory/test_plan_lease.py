@@ -47,7 +47,7 @@ def settles(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 def queued_sibling(plan_dag: Callable[..., DAG]) -> Iterator[DAG]:
     """The plan's DAG with a second run queued beside the one a test starts (deleted afterwards)."""
     from airflow.models.dagrun import DagRun
-    from airflow.utils import timezone
+    from airflow.sdk import timezone
     from airflow.utils.session import create_session
     from airflow.utils.state import DagRunState
     from airflow.utils.types import DagRunType
