@@ -67,6 +67,11 @@ class Entry:
     def rank(self) -> tuple[int, int]:
         return rank(recovery=self.recovery, priority=self.priority)
 
+    @property
+    def turn(self) -> tuple[int, int, float]:
+        """Its place among the waits: its rank, then the one that waited longest."""
+        return (*self.rank, self.since)
+
     def to_json(self) -> dict[str, Any]:
         return {
             "recovery": self.recovery,

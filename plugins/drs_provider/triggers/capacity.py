@@ -38,7 +38,7 @@ import socket
 import time
 import weakref
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -47,7 +47,7 @@ from asgiref.sync import sync_to_async
 from drs_provider.constants import TAG_DAG_ID, TAG_MAP_INDEX, TAG_RUN_ID, TAG_TASK_ID
 from drs_provider.hooks.drs import DrsHook
 from drs_provider.operators.capacity_queue import publish_queue, read_queue
-from drs_provider.recovery.capacity_queue import REPUBLISH_SECONDS, Entry, published_entries, rank, section_of
+from drs_provider.recovery.capacity_queue import REPUBLISH_SECONDS, Entry, published_entries, section_of
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Mapping, Sequence
@@ -56,34 +56,6 @@ if TYPE_CHECKING:
 CAPACITY_POLL_SECONDS = 2.0
 #: Seconds a wait that was let go keeps its share at most, if no job of its task shows up.
 RESERVATION_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class Need:
-    """What one wait asks for, and its place in the queue."""
-
-    jobs: int
-    servers: int
-    recovery: bool
-    priority: int
-    waiting_since: float
-    #: the waiting task, ``dag_id/run_id/task_id/map_index`` (as published)
-    owner: str = ""
-
-    @property
-    def rank(self) -> tuple[int, int, float]:
-        return (*rank(recovery=self.recovery, priority=self.priority), self.waiting_since)
-
-    @classmethod
-    def of(cls, entry: Entry) -> Need:
-        """A wait or reservation another triggerer published."""
-        return cls(entry.jobs, entry.servers, entry.recovery, entry.priority, entry.since, entry.owner)
-
-    def entry(self, until: float | None = None) -> Entry:
-        """This wait (or, with ``until``, its reservation) as published."""
-        return Entry(
-            self.recovery, self.priority, until, self.jobs, self.servers, self.waiting_since, self.owner
-        )
 
 
 @dataclass(frozen=True)
@@ -103,16 +75,16 @@ class Usage:
 
 
 def admit(
-    me: int, queue: Mapping[int, Need], reserved: list[Need], usage: Usage, others: Sequence[Entry] = ()
+    me: int, queue: Mapping[int, Entry], reserved: list[Entry], usage: Usage, others: Sequence[Entry] = ()
 ) -> bool:
     """Whether the wait ``me`` of ``queue`` may launch now (see the module docstring); ``others``
     are the other triggerers' published waits and reservations, counted as this one's."""
-    queue = {**queue, **{-1 - index: Need.of(e) for index, e in enumerate(others) if e.until is None}}
-    reserved = [*reserved, *(Need.of(entry) for entry in others if entry.until is not None)]
+    queue = {**queue, **{-1 - index: entry for index, entry in enumerate(others) if entry.until is None}}
+    reserved = [*reserved, *(entry for entry in others if entry.until is not None)]
     free_jobs = usage.max_jobs - usage.jobs - sum(need.jobs for need in reserved)
     free_servers = usage.max_servers - usage.servers - sum(need.servers for need in reserved)
     idle = usage.jobs == 0 and not reserved
-    for key, need in sorted(queue.items(), key=lambda item: item[1].rank):
+    for key, need in sorted(queue.items(), key=lambda item: item[1].turn):
         fits = idle or (need.jobs <= free_jobs and need.servers <= free_servers)
         if key == me:
             return fits
@@ -127,7 +99,7 @@ class Release:
     """A wait let go: its share stays reserved until its task has one more job than ``jobs_seen``."""
 
     at: float
-    need: Need
+    need: Entry
     owner: tuple[str, ...]
     jobs_seen: int
     #: epoch seconds the reservation ends at the latest (published for the workers)
@@ -144,7 +116,8 @@ class Account:
     """The capacity waits of one account and region in this triggerer (``name`` in the queue)."""
 
     name: str
-    queue: dict[int, Need] = field(default_factory=dict)
+    #: the waits, each as published (``until`` None)
+    queue: dict[int, Entry] = field(default_factory=dict)
     released: list[Release] = field(default_factory=list)
     #: jobs DRS listed per task (:func:`owner_of`) at the last poll
     jobs_by_owner: Counter[tuple[str, ...]] = field(default_factory=Counter)
@@ -160,7 +133,7 @@ class Account:
     #: the task publishing the reservations once no wait of the account is left to do so
     watcher: asyncio.Task[None] | None = None
 
-    def reserved(self, now: float) -> list[Need]:
+    def reserved(self, now: float) -> list[Entry]:
         self.released = [
             release
             for release in self.released
@@ -172,18 +145,18 @@ class Account:
     def entries(self, now: float) -> tuple[Entry, ...]:
         """The waits and live reservations, as the workers see them."""
         self.reserved(now)  # drops the reservations that ended
-        waits = [need.entry() for need in self.queue.values()]
-        held = [release.need.entry(release.expires) for release in self.released]
+        waits = list(self.queue.values())
+        held = [replace(release.need, until=release.expires) for release in self.released]
         return tuple(sorted(waits + held, key=lambda e: (e.recovery, e.priority, e.until or 0.0, e.since)))
 
     def owners(self) -> set[str]:
         """The tasks this triggerer holds a wait or a share of."""
         return {need.owner for need in [*self.queue.values(), *(r.need for r in self.released)] if need.owner}
 
-    def waits_ahead_of(self, need: Need) -> int:
+    def waits_ahead_of(self, need: Entry) -> int:
         """The waits of this triggerer and the others that go before ``need``."""
-        theirs = [Need.of(entry) for entry in self.others if entry.until is None]
-        return sum(1 for other in [*self.queue.values(), *theirs] if other.rank < need.rank)
+        theirs = [entry for entry in self.others if entry.until is None]
+        return sum(1 for other in [*self.queue.values(), *theirs] if other.turn < need.turn)
 
     def narrow(self, max_jobs: int, max_servers: int) -> tuple[int, int]:
         known = self.limits or (max_jobs, max_servers)
@@ -260,7 +233,7 @@ class DrsCapacityTrigger(BaseTrigger):
         self.owner_tags = dict(owner or {})
         self.owner = owner_of(self.owner_tags)
         task = "/".join(self.owner) if any(self.owner) else ""
-        self.need = Need(jobs, servers, recovery, priority, waiting_since, task)
+        self.need = Entry(recovery, priority, None, jobs, servers, waiting_since, task)
         self.account_name: tuple[str | None, str | None] = (aws_conn_id, region_name)
         self.hook_parameters = {
             "aws_conn_id": aws_conn_id,
@@ -278,7 +251,7 @@ class DrsCapacityTrigger(BaseTrigger):
                 "servers": need.servers,
                 "recovery": need.recovery,
                 "priority": need.priority,
-                "waiting_since": need.waiting_since,
+                "waiting_since": need.since,
                 "max_jobs": self.max_jobs,
                 "max_servers": self.max_servers,
                 "timeout": self.timeout,

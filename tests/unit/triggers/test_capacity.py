@@ -9,7 +9,6 @@ from drs_provider.triggers.capacity import (
     RESERVATION_SECONDS,
     Account,
     DrsCapacityTrigger,
-    Need,
     Release,
     Usage,
     admit,
@@ -21,8 +20,9 @@ pytestmark = pytest.mark.unit
 
 def need(
     *, recovery: bool = False, priority: int = 0, since: float = 0.0, jobs: int = 1, servers: int = 1
-) -> Need:
-    return Need(jobs=jobs, servers=servers, recovery=recovery, priority=priority, waiting_since=since)
+) -> Entry:
+    """A wait, as the trigger keeps and publishes it."""
+    return Entry(recovery=recovery, priority=priority, jobs=jobs, servers=servers, since=since)
 
 
 def usage(jobs: int, servers: int = 0, max_jobs: int = 3, max_servers: int = 100) -> Usage:
@@ -30,7 +30,10 @@ def usage(jobs: int, servers: int = 0, max_jobs: int = 3, max_servers: int = 100
 
 
 def admitted(
-    queue: dict[int, Need], now: Usage, reserved: list[Need] | None = None, others: list[Entry] | None = None
+    queue: dict[int, Entry],
+    now: Usage,
+    reserved: list[Entry] | None = None,
+    others: list[Entry] | None = None,
 ) -> set[int]:
     return {key for key in queue if admit(key, queue, reserved or [], now, others or [])}
 
@@ -170,7 +173,7 @@ def test_a_wait_is_published_with_its_task_and_the_account_knows_which_tasks_it_
     account.queue[1] = trigger.need
     account.released.append(Release(at=1.0, need=need(), owner=("d", "r", "t", ""), jobs_seen=0))
 
-    assert trigger.need.entry().owner == "drs_plan_shop/manual__1/db.start_recovery/"
+    assert trigger.need.owner == "drs_plan_shop/manual__1/db.start_recovery/"
     assert account.owners() == {
         "drs_plan_shop/manual__1/db.start_recovery/"
     }  # an ownerless share is nobody's
