@@ -16,6 +16,7 @@ call. :func:`measure` does it all for one DAG; :func:`format_handoffs` prints th
 
 from __future__ import annotations
 
+import itertools
 import statistics
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -302,3 +303,49 @@ def dependencies_from_tasks(tasks: Iterable[Mapping[str, Any]]) -> dict[str, lis
             if str(downstream).endswith(".start_recovery"):
                 dependencies.setdefault(str(downstream).rsplit(".", 1)[0], []).append(upstream)
     return dependencies
+
+
+#: A hand-off's stages, in order, each ending at the moment named in its comment.
+HANDOFF_STAGES = (
+    "poll",  # the upstream job's end -> the DescribeJobs call that first saw it COMPLETED
+    "triggerer",  # -> the trigger's event stored: the sensor scheduled to resume
+    "resume queued",  # -> the scheduler queues the sensor to a worker
+    "resume run",  # -> the sensor's end (Celery pick-up, the worker's run of execute_complete)
+    "next scheduled",  # -> the scheduler makes the next wave's StartRecovery task scheduled
+    "next queued",  # -> it queues it (at once, unless the executor's or pool's slots are full)
+    "start run",  # -> its StartRecovery call (Celery pick-up, the worker's run up to the call)
+)
+
+
+def _instant(value: str | None) -> float | None:
+    return None if not value else datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def handoff_stages(edge: Handoff, task_instances: Mapping[str, Mapping[str, Any]]) -> dict[str, float] | None:
+    """Where a hand-off's seconds went, stage by stage (:data:`HANDOFF_STAGES`), from the DRS call
+    log and the run's task instances as the REST API returns them (``{task_id: instance}``): the
+    upstream wave's ``wait_for_recovery`` (its ``scheduled_when`` and ``queued_when`` are its
+    resume's) and the downstream wave's ``start_recovery``. ``None`` when a moment is missing."""
+    sensor = task_instances.get(f"{edge.upstream}.wait_for_recovery") or {}
+    start = task_instances.get(f"{edge.downstream}.start_recovery") or {}
+    moments = [
+        edge.upstream_ended,
+        edge.upstream_seen_completed,
+        _instant(sensor.get("scheduled_when")),
+        _instant(sensor.get("queued_when")),
+        _instant(sensor.get("end_date")),
+        _instant(start.get("scheduled_when")),
+        _instant(start.get("queued_when")),
+        edge.downstream_started,
+    ]
+    if any(moment is None for moment in moments):
+        return None
+    points = [float(moment) for moment in moments if moment is not None]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(points)]
+    return dict(zip(HANDOFF_STAGES, gaps, strict=True))
+
+
+def median_stages(breakdowns: Iterable[Mapping[str, float] | None]) -> dict[str, float]:
+    """Each stage's median over the hand-offs whose stages are all known."""
+    known = [breakdown for breakdown in breakdowns if breakdown is not None]
+    return {stage: statistics.median(b[stage] for b in known) for stage in HANDOFF_STAGES} if known else {}

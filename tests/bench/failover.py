@@ -50,10 +50,14 @@ from typing import TYPE_CHECKING, Any
 from tools.airflow_stack import AirflowStack
 from tools.processes import wait_until
 from tools.wave_timing import (
+    HANDOFF_STAGES,
     RUN_TAG,
+    Handoff,
     call_tags,
+    handoff_stages,
     handoffs,
     measure,
+    median_stages,
     most_jobs_active_at_once,
     simulated_to_wall,
     succeeded,
@@ -154,7 +158,7 @@ def recover(deployment: Deployment, plan: str) -> str:
     return deployment.rest.trigger(f"drs_plan_{plan}", {"mode": "recovery", "confirm": plan})
 
 
-def diamond_handoffs(deployment: Deployment, speed: float) -> dict[str | None, list[float]]:
+def diamond_handoffs(deployment: Deployment, speed: float) -> dict[str | None, list[Handoff]]:
     """Each diamond run's hand-offs (job end to the next StartRecovery), from the whole call log."""
     jobs, _ = measure(
         deployment.simulator.url,
@@ -164,12 +168,20 @@ def diamond_handoffs(deployment: Deployment, speed: float) -> dict[str | None, l
         dag_id=f"drs_plan_{DIAMOND}",
     )
     runs = {job.run_id for job in jobs}
-    return {
-        run: [
-            edge.from_job_end for edge in handoffs([job for job in jobs if job.run_id == run], DIAMOND_WAVES)
-        ]
-        for run in runs
-    }
+    return {run: handoffs([job for job in jobs if job.run_id == run], DIAMOND_WAVES) for run in runs}
+
+
+def stage_medians(
+    deployment: Deployment, by_run: dict[str | None, list[Handoff]], runs: Sequence[str]
+) -> str:
+    """The median seconds of each hand-off stage over these runs' edges, as one line."""
+    dag_id = f"drs_plan_{DIAMOND}"
+    breakdowns = []
+    for run in runs:
+        instances = {str(ti["task_id"]): ti for ti in deployment.rest.task_instances(dag_id, run)}
+        breakdowns += [handoff_stages(edge, instances) for edge in by_run.get(run, [])]
+    medians = median_stages(breakdowns)
+    return ", ".join(f"{stage} {medians[stage]:.2f}" for stage in HANDOFF_STAGES) if medians else "-"
 
 
 def worker_seconds(deployment: Deployment, dag_id: str, run_id: str) -> dict[str, float]:
@@ -262,8 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 failed += state != "success"
 
                 by_run = diamond_handoffs(dm, args.speed)
-                quiet = [seconds for run in quiet_runs for seconds in by_run.get(run, [])]
-                loaded = by_run.get(loaded_run, [])
+                quiet = [edge.from_job_end for run in quiet_runs for edge in by_run.get(run, [])]
+                loaded = [edge.from_job_end for edge in by_run.get(loaded_run, [])]
                 launches = [c for c in fo.simulator.calls("StartRecovery") if succeeded(c)]
                 first_wave = [c["time"] for c in launches if c["request"]["tags"].get("drs:wave") == "first"]
                 refused = [c for c in fo.simulator.calls("StartRecovery") if c.get("status") == 402]
@@ -315,11 +327,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(
                     f"Diamond hand-off (job end -> next StartRecovery), {len(DIAMOND_WAVES)} waves, defaults"
                 )
-                for label, edges in (("quiet", quiet), ("under failover", loaded)):
+                for label, edges, runs in (
+                    ("quiet", quiet, quiet_runs),
+                    ("under failover", loaded, [loaded_run]),
+                ):
                     median = f"{statistics.median(edges):5.1f} s" if edges else "-"
                     print(
-                        f"  {label:<15} median {median} over {len(edges)} edges: {[round(e) for e in edges]}"
+                        f"  {label:<15} median {median} over {len(edges)} edges: "
+                        f"{[round(edge, 1) for edge in edges]}"
                     )
+                    print(f"  {'':<15} stages (median s): {stage_medians(dm, by_run, runs)}")
                 held = ", ".join(f"{wave} {seconds:.1f}" for wave, seconds in slots.items())
                 print(f"  worker-seconds per wave under load (its two DRS tasks): {held}")
     finally:

@@ -6,11 +6,14 @@ from typing import Any
 
 import pytest
 from tools.wave_timing import (
+    Handoff,
     WaveJob,
     dependencies_from_tasks,
     first_seen_completed,
+    handoff_stages,
     handoffs,
     median_handoff,
+    median_stages,
     place_jobs,
     simulated_to_wall,
     started_jobs,
@@ -115,6 +118,37 @@ def test_a_hand_off_is_measured_from_the_upstream_wave_that_ended_last() -> None
     assert [edge.from_seen_completed for edge in edges] == [2.5, 3.0]
     assert median_handoff(edges) == (3.5, 2.75)
     assert median_handoff([]) == (None, None)
+
+
+def test_a_hand_off_splits_into_its_stages_from_the_task_instances() -> None:
+    edge = Handoff("db", "app", upstream_ended=100.0, upstream_seen_completed=100.5, downstream_started=103.0)
+    instances = {
+        "db.wait_for_recovery": {
+            "scheduled_when": "1970-01-01T00:01:41Z",
+            "queued_when": "1970-01-01T00:01:41.5Z",
+            "end_date": "1970-01-01T00:01:42Z",
+        },
+        "app.start_recovery": {
+            "scheduled_when": "1970-01-01T00:01:42.125Z",
+            "queued_when": "1970-01-01T00:01:42.25+00:00",
+        },
+    }
+
+    stages = handoff_stages(edge, instances)
+
+    assert stages == {
+        "poll": 0.5,
+        "triggerer": 0.5,
+        "resume queued": 0.5,
+        "resume run": 0.5,
+        "next scheduled": 0.125,
+        "next queued": 0.125,
+        "start run": 0.75,
+    }
+    assert sum(stages.values()) == edge.from_job_end
+    assert handoff_stages(edge, {**instances, "app.start_recovery": {}}) is None
+    assert median_stages([stages, None, {**stages, "poll": 1.5}, {**stages, "poll": 0.0}])["poll"] == 0.5
+    assert median_stages([None]) == {}
 
 
 def test_waves_that_did_not_run_give_no_hand_off() -> None:
