@@ -114,8 +114,7 @@ SERVERS_XCOM_KEY = "servers"
 CAPACITY_WAIT_XCOM_KEY = "capacity_wait"
 #: XCom key of ``start_recovery``: the optional servers it launched (the sensor reads it).
 OPTIONAL_SERVERS_XCOM_KEY = "optional_source_server_ids"
-#: XCom key of ``start_recovery``: a failback's region its jobs run in (the sensor waits there);
-#: empty (null) in other runs, whose jobs run in the plan's region.
+#: XCom key of a failback's ``start_recovery``: the region its jobs run in (the sensor waits there).
 HOME_REGION_XCOM_KEY = "home_region"
 #: XCom key of a failback's ``start_recovery``: FAILBACK source server ID -> the plan's server.
 FAILBACK_SERVERS_XCOM_KEY = "failback_servers"

@@ -27,6 +27,8 @@ from drs_provider.constants import (
     DEFAULT_MAX_SERVERS_PER_JOB,
     FAILBACK_REVERSE_GROUP,
     HOME_REGION_XCOM_KEY,
+    MODE_FAILBACK,
+    MODE_PARAM,
     OPTIONAL_SERVERS_XCOM_KEY,
     PREFLIGHT_TASK_ID,
     RETURN_VALUE_XCOM_KEY,
@@ -60,7 +62,12 @@ WAVE_SENSOR_START_FROM_TRIGGER = True
 #: ``map_indexes=-1`` keeps the pull from hanging; ``or []`` renders a missing value as no job
 #: (the trigger's "no DRS job IDs" error) rather than as the string "None", read as one ID.
 _PULL = "{{{{ ti.xcom_pull(task_ids='{task_id}', key='{key}', map_indexes=-1) or [] }}}}"
-_PULL_TEXT = "{{{{ ti.xcom_pull(task_ids='{task_id}', key='{key}', map_indexes=-1) or '{default}' }}}}"
+#: Only a failback's ``start_recovery`` pushes its home region: other runs do not ask for it (a
+#: missing XCom is logged as an error by the triggerer and the worker, at every wave).
+_HOME_REGION_PULL = (
+    "{{{{ (ti.xcom_pull(task_ids='{task_id}', key='{key}', map_indexes=-1) "
+    "if params.get('{mode_param}') == '{failback}' else '') or '{default}' }}}}"
+)
 
 
 def _selector_json(selector: ServerSelector | None) -> dict[str, Any] | None:
@@ -135,8 +142,12 @@ def _drs_tasks(
         optional_ids = XComArg(start, key=OPTIONAL_SERVERS_XCOM_KEY)
     # A failback's jobs run where the wave goes home; other runs' in the plan's region (a plan
     # region is a validated name, never template text).
-    home_region = _PULL_TEXT.format(
-        task_id=start.task_id, key=HOME_REGION_XCOM_KEY, default=aws.get("region_name") or ""
+    home_region = _HOME_REGION_PULL.format(
+        task_id=start.task_id,
+        key=HOME_REGION_XCOM_KEY,
+        mode_param=MODE_PARAM,
+        failback=MODE_FAILBACK,
+        default=aws.get("region_name") or "",
     )
     wait = DrsPlanWaveSensor(
         task_id=WAIT_FOR_RECOVERY_TASK,

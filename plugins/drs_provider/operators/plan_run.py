@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from drs_provider.constants import (
     FAILBACK_SERVERS_XCOM_KEY,
-    HOME_REGION_XCOM_KEY,
     PREFLIGHT_TASK_ID,
     RECOVERY_RUN_TYPES,
     RELAUNCH_RECOVERED_PARAM,
@@ -139,9 +138,6 @@ class DrsPlanWaveStartOperator(PlanTaskMixin, DrsStartRecoveryOperator):
                 )
         if resolved.is_failback:
             return FailbackStart(self, resolved, wave, waiting_since).start(context)
-        # No home region here: the sensor's pull of it then finds an empty value, where a missing
-        # XCom would have the triggerer and the worker each log an error for every wave.
-        context["ti"].xcom_push(key=HOME_REGION_XCOM_KEY, value=None)
         optional = self._not_recovered_since_preflight(context, resolved, wave)
         # Launch exactly what preflight checked; the selector fields stay as the DAG shows them.
         arguments = replace(

@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from drs_provider.constants import HOME_REGION_XCOM_KEY
 from tests.fixtures.simulator import POINT_IN_TIME_SPEED
 from tests.integration.factory.conftest import run_dag, xcom_of
 
@@ -291,34 +290,3 @@ def test_wave_sensors_built_to_start_from_the_trigger_read_their_templated_job_i
         for job_id in (call["request"].get("filters") or {}).get("jobIDs", [])
     }
     assert {job["jobID"] for wave_jobs in jobs.values() for job in wave_jobs} <= polled
-
-
-def test_a_drill_wave_stores_an_empty_home_region_for_its_sensors_pull(
-    plan_dag: Callable[..., DAG], drs_simulator: Any
-) -> None:
-    # Left unset, the sensor's pull of it was a missing XCom, which the triggerer and the worker
-    # each logged as an error at every wave of every drill and recovery.
-    from airflow.models.dagrun import DagRun
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
-
-    dag = plan_dag("shop", start_from_trigger=True)
-
-    state, tasks = run_dag(dag, {"waves": ["database"]})
-
-    assert state == "success", tasks
-    with create_session() as session:
-        run_id = session.scalar(
-            select(DagRun.run_id).where(DagRun.dag_id == dag.dag_id).order_by(DagRun.id.desc())
-        )
-        stored = session.scalar(
-            select(XComModel).where(
-                XComModel.dag_id == dag.dag_id,
-                XComModel.run_id == run_id,
-                XComModel.task_id == "database.start_recovery",
-                XComModel.key == HOME_REGION_XCOM_KEY,
-            )
-        )
-        assert stored is not None, f"start_recovery of {run_id} stored no home_region"
-        assert XComModel.deserialize_value(stored) is None

@@ -235,7 +235,7 @@ def test_the_operators_of_a_plan_dag_template_nothing_but_the_factory_s_own_xcom
             assert not notifier.template_fields, (task.task_id, notifier)
     assert callbacks(dag.get_task("db.pre_1_approval"))  # the sample sends approval_requested
     region = dag.get_task("db.wait_for_recovery").region_name
-    assert region.startswith("{{ ti.xcom_pull(task_ids='db.start_recovery', key='home_region'"), region
+    assert region.startswith("{{ (ti.xcom_pull(task_ids='db.start_recovery', key='home_region'"), region
 
 
 @dataclass(frozen=True, kw_only=True)

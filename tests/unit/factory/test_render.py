@@ -340,18 +340,56 @@ def test_connection_region_job_size_and_priority_reach_every_drs_task(tmp_path: 
     for task in dag.tasks:
         region = task.region_name  # type: ignore[attr-defined]
         if task.task_id == "only.wait_for_recovery":  # the plan's region unless a failback went elsewhere
-            region = jinja2.Template(region).render(ti=NoXComs())
+            region = jinja2.Template(region).render(ti=Pulls(None), params={"mode": "drill"})
         assert (task.aws_conn_id, region) == ("aws_dr", "us-west-2")  # type: ignore[attr-defined]
     assert dag.get_task("only.start_recovery").max_servers_per_job == 20  # type: ignore[attr-defined]
     assert dag.get_task("preflight").max_servers_per_job == 20  # type: ignore[attr-defined]
     assert dag.owner == "airflow"
 
 
-class NoXComs:
-    """A task instance whose XCom pulls find nothing (a run that is not a failback)."""
+class Pulls:
+    """A task instance whose XCom pulls all find ``value``, and which records them."""
 
-    def xcom_pull(self, **_: Any) -> None:
-        return None
+    def __init__(self, value: str | None) -> None:
+        self.value = value
+        self.pulls: list[dict[str, Any]] = []
+
+    def xcom_pull(self, **kwargs: Any) -> str | None:
+        self.pulls.append(kwargs)
+        return self.value
+
+
+@pytest.mark.parametrize(
+    ("mode", "pushed", "region", "pulled"),
+    [
+        ("drill", None, "us-west-2", False),
+        ("recovery", None, "us-west-2", False),
+        ("failback", "us-east-2", "us-east-2", True),
+        ("failback", None, "us-west-2", True),
+    ],
+)
+def test_a_wave_waits_where_a_failback_went_home_and_asks_for_it_in_failbacks_only(
+    tmp_path: Path, mode: str, pushed: str | None, region: str, pulled: bool
+) -> None:
+    # A pull of an XCom no task pushed is logged as an error by the triggerer and the worker that
+    # render the sensor: in drills and recoveries, at every wave, before only failbacks pushed it.
+    write(
+        tmp_path,
+        "dr_west.yaml",
+        """
+        plan: dr_west
+        region: us-west-2
+        waves:
+          - name: only
+            servers: {ids: [s-0a000000000000001]}
+        """,
+    )
+    wait: Any = build_dags(tmp_path)["drs_plan_dr_west"].get_task("only.wait_for_recovery")
+    ti = Pulls(pushed)
+
+    assert jinja2.Template(wait.region_name).render(ti=ti, params={"mode": mode}) == region
+    expected = [{"task_ids": "only.start_recovery", "key": "home_region", "map_indexes": -1}]
+    assert ti.pulls == (expected if pulled else [])
 
 
 def test_recovery_allowed_reaches_preflight_and_the_dag_docs(tmp_path: Path) -> None:
