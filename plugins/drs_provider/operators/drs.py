@@ -340,8 +340,12 @@ class DrsStartRecoveryOperator(AwsBaseOperator[DrsHook]):
         self._waiting_since = waiting_since
         return self.execute(context)
 
-    def _persist_links(self, context: Context, job_ids: list[str], selected: list[str]) -> None:
-        region = self.hook.conn_region_name
+    def _persist_links(
+        self, context: Context, job_ids: list[str], selected: list[str], region: str | None = None
+    ) -> None:
+        """The console links of the first job and the servers, in ``region`` (the task's own region
+        unless the jobs run elsewhere, as a failback's do at home)."""
+        region = region or self.hook.conn_region_name
         partition = self.hook.conn_partition
         if job_ids:
             DrsJobLink.persist(

@@ -100,7 +100,11 @@ class FailbackStart:
             key=OPTIONAL_SERVERS_XCOM_KEY,
             value=[i for i in launched if self._plan_server(i) in optional],
         )
-        return list(dict.fromkeys(job_ids))
+        job_ids = list(dict.fromkeys(job_ids))
+        # EC2 origins launch at home (their jobs come first); on-premises ones from the recovery region.
+        links_region = self.home_region if self.aws else self.recovery_region
+        self.task._persist_links(context, job_ids, launched, region=links_region)
+        return job_ids
 
     def _plan_server(self, launched_id: str) -> str:
         """The plan's source server a launched server stands for (a FAILBACK server's original)."""

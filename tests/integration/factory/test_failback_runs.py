@@ -99,6 +99,13 @@ def test_a_failback_brings_every_server_home_in_wave_order_and_re_protects_it(
         == db["servers"][0]["failbackSourceServerID"]
     )
     assert db["servers"][0]["endDateTime"] <= app["servers"][0]["jobCreationDateTime"]
+    # The wave's console links open its job and server at home (without them Airflow's link
+    # lookup at the task's end logged "XCom not found" as an error).
+    db_job = xcom_of(homeward, "db.start_recovery", "drs_job")
+    assert (db_job["region_name"], db_job["job_id"]) == (ORIGIN_REGION, launches[0]["job_ids"][0])
+    db_server = xcom_of(homeward, "db.start_recovery", "drs_source_server")
+    assert db_server["region_name"] == ORIGIN_REGION
+    assert db_server["source_server_id"] == db["servers"][0]["failbackSourceServerID"]
     # The report names the plan's servers, where they came home, and on which instance.
     assert report["mode"] == "failback"
     entries = {s["sourceServerID"]: s for wave in report["waves"] for s in wave["servers"]}
@@ -168,6 +175,9 @@ def test_an_on_premises_server_comes_home_through_its_failback_client(
     report = xcom_of(dag, "report")
     [entry] = report["waves"][0]["servers"]
     assert (entry["sourceServerID"], entry["originEnvironment"]) == (ON_PREMISES_SERVER, "ON_PREMISES")
+    wave = report["waves"][0]["name"]
+    job_link = xcom_of(dag, f"{wave}.start_recovery", "drs_job")
+    assert (job_link["region_name"], job_link["job_id"]) == (ORIGIN_REGION, launch["job_ids"][0])
 
 
 def test_an_on_premises_failback_left_unfinished_is_stopped_by_the_runs_cleanup(
