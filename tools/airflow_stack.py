@@ -133,6 +133,8 @@ class StackConfig:
         process's ``PYTHONPATH``, so it imports nothing from the repository.
     :param processes: the processes to start (default: every one of the back end); health waits
         only for those, and the DAG files only when a ``dag-processor`` runs.
+    :param worker_slots: tasks run at once: the Celery worker's concurrency (``postgres-celery``);
+        Airflow's ``parallelism`` (tasks queued or running) is twice that.
     """
 
     home: Path
@@ -148,6 +150,7 @@ class StackConfig:
     expected_dag_ids: Sequence[str] = ()
     postgres_url: str = "postgresql://postgres@127.0.0.1:5432/postgres"
     redis_url: str = "redis://127.0.0.1:6379/0"
+    worker_slots: int = 4
     startup_timeout: float = 300.0
     airflow_command: Path | None = None
     processes: Sequence[str] | None = None
@@ -368,7 +371,7 @@ class AirflowStack:
                 "executor": "LocalExecutor" if config.backend == "sqlite" else "CeleryExecutor",
                 "load_examples": "False",
                 "fernet_key": fernet_key,
-                "parallelism": "8",
+                "parallelism": str(2 * config.worker_slots),
                 "dags_are_paused_at_creation": "True",
                 "simple_auth_manager_users": f"{config.admin_user}:admin",
                 "simple_auth_manager_passwords_file": str(self.home / "simple_auth_manager_passwords.json"),
@@ -459,7 +462,7 @@ class AirflowStack:
             settings["celery"] = {
                 "broker_url": config.redis_url,
                 "result_backend": self._database.url("db+postgresql+psycopg2"),
-                "worker_concurrency": "4",
+                "worker_concurrency": str(config.worker_slots),
             }
             settings["celery_broker_transport_options"] = {
                 "global_keyprefix": self._redis_prefix,
@@ -566,7 +569,7 @@ class AirflowStack:
             return [
                 airflow, "celery", "worker",
                 "--queues", self._celery_queue,
-                "--concurrency", "4",
+                "--concurrency", str(self.config.worker_slots),
                 "--celery-hostname", f"{self._celery_queue}@%h",
                 "--without-mingle", "--without-gossip",
             ]  # fmt: skip

@@ -31,6 +31,7 @@ Nothing is asserted but that every run succeeds. It holds the e2e lock so that i
 an end-to-end test::
 
     python -m tests.bench.failover [--plans 40] [--quota 20] [--job-seconds 600] [--speed 10]
+        [--worker-slots 4]
 """
 
 from __future__ import annotations
@@ -223,6 +224,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--job-seconds", type=float, default=600.0, help="simulated seconds of a job")
     parser.add_argument("--speed", type=float, default=10.0, help="simulated seconds per real second")
     parser.add_argument("--quiet-runs", type=int, default=2)
+    parser.add_argument(
+        "--worker-slots",
+        type=int,
+        default=4,
+        help="the Celery worker's slots (worker_concurrency; Airflow's parallelism twice that)",
+    )
     args = parser.parse_args(argv)
     failover = failover_scenario(args.plans, args.quota, args.job_seconds, args.speed)
     diamond = diamond_scenario(min(args.job_seconds, 100.0), args.speed)
@@ -237,6 +244,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 postgres_url=POSTGRES_URL,
                 redis_url=REDIS_URL,
             )
+            config.worker_slots = args.worker_slots
             with AirflowStack(config) as stack, contextlib.ExitStack() as resources:
                 shared = SharedStack("postgres-celery", stack)
                 shared.deploy_all([failover, diamond], workdir / "scenarios", resources)
@@ -296,7 +304,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print()
                 print(
                     f"Failover of {args.plans} plans (2 waves x 3 servers, plan defaults), quota "
-                    f"{args.quota} jobs, PostgreSQL + CeleryExecutor; failover run {state}"
+                    f"{args.quota} jobs, PostgreSQL + CeleryExecutor "
+                    f"({args.worker_slots} worker slots); failover run {state}"
                 )
                 print(f"  trigger -> first launch          {first_launch:7.1f} s")
                 print(

@@ -123,3 +123,18 @@ def test_an_api_server_alone_serves_the_execution_api_too(tmp_path: Path) -> Non
 
     assert stack._command("api-server")[2:4] == ["--apps", "all"]
     assert stack._settings()["core"]["execution_api_server_url"] == "http://127.0.0.1:8081/execution/"
+
+
+def test_a_celery_stack_runs_as_many_tasks_at_once_as_its_worker_slots(tmp_path: Path) -> None:
+    def stack(**slots: int) -> AirflowStack:
+        return AirflowStack(
+            StackConfig(
+                home=tmp_path, plans_dir=tmp_path, simulator_url=None, backend="postgres-celery", **slots
+            )
+        )
+
+    for built, slots in ((stack(), 4), (stack(worker_slots=8), 8)):
+        command = built._command("celery-worker")
+        assert command[command.index("--concurrency") + 1] == str(slots)
+        assert built._settings()["celery"]["worker_concurrency"] == str(slots)
+        assert built._settings()["core"]["parallelism"] == str(2 * slots)
