@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -42,3 +43,70 @@ def test_a_forked_child_inherits_the_provider_from_the_plugins_folders_local_set
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip().splitlines()[-1] == "before=False child=0"
+
+
+# In each forked child, as a task process parses its DAG's file (Airflow's parsing context names
+# the DAG): which modules of the provider, or of Airflow's providers, that parse imported itself.
+PARSE_CHECK = """
+import json, os, sys
+from pathlib import Path
+import airflow
+cases = json.loads(sys.argv[1])
+for dag_file, dag_id in cases:
+    reader, writer = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(reader)
+        if dag_id:
+            os.environ["_AIRFLOW_PARSING_CONTEXT_DAG_ID"] = dag_id
+        before = set(sys.modules)
+        from airflow.dag_processing.dagbag import DagBag
+        bag = DagBag(dag_folder=dag_file)
+        new = set(sys.modules) - before
+        imported = sorted(m for m in new if m.startswith(("drs_provider", "airflow.providers")))
+        os.write(writer, json.dumps([sorted(bag.dags), sorted(bag.import_errors), imported]).encode())
+        os._exit(0)
+    os.close(writer)
+    with os.fdopen(reader) as answer:
+        print(json.dumps([Path(dag_file).name, dag_id, *json.loads(answer.read())]))
+    os.waitpid(pid, 0)
+"""
+
+
+def test_a_task_process_parsing_its_dag_imports_nothing_of_the_provider_again(tmp_path: Path) -> None:
+    import yaml
+
+    plans = sorted(
+        yaml.safe_load(path.read_text())["plan"]
+        for path in (REPO_ROOT / "dags" / "recovery_plans").glob("*.yaml")
+    )
+    dags = REPO_ROOT / "dags"
+    cases = [
+        *((str(dags / "drs_recovery_plans.py"), f"drs_plan_{plan}") for plan in plans),
+        (str(dags / "drs_failover.py"), "drs_failover"),
+        (str(dags / "drs_readiness.py"), "drs_readiness"),
+        (str(dags / "drs_recovery_plan_errors.py"), None),
+    ]
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "PYTHONPATH"))}
+    env |= {
+        "AIRFLOW_HOME": str(tmp_path),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "DRS_PLANS_DIR": str(dags / "recovery_plans"),
+    }
+    completed = subprocess.run(
+        [sys.executable, "-c", PARSE_CHECK, json.dumps(cases)],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    parses = [json.loads(line) for line in completed.stdout.splitlines() if line.startswith("[")]
+    assert len(parses) == len(cases)
+    for file_name, dag_id, dag_ids, import_errors, imported in parses:
+        assert import_errors == [], (file_name, import_errors)
+        assert dag_id is None or dag_ids == [dag_id], (file_name, dag_ids)
+        assert imported == [], f"parsing {file_name} for {dag_id} imported {imported}"
