@@ -25,21 +25,31 @@ print(f"before={before} child={os.waitstatus_to_exitcode(status)}")
 """
 
 
-def test_a_forked_child_inherits_the_provider_from_the_plugins_folders_local_settings(tmp_path: Path) -> None:
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "PYTHONPATH"))}
-    env |= {
-        "AIRFLOW_HOME": str(tmp_path),
+def run_with_the_plugins_folder(
+    script: str, home: Path, *args: str, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """``script`` in a fresh interpreter whose Airflow has this repository's plugins folder."""
+    environment = {
+        key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "PYTHONPATH"))
+    }
+    environment |= {
+        "AIRFLOW_HOME": str(home),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        **env,
     }
-    completed = subprocess.run(
-        [sys.executable, "-c", CHILD_CHECK],
-        env=env,
-        cwd=tmp_path,
+    return subprocess.run(
+        [sys.executable, "-c", script, *args],
+        env=environment,
+        cwd=home,
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
     )
+
+
+def test_a_forked_child_inherits_the_provider_from_the_plugins_folders_local_settings(tmp_path: Path) -> None:
+    completed = run_with_the_plugins_folder(CHILD_CHECK, tmp_path)
 
     assert completed.returncode == 0, completed.stderr
     assert completed.stdout.strip().splitlines()[-1] == "before=False child=0"
@@ -87,20 +97,8 @@ def test_a_task_process_parsing_its_dag_imports_nothing_of_the_provider_again(tm
         (str(dags / "drs_readiness.py"), "drs_readiness"),
         (str(dags / "drs_recovery_plan_errors.py"), None),
     ]
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("AIRFLOW", "PYTHONPATH"))}
-    env |= {
-        "AIRFLOW_HOME": str(tmp_path),
-        "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO_ROOT / "plugins"),
-        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-        "DRS_PLANS_DIR": str(dags / "recovery_plans"),
-    }
-    completed = subprocess.run(
-        [sys.executable, "-c", PARSE_CHECK, json.dumps(cases)],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    completed = run_with_the_plugins_folder(
+        PARSE_CHECK, tmp_path, json.dumps(cases), DRS_PLANS_DIR=str(dags / "recovery_plans")
     )
 
     assert completed.returncode == 0, completed.stderr
